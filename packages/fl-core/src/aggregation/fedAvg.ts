@@ -1,0 +1,53 @@
+/**
+ * Streaming weighted FedAvg: each delta is folded into one Float64 accumulator as it arrives,
+ * so memory is O(model) whatever the number of devices.
+ */
+export class FedAvgAccumulator {
+  private readonly sum: Float64Array;
+  private weight = 0;
+  private count = 0;
+
+  constructor(readonly size: number) {
+    this.sum = new Float64Array(size);
+  }
+
+  get totalWeight(): number {
+    return this.weight;
+  }
+
+  get updates(): number {
+    return this.count;
+  }
+
+  add(delta: Float32Array, weight: number): void {
+    if (delta.length !== this.size) throw new RangeError(`delta has ${delta.length} values, expected ${this.size}`);
+    if (!(weight > 0) || !Number.isFinite(weight)) throw new RangeError(`weight must be positive and finite, got ${weight}`);
+    const sum = this.sum;
+    for (let i = 0; i < sum.length; i++) sum[i]! += weight * delta[i]!;
+    this.weight += weight;
+    this.count++;
+  }
+
+  /** The weighted mean delta; throws when nothing was added. */
+  mean(): Float32Array {
+    if (this.count === 0) throw new RangeError('no update was added');
+    const out = new Float32Array(this.size);
+    const inv = 1 / this.weight;
+    for (let i = 0; i < out.length; i++) out[i] = this.sum[i]! * inv;
+    return out;
+  }
+}
+
+/** global + mean(deltas): the FedAvg step once a round's accumulator is closed. */
+export function applyDelta(global: Float32Array, delta: Float32Array): Float32Array {
+  if (global.length !== delta.length) throw new RangeError(`delta has ${delta.length} values, model has ${global.length}`);
+  const out = new Float32Array(global.length);
+  for (let i = 0; i < out.length; i++) out[i] = global[i]! + delta[i]!;
+  return out;
+}
+
+/** Index of the first NaN or infinite value, or -1. */
+export function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return i;
+  return -1;
+}

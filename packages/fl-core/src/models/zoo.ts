@@ -1,0 +1,123 @@
+import * as tf from '@tensorflow/tfjs';
+import type { WeightsManifest } from '../codec/weightsCodec.ts';
+
+export const MODEL_NAMES = ['mnist-mlp', 'mnist-cnn', 'mnist-cnn-small'] as const;
+export type ZooModelName = (typeof MODEL_NAMES)[number];
+
+export interface ModelSpec {
+  name: ZooModelName;
+  description: string;
+  inputShape: [number, number, number];
+  numClasses: number;
+  build: (seed: number) => tf.Sequential;
+}
+
+const INPUT: [number, number, number] = [28, 28, 1];
+
+function dense(units: number, name: string, seed: number, activation: 'relu' | 'linear' = 'relu') {
+  return tf.layers.dense({ units, activation, name, kernelInitializer: tf.initializers.glorotUniform({ seed }) });
+}
+
+function conv(filters: number, kernelSize: number, name: string, seed: number, padding: 'same' | 'valid') {
+  return tf.layers.conv2d({
+    filters,
+    kernelSize,
+    padding,
+    activation: 'relu',
+    name,
+    kernelInitializer: tf.initializers.glorotUniform({ seed }),
+  });
+}
+
+/** Every model ends in logits (no softmax): the loss applies softmax itself, stably. */
+export const MODEL_ZOO: Record<ZooModelName, ModelSpec> = {
+  'mnist-mlp': {
+    name: 'mnist-mlp',
+    description: "FedAvg paper's 2NN: 784-200-200-10 (199,210 parameters)",
+    inputShape: INPUT,
+    numClasses: 10,
+    build: (seed) =>
+      tf.sequential({
+        layers: [
+          tf.layers.flatten({ inputShape: INPUT, name: 'flatten' }),
+          dense(200, 'fc1', seed),
+          dense(200, 'fc2', seed + 1),
+          dense(10, 'logits', seed + 2, 'linear'),
+        ],
+      }),
+  },
+  'mnist-cnn': {
+    name: 'mnist-cnn',
+    description: "FedAvg paper's CNN: conv5x5x32, pool, conv5x5x64, pool, dense512, dense10 (1,663,370 parameters)",
+    inputShape: INPUT,
+    numClasses: 10,
+    build: (seed) =>
+      tf.sequential({
+        layers: [
+          tf.layers.inputLayer({ inputShape: INPUT, name: 'input' }),
+          conv(32, 5, 'conv1', seed, 'same'),
+          tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
+          conv(64, 5, 'conv2', seed + 1, 'same'),
+          tf.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
+          tf.layers.flatten({ name: 'flatten' }),
+          dense(512, 'fc1', seed + 2),
+          dense(10, 'logits', seed + 3, 'linear'),
+        ],
+      }),
+  },
+  'mnist-cnn-small': {
+    name: 'mnist-cnn-small',
+    description: 'Small CNN for software WebGPU: conv3x3x8, pool, conv3x3x16, pool, dense10 (5,258 parameters)',
+    inputShape: INPUT,
+    numClasses: 10,
+    build: (seed) =>
+      tf.sequential({
+        layers: [
+          tf.layers.inputLayer({ inputShape: INPUT, name: 'input' }),
+          conv(8, 3, 'conv1', seed, 'valid'),
+          tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
+          conv(16, 3, 'conv2', seed + 1, 'valid'),
+          tf.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
+          tf.layers.flatten({ name: 'flatten' }),
+          dense(10, 'logits', seed + 2, 'linear'),
+        ],
+      }),
+  },
+};
+
+export function buildModel(name: ZooModelName, seed = 0): tf.Sequential {
+  return MODEL_ZOO[name].build(seed);
+}
+
+/** Names come from the spec (`fc1/kernel`), not tfjs's process-unique variable names. */
+export function manifestOf(model: tf.LayersModel): WeightsManifest {
+  return model.weights.map((w) => ({ name: w.originalName, shape: [...w.shape] as number[], dtype: 'float32' }));
+}
+
+export async function readWeights(model: tf.LayersModel): Promise<Float32Array> {
+  const tensors = model.getWeights();
+  const parts = await Promise.all(tensors.map((t) => t.data<'float32'>()));
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+export function writeWeights(model: tf.LayersModel, values: Float32Array): void {
+  let offset = 0;
+  const tensors = model.weights.map((w) => {
+    const size = w.shape.reduce((a: number, b) => a * (b ?? 1), 1);
+    const t = tf.tensor(values.subarray(offset, offset + size), w.shape as number[], 'float32');
+    offset += size;
+    return t;
+  });
+  if (offset !== values.length) {
+    tf.dispose(tensors);
+    throw new RangeError(`model has ${offset} parameters, weights hold ${values.length}`);
+  }
+  model.setWeights(tensors);
+  tf.dispose(tensors);
+}

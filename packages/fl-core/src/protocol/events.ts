@@ -1,0 +1,39 @@
+import type {
+  Ack,
+  FederationStatusMessage,
+  HelloMessage,
+  HelloReply,
+  ProtocolErrorMessage,
+  RoundStartMessage,
+  StatusMessage,
+  UpdateMessage,
+} from './messages.ts';
+import type { EventLogEntry, FederationSnapshot } from './federation.ts';
+
+/**
+ * Socket.IO event maps shared by the coordinator and every client. Payload types are what a
+ * well-behaved peer sends; receivers still parse each one with its schema from messages.ts.
+ */
+export interface DeviceToCoordinatorEvents {
+  hello: (msg: HelloMessage, ack: (reply: HelloReply) => void) => void;
+  status: (msg: StatusMessage) => void;
+  update: (msg: UpdateMessage, ack: (reply: Ack) => void) => void;
+}
+
+export interface CoordinatorToDeviceEvents {
+  'round:start': (msg: RoundStartMessage) => void;
+  'federation:status': (msg: FederationStatusMessage) => void;
+  'protocol:error': (msg: ProtocolErrorMessage) => void;
+}
+
+/** The dashboard's namespace (`/admin`); the handshake's `auth.token` must be the admin token. */
+export const ADMIN_NAMESPACE = '/admin';
+
+export interface AdminToCoordinatorEvents {
+  subscribe: (msg: { federationId: string }) => void;
+}
+
+export interface CoordinatorToAdminEvents {
+  snapshot: (msg: FederationSnapshot) => void;
+  event: (msg: EventLogEntry) => void;
+}

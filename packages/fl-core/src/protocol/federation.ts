@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { AdapterInfo, BackendName, DeviceState, FederationId, FederationStatus, ModelName, TrainingConfig } from './messages.ts';
+
+export const FederationConfig = z.object({
+  id: FederationId,
+  name: z.string().min(1).max(200),
+  model: ModelName,
+  dataset: z.object({
+    kind: z.literal('mnist'),
+    partition: z.literal('iid'),
+    examplesPerDevice: z.number().int().min(10).max(60_000),
+    seed: z.number().int(),
+  }),
+  training: TrainingConfig,
+  maxRounds: z.number().int().min(1).max(100_000),
+  minDevices: z.number().int().min(1),
+  /** 'all' selects every eligible connected device each round. */
+  clientsPerRound: z.union([z.literal('all'), z.number().int().min(1)]),
+  /** A round closes at this many ms after it started, provided the quorum answered. */
+  roundDeadlineMs: z.number().int().min(1_000).max(86_400_000),
+  /** Fraction of the selected devices that must answer for a round closed at its deadline to count. */
+  quorum: z.number().min(0).max(1),
+  /** MNIST test examples the coordinator evaluates the global model on after each round. */
+  evalExamples: z.number().int().min(1).max(10_000),
+  modelSeed: z.number().int(),
+});
+export type FederationConfig = z.infer<typeof FederationConfig>;
+
+export const RoundRecord = z.object({
+  round: z.number().int(),
+  participants: z.number().int(),
+  examples: z.number().int(),
+  accuracy: z.number().nullable(),
+  loss: z.number().nullable(),
+  /** Mean of the devices' reported local training loss. */
+  trainLoss: z.number().nullable(),
+  durationMs: z.number(),
+  bytesUp: z.number().int(),
+  bytesDown: z.number().int(),
+  rejected: z.number().int(),
+  completedAt: z.string(),
+});
+export type RoundRecord = z.infer<typeof RoundRecord>;
+
+export const DeviceInfo = z.object({
+  deviceId: z.string(),
+  federationId: FederationId,
+  connected: z.boolean(),
+  state: DeviceState,
+  backend: BackendName.nullable(),
+  adapter: AdapterInfo.nullable(),
+  shardId: z.string(),
+  examples: z.number().int(),
+  roundsContributed: z.number().int(),
+  lastSeen: z.string(),
+});
+export type DeviceInfo = z.infer<typeof DeviceInfo>;
+
+export const FederationSummary = z.object({
+  config: FederationConfig,
+  status: FederationStatus,
+  round: z.number().int(),
+  updatesThisRound: z.number().int(),
+  selectedThisRound: z.number().int(),
+});
+export type FederationSummary = z.infer<typeof FederationSummary>;
+
+export const EventLogEntry = z.object({
+  at: z.string(),
+  federationId: z.string().nullable(),
+  level: z.enum(['info', 'warn']),
+  kind: z.string(),
+  message: z.string(),
+  deviceId: z.string().nullable(),
+});
+export type EventLogEntry = z.infer<typeof EventLogEntry>;
+
+/** What the dashboard receives on the `/admin` namespace whenever a federation changes. */
+export const FederationSnapshot = z.object({
+  federation: FederationSummary,
+  devices: z.array(DeviceInfo),
+  rounds: z.array(RoundRecord),
+});
+export type FederationSnapshot = z.infer<typeof FederationSnapshot>;

@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import { MODEL_NAMES } from '../models/zoo.ts';
+
+/** Bumped whenever a message's shape changes; the coordinator refuses other versions at `hello`. */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest update payload a device may send, whatever the model (Socket.IO's own cap sits above it). */
+export const MAX_UPDATE_BYTES = 32 * 1024 * 1024;
+
+/** Binary arrives as Buffer in Node and as ArrayBuffer in browsers; both are normalised to Uint8Array. */
+export const BinaryPayload = z
+  .union([z.instanceof(Uint8Array), z.instanceof(ArrayBuffer)])
+  .transform((b) => (b instanceof Uint8Array ? b : new Uint8Array(b)));
+
+const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
+export const DeviceId = Id.min(8);
+export const FederationId = Id;
+
+export const BackendName = z.enum(['webgpu', 'webgl', 'cpu', 'wasm']);
+export type BackendName = z.infer<typeof BackendName>;
+
+export const DeviceState = z.enum([
+  'idle',
+  'joining',
+  'downloading-data',
+  'waiting-for-round',
+  'training',
+  'uploading',
+  'error',
+]);
+export type DeviceState = z.infer<typeof DeviceState>;
+
+export const AdapterInfo = z.object({
+  vendor: z.string().max(200),
+  architecture: z.string().max(200),
+});
+export type AdapterInfo = z.infer<typeof AdapterInfo>;
+
+export const ModelName = z.enum(MODEL_NAMES);
+export type ModelName = z.infer<typeof ModelName>;
+
+export const TrainingConfig = z.object({
+  epochs: z.number().int().min(1).max(100),
+  batchSize: z.number().int().min(1).max(4096),
+  learningRate: z.number().positive().max(10),
+});
+export type TrainingConfig = z.infer<typeof TrainingConfig>;
+
+// ---- device -> coordinator ----
+
+export const HelloMessage = z.object({
+  protocolVersion: z.number().int(),
+  deviceId: DeviceId,
+  federationId: FederationId,
+  backend: BackendName,
+  adapter: AdapterInfo.nullable(),
+});
+export type HelloMessage = z.infer<typeof HelloMessage>;
+
+export const StatusMessage = z.object({
+  state: DeviceState,
+  detail: z.string().max(500).optional(),
+});
+export type StatusMessage = z.infer<typeof StatusMessage>;
+
+export const UpdateMessage = z.object({
+  federationId: FederationId,
+  round: z.number().int().min(1),
+  numExamples: z.number().int().min(1).max(100_000_000),
+  metrics: z.object({
+    loss: z.number().finite().min(0),
+    accuracy: z.number().min(0).max(1),
+  }),
+  payload: BinaryPayload.refine((b) => b.byteLength <= MAX_UPDATE_BYTES, {
+    message: `payload larger than ${MAX_UPDATE_BYTES} bytes`,
+  }),
+});
+export type UpdateMessage = z.input<typeof UpdateMessage>;
+export type ParsedUpdateMessage = z.output<typeof UpdateMessage>;
+
+// ---- coordinator -> device ----
+
+export const DatasetAssignment = z.object({
+  kind: z.literal('mnist-shard'),
+  /** Path (relative to the coordinator) that serves this device's shard once. */
+  shardPath: z.string(),
+  shardId: z.string(),
+  numExamples: z.number().int().min(1),
+});
+export type DatasetAssignment = z.infer<typeof DatasetAssignment>;
+
+export const FederationStatus = z.enum(['idle', 'waiting', 'training', 'aggregating', 'finished', 'stopped']);
+export type FederationStatus = z.infer<typeof FederationStatus>;
+
+export const Ack = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true) }),
+  z.object({ ok: z.literal(false), reason: z.string() }),
+]);
+export type Ack = z.infer<typeof Ack>;
+
+export const HelloReply = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    federationId: FederationId,
+    model: ModelName,
+    dataset: DatasetAssignment,
+    status: FederationStatus,
+    round: z.number().int().min(0),
+  }),
+  z.object({ ok: z.literal(false), reason: z.string() }),
+]);
+export type HelloReply = z.infer<typeof HelloReply>;
+
+export const RoundStartMessage = z.object({
+  federationId: FederationId,
+  round: z.number().int().min(1),
+  model: ModelName,
+  config: TrainingConfig,
+  /** Epoch milliseconds after which the round may close without this device. */
+  deadline: z.number(),
+  /** The global model, encoded with the weights codec. */
+  weights: BinaryPayload,
+});
+export type RoundStartMessage = z.input<typeof RoundStartMessage>;
+export type ParsedRoundStartMessage = z.output<typeof RoundStartMessage>;
+
+export const FederationStatusMessage = z.object({
+  federationId: FederationId,
+  status: FederationStatus,
+  round: z.number().int().min(0),
+  accuracy: z.number().nullable(),
+});
+export type FederationStatusMessage = z.infer<typeof FederationStatusMessage>;
+
+export const ProtocolErrorMessage = z.object({ event: z.string(), reason: z.string() });
+export type ProtocolErrorMessage = z.infer<typeof ProtocolErrorMessage>;
