@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { applyDelta, FedAvgAccumulator, firstNonFinite } from './fedAvg.ts';
+
+describe('streaming FedAvg', () => {
+  it('equals the hand-computed example-weighted mean', () => {
+    const acc = new FedAvgAccumulator(2);
+    acc.add(Float32Array.from([1, 2]), 100);
+    acc.add(Float32Array.from([3, -2]), 300);
+    // (100*1 + 300*3)/400 = 2.5 ; (100*2 + 300*-2)/400 = -1
+    expect([...acc.mean()]).toEqual([2.5, -1]);
+    expect(acc.totalWeight).toBe(400);
+    expect(acc.updates).toBe(2);
+  });
+
+  it('gives the same result streamed one by one as a batch mean over all updates', () => {
+    const size = 1000;
+    let seed = 7;
+    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+    const updates = Array.from({ length: 25 }, (_, i) => ({
+      delta: Float32Array.from({ length: size }, rand),
+      weight: 10 + i * 7,
+    }));
+    const streamed = new FedAvgAccumulator(size);
+    for (const u of updates) streamed.add(u.delta, u.weight);
+    const total = updates.reduce((n, u) => n + u.weight, 0);
+    const batch = Float32Array.from({ length: size }, (_, i) =>
+      updates.reduce((s, u) => s + u.delta[i]! * u.weight, 0) / total,
+    );
+    const mean = streamed.mean();
+    for (let i = 0; i < size; i++) expect(mean[i]).toBeCloseTo(batch[i]!, 6);
+  });
+
+  it('accumulates in float64 so many small updates do not lose precision', () => {
+    const acc = new FedAvgAccumulator(1);
+    acc.add(Float32Array.from([1e8]), 1);
+    for (let i = 0; i < 1000; i++) acc.add(Float32Array.from([1]), 1);
+    expect(acc.mean()[0]).toBeCloseTo((1e8 + 1000) / 1001, 0);
+  });
+
+  it('refuses wrong sizes, non-positive weights and an empty mean', () => {
+    const acc = new FedAvgAccumulator(2);
+    expect(() => acc.add(new Float32Array(3), 1)).toThrow(/3 values/);
+    expect(() => acc.add(new Float32Array(2), 0)).toThrow(/positive/);
+    expect(() => acc.add(new Float32Array(2), Number.NaN)).toThrow(/positive/);
+    expect(() => acc.mean()).toThrow(/no update/);
+  });
+
+  it('applies a delta to the global model and finds non-finite values', () => {
+    expect([...applyDelta(Float32Array.from([1, 1]), Float32Array.from([0.5, -1]))]).toEqual([1.5, 0]);
+    expect(firstNonFinite(Float32Array.from([0, 1, Number.NaN]))).toBe(2);
+    expect(firstNonFinite(Float32Array.from([0, Number.NEGATIVE_INFINITY]))).toBe(1);
+    expect(firstNonFinite(Float32Array.from([0, 1]))).toBe(-1);
+  });
+});
