@@ -1,0 +1,246 @@
+import { describe, expect, it } from 'vitest';
+import { encodeWeights, type FederationConfig, type WeightsManifest } from '@flock/fl-core';
+import { RoundEngine, selectDevices, type DeviceUpdate, type EngineEffect } from './roundEngine.ts';
+
+const manifest: WeightsManifest = [
+  { name: 'dense/kernel', shape: [2, 2], dtype: 'float32' },
+  { name: 'dense/bias', shape: [2], dtype: 'float32' },
+];
+
+const config: FederationConfig = {
+  id: 'fed',
+  name: 'test',
+  model: 'mnist-mlp',
+  dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 600, seed: 1 },
+  training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
+  maxRounds: 3,
+  minDevices: 2,
+  clientsPerRound: 'all',
+  roundDeadlineMs: 10_000,
+  quorum: 0.5,
+  evalExamples: 100,
+  modelSeed: 7,
+};
+
+const T0 = 1_000_000;
+
+function engine(overrides: Partial<FederationConfig> = {}): RoundEngine {
+  return new RoundEngine({ ...config, ...overrides }, manifest, {
+    status: 'idle',
+    completedRounds: 0,
+    global: new Float32Array([1, 2, 3, 4, 5, 6]),
+  });
+}
+
+function update(deviceId: string, round: number, values: number[], numExamples = 100, kind: 'delta' | 'weights' = 'delta'): DeviceUpdate {
+  return {
+    federationId: 'fed',
+    deviceId,
+    round,
+    numExamples,
+    payload: encodeWeights(manifest, new Float32Array(values), kind),
+    metrics: { loss: 0.5, accuracy: 0.9 },
+  };
+}
+
+function ofType<T extends EngineEffect['type']>(effects: EngineEffect[], type: T): Extract<EngineEffect, { type: T }>[] {
+  return effects.filter((e): e is Extract<EngineEffect, { type: T }> => e.type === type);
+}
+
+/** An engine in round 1 with devices a and b selected. */
+function training(overrides: Partial<FederationConfig> = {}): RoundEngine {
+  const e = engine(overrides);
+  e.deviceOnline('a', T0);
+  e.deviceOnline('b', T0);
+  e.start(T0);
+  expect(e.status).toBe('training');
+  return e;
+}
+
+describe('RoundEngine', () => {
+  it('waits for minDevices, then broadcasts round 1 with a deadline to every eligible device', () => {
+    const e = engine();
+    e.start(T0);
+    expect(e.status).toBe('waiting');
+    expect(e.deviceOnline('a', T0)).toEqual([]);
+    const effects = e.deviceOnline('b', T0 + 5);
+    const [broadcast] = ofType(effects, 'broadcastRound');
+    expect(broadcast).toMatchObject({ round: 1, deviceIds: ['a', 'b'], deadline: T0 + 5 + 10_000 });
+    expect(ofType(effects, 'statusChanged')).toEqual([{ type: 'statusChanged', status: 'training', round: 1 }]);
+  });
+
+  it('closes the round with global + the example-weighted mean of the deltas', () => {
+    const e = training();
+    expect(e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1], 100), T0 + 1).result).toEqual({ ok: true, duplicate: false });
+    const { result, effects } = e.submitUpdate(update('b', 1, [4, -2, 0, 0, 0, 10], 300), T0 + 2);
+    expect(result.ok).toBe(true);
+    const [closed] = ofType(effects, 'roundClosed');
+    // (100*d_a + 300*d_b) / 400
+    const mean = [(1 + 12) / 4, (1 - 6) / 4, 0.25, 0.25, 0.25, (1 + 30) / 4];
+    const expected = [1, 2, 3, 4, 5, 6].map((g, i) => g + mean[i]!);
+    expect([...closed!.newGlobal]).toEqual(expected.map((v) => Math.fround(v)));
+    expect(closed).toMatchObject({ round: 1, participants: ['a', 'b'], examples: 400, trainLoss: 0.5, rejected: 0, startedAt: T0, closedAt: T0 + 2 });
+    expect(closed!.bytesUp).toBeGreaterThan(0);
+    expect(e.status).toBe('aggregating');
+  });
+
+  it('starts the next round only after the round was persisted, from the new global', () => {
+    const e = training();
+    e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1]), T0);
+    const [closed] = ofType(e.submitUpdate(update('b', 1, [1, 1, 1, 1, 1, 1]), T0).effects, 'roundClosed');
+    expect(e.tick(T0 + 60_000)).toEqual([]);
+    const effects = e.roundPersisted(1, T0 + 100);
+    const [broadcast] = ofType(effects, 'broadcastRound');
+    expect(broadcast).toMatchObject({ round: 2, deviceIds: ['a', 'b'] });
+    expect(broadcast!.global).toBe(closed!.newGlobal);
+    expect(e.completedRounds).toBe(1);
+  });
+
+  it('rejects a stale round, an unselected device and a wrong federation with reasons', () => {
+    const e = training();
+    expect(e.submitUpdate(update('a', 2, [0, 0, 0, 0, 0, 0]), T0).result).toEqual({
+      ok: false,
+      reason: 'update for round 2 but round 1 is running',
+    });
+    e.deviceOnline('late', T0);
+    expect(e.submitUpdate(update('late', 1, [0, 0, 0, 0, 0, 0]), T0).result).toEqual({
+      ok: false,
+      reason: 'device late is not selected for round 1',
+    });
+    const wrongFed = { ...update('a', 1, [0, 0, 0, 0, 0, 0]), federationId: 'other' };
+    expect(e.submitUpdate(wrongFed, T0).result).toMatchObject({ ok: false, reason: expect.stringContaining('"other"') });
+    expect(e.updatesThisRound).toBe(0);
+  });
+
+  it('refuses NaN, infinity, wrong shapes, full weights, bad example counts and oversized payloads', () => {
+    const e = training();
+    const reasonOf = (u: DeviceUpdate) => {
+      const { result } = e.submitUpdate(u, T0);
+      expect(result.ok).toBe(false);
+      return result.ok ? '' : result.reason;
+    };
+    expect(reasonOf(update('a', 1, [0, NaN, 0, 0, 0, 0]))).toMatch(/#1 \(dense\/kernel\) is NaN/);
+    expect(reasonOf(update('a', 1, [0, 0, 0, 0, 0, Infinity]))).toMatch(/#5 \(dense\/bias\) is Infinity/);
+    const wrongShape = { ...update('a', 1, [0, 0, 0, 0, 0, 0]) };
+    wrongShape.payload = encodeWeights([{ name: 'dense/kernel', shape: [3, 2], dtype: 'float32' }, manifest[1]!], new Float32Array(8), 'delta');
+    expect(reasonOf(wrongShape)).toMatch(/tensor 0 is dense\/kernel float32\[3x2\], expected dense\/kernel float32\[2x2\]/);
+    expect(reasonOf(update('a', 1, [0, 0, 0, 0, 0, 0], 100, 'weights'))).toMatch(/full weights/);
+    expect(reasonOf(update('a', 1, [0, 0, 0, 0, 0, 0], 0))).toMatch(/numExamples/);
+    expect(reasonOf(update('a', 1, [0, 0, 0, 0, 0, 0], 1e9))).toMatch(/numExamples/);
+    expect(reasonOf(update('a', 1, [0, 0, 0, 0, 0, 0], NaN))).toMatch(/numExamples/);
+    expect(reasonOf({ ...update('a', 1, [0, 0, 0, 0, 0, 0]), payload: new Uint8Array(200_000) })).toMatch(/exceeds the \d+-byte limit/);
+    expect(reasonOf({ ...update('a', 1, [0, 0, 0, 0, 0, 0]), payload: new Uint8Array([1, 2, 3]) })).toMatch(/shorter than the header/);
+
+    // None of them counted: a then b close the round with exactly their own deltas.
+    e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1]), T0);
+    const [closed] = ofType(e.submitUpdate(update('b', 1, [1, 1, 1, 1, 1, 1]), T0).effects, 'roundClosed');
+    expect([...closed!.newGlobal]).toEqual([2, 3, 4, 5, 6, 7]);
+    expect(closed!.rejected).toBe(9);
+  });
+
+  it('acknowledges a duplicate update without folding it in again, also after the round closed', () => {
+    const e = training({ minDevices: 1 });
+    e.deviceOnline('c', T0);
+    expect(e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1]), T0).result.ok).toBe(true);
+    expect(e.submitUpdate(update('a', 1, [100, 100, 100, 100, 100, 100]), T0).result).toEqual({ ok: true, duplicate: true });
+    expect(e.updatesThisRound).toBe(1);
+    const [closed] = ofType(e.submitUpdate(update('b', 1, [1, 1, 1, 1, 1, 1]), T0).effects, 'roundClosed');
+    expect([...closed!.newGlobal]).toEqual([2, 3, 4, 5, 6, 7]);
+    expect(e.submitUpdate(update('b', 1, [9, 9, 9, 9, 9, 9]), T0).result).toEqual({ ok: true, duplicate: true });
+    expect(e.submitUpdate(update('c', 1, [9, 9, 9, 9, 9, 9]), T0).result).toMatchObject({ ok: false });
+  });
+
+  it('closes at the deadline when the quorum answered', () => {
+    const e = engine({ minDevices: 3 });
+    for (const id of ['a', 'b', 'c']) e.deviceOnline(id, T0);
+    e.start(T0);
+    expect(e.selectedThisRound).toBe(3);
+    e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1]), T0);
+    e.submitUpdate(update('b', 1, [3, 3, 3, 3, 3, 3]), T0);
+    expect(e.tick(T0 + 9_999)).toEqual([]);
+    const [closed] = ofType(e.tick(T0 + 10_000), 'roundClosed');
+    expect(closed).toMatchObject({ round: 1, participants: ['a', 'b'], examples: 200 });
+    expect([...closed!.newGlobal]).toEqual([3, 4, 5, 6, 7, 8]);
+  });
+
+  it('abandons a round below quorum at the deadline and retries the same round number', () => {
+    const e = training({ quorum: 1 });
+    e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1]), T0);
+    const effects = e.tick(T0 + 10_000);
+    expect(ofType(effects, 'roundClosed')).toEqual([]);
+    const [abandoned] = ofType(effects, 'roundAbandoned');
+    expect(abandoned).toMatchObject({ round: 1, answered: 1, selected: 2, reason: expect.stringContaining('1 of 2 updates') });
+    const [retry] = ofType(effects, 'broadcastRound');
+    expect(retry).toMatchObject({ round: 1, deviceIds: ['a', 'b'], deadline: T0 + 20_000 });
+    expect(e.updatesThisRound).toBe(0);
+    // The retry accepts a fresh update from a and does not count the old one.
+    expect(e.submitUpdate(update('a', 1, [2, 2, 2, 2, 2, 2]), T0 + 10_001).result).toEqual({ ok: true, duplicate: false });
+  });
+
+  it('drops a selected device that goes offline, closing when everyone left has answered', () => {
+    const e = training();
+    e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1]), T0);
+    const effects = e.deviceOffline('b', T0 + 1);
+    expect(ofType(effects, 'deviceDropped')).toEqual([{ type: 'deviceDropped', round: 1, deviceId: 'b' }]);
+    expect(ofType(effects, 'roundClosed')[0]).toMatchObject({ participants: ['a'], examples: 100 });
+  });
+
+  it('lets a dropped device that reconnects rejoin the running round', () => {
+    const e = training();
+    e.deviceOffline('b', T0);
+    expect(e.selectedThisRound).toBe(1);
+    const [again] = ofType(e.deviceOnline('b', T0 + 1), 'broadcastRound');
+    expect(again).toMatchObject({ round: 1, deviceIds: ['b'], deadline: T0 + 10_000 });
+    expect(e.selectedThisRound).toBe(2);
+  });
+
+  it('waits again when every selected device left', () => {
+    const e = training();
+    e.deviceOffline('a', T0);
+    const effects = e.deviceOffline('b', T0);
+    expect(ofType(effects, 'roundAbandoned')).toHaveLength(1);
+    expect(e.status).toBe('waiting');
+  });
+
+  it('finishes after maxRounds and ignores start afterwards', () => {
+    const e = training({ maxRounds: 1 });
+    e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1]), T0);
+    e.submitUpdate(update('b', 1, [1, 1, 1, 1, 1, 1]), T0);
+    expect(e.roundPersisted(1, T0)).toEqual([{ type: 'statusChanged', status: 'finished', round: 1 }]);
+    expect(e.start(T0)).toEqual([]);
+    expect(e.status).toBe('finished');
+  });
+
+  it('stop drops the running round; a later start redoes it', () => {
+    const e = training();
+    e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1]), T0);
+    expect(e.stop()).toEqual([{ type: 'statusChanged', status: 'stopped', round: 0 }]);
+    expect(e.submitUpdate(update('b', 1, [1, 1, 1, 1, 1, 1]), T0).result).toMatchObject({ ok: false, reason: expect.stringContaining('stopped') });
+    const [broadcast] = ofType(e.start(T0 + 5), 'broadcastRound');
+    expect(broadcast).toMatchObject({ round: 1, deviceIds: ['a', 'b'] });
+    expect(e.updatesThisRound).toBe(0);
+  });
+
+  it('stop during aggregation still adopts the persisted model but starts no round', () => {
+    const e = training();
+    e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1]), T0);
+    e.submitUpdate(update('b', 1, [1, 1, 1, 1, 1, 1]), T0);
+    e.stop();
+    expect(ofType(e.roundPersisted(1, T0), 'broadcastRound')).toEqual([]);
+    expect(e.completedRounds).toBe(1);
+    expect([...e.globalWeights]).toEqual([2, 3, 4, 5, 6, 7]);
+  });
+
+  it('selects a seeded subset when clientsPerRound is a count', () => {
+    const online = new Set(['a', 'b', 'c', 'd', 'e']);
+    const first = selectDevices(online, 2, 123);
+    expect(first).toHaveLength(2);
+    expect(selectDevices(online, 2, 123)).toEqual(first);
+    expect(selectDevices(online, 'all', 123)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    const e = engine({ clientsPerRound: 1, minDevices: 2 });
+    e.deviceOnline('a', T0);
+    e.deviceOnline('b', T0);
+    const [broadcast] = ofType(e.start(T0), 'broadcastRound');
+    expect(broadcast!.deviceIds).toHaveLength(1);
+  });
+});
