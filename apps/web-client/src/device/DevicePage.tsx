@@ -1,0 +1,138 @@
+import { useMemo } from 'react';
+import { formatBytes, formatNumber, formatPercent } from '../format.ts';
+import type { DeviceView } from './deviceController.ts';
+import { deviceOptionsFromQuery } from './queryParams.ts';
+import { useDevice } from './useDevice.ts';
+
+export function DevicePage() {
+  const options = useMemo(() => deviceOptionsFromQuery(window.location.search), []);
+  const { view, join } = useDevice(options);
+  if (!view) return <main className="page">Starting…</main>;
+  const ready = view.backend !== null && view.deviceId !== null;
+
+  return (
+    <main className="page device">
+      <header>
+        <h1>Flock device</h1>
+        <p className="privacy">
+          Your training examples stay on this device: only model updates (weight deltas) are sent.
+        </p>
+      </header>
+
+      <section className="card">
+        <div className="join-row">
+          {!view.joined && (
+            <button data-testid="join" onClick={join} disabled={!ready}>
+              {ready ? `Join federation “${view.federationId}”` : 'Preparing…'}
+            </button>
+          )}
+          <span className="connection" data-testid="connection">
+            {connectionText(view)}
+          </span>
+        </div>
+        <dl className="facts">
+          <dt>State</dt>
+          <dd>
+            <span className={`state state-${view.state}`} data-testid="device-status">
+              {view.state}
+            </span>
+          </dd>
+          <dt>Backend</dt>
+          <dd>
+            <span data-testid="backend">{backendText(view)}</span>
+            {view.backend && (
+              <span className="muted" data-testid="backend-reason">
+                {' '}
+                — {view.backend.reason}
+              </span>
+            )}
+          </dd>
+          <dt>Device id</dt>
+          <dd className="mono" data-testid="device-id">
+            {view.deviceId ?? '—'}
+          </dd>
+          <dt>Federation</dt>
+          <dd>
+            {view.federationId}
+            {view.federation && (
+              <span className="muted">
+                {' '}
+                — {view.federation.status}, round <span data-testid="global-round">{view.federation.round}</span>,
+                accuracy <span data-testid="global-accuracy">{formatPercent(view.federation.accuracy)}</span>
+              </span>
+            )}
+          </dd>
+        </dl>
+      </section>
+
+      <section className="card">
+        <h2>Local training{view.round !== null ? ` — round ${view.round}` : ''}</h2>
+        <progress data-testid="progress" max={1} value={progressFraction(view)} />
+        <p className="muted">{progressText(view)}</p>
+        <dl className="facts">
+          <dt>Local loss</dt>
+          <dd data-testid="local-loss">{formatNumber(view.localLoss)}</dd>
+          <dt>Local accuracy</dt>
+          <dd data-testid="local-accuracy">{formatPercent(view.localAccuracy)}</dd>
+          <dt>Rounds done</dt>
+          <dd data-testid="rounds-done">{view.roundsDone}</dd>
+          <dt>Bytes sent</dt>
+          <dd>
+            <span data-testid="bytes-sent">{view.bytesSent}</span>
+            <span className="muted"> ({formatBytes(view.bytesSent)})</span>
+          </dd>
+          <dt>Examples stored</dt>
+          <dd data-testid="examples-stored">{view.examplesStored}</dd>
+        </dl>
+      </section>
+
+      {view.messages.length > 0 && (
+        <section className="card">
+          <h2>Messages</h2>
+          <ul className="messages" data-testid="device-messages">
+            {view.messages.map((m, i) => (
+              <li key={`${i}-${m}`}>{m}</li>
+            ))}
+          </ul>
+        </section>
+      )}
+    </main>
+  );
+}
+
+function backendText(view: DeviceView): string {
+  if (!view.backend) return 'choosing…';
+  const { backend, adapter } = view.backend;
+  return adapter ? `${backend} — ${adapter.vendor} / ${adapter.architecture}` : backend;
+}
+
+function connectionText(view: DeviceView): string {
+  switch (view.connection) {
+    case 'not connected':
+      return view.joined ? 'Not connected' : 'Not joined yet';
+    case 'connecting':
+      return 'Connecting to the coordinator…';
+    case 'connected':
+      return 'Connected';
+    case 'reconnecting':
+      return 'Connection lost — reconnecting…';
+    case 'waiting for coordinator':
+      return 'Waiting for the coordinator (it is not reachable yet)…';
+    default: {
+      const unreachable: never = view.connection;
+      return unreachable;
+    }
+  }
+}
+
+function progressFraction(view: DeviceView): number {
+  const p = view.progress;
+  if (!p) return view.state === 'uploading' || view.state === 'waiting-for-round' ? (view.round ? 1 : 0) : 0;
+  return ((p.epoch - 1) * p.batches + p.batch) / (p.epochs * p.batches);
+}
+
+function progressText(view: DeviceView): string {
+  const p = view.progress;
+  if (!p) return view.state === 'training' ? 'Preparing the model…' : 'No training yet.';
+  return `Epoch ${p.epoch} of ${p.epochs}, batch ${p.batch} of ${p.batches}`;
+}

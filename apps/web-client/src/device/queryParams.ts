@@ -1,0 +1,27 @@
+import { FederationId } from '@flock/fl-core';
+import { CLIENT_BACKENDS, type ClientBackend } from '../worker/messages.ts';
+
+export interface DeviceOptions {
+  federationId: string;
+  /** `?backend=` forces one backend (the worker still falls back, and says why, if it fails). */
+  backend?: ClientBackend;
+  autojoin: boolean;
+}
+
+export const DEFAULT_FEDERATION = 'demo';
+
+export function federationFromQuery(search: string): string {
+  const raw = new URLSearchParams(search).get('federation');
+  return raw && FederationId.safeParse(raw).success ? raw : DEFAULT_FEDERATION;
+}
+
+export function deviceOptionsFromQuery(search: string): DeviceOptions {
+  const params = new URLSearchParams(search);
+  const backend = params.get('backend');
+  const forced = CLIENT_BACKENDS.find((b) => b === backend);
+  return {
+    federationId: federationFromQuery(search),
+    ...(forced ? { backend: forced } : {}),
+    autojoin: params.get('autojoin') === '1',
+  };
+}

@@ -1,0 +1,27 @@
+import { decodeDataset, type DatasetAssignment } from '@flock/fl-core';
+import type { DeviceStore } from '../storage/deviceStore.ts';
+
+/**
+ * Fetches an assigned shard and keeps it in IndexedDB. Checks the format before storing, so a
+ * bad download is never mistaken for data the device holds. Returns the number of examples.
+ */
+export async function downloadShard(
+  store: DeviceStore,
+  federationId: string,
+  assignment: DatasetAssignment,
+): Promise<number> {
+  const response = await fetch(assignment.shardPath);
+  if (!response.ok) {
+    throw new Error(`shard download failed: HTTP ${response.status} ${response.statusText}`.trim());
+  }
+  const bytes = await response.arrayBuffer();
+  const data = decodeDataset(new Uint8Array(bytes));
+  await store.putShard({
+    shardId: assignment.shardId,
+    federationId,
+    numExamples: data.count,
+    bytes,
+    storedAt: new Date().toISOString(),
+  });
+  return data.count;
+}

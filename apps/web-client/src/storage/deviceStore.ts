@@ -1,0 +1,79 @@
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+
+/**
+ * What a device keeps in IndexedDB. The schema is fixed (end-to-end tests read it directly):
+ * database `flock` v1, store `meta` (out-of-line keys, `deviceId` -> string) and store `shards`
+ * (keyPath `shardId`). Used by both the page and the training worker.
+ */
+export const DB_NAME = 'flock';
+export const DB_VERSION = 1;
+
+export interface StoredShard {
+  shardId: string;
+  federationId: string;
+  numExamples: number;
+  /** The shard as `encodeDataset` wrote it. */
+  bytes: ArrayBuffer;
+  storedAt: string;
+}
+
+interface FlockDB extends DBSchema {
+  meta: { key: string; value: string };
+  shards: { key: string; value: StoredShard };
+}
+
+export class DeviceStore {
+  private constructor(private readonly db: IDBPDatabase<FlockDB>) {}
+
+  static async open(): Promise<DeviceStore> {
+    const db = await openDB<FlockDB>(DB_NAME, DB_VERSION, {
+      upgrade(database) {
+        if (!database.objectStoreNames.contains('meta')) database.createObjectStore('meta');
+        if (!database.objectStoreNames.contains('shards')) database.createObjectStore('shards', { keyPath: 'shardId' });
+      },
+    });
+    return new DeviceStore(db);
+  }
+
+  /** This device's id: created on first use, then the same for as long as the browser keeps the data. */
+  async deviceId(): Promise<string> {
+    const tx = this.db.transaction('meta', 'readwrite');
+    const existing = await tx.store.get('deviceId');
+    if (existing) {
+      await tx.done;
+      return existing;
+    }
+    const id = crypto.randomUUID().replaceAll('-', '');
+    await tx.store.put(id, 'deviceId');
+    await tx.done;
+    return id;
+  }
+
+  async hasShard(shardId: string): Promise<boolean> {
+    return (await this.db.getKey('shards', shardId)) !== undefined;
+  }
+
+  async getShard(shardId: string): Promise<StoredShard | undefined> {
+    return this.db.get('shards', shardId);
+  }
+
+  /** Stores a shard and drops any other shard this device held for the same federation. */
+  async putShard(shard: StoredShard): Promise<void> {
+    const tx = this.db.transaction('shards', 'readwrite');
+    for (const old of await tx.store.getAll()) {
+      if (old.federationId === shard.federationId && old.shardId !== shard.shardId) await tx.store.delete(old.shardId);
+    }
+    await tx.store.put(shard);
+    await tx.done;
+  }
+
+  /** Examples held for a federation, counted from the stored shards' metadata. */
+  async examplesStored(federationId: string): Promise<number> {
+    const shards = await this.db.getAll('shards');
+    return shards.filter((s) => s.federationId === federationId).reduce((n, s) => n + s.numExamples, 0);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

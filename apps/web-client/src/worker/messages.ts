@@ -1,0 +1,73 @@
+import type { AdapterInfo, BackendName, ModelName, TrainingConfig } from '@flock/fl-core';
+
+/** Backends this client can run; `wasm` is left out because it cannot train convolutions. */
+export const CLIENT_BACKENDS = ['webgpu', 'webgl', 'cpu'] as const satisfies readonly BackendName[];
+export type ClientBackend = (typeof CLIENT_BACKENDS)[number];
+
+export interface BackendChoice {
+  backend: ClientBackend;
+  adapter: AdapterInfo | null;
+  /** Why this backend, in words (what was tried and why it failed). */
+  reason: string;
+}
+
+// ---- page -> worker ----
+
+export interface InitRequest {
+  type: 'init';
+  /** Forces one backend; the worker still falls back (and says why) if it cannot start. */
+  backend?: ClientBackend;
+}
+
+export interface TrainRequest {
+  type: 'train';
+  round: number;
+  model: ModelName;
+  /** The global model, encoded with the weights codec (transferred). */
+  weights: ArrayBuffer;
+  config: TrainingConfig;
+  shardId: string;
+}
+
+export type PageToWorkerMessage = InitRequest | TrainRequest;
+
+// ---- worker -> page ----
+
+export interface ReadyEvent extends BackendChoice {
+  type: 'ready';
+}
+
+export interface ProgressEvent {
+  type: 'progress';
+  round: number;
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  loss: number;
+}
+
+export interface ResultEvent {
+  type: 'result';
+  round: number;
+  /** `encodeWeights(manifest, delta, 'delta')` (transferred). */
+  payload: ArrayBuffer;
+  numExamples: number;
+  loss: number;
+  accuracy: number;
+  /** tf.memory().numTensors after the round: constant from round to round when nothing leaks. */
+  numTensors: number;
+}
+
+export interface ErrorEvent {
+  type: 'error';
+  /** The round that failed, when the failure was a training request. */
+  round: number | null;
+  message: string;
+}
+
+export type WorkerToPageMessage = ReadyEvent | ProgressEvent | ResultEvent | ErrorEvent;
+
+export function assertNever(value: never): never {
+  throw new Error(`unhandled message: ${JSON.stringify(value)}`);
+}

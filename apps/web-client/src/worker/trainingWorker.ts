@@ -1,0 +1,122 @@
+/// <reference lib="webworker" />
+import * as tf from '@tensorflow/tfjs';
+import {
+  buildModel,
+  decodeDataset,
+  decodeWeights,
+  encodeWeights,
+  manifestOf,
+  trainLocal,
+  writeWeights,
+  type ImageDataset,
+  type ModelName,
+} from '@flock/fl-core';
+import { DeviceStore } from '../storage/deviceStore.ts';
+import { chooseBackend } from './backend.ts';
+import {
+  assertNever,
+  type BackendChoice,
+  type PageToWorkerMessage,
+  type TrainRequest,
+  type WorkerToPageMessage,
+} from './messages.ts';
+
+/**
+ * Trains off the UI thread. Requests are handled one at a time, in order. The model of each zoo
+ * name is built once and reused; the shard is read from IndexedDB once per shard id.
+ */
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+const models = new Map<ModelName, tf.LayersModel>();
+const shards = new Map<string, ImageDataset>();
+let store: DeviceStore | null = null;
+let ready: Promise<BackendChoice> | null = null;
+let queue: Promise<void> = Promise.resolve();
+
+function post(msg: WorkerToPageMessage, transfer: Transferable[] = []): void {
+  scope.postMessage(msg, transfer);
+}
+
+scope.onmessage = (event: MessageEvent<PageToWorkerMessage>) => {
+  const msg = event.data;
+  queue = queue.then(() => handle(msg));
+};
+
+async function handle(msg: PageToWorkerMessage): Promise<void> {
+  switch (msg.type) {
+    case 'init': {
+      try {
+        ready ??= chooseBackend(msg.backend);
+        post({ type: 'ready', ...(await ready) });
+      } catch (err) {
+        post({ type: 'error', round: null, message: errorMessage(err) });
+      }
+      return;
+    }
+    case 'train': {
+      try {
+        await train(msg);
+      } catch (err) {
+        post({ type: 'error', round: msg.round, message: errorMessage(err) });
+      }
+      return;
+    }
+    default:
+      assertNever(msg);
+  }
+}
+
+async function train(req: TrainRequest): Promise<void> {
+  if (!ready) throw new Error('the worker was asked to train before init');
+  await ready;
+  const data = await loadShard(req.shardId);
+  const model = modelFor(req.model);
+  const manifest = manifestOf(model);
+  const global = decodeWeights(new Uint8Array(req.weights), manifest);
+  if (global.kind !== 'weights') throw new Error('round:start carried a delta where the global weights belong');
+  writeWeights(model, global.values);
+  const result = await trainLocal(model, data, req.config, {
+    seed: req.round,
+    progressEvery: 5,
+    onProgress: (p) => post({ type: 'progress', round: req.round, ...p }),
+  });
+  const payload = encodeWeights(manifest, result.delta, 'delta');
+  // Transfer the encoded bytes; copy only if the view does not cover its whole buffer.
+  const buffer = payload.byteLength === payload.buffer.byteLength ? (payload.buffer as ArrayBuffer) : payload.slice().buffer;
+  post(
+    {
+      type: 'result',
+      round: req.round,
+      payload: buffer,
+      numExamples: result.numExamples,
+      loss: result.loss,
+      accuracy: result.accuracy,
+      numTensors: tf.memory().numTensors,
+    },
+    [buffer],
+  );
+}
+
+function modelFor(name: ModelName): tf.LayersModel {
+  let model = models.get(name);
+  if (!model) {
+    model = buildModel(name);
+    models.set(name, model);
+  }
+  return model;
+}
+
+async function loadShard(shardId: string): Promise<ImageDataset> {
+  const cached = shards.get(shardId);
+  if (cached) return cached;
+  store ??= await DeviceStore.open();
+  const stored = await store.getShard(shardId);
+  if (!stored) throw new Error(`shard ${shardId} is not in this device's storage`);
+  const data = decodeDataset(new Uint8Array(stored.bytes));
+  shards.clear();
+  shards.set(shardId, data);
+  return data;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
