@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs';
+import { buildModel, evaluateModel, subset, writeWeights, type ImageDataset, type ZooModelName } from '@flock/fl-core';
+
+export interface GlobalEvaluation {
+  accuracy: number;
+  loss: number;
+}
+
+/** The coordinator never trains; the CPU kernels are enough to score a model and behave the same everywhere. */
+export async function useCpuBackend(): Promise<void> {
+  if (tf.getBackend() !== 'cpu') await tf.setBackend('cpu');
+  await tf.ready();
+}
+
+/**
+ * Scores global models on a fixed prefix of the MNIST test set, so every round of a federation is
+ * measured on the same examples. One model per architecture is built once and re-weighted.
+ */
+export class ModelEvaluator {
+  private readonly models = new Map<ZooModelName, tf.Sequential>();
+  private readonly evalSets = new Map<number, ImageDataset>();
+
+  constructor(private readonly loadTestSet: () => Promise<ImageDataset>) {}
+
+  async evaluate(model: ZooModelName, weights: Float32Array, examples: number): Promise<GlobalEvaluation> {
+    const data = await this.evalSet(examples);
+    const net = this.modelFor(model);
+    writeWeights(net, weights);
+    const { accuracy, loss } = await evaluateModel(net, data);
+    return { accuracy, loss };
+  }
+
+  dispose(): void {
+    for (const m of this.models.values()) m.dispose();
+    this.models.clear();
+  }
+
+  private modelFor(name: ZooModelName): tf.Sequential {
+    let m = this.models.get(name);
+    if (!m) {
+      m = buildModel(name, 0);
+      this.models.set(name, m);
+    }
+    return m;
+  }
+
+  private async evalSet(examples: number): Promise<ImageDataset> {
+    let set = this.evalSets.get(examples);
+    if (!set) {
+      const test = await this.loadTestSet();
+      const n = Math.min(examples, test.count);
+      set = subset(test, Array.from({ length: n }, (_, i) => i));
+      this.evalSets.set(examples, set);
+    }
+    return set;
+  }
+}

@@ -1,0 +1,290 @@
+import {
+  buildModel,
+  decodeWeights,
+  encodeDataset,
+  encodeWeights,
+  manifestOf,
+  partitionIid,
+  subset,
+  type Ack,
+  type DeviceState,
+  type EventLogEntry,
+  type FederationSnapshot,
+  type FederationStatusMessage,
+  type FederationSummary,
+  type HelloMessage,
+  type HelloReply,
+  type ParsedUpdateMessage,
+  type Partition,
+  type RoundRecord,
+  type RoundStartMessage,
+  type WeightsManifest,
+} from '@flock/fl-core';
+import type { Logger } from 'pino';
+import type { MnistSource } from '../evaluation/mnistSource.ts';
+import type { ModelEvaluator } from '../evaluation/modelEvaluator.ts';
+import type { PendingWork } from '../pendingWork.ts';
+import { RoundEngine, type EngineEffect } from '../rounds/roundEngine.ts';
+import type { FederationStore, StoredFederation } from '../storage/federationStore.ts';
+import { DeviceRegistry, MNIST_TRAIN_EXAMPLES } from './deviceRegistry.ts';
+
+/** What the transports do on the runtime's behalf. */
+export interface FederationOutputs {
+  sendRoundStart(federationId: string, deviceIds: string[], msg: RoundStartMessage): void;
+  broadcastStatus(msg: FederationStatusMessage): void;
+  changed(federationId: string): void;
+  event(entry: EventLogEntry): void;
+}
+
+export interface RuntimeDeps {
+  store: FederationStore;
+  evaluator: ModelEvaluator;
+  mnist: MnistSource;
+  logger: Logger;
+  outputs: FederationOutputs;
+  work: PendingWork;
+}
+
+/**
+ * The adapter around one federation's RoundEngine: carries out its effects (send the model,
+ * evaluate, persist, then let the next round start) and keeps the device registry.
+ */
+export class FederationRuntime {
+  private readonly log: Logger;
+  private encoded: { source: Float32Array; bytes: Uint8Array<ArrayBuffer> } | null = null;
+  private partition: Partition | null = null;
+  private readonly bytesDown = new Map<number, number>();
+
+  private constructor(
+    private readonly deps: RuntimeDeps,
+    private readonly engine: RoundEngine,
+    private readonly devices: DeviceRegistry,
+    private readonly rounds: RoundRecord[],
+    /** tfjs LayersModel topology, served with the weights so tf.loadLayersModel can fetch the global model. */
+    readonly modelTopology: unknown,
+  ) {
+    this.log = deps.logger.child({ federationId: engine.config.id });
+  }
+
+  /** A federation interrupted mid-round resumes as 'waiting' and redoes that round. */
+  static async load(stored: StoredFederation, deps: RuntimeDeps): Promise<FederationRuntime> {
+    const { config } = stored;
+    const model = buildModel(config.model, config.modelSeed);
+    const manifest = manifestOf(model);
+    const topology = model.toJSON(null, false);
+    model.dispose();
+    const latest = await deps.store.latestModel(config.id);
+    if (!latest) throw new Error(`federation ${config.id} has no stored model`);
+    const global = decodeWeights(latest.bytes, manifest).values;
+    const interrupted = stored.status === 'training' || stored.status === 'aggregating';
+    const status = interrupted ? 'waiting' : stored.status;
+    if (interrupted) await deps.store.setStatus(config.id, status);
+    const engine = new RoundEngine(config, manifest, { status, completedRounds: latest.round, global });
+    const devices = new DeviceRegistry(config, await deps.store.listDevices(config.id));
+    return new FederationRuntime(deps, engine, devices, await deps.store.listRounds(config.id), topology);
+  }
+
+  get config() {
+    return this.engine.config;
+  }
+
+  get manifest(): WeightsManifest {
+    return this.engine.manifest;
+  }
+
+  get globalWeights(): Float32Array {
+    return this.engine.globalWeights;
+  }
+
+  summary(): FederationSummary {
+    return {
+      config: this.config,
+      status: this.engine.status,
+      round: this.engine.round,
+      updatesThisRound: this.engine.updatesThisRound,
+      selectedThisRound: this.engine.selectedThisRound,
+    };
+  }
+
+  snapshot(): FederationSnapshot {
+    return { federation: this.summary(), devices: this.devices.list(), rounds: this.roundRecords() };
+  }
+
+  roundRecords(): RoundRecord[] {
+    return [...this.rounds];
+  }
+
+  deviceList() {
+    return this.devices.list();
+  }
+
+  start(): { ok: true } | { ok: false; reason: string } {
+    if (this.engine.status === 'finished') {
+      return { ok: false, reason: `federation ${this.config.id} already finished its ${this.config.maxRounds} rounds` };
+    }
+    this.record('info', 'started', 'operator started the federation');
+    this.apply(this.engine.start(Date.now()));
+    return { ok: true };
+  }
+
+  stop(): void {
+    this.record('info', 'stopped', 'operator stopped the federation');
+    this.apply(this.engine.stop());
+  }
+
+  tick(now: number): void {
+    this.apply(this.engine.tick(now));
+  }
+
+  async admitDevice(hello: HelloMessage): Promise<HelloReply> {
+    const registered = this.devices.register(hello, new Date());
+    if (!registered) {
+      return { ok: false, reason: `all ${this.devices.shardCount} data shards of federation ${this.config.id} are taken` };
+    }
+    const { device, isNew } = registered;
+    await this.deps.store.upsertDevice(this.config.id, device);
+    if (isNew) this.record('info', 'device-registered', `device joined with shard ${device.shardIndex}`, device.deviceId);
+    return {
+      ok: true,
+      federationId: this.config.id,
+      model: this.config.model,
+      dataset: {
+        kind: 'mnist-shard',
+        shardPath: `/api/federations/${this.config.id}/shard/${device.deviceId}`,
+        shardId: this.devices.shardId(device),
+        numExamples: device.examples,
+      },
+      status: this.engine.status,
+      round: this.engine.round,
+    };
+  }
+
+  /** Called after the hello reply went out, so a round:start never overtakes it. */
+  deviceConnected(deviceId: string): void {
+    if (this.devices.connected(deviceId)) this.record('info', 'device-online', 'device connected', deviceId);
+    this.apply(this.engine.deviceOnline(deviceId, Date.now()));
+    this.deps.outputs.changed(this.config.id);
+  }
+
+  deviceDisconnected(deviceId: string): void {
+    if (!this.devices.disconnected(deviceId, new Date())) return;
+    this.record('info', 'device-offline', 'device disconnected', deviceId);
+    const device = this.devices.get(deviceId);
+    if (device) this.deps.work.track(this.deps.store.upsertDevice(this.config.id, device));
+    this.apply(this.engine.deviceOffline(deviceId, Date.now()));
+    this.deps.outputs.changed(this.config.id);
+  }
+
+  setDeviceState(deviceId: string, state: DeviceState): void {
+    this.devices.setState(deviceId, state, new Date());
+    this.deps.outputs.changed(this.config.id);
+  }
+
+  submitUpdate(deviceId: string, msg: ParsedUpdateMessage): Ack {
+    const { result, effects } = this.engine.submitUpdate({ ...msg, deviceId }, Date.now());
+    if (!result.ok) this.record('warn', 'update-rejected', `update for round ${msg.round} rejected: ${result.reason}`, deviceId);
+    else if (result.duplicate) this.record('info', 'update-duplicate', `duplicate update for round ${msg.round} ignored`, deviceId);
+    else this.record('info', 'update-accepted', `update for round ${msg.round} accepted (${msg.numExamples} examples)`, deviceId);
+    this.apply(effects);
+    this.deps.outputs.changed(this.config.id);
+    return result.ok ? { ok: true } : result;
+  }
+
+  /** The device's training examples; null for a device that never said hello. */
+  async shardFor(deviceId: string): Promise<Uint8Array | null> {
+    const device = this.devices.get(deviceId);
+    if (!device) return null;
+    const train = await this.deps.mnist.get('train');
+    const { examplesPerDevice, seed } = this.config.dataset;
+    this.partition ??= partitionIid(MNIST_TRAIN_EXAMPLES, this.devices.shardCount, examplesPerDevice, seed);
+    return encodeDataset(subset(train, this.partition[device.shardIndex]!));
+  }
+
+  record(level: EventLogEntry['level'], kind: string, message: string, deviceId: string | null = null): void {
+    const entry: EventLogEntry = { at: new Date().toISOString(), federationId: this.config.id, level, kind, message, deviceId };
+    this.log[level]({ kind, deviceId }, message);
+    this.deps.work.track(this.deps.store.appendEvent(entry));
+    this.deps.outputs.event(entry);
+  }
+
+  private apply(effects: EngineEffect[]): void {
+    for (const e of effects) {
+      switch (e.type) {
+        case 'broadcastRound':
+          this.sendRound(e.round, e.deviceIds, e.deadline, e.global);
+          break;
+        case 'roundClosed':
+          this.deps.work.track(this.finishRound(e));
+          break;
+        case 'roundAbandoned':
+          this.record('warn', 'round-abandoned', `round ${e.round} abandoned (${e.reason}); it will be retried`);
+          break;
+        case 'deviceDropped':
+          this.record('warn', 'device-dropped', `device left round ${e.round} before answering`, e.deviceId);
+          break;
+        case 'statusChanged':
+          this.deps.work.track(this.deps.store.setStatus(this.config.id, e.status));
+          this.deps.outputs.broadcastStatus({
+            federationId: this.config.id,
+            status: e.status,
+            round: e.round,
+            accuracy: this.rounds.at(-1)?.accuracy ?? null,
+          });
+          break;
+        default: {
+          const unhandled: never = e;
+          throw new Error(`unhandled engine effect ${JSON.stringify(unhandled)}`);
+        }
+      }
+    }
+    if (effects.length > 0) this.deps.outputs.changed(this.config.id);
+  }
+
+  private sendRound(round: number, deviceIds: string[], deadline: number, global: Float32Array): void {
+    if (this.encoded?.source !== global) {
+      // encodeWeights allocates a fresh ArrayBuffer, never a shared one.
+      this.encoded = { source: global, bytes: encodeWeights(this.manifest, global, 'weights') as Uint8Array<ArrayBuffer> };
+    }
+    const weights = this.encoded.bytes;
+    const msg: RoundStartMessage = { federationId: this.config.id, round, model: this.config.model, config: this.config.training, deadline, weights };
+    this.deps.outputs.sendRoundStart(this.config.id, deviceIds, msg);
+    this.bytesDown.set(round, (this.bytesDown.get(round) ?? 0) + weights.byteLength * deviceIds.length);
+    this.record('info', 'round-started', `round ${round}: model sent to ${deviceIds.join(', ')}`);
+  }
+
+  /** Evaluate, then persist model and record in one transaction; only then may the next round start. */
+  private async finishRound(e: Extract<EngineEffect, { type: 'roundClosed' }>): Promise<void> {
+    let evaluation: { accuracy: number; loss: number } | null = null;
+    try {
+      evaluation = await this.deps.evaluator.evaluate(this.config.model, e.newGlobal, this.config.evalExamples);
+    } catch (err) {
+      this.record('warn', 'evaluation-failed', `round ${e.round} could not be evaluated: ${String(err)}`);
+    }
+    const record: RoundRecord = {
+      round: e.round,
+      participants: e.participants.length,
+      examples: e.examples,
+      accuracy: evaluation?.accuracy ?? null,
+      loss: evaluation?.loss ?? null,
+      trainLoss: e.trainLoss,
+      durationMs: e.closedAt - e.startedAt,
+      bytesUp: e.bytesUp,
+      bytesDown: this.bytesDown.get(e.round) ?? 0,
+      rejected: e.rejected,
+      completedAt: new Date(e.closedAt).toISOString(),
+    };
+    try {
+      await this.deps.store.saveRound(this.config.id, record, encodeWeights(this.manifest, e.newGlobal, 'weights'), e.participants);
+    } catch (err) {
+      this.record('warn', 'persist-failed', `round ${e.round} could not be saved (${String(err)}); federation stopped`);
+      this.apply(this.engine.stop());
+      return;
+    }
+    this.bytesDown.delete(e.round);
+    this.rounds.push(record);
+    this.devices.addContributions(e.participants);
+    const accuracy = record.accuracy === null ? 'not evaluated' : `accuracy ${(record.accuracy * 100).toFixed(1)}%`;
+    this.record('info', 'round-closed', `round ${e.round} closed: ${record.participants} devices, ${record.examples} examples, ${accuracy}`);
+    this.apply(this.engine.roundPersisted(e.round, Date.now()));
+  }
+}

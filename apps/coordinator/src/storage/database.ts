@@ -1,0 +1,65 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+
+/** Plain PostgreSQL: the same statements run on a hosted Postgres once PGlite is outgrown. */
+const SCHEMA = `
+create table if not exists federations (
+  id text primary key,
+  config jsonb not null,
+  status text not null,
+  round integer not null default 0,
+  created_at timestamptz not null default now()
+);
+create table if not exists rounds (
+  federation_id text not null references federations(id),
+  round integer not null,
+  participants integer not null,
+  examples integer not null,
+  accuracy double precision,
+  loss double precision,
+  train_loss double precision,
+  duration_ms double precision not null,
+  bytes_up bigint not null,
+  bytes_down bigint not null,
+  rejected integer not null,
+  completed_at timestamptz not null,
+  primary key (federation_id, round)
+);
+create table if not exists devices (
+  federation_id text not null references federations(id),
+  device_id text not null,
+  shard_index integer not null,
+  backend text,
+  adapter jsonb,
+  rounds_contributed integer not null default 0,
+  examples integer not null,
+  last_seen timestamptz not null,
+  primary key (federation_id, device_id),
+  unique (federation_id, shard_index)
+);
+create table if not exists models (
+  federation_id text not null references federations(id),
+  round integer not null,
+  bytes bytea not null,
+  created_at timestamptz not null default now(),
+  primary key (federation_id, round)
+);
+create table if not exists events (
+  id bigserial primary key,
+  at timestamptz not null,
+  federation_id text,
+  level text not null,
+  kind text not null,
+  message text not null,
+  device_id text
+);
+create index if not exists events_by_federation on events (federation_id, id);
+`;
+
+export async function openDatabase(dataDir: string): Promise<PGlite> {
+  await mkdir(dataDir, { recursive: true });
+  const db = await PGlite.create(join(dataDir, 'pg'));
+  await db.exec(SCHEMA);
+  return db;
+}

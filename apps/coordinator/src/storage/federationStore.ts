@@ -1,0 +1,190 @@
+import type { PGlite, Transaction } from '@electric-sql/pglite';
+import {
+  AdapterInfo,
+  BackendName,
+  FederationConfig,
+  FederationStatus,
+  type EventLogEntry,
+  type RoundRecord,
+} from '@flock/fl-core';
+
+export interface StoredFederation {
+  config: FederationConfig;
+  status: FederationStatus;
+  /** Last completed round. */
+  round: number;
+}
+
+export interface StoredDevice {
+  deviceId: string;
+  shardIndex: number;
+  backend: BackendName | null;
+  adapter: AdapterInfo | null;
+  roundsContributed: number;
+  examples: number;
+  lastSeen: Date;
+}
+
+type Row = Record<string, unknown>;
+
+/** Typed access to the coordinator's tables; rows are re-validated on the way out. */
+export class FederationStore {
+  constructor(private readonly db: PGlite) {}
+
+  async listFederations(): Promise<StoredFederation[]> {
+    const { rows } = await this.db.query<Row>('select config, status, round from federations order by created_at, id');
+    return rows.map((r) => ({
+      config: FederationConfig.parse(r.config),
+      status: FederationStatus.parse(r.status),
+      round: Number(r.round),
+    }));
+  }
+
+  /** The federation and its round-0 model appear together or not at all. */
+  async createFederation(config: FederationConfig, initialModel: Uint8Array): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query('insert into federations (id, config, status, round) values ($1, $2, $3, 0)', [
+        config.id,
+        JSON.stringify(config),
+        'idle',
+      ]);
+      await insertModel(tx, config.id, 0, initialModel);
+    });
+  }
+
+  async setStatus(federationId: string, status: FederationStatus): Promise<void> {
+    await this.db.query('update federations set status = $2 where id = $1', [federationId, status]);
+  }
+
+  async latestModel(federationId: string): Promise<{ round: number; bytes: Uint8Array } | null> {
+    const { rows } = await this.db.query<Row>(
+      'select round, bytes from models where federation_id = $1 order by round desc limit 1',
+      [federationId],
+    );
+    const row = rows[0];
+    return row ? { round: Number(row.round), bytes: row.bytes as Uint8Array } : null;
+  }
+
+  async listRounds(federationId: string): Promise<RoundRecord[]> {
+    const { rows } = await this.db.query<Row>('select * from rounds where federation_id = $1 order by round', [federationId]);
+    return rows.map((r) => ({
+      round: Number(r.round),
+      participants: Number(r.participants),
+      examples: Number(r.examples),
+      accuracy: nullableNumber(r.accuracy),
+      loss: nullableNumber(r.loss),
+      trainLoss: nullableNumber(r.train_loss),
+      durationMs: Number(r.duration_ms),
+      bytesUp: Number(r.bytes_up),
+      bytesDown: Number(r.bytes_down),
+      rejected: Number(r.rejected),
+      completedAt: toIso(r.completed_at),
+    }));
+  }
+
+  /**
+   * The round's record, its model, the federation's round counter and the participants'
+   * contribution counts commit together, so a crash never leaves a record without its model.
+   */
+  async saveRound(federationId: string, record: RoundRecord, model: Uint8Array, participants: string[]): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        `insert into rounds (federation_id, round, participants, examples, accuracy, loss, train_loss, duration_ms,
+           bytes_up, bytes_down, rejected, completed_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        [
+          federationId,
+          record.round,
+          record.participants,
+          record.examples,
+          record.accuracy,
+          record.loss,
+          record.trainLoss,
+          record.durationMs,
+          record.bytesUp,
+          record.bytesDown,
+          record.rejected,
+          record.completedAt,
+        ],
+      );
+      await insertModel(tx, federationId, record.round, model);
+      await tx.query('update federations set round = $2 where id = $1', [federationId, record.round]);
+      await tx.query(
+        'update devices set rounds_contributed = rounds_contributed + 1 where federation_id = $1 and device_id = any($2::text[])',
+        [federationId, participants],
+      );
+    });
+  }
+
+  async listDevices(federationId: string): Promise<StoredDevice[]> {
+    const { rows } = await this.db.query<Row>('select * from devices where federation_id = $1 order by shard_index', [
+      federationId,
+    ]);
+    return rows.map((r) => ({
+      deviceId: String(r.device_id),
+      shardIndex: Number(r.shard_index),
+      backend: r.backend == null ? null : BackendName.parse(r.backend),
+      adapter: r.adapter == null ? null : AdapterInfo.parse(r.adapter),
+      roundsContributed: Number(r.rounds_contributed),
+      examples: Number(r.examples),
+      lastSeen: new Date(toIso(r.last_seen)),
+    }));
+  }
+
+  async upsertDevice(federationId: string, d: StoredDevice): Promise<void> {
+    await this.db.query(
+      `insert into devices (federation_id, device_id, shard_index, backend, adapter, rounds_contributed, examples, last_seen)
+       values ($1, $2, $3, $4, $5, $6, $7, $8)
+       on conflict (federation_id, device_id) do update
+         set backend = excluded.backend, adapter = excluded.adapter, last_seen = excluded.last_seen`,
+      [
+        federationId,
+        d.deviceId,
+        d.shardIndex,
+        d.backend,
+        d.adapter == null ? null : JSON.stringify(d.adapter),
+        d.roundsContributed,
+        d.examples,
+        d.lastSeen.toISOString(),
+      ],
+    );
+  }
+
+  async appendEvent(e: EventLogEntry): Promise<void> {
+    await this.db.query(
+      'insert into events (at, federation_id, level, kind, message, device_id) values ($1, $2, $3, $4, $5, $6)',
+      [e.at, e.federationId, e.level, e.kind, e.message, e.deviceId],
+    );
+  }
+
+  /** The newest `limit` events, oldest first. */
+  async listEvents(federationId: string, limit = 500): Promise<EventLogEntry[]> {
+    const { rows } = await this.db.query<Row>(
+      `select * from (select * from events where federation_id = $1 order by id desc limit $2) recent order by id`,
+      [federationId, limit],
+    );
+    return rows.map((r) => ({
+      at: toIso(r.at),
+      federationId: r.federation_id == null ? null : String(r.federation_id),
+      level: r.level === 'warn' ? 'warn' : 'info',
+      kind: String(r.kind),
+      message: String(r.message),
+      deviceId: r.device_id == null ? null : String(r.device_id),
+    }));
+  }
+}
+
+async function insertModel(tx: Transaction, federationId: string, round: number, bytes: Uint8Array): Promise<void> {
+  await tx.query(
+    'insert into models (federation_id, round, bytes) values ($1, $2, $3) on conflict (federation_id, round) do update set bytes = excluded.bytes',
+    [federationId, round, bytes],
+  );
+}
+
+function nullableNumber(v: unknown): number | null {
+  return v == null ? null : Number(v);
+}
+
+function toIso(v: unknown): string {
+  return v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString();
+}
