@@ -83,6 +83,8 @@ export function DevicePage() {
           </dd>
           <dt>Examples stored</dt>
           <dd data-testid="examples-stored">{view.examplesStored}</dd>
+          <dt>Tensors in memory</dt>
+          <dd data-testid="num-tensors">{view.numTensors ?? '—'}</dd>
         </dl>
       </section>
 

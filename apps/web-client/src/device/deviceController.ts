@@ -34,6 +34,8 @@ export interface DeviceView {
   roundsDone: number;
   bytesSent: number;
   examplesStored: number;
+  /** Live tensors in the worker after the last round (steady from round to round when nothing leaks). */
+  numTensors: number | null;
   /** Latest notices (refused updates, protocol errors), newest first. */
   messages: string[];
 }
@@ -76,6 +78,7 @@ export class DeviceController {
       roundsDone: 0,
       bytesSent: 0,
       examplesStored: 0,
+      numTensors: null,
       messages: [],
     };
   }
@@ -161,8 +164,10 @@ export class DeviceController {
     this.helloAccepted = true;
     const accuracy = this.view.federation?.accuracy ?? null;
     this.update({ federation: { status: reply.status, round: reply.round, accuracy } });
-    this.emitStatus();
-    if (this.busy) return; // a round in progress carries on across the reconnect
+    if (this.busy) {
+      this.emitStatus(); // a round in progress carries on across the reconnect
+      return;
+    }
     try {
       await this.ensureShard(reply.dataset);
     } catch (err) {
@@ -170,7 +175,7 @@ export class DeviceController {
       this.setState('error', describe(err));
       return;
     }
-    this.setState('waiting-for-round');
+    this.setState('waiting-for-round', null, true);
     this.runNextRound();
   }
 
@@ -220,7 +225,7 @@ export class DeviceController {
         { round: msg.round, model: msg.model, weights: msg.weights.slice().buffer, config: msg.config, shardId },
         (p) => this.update({ progress: p, localLoss: p.loss }),
       );
-      this.update({ localLoss: result.loss, localAccuracy: result.accuracy });
+      this.update({ localLoss: result.loss, localAccuracy: result.accuracy, numTensors: result.numTensors });
       this.setState('uploading');
       const payload = new Uint8Array(result.payload);
       const socket = this.socket;
@@ -247,11 +252,12 @@ export class DeviceController {
     this.runNextRound();
   }
 
-  private setState(state: DeviceState, detail: string | null = null): void {
+  /** Updates the state and tells the coordinator when it changed (or always, with `announce`). */
+  private setState(state: DeviceState, detail: string | null = null, announce = false): void {
     const changed = state !== this.view.state || detail !== this.view.detail;
     this.update({ state, detail });
     if (detail) this.notice(detail);
-    if (changed) this.emitStatus();
+    if (changed || announce) this.emitStatus();
   }
 
   private emitStatus(): void {
