@@ -210,9 +210,9 @@ export class RoundEngine {
     if (u.federationId !== this.config.id) {
       return { ok: false, reason: `update for federation "${u.federationId}" sent to federation "${this.config.id}"` };
     }
+    if (this.lastClosed?.round === u.round && this.lastClosed.answered.has(u.deviceId)) return { ok: true, duplicate: true };
     const open = this.open;
     if (!open) {
-      if (this.lastClosed?.round === u.round && this.lastClosed.answered.has(u.deviceId)) return { ok: true, duplicate: true };
       const running = this.aggregating ? `round ${this.aggregating.round} is being aggregated` : `the federation is ${this.state}`;
       return { ok: false, reason: `update for round ${u.round} but no round is running (${running})` };
     }

@@ -1,0 +1,223 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import {
+  PROTOCOL_VERSION,
+  decodeDataset,
+  decodeWeights,
+  encodeWeights,
+  readWeights,
+  type Ack,
+  type DeviceInfo,
+  type EventLogEntry,
+  type FederationSnapshot,
+  type FederationSummary,
+  type HelloReply,
+  type ParsedRoundStartMessage,
+  type RoundRecord,
+  type WeightsManifest,
+} from '@flock/fl-core';
+import { io as connect, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCoordinator, type RunningCoordinator } from './coordinator.ts';
+
+const TOKEN = 'integration-test-admin-token';
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+let dataDir: string;
+let coordinator: RunningCoordinator;
+const sockets: Socket[] = [];
+
+function start(): Promise<RunningCoordinator> {
+  return startCoordinator({ port: 0, host: '127.0.0.1', dataDir, adminToken: TOKEN, logLevel: 'silent' });
+}
+
+function device(): Socket {
+  const s = connect(coordinator.url, { transports: ['websocket'], forceNew: true });
+  sockets.push(s);
+  return s;
+}
+
+function nextEvent<T>(socket: Socket, event: string): Promise<T> {
+  return new Promise((resolve) => socket.once(event, resolve));
+}
+
+async function api<T>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${coordinator.url}${path}`, init);
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function hello(socket: Socket, deviceId: string): Promise<HelloReply> {
+  return socket.emitWithAck('hello', { protocolVersion: PROTOCOL_VERSION, deviceId, federationId: 'demo', backend: 'cpu', adapter: null });
+}
+
+function smallDelta(size: number, scale: number): Float32Array {
+  const d = new Float32Array(size);
+  for (let i = 0; i < size; i++) d[i] = (Math.sin(i * 12.9898 + scale) * 0.5) * 0.01;
+  return d;
+}
+
+function update(round: number, payload: Uint8Array, numExamples = 600) {
+  return { federationId: 'demo', round, numExamples, metrics: { loss: 0.8, accuracy: 0.7 }, payload };
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  dataDir = await mkdtemp(join(tmpdir(), 'flock-coordinator-'));
+  coordinator = await start();
+});
+
+afterAll(async () => {
+  for (const s of sockets) s.disconnect();
+  await coordinator?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('coordinator', () => {
+  let manifest: WeightsManifest;
+  let initialGlobal: Float32Array;
+  let expectedGlobal: Float32Array;
+
+  it('runs a federated round end to end and refuses bad updates with reasons', async () => {
+    const a = device();
+    const b = device();
+
+    expect(await a.emitWithAck('hello', { protocolVersion: 999, deviceId: 'device-aaaa', federationId: 'demo', backend: 'cpu', adapter: null })).toEqual({
+      ok: false,
+      reason: expect.stringContaining('protocol version 999'),
+    });
+    const replyA = await hello(a, 'device-aaaa');
+    const replyB = await hello(b, 'device-bbbb');
+    if (!replyA.ok || !replyB.ok) throw new Error('hello refused');
+    expect(replyA.dataset.shardId).not.toBe(replyB.dataset.shardId);
+
+    // Shards: 600 examples each, no example in both.
+    const [shardA, shardB] = await Promise.all(
+      [replyA, replyB].map(async (r) => decodeDataset(new Uint8Array(await (await fetch(`${coordinator.url}${r.dataset.shardPath}`)).arrayBuffer()))),
+    );
+    expect(shardA!.count).toBe(600);
+    expect(shardB!.count).toBe(600);
+    const key = (d: typeof shardA, i: number) => `${d!.labels[i]}:${Buffer.from(d!.pixels.subarray(i * 784, (i + 1) * 784)).toString('base64')}`;
+    const inA = new Set(Array.from({ length: 600 }, (_, i) => key(shardA, i)));
+    expect(Array.from({ length: 600 }, (_, i) => key(shardB, i)).filter((k) => inA.has(k))).toEqual([]);
+    expect((await fetch(`${coordinator.url}/api/federations/demo/shard/device-unknown`)).status).toBe(404);
+
+    // Start: refused without the token, accepted with it.
+    const startA = nextEvent<ParsedRoundStartMessage>(a, 'round:start');
+    const startB = nextEvent<ParsedRoundStartMessage>(b, 'round:start');
+    expect((await api<{ reason: string }>('/api/federations/demo/start', { method: 'POST' })).status).toBe(401);
+    const started = await api<FederationSummary>('/api/federations/demo/start', { method: 'POST', headers: auth });
+    expect(started.status).toBe(200);
+    expect(started.body.status).toBe('training');
+
+    const [roundA, roundB] = await Promise.all([startA, startB]);
+    expect(roundA.round).toBe(1);
+    expect(roundB.round).toBe(1);
+    expect(roundA.weights).toBeInstanceOf(Uint8Array);
+    const decoded = decodeWeights(roundA.weights);
+    expect(decoded.kind).toBe('weights');
+    manifest = decoded.manifest;
+    initialGlobal = decoded.values;
+    const size = initialGlobal.length;
+
+    const reasonOf = async (msg: unknown) => {
+      const ack: Ack = await a.emitWithAck('update', msg);
+      expect(ack.ok).toBe(false);
+      return ack.ok ? '' : ack.reason;
+    };
+    expect(await reasonOf('garbage')).toMatch(/expected object/i);
+    const nan = smallDelta(size, 1);
+    nan[10] = NaN;
+    expect(await reasonOf(update(1, encodeWeights(manifest, nan, 'delta')))).toMatch(/is NaN/);
+    expect(await reasonOf(update(1, new Uint8Array(3_000_000)))).toMatch(/exceeds the \d+-byte limit/);
+    expect(await reasonOf(update(5, encodeWeights(manifest, smallDelta(size, 1), 'delta')))).toBe('update for round 5 but round 1 is running');
+    const wrongManifest = manifest.map((t, i) => (i === 0 ? { ...t, shape: [784, 100] } : t));
+    const wrongShape = encodeWeights(wrongManifest, new Float32Array(size - 784 * 100), 'delta');
+    expect(await reasonOf(update(1, wrongShape))).toMatch(/tensor 0 is .*\[784x100\], expected .*\[784x200\]/);
+
+    const deltaA = smallDelta(size, 1);
+    const deltaB = smallDelta(size, 2);
+    const payloadA = encodeWeights(manifest, deltaA, 'delta');
+    expect(await a.emitWithAck('update', update(1, payloadA))).toEqual({ ok: true });
+    expect(await a.emitWithAck('update', update(1, payloadA))).toEqual({ ok: true }); // duplicate: not folded again
+    const round2A = nextEvent<ParsedRoundStartMessage>(a, 'round:start');
+    expect(await b.emitWithAck('update', update(1, encodeWeights(manifest, deltaB, 'delta')))).toEqual({ ok: true });
+
+    const rounds = await until(async () => {
+      const r = await api<RoundRecord[]>('/api/federations/demo/rounds', { headers: auth });
+      return r.body.length > 0 ? r.body : undefined;
+    }, 'round 1 to be recorded');
+    expect(rounds[0]).toMatchObject({ round: 1, participants: 2, examples: 1200, rejected: 4 });
+    expect(rounds[0]!.accuracy).toEqual(expect.any(Number));
+    expect(rounds[0]!.loss).toEqual(expect.any(Number));
+    expect(rounds[0]!.bytesUp).toBe(2 * payloadA.byteLength);
+    expect(rounds[0]!.bytesDown).toBe(2 * roundA.weights.byteLength);
+    expect((await round2A).round).toBe(2);
+
+    // A late retry of an accepted update is still acknowledged, and changes nothing.
+    expect(await a.emitWithAck('update', update(1, payloadA))).toEqual({ ok: true });
+
+    expectedGlobal = initialGlobal.map((g, i) => g + (deltaA[i]! + deltaB[i]!) / 2);
+    const bin = new Float32Array(await (await fetch(`${coordinator.url}/api/federations/demo/model/weights.bin`)).arrayBuffer());
+    expect(bin.length).toBe(size);
+    for (let i = 0; i < size; i += 997) expect(bin[i]).toBeCloseTo(expectedGlobal[i]!, 6);
+
+    const events = await api<EventLogEntry[]>('/api/federations/demo/events', { headers: auth });
+    expect(events.body.filter((e) => e.kind === 'update-rejected')).toHaveLength(5);
+  });
+
+  it('serves the global model to tf.loadLayersModel', async () => {
+    const model = await tf.loadLayersModel(`${coordinator.url}/api/federations/demo/model`);
+    const loaded = await readWeights(model);
+    model.dispose();
+    const bin = new Float32Array(await (await fetch(`${coordinator.url}/api/federations/demo/model/weights.bin`)).arrayBuffer());
+    expect(loaded).toEqual(bin);
+  });
+
+  it('feeds the dashboard only with the admin token', async () => {
+    const intruder = connect(`${coordinator.url}/admin`, { transports: ['websocket'], forceNew: true, auth: { token: 'wrong' } });
+    sockets.push(intruder);
+    expect((await nextEvent<Error>(intruder, 'connect_error')).message).toBe('unauthorized');
+    const admin = connect(`${coordinator.url}/admin`, { transports: ['websocket'], forceNew: true, auth: { token: TOKEN } });
+    sockets.push(admin);
+    const snapshot = nextEvent<FederationSnapshot>(admin, 'snapshot');
+    admin.emit('subscribe', { federationId: 'demo' });
+    const s = await snapshot;
+    expect(s.federation.round).toBe(2);
+    expect(s.devices.map((d) => d.deviceId)).toEqual(['device-aaaa', 'device-bbbb']);
+    expect(s.rounds).toHaveLength(1);
+  });
+
+  it('keeps rounds, devices and the model across a restart and redoes the interrupted round', async () => {
+    for (const s of sockets) s.disconnect();
+    await coordinator.close();
+    coordinator = await start();
+
+    const rounds = await api<RoundRecord[]>('/api/federations/demo/rounds', { headers: auth });
+    expect(rounds.body.map((r) => r.round)).toEqual([1]);
+    const bin = new Float32Array(await (await fetch(`${coordinator.url}/api/federations/demo/model/weights.bin`)).arrayBuffer());
+    for (let i = 0; i < bin.length; i += 997) expect(bin[i]).toBeCloseTo(expectedGlobal[i]!, 6);
+    const summary = await api<FederationSummary>('/api/federations/demo', { headers: auth });
+    expect(summary.body).toMatchObject({ status: 'waiting', round: 1 });
+    const devices = await api<DeviceInfo[]>('/api/federations/demo/devices', { headers: auth });
+    expect(devices.body.map((d) => [d.deviceId, d.shardId, d.roundsContributed, d.connected])).toEqual([
+      ['device-aaaa', 'demo-0', 1, false],
+      ['device-bbbb', 'demo-1', 1, false],
+    ]);
+
+    const a = device();
+    const reply = await hello(a, 'device-bbbb');
+    expect(reply).toMatchObject({ ok: true, dataset: { shardId: 'demo-1' } });
+  });
+});

@@ -1,0 +1,84 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { pino, type Level } from 'pino';
+import { Server } from 'socket.io';
+import { ensureDemoFederation } from './demoFederation.ts';
+import { MnistSource } from './evaluation/mnistSource.ts';
+import { ModelEvaluator, useCpuBackend } from './evaluation/modelEvaluator.ts';
+import { FederationRuntime, type FederationOutputs } from './federations/federationRuntime.ts';
+import { createHttpApp } from './http/httpApp.ts';
+import { PendingWork } from './pendingWork.ts';
+import { openDatabase } from './storage/database.ts';
+import { FederationStore } from './storage/federationStore.ts';
+import { adminOutputs, attachAdminSocket } from './transport/adminSocket.ts';
+import { attachDeviceSocket, deviceOutputs, type DeviceServer } from './transport/deviceSocket.ts';
+
+export interface CoordinatorOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  adminToken: string;
+  logLevel: Level | 'silent';
+  /** Defaults to apps/web-client/dist. */
+  webClientDir?: string;
+}
+
+export interface RunningCoordinator {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** Far above any update we accept, so our own size check answers oversized updates with a reason. */
+const MAX_SOCKET_MESSAGE_BYTES = 64 * 1024 * 1024;
+const TICK_MS = 1000;
+
+export async function startCoordinator(options: CoordinatorOptions): Promise<RunningCoordinator> {
+  const logger = pino({ level: options.logLevel, base: { service: 'coordinator' } });
+  await useCpuBackend();
+  const db = await openDatabase(options.dataDir);
+  const store = new FederationStore(db);
+  if (await ensureDemoFederation(store)) logger.info('created the demo federation');
+
+  const mnist = new MnistSource();
+  const evaluator = new ModelEvaluator(() => mnist.get('test'));
+  const work = new PendingWork((err) => logger.error({ err }, 'background work failed'));
+  const federations = new Map<string, FederationRuntime>();
+
+  const httpServer = createServer();
+  const io: DeviceServer = new Server(httpServer, { maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES, serveClient: false });
+  const outputs: FederationOutputs = { ...deviceOutputs(io), ...adminOutputs(io as unknown as Server, federations) };
+  for (const stored of await store.listFederations()) {
+    federations.set(stored.config.id, await FederationRuntime.load(stored, { store, evaluator, mnist, logger, outputs, work }));
+  }
+  attachDeviceSocket(io, federations, logger);
+  attachAdminSocket(io as unknown as Server, federations, options.adminToken, logger);
+  httpServer.on('request', createHttpApp({ federations, store, adminToken: options.adminToken, version: VERSION, logger, webClientDir: options.webClientDir }));
+
+  const ticker = setInterval(() => {
+    const now = Date.now();
+    for (const f of federations.values()) f.tick(now);
+  }, TICK_MS);
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(options.port, options.host, () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const url = `http://${options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host}:${port}`;
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      clearInterval(ticker);
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await work.drain();
+      evaluator.dispose();
+      await db.close();
+      logger.info('coordinator closed');
+    })());
+
+  return { url, port, close };
+}

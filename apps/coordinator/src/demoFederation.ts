@@ -1,0 +1,30 @@
+import { buildModel, encodeWeights, manifestOf, readWeights, type FederationConfig } from '@flock/fl-core';
+import type { FederationStore } from './storage/federationStore.ts';
+
+export const DEMO_FEDERATION: FederationConfig = {
+  id: 'demo',
+  name: 'MNIST demo',
+  model: 'mnist-mlp',
+  dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 600, seed: 42 },
+  training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
+  maxRounds: 20,
+  minDevices: 2,
+  clientsPerRound: 'all',
+  roundDeadlineMs: 300_000,
+  quorum: 0.5,
+  evalExamples: 2000,
+  modelSeed: 1,
+};
+
+/** A fresh coordinator has something to join at once; the operator still decides when it starts. */
+export async function ensureDemoFederation(store: FederationStore): Promise<boolean> {
+  if ((await store.listFederations()).length > 0) return false;
+  const model = buildModel(DEMO_FEDERATION.model, DEMO_FEDERATION.modelSeed);
+  try {
+    const initial = encodeWeights(manifestOf(model), await readWeights(model), 'weights');
+    await store.createFederation(DEMO_FEDERATION, initial);
+  } finally {
+    model.dispose();
+  }
+  return true;
+}
