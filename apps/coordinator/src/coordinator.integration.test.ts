@@ -137,6 +137,12 @@ describe('coordinator', () => {
       return ack.ok ? '' : ack.reason;
     };
     expect(await reasonOf('garbage')).toMatch(/expected object/i);
+    const protocolError = nextEvent<{ event: string; reason: string }>(a, 'protocol:error');
+    a.emit('bogus', 1);
+    expect(await protocolError).toEqual({ event: 'bogus', reason: expect.stringContaining('unknown event "bogus"') });
+    const noAck = nextEvent<{ event: string; reason: string }>(a, 'protocol:error');
+    a.emit('status', { state: 'dancing' });
+    expect(await noAck).toMatchObject({ event: 'status', reason: expect.stringContaining('state') });
     const nan = smallDelta(size, 1);
     nan[10] = NaN;
     expect(await reasonOf(update(1, encodeWeights(manifest, nan, 'delta')))).toMatch(/is NaN/);

@@ -122,14 +122,16 @@ export class FederationRuntime {
     if (this.engine.status === 'finished') {
       return { ok: false, reason: `federation ${this.config.id} already finished its ${this.config.maxRounds} rounds` };
     }
-    this.record('info', 'started', 'operator started the federation');
-    this.apply(this.engine.start(Date.now()));
+    const effects = this.engine.start(Date.now());
+    if (effects.length > 0) this.record('info', 'started', 'operator started the federation');
+    this.apply(effects);
     return { ok: true };
   }
 
   stop(): void {
-    this.record('info', 'stopped', 'operator stopped the federation');
-    this.apply(this.engine.stop());
+    const effects = this.engine.stop();
+    if (effects.length > 0) this.record('info', 'stopped', 'operator stopped the federation');
+    this.apply(effects);
   }
 
   tick(now: number): void {
@@ -164,6 +166,11 @@ export class FederationRuntime {
     if (this.devices.connected(deviceId)) this.record('info', 'device-online', 'device connected', deviceId);
     this.apply(this.engine.deviceOnline(deviceId, Date.now()));
     this.deps.outputs.changed(this.config.id);
+  }
+
+  /** A device that says hello again on the same connection lost its state: give it the running round again. */
+  resendRound(deviceId: string): void {
+    this.apply(this.engine.deviceOnline(deviceId, Date.now()));
   }
 
   deviceDisconnected(deviceId: string): void {

@@ -94,6 +94,9 @@ describe('RoundEngine', () => {
     expect(broadcast).toMatchObject({ round: 2, deviceIds: ['a', 'b'] });
     expect(broadcast!.global).toBe(closed!.newGlobal);
     expect(e.completedRounds).toBe(1);
+    // A device retrying its round-1 upload while round 2 runs is told it arrived.
+    expect(e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1]), T0 + 101).result).toEqual({ ok: true, duplicate: true });
+    expect(e.submitUpdate(update('a', 3, [1, 1, 1, 1, 1, 1]), T0 + 101).result).toMatchObject({ ok: false, reason: 'update for round 3 but round 2 is running' });
   });
 
   it('rejects a stale round, an unselected device and a wrong federation with reasons', () => {

@@ -8,42 +8,16 @@ import {
   type FederationStatus,
   type WeightsManifest,
 } from '@flock/fl-core';
+import type { DeviceUpdate, EngineEffect, UpdateResult } from './engineEffects.ts';
 import { checkDeltaPayload } from './updatePayload.ts';
+
+export type { DeviceUpdate, EngineEffect, UpdateResult } from './engineEffects.ts';
 
 /**
  * One federation's round loop as a pure state machine: every input carries the time, every
  * output is an effect for the adapters to carry out. No sockets, timers or storage in here, so
  * tests drive it with a fake clock.
  */
-
-export interface DeviceUpdate {
-  federationId: string;
-  deviceId: string;
-  round: number;
-  numExamples: number;
-  payload: Uint8Array;
-  metrics: { loss: number; accuracy: number };
-}
-
-export type UpdateResult = { ok: true; duplicate: boolean } | { ok: false; reason: string };
-
-export type EngineEffect =
-  | { type: 'broadcastRound'; round: number; deviceIds: string[]; deadline: number; global: Float32Array }
-  | {
-      type: 'roundClosed';
-      round: number;
-      newGlobal: Float32Array;
-      participants: string[];
-      examples: number;
-      trainLoss: number | null;
-      bytesUp: number;
-      rejected: number;
-      startedAt: number;
-      closedAt: number;
-    }
-  | { type: 'roundAbandoned'; round: number; reason: string; answered: number; selected: number }
-  | { type: 'deviceDropped'; round: number; deviceId: string }
-  | { type: 'statusChanged'; status: FederationStatus; round: number };
 
 export interface EngineInit {
   status: FederationStatus;

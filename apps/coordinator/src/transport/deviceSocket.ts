@@ -112,7 +112,11 @@ export function attachDeviceSocket(io: DeviceServer, federations: ReadonlyMap<st
     if (!runtime) return { reply: { ok: false, reason: `unknown federation "${msg.federationId}"` } };
     const { deviceId: current, federationId: currentFederation } = socket.data;
     if (current) {
-      if (current === msg.deviceId && currentFederation === msg.federationId) return { reply: await runtime.admitDevice(msg) };
+      if (current === msg.deviceId && currentFederation === msg.federationId) {
+        const reply = await runtime.admitDevice(msg);
+        if (reply.ok) runtime.resendRound(msg.deviceId);
+        return { reply };
+      }
       return { reply: { ok: false, reason: `this connection already belongs to device ${current}; open a new one for another device` } };
     }
     const reply = await runtime.admitDevice(msg);
