@@ -7,6 +7,7 @@ import {
   type AdminToCoordinatorEvents,
   type CoordinatorToAdminEvents,
 } from '@flock/fl-core';
+import { socketTransportOptions } from '../socketTransport.ts';
 
 type AdminSocket = Socket<CoordinatorToAdminEvents, AdminToCoordinatorEvents>;
 
@@ -32,7 +33,7 @@ export function useAdminSocket(token: string, federationId: string): AdminFeed {
 
   useEffect(() => {
     setFeed({ connection: 'connecting', snapshot: null, events: [], problem: null });
-    const socket: AdminSocket = io(ADMIN_NAMESPACE, { auth: { token } });
+    const socket: AdminSocket = io(ADMIN_NAMESPACE, { ...socketTransportOptions(), auth: { token } });
     socket.on('connect', () => {
       setFeed((f) => ({ ...f, connection: 'connected' }));
       socket.emit('subscribe', { federationId });

@@ -7,6 +7,7 @@ import {
   type HelloMessage,
   type UpdateMessage,
 } from '@flock/fl-core';
+import { socketTransportOptions } from '../socketTransport.ts';
 
 export type DeviceSocket = Socket<CoordinatorToDeviceEvents, DeviceToCoordinatorEvents>;
 
@@ -16,6 +17,7 @@ const UPDATE_TIMEOUT_MS = 120_000;
 /** Same-origin connection; Socket.IO reconnects by itself with a randomised, growing delay. */
 export function connectDeviceSocket(): DeviceSocket {
   return io({
+    ...socketTransportOptions(),
     reconnection: true,
     reconnectionDelay: 500,
     reconnectionDelayMax: 10_000,
