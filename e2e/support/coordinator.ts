@@ -1,7 +1,7 @@
 import type { APIRequestContext } from '@playwright/test';
 
 /** Shared by playwright.config.ts (which starts the coordinator) and the specs (which call it). */
-export const E2E_ADMIN_TOKEN = 'e2e-admin-token';
+export const E2E_ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 export const adminHeaders = { Authorization: `Bearer ${E2E_ADMIN_TOKEN}` };
 
 export interface RoundRow {

@@ -183,6 +183,16 @@ describe('coordinator', () => {
     expect(events.body.filter((e) => e.kind === 'update-rejected')).toHaveLength(5);
   });
 
+  it('serves a long-polling client (Socket.IO default transport) without answering it with the web client', async () => {
+    const polling = connect(coordinator.url, { transports: ['polling'], forceNew: true });
+    sockets.push(polling);
+    await nextEvent(polling, 'connect');
+    const reply = await polling.timeout(5_000).emitWithAck('hello', { protocolVersion: 0 });
+    expect(reply).toMatchObject({ ok: false });
+    expect((await api<{ ok: boolean }>('/api/health')).body.ok).toBe(true);
+    polling.disconnect();
+  });
+
   it('serves the global model to tf.loadLayersModel', async () => {
     const model = await tf.loadLayersModel(`${coordinator.url}/api/federations/demo/model`);
     const loaded = await readWeights(model);

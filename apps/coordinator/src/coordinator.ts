@@ -47,7 +47,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const work = new PendingWork((err) => logger.error({ err }, 'background work failed'));
   const federations = new Map<string, FederationRuntime>();
 
-  const httpServer = createServer();
+  // Express must be the server's listener before Socket.IO attaches: Socket.IO then keeps /socket.io/ for itself.
+  const httpServer = createServer(
+    createHttpApp({ federations, store, adminToken: options.adminToken, version: VERSION, logger, webClientDir: options.webClientDir }),
+  );
   const io: DeviceServer = new Server(httpServer, { maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES, serveClient: false });
   const outputs: FederationOutputs = { ...deviceOutputs(io), ...adminOutputs(io as unknown as Server, federations) };
   for (const stored of await store.listFederations()) {
@@ -55,7 +58,6 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   }
   attachDeviceSocket(io, federations, logger);
   attachAdminSocket(io as unknown as Server, federations, options.adminToken, logger);
-  httpServer.on('request', createHttpApp({ federations, store, adminToken: options.adminToken, version: VERSION, logger, webClientDir: options.webClientDir }));
 
   const ticker = setInterval(() => {
     const now = Date.now();

@@ -1,4 +1,4 @@
-import type { DeviceInfo } from '@flock/fl-core';
+import type { DeviceInfo } from '@flock/fl-core/protocol';
 import { formatTime, shortId } from '../format.ts';
 
 export function DevicesTable({ devices }: { devices: DeviceInfo[] }) {

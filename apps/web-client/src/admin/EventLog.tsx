@@ -1,4 +1,4 @@
-import type { EventLogEntry } from '@flock/fl-core';
+import type { EventLogEntry } from '@flock/fl-core/protocol';
 import { formatTime, shortId } from '../format.ts';
 
 export function EventLog({ events }: { events: EventLogEntry[] }) {

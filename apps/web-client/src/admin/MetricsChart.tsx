@@ -1,4 +1,4 @@
-import type { RoundRecord } from '@flock/fl-core';
+import type { RoundRecord } from '@flock/fl-core/protocol';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 
 /** Global accuracy (left axis) and loss (right axis) per completed round. */

@@ -1,4 +1,4 @@
-import type { RoundRecord } from '@flock/fl-core';
+import type { RoundRecord } from '@flock/fl-core/protocol';
 import { formatBytes, formatDuration, formatNumber, formatPercent } from '../format.ts';
 
 /** Completed rounds, newest first. */

@@ -6,7 +6,7 @@ import {
   FederationSnapshot,
   type AdminToCoordinatorEvents,
   type CoordinatorToAdminEvents,
-} from '@flock/fl-core';
+} from '@flock/fl-core/protocol';
 import { socketTransportOptions } from '../socketTransport.ts';
 
 type AdminSocket = Socket<CoordinatorToAdminEvents, AdminToCoordinatorEvents>;

@@ -7,7 +7,7 @@ import {
   type DeviceState,
   type FederationStatus,
   type ParsedRoundStartMessage,
-} from '@flock/fl-core';
+} from '@flock/fl-core/protocol';
 import { DeviceStore } from '../storage/deviceStore.ts';
 import type { BackendChoice } from '../worker/messages.ts';
 import { connectDeviceSocket, sendHello, sendUpdate, type DeviceSocket } from './deviceSocket.ts';

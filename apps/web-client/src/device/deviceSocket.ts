@@ -6,7 +6,7 @@ import {
   type DeviceToCoordinatorEvents,
   type HelloMessage,
   type UpdateMessage,
-} from '@flock/fl-core';
+} from '@flock/fl-core/protocol';
 import { socketTransportOptions } from '../socketTransport.ts';
 
 export type DeviceSocket = Socket<CoordinatorToDeviceEvents, DeviceToCoordinatorEvents>;

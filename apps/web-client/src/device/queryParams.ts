@@ -1,4 +1,4 @@
-import { FederationId } from '@flock/fl-core';
+import { FederationId } from '@flock/fl-core/protocol';
 import { CLIENT_BACKENDS, type ClientBackend } from '../worker/messages.ts';
 
 export interface DeviceOptions {

@@ -1,4 +1,5 @@
-import { decodeDataset, type DatasetAssignment } from '@flock/fl-core';
+import { decodeDataset } from '@flock/fl-core/data';
+import type { DatasetAssignment } from '@flock/fl-core/protocol';
 import type { DeviceStore } from '../storage/deviceStore.ts';
 
 /**

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 // Registers the `webgpu` backend, but only where `navigator.gpu` exists when this module loads.
 import '@tensorflow/tfjs-backend-webgpu';
-import type { AdapterInfo } from '@flock/fl-core';
+import type { AdapterInfo } from '@flock/fl-core/protocol';
 import { CLIENT_BACKENDS, type BackendChoice, type ClientBackend } from './messages.ts';
 
 /** The slice of the WebGPU API used here (TypeScript's DOM library does not declare it). */

@@ -1,4 +1,4 @@
-import type { AdapterInfo, BackendName, ModelName, TrainingConfig } from '@flock/fl-core';
+import type { AdapterInfo, BackendName, ModelName, TrainingConfig } from '@flock/fl-core/protocol';
 
 /** Backends this client can run; `wasm` is left out because it cannot train convolutions. */
 export const CLIENT_BACKENDS = ['webgpu', 'webgl', 'cpu'] as const satisfies readonly BackendName[];

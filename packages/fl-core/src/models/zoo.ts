@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WeightsManifest } from '../codec/weightsCodec.ts';
 
-export const MODEL_NAMES = ['mnist-mlp', 'mnist-cnn', 'mnist-cnn-small'] as const;
-export type ZooModelName = (typeof MODEL_NAMES)[number];
+import type { ZooModelName } from './modelNames.ts';
+
+export { MODEL_NAMES, type ZooModelName } from './modelNames.ts';
 
 export interface ModelSpec {
   name: ZooModelName;

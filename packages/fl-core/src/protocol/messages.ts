@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MODEL_NAMES } from '../models/zoo.ts';
+import { MODEL_NAMES } from '../models/modelNames.ts';
 
 /** Bumped whenever a message's shape changes; the coordinator refuses other versions at `hello`. */
 export const PROTOCOL_VERSION = 1;

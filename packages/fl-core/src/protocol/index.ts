@@ -1,0 +1,4 @@
+// Free of tfjs: the device page and the dashboard import only this (and ../data).
+export * from './messages.ts';
+export * from './federation.ts';
+export * from './events.ts';
