@@ -51,6 +51,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const httpServer = createServer(
     createHttpApp({ federations, store, adminToken: options.adminToken, version: VERSION, logger, webClientDir: options.webClientDir }),
   );
+  // Longer than clients' idle keep-alive (Playwright, proxies): a request on a socket the server is closing gets ECONNRESET.
+  httpServer.keepAliveTimeout = 65_000;
   const io: DeviceServer = new Server(httpServer, { maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES, serveClient: false });
   const outputs: FederationOutputs = { ...deviceOutputs(io), ...adminOutputs(io as unknown as Server, federations) };
   for (const stored of await store.listFederations()) {
