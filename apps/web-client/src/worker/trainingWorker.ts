@@ -10,6 +10,7 @@ import {
   writeWeights,
   type ImageDataset,
   type ModelName,
+  seedFromText,
 } from '@flock/fl-core';
 import { DeviceStore } from '../storage/deviceStore.ts';
 import { chooseBackend } from './backend.ts';
@@ -75,7 +76,8 @@ async function train(req: TrainRequest): Promise<void> {
   if (global.kind !== 'weights') throw new Error('round:start carried a delta where the global weights belong');
   writeWeights(model, global.values);
   const result = await trainLocal(model, data, req.config, {
-    seed: req.round,
+    // Per device and round: devices sharing one shuffle order would correlate their updates.
+    seed: seedFromText(`${req.shardId}/${req.round}`),
     progressEvery: 5,
     onProgress: (p) => post({ type: 'progress', round: req.round, ...p }),
   });
