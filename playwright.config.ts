@@ -33,7 +33,7 @@ export default defineConfig({
       HOST: '127.0.0.1',
       FLOCK_DATA_DIR: mkdtempSync(join(tmpdir(), 'flock-e2e-')),
       FLOCK_ADMIN_TOKEN: E2E_ADMIN_TOKEN,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     },
   },
 });

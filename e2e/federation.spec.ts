@@ -82,7 +82,7 @@ test('three WebGPU tabs train the MNIST demo federation from the dashboard, and 
 
   // Five rounds later the shared model is good and got better.
   await expect
-    .poll(async () => (await fetchRounds(request)).length, { timeout: 12 * 60_000, intervals: [5_000] })
+    .poll(async () => (await fetchRounds(request)).length, { timeout: 12 * 60_000, intervals: [3_000] })
     .toBeGreaterThanOrEqual(5);
   const rounds = (await fetchRounds(request)).slice(0, 5);
   for (const r of rounds) {
