@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { partitionDirichlet, partitionIid, partitionShards, type Partition } from './partition.ts';
+import { seedFromText } from './random.ts';
 
 const labels = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) % 10);
 
@@ -41,5 +42,13 @@ describe('partitioners', () => {
     const labelsSeen = (p: Partition) => p.reduce((n, d) => n + new Set(d.map((i) => labels[i])).size, 0);
     expect(labelsSeen(skewed)).toBeLessThan(labelsSeen(even));
     expect(() => partitionDirichlet(labels, 10, 0, 5)).toThrow(/alpha/);
+  });
+});
+
+describe('seedFromText', () => {
+  it('is reproducible and differs between devices and rounds', () => {
+    expect(seedFromText('demo-0/1')).toBe(seedFromText('demo-0/1'));
+    const seeds = new Set(['demo-0/1', 'demo-1/1', 'demo-0/2', 'demo-1/2'].map(seedFromText));
+    expect(seeds.size).toBe(4);
   });
 });
