@@ -99,12 +99,14 @@ describe('coordinator', () => {
     });
     const replyA = await hello(a, 'device-aaaa');
     const replyB = await hello(b, 'device-bbbb');
-    if (!replyA.ok || !replyB.ok) throw new Error('hello refused');
+    if (!replyA.ok || !replyB.ok || replyA.dataset.kind !== 'mnist-shard' || replyB.dataset.kind !== 'mnist-shard') {
+      throw new Error('hello refused or without a shard');
+    }
     expect(replyA.dataset.shardId).not.toBe(replyB.dataset.shardId);
 
     // Shards: 600 examples each, no example in both.
     const [shardA, shardB] = await Promise.all(
-      [replyA, replyB].map(async (r) => decodeDataset(new Uint8Array(await (await fetch(`${coordinator.url}${r.dataset.shardPath}`)).arrayBuffer()))),
+      [replyA.dataset, replyB.dataset].map(async (d) => decodeDataset(new Uint8Array(await (await fetch(`${coordinator.url}${d.shardPath}`)).arrayBuffer()))),
     );
     expect(shardA!.count).toBe(600);
     expect(shardB!.count).toBe(600);

@@ -6,7 +6,8 @@ import { Server } from 'socket.io';
 import { ensureDemoFederation } from './demoFederation.ts';
 import { MnistSource } from './evaluation/mnistSource.ts';
 import { ModelEvaluator, useCpuBackend } from './evaluation/modelEvaluator.ts';
-import { FederationRuntime, type FederationOutputs } from './federations/federationRuntime.ts';
+import { createFederation } from './federations/federationCreation.ts';
+import { FederationRuntime, type FederationOutputs, type RuntimeDeps } from './federations/federationRuntime.ts';
 import { createHttpApp } from './http/httpApp.ts';
 import { PendingWork } from './pendingWork.ts';
 import { openDatabase } from './storage/database.ts';
@@ -46,17 +47,31 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const evaluator = new ModelEvaluator(() => mnist.get('test'));
   const work = new PendingWork((err) => logger.error({ err }, 'background work failed'));
   const federations = new Map<string, FederationRuntime>();
+  let runtimeDeps: RuntimeDeps | null = null;
+  const create = (config: Parameters<typeof createFederation>[0]) => {
+    if (!runtimeDeps) throw new Error('the coordinator is still starting');
+    return createFederation(config, federations, runtimeDeps);
+  };
 
   // Express must be the server's listener before Socket.IO attaches: Socket.IO then keeps /socket.io/ for itself.
   const httpServer = createServer(
-    createHttpApp({ federations, store, adminToken: options.adminToken, version: VERSION, logger, webClientDir: options.webClientDir }),
+    createHttpApp({
+      federations,
+      store,
+      adminToken: options.adminToken,
+      version: VERSION,
+      logger,
+      webClientDir: options.webClientDir,
+      createFederation: create,
+    }),
   );
   // Longer than clients' idle keep-alive (Playwright, proxies): a request on a socket the server is closing gets ECONNRESET.
   httpServer.keepAliveTimeout = 65_000;
   const io: DeviceServer = new Server(httpServer, { maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES, serveClient: false });
   const outputs: FederationOutputs = { ...deviceOutputs(io), ...adminOutputs(io as unknown as Server, federations) };
+  runtimeDeps = { store, evaluator, mnist, logger, outputs, work };
   for (const stored of await store.listFederations()) {
-    federations.set(stored.config.id, await FederationRuntime.load(stored, { store, evaluator, mnist, logger, outputs, work }));
+    federations.set(stored.config.id, await FederationRuntime.load(stored, runtimeDeps));
   }
   attachDeviceSocket(io, federations, logger);
   attachAdminSocket(io as unknown as Server, federations, options.adminToken, logger);

@@ -1,4 +1,5 @@
-import { buildModel, encodeWeights, manifestOf, readWeights, type FederationConfig } from '@flock/fl-core';
+import type { FederationConfig } from '@flock/fl-core';
+import { initialModel } from './federations/federationCreation.ts';
 import type { FederationStore } from './storage/federationStore.ts';
 
 export const DEMO_FEDERATION: FederationConfig = {
@@ -19,12 +20,6 @@ export const DEMO_FEDERATION: FederationConfig = {
 /** A fresh coordinator has something to join at once; the operator still decides when it starts. */
 export async function ensureDemoFederation(store: FederationStore): Promise<boolean> {
   if ((await store.listFederations()).length > 0) return false;
-  const model = buildModel(DEMO_FEDERATION.model, DEMO_FEDERATION.modelSeed);
-  try {
-    const initial = encodeWeights(manifestOf(model), await readWeights(model), 'weights');
-    await store.createFederation(DEMO_FEDERATION, initial);
-  } finally {
-    model.dispose();
-  }
+  await store.createFederation(DEMO_FEDERATION, await initialModel(DEMO_FEDERATION));
   return true;
 }

@@ -1,8 +1,6 @@
 import type { DeviceInfo, DeviceState, FederationConfig, HelloMessage } from '@flock/fl-core';
 import type { StoredDevice } from '../storage/federationStore.ts';
-
-/** MNIST's training split; shards are cut from it by a seeded IID partition. */
-export const MNIST_TRAIN_EXAMPLES = 60_000;
+import { deviceCount } from './datasetPartition.ts';
 
 interface DeviceEntry extends StoredDevice {
   connections: number;
@@ -24,23 +22,30 @@ export class DeviceRegistry {
   }
 
   get shardCount(): number {
-    return Math.floor(MNIST_TRAIN_EXAMPLES / this.config.dataset.examplesPerDevice);
+    return deviceCount(this.config.dataset);
   }
 
   get(deviceId: string): StoredDevice | undefined {
     return this.devices.get(deviceId);
   }
 
-  /** Refreshes a known device or gives a new one the lowest free shard; null when none is left. */
-  register(hello: HelloMessage, now: Date): { device: StoredDevice; isNew: boolean } | null {
+  /**
+   * Refreshes a known device or gives a new one the lowest free shard (`shardSize` tells its
+   * examples); null when none is left. A device with its own data takes no shard: it gets the next
+   * free negative index and may claim as many examples as it declares.
+   */
+  register(hello: HelloMessage, now: Date, shardSize: (shardIndex: number) => number): { device: StoredDevice; isNew: boolean } | null {
+    const own = hello.dataSource?.kind === 'own' ? hello.dataSource.numExamples : null;
     const known = this.devices.get(hello.deviceId);
     if (known) {
       Object.assign(known, { backend: hello.backend, adapter: hello.adapter, lastSeen: now });
+      if (own !== null && known.shardIndex < 0) known.examples = own;
       return { device: known, isNew: false };
     }
     const used = new Set([...this.devices.values()].map((d) => d.shardIndex));
-    let shardIndex = 0;
-    while (used.has(shardIndex)) shardIndex++;
+    const step = own === null ? 1 : -1;
+    let shardIndex = own === null ? 0 : -1;
+    while (used.has(shardIndex)) shardIndex += step;
     if (shardIndex >= this.shardCount) return null;
     const device: DeviceEntry = {
       deviceId: hello.deviceId,
@@ -48,7 +53,7 @@ export class DeviceRegistry {
       backend: hello.backend,
       adapter: hello.adapter,
       roundsContributed: 0,
-      examples: this.config.dataset.examplesPerDevice,
+      examples: own ?? shardSize(shardIndex),
       lastSeen: now,
       connections: 0,
       state: 'joining',
@@ -89,7 +94,7 @@ export class DeviceRegistry {
   }
 
   shardId(d: StoredDevice): string {
-    return `${this.config.id}-${d.shardIndex}`;
+    return d.shardIndex < 0 ? `${this.config.id}-own-${d.deviceId}` : `${this.config.id}-${d.shardIndex}`;
   }
 
   list(): DeviceInfo[] {

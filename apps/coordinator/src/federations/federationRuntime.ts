@@ -4,7 +4,6 @@ import {
   encodeDataset,
   encodeWeights,
   manifestOf,
-  partitionIid,
   subset,
   type Ack,
   type DeviceState,
@@ -26,7 +25,8 @@ import type { ModelEvaluator } from '../evaluation/modelEvaluator.ts';
 import type { PendingWork } from '../pendingWork.ts';
 import { RoundEngine, type EngineEffect } from '../rounds/roundEngine.ts';
 import type { FederationStore, StoredFederation } from '../storage/federationStore.ts';
-import { DeviceRegistry, MNIST_TRAIN_EXAMPLES } from './deviceRegistry.ts';
+import { partitionDataset } from './datasetPartition.ts';
+import { DeviceRegistry } from './deviceRegistry.ts';
 
 /** What the transports do on the runtime's behalf. */
 export interface FederationOutputs {
@@ -52,7 +52,7 @@ export interface RuntimeDeps {
 export class FederationRuntime {
   private readonly log: Logger;
   private encoded: { source: Float32Array; bytes: Uint8Array<ArrayBuffer> } | null = null;
-  private partition: Partition | null = null;
+  private partition: Promise<Partition> | null = null;
   private readonly bytesDown = new Map<number, number>();
 
   private constructor(
@@ -139,7 +139,8 @@ export class FederationRuntime {
   }
 
   async admitDevice(hello: HelloMessage): Promise<HelloReply> {
-    const registered = this.devices.register(hello, new Date());
+    const partition = hello.dataSource?.kind === 'own' ? [] : await this.partitionOfTrainSet();
+    const registered = this.devices.register(hello, new Date(), (shardIndex) => partition[shardIndex]?.length ?? 0);
     if (!registered) {
       return { ok: false, reason: `all ${this.devices.shardCount} data shards of federation ${this.config.id} are taken` };
     }
@@ -150,12 +151,15 @@ export class FederationRuntime {
       ok: true,
       federationId: this.config.id,
       model: this.config.model,
-      dataset: {
-        kind: 'mnist-shard',
-        shardPath: `/api/federations/${this.config.id}/shard/${device.deviceId}`,
-        shardId: this.devices.shardId(device),
-        numExamples: device.examples,
-      },
+      dataset:
+        device.shardIndex < 0
+          ? { kind: 'own', shardId: this.devices.shardId(device), numExamples: device.examples }
+          : {
+              kind: 'mnist-shard',
+              shardPath: `/api/federations/${this.config.id}/shard/${device.deviceId}`,
+              shardId: this.devices.shardId(device),
+              numExamples: device.examples,
+            },
       status: this.engine.status,
       round: this.engine.round,
     };
@@ -188,7 +192,8 @@ export class FederationRuntime {
   }
 
   submitUpdate(deviceId: string, msg: ParsedUpdateMessage): Ack {
-    const { result, effects } = this.engine.submitUpdate({ ...msg, deviceId }, Date.now());
+    const maxExamples = this.devices.get(deviceId)?.examples ?? 0;
+    const { result, effects } = this.engine.submitUpdate({ ...msg, deviceId, maxExamples }, Date.now());
     if (!result.ok) this.record('warn', 'update-rejected', `update for round ${msg.round} rejected: ${result.reason}`, deviceId);
     else if (result.duplicate) this.record('info', 'update-duplicate', `duplicate update for round ${msg.round} ignored`, deviceId);
     else this.record('info', 'update-accepted', `update for round ${msg.round} accepted (${msg.numExamples} examples)`, deviceId);
@@ -197,14 +202,18 @@ export class FederationRuntime {
     return result.ok ? { ok: true } : result;
   }
 
-  /** The device's training examples; null for a device that never said hello. */
+  /** The device's training examples; null for a device that never said hello or brings its own data. */
   async shardFor(deviceId: string): Promise<Uint8Array | null> {
     const device = this.devices.get(deviceId);
-    if (!device) return null;
+    if (!device || device.shardIndex < 0) return null;
     const train = await this.deps.mnist.get('train');
-    const { examplesPerDevice, seed } = this.config.dataset;
-    this.partition ??= partitionIid(MNIST_TRAIN_EXAMPLES, this.devices.shardCount, examplesPerDevice, seed);
-    return encodeDataset(subset(train, this.partition[device.shardIndex]!));
+    return encodeDataset(subset(train, (await this.partitionOfTrainSet())[device.shardIndex]!));
+  }
+
+  /** Computed once per federation, on the first device's hello. */
+  private partitionOfTrainSet(): Promise<Partition> {
+    this.partition ??= this.deps.mnist.get('train').then((train) => partitionDataset(this.config.dataset, train.labels));
+    return this.partition;
   }
 
   record(level: EventLogEntry['level'], kind: string, message: string, deviceId: string | null = null): void {
@@ -292,6 +301,6 @@ export class FederationRuntime {
     this.devices.addContributions(e.participants);
     const accuracy = record.accuracy === null ? 'not evaluated' : `accuracy ${(record.accuracy * 100).toFixed(1)}%`;
     this.record('info', 'round-closed', `round ${e.round} closed: ${record.participants} devices, ${record.examples} examples, ${accuracy}`);
-    this.apply(this.engine.roundPersisted(e.round, Date.now()));
+    this.apply(this.engine.roundPersisted(e.round, Date.now(), record.accuracy));
   }
 }

@@ -1,7 +1,8 @@
-import { DeviceId, FederationId, PROTOCOL_VERSION } from '@flock/fl-core';
+import { DeviceId, FederationConfig, FederationId, PROTOCOL_VERSION } from '@flock/fl-core';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { tokenMatches } from '../adminToken.ts';
+import type { CreationResult } from '../federations/federationCreation.ts';
 import type { FederationRuntime } from '../federations/federationRuntime.ts';
 import type { FederationStore } from '../storage/federationStore.ts';
 import { zodReason } from '../transport/zodReason.ts';
@@ -11,6 +12,7 @@ export interface ApiDeps {
   store: FederationStore;
   adminToken: string;
   version: string;
+  createFederation(config: FederationConfig): Promise<CreationResult>;
 }
 
 const FederationParams = z.object({ id: FederationId });
@@ -56,7 +58,7 @@ export function federationApi(deps: ApiDeps): express.Router {
     const runtime = federationOf(req, res);
     if (!runtime) return;
     const shard = await runtime.shardFor(params.data.deviceId);
-    if (!shard) return refuse(res, 404, `device ${params.data.deviceId} has no shard; it must say hello first`);
+    if (!shard) return refuse(res, 404, `device ${params.data.deviceId} has no shard to download (it must say hello first, and brings no data of its own)`);
     res.type('application/octet-stream').send(Buffer.from(shard.buffer, shard.byteOffset, shard.byteLength));
   });
 
@@ -82,6 +84,14 @@ export function federationApi(deps: ApiDeps): express.Router {
 
   api.get('/federations', requireAdmin, (_req, res) => {
     res.json([...deps.federations.values()].map((f) => f.summary()));
+  });
+
+  api.post('/federations', requireAdmin, async (req, res) => {
+    const config = FederationConfig.safeParse(req.body);
+    if (!config.success) return refuse(res, 400, `federation config: ${zodReason(config.error)}`);
+    const created = await deps.createFederation(config.data);
+    if (!created.ok) return refuse(res, created.status, created.reason);
+    res.status(201).json(created.runtime.summary());
   });
 
   api.get('/federations/:id', requireAdmin, (req, res) => {

@@ -7,6 +7,8 @@ export interface DeviceUpdate {
   deviceId: string;
   round: number;
   numExamples: number;
+  /** The most examples this device may claim: its shard's size, or what it declared for its own data. */
+  maxExamples: number;
   payload: Uint8Array;
   metrics: { loss: number; accuracy: number };
 }

@@ -38,6 +38,7 @@ function update(deviceId: string, round: number, values: number[], numExamples =
     deviceId,
     round,
     numExamples,
+    maxExamples: 600,
     payload: encodeWeights(manifest, new Float32Array(values), kind),
     metrics: { loss: 0.5, accuracy: 0.9 },
   };
@@ -245,5 +246,52 @@ describe('RoundEngine', () => {
     e.deviceOnline('b', T0);
     const [broadcast] = ofType(e.start(T0), 'broadcastRound');
     expect(broadcast!.deviceIds).toHaveLength(1);
+  });
+
+  it('selects a fraction of the online devices, at least one', () => {
+    const online = new Set(Array.from({ length: 100 }, (_, i) => `d${String(i).padStart(3, '0')}`));
+    expect(selectDevices(online, { fraction: 0.1 }, 5)).toHaveLength(10);
+    expect(selectDevices(new Set(['a', 'b', 'c']), { fraction: 0.1 }, 5)).toHaveLength(1);
+  });
+
+  it('draws the same participants per round for the same seed, and others for another seed', () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `device-${i}`);
+    const participants = (modelSeed: number) => {
+      const e = engine({ clientsPerRound: { fraction: 0.2 }, minDevices: 20, maxRounds: 4, modelSeed });
+      for (const id of ids) e.deviceOnline(id, T0);
+      const perRound: string[][] = [];
+      let effects = e.start(T0);
+      for (let round = 1; round <= 3; round++) {
+        const [broadcast] = ofType(effects, 'broadcastRound');
+        perRound.push(broadcast!.deviceIds);
+        let closed: EngineEffect[] = [];
+        for (const id of broadcast!.deviceIds) closed = e.submitUpdate(update(id, round, [0, 0, 0, 0, 0, 0]), T0).effects;
+        expect(ofType(closed, 'roundClosed')).toHaveLength(1);
+        effects = e.roundPersisted(round, T0);
+      }
+      return perRound;
+    };
+    const first = participants(11);
+    expect(first.every((r) => r.length === 4)).toBe(true);
+    expect(new Set(first.map((r) => r.join())).size).toBeGreaterThan(1);
+    expect(participants(11)).toEqual(first);
+    expect(participants(12)).not.toEqual(first);
+  });
+
+  it('finishes once a round reaches the target accuracy, before maxRounds', () => {
+    const e = training({ targetAccuracy: 0.9, maxRounds: 10 });
+    e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1]), T0);
+    e.submitUpdate(update('b', 1, [1, 1, 1, 1, 1, 1]), T0);
+    expect(ofType(e.roundPersisted(1, T0, 0.5), 'broadcastRound')).toHaveLength(1);
+    e.submitUpdate(update('a', 2, [1, 1, 1, 1, 1, 1]), T0);
+    e.submitUpdate(update('b', 2, [1, 1, 1, 1, 1, 1]), T0);
+    expect(e.roundPersisted(2, T0, 0.93)).toEqual([{ type: 'statusChanged', status: 'finished', round: 2 }]);
+  });
+
+  it('caps the examples an update may claim at the device\'s own maximum', () => {
+    const e = training();
+    const tooMany = { ...update('a', 1, [1, 1, 1, 1, 1, 1], 700), maxExamples: 650 };
+    expect(e.submitUpdate(tooMany, T0).result).toMatchObject({ ok: false, reason: expect.stringContaining('1 to 650') });
+    expect(e.submitUpdate({ ...tooMany, numExamples: 650 }, T0).result).toEqual({ ok: true, duplicate: false });
   });
 });

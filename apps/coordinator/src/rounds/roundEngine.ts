@@ -159,15 +159,20 @@ export class RoundEngine {
     });
   }
 
-  /** The adapter evaluated and stored the round's model; only now may the next round start. */
-  roundPersisted(round: number, now: number): EngineEffect[] {
+  /**
+   * The adapter evaluated and stored the round's model; only now may the next round start. The
+   * federation finishes when the evaluated accuracy reached the configured target.
+   */
+  roundPersisted(round: number, now: number, accuracy: number | null = null): EngineEffect[] {
     return this.run(() => {
       if (this.aggregating?.round !== round) return;
       this.global = this.aggregating.newGlobal;
       this.completed = round;
       this.aggregating = null;
       if (this.state !== 'aggregating') return;
-      if (this.completed >= this.config.maxRounds) {
+      const target = this.config.targetAccuracy;
+      const reachedTarget = target !== undefined && accuracy !== null && accuracy >= target;
+      if (this.completed >= this.config.maxRounds || reachedTarget) {
         this.state = 'finished';
         return;
       }
@@ -197,9 +202,9 @@ export class RoundEngine {
     if (!open.selected.has(u.deviceId)) {
       return { ok: false, reason: `device ${u.deviceId} is not selected for round ${open.round}` };
     }
-    const maxExamples = this.config.dataset.examplesPerDevice;
+    const maxExamples = u.maxExamples;
     if (!Number.isInteger(u.numExamples) || u.numExamples < 1 || u.numExamples > maxExamples) {
-      return { ok: false, reason: `numExamples must be an integer from 1 to ${maxExamples} (the shard size), got ${u.numExamples}` };
+      return { ok: false, reason: `numExamples must be an integer from 1 to ${maxExamples} (the device's examples), got ${u.numExamples}` };
     }
     if (!Number.isFinite(u.metrics.loss)) return { ok: false, reason: `reported training loss is ${u.metrics.loss}` };
     const checked = checkDeltaPayload(u.payload, this.manifest);
@@ -286,11 +291,19 @@ export class RoundEngine {
   }
 }
 
+/** A seeded draw over the sorted online ids: the same seed and devices give the same selection. */
 export function selectDevices(online: ReadonlySet<string>, clientsPerRound: FederationConfig['clientsPerRound'], seed: number): string[] {
   const ids = [...online].sort();
-  if (clientsPerRound === 'all' || clientsPerRound >= ids.length) return ids;
+  const count = selectionSize(clientsPerRound, ids.length);
+  if (count >= ids.length) return ids;
   shuffleInPlace(ids, createRng(seed));
-  return ids.slice(0, clientsPerRound).sort();
+  return ids.slice(0, count).sort();
+}
+
+function selectionSize(clientsPerRound: FederationConfig['clientsPerRound'], online: number): number {
+  if (clientsPerRound === 'all') return online;
+  if (typeof clientsPerRound === 'number') return clientsPerRound;
+  return Math.max(1, Math.round(clientsPerRound.fraction * online));
 }
 
 function selectionSeed(modelSeed: number, round: number, attempt: number): number {

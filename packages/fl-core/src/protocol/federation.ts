@@ -7,15 +7,29 @@ export const FederationConfig = z.object({
   model: ModelName,
   dataset: z.object({
     kind: z.literal('mnist'),
-    partition: z.literal('iid'),
+    /**
+     * How the pool of `numDevices x examplesPerDevice` MNIST training examples (a seeded draw) is
+     * split: `iid` equal random parts, `shards` the FedAvg paper's 2 label-sorted shards per device,
+     * `dirichlet` label proportions drawn from Dirichlet(`alpha`) per class.
+     */
+    partition: z.enum(['iid', 'shards', 'dirichlet']),
+    alpha: z.number().positive().max(1_000).optional(),
     examplesPerDevice: z.number().int().min(10).max(60_000),
+    /** K virtual devices: a fixed partition of K parts. Default: as many parts as the training set holds. */
+    numDevices: z.number().int().min(1).max(60_000).optional(),
     seed: z.number().int(),
   }),
   training: TrainingConfig,
   maxRounds: z.number().int().min(1).max(100_000),
   minDevices: z.number().int().min(1),
-  /** 'all' selects every eligible connected device each round. */
-  clientsPerRound: z.union([z.literal('all'), z.number().int().min(1)]),
+  /** 'all' selects every eligible connected device each round; `{fraction}` selects max(1, round(C x online)). */
+  clientsPerRound: z.union([
+    z.literal('all'),
+    z.number().int().min(1),
+    z.object({ fraction: z.number().positive().max(1) }),
+  ]),
+  /** The federation finishes as soon as a round's evaluated accuracy reaches this. */
+  targetAccuracy: z.number().positive().max(1).optional(),
   /** A round closes at this many ms after it started, provided the quorum answered. */
   roundDeadlineMs: z.number().int().min(1_000).max(86_400_000),
   /** Fraction of the selected devices that must answer for a round closed at its deadline to count. */

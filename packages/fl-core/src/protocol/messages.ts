@@ -54,6 +54,16 @@ export const HelloMessage = z.object({
   federationId: FederationId,
   backend: BackendName,
   adapter: AdapterInfo.nullable(),
+  /**
+   * Where the device's training examples come from: `assigned` (the default) downloads a shard from
+   * the coordinator; `own` brings local data (a silo) and declares how many examples it holds.
+   */
+  dataSource: z
+    .discriminatedUnion('kind', [
+      z.object({ kind: z.literal('assigned') }),
+      z.object({ kind: z.literal('own'), numExamples: z.number().int().min(1).max(100_000_000) }),
+    ])
+    .optional(),
 });
 export type HelloMessage = z.infer<typeof HelloMessage>;
 
@@ -89,6 +99,14 @@ export const DatasetAssignment = z.object({
 });
 export type DatasetAssignment = z.infer<typeof DatasetAssignment>;
 
+/** The reply to a device that brings its own data: updates may claim up to `numExamples`. */
+export const OwnDataAssignment = z.object({
+  kind: z.literal('own'),
+  shardId: z.string(),
+  numExamples: z.number().int().min(1),
+});
+export type OwnDataAssignment = z.infer<typeof OwnDataAssignment>;
+
 export const FederationStatus = z.enum(['idle', 'waiting', 'training', 'aggregating', 'finished', 'stopped']);
 export type FederationStatus = z.infer<typeof FederationStatus>;
 
@@ -103,7 +121,7 @@ export const HelloReply = z.discriminatedUnion('ok', [
     ok: z.literal(true),
     federationId: FederationId,
     model: ModelName,
-    dataset: DatasetAssignment,
+    dataset: z.discriminatedUnion('kind', [DatasetAssignment, OwnDataAssignment]),
     status: FederationStatus,
     round: z.number().int().min(0),
   }),

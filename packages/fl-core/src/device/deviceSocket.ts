@@ -1,29 +1,20 @@
-import { io, type Socket } from 'socket.io-client';
-import {
-  Ack,
-  HelloReply,
-  type CoordinatorToDeviceEvents,
-  type DeviceToCoordinatorEvents,
-  type HelloMessage,
-  type UpdateMessage,
-} from '@flock/fl-core/protocol';
-import { socketTransportOptions } from '../socketTransport.ts';
+import type { Socket } from 'socket.io-client';
+import type { CoordinatorToDeviceEvents, DeviceToCoordinatorEvents } from '../protocol/events.ts';
+import { Ack, HelloReply, type HelloMessage, type UpdateMessage } from '../protocol/messages.ts';
 
+/** A device's Socket.IO connection, typed by the shared event maps (tab and Node alike). */
 export type DeviceSocket = Socket<CoordinatorToDeviceEvents, DeviceToCoordinatorEvents>;
 
 const HELLO_TIMEOUT_MS = 15_000;
 const UPDATE_TIMEOUT_MS = 120_000;
 
-/** Same-origin connection; Socket.IO reconnects by itself with a randomised, growing delay. */
-export function connectDeviceSocket(): DeviceSocket {
-  return io({
-    ...socketTransportOptions(),
-    reconnection: true,
-    reconnectionDelay: 500,
-    reconnectionDelayMax: 10_000,
-    randomizationFactor: 0.5,
-  });
-}
+/** Reconnection with a randomised, growing delay: a restarted coordinator is not stormed by its devices. */
+export const DEVICE_RECONNECTION = {
+  reconnection: true,
+  reconnectionDelay: 500,
+  reconnectionDelayMax: 10_000,
+  randomizationFactor: 0.5,
+} as const;
 
 /** Sends `hello` and parses the reply; a missing or malformed reply becomes `{ok: false, reason}`. */
 export async function sendHello(socket: DeviceSocket, msg: HelloMessage): Promise<HelloReply> {
@@ -32,7 +23,7 @@ export async function sendHello(socket: DeviceSocket, msg: HelloMessage): Promis
     const parsed = HelloReply.safeParse(raw);
     return parsed.success ? parsed.data : { ok: false, reason: `malformed hello reply: ${parsed.error.message}` };
   } catch (err) {
-    return { ok: false, reason: `no hello reply: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, reason: `no hello reply: ${describeError(err)}` };
   }
 }
 
@@ -43,6 +34,10 @@ export async function sendUpdate(socket: DeviceSocket, msg: UpdateMessage): Prom
     const parsed = Ack.safeParse(raw);
     return parsed.success ? parsed.data : { ok: false, reason: `malformed update ack: ${parsed.error.message}` };
   } catch (err) {
-    return { ok: false, reason: `no update ack: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, reason: `no update ack: ${describeError(err)}` };
   }
+}
+
+export function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -1,0 +1,39 @@
+import { buildModel, encodeWeights, manifestOf, readWeights, type FederationConfig } from '@flock/fl-core';
+import type { FederationStore } from '../storage/federationStore.ts';
+import { datasetProblem } from './datasetPartition.ts';
+import { FederationRuntime, type RuntimeDeps } from './federationRuntime.ts';
+
+export type CreationResult = { ok: true; runtime: FederationRuntime } | { ok: false; status: 400 | 409; reason: string };
+
+/** The round-0 model of a federation: the zoo model built with the federation's seed, encoded. */
+export async function initialModel(config: FederationConfig): Promise<Uint8Array> {
+  const model = buildModel(config.model, config.modelSeed);
+  try {
+    return encodeWeights(manifestOf(model), await readWeights(model), 'weights');
+  } finally {
+    model.dispose();
+  }
+}
+
+/** What a config asks that the schema alone cannot check; null when it is consistent. */
+export function configProblem(config: FederationConfig): string | null {
+  const dataset = datasetProblem(config.dataset);
+  if (dataset) return `dataset: ${dataset}`;
+  return null;
+}
+
+/** Stores a new federation with its initial model and starts its runtime (idle until started). */
+export async function createFederation(
+  config: FederationConfig,
+  federations: Map<string, FederationRuntime>,
+  deps: RuntimeDeps & { store: FederationStore },
+): Promise<CreationResult> {
+  if (federations.has(config.id)) return { ok: false, status: 409, reason: `federation "${config.id}" already exists` };
+  const problem = configProblem(config);
+  if (problem) return { ok: false, status: 400, reason: problem };
+  await deps.store.createFederation(config, await initialModel(config));
+  const runtime = await FederationRuntime.load({ config, status: 'idle', round: 0 }, deps);
+  federations.set(config.id, runtime);
+  runtime.record('info', 'federation-created', `federation created: ${config.model}, ${config.dataset.partition} partition`);
+  return { ok: true, runtime };
+}

@@ -1,0 +1,107 @@
+import type {
+  AdapterInfo,
+  BackendName,
+  DatasetAssignment,
+  DeviceState,
+  FederationStatus,
+  HelloMessage,
+  ModelName,
+  OwnDataAssignment,
+  TrainingConfig,
+} from '../protocol/messages.ts';
+import type { DeviceSocket } from './deviceSocket.ts';
+
+/** What a device session needs from its platform (a tab: IndexedDB and a worker; Node: files, memory, in-process tfjs). */
+export interface DeviceAdapters {
+  /** Opens a new Socket.IO connection to the coordinator (auto-connecting, with reconnection). */
+  connect(): DeviceSocket;
+  data: DeviceData;
+  trainer: DeviceTrainer;
+}
+
+export interface DeviceIdentity {
+  deviceId: string;
+  federationId: string;
+  backend: BackendName;
+  adapter: AdapterInfo | null;
+  /** Absent: the device downloads the shard the coordinator assigns. */
+  dataSource?: HelloMessage['dataSource'];
+}
+
+export interface DeviceData {
+  /**
+   * Makes the data the coordinator named available for training: a shard is downloaded only when it
+   * is not held already (call `downloading()` first), own data is checked. Returns the examples held.
+   */
+  prepare(assignment: DatasetAssignment | OwnDataAssignment, downloading: () => void): Promise<number>;
+}
+
+export interface TrainingJob {
+  round: number;
+  model: ModelName;
+  /** The global model, encoded with the weights codec. */
+  weights: Uint8Array;
+  config: TrainingConfig;
+  shardId: string;
+}
+
+export interface TrainingProgressView {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  loss: number;
+}
+
+export interface TrainingOutcome {
+  /** `encodeWeights(manifest, delta, 'delta')`, on a plain (not shared) buffer. */
+  payload: Uint8Array<ArrayBuffer>;
+  numExamples: number;
+  loss: number;
+  accuracy: number;
+  /** Live tensors after the round, where the trainer can tell. */
+  numTensors: number | null;
+}
+
+export interface DeviceTrainer {
+  train(job: TrainingJob, onProgress: (p: TrainingProgressView) => void): Promise<TrainingOutcome>;
+}
+
+export type ConnectionState = 'not connected' | 'connecting' | 'connected' | 'reconnecting' | 'waiting for coordinator';
+
+/** Everything a device shows about itself; the session publishes a new object on each change. */
+export interface DeviceSessionView {
+  state: DeviceState;
+  /** Why the device is in `error`, when it is. */
+  detail: string | null;
+  connection: ConnectionState;
+  federation: { status: FederationStatus; round: number; accuracy: number | null } | null;
+  round: number | null;
+  progress: Omit<TrainingProgressView, 'loss'> | null;
+  localLoss: number | null;
+  localAccuracy: number | null;
+  roundsDone: number;
+  bytesSent: number;
+  examplesStored: number;
+  numTensors: number | null;
+  /** Latest notices (refused updates, protocol errors), newest first. */
+  messages: string[];
+}
+
+export function initialSessionView(examplesStored = 0): DeviceSessionView {
+  return {
+    state: 'idle',
+    detail: null,
+    connection: 'not connected',
+    federation: null,
+    round: null,
+    progress: null,
+    localLoss: null,
+    localAccuracy: null,
+    roundsDone: 0,
+    bytesSent: 0,
+    examplesStored,
+    numTensors: null,
+    messages: [],
+  };
+}

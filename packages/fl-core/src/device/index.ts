@@ -1,0 +1,4 @@
+// The device's protocol logic, shared by the tab (IndexedDB + worker adapters) and Node (files, memory, in-process tfjs).
+export * from './deviceAdapters.ts';
+export * from './deviceSocket.ts';
+export * from './deviceSession.ts';
