@@ -23,6 +23,8 @@ export interface CoordinatorOptions {
   logLevel: Level | 'silent';
   /** Defaults to apps/web-client/dist. */
   webClientDir?: string;
+  /** Sets up the tfjs backend global models are evaluated on; defaults to the cpu kernels. */
+  prepareEvaluation?: () => Promise<void>;
 }
 
 export interface RunningCoordinator {
@@ -38,7 +40,7 @@ const TICK_MS = 1000;
 
 export async function startCoordinator(options: CoordinatorOptions): Promise<RunningCoordinator> {
   const logger = pino({ level: options.logLevel, base: { service: 'coordinator' } });
-  await useCpuBackend();
+  await (options.prepareEvaluation ?? useCpuBackend)();
   const db = await openDatabase(options.dataDir);
   const store = new FederationStore(db);
   if (await ensureDemoFederation(store)) logger.info('created the demo federation');

@@ -1,1 +1,5 @@
 export * from './mnistFiles.ts';
+export * from './nodeBackend.ts';
+export * from './localData.ts';
+export * from './nodeTrainer.ts';
+export * from './nodeDevice.ts';

@@ -1,0 +1,72 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { seedFromText } from '@flock/fl-core';
+import { DeviceSession, type DeviceSessionView } from '@flock/fl-core/device';
+import { chooseNodeBackend, InProcessTrainer, loadLocalData, NODE_BACKENDS, nodeAdapters, OwnData, type NodeBackend } from '@flock/fl-core/node';
+import { InvalidArgumentError, type Command } from 'commander';
+
+interface ClientFlags {
+  server: string;
+  federation: string;
+  data: string;
+  deviceId?: string;
+  backend?: NodeBackend;
+}
+
+/** Stable across restarts of the same silo (host and data path), so the coordinator knows it again. */
+function defaultDeviceId(dataPath: string): string {
+  return `silo-${seedFromText(`${hostname()}:${resolve(dataPath)}`).toString(16).padStart(8, '0')}`;
+}
+
+export function addClientCommand(program: Command): void {
+  program
+    .command('client')
+    .description('join a federation as a device that trains on local data (a silo); reconnects on its own')
+    .requiredOption('--server <url>', 'the coordinator, e.g. http://localhost:3000')
+    .requiredOption('--federation <id>', 'the federation to join')
+    .requiredOption('--data <path>', 'a directory with an MNIST IDX pair, or a CSV file with a label column and 784 pixel columns')
+    .option('--device-id <id>', 'this device\'s id (default: derived from the host name and the data path)')
+    .option('--backend <name>', `force a backend: ${NODE_BACKENDS.join(', ')}`, (raw: string) => {
+      if (!NODE_BACKENDS.includes(raw as NodeBackend)) throw new InvalidArgumentError(`expected one of ${NODE_BACKENDS.join(', ')}`);
+      return raw as NodeBackend;
+    })
+    .action(async (flags: ClientFlags) => {
+      const data = new OwnData(await loadLocalData(flags.data));
+      const choice = await chooseNodeBackend(flags.backend);
+      const deviceId = flags.deviceId ?? defaultDeviceId(flags.data);
+      log(`device ${deviceId}: ${data.data.count} local examples, backend ${choice.backend} (${choice.reason})`);
+      const trainer = new InProcessTrainer((shardId) => data.get(shardId));
+      const identity = {
+        deviceId,
+        federationId: flags.federation,
+        backend: choice.backend,
+        adapter: choice.adapter,
+        dataSource: { kind: 'own' as const, numExamples: data.data.count },
+      };
+      let last = '';
+      const session = new DeviceSession(identity, nodeAdapters(flags.server, data, trainer), (view) => {
+        const line = describe(view);
+        if (line !== last) log(line);
+        last = line;
+      });
+      session.start();
+      const stop = () => {
+        session.close();
+        trainer.dispose();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}
+
+function describe(v: DeviceSessionView): string {
+  const federation = v.federation ? `, federation ${v.federation.status} round ${v.federation.round}` : '';
+  const detail = v.detail ? `: ${v.detail}` : '';
+  const round = v.state === 'training' || v.state === 'uploading' ? ` round ${v.round}` : '';
+  return `${v.connection}, ${v.state}${round}${detail}${federation}, rounds done ${v.roundsDone}`;
+}
+
+function log(line: string): void {
+  console.log(`${new Date().toISOString()} ${line}`);
+}

@@ -1,0 +1,47 @@
+import type { DeviceInfo, FederationConfig, FederationSummary, RoundRecord } from '@flock/fl-core';
+
+/** The admin REST API, as the CLI and the benchmarks use it. Every refusal surfaces the coordinator's reason. */
+export class CoordinatorClient {
+  constructor(
+    readonly url: string,
+    private readonly token: string,
+  ) {}
+
+  createFederation(config: FederationConfig): Promise<FederationSummary> {
+    return this.call('POST', '/api/federations', config);
+  }
+
+  start(federationId: string): Promise<FederationSummary> {
+    return this.call('POST', `/api/federations/${federationId}/start`, {});
+  }
+
+  stop(federationId: string): Promise<FederationSummary> {
+    return this.call('POST', `/api/federations/${federationId}/stop`, {});
+  }
+
+  federation(federationId: string): Promise<FederationSummary> {
+    return this.call('GET', `/api/federations/${federationId}`);
+  }
+
+  rounds(federationId: string): Promise<RoundRecord[]> {
+    return this.call('GET', `/api/federations/${federationId}/rounds`);
+  }
+
+  devices(federationId: string): Promise<DeviceInfo[]> {
+    return this.call('GET', `/api/federations/${federationId}/devices`);
+  }
+
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const response = await fetch(new URL(path, this.url), {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const payload = (await response.json().catch(() => null)) as unknown;
+    if (!response.ok) {
+      const reason = (payload as { reason?: string } | null)?.reason ?? response.statusText;
+      throw new Error(`${method} ${path}: HTTP ${response.status}: ${reason}`);
+    }
+    return payload as T;
+  }
+}

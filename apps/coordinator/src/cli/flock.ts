@@ -1,0 +1,11 @@
+import { Command } from 'commander';
+import { addClientCommand } from './clientCommand.ts';
+import { addSimulateCommand } from './simulateCommand.ts';
+
+const program = new Command('flock').description('Flock: browser-native federated learning, from the command line');
+addSimulateCommand(program);
+addClientCommand(program);
+await program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(`flock: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

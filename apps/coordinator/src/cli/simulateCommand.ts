@@ -1,0 +1,130 @@
+import type { FederationConfig, ModelName } from '@flock/fl-core';
+import { MODEL_NAMES } from '@flock/fl-core';
+import { NODE_BACKENDS, type NodeBackend } from '@flock/fl-core/node';
+import { InvalidArgumentError, type Command } from 'commander';
+import { MNIST_TRAIN_EXAMPLES } from '../federations/datasetPartition.ts';
+import { runSimulation, type SimulationPlan } from './simulation.ts';
+import { progressLine, roundLine, summaryLine, writeReport } from './simulationReport.ts';
+
+interface SimulateFlags {
+  devices: number;
+  fraction: number;
+  rounds: number;
+  model: ModelName;
+  epochs: number;
+  batch: number;
+  lr: number;
+  partition: Pick<FederationConfig['dataset'], 'partition' | 'alpha'>;
+  seed: number;
+  targetAccuracy?: number;
+  examplesPerDevice?: number;
+  evalExamples: number;
+  backend?: NodeBackend;
+  evalBackend?: NodeBackend;
+  threads?: number;
+  server?: string;
+  token?: string;
+  json?: boolean;
+  out?: string;
+}
+
+const int = (min: number) => (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
+  return n;
+};
+const fraction = (raw: string) => {
+  const n = Number(raw);
+  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError('expected a number in (0, 1]');
+  return n;
+};
+const positive = (raw: string) => {
+  const n = Number(raw);
+  if (!(n > 0)) throw new InvalidArgumentError('expected a positive number');
+  return n;
+};
+const oneOf = <T extends string>(values: readonly T[]) => (raw: string) => {
+  if (!values.includes(raw as T)) throw new InvalidArgumentError(`expected one of ${values.join(', ')}`);
+  return raw as T;
+};
+export function parsePartition(raw: string): SimulateFlags['partition'] {
+  const [kind, alpha] = raw.split(':');
+  if (kind === 'iid' || kind === 'shards') {
+    if (alpha !== undefined) throw new InvalidArgumentError(`${kind} takes no parameter`);
+    return { partition: kind };
+  }
+  if (kind === 'dirichlet') return alpha === undefined ? { partition: kind } : { partition: kind, alpha: positive(alpha) };
+  throw new InvalidArgumentError('expected iid, shards or dirichlet:ALPHA');
+}
+
+/** The federation a simulation creates, from its flags: K = --devices shards, C = --fraction. */
+export function simulationConfig(f: SimulateFlags): FederationConfig {
+  const examplesPerDevice = f.examplesPerDevice ?? Math.floor(MNIST_TRAIN_EXAMPLES / f.devices);
+  return {
+    id: `sim-${Date.now().toString(36)}`,
+    name: `simulation: ${f.devices} devices, ${f.model}, ${f.partition.partition}`,
+    model: f.model,
+    dataset: { kind: 'mnist', ...f.partition, examplesPerDevice, numDevices: f.devices, seed: f.seed },
+    training: { epochs: f.epochs, batchSize: f.batch, learningRate: f.lr },
+    maxRounds: f.rounds,
+    minDevices: f.devices,
+    clientsPerRound: { fraction: f.fraction },
+    ...(f.targetAccuracy === undefined ? {} : { targetAccuracy: f.targetAccuracy }),
+    roundDeadlineMs: 3_600_000,
+    quorum: 0.5,
+    evalExamples: f.evalExamples,
+    modelSeed: f.seed,
+  };
+}
+
+export function addSimulateCommand(program: Command): void {
+  program
+    .command('simulate')
+    .description('run a federation of virtual devices (real Socket.IO, real protocol) and report each round')
+    .option('--devices <n>', 'virtual devices K (the partition has K shards)', int(1), 100)
+    .option('--fraction <c>', 'fraction C of the devices selected each round', fraction, 0.1)
+    .option('--rounds <n>', 'round budget', int(1), 50)
+    .option('--model <name>', `zoo model: ${MODEL_NAMES.join(', ')}`, oneOf(MODEL_NAMES), 'mnist-mlp')
+    .option('--epochs <e>', 'local epochs E', int(1), 1)
+    .option('--batch <b>', 'local batch size B', int(1), 10)
+    .option('--lr <rate>', 'SGD learning rate', positive, 0.1)
+    .option('--partition <kind>', 'iid, shards (2 label-sorted shards per device) or dirichlet:ALPHA', parsePartition, { partition: 'iid' })
+    .option('--seed <s>', 'seed of the partition, the initial model and the selection', int(0), 1)
+    .option('--target-accuracy <a>', 'finish when the test accuracy reaches this', fraction)
+    .option('--examples-per-device <n>', 'examples per device (default: 60000 / devices)', int(1))
+    .option('--eval-examples <n>', 'MNIST test examples the coordinator evaluates on', int(1), 10_000)
+    .option('--backend <name>', `force a backend: ${NODE_BACKENDS.join(', ')} (default: webgpu if Dawn finds an adapter, else cpu)`, oneOf(NODE_BACKENDS))
+    .option('--eval-backend <name>', `backend of the in-process coordinator's evaluation: ${NODE_BACKENDS.join(', ')}`, oneOf(NODE_BACKENDS), 'cpu')
+    .option('--threads <n>', 'device threads (default: the number of cores)', int(1))
+    .option('--server <url>', 'use this coordinator instead of starting one')
+    .option('--token <token>', "the coordinator's admin token (with --server)")
+    .option('--json', 'one JSON line per round, then a summary line')
+    .option('--out <dir>', 'write rounds.csv and accuracy.svg here')
+    .action(async (flags: SimulateFlags) => {
+      if (flags.server && !flags.token) throw new InvalidArgumentError('--server needs --token');
+      const config = simulationConfig(flags);
+      const plan: SimulationPlan = {
+        config,
+        devices: flags.devices,
+        ...(flags.server ? { server: { url: flags.server, token: flags.token! } } : {}),
+        ...(flags.backend ? { backend: flags.backend } : {}),
+        ...(flags.evalBackend ? { evalBackend: flags.evalBackend } : {}),
+        ...(flags.threads ? { threads: flags.threads } : {}),
+      };
+      const rounds: Parameters<typeof writeReport>[1] = [];
+      const tty = !flags.json && process.stdout.isTTY;
+      const summary = await runSimulation(
+        plan,
+        (r) => {
+          rounds.push(r);
+          if (flags.json) console.log(roundLine(r));
+          else if (tty) process.stdout.write(progressLine(r, config.maxRounds));
+          else console.log(progressLine(r, config.maxRounds).trim());
+        },
+        (message) => console.error(`device error: ${message}`),
+      );
+      if (tty) process.stdout.write('\n');
+      console.log(summaryLine(summary));
+      if (flags.out) await writeReport(flags.out, rounds, config.targetAccuracy);
+    });
+}

@@ -1,0 +1,58 @@
+import { io } from 'socket.io-client';
+import type { ImageDataset } from '../data/dataset.ts';
+import { decodeDataset } from '../data/dataset.ts';
+import type { DeviceAdapters, DeviceData } from '../device/deviceAdapters.ts';
+import { DEVICE_RECONNECTION, type DeviceSocket } from '../device/deviceSocket.ts';
+import type { InProcessTrainer } from './nodeTrainer.ts';
+
+/** A Node device's connection: WebSocket only (no browser proxies to get through), reconnecting by itself. */
+export function connectTo(serverUrl: string): () => DeviceSocket {
+  return () => io(serverUrl, { transports: ['websocket'], ...DEVICE_RECONNECTION });
+}
+
+/** Shards downloaded from the coordinator once and kept in memory, keyed by shard id. */
+export class MemoryShards implements DeviceData {
+  private readonly held = new Map<string, ImageDataset>();
+
+  constructor(private readonly serverUrl: string) {}
+
+  get(shardId: string): ImageDataset {
+    const data = this.held.get(shardId);
+    if (!data) throw new Error(`shard ${shardId} is not held by this device`);
+    return data;
+  }
+
+  async prepare(assignment: Parameters<DeviceData['prepare']>[0], downloading: () => void): Promise<number> {
+    if (assignment.kind !== 'mnist-shard') throw new Error('this device trains on an assigned shard but was told to bring its own data');
+    const held = this.held.get(assignment.shardId);
+    if (held) return held.count;
+    downloading();
+    const response = await fetch(new URL(assignment.shardPath, this.serverUrl));
+    if (!response.ok) throw new Error(`shard download failed: HTTP ${response.status} ${response.statusText}`.trim());
+    const data = decodeDataset(new Uint8Array(await response.arrayBuffer()));
+    this.held.set(assignment.shardId, data);
+    return data.count;
+  }
+}
+
+/** A silo's own examples: nothing is downloaded; the coordinator's reply names the id they train under. */
+export class OwnData implements DeviceData {
+  private shardId: string | null = null;
+
+  constructor(readonly data: ImageDataset) {}
+
+  get(shardId: string): ImageDataset {
+    if (shardId !== this.shardId) throw new Error(`no data under ${shardId}`);
+    return this.data;
+  }
+
+  async prepare(assignment: Parameters<DeviceData['prepare']>[0]): Promise<number> {
+    if (assignment.kind !== 'own') throw new Error('the coordinator assigned a shard to a device that brings its own data');
+    this.shardId = assignment.shardId;
+    return this.data.count;
+  }
+}
+
+export function nodeAdapters(serverUrl: string, data: DeviceData, trainer: InProcessTrainer): DeviceAdapters {
+  return { connect: connectTo(serverUrl), data, trainer };
+}
