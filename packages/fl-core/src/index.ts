@@ -6,3 +6,4 @@ export * from './data/index.ts';
 export * from './training/tensors.ts';
 export * from './training/evaluate.ts';
 export * from './training/trainLocal.ts';
+export * from './training/trainEpochs.ts';

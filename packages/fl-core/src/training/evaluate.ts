@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '../data/dataset.ts';
-import { batchStats, datasetToTensors } from './tensors.ts';
+import { batchStats, datasetToTensors, type DatasetTensors } from './tensors.ts';
 
 export interface Evaluation {
   loss: number;
@@ -10,12 +10,22 @@ export interface Evaluation {
 
 /** Mean loss and accuracy of `model` on `data`; reads back asynchronously, once. */
 export async function evaluateModel(model: tf.LayersModel, data: ImageDataset, batchSize = 500): Promise<Evaluation> {
-  const { xs, ys } = datasetToTensors(data);
+  const tensors = datasetToTensors(data);
+  try {
+    return await evaluateTensors(model, tensors, batchSize);
+  } finally {
+    tf.dispose([tensors.xs, tensors.ys]);
+  }
+}
+
+/** The same on tensors already on the backend (the caller keeps them). */
+export async function evaluateTensors(model: tf.LayersModel, { xs, ys }: DatasetTensors, batchSize = 500): Promise<Evaluation> {
+  const count = xs.shape[0];
   let lossSum = tf.scalar(0);
   let correct = tf.scalar(0);
   try {
-    for (let start = 0; start < data.count; start += batchSize) {
-      const size = Math.min(batchSize, data.count - start);
+    for (let start = 0; start < count; start += batchSize) {
+      const size = Math.min(batchSize, count - start);
       const [nextLoss, nextCorrect] = tf.tidy(() => {
         const logits = model.predict(xs.slice(start, size)) as tf.Tensor;
         const stats = batchStats(logits, ys.slice(start, size));
@@ -27,8 +37,8 @@ export async function evaluateModel(model: tf.LayersModel, data: ImageDataset, b
       correct = nextCorrect as tf.Scalar;
     }
     const [loss, right] = await Promise.all([lossSum.data(), correct.data()]);
-    return { loss: loss[0]! / data.count, accuracy: right[0]! / data.count, examples: data.count };
+    return { loss: loss[0]! / count, accuracy: right[0]! / count, examples: count };
   } finally {
-    tf.dispose([xs, ys, lossSum, correct]);
+    tf.dispose([lossSum, correct]);
   }
 }

@@ -8,14 +8,37 @@ export interface DatasetTensors {
   ys: tf.Tensor2D;
 }
 
-/** Uploads a dataset once; the caller disposes both tensors. */
+/**
+ * Uploads a dataset once: the raw bytes go up as integers and are cast and normalised on the
+ * backend (the GPU, on webgpu/webgl), never as floats built in JS. The caller disposes both tensors.
+ */
 export function datasetToTensors(d: ImageDataset): DatasetTensors {
   return tf.tidy(() => {
-    const raw = tf.tensor4d(Int32Array.from(d.pixels), [d.count, d.height, d.width, d.channels], 'int32');
-    const xs = raw.toFloat().div(255) as tf.Tensor4D;
-    const ys = tf.oneHot(tf.tensor1d(Int32Array.from(d.labels), 'int32'), d.numClasses).toFloat() as tf.Tensor2D;
+    const raw = tf.tensor4d(d.pixels, [d.count, d.height, d.width, d.channels], 'int32');
+    const xs = raw.toFloat().mul(1 / 255) as tf.Tensor4D;
+    const ys = tf.oneHot(tf.tensor1d(d.labels, 'int32'), d.numClasses).toFloat() as tf.Tensor2D;
     return { xs, ys };
   });
+}
+
+let resident: { data: ImageDataset; tensors: DatasetTensors } | null = null;
+
+/**
+ * The dataset's tensors, uploaded on first use and kept on the device while the same dataset
+ * object is trained again (round after round). A different dataset replaces them: one shard is
+ * resident at a time, so the live tensor count stays flat across rounds.
+ */
+export function residentTensors(d: ImageDataset): DatasetTensors {
+  if (resident?.data === d) return resident.tensors;
+  releaseResidentTensors();
+  resident = { data: d, tensors: datasetToTensors(d) };
+  return resident.tensors;
+}
+
+/** Frees the resident dataset's tensors (before switching backend, or when done training). */
+export function releaseResidentTensors(): void {
+  if (resident) tf.dispose([resident.tensors.xs, resident.tensors.ys]);
+  resident = null;
 }
 
 /** Sum of softmax cross-entropy and count of correct predictions over a batch of logits. */
