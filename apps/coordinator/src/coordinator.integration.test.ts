@@ -238,4 +238,51 @@ describe('coordinator', () => {
     const reply = await hello(a, 'device-bbbb');
     expect(reply).toMatchObject({ ok: true, dataset: { shardId: 'demo-1' } });
   });
+
+  it('creates a federation over REST, explains refused configs, and admits a device with its own data', async () => {
+    const config = {
+      id: 'silo-fed',
+      name: 'silos',
+      model: 'mnist-cnn-small',
+      dataset: { kind: 'mnist', partition: 'dirichlet', alpha: 0.3, examplesPerDevice: 50, numDevices: 4, seed: 5 },
+      training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
+      maxRounds: 2,
+      minDevices: 1,
+      clientsPerRound: { fraction: 0.5 },
+      targetAccuracy: 0.9,
+      roundDeadlineMs: 60_000,
+      quorum: 0.5,
+      evalExamples: 100,
+      modelSeed: 3,
+    };
+    const post = (body: unknown, headers: Record<string, string> = auth) =>
+      api<{ ok?: boolean; reason?: string; status?: string }>('/api/federations', {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await post(config, {})).status).toBe(401);
+    const badModel = await post({ ...config, model: 'resnet-152' });
+    expect(badModel).toMatchObject({ status: 400, body: { ok: false, reason: expect.stringContaining('model') } });
+    const tooBig = await post({ ...config, dataset: { ...config.dataset, numDevices: 2000 } });
+    expect(tooBig).toMatchObject({ status: 400, body: { reason: expect.stringMatching(/exceeds the 60000/) } });
+    expect(await post(config)).toMatchObject({ status: 201, body: { status: 'idle' } });
+    expect((await post(config)).status).toBe(409);
+
+    const silo = device();
+    const reply = await silo.emitWithAck('hello', {
+      protocolVersion: PROTOCOL_VERSION,
+      deviceId: 'silo-device-1',
+      federationId: 'silo-fed',
+      backend: 'cpu',
+      adapter: null,
+      dataSource: { kind: 'own', numExamples: 1234 },
+    });
+    expect(reply).toMatchObject({ ok: true, dataset: { kind: 'own', numExamples: 1234 } });
+    const tab = device();
+    const tabReply = await tab.emitWithAck('hello', { protocolVersion: PROTOCOL_VERSION, deviceId: 'tab-device-1', federationId: 'silo-fed', backend: 'cpu', adapter: null });
+    expect(tabReply).toMatchObject({ ok: true, dataset: { kind: 'mnist-shard', shardId: 'silo-fed-0' } });
+    const shard = await fetch(`${coordinator.url}/api/federations/silo-fed/shard/silo-device-1`);
+    expect(shard.status).toBe(404);
+  });
 });
