@@ -15,10 +15,6 @@ export class CoordinatorClient {
     return this.call('POST', `/api/federations/${federationId}/start`, {});
   }
 
-  stop(federationId: string): Promise<FederationSummary> {
-    return this.call('POST', `/api/federations/${federationId}/stop`, {});
-  }
-
   federation(federationId: string): Promise<FederationSummary> {
     return this.call('GET', `/api/federations/${federationId}`);
   }

@@ -47,7 +47,7 @@ const oneOf = <T extends string>(values: readonly T[]) => (raw: string) => {
   if (!values.includes(raw as T)) throw new InvalidArgumentError(`expected one of ${values.join(', ')}`);
   return raw as T;
 };
-export function parsePartition(raw: string): SimulateFlags['partition'] {
+function parsePartition(raw: string): SimulateFlags['partition'] {
   const [kind, alpha] = raw.split(':');
   if (kind === 'iid' || kind === 'shards') {
     if (alpha !== undefined) throw new InvalidArgumentError(`${kind} takes no parameter`);

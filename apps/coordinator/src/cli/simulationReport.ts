@@ -32,7 +32,7 @@ export async function writeReport(dir: string, rounds: RoundRecord[], target: nu
   await writeFile(join(dir, 'accuracy.svg'), accuracyChart(rounds, target));
 }
 
-export function accuracyChart(rounds: RoundRecord[], target: number | undefined): string {
+function accuracyChart(rounds: RoundRecord[], target: number | undefined): string {
   const w = 640;
   const h = 360;
   const pad = 48;

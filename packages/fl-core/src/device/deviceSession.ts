@@ -44,10 +44,6 @@ export class DeviceSession {
     this.view = initialSessionView(examplesStored);
   }
 
-  getView(): DeviceSessionView {
-    return this.view;
-  }
-
   /** Connects; Socket.IO reconnects by itself, and the session says hello again each time. */
   start(): void {
     if (this.socket || this.closed) return;

@@ -6,7 +6,7 @@ import { DEVICE_RECONNECTION, type DeviceSocket } from '../device/deviceSocket.t
 import type { InProcessTrainer } from './nodeTrainer.ts';
 
 /** A Node device's connection: WebSocket only (no browser proxies to get through), reconnecting by itself. */
-export function connectTo(serverUrl: string): () => DeviceSocket {
+function connectTo(serverUrl: string): () => DeviceSocket {
   return () => io(serverUrl, { transports: ['websocket'], ...DEVICE_RECONNECTION });
 }
 
