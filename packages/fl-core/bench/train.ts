@@ -1,4 +1,4 @@
-// `npm run bench -- train [--backend cpu|webgpu] [--seconds 3] [--models a,b] [--batches 10,50] [--steps 30] [--torch file]`
+// `npm run bench -- train [--backend cpu|webgpu] [--seconds 3] [--models a,b] [--batches 10,50] [--steps 30] [--torch file] [--flags K=V,...]`
 // Samples/s of Flock's loop (trainEpochs on resident tensors) and of tfjs-layers `fit` on the same
 // model, backend, data and batch size, one JSON line per case. `--backend webgpu` runs on Dawn
 // (the `webgpu` package, or the dawn.node named by DAWN_NODE); see shared/docs/gpu-bench.md.
@@ -21,6 +21,8 @@ const { values: args } = parseArgs({
     batches: { type: 'string', default: '10,50' },
     steps: { type: 'string', default: '30' },
     torch: { type: 'string' },
+    /** tfjs environment flags, e.g. WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64 (comma-separated NAME=value). */
+    flags: { type: 'string', default: '' },
   },
 });
 const LEARNING_RATE = 0.05;
@@ -36,6 +38,10 @@ async function useBackend(name: string): Promise<void> {
     Object.assign(globalThis, dawn.globals);
     Object.defineProperty(globalThis, 'navigator', { value: { gpu: dawn.create([]) }, configurable: true });
     await import('@tensorflow/tfjs-backend-webgpu');
+  }
+  for (const flag of args.flags.split(',').filter(Boolean)) {
+    const [key, value] = flag.split('=');
+    tf.env().set(key!, value === 'true' || value === 'false' ? value === 'true' : Number(value));
   }
   if (!(await tf.setBackend(name))) throw new Error(`backend ${name} did not start`);
   await tf.ready();
@@ -125,4 +131,7 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -16,6 +16,8 @@ export interface TrainingProgress {
 export interface EpochOptions {
   /** Seeds the shuffle order of every epoch. */
   seed?: number;
+  /** `identity` trains the examples in stored order (tests compare it with `fit` without shuffle). */
+  order?: 'shuffled' | 'identity';
   /** Reads the loss back (asynchronously) every this many batches when `onProgress` is set. */
   progressEvery?: number;
   onProgress?: (p: TrainingProgress) => void;
@@ -46,7 +48,7 @@ export async function trainEpochs(
     tf.losses.softmaxCrossEntropy(ys, forward(xs)).mul(config.learningRate) as tf.Scalar;
   let epochLoss = 0;
   for (let epoch = 1; epoch <= epochs; epoch++) {
-    shuffleInPlace(order, rng);
+    if (options.order !== 'identity') shuffleInPlace(order, rng);
     const permutation = tf.tensor1d(new Int32Array(order.buffer), 'int32');
     // Sum over batches of (learning rate x mean batch loss x batch size / batchSize): one add per full batch.
     let lossSum: tf.Scalar = tf.scalar(0);
