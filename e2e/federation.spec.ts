@@ -17,7 +17,8 @@ async function openDevice(browser: Browser): Promise<Device> {
     if (req.url().includes('/shard/')) device.shardRequests.push(req.url());
   });
   page.on('pageerror', (err) => console.log(`[tab] page error: ${err.message}`));
-  await page.goto('/?autojoin=1');
+  // The backend is forced: measurement would pick cpu or webgl over software WebGPU (training.spec.ts tests the chooser).
+  await page.goto('/?autojoin=1&backend=webgpu');
   return device;
 }
 

@@ -2,11 +2,21 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 
 /**
  * What a device keeps in IndexedDB. The schema is fixed (end-to-end tests read it directly):
- * database `flock` v1, store `meta` (out-of-line keys, `deviceId` -> string) and store `shards`
- * (keyPath `shardId`). Used by both the page and the training worker.
+ * database `flock` v2, store `meta` (out-of-line keys, `deviceId` -> string), store `shards`
+ * (keyPath `shardId`) and, since v2, store `backends` (keyPath `model`: the measured backend choice).
+ * Used by both the page and the training worker.
  */
 export const DB_NAME = 'flock';
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
+
+/** The backend measured fastest for one model on this device. */
+export interface StoredBackendChoice {
+  model: string;
+  backend: string;
+  /** Why, in words (the measured samples/s of each backend). */
+  reason: string;
+  measuredAt: string;
+}
 
 export interface StoredShard {
   shardId: string;
@@ -20,6 +30,7 @@ export interface StoredShard {
 interface FlockDB extends DBSchema {
   meta: { key: string; value: string };
   shards: { key: string; value: StoredShard };
+  backends: { key: string; value: StoredBackendChoice };
 }
 
 export class DeviceStore {
@@ -30,6 +41,7 @@ export class DeviceStore {
       upgrade(database) {
         if (!database.objectStoreNames.contains('meta')) database.createObjectStore('meta');
         if (!database.objectStoreNames.contains('shards')) database.createObjectStore('shards', { keyPath: 'shardId' });
+        if (!database.objectStoreNames.contains('backends')) database.createObjectStore('backends', { keyPath: 'model' });
       },
     });
     return new DeviceStore(db);
@@ -71,6 +83,14 @@ export class DeviceStore {
   async examplesStored(federationId: string): Promise<number> {
     const shards = await this.db.getAll('shards');
     return shards.filter((s) => s.federationId === federationId).reduce((n, s) => n + s.numExamples, 0);
+  }
+
+  async backendChoice(model: string): Promise<StoredBackendChoice | undefined> {
+    return this.db.get('backends', model);
+  }
+
+  async putBackendChoice(choice: StoredBackendChoice): Promise<void> {
+    await this.db.put('backends', choice);
   }
 
   close(): void {

@@ -1,4 +1,5 @@
 import type { AdapterInfo, BackendName, ModelName, TrainingConfig } from '@flock/fl-core/protocol';
+import type { ZooModelName } from '@flock/fl-core';
 
 /** Backends this client can run; `wasm` is left out because it cannot train convolutions. */
 export const CLIENT_BACKENDS = ['webgpu', 'webgl', 'cpu'] as const satisfies readonly BackendName[];
@@ -17,6 +18,8 @@ export interface InitRequest {
   type: 'init';
   /** Forces one backend; the worker still falls back (and says why) if it cannot start. */
   backend?: ClientBackend;
+  /** The model the backends are timed with when none is forced (default: the demo's `mnist-mlp`). */
+  model?: ZooModelName;
 }
 
 export interface TrainRequest {

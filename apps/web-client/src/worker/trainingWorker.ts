@@ -46,7 +46,7 @@ async function handle(msg: PageToWorkerMessage): Promise<void> {
   switch (msg.type) {
     case 'init': {
       try {
-        ready ??= chooseBackend(msg.backend);
+        ready ??= (async () => chooseBackend(msg.model ?? 'mnist-mlp', await openStore(), msg.backend))();
         post({ type: 'ready', ...(await ready) });
       } catch (err) {
         post({ type: 'error', round: null, message: errorMessage(err) });
@@ -110,13 +110,17 @@ function modelFor(name: ModelName): tf.LayersModel {
 async function loadShard(shardId: string): Promise<ImageDataset> {
   const cached = shards.get(shardId);
   if (cached) return cached;
-  store ??= await DeviceStore.open();
-  const stored = await store.getShard(shardId);
+  const stored = await (await openStore()).getShard(shardId);
   if (!stored) throw new Error(`shard ${shardId} is not in this device's storage`);
   const data = decodeDataset(new Uint8Array(stored.bytes));
   shards.clear();
   shards.set(shardId, data);
   return data;
+}
+
+async function openStore(): Promise<DeviceStore> {
+  store ??= await DeviceStore.open();
+  return store;
 }
 
 function errorMessage(err: unknown): string {

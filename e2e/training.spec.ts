@@ -1,0 +1,42 @@
+import { chromium, expect, test } from '@playwright/test';
+import { findChromium, WEBGPU_SWIFTSHADER_ARGS } from './support/chromium.ts';
+
+test('without ?backend= the device times training on each backend, picks the fastest, and remembers it', async ({
+  browser,
+}) => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto('/');
+  const reason = page.getByTestId('backend-reason');
+  await expect(reason).toContainText('fastest for mnist-mlp: measured samples/s', { timeout: 90_000 });
+  const text = (await reason.textContent()) ?? '';
+  const speeds = [...text.matchAll(/(webgpu|webgl|cpu) (\d+)/g)].map((m) => ({ backend: m[1]!, speed: Number(m[2]) }));
+  expect(speeds.map((s) => s.backend)).toEqual(expect.arrayContaining(['webgpu', 'cpu']));
+  const fastest = speeds.sort((a, b) => b.speed - a.speed)[0]!.backend;
+  await expect(page.getByTestId('backend')).toHaveText(new RegExp(`^${fastest}`));
+
+  await page.reload();
+  await expect(reason).toContainText('remembered: fastest for mnist-mlp', { timeout: 60_000 });
+  await expect(page.getByTestId('backend')).toHaveText(new RegExp(`^${fastest}`));
+});
+
+test('where WebGPU has no adapter the chooser falls back and says why', async () => {
+  const noWebGpu = await chromium.launch({
+    executablePath: findChromium(),
+    args: WEBGPU_SWIFTSHADER_ARGS.filter((arg) => arg !== '--enable-unsafe-webgpu'),
+  });
+  try {
+    const page = await noWebGpu.newPage({ baseURL: test.info().project.use.baseURL });
+    await page.goto('/?backend=webgpu');
+    await expect(page.getByTestId('backend-reason')).toContainText('fallback from forced webgpu', { timeout: 90_000 });
+    await expect(page.getByTestId('backend-reason')).toContainText(/webgpu: (navigator\.gpu is missing|requestAdapter\(\) returned null)/);
+    await expect(page.getByTestId('backend')).toHaveText(/^(webgl|cpu)/);
+
+    await page.goto('/');
+    await expect(page.getByTestId('backend-reason')).toContainText(/fastest for mnist-mlp: measured samples\/s .*\(webgpu: /, {
+      timeout: 90_000,
+    });
+    await expect(page.getByTestId('backend')).toHaveText(/^(webgl|cpu)/);
+  } finally {
+    await noWebGpu.close();
+  }
+});
