@@ -12,7 +12,8 @@ npx esbuild packages/fl-core/bench/train.ts --bundle --platform=node --format=cj
 cp packages/fl-core/bench/train_torch.py .devbench/
 xz -T0 -c "$(command -v node)" > .devbench/node.xz
 xz -T0 -c node_modules/webgpu/dist/linux-x64/dawn.node > .devbench/dawn.node.xz
-ls .gl/libvulkan1_*.deb >/dev/null 2>&1 || (cd .gl && apt-get download libvulkan1)
+# The NVIDIA Vulkan ICD (libGLX_nvidia) also needs glvnd's libraries, or Dawn finds no driver.
+ls .gl/libglvnd0_*.deb >/dev/null 2>&1 || (cd .gl && apt-get download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
 cat > .devbench/run-train.sh <<'RUN'
 #!/usr/bin/env bash
 # On the GPU machine: Vulkan loader, node and Dawn unpacked, PyTorch's figures first, then tfjs on WebGPU.
@@ -21,7 +22,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 for f in "$here"/../.gl/*.deb; do dpkg -x "$f" /; done; ldconfig
 xz -dc "$here/node.xz" > /tmp/node && chmod +x /tmp/node
 xz -dc "$here/dawn.node.xz" > /tmp/dawn.node
-export VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json} DAWN_NODE=/tmp/dawn.node
+icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+export VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-$icd} VK_DRIVER_FILES=${VK_DRIVER_FILES:-$icd} DAWN_NODE=/tmp/dawn.node
+export __EGL_VENDOR_LIBRARY_FILENAMES=${__EGL_VENDOR_LIBRARY_FILENAMES:-/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json}
 PYTHONUNBUFFERED=1 python3 "$here/train_torch.py" "${TORCH_SECONDS:-2}" | tee /tmp/torch.jsonl
 /tmp/node "$here/train.cjs" --backend webgpu --torch /tmp/torch.jsonl "$@"
 RUN
