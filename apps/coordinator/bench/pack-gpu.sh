@@ -22,7 +22,9 @@ cp node_modules/webgpu/dist/linux-x64/dawn.node "$stage/b/node_modules/webgpu/di
 tar -C "$stage" -cf - . | xz -T0 -6 > "$PACK/bench.tar.xz"
 xz -T0 -c "$(command -v node)" > "$PACK/node.xz"
 rm -rf "$stage"
-(cd "$PACK" && apt-get download libvulkan1 >/dev/null 2>&1 || echo "libvulkan1 not downloaded: the GPU machine must have libvulkan.so.1")
+# The NVIDIA Vulkan ICD (libGLX_nvidia) also needs glvnd's libraries, or Dawn finds no driver.
+(cd "$PACK" && apt-get download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 >/dev/null 2>&1 ||
+  echo "Vulkan and glvnd packages not downloaded: the GPU machine must have them")
 cat > "$PACK/run.sh" <<'RUN'
 #!/usr/bin/env bash
 # On the GPU machine: unpack, point Dawn at the NVIDIA Vulkan driver, run one benchmark.
@@ -32,7 +34,9 @@ work=/tmp/flockgpu && mkdir -p $work
 for f in "$here"/*.deb; do [ -e "$f" ] && dpkg -x "$f" /; done; ldconfig
 [ -x $work/node ] || { xz -dc "$here/node.xz" > $work/node; chmod +x $work/node; }
 [ -d $work/b ] || xz -dc "$here/bench.tar.xz" | tar -C $work -xf -
-export VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
+icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+export VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-$icd} VK_DRIVER_FILES=${VK_DRIVER_FILES:-$icd}
+export __EGL_VENDOR_LIBRARY_FILENAMES=${__EGL_VENDOR_LIBRARY_FILENAMES:-/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json}
 bench=$1; shift
 cd $work/b && exec $work/node "$bench.mjs" "$@"
 RUN
