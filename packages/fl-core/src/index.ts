@@ -7,3 +7,4 @@ export * from './training/tensors.ts';
 export * from './training/evaluate.ts';
 export * from './training/trainLocal.ts';
 export * from './training/trainEpochs.ts';
+export * from './training/roundTrainer.ts';

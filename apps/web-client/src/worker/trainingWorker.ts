@@ -1,17 +1,5 @@
 /// <reference lib="webworker" />
-import * as tf from '@tensorflow/tfjs';
-import {
-  buildModel,
-  decodeDataset,
-  decodeWeights,
-  encodeWeights,
-  manifestOf,
-  trainLocal,
-  writeWeights,
-  type ImageDataset,
-  type ModelName,
-  seedFromText,
-} from '@flock/fl-core';
+import { decodeDataset, RoundTrainer, type ImageDataset } from '@flock/fl-core';
 import { DeviceStore } from '../storage/deviceStore.ts';
 import { chooseBackend } from './backend.ts';
 import {
@@ -24,10 +12,10 @@ import {
 
 /**
  * Trains off the UI thread. Requests are handled one at a time, in order. The model of each zoo
- * name is built once and reused; the shard is read from IndexedDB once per shard id.
+ * name is built once and reused (RoundTrainer); the shard is read from IndexedDB once per shard id.
  */
 const scope = self as unknown as DedicatedWorkerGlobalScope;
-const models = new Map<ModelName, tf.LayersModel>();
+const trainer = new RoundTrainer();
 const shards = new Map<string, ImageDataset>();
 let store: DeviceStore | null = null;
 let ready: Promise<BackendChoice> | null = null;
@@ -70,20 +58,13 @@ async function train(req: TrainRequest): Promise<void> {
   if (!ready) throw new Error('the worker was asked to train before init');
   await ready;
   const data = await loadShard(req.shardId);
-  const model = modelFor(req.model);
-  const manifest = manifestOf(model);
-  const global = decodeWeights(new Uint8Array(req.weights), manifest);
-  if (global.kind !== 'weights') throw new Error('round:start carried a delta where the global weights belong');
-  writeWeights(model, global.values);
-  const result = await trainLocal(model, data, req.config, {
-    // Per device and round: devices sharing one shuffle order would correlate their updates.
-    seed: seedFromText(`${req.shardId}/${req.round}`),
+  const result = await trainer.train({ ...req, weights: new Uint8Array(req.weights) }, data, {
     progressEvery: 5,
     onProgress: (p) => post({ type: 'progress', round: req.round, ...p }),
   });
-  const payload = encodeWeights(manifest, result.delta, 'delta');
+  const { payload } = result;
   // Transfer the encoded bytes; copy only if the view does not cover its whole buffer.
-  const buffer = payload.byteLength === payload.buffer.byteLength ? (payload.buffer as ArrayBuffer) : payload.slice().buffer;
+  const buffer = payload.byteLength === payload.buffer.byteLength ? payload.buffer : payload.slice().buffer;
   post(
     {
       type: 'result',
@@ -92,19 +73,10 @@ async function train(req: TrainRequest): Promise<void> {
       numExamples: result.numExamples,
       loss: result.loss,
       accuracy: result.accuracy,
-      numTensors: tf.memory().numTensors,
+      numTensors: result.numTensors,
     },
     [buffer],
   );
-}
-
-function modelFor(name: ModelName): tf.LayersModel {
-  let model = models.get(name);
-  if (!model) {
-    model = buildModel(name);
-    models.set(name, model);
-  }
-  return model;
 }
 
 async function loadShard(shardId: string): Promise<ImageDataset> {
