@@ -2,6 +2,7 @@ export * from './protocol/index.ts';
 export * from './codec/weightsCodec.ts';
 export * from './aggregation/fedAvg.ts';
 export * from './models/zoo.ts';
+export * from './models/modelCache.ts';
 export * from './data/index.ts';
 export * from './training/tensors.ts';
 export * from './training/evaluate.ts';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, evaluateModel, subset, writeWeights, type ImageDataset, type ZooModelName } from '@flock/fl-core';
+import { evaluateModel, subset, writeWeights, ZooModelCache, type ImageDataset, type ZooModelName } from '@flock/fl-core';
 
 export interface GlobalEvaluation {
   accuracy: number;
@@ -17,31 +17,21 @@ export async function useCpuBackend(): Promise<void> {
  * measured on the same examples. One model per architecture is built once and re-weighted.
  */
 export class ModelEvaluator {
-  private readonly models = new Map<ZooModelName, tf.Sequential>();
+  private readonly models = new ZooModelCache();
   private readonly evalSets = new Map<number, ImageDataset>();
 
   constructor(private readonly loadTestSet: () => Promise<ImageDataset>) {}
 
   async evaluate(model: ZooModelName, weights: Float32Array, examples: number): Promise<GlobalEvaluation> {
     const data = await this.evalSet(examples);
-    const net = this.modelFor(model);
+    const net = this.models.get(model);
     writeWeights(net, weights);
     const { accuracy, loss } = await evaluateModel(net, data);
     return { accuracy, loss };
   }
 
   dispose(): void {
-    for (const m of this.models.values()) m.dispose();
-    this.models.clear();
-  }
-
-  private modelFor(name: ZooModelName): tf.Sequential {
-    let m = this.models.get(name);
-    if (!m) {
-      m = buildModel(name, 0);
-      this.models.set(name, m);
-    }
-    return m;
+    this.models.dispose();
   }
 
   private async evalSet(examples: number): Promise<ImageDataset> {

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { decodeWeights, encodeWeights } from '../codec/weightsCodec.ts';
 import type { ImageDataset } from '../data/dataset.ts';
 import { seedFromText } from '../data/random.ts';
-import { buildModel, manifestOf, writeWeights } from '../models/zoo.ts';
-import type { ModelName } from '../protocol/messages.ts';
+import { ZooModelCache } from '../models/modelCache.ts';
+import { manifestOf, writeWeights } from '../models/zoo.ts';
 import type { TrainingJob, TrainingOutcome } from '../device/deviceAdapters.ts';
 import { trainLocal, type TrainLocalOptions } from './trainLocal.ts';
 
@@ -12,14 +12,14 @@ import { trainLocal, type TrainLocalOptions } from './trainLocal.ts';
  * the zoo model (built once per name), train on the local data, encode the delta.
  */
 export class RoundTrainer {
-  private readonly models = new Map<ModelName, tf.LayersModel>();
+  private readonly models = new ZooModelCache();
 
   async train(
     job: TrainingJob,
     data: ImageDataset,
     options: Pick<TrainLocalOptions, 'progressEvery' | 'onProgress'> = {},
   ): Promise<TrainingOutcome & { numTensors: number }> {
-    const model = this.modelFor(job.model);
+    const model = this.models.get(job.model);
     const manifest = manifestOf(model);
     const global = decodeWeights(job.weights, manifest);
     if (global.kind !== 'weights') throw new Error('round:start carried a delta where the global weights belong');
@@ -34,16 +34,6 @@ export class RoundTrainer {
   }
 
   dispose(): void {
-    for (const m of this.models.values()) m.dispose();
-    this.models.clear();
-  }
-
-  private modelFor(name: ModelName): tf.LayersModel {
-    let model = this.models.get(name);
-    if (!model) {
-      model = buildModel(name);
-      this.models.set(name, model);
-    }
-    return model;
+    this.models.dispose();
   }
 }
