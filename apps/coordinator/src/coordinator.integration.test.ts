@@ -250,8 +250,10 @@ describe('coordinator', () => {
       minDevices: 1,
       clientsPerRound: { fraction: 0.5 },
       targetAccuracy: 0.9,
-      roundDeadlineMs: 60_000,
+      deadline: { mode: 'fixed', ms: 60_000 },
       quorum: 0.5,
+      belowQuorum: 'abandon',
+      mode: { kind: 'sync' },
       evalExamples: 100,
       modelSeed: 3,
     };

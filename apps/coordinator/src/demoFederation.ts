@@ -1,4 +1,4 @@
-import type { FederationConfig } from '@flock/fl-core';
+import { DEFAULT_DEADLINE, type FederationConfig } from '@flock/fl-core';
 import { initialModel } from './federations/federationCreation.ts';
 import type { FederationStore } from './storage/federationStore.ts';
 
@@ -11,8 +11,10 @@ export const DEMO_FEDERATION: FederationConfig = {
   maxRounds: 20,
   minDevices: 2,
   clientsPerRound: 'all',
-  roundDeadlineMs: 300_000,
+  deadline: DEFAULT_DEADLINE,
   quorum: 0.5,
+  belowQuorum: 'extend-once',
+  mode: { kind: 'sync' },
   evalExamples: 2000,
   modelSeed: 1,
 };

@@ -70,8 +70,10 @@ export function simulationConfig(f: SimulateFlags): FederationConfig {
     minDevices: f.devices,
     clientsPerRound: { fraction: f.fraction },
     ...(f.targetAccuracy === undefined ? {} : { targetAccuracy: f.targetAccuracy }),
-    roundDeadlineMs: 3_600_000,
+    deadline: { mode: 'fixed', ms: 3_600_000 },
     quorum: 0.5,
+    belowQuorum: 'abandon',
+    mode: { kind: 'sync' },
     evalExamples: f.evalExamples,
     modelSeed: f.seed,
   };

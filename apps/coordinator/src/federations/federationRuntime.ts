@@ -23,7 +23,9 @@ import type { Logger } from 'pino';
 import type { MnistSource } from '../evaluation/mnistSource.ts';
 import type { ModelEvaluator } from '../evaluation/modelEvaluator.ts';
 import type { PendingWork } from '../pendingWork.ts';
-import { RoundEngine, type EngineEffect } from '../rounds/roundEngine.ts';
+import type { Outcome } from '../rounds/engineCore.ts';
+import type { EngineEffect } from '../rounds/engineEffects.ts';
+import { createEngine, type FederationEngine } from '../rounds/federationEngine.ts';
 import type { FederationStore, StoredFederation } from '../storage/federationStore.ts';
 import { partitionDataset } from './datasetPartition.ts';
 import { DeviceRegistry } from './deviceRegistry.ts';
@@ -57,7 +59,7 @@ export class FederationRuntime {
 
   private constructor(
     private readonly deps: RuntimeDeps,
-    private readonly engine: RoundEngine,
+    private readonly engine: FederationEngine,
     private readonly devices: DeviceRegistry,
     private readonly rounds: RoundRecord[],
     /** tfjs LayersModel topology, served with the weights so tf.loadLayersModel can fetch the global model. */
@@ -66,7 +68,10 @@ export class FederationRuntime {
     this.log = deps.logger.child({ federationId: engine.config.id });
   }
 
-  /** A federation interrupted mid-round resumes as 'waiting' and redoes that round. */
+  /**
+   * A federation interrupted mid-round resumes as 'waiting' from its last stored round and redoes
+   * the one in flight; updates already folded into stored rounds are remembered, never re-counted.
+   */
   static async load(stored: StoredFederation, deps: RuntimeDeps): Promise<FederationRuntime> {
     const { config } = stored;
     const model = buildModel(config.model, config.modelSeed);
@@ -79,9 +84,17 @@ export class FederationRuntime {
     const interrupted = stored.status === 'training' || stored.status === 'aggregating';
     const status = interrupted ? 'waiting' : stored.status;
     if (interrupted) await deps.store.setStatus(config.id, status);
-    const engine = new RoundEngine(config, manifest, { status, completedRounds: latest.round, global });
+    const window = config.mode.kind === 'async' ? config.mode.maxStaleness + 1 : 1;
+    const recentContributions = await deps.store.contributionsSince(config.id, latest.round - window);
+    const engine = createEngine(config, manifest, { status, completedRounds: latest.round, global, recentContributions });
     const devices = new DeviceRegistry(config, await deps.store.listDevices(config.id));
-    return new FederationRuntime(deps, engine, devices, await deps.store.listRounds(config.id), topology);
+    const runtime = new FederationRuntime(deps, engine, devices, await deps.store.listRounds(config.id), topology);
+    if (interrupted) {
+      runtime.record('warn', 'coordinator-restarted', `coordinator restarted mid-round: continuing after round ${latest.round}, round ${latest.round + 1} is redone`);
+    } else if (status !== 'idle') {
+      runtime.record('info', 'coordinator-restarted', `coordinator restarted: federation ${status} after round ${latest.round}`);
+    }
+    return runtime;
   }
 
   get config() {
@@ -118,20 +131,28 @@ export class FederationRuntime {
     return this.devices.list();
   }
 
-  start(): { ok: true } | { ok: false; reason: string } {
-    if (this.engine.status === 'finished') {
-      return { ok: false, reason: `federation ${this.config.id} already finished its ${this.config.maxRounds} rounds` };
-    }
-    const effects = this.engine.start(Date.now());
-    if (effects.length > 0) this.record('info', 'started', 'operator started the federation');
-    this.apply(effects);
-    return { ok: true };
+  start(): Outcome {
+    return this.operate('started', this.engine.start(Date.now()));
   }
 
-  stop(): void {
-    const effects = this.engine.stop();
-    if (effects.length > 0) this.record('info', 'stopped', 'operator stopped the federation');
+  /** No new work goes out; a synchronous round in flight is redone on resume. */
+  pause(): Outcome {
+    return this.operate('paused', this.engine.pause());
+  }
+
+  resume(): Outcome {
+    return this.operate('resumed', this.engine.resume(Date.now()));
+  }
+
+  /** Final: the model and history stay (and downloadable), training never restarts. */
+  stop(): Outcome {
+    return this.operate('stopped', this.engine.stop());
+  }
+
+  private operate(kind: string, { outcome, effects }: { outcome: Outcome; effects: EngineEffect[] }): Outcome {
+    if (outcome.ok) this.record('info', kind, `operator ${kind} the federation`);
     this.apply(effects);
+    return outcome;
   }
 
   tick(now: number): void {
@@ -233,12 +254,16 @@ export class FederationRuntime {
           this.deps.work.track(this.finishRound(e));
           break;
         case 'roundAbandoned':
-          this.record('warn', 'round-abandoned', `round ${e.round} abandoned (${e.reason}); it will be retried`);
+          this.record('warn', 'round-abandoned', `round ${e.round} abandoned with ${e.answered} of ${e.selected} updates (${e.reason}); it will be redone`);
+          break;
+        case 'roundExtended':
+          this.record('warn', 'round-extended', `round ${e.round} below quorum at its deadline (${e.answered} of ${e.selected} updates): waiting until ${new Date(e.deadline).toISOString()}`);
           break;
         case 'deviceDropped':
           this.record('warn', 'device-dropped', `device left round ${e.round} before answering`, e.deviceId);
           break;
         case 'statusChanged':
+          if (e.status === 'finished') this.record('info', 'finished', `federation finished after round ${e.round}`);
           this.deps.work.track(this.deps.store.setStatus(this.config.id, e.status));
           this.deps.outputs.broadcastStatus({
             federationId: this.config.id,
@@ -290,17 +315,18 @@ export class FederationRuntime {
       completedAt: new Date(e.closedAt).toISOString(),
     };
     try {
-      await this.deps.store.saveRound(this.config.id, record, encodeWeights(this.manifest, e.newGlobal, 'weights'), e.participants);
+      await this.deps.store.saveRound(this.config.id, record, encodeWeights(this.manifest, e.newGlobal, 'weights'), e.contributions);
     } catch (err) {
-      this.record('warn', 'persist-failed', `round ${e.round} could not be saved (${String(err)}); federation stopped`);
-      this.apply(this.engine.stop());
+      this.record('warn', 'persist-failed', `round ${e.round} could not be saved (${String(err)}); federation paused`);
+      this.apply(this.engine.pause().effects);
       return;
     }
     this.bytesDown.delete(e.round);
     this.rounds.push(record);
     this.devices.addContributions(e.participants);
     const accuracy = record.accuracy === null ? 'not evaluated' : `accuracy ${(record.accuracy * 100).toFixed(1)}%`;
-    this.record('info', 'round-closed', `round ${e.round} closed: ${record.participants} devices, ${record.examples} examples, ${accuracy}`);
+    const staleness = this.config.mode.kind === 'async' ? `, mean staleness ${e.meanStaleness.toFixed(2)}` : '';
+    this.record('info', 'round-closed', `round ${e.round} closed: ${record.participants} devices, ${record.examples} examples, ${accuracy}${staleness}`);
     this.apply(this.engine.roundPersisted(e.round, Date.now(), record.accuracy));
   }
 }

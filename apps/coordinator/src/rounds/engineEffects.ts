@@ -1,6 +1,6 @@
 import type { FederationStatus } from '@flock/fl-core';
 
-/** The round engine's inputs from devices and the effects it asks its adapters to carry out. */
+/** The round engines' inputs from devices and the effects they ask their adapters to carry out. */
 
 export interface DeviceUpdate {
   federationId: string;
@@ -15,6 +15,12 @@ export interface DeviceUpdate {
 
 export type UpdateResult = { ok: true; duplicate: boolean } | { ok: false; reason: string };
 
+/** One device's update, named by the round it trained for; stored so a retry is never counted twice. */
+export interface Contribution {
+  deviceId: string;
+  round: number;
+}
+
 export type EngineEffect =
   | { type: 'broadcastRound'; round: number; deviceIds: string[]; deadline: number; global: Float32Array }
   | {
@@ -22,13 +28,17 @@ export type EngineEffect =
       round: number;
       newGlobal: Float32Array;
       participants: string[];
+      contributions: Contribution[];
       examples: number;
       trainLoss: number | null;
       bytesUp: number;
       rejected: number;
       startedAt: number;
       closedAt: number;
+      /** Mean staleness of the aggregated updates (always 0 for synchronous rounds). */
+      meanStaleness: number;
     }
+  | { type: 'roundExtended'; round: number; deadline: number; answered: number; selected: number }
   | { type: 'roundAbandoned'; round: number; reason: string; answered: number; selected: number }
   | { type: 'deviceDropped'; round: number; deviceId: string }
   | { type: 'statusChanged'; status: FederationStatus; round: number };

@@ -16,8 +16,10 @@ const config: FederationConfig = {
   maxRounds: 3,
   minDevices: 2,
   clientsPerRound: 'all',
-  roundDeadlineMs: 10_000,
+  deadline: { mode: 'fixed', ms: 10_000 },
   quorum: 0.5,
+  belowQuorum: 'abandon',
+  mode: { kind: 'sync' },
   evalExamples: 100,
   modelSeed: 7,
 };
@@ -211,18 +213,35 @@ describe('RoundEngine', () => {
     e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1]), T0);
     e.submitUpdate(update('b', 1, [1, 1, 1, 1, 1, 1]), T0);
     expect(e.roundPersisted(1, T0)).toEqual([{ type: 'statusChanged', status: 'finished', round: 1 }]);
-    expect(e.start(T0)).toEqual([]);
+    expect(e.start(T0)).toMatchObject({ outcome: { ok: false, reason: 'cannot start a federation that is finished' }, effects: [] });
     expect(e.status).toBe('finished');
   });
 
-  it('stop drops the running round; a later start redoes it', () => {
+  it('pause drops the running round; resume redoes it from scratch', () => {
     const e = training();
     e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1]), T0);
-    expect(e.stop()).toEqual([{ type: 'statusChanged', status: 'stopped', round: 0 }]);
-    expect(e.submitUpdate(update('b', 1, [1, 1, 1, 1, 1, 1]), T0).result).toMatchObject({ ok: false, reason: expect.stringContaining('stopped') });
-    const [broadcast] = ofType(e.start(T0 + 5), 'broadcastRound');
-    expect(broadcast).toMatchObject({ round: 1, deviceIds: ['a', 'b'] });
+    const paused = e.pause();
+    expect(paused.outcome).toEqual({ ok: true });
+    expect(ofType(paused.effects, 'roundAbandoned')[0]).toMatchObject({ round: 1, answered: 1, reason: expect.stringContaining('paused') });
+    expect(e.status).toBe('paused');
+    expect(e.submitUpdate(update('b', 1, [1, 1, 1, 1, 1, 1]), T0).result).toMatchObject({ ok: false, reason: expect.stringContaining('paused') });
+    expect(e.deviceOnline('c', T0)).toEqual([]);
+    const [broadcast] = ofType(e.resume(T0 + 5).effects, 'broadcastRound');
+    expect(broadcast).toMatchObject({ round: 1, deviceIds: ['a', 'b', 'c'] });
     expect(e.updatesThisRound).toBe(0);
+    expect(e.resume(T0).outcome).toEqual({ ok: false, reason: 'cannot resume a federation that is training' });
+  });
+
+  it('stop is final: the model stays, nothing starts again', () => {
+    const e = training();
+    expect(e.stop().effects).toEqual([
+      expect.objectContaining({ type: 'roundAbandoned', round: 1 }),
+      { type: 'statusChanged', status: 'stopped', round: 0 },
+    ]);
+    expect(e.start(T0).outcome).toMatchObject({ ok: false });
+    expect(e.resume(T0).outcome).toMatchObject({ ok: false });
+    expect(e.stop().outcome).toEqual({ ok: false, reason: 'federation is already stopped' });
+    expect(e.deviceOnline('c', T0)).toEqual([]);
   });
 
   it('stop during aggregation still adopts the persisted model but starts no round', () => {
@@ -244,7 +263,7 @@ describe('RoundEngine', () => {
     const e = engine({ clientsPerRound: 1, minDevices: 2 });
     e.deviceOnline('a', T0);
     e.deviceOnline('b', T0);
-    const [broadcast] = ofType(e.start(T0), 'broadcastRound');
+    const [broadcast] = ofType(e.start(T0).effects, 'broadcastRound');
     expect(broadcast!.deviceIds).toHaveLength(1);
   });
 
@@ -260,7 +279,7 @@ describe('RoundEngine', () => {
       const e = engine({ clientsPerRound: { fraction: 0.2 }, minDevices: 20, maxRounds: 4, modelSeed });
       for (const id of ids) e.deviceOnline(id, T0);
       const perRound: string[][] = [];
-      let effects = e.start(T0);
+      let effects = e.start(T0).effects;
       for (let round = 1; round <= 3; round++) {
         const [broadcast] = ofType(effects, 'broadcastRound');
         perRound.push(broadcast!.deviceIds);
@@ -293,5 +312,56 @@ describe('RoundEngine', () => {
     const tooMany = { ...update('a', 1, [1, 1, 1, 1, 1, 1], 700), maxExamples: 650 };
     expect(e.submitUpdate(tooMany, T0).result).toMatchObject({ ok: false, reason: expect.stringContaining('1 to 650') });
     expect(e.submitUpdate({ ...tooMany, numExamples: 650 }, T0).result).toEqual({ ok: true, duplicate: false });
+  });
+
+  it('extends a round below quorum once by its own length, then abandons it', () => {
+    const e = training({ quorum: 1, belowQuorum: 'extend-once' });
+    e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1]), T0);
+    const [extended] = ofType(e.tick(T0 + 10_000), 'roundExtended');
+    expect(extended).toEqual({ type: 'roundExtended', round: 1, deadline: T0 + 20_000, answered: 1, selected: 2 });
+    expect(e.status).toBe('training');
+    expect(e.tick(T0 + 19_999)).toEqual([]);
+    const effects = e.tick(T0 + 20_000);
+    expect(ofType(effects, 'roundAbandoned')).toHaveLength(1);
+    expect(ofType(effects, 'broadcastRound')[0]).toMatchObject({ round: 1, deadline: T0 + 30_000 });
+  });
+
+  it('closes an extended round as soon as the quorum is met', () => {
+    const e = training({ quorum: 1, belowQuorum: 'extend-once' });
+    e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1]), T0);
+    e.tick(T0 + 10_000);
+    const { effects } = e.submitUpdate(update('b', 1, [1, 1, 1, 1, 1, 1]), T0 + 15_000);
+    expect(ofType(effects, 'roundClosed')[0]).toMatchObject({ round: 1, participants: ['a', 'b'], closedAt: T0 + 15_000 });
+  });
+
+  it('sets an adaptive deadline from the slowest selected device\'s measured time, within floor and ceiling', () => {
+    const deadline = { mode: 'adaptive', multiplier: 2, floorMs: 5_000, ceilingMs: 60_000 } as const;
+    const e = training({ deadline });
+    // Nobody measured yet: the ceiling.
+    expect(e.round).toBe(1);
+    e.submitUpdate(update('a', 1, [0, 0, 0, 0, 0, 0]), T0 + 4_000);
+    e.submitUpdate(update('b', 1, [0, 0, 0, 0, 0, 0]), T0 + 9_000);
+    const [second] = ofType(e.roundPersisted(1, T0 + 10_000), 'broadcastRound');
+    expect(second).toMatchObject({ round: 2, deadline: T0 + 10_000 + 18_000 });
+    e.submitUpdate(update('a', 2, [0, 0, 0, 0, 0, 0]), T0 + 11_000);
+    e.submitUpdate(update('b', 2, [0, 0, 0, 0, 0, 0]), T0 + 12_000);
+    const [third] = ofType(e.roundPersisted(2, T0 + 12_000), 'broadcastRound');
+    expect(third).toMatchObject({ round: 3, deadline: T0 + 12_000 + 5_000 }); // 2 x 2 s is below the floor
+    const late = engine({ deadline, minDevices: 1 });
+    late.deviceOnline('x', T0);
+    expect(ofType(late.start(T0).effects, 'broadcastRound')[0]).toMatchObject({ deadline: T0 + 60_000 });
+  });
+
+  it('after a restart, acknowledges a retry of an update already stored instead of refusing it', () => {
+    const e = new RoundEngine(config, manifest, {
+      status: 'waiting',
+      completedRounds: 1,
+      global: new Float32Array(6),
+      recentContributions: [{ deviceId: 'a', round: 1 }],
+    });
+    expect(e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1]), T0).result).toEqual({ ok: true, duplicate: true });
+    expect(e.submitUpdate(update('b', 1, [1, 1, 1, 1, 1, 1]), T0).result).toMatchObject({ ok: false });
+    e.deviceOnline('a', T0);
+    expect(ofType(e.deviceOnline('b', T0), 'broadcastRound')[0]).toMatchObject({ round: 2, deviceIds: ['a', 'b'] });
   });
 });

@@ -1,5 +1,7 @@
 import { CodecError, decodeWeights, firstNonFinite, manifestSize, type WeightsManifest } from '@flock/fl-core';
 
+import type { DeviceUpdate } from './engineEffects.ts';
+
 export type PayloadCheck = { ok: true; delta: Float32Array } | { ok: false; reason: string };
 
 /** Room for the manifest and header on top of twice the raw float32 model. */
@@ -7,6 +9,15 @@ const PAYLOAD_SLACK_BYTES = 64 * 1024;
 
 export function maxPayloadBytes(manifest: WeightsManifest): number {
   return 2 * manifestSize(manifest) * 4 + PAYLOAD_SLACK_BYTES;
+}
+
+/** Every check an update passes before it may be folded in, in either aggregation mode. */
+export function checkUpdate(u: DeviceUpdate, manifest: WeightsManifest): PayloadCheck {
+  if (!Number.isInteger(u.numExamples) || u.numExamples < 1 || u.numExamples > u.maxExamples) {
+    return { ok: false, reason: `numExamples must be an integer from 1 to ${u.maxExamples} (the device's examples), got ${u.numExamples}` };
+  }
+  if (!Number.isFinite(u.metrics.loss)) return { ok: false, reason: `reported training loss is ${u.metrics.loss}` };
+  return checkDeltaPayload(u.payload, manifest);
 }
 
 /** Decodes a device's update and refuses anything that must not reach the average. */

@@ -55,6 +55,13 @@ create table if not exists events (
   device_id text
 );
 create index if not exists events_by_federation on events (federation_id, id);
+create table if not exists contributions (
+  federation_id text not null references federations(id),
+  device_id text not null,
+  trained_round integer not null,
+  aggregated_round integer not null,
+  primary key (federation_id, device_id, trained_round)
+);
 `;
 
 export async function openDatabase(dataDir: string): Promise<PGlite> {

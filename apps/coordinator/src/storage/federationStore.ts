@@ -7,6 +7,7 @@ import {
   type EventLogEntry,
   type RoundRecord,
 } from '@flock/fl-core';
+import type { Contribution } from '../rounds/engineEffects.ts';
 
 export interface StoredFederation {
   config: FederationConfig;
@@ -83,10 +84,12 @@ export class FederationStore {
   }
 
   /**
-   * The round's record, its model, the federation's round counter and the participants'
-   * contribution counts commit together, so a crash never leaves a record without its model.
+   * The round's record, its model, the federation's round counter, the participants' contribution
+   * counts and the (device, trained round) pairs it folded in commit together: a crash never leaves
+   * a record without its model, and a retry after a restart is recognised as already counted.
    */
-  async saveRound(federationId: string, record: RoundRecord, model: Uint8Array, participants: string[]): Promise<void> {
+  async saveRound(federationId: string, record: RoundRecord, model: Uint8Array, contributions: Contribution[]): Promise<void> {
+    const participants = [...new Set(contributions.map((c) => c.deviceId))];
     await this.db.transaction(async (tx) => {
       await tx.query(
         `insert into rounds (federation_id, round, participants, examples, accuracy, loss, train_loss, duration_ms,
@@ -113,7 +116,21 @@ export class FederationStore {
         'update devices set rounds_contributed = rounds_contributed + 1 where federation_id = $1 and device_id = any($2::text[])',
         [federationId, participants],
       );
+      await tx.query(
+        `insert into contributions (federation_id, device_id, trained_round, aggregated_round)
+         select $1, d, r, $4 from unnest($2::text[], $3::int[]) as c(d, r)`,
+        [federationId, contributions.map((c) => c.deviceId), contributions.map((c) => c.round), record.round],
+      );
     });
+  }
+
+  /** Updates folded into rounds after `afterRound`: what the engine must not count again. */
+  async contributionsSince(federationId: string, afterRound: number): Promise<Contribution[]> {
+    const { rows } = await this.db.query<Row>(
+      'select device_id, trained_round from contributions where federation_id = $1 and aggregated_round > $2',
+      [federationId, afterRound],
+    );
+    return rows.map((r) => ({ deviceId: String(r.device_id), round: Number(r.trained_round) }));
   }
 
   async listDevices(federationId: string): Promise<StoredDevice[]> {

@@ -1,6 +1,38 @@
 import { z } from 'zod';
 import { AdapterInfo, BackendName, DeviceState, FederationId, FederationStatus, ModelName, TrainingConfig } from './messages.ts';
 
+/**
+ * `adaptive`: `multiplier` x the slowest selected device's training time measured in earlier rounds,
+ * clamped to [floorMs, ceilingMs]; a round with a device never measured gets the ceiling.
+ * `fixed`: always `ms`.
+ */
+export const RoundDeadline = z.discriminatedUnion('mode', [
+  z.object({
+    mode: z.literal('adaptive'),
+    multiplier: z.number().min(1).max(100),
+    floorMs: z.number().int().min(1_000).max(86_400_000),
+    ceilingMs: z.number().int().min(1_000).max(86_400_000),
+  }).refine((d) => d.floorMs <= d.ceilingMs, { message: 'floorMs must not exceed ceilingMs' }),
+  z.object({ mode: z.literal('fixed'), ms: z.number().int().min(1_000).max(86_400_000) }),
+]);
+export type RoundDeadline = z.infer<typeof RoundDeadline>;
+export const DEFAULT_DEADLINE: RoundDeadline = { mode: 'adaptive', multiplier: 3, floorMs: 30_000, ceilingMs: 600_000 };
+
+/**
+ * `async` (FedBuff, Nguyen et al. 2022): every free device trains on the latest model; the
+ * coordinator aggregates every `bufferSize` updates, each weighted by examples / sqrt(1 + staleness),
+ * and refuses updates more than `maxStaleness` aggregations old.
+ */
+export const AggregationMode = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('sync') }),
+  z.object({
+    kind: z.literal('async'),
+    bufferSize: z.number().int().min(1).max(10_000),
+    maxStaleness: z.number().int().min(0).max(1_000),
+  }),
+]);
+export type AggregationMode = z.infer<typeof AggregationMode>;
+
 export const FederationConfig = z.object({
   id: FederationId,
   name: z.string().min(1).max(200),
@@ -30,10 +62,14 @@ export const FederationConfig = z.object({
   ]),
   /** The federation finishes as soon as a round's evaluated accuracy reaches this. */
   targetAccuracy: z.number().positive().max(1).optional(),
-  /** A round closes at this many ms after it started, provided the quorum answered. */
-  roundDeadlineMs: z.number().int().min(1_000).max(86_400_000),
+  /** When a round stops waiting for its selected devices (see RoundDeadline). */
+  deadline: RoundDeadline.default(DEFAULT_DEADLINE),
   /** Fraction of the selected devices that must answer for a round closed at its deadline to count. */
   quorum: z.number().min(0).max(1),
+  /** Below the quorum at the deadline: wait once more for as long again, or abandon and redo the round. */
+  belowQuorum: z.enum(['extend-once', 'abandon']).default('extend-once'),
+  /** Synchronous rounds (FedAvg) or buffered asynchronous aggregation (FedBuff). */
+  mode: AggregationMode.default({ kind: 'sync' }),
   /** MNIST test examples the coordinator evaluates the global model on after each round. */
   evalExamples: z.number().int().min(1).max(10_000),
   modelSeed: z.number().int(),

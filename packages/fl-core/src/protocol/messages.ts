@@ -107,7 +107,7 @@ export const OwnDataAssignment = z.object({
 });
 export type OwnDataAssignment = z.infer<typeof OwnDataAssignment>;
 
-export const FederationStatus = z.enum(['idle', 'waiting', 'training', 'aggregating', 'finished', 'stopped']);
+export const FederationStatus = z.enum(['idle', 'waiting', 'training', 'aggregating', 'paused', 'finished', 'stopped']);
 export type FederationStatus = z.infer<typeof FederationStatus>;
 
 export const Ack = z.discriminatedUnion('ok', [

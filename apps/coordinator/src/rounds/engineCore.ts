@@ -1,0 +1,185 @@
+import { manifestSize, type FederationConfig, type FederationStatus, type WeightsManifest } from '@flock/fl-core';
+import type { Contribution, DeviceUpdate, EngineEffect, UpdateResult } from './engineEffects.ts';
+
+export interface EngineInit {
+  status: FederationStatus;
+  /** Last round whose model was persisted (0 before the first). */
+  completedRounds: number;
+  global: Float32Array;
+  /** Updates already aggregated in recent rounds: a retry of one of them is acknowledged, not counted. */
+  recentContributions?: Contribution[];
+}
+
+export type Outcome = { ok: true } | { ok: false; reason: string };
+
+/**
+ * What both round engines share: the lifecycle (start, pause, resume, stop, finish), the online
+ * set, the persist barrier (no new model goes out before the last one was stored) and the effect
+ * queue. Subclasses decide who trains what and when a round closes. Pure: every input carries the
+ * time, every output is an effect for the adapters, so tests drive it with a fake clock.
+ */
+export abstract class EngineCore {
+  protected state: FederationStatus;
+  protected completed: number;
+  protected global: Float32Array;
+  protected readonly online = new Set<string>();
+  protected aggregating: { round: number; newGlobal: Float32Array } | null = null;
+  /** (device, round) pairs already folded into a persisted or aggregating model. */
+  protected readonly counted = new Map<number, Set<string>>();
+  protected out: EngineEffect[] = [];
+
+  constructor(
+    readonly config: FederationConfig,
+    readonly manifest: WeightsManifest,
+    init: EngineInit,
+  ) {
+    if (init.global.length !== manifestSize(manifest)) {
+      throw new RangeError(`global model has ${init.global.length} values, manifest describes ${manifestSize(manifest)}`);
+    }
+    this.state = init.status;
+    this.completed = init.completedRounds;
+    this.global = init.global;
+    for (const c of init.recentContributions ?? []) this.markCounted(c);
+  }
+
+  get status(): FederationStatus {
+    return this.state;
+  }
+
+  get completedRounds(): number {
+    return this.completed;
+  }
+
+  get globalWeights(): Float32Array {
+    return this.global;
+  }
+
+  abstract get round(): number;
+  abstract get selectedThisRound(): number;
+  abstract get updatesThisRound(): number;
+
+  isOnline(deviceId: string): boolean {
+    return this.online.has(deviceId);
+  }
+
+  start(now: number): { outcome: Outcome; effects: EngineEffect[] } {
+    if (this.state !== 'idle') return this.refuse(`cannot start a federation that is ${this.state}`);
+    return this.transition(() => {
+      if (this.completed >= this.config.maxRounds) this.state = 'finished';
+      else this.resumeWork(now);
+    });
+  }
+
+  /** Stops handing out work; what is in flight is discarded (sync) or kept for later (async). */
+  pause(): { outcome: Outcome; effects: EngineEffect[] } {
+    if (!this.isRunning()) return this.refuse(`cannot pause a federation that is ${this.state}`);
+    return this.transition(() => {
+      this.suspend('the operator paused the federation');
+      this.state = 'paused';
+    });
+  }
+
+  resume(now: number): { outcome: Outcome; effects: EngineEffect[] } {
+    if (this.state !== 'paused') return this.refuse(`cannot resume a federation that is ${this.state}`);
+    return this.transition(() => this.resumeWork(now));
+  }
+
+  /** Final: a stopped federation keeps its model and history but never trains again. */
+  stop(): { outcome: Outcome; effects: EngineEffect[] } {
+    if (this.state === 'finished' || this.state === 'stopped') return this.refuse(`federation is already ${this.state}`);
+    return this.transition(() => {
+      this.suspend('the operator stopped the federation');
+      this.state = 'stopped';
+    });
+  }
+
+  /**
+   * The adapter evaluated and stored the round's model; only now may new work go out. The
+   * federation finishes at maxRounds or when the evaluated accuracy reached the target.
+   */
+  roundPersisted(round: number, now: number, accuracy: number | null = null): EngineEffect[] {
+    return this.run(() => {
+      if (this.aggregating?.round !== round) return;
+      this.global = this.aggregating.newGlobal;
+      this.completed = round;
+      this.aggregating = null;
+      this.forgetOldContributions();
+      if (!this.isRunning()) return;
+      const target = this.config.targetAccuracy;
+      const reachedTarget = target !== undefined && accuracy !== null && accuracy >= target;
+      if (this.completed >= this.config.maxRounds || reachedTarget) {
+        this.suspend('the federation finished');
+        this.state = 'finished';
+        return;
+      }
+      this.resumeWork(now);
+    });
+  }
+
+  submitUpdate(update: DeviceUpdate, now: number): { result: UpdateResult; effects: EngineEffect[] } {
+    let result: UpdateResult = { ok: false, reason: 'not handled' };
+    const effects = this.run(() => {
+      if (update.federationId !== this.config.id) {
+        result = { ok: false, reason: `update for federation "${update.federationId}" sent to federation "${this.config.id}"` };
+      } else if (this.counted.get(update.round)?.has(update.deviceId)) {
+        result = { ok: true, duplicate: true };
+      } else {
+        result = this.acceptUpdate(update, now);
+      }
+      if (!result.ok) this.countRejection();
+    });
+    return { result, effects };
+  }
+
+  abstract deviceOnline(deviceId: string, now: number): EngineEffect[];
+  abstract deviceOffline(deviceId: string, now: number): EngineEffect[];
+  abstract tick(now: number): EngineEffect[];
+
+  protected abstract acceptUpdate(update: DeviceUpdate, now: number): UpdateResult;
+  protected abstract countRejection(): void;
+  /** Hand out whatever work the current state allows (status is one of the running ones after). */
+  protected abstract resumeWork(now: number): void;
+  /** Stop handing out work, dropping or keeping what is in flight. */
+  protected abstract suspend(reason: string): void;
+  /** How many rounds back a (device, round) pair must be remembered. */
+  protected abstract contributionWindow(): number;
+
+  protected isRunning(): boolean {
+    return this.state === 'waiting' || this.state === 'training' || this.state === 'aggregating';
+  }
+
+  protected markCounted(c: Contribution): void {
+    let devices = this.counted.get(c.round);
+    if (!devices) this.counted.set(c.round, (devices = new Set()));
+    devices.add(c.deviceId);
+  }
+
+  /** The round that the model being aggregated (or else the last stored one) completes. */
+  protected get closedRounds(): number {
+    return this.aggregating?.round ?? this.completed;
+  }
+
+  private forgetOldContributions(): void {
+    const oldest = this.completed - this.contributionWindow();
+    for (const round of this.counted.keys()) if (round < oldest) this.counted.delete(round);
+  }
+
+  private refuse(reason: string): { outcome: Outcome; effects: EngineEffect[] } {
+    return { outcome: { ok: false, reason }, effects: [] };
+  }
+
+  private transition(step: () => void): { outcome: Outcome; effects: EngineEffect[] } {
+    return { outcome: { ok: true }, effects: this.run(step) };
+  }
+
+  /** Runs one input and appends a single statusChanged when the status (or round) moved. */
+  protected run(step: () => void): EngineEffect[] {
+    const before = `${this.state}/${this.round}`;
+    this.out = [];
+    step();
+    const effects = this.out;
+    this.out = [];
+    if (`${this.state}/${this.round}` !== before) effects.push({ type: 'statusChanged', status: this.state, round: this.round });
+    return effects;
+  }
+}
