@@ -325,8 +325,8 @@ export class FederationRuntime {
     this.rounds.push(record);
     this.devices.addContributions(e.participants);
     const accuracy = record.accuracy === null ? 'not evaluated' : `accuracy ${(record.accuracy * 100).toFixed(1)}%`;
-    const staleness = this.config.mode.kind === 'async' ? `, mean staleness ${e.meanStaleness.toFixed(2)}` : '';
-    this.record('info', 'round-closed', `round ${e.round} closed: ${record.participants} devices, ${record.examples} examples, ${accuracy}${staleness}`);
+    const how = e.closedBy === 'deadline' ? 'at its deadline' : e.closedBy === 'buffer-full' ? `with a full buffer (mean staleness ${e.meanStaleness.toFixed(2)})` : 'with every selected device';
+    this.record('info', 'round-closed', `round ${e.round} closed ${how}: ${record.participants} devices, ${record.examples} examples, ${accuracy}`);
     this.apply(this.engine.roundPersisted(e.round, Date.now(), record.accuracy));
   }
 }

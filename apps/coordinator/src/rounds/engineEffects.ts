@@ -35,6 +35,8 @@ export type EngineEffect =
       rejected: number;
       startedAt: number;
       closedAt: number;
+      /** Why it closed: every selected device answered, the deadline passed with the quorum, or FedBuff's buffer filled. */
+      closedBy: 'all-answered' | 'deadline' | 'buffer-full';
       /** Mean staleness of the aggregated updates (always 0 for synchronous rounds). */
       meanStaleness: number;
     }

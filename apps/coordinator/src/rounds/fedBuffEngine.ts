@@ -174,6 +174,7 @@ export class FedBuffEngine extends EngineCore {
       rejected: b.rejected,
       startedAt: b.startedAt,
       closedAt: now,
+      closedBy: 'buffer-full',
       meanStaleness: b.stalenessSum / count,
     });
   }

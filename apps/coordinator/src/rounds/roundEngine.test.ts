@@ -165,7 +165,7 @@ describe('RoundEngine', () => {
     e.submitUpdate(update('b', 1, [3, 3, 3, 3, 3, 3]), T0);
     expect(e.tick(T0 + 9_999)).toEqual([]);
     const [closed] = ofType(e.tick(T0 + 10_000), 'roundClosed');
-    expect(closed).toMatchObject({ round: 1, participants: ['a', 'b'], examples: 200 });
+    expect(closed).toMatchObject({ round: 1, participants: ['a', 'b'], examples: 200, closedBy: 'deadline' });
     expect([...closed!.newGlobal]).toEqual([3, 4, 5, 6, 7, 8]);
   });
 

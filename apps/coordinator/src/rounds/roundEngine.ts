@@ -84,7 +84,7 @@ export class RoundEngine extends EngineCore {
       if (!open || now < open.deadline) return;
       const needed = Math.max(1, Math.ceil(this.config.quorum * open.selected.size));
       if (open.answered.size >= needed) {
-        this.close(now);
+        this.close(now, 'deadline');
       } else if (this.config.belowQuorum === 'extend-once' && !open.extended) {
         open.extended = true;
         open.deadline = now + (open.deadline - open.startedAt);
@@ -166,11 +166,11 @@ export class RoundEngine extends EngineCore {
   private closeIfEveryoneAnswered(now: number): void {
     const open = this.open;
     if (!open || open.answered.size < open.selected.size) return;
-    if (open.answered.size > 0) this.close(now);
+    if (open.answered.size > 0) this.close(now, 'all-answered');
     else this.abandon(now, 'every selected device left before answering');
   }
 
-  private close(now: number): void {
+  private close(now: number, closedBy: 'all-answered' | 'deadline'): void {
     const open = this.open!;
     const newGlobal = applyDelta(this.global, open.accumulator.mean());
     this.open = null;
@@ -191,6 +191,7 @@ export class RoundEngine extends EngineCore {
       rejected: open.rejected,
       startedAt: open.startedAt,
       closedAt: now,
+      closedBy,
       meanStaleness: 0,
     });
   }
