@@ -2,12 +2,26 @@ import { z } from 'zod';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
+/**
+ * How the coordinator notices a device that vanished without closing its socket (see
+ * `startCoordinator`): a ping every `pingIntervalMs`, and a device that has not answered one
+ * within `pingTimeoutMs` is disconnected.
+ */
+export interface HeartbeatSettings {
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+}
+
+export const DEFAULT_HEARTBEAT: HeartbeatSettings = { pingIntervalMs: 10_000, pingTimeoutMs: 20_000 };
+
 const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   FLOCK_DATA_DIR: z.string().min(1).default('./data'),
   FLOCK_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: LogLevel.default('info'),
+  FLOCK_PING_INTERVAL_MS: z.coerce.number().int().min(100).max(300_000).default(DEFAULT_HEARTBEAT.pingIntervalMs),
+  FLOCK_PING_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(DEFAULT_HEARTBEAT.pingTimeoutMs),
 });
 
 export interface CoordinatorEnv {
@@ -17,6 +31,7 @@ export interface CoordinatorEnv {
   /** Absent: the token kept in the data directory is used, or one is generated. */
   adminToken: string | undefined;
   logLevel: z.infer<typeof LogLevel>;
+  heartbeat: HeartbeatSettings;
 }
 
 export function parseEnv(env: NodeJS.ProcessEnv): CoordinatorEnv {
@@ -26,5 +41,12 @@ export function parseEnv(env: NodeJS.ProcessEnv): CoordinatorEnv {
     throw new Error(`invalid environment: ${problems}`);
   }
   const e = parsed.data;
-  return { port: e.PORT, host: e.HOST, dataDir: e.FLOCK_DATA_DIR, adminToken: e.FLOCK_ADMIN_TOKEN, logLevel: e.LOG_LEVEL };
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.FLOCK_DATA_DIR,
+    adminToken: e.FLOCK_ADMIN_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    heartbeat: { pingIntervalMs: e.FLOCK_PING_INTERVAL_MS, pingTimeoutMs: e.FLOCK_PING_TIMEOUT_MS },
+  };
 }

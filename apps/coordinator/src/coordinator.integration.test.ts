@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createConnection, createServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -286,5 +287,189 @@ describe('coordinator', () => {
     expect(tabReply).toMatchObject({ ok: true, dataset: { kind: 'mnist-shard', shardId: 'silo-fed-0' } });
     const shard = await fetch(`${coordinator.url}/api/federations/silo-fed/shard/silo-device-1`);
     expect(shard.status).toBe(404);
+  });
+  it('pauses, resumes and redoes the paused round, then stops for good; the model stays downloadable', async () => {
+    const post = (path: string, body?: unknown) =>
+      api<FederationSummary & { ok?: boolean; reason?: string }>(`/api/federations/ops-fed${path}`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const config = {
+      id: 'ops-fed',
+      name: 'operator actions',
+      model: 'mnist-mlp',
+      dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 50, numDevices: 2, seed: 9 },
+      training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
+      maxRounds: 5,
+      minDevices: 1,
+      clientsPerRound: 'all',
+      deadline: { mode: 'fixed', ms: 60_000 },
+      quorum: 1,
+      belowQuorum: 'abandon',
+      mode: { kind: 'sync' },
+      evalExamples: 50,
+      modelSeed: 4,
+    };
+    expect((await api('/api/federations', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(config) })).status).toBe(201);
+
+    // Not running yet: nothing to pause or resume.
+    expect(await post('/pause')).toMatchObject({ status: 409, body: { ok: false, reason: 'cannot pause a federation that is idle' } });
+    expect(await post('/resume')).toMatchObject({ status: 409, body: { ok: false, reason: expect.stringContaining('idle') } });
+    expect(await post('/pause', { force: true })).toMatchObject({ status: 400, body: { reason: expect.stringContaining('body') } });
+    expect((await api('/api/federations/ops-fed/pause', { method: 'POST' })).status).toBe(401);
+
+    const d = device();
+    const helloReply: HelloReply = await d.emitWithAck('hello', { protocolVersion: PROTOCOL_VERSION, deviceId: 'ops-device', federationId: 'ops-fed', backend: 'cpu', adapter: null });
+    expect(helloReply.ok).toBe(true);
+    const first = nextEvent<ParsedRoundStartMessage>(d, 'round:start');
+    expect(await post('/start')).toMatchObject({ status: 200, body: { status: 'training' } });
+    const round1 = await first;
+    expect(round1.round).toBe(1);
+    const opsManifest = decodeWeights(round1.weights).manifest;
+    const size = decodeWeights(round1.weights).values.length;
+
+    // Paused: the round in flight is discarded, so its update no longer counts.
+    expect(await post('/pause')).toMatchObject({ status: 200, body: { status: 'paused' } });
+    expect(await post('/pause')).toMatchObject({ status: 409, body: { reason: 'cannot pause a federation that is paused' } });
+    const late: Ack = await d.emitWithAck('update', { ...update(1, encodeWeights(opsManifest, smallDelta(size, 3), 'delta'), 50), federationId: 'ops-fed' });
+    expect(late.ok).toBe(false);
+
+    // Resumed: the same round goes out again, and this time its update closes it.
+    const redo = nextEvent<ParsedRoundStartMessage>(d, 'round:start');
+    expect(await post('/resume')).toMatchObject({ status: 200, body: { status: 'training' } });
+    expect((await redo).round).toBe(1);
+    expect(await d.emitWithAck('update', { ...update(1, encodeWeights(opsManifest, smallDelta(size, 3), 'delta'), 50), federationId: 'ops-fed' })).toEqual({ ok: true });
+    await until(async () => {
+      const r = await api<RoundRecord[]>('/api/federations/ops-fed/rounds', { headers: auth });
+      return r.body.length > 0 ? r.body : undefined;
+    }, 'ops-fed round 1 to be recorded');
+
+    // Stop is final: nothing starts it again.
+    expect(await post('/stop')).toMatchObject({ status: 200, body: { status: 'stopped' } });
+    for (const action of ['/start', '/resume', '/pause', '/stop']) {
+      expect(await post(action)).toMatchObject({ status: 409, body: { ok: false, reason: expect.stringContaining('stopped') } });
+    }
+
+    // The final model, one file: Flock weights with the round in its name, the same values as weights.bin.
+    const file = await fetch(`${coordinator.url}/api/federations/ops-fed/model.flkw`);
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-disposition')).toMatch(/^attachment; filename="?flock-ops-fed-mnist-mlp-round-1\.flkw"?$/);
+    expect(file.headers.get('x-flock-round')).toBe('1');
+    const stored = decodeWeights(new Uint8Array(await file.arrayBuffer()), opsManifest);
+    expect(stored.kind).toBe('weights');
+    const bin = new Float32Array(await (await fetch(`${coordinator.url}/api/federations/ops-fed/model/weights.bin`)).arrayBuffer());
+    expect(stored.values).toEqual(bin);
+    expect((await fetch(`${coordinator.url}/api/federations/nope/model.flkw`)).status).toBe(404);
+  });
+
+  it('filters the event log by kind and level, newest last, and refuses bad queries', async () => {
+    const events = (query: string) => api<EventLogEntry[] & { reason?: string }>(`/api/federations/ops-fed/events${query}`, { headers: auth });
+    const operator = await until(async () => {
+      const r = await events('?kind=started,paused,resumed,stopped');
+      return r.body.length === 4 ? r.body : undefined;
+    }, 'the operator events of ops-fed');
+    expect(operator.map((e) => e.kind)).toEqual(['started', 'paused', 'resumed', 'stopped']);
+    expect((await events('?kind=paused&kind=stopped')).body.map((e) => e.kind)).toEqual(['paused', 'stopped']);
+    // Round 1 went out twice (before the pause and on resume), then round 2.
+    expect((await events('?kind=round-started')).body.map((e) => e.message.split(':')[0])).toEqual(['round 1', 'round 1', 'round 2']);
+
+    const warnings = (await events('?level=warn')).body;
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(warnings.every((e) => e.level === 'warn')).toBe(true);
+    expect(warnings.map((e) => e.kind)).toContain('update-rejected');
+
+    const all = (await events('')).body;
+    const lastTwo = (await events('?limit=2')).body;
+    expect(lastTwo).toEqual(all.slice(-2));
+    expect(all.at(-1)!.at >= all[0]!.at).toBe(true);
+
+    for (const bad of ['?limit=0', '?limit=abc', '?kind=Round%20Closed', '?level=error', '?kinds=paused']) {
+      expect(await events(bad)).toMatchObject({ status: 400, body: { ok: false, reason: expect.stringContaining('query') } });
+    }
+  });
+});
+
+/** A TCP relay that can go silent: nothing passes any more, in either direction, and nothing is closed. */
+async function silenceableRelay(targetPort: number): Promise<{ url: string; silence(): void; close(): Promise<void> }> {
+  const pairs: [TcpSocket, TcpSocket][] = [];
+  const server: TcpServer = createServer((down) => {
+    const up = createConnection(targetPort, '127.0.0.1');
+    for (const end of [down, up]) end.on('error', () => {});
+    down.pipe(up);
+    up.pipe(down);
+    pairs.push([down, up]);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    silence() {
+      for (const [down, up] of pairs) {
+        down.unpipe(up);
+        up.unpipe(down);
+        down.pause();
+        up.pause();
+      }
+    },
+    async close() {
+      for (const pair of pairs) for (const end of pair) end.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('coordinator heartbeat', () => {
+  let quickDir: string;
+  let quick: RunningCoordinator;
+
+  beforeAll(async () => {
+    quickDir = await mkdtemp(join(tmpdir(), 'flock-heartbeat-'));
+    quick = await startCoordinator({
+      port: 0,
+      host: '127.0.0.1',
+      dataDir: quickDir,
+      adminToken: TOKEN,
+      logLevel: 'silent',
+      heartbeat: { pingIntervalMs: 300, pingTimeoutMs: 600 },
+    });
+  });
+
+  afterAll(async () => {
+    await quick?.close();
+    await rm(quickDir, { recursive: true, force: true });
+  });
+
+  it('marks a device that stops answering pings as disconnected, and keeps one that answers', async () => {
+    const relay = await silenceableRelay(quick.port);
+    const vanishing = connect(relay.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+    const healthy = connect(quick.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+    try {
+      const helloAs = (s: Socket, deviceId: string): Promise<HelloReply> =>
+        s.emitWithAck('hello', { protocolVersion: PROTOCOL_VERSION, deviceId, federationId: 'demo', backend: 'cpu', adapter: null });
+      expect((await helloAs(vanishing, 'device-vanishing')).ok).toBe(true);
+      expect((await helloAs(healthy, 'device-healthy')).ok).toBe(true);
+      const devices = async () => (await (await fetch(`${quick.url}/api/federations/demo/devices`, { headers: auth })).json()) as DeviceInfo[];
+      const connectedOf = async (deviceId: string) => (await devices()).find((d) => d.deviceId === deviceId)?.connected;
+      await until(async () => ((await connectedOf('device-vanishing')) && (await connectedOf('device-healthy')) ? true : undefined), 'both devices online');
+
+      // The phone leaves the network: no FIN, no disconnect packet; only the missing pongs tell.
+      relay.silence();
+      const silencedAt = Date.now();
+      await until(async () => ((await connectedOf('device-vanishing')) === false ? true : undefined), 'the silent device to be marked disconnected', 5_000);
+      expect(Date.now() - silencedAt).toBeLessThan(4_000);
+      expect(await connectedOf('device-healthy')).toBe(true);
+
+      const offline = await until(async () => {
+        const r = await fetch(`${quick.url}/api/federations/demo/events?kind=device-offline`, { headers: auth });
+        const body = (await r.json()) as EventLogEntry[];
+        return body.length > 0 ? body : undefined;
+      }, 'the device-offline event');
+      expect(offline.map((e) => e.deviceId)).toEqual(['device-vanishing']);
+    } finally {
+      vanishing.disconnect();
+      healthy.disconnect();
+      await relay.close();
+    }
   });
 });

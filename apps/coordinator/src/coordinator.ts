@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { pino, type Level } from 'pino';
 import { Server } from 'socket.io';
+import { DEFAULT_HEARTBEAT, type HeartbeatSettings } from './config.ts';
 import { ensureDemoFederation } from './demoFederation.ts';
 import { MnistSource } from './evaluation/mnistSource.ts';
 import { ModelEvaluator, useCpuBackend } from './evaluation/modelEvaluator.ts';
@@ -25,6 +26,8 @@ export interface CoordinatorOptions {
   webClientDir?: string;
   /** Sets up the tfjs backend global models are evaluated on; defaults to the cpu kernels. */
   prepareEvaluation?: () => Promise<void>;
+  /** Socket.IO ping settings; defaults to DEFAULT_HEARTBEAT (10 s / 20 s). */
+  heartbeat?: HeartbeatSettings;
 }
 
 export interface RunningCoordinator {
@@ -69,7 +72,20 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   );
   // Longer than clients' idle keep-alive (Playwright, proxies): a request on a socket the server is closing gets ECONNRESET.
   httpServer.keepAliveTimeout = 65_000;
-  const io: DeviceServer = new Server(httpServer, { maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES, serveClient: false });
+  // A phone that sleeps, walks out of Wi-Fi or loses its tab never closes its socket, and TCP alone
+  // notices nothing for minutes to hours: until then the device counts as online, is selected and
+  // holds its round up to the deadline. The coordinator pings every device every pingInterval and
+  // disconnects one that has not answered within pingTimeout, so a vanished device is gone within
+  // pingInterval + pingTimeout (30 s by default; Socket.IO's own 25 s + 20 s, left implicit, gave 45 s).
+  // pingTimeout also bounds how long one message may take to arrive, since a pong waits behind an
+  // update being uploaded: raise it (FLOCK_PING_TIMEOUT_MS) for big models on slow links.
+  const heartbeat = options.heartbeat ?? DEFAULT_HEARTBEAT;
+  const io: DeviceServer = new Server(httpServer, {
+    maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
+    serveClient: false,
+    pingInterval: heartbeat.pingIntervalMs,
+    pingTimeout: heartbeat.pingTimeoutMs,
+  });
   const outputs: FederationOutputs = { ...deviceOutputs(io), ...adminOutputs(io as unknown as Server, federations) };
   runtimeDeps = { store, evaluator, mnist, logger, outputs, work };
   for (const stored of await store.listFederations()) {

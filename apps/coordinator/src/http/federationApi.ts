@@ -1,4 +1,4 @@
-import { DeviceId, FederationConfig, FederationId, PROTOCOL_VERSION } from '@flock/fl-core';
+import { DeviceId, EventLogEntry, FederationConfig, FederationId, PROTOCOL_VERSION } from '@flock/fl-core';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { tokenMatches } from '../adminToken.ts';
@@ -17,8 +17,35 @@ export interface ApiDeps {
 
 const FederationParams = z.object({ id: FederationId });
 const ShardParams = z.object({ id: FederationId, deviceId: DeviceId });
-/** start/stop take no options yet; anything sent is refused rather than silently ignored. */
+/** start/pause/resume/stop take no options yet; anything sent is refused rather than silently ignored. */
 const EmptyBody = z.object({}).strict().optional();
+
+type ActionResult = { ok: true } | { ok: false; reason: string };
+/** Operator actions: each answers 409 with the runtime's reason when the federation's status does not allow it. */
+const ACTIONS: Record<'start' | 'pause' | 'resume' | 'stop', (runtime: FederationRuntime) => ActionResult> = {
+  start: (runtime) => runtime.start(),
+  pause: (runtime) => runtime.pause(),
+  resume: (runtime) => runtime.resume(),
+  stop: (runtime) => runtime.stop(),
+};
+
+const DEFAULT_EVENTS = 500;
+const MAX_EVENTS = 5_000;
+/** A filtered query looks at this many of the newest events (the store filters by federation only). */
+const FILTER_WINDOW = 20_000;
+const EventKind = z.string().regex(/^[a-z][a-z0-9-]*$/, 'an event kind is lowercase words joined by "-", e.g. round-closed');
+/** `?kind=a,b` or `?kind=a&kind=b`, `?level=warn`, `?limit=N`; an unknown parameter is refused, not ignored. */
+const EventsQuery = z
+  .object({
+    kind: z
+      .union([z.string(), z.array(z.string())])
+      .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((k) => k.split(',')).map((k) => k.trim()).filter((k) => k !== ''))
+      .pipe(z.array(EventKind))
+      .optional(),
+    level: EventLogEntry.shape.level.optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_EVENTS).default(DEFAULT_EVENTS),
+  })
+  .strict();
 
 function refuse(res: Response, status: number, reason: string): void {
   res.status(status).json({ ok: false, reason });
@@ -82,6 +109,22 @@ export function federationApi(deps: ApiDeps): express.Router {
     res.set('cache-control', 'no-store').type('application/octet-stream').send(Buffer.from(w.buffer, w.byteOffset, w.byteLength));
   });
 
+  // One file to keep: the latest stored global model in Flock's weights format (manifest + float32
+  // values, fl-core's decodeWeights reads it), exactly as saved with its round, so name and bytes agree.
+  api.get('/federations/:id/model.flkw', async (req, res) => {
+    const runtime = federationOf(req, res);
+    if (!runtime) return;
+    const stored = await deps.store.latestModel(runtime.config.id);
+    if (!stored) return refuse(res, 404, `federation ${runtime.config.id} has no stored model`);
+    const filename = `flock-${runtime.config.id}-${runtime.config.model}-round-${stored.round}.flkw`;
+    res
+      .set('cache-control', 'no-store')
+      .set('x-flock-round', String(stored.round))
+      .attachment(filename)
+      .type('application/octet-stream')
+      .send(Buffer.from(stored.bytes.buffer, stored.bytes.byteOffset, stored.bytes.byteLength));
+  });
+
   api.get('/federations', requireAdmin, (_req, res) => {
     res.json([...deps.federations.values()].map((f) => f.summary()));
   });
@@ -99,24 +142,17 @@ export function federationApi(deps: ApiDeps): express.Router {
     if (runtime) res.json(runtime.summary());
   });
 
-  api.post('/federations/:id/start', requireAdmin, (req, res) => {
-    const body = EmptyBody.safeParse(req.body);
-    if (!body.success) return refuse(res, 400, `body: ${zodReason(body.error)}`);
-    const runtime = federationOf(req, res);
-    if (!runtime) return;
-    const result = runtime.start();
-    if (!result.ok) return refuse(res, 409, result.reason);
-    res.json(runtime.summary());
-  });
-
-  api.post('/federations/:id/stop', requireAdmin, (req, res) => {
-    const body = EmptyBody.safeParse(req.body);
-    if (!body.success) return refuse(res, 400, `body: ${zodReason(body.error)}`);
-    const runtime = federationOf(req, res);
-    if (!runtime) return;
-    runtime.stop();
-    res.json(runtime.summary());
-  });
+  for (const [action, run] of Object.entries(ACTIONS)) {
+    api.post(`/federations/:id/${action}`, requireAdmin, (req, res) => {
+      const body = EmptyBody.safeParse(req.body);
+      if (!body.success) return refuse(res, 400, `body: ${zodReason(body.error)}`);
+      const runtime = federationOf(req, res);
+      if (!runtime) return;
+      const result = run(runtime);
+      if (!result.ok) return refuse(res, 409, result.reason);
+      res.json(runtime.summary());
+    });
+  }
 
   api.get('/federations/:id/rounds', requireAdmin, (req, res) => {
     const runtime = federationOf(req, res);
@@ -128,9 +164,19 @@ export function federationApi(deps: ApiDeps): express.Router {
     if (runtime) res.json(runtime.deviceList());
   });
 
+  /** The newest `limit` events that match, oldest first. */
   api.get('/federations/:id/events', requireAdmin, async (req, res) => {
+    const query = EventsQuery.safeParse(req.query);
+    if (!query.success) return refuse(res, 400, `query: ${zodReason(query.error)}`);
     const runtime = federationOf(req, res);
-    if (runtime) res.json(await deps.store.listEvents(runtime.config.id));
+    if (!runtime) return;
+    const { kind, level, limit } = query.data;
+    const kinds = kind && kind.length > 0 ? new Set(kind) : null;
+    if (!kinds && !level) return res.json(await deps.store.listEvents(runtime.config.id, limit));
+    const matching = (await deps.store.listEvents(runtime.config.id, FILTER_WINDOW)).filter(
+      (e) => (!kinds || kinds.has(e.kind)) && (!level || e.level === level),
+    );
+    res.json(matching.slice(-limit));
   });
 
   api.use((req, res) => refuse(res, 404, `no API route ${req.method} ${req.baseUrl}${req.path}`));

@@ -92,7 +92,13 @@ export function attachDeviceSocket(io: DeviceServer, federations: ReadonlyMap<st
       reply(runtime.submitUpdate(socket.data.deviceId!, parsed.data));
     });
 
-    socket.on('disconnect', () => runtimeOf(socket)?.deviceDisconnected(socket.data.deviceId!));
+    // 'ping timeout' is a device that vanished without closing its socket (see the heartbeat in coordinator.ts).
+    socket.on('disconnect', (reason) => {
+      const runtime = runtimeOf(socket);
+      if (!runtime) return;
+      log.info({ deviceId: socket.data.deviceId, reason }, 'device socket closed');
+      runtime.deviceDisconnected(socket.data.deviceId!);
+    });
   });
 
   function runtimeOf(socket: DeviceSocket): FederationRuntime | undefined {

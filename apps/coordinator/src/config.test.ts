@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_HEARTBEAT, parseEnv } from './config.ts';
+
+describe('parseEnv', () => {
+  it('pings every 10 s and drops a device silent for 20 s unless told otherwise', () => {
+    expect(parseEnv({}).heartbeat).toEqual(DEFAULT_HEARTBEAT);
+    expect(DEFAULT_HEARTBEAT).toEqual({ pingIntervalMs: 10_000, pingTimeoutMs: 20_000 });
+    expect(parseEnv({ FLOCK_PING_INTERVAL_MS: '5000', FLOCK_PING_TIMEOUT_MS: '60000' }).heartbeat).toEqual({
+      pingIntervalMs: 5_000,
+      pingTimeoutMs: 60_000,
+    });
+  });
+
+  it('refuses a heartbeat setting that is not a sensible number of milliseconds, naming the variable', () => {
+    expect(() => parseEnv({ FLOCK_PING_TIMEOUT_MS: 'soon' })).toThrow(/FLOCK_PING_TIMEOUT_MS/);
+    expect(() => parseEnv({ FLOCK_PING_INTERVAL_MS: '5' })).toThrow(/FLOCK_PING_INTERVAL_MS/);
+  });
+});
