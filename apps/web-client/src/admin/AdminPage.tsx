@@ -1,11 +1,13 @@
 import { useEffect, useMemo, useState } from 'react';
 import { federationFromQuery } from '../device/queryParams.ts';
 import { formatPercent } from '../format.ts';
-import { postFederationAction, type FederationAction } from './adminApi.ts';
+import { modelDownloadUrl, postFederationAction, type FederationAction } from './adminApi.ts';
 import { loadAdminToken, saveAdminToken } from './adminToken.ts';
+import { allowedActions } from './allowedActions.ts';
 import { DevicesTable } from './DevicesTable.tsx';
 import { EventLog } from './EventLog.tsx';
 import { MetricsChart } from './MetricsChart.tsx';
+import { RoundPolicy } from './RoundPolicy.tsx';
 import { RoundsTable } from './RoundsTable.tsx';
 import { TokenPrompt } from './TokenPrompt.tsx';
 import { useAdminSocket } from './useAdminSocket.ts';
@@ -53,12 +55,14 @@ function Dashboard({ token, federationId, onUnauthorized }: DashboardProps) {
   const feed = useAdminSocket(token, federationId);
   const [actionError, setActionError] = useState<string | null>(null);
   const [pending, setPending] = useState<FederationAction | null>(null);
+  const [confirmingStop, setConfirmingStop] = useState(false);
 
   useEffect(() => {
     if (feed.connection === 'unauthorized') onUnauthorized();
   }, [feed.connection, onUnauthorized]);
 
   const act = async (action: FederationAction) => {
+    setConfirmingStop(false);
     setPending(action);
     setActionError(null);
     const result = await postFederationAction(token, federationId, action);
@@ -71,19 +75,34 @@ function Dashboard({ token, federationId, onUnauthorized }: DashboardProps) {
   const summary = feed.snapshot?.federation ?? null;
   const lastRound = feed.snapshot?.rounds.reduce<number | null>((best, r) => (best === null || r.round > best ? r.round : best), null);
   const lastRecord = feed.snapshot?.rounds.find((r) => r.round === lastRound) ?? null;
+  const allowed = allowedActions(summary?.status);
+  const button = (action: FederationAction, label: string, onClick: () => void = () => void act(action)) => (
+    <button data-testid={action} onClick={onClick} disabled={pending !== null || !allowed.has(action)}>
+      {label}
+    </button>
+  );
 
   return (
     <>
       <section className="card">
         <div className="controls">
-          <button data-testid="start" onClick={() => void act('start')} disabled={pending !== null}>
-            Start
-          </button>
-          <button data-testid="stop" onClick={() => void act('stop')} disabled={pending !== null}>
-            Stop
-          </button>
+          {button('start', 'Start')}
+          {button('pause', 'Pause')}
+          {button('resume', 'Resume')}
+          {button('stop', 'Stop…', () => setConfirmingStop(true))}
           <span className="connection">{feed.connection === 'connected' ? 'Live' : `Dashboard ${feed.connection}…`}</span>
         </div>
+        {confirmingStop && allowed.has('stop') && (
+          <div className="controls" data-testid="stop-confirmation">
+            <span>Stopping is final: this federation cannot be started again. Its model stays downloadable.</span>
+            <button data-testid="stop-confirm" onClick={() => void act('stop')} disabled={pending !== null}>
+              Stop for good
+            </button>
+            <button data-testid="stop-cancel" onClick={() => setConfirmingStop(false)}>
+              Cancel
+            </button>
+          </div>
+        )}
         {actionError && (
           <p className="error" data-testid="action-error">
             {actionError}
@@ -93,7 +112,9 @@ function Dashboard({ token, federationId, onUnauthorized }: DashboardProps) {
         <dl className="facts">
           <dt>Status</dt>
           <dd>
-            <span data-testid="federation-status">{summary?.status ?? '—'}</span>
+            <span data-testid="federation-status" className={summary ? `state state-${summary.status}` : undefined}>
+              {summary?.status ?? '—'}
+            </span>
           </dd>
           <dt>Round</dt>
           <dd>
@@ -116,7 +137,20 @@ function Dashboard({ token, federationId, onUnauthorized }: DashboardProps) {
       </section>
 
       <section className="card">
+        <h2>Round policy</h2>
+        <RoundPolicy config={summary?.config ?? null} />
+      </section>
+
+      <section className="card">
         <h2>Global model</h2>
+        <p>
+          <a data-testid="download-model" href={modelDownloadUrl(federationId)} download>
+            Download model
+          </a>{' '}
+          <span className="muted">
+            (latest stored round, Flock weights file; <code>tf.loadLayersModel('/api/federations/{federationId}/model')</code> loads it in tfjs)
+          </span>
+        </p>
         <MetricsChart rounds={feed.snapshot?.rounds ?? []} />
       </section>
 
@@ -132,7 +166,7 @@ function Dashboard({ token, federationId, onUnauthorized }: DashboardProps) {
 
       <section className="card">
         <h2>Event log</h2>
-        <EventLog events={feed.events} />
+        <EventLog events={feed.events} warnings={feed.warnings} />
       </section>
     </>
   );
