@@ -106,6 +106,7 @@ test('three WebGPU tabs train the MNIST demo federation from the dashboard, and 
   }
 
   await admin.getByTestId('stop').click();
+  await admin.getByTestId('stop-confirm').click();
   await expect(admin.getByTestId('federation-status')).toHaveText(/stopped/);
   const federation = await request.get('/api/federations/demo', { headers: adminHeaders });
   expect(federation.ok()).toBe(true);

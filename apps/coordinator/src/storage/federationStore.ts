@@ -174,11 +174,19 @@ export class FederationStore {
     );
   }
 
-  /** The newest `limit` events, oldest first. */
-  async listEvents(federationId: string, limit = 500): Promise<EventLogEntry[]> {
+  /** The newest `limit` events, oldest first; `kinds` and `level` narrow them in the query itself. */
+  async listEvents(
+    federationId: string,
+    limit = 500,
+    filter: { kinds?: readonly string[]; level?: EventLogEntry['level'] } = {},
+  ): Promise<EventLogEntry[]> {
     const { rows } = await this.db.query<Row>(
-      `select * from (select * from events where federation_id = $1 order by id desc limit $2) recent order by id`,
-      [federationId, limit],
+      `select * from (
+         select * from events
+         where federation_id = $1 and ($3::text[] is null or kind = any($3)) and ($4::text is null or level = $4)
+         order by id desc limit $2
+       ) recent order by id`,
+      [federationId, limit, filter.kinds && filter.kinds.length > 0 ? [...filter.kinds] : null, filter.level ?? null],
     );
     return rows.map((r) => ({
       at: toIso(r.at),
