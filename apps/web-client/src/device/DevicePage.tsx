@@ -1,3 +1,4 @@
+import { describeSituation } from '@flock/fl-core/device';
 import { useMemo } from 'react';
 import { formatBytes, formatNumber, formatPercent } from '../format.ts';
 import type { DeviceView } from './deviceController.ts';
@@ -30,6 +31,11 @@ export function DevicePage() {
             {connectionText(view)}
           </span>
         </div>
+        {view.joined && (
+          <p className="notice" data-testid="notice">
+            {describeSituation(view)}
+          </p>
+        )}
         <dl className="facts">
           <dt>State</dt>
           <dd>
@@ -76,6 +82,16 @@ export function DevicePage() {
           <dd data-testid="local-accuracy">{formatPercent(view.localAccuracy)}</dd>
           <dt>Rounds done</dt>
           <dd data-testid="rounds-done">{view.roundsDone}</dd>
+          <dt>Rounds missed</dt>
+          <dd>
+            <span data-testid="rounds-missed">{view.roundsMissed}</span>
+            {view.lastMissed && (
+              <span className="muted" data-testid="last-missed">
+                {' '}
+                — round {view.lastMissed.round}: {view.lastMissed.reason}
+              </span>
+            )}
+          </dd>
           <dt>Bytes sent</dt>
           <dd>
             <span data-testid="bytes-sent">{view.bytesSent}</span>
@@ -117,7 +133,7 @@ function connectionText(view: DeviceView): string {
     case 'connected':
       return 'Connected';
     case 'reconnecting':
-      return 'Connection lost — reconnecting…';
+      return view.reconnectAttempt ? `Connection lost — reconnecting (attempt ${view.reconnectAttempt})…` : 'Connection lost — reconnecting…';
     case 'waiting for coordinator':
       return 'Waiting for the coordinator (it is not reachable yet)…';
     default: {

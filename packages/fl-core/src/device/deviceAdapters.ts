@@ -10,6 +10,7 @@ import type {
   TrainingConfig,
 } from '../protocol/messages.ts';
 import type { DeviceSocket } from './deviceSocket.ts';
+import type { RoundJobPhase } from './roundJob.ts';
 
 /** What a device session needs from its platform (a tab: IndexedDB and a worker; Node: files, memory, in-process tfjs). */
 export interface DeviceAdapters {
@@ -75,12 +76,20 @@ export interface DeviceSessionView {
   /** Why the device is in `error`, when it is. */
   detail: string | null;
   connection: ConnectionState;
+  /** Which reconnection attempt is under way while `reconnecting`, else null. */
+  reconnectAttempt: number | null;
   federation: { status: FederationStatus; round: number; accuracy: number | null } | null;
   round: number | null;
+  /** The round this device works on (or last worked on) and where that work stands. */
+  job: { round: number; phase: RoundJobPhase } | null;
   progress: Omit<TrainingProgressView, 'loss'> | null;
   localLoss: number | null;
   localAccuracy: number | null;
+  /** Rounds whose update the coordinator acknowledged. */
   roundsDone: number;
+  /** Rounds this device trained for that closed without its update (refused as stale, or closed while it was away). */
+  roundsMissed: number;
+  lastMissed: { round: number; reason: string } | null;
   bytesSent: number;
   examplesStored: number;
   numTensors: number | null;
@@ -93,12 +102,16 @@ export function initialSessionView(examplesStored = 0): DeviceSessionView {
     state: 'idle',
     detail: null,
     connection: 'not connected',
+    reconnectAttempt: null,
     federation: null,
     round: null,
+    job: null,
     progress: null,
     localLoss: null,
     localAccuracy: null,
     roundsDone: 0,
+    roundsMissed: 0,
+    lastMissed: null,
     bytesSent: 0,
     examplesStored,
     numTensors: null,

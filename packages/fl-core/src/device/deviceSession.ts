@@ -15,24 +15,39 @@ import {
   type DeviceSessionView,
 } from './deviceAdapters.ts';
 import { describeError, sendHello, sendUpdate, type DeviceSocket } from './deviceSocket.ts';
+import { deliveryDisposition, roundFate, sameModel, type CoordinatorPosition, type RoundJob } from './roundJob.ts';
 
 const MAX_MESSAGES = 6;
 const SERVER_KICK_RETRY_MS = 2_000;
+/** A refused hello is tried again on the same connection after 5 s, 10 s, 20 s, ... at most a minute. */
+const HELLO_RETRY_MS = 5_000;
+const HELLO_RETRY_MAX_MS = 60_000;
 
 /**
  * One device's side of the protocol, the same in a tab and in Node: hello on every (re)connect,
  * the data fetched once, then round:start -> train -> update, with the state reported as it changes
  * (joining -> downloading-data -> waiting-for-round -> training -> uploading -> ...).
- * Platform work (socket, storage, training) goes through the injected adapters.
+ *
+ * Rounds survive the link and the coordinator: training goes on while disconnected and its update is
+ * sent after the next hello; an update whose ack was lost is sent again (the coordinator acknowledges
+ * a duplicate); a coordinator that restarted and asks for the same round and model again gets the
+ * update already computed, not a second training. A round that closed without this device's update
+ * is reported as missed. Platform work (socket, storage, training) goes through the injected adapters.
  */
 export class DeviceSession {
   private view: DeviceSessionView;
   private socket: DeviceSocket | null = null;
+  /** Bumped on every connect and disconnect: work begun for an older connection stops at its next await. */
+  private connection = 0;
   private helloAccepted = false;
+  private helloFailures = 0;
+  private helloRetry: ReturnType<typeof setTimeout> | null = null;
   private data: { id: string; ready: Promise<void> } | null = null;
   private dataReady = false;
-  private busy = false;
+  private job: RoundJob | null = null;
   private nextRound: ParsedRoundStartMessage | null = null;
+  private coordinator: CoordinatorPosition | null = null;
+  private readonly missed = new Set<number>();
   private closed = false;
 
   constructor(
@@ -44,27 +59,30 @@ export class DeviceSession {
     this.view = initialSessionView(examplesStored);
   }
 
-  /** Connects; Socket.IO reconnects by itself, and the session says hello again each time. */
+  /** Connects; Socket.IO reconnects by itself (DEVICE_RECONNECTION), and the session says hello again each time. */
   start(): void {
     if (this.socket || this.closed) return;
     this.update({ connection: 'connecting' });
     this.setState('joining');
     const socket = this.adapters.connect();
     this.socket = socket;
-    socket.on('connect', () => void this.onConnect());
+    socket.on('connect', () => void this.onConnect(socket));
     socket.on('disconnect', (reason) => {
+      this.connection++;
       this.helloAccepted = false;
+      this.clearHelloRetry();
       this.update({ connection: reason === 'io client disconnect' ? 'not connected' : 'reconnecting' });
       // The coordinator closed the connection itself: Socket.IO will not retry, so we do.
       if (reason === 'io server disconnect') setTimeout(() => !this.closed && socket.connect(), SERVER_KICK_RETRY_MS);
     });
     socket.on('connect_error', () => this.update({ connection: 'waiting for coordinator' }));
-    socket.io.on('reconnect_attempt', () => this.update({ connection: 'reconnecting' }));
+    socket.io.on('reconnect_attempt', (attempt) => this.update({ connection: 'reconnecting', reconnectAttempt: attempt }));
     socket.on('round:start', (raw) => this.onRoundStart(raw));
     socket.on('federation:status', (raw) => {
       const parsed = FederationStatusMessage.safeParse(raw);
       if (!parsed.success || parsed.data.federationId !== this.identity.federationId) return;
       const { status, round, accuracy } = parsed.data;
+      this.coordinator = { status, round };
       this.update({ federation: { status, round, accuracy } });
     });
     socket.on('protocol:error', (raw) => {
@@ -75,14 +93,19 @@ export class DeviceSession {
 
   close(): void {
     this.closed = true;
+    this.clearHelloRetry();
     this.socket?.disconnect();
   }
 
-  private async onConnect(): Promise<void> {
-    const socket = this.socket;
-    if (!socket) return;
+  private onConnect(socket: DeviceSocket): Promise<void> {
+    const connection = ++this.connection;
     this.helloAccepted = false;
-    this.update({ connection: 'connected' });
+    this.helloFailures = 0;
+    this.update({ connection: 'connected', reconnectAttempt: null });
+    return this.sayHello(socket, connection);
+  }
+
+  private async sayHello(socket: DeviceSocket, connection: number): Promise<void> {
     const { deviceId, federationId, backend, adapter, dataSource } = this.identity;
     const reply = await sendHello(socket, {
       protocolVersion: PROTOCOL_VERSION,
@@ -92,15 +115,21 @@ export class DeviceSession {
       adapter,
       ...(dataSource ? { dataSource } : {}),
     });
+    // A hello lost with its connection is no error: the next connection says hello itself.
+    if (connection !== this.connection || this.closed) return;
     if (!reply.ok) {
       this.setState('error', `coordinator refused hello: ${reply.reason}`);
+      this.retryHello(socket, connection);
       return;
     }
     this.helloAccepted = true;
+    this.helloFailures = 0;
     const accuracy = this.view.federation?.accuracy ?? null;
+    this.coordinator = { status: reply.status, round: reply.round };
     this.update({ federation: { status: reply.status, round: reply.round, accuracy } });
-    if (this.busy) {
-      this.emitStatus(); // a round in progress carries on across the reconnect
+    this.checkJobAfterReconnect(this.coordinator);
+    if (this.job?.phase === 'training') {
+      this.setState('training', null, true); // the round in progress carries on across the reconnect
       return;
     }
     try {
@@ -110,8 +139,37 @@ export class DeviceSession {
       this.setState('error', describeError(err));
       return;
     }
+    if (connection !== this.connection || this.closed) return;
+    if (this.job?.phase === 'ready') {
+      void this.deliver();
+      return;
+    }
     this.setState('waiting-for-round', null, true);
     this.runNextRound();
+  }
+
+  private retryHello(socket: DeviceSocket, connection: number): void {
+    const delay = Math.min(HELLO_RETRY_MAX_MS, HELLO_RETRY_MS * 2 ** this.helloFailures++);
+    this.clearHelloRetry();
+    this.helloRetry = setTimeout(() => {
+      this.helloRetry = null;
+      if (connection === this.connection && socket.connected && !this.closed) void this.sayHello(socket, connection);
+    }, delay);
+  }
+
+  private clearHelloRetry(): void {
+    if (this.helloRetry) clearTimeout(this.helloRetry);
+    this.helloRetry = null;
+  }
+
+  /** The hello after a reconnect may show that the round this device was working on closed without it. */
+  private checkJobAfterReconnect(position: CoordinatorPosition): void {
+    const job = this.job;
+    if (!job || roundFate(job.round, position) !== 'closed') return;
+    if (job.phase === 'training' || (job.phase === 'ready' && !job.attempted)) {
+      // Still offered once trained: only the coordinator can say whether it counts after all.
+      this.miss(job.round, `the coordinator closed it while this device was away (it is at round ${position.round}, ${position.status})`);
+    }
   }
 
   /** Prepares the data once per shard id; concurrent calls share one preparation. */
@@ -133,9 +191,29 @@ export class DeviceSession {
       this.notice(`ignored a malformed round:start (${parsed.error.issues[0]?.message ?? 'invalid'})`);
       return;
     }
-    if (parsed.data.federationId !== this.identity.federationId) return;
-    if (!this.nextRound || parsed.data.round >= this.nextRound.round) this.nextRound = parsed.data;
+    const msg = parsed.data;
+    if (msg.federationId !== this.identity.federationId) return;
+    // round:start goes out before the status broadcast that names its round.
+    if (!this.coordinator || msg.round >= this.coordinator.round) this.coordinator = { status: 'training', round: msg.round };
+
+    const job = this.job;
+    if (job && job.round === msg.round && sameModel(job.weights, msg.weights)) {
+      if (job.phase === 'training' || job.phase === 'sending') return; // already on it
+      if (job.update) {
+        // Asked again for work already done: the coordinator lost the update (it restarted) or reopened the round.
+        if (job.phase !== 'ready') this.notice(`round ${job.round} asked for again: sending the update already computed`);
+        job.phase = 'ready';
+        void this.deliver();
+        return;
+      }
+    }
+    if (!this.nextRound || msg.round >= this.nextRound.round) this.nextRound = msg;
+    void this.deliver(); // an update held for the coordinator goes out first
     this.runNextRound();
+  }
+
+  private get busy(): boolean {
+    return this.job?.phase === 'training' || this.job?.phase === 'sending';
   }
 
   /** Trains the latest announced round, if the device is free and holds its data. */
@@ -147,8 +225,12 @@ export class DeviceSession {
   }
 
   private async runRound(msg: ParsedRoundStartMessage, shardId: string): Promise<void> {
-    this.busy = true;
+    const previous = this.job;
+    if (previous?.phase === 'ready') this.miss(previous.round, `round ${msg.round} started before its update could be sent`);
+    const job: RoundJob = { round: msg.round, weights: msg.weights, phase: 'training', update: null, attempted: false, counted: false };
+    this.job = job;
     this.update({ round: msg.round, progress: null });
+    this.publishJob();
     this.setState('training');
     try {
       const result = await this.adapters.trainer.train(
@@ -156,36 +238,90 @@ export class DeviceSession {
         ({ loss, ...progress }) => this.update({ progress, localLoss: loss }),
       );
       this.update({ localLoss: result.loss, localAccuracy: result.accuracy, numTensors: result.numTensors });
-      this.setState('uploading');
-      const socket = this.socket;
-      const ack = socket
-        ? await sendUpdate(socket, {
-            federationId: this.identity.federationId,
-            round: msg.round,
-            numExamples: result.numExamples,
-            metrics: { loss: result.loss, accuracy: result.accuracy },
-            payload: result.payload,
-          })
-        : { ok: false as const, reason: 'not connected' };
-      if (ack.ok) {
-        this.update({ roundsDone: this.view.roundsDone + 1, bytesSent: this.view.bytesSent + result.payload.byteLength });
-      } else {
-        this.notice(`update for round ${msg.round} was refused: ${ack.reason}`);
-      }
-      this.setState('waiting-for-round');
+      const message = {
+        federationId: this.identity.federationId,
+        round: msg.round,
+        numExamples: result.numExamples,
+        metrics: { loss: result.loss, accuracy: result.accuracy },
+        payload: result.payload,
+      };
+      job.update = { message, bytes: result.payload.byteLength };
+      job.phase = 'ready';
     } catch (err) {
+      job.phase = 'refused';
+      this.publishJob();
       this.setState('error', `training round ${msg.round} failed: ${describeError(err)}`);
-    } finally {
-      this.busy = false;
+      this.runNextRound();
+      return;
     }
+    await this.deliver();
+  }
+
+  /** Sends the computed update when there is a connection and the coordinator reached its round; else keeps it. */
+  private async deliver(): Promise<void> {
+    const job = this.job;
+    const socket = this.socket;
+    if (!job || job.phase !== 'ready' || !job.update || this.closed) return;
+    const disposition = deliveryDisposition(job.round, this.coordinator);
+    if (disposition === 'drop') {
+      job.phase = 'refused';
+      this.miss(job.round, `the federation is ${this.coordinator?.status ?? 'gone'}`);
+      this.setState('waiting-for-round');
+    } else if (!socket?.connected || !this.helloAccepted) {
+      this.setState('uploading'); // sent after the next hello
+    } else if (disposition === 'hold') {
+      this.setState('waiting-for-round'); // until the coordinator hands this round out again
+    } else {
+      job.phase = 'sending';
+      job.attempted = true;
+      this.publishJob();
+      this.setState('uploading');
+      const delivery = await sendUpdate(socket, job.update.message);
+      if (delivery.outcome === 'accepted') {
+        job.phase = 'sent';
+        this.unmiss(job.round);
+        this.update({
+          roundsDone: this.view.roundsDone + (job.counted ? 0 : 1),
+          bytesSent: this.view.bytesSent + job.update.bytes,
+        });
+        job.counted = true;
+      } else if (delivery.outcome === 'undelivered' && !socket.connected) {
+        job.phase = 'ready'; // the connection dropped: sent again after the next hello
+      } else {
+        job.phase = 'refused';
+        this.miss(job.round, delivery.reason);
+      }
+      if (this.closed) return;
+      this.setState(job.phase === 'ready' ? 'uploading' : 'waiting-for-round');
+    }
+    this.publishJob();
     this.runNextRound();
+  }
+
+  private miss(round: number, reason: string): void {
+    if (this.missed.has(round)) return;
+    this.missed.add(round);
+    this.update({ roundsMissed: this.missed.size, lastMissed: { round, reason } });
+    this.notice(`round ${round} missed: ${reason}`);
+  }
+
+  /** An update first thought too late was acknowledged after all. */
+  private unmiss(round: number): void {
+    if (!this.missed.delete(round)) return;
+    const lastMissed = this.view.lastMissed?.round === round ? null : this.view.lastMissed;
+    this.update({ roundsMissed: this.missed.size, lastMissed });
+    this.notice(`round ${round} counted after all`);
+  }
+
+  private publishJob(): void {
+    this.update({ job: this.job ? { round: this.job.round, phase: this.job.phase } : null });
   }
 
   /** Updates the state and tells the coordinator when it changed (or always, with `announce`). */
   private setState(state: DeviceState, detail: string | null = null, announce = false): void {
     const changed = state !== this.view.state || detail !== this.view.detail;
     this.update({ state, detail });
-    if (detail) this.notice(detail);
+    if (detail && changed) this.notice(detail);
     if (changed || announce) this.emitStatus();
   }
 

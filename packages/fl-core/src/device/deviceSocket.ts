@@ -8,12 +8,18 @@ export type DeviceSocket = Socket<CoordinatorToDeviceEvents, DeviceToCoordinator
 const HELLO_TIMEOUT_MS = 15_000;
 const UPDATE_TIMEOUT_MS = 120_000;
 
-/** Reconnection with a randomised, growing delay: a restarted coordinator is not stormed by its devices. */
+/**
+ * Reconnection for ever, with a randomised, growing delay: 0.5 s, 1 s, 2 s, 4 s, then 5 s, each
+ * +-50% before the 5 s cap, so a restarted coordinator is not stormed by its devices all at once,
+ * yet every device tries again within 5 s of it listening. Each attempt gives up after 10 s.
+ */
 export const DEVICE_RECONNECTION = {
   reconnection: true,
+  reconnectionAttempts: Number.POSITIVE_INFINITY,
   reconnectionDelay: 500,
-  reconnectionDelayMax: 10_000,
+  reconnectionDelayMax: 5_000,
   randomizationFactor: 0.5,
+  timeout: 10_000,
 } as const;
 
 /** Sends `hello` and parses the reply; a missing or malformed reply becomes `{ok: false, reason}`. */
@@ -27,14 +33,24 @@ export async function sendHello(socket: DeviceSocket, msg: HelloMessage): Promis
   }
 }
 
-/** Sends one update and parses the acknowledgement the same way. */
-export async function sendUpdate(socket: DeviceSocket, msg: UpdateMessage): Promise<Ack> {
+/**
+ * How an update fared: `accepted` (acknowledged, possibly as a duplicate), `refused` (the
+ * coordinator said why), `undelivered` (no answer: the connection dropped or the ack timed out).
+ */
+export type UpdateDelivery =
+  | { outcome: 'accepted' }
+  | { outcome: 'refused'; reason: string }
+  | { outcome: 'undelivered'; reason: string };
+
+/** Sends one update; Socket.IO fails the ack at once when the connection drops, so nothing waits for the timeout then. */
+export async function sendUpdate(socket: DeviceSocket, msg: UpdateMessage): Promise<UpdateDelivery> {
   try {
     const raw: unknown = await socket.timeout(UPDATE_TIMEOUT_MS).emitWithAck('update', msg);
     const parsed = Ack.safeParse(raw);
-    return parsed.success ? parsed.data : { ok: false, reason: `malformed update ack: ${parsed.error.message}` };
+    if (!parsed.success) return { outcome: 'refused', reason: `malformed update ack: ${parsed.error.message}` };
+    return parsed.data.ok ? { outcome: 'accepted' } : { outcome: 'refused', reason: parsed.data.reason };
   } catch (err) {
-    return { ok: false, reason: `no update ack: ${describeError(err)}` };
+    return { outcome: 'undelivered', reason: `no update ack: ${describeError(err)}` };
   }
 }
 

@@ -2,3 +2,5 @@
 export * from './deviceAdapters.ts';
 export * from './deviceSocket.ts';
 export * from './deviceSession.ts';
+export * from './deviceSituation.ts';
+export * from './roundJob.ts';

@@ -1,0 +1,48 @@
+import type { DeviceSessionView } from './deviceAdapters.ts';
+
+/** One sentence telling the person at the device what is happening now and what comes next. */
+export function describeSituation(view: DeviceSessionView): string {
+  const job = view.job;
+  const away = view.connection === 'reconnecting' || view.connection === 'waiting for coordinator';
+  if (view.state === 'error') return `Stopped by an error: ${view.detail ?? 'unknown'}.`;
+  if (away) {
+    const attempt = view.reconnectAttempt ? ` (attempt ${view.reconnectAttempt})` : '';
+    if (job?.phase === 'training') return `Connection lost${attempt}: training round ${job.round} goes on; its update is sent once reconnected.`;
+    if (job?.phase === 'ready' || job?.phase === 'sending') return `Connection lost${attempt}: the update for round ${job.round} is kept and sent once reconnected.`;
+    return `Connection lost${attempt}: reconnecting; nothing to do until then.`;
+  }
+  switch (view.state) {
+    case 'idle':
+      return 'Not joined yet.';
+    case 'joining':
+      return 'Joining the federation…';
+    case 'downloading-data':
+      return 'Downloading this device’s training examples (once; they stay on this device).';
+    case 'training': {
+      const round = job?.round ?? view.round ?? '?';
+      const late = view.lastMissed && view.lastMissed.round === job?.round ? ', which the coordinator closed meanwhile: it may not count' : '';
+      return `Training round ${round}${late}.`;
+    }
+    case 'uploading':
+      return `Sending the update for round ${job?.round ?? view.round ?? '?'}.`;
+    case 'waiting-for-round':
+      return waitingText(view);
+    default: {
+      const unknown: never = view.state;
+      return unknown;
+    }
+  }
+}
+
+function waitingText(view: DeviceSessionView): string {
+  const { job, federation, lastMissed } = view;
+  if (job?.phase === 'ready') return `The update for round ${job.round} is kept until the coordinator hands round ${job.round} out again.`;
+  if (federation?.status === 'finished' || federation?.status === 'stopped') return `The federation is ${federation.status}.`;
+  if (federation?.status === 'paused') return 'The federation is paused; waiting for the operator to resume it.';
+  const missed = lastMissed && lastMissed.round === job?.round ? `Round ${lastMissed.round} missed (${lastMissed.reason}). ` : '';
+  const sent = !missed && job?.phase === 'sent' ? `Round ${job.round} sent. ` : '';
+  if (federation?.status === 'training' && federation.round > (job?.round ?? 0)) {
+    return `${missed}${sent}The federation is training round ${federation.round} without this device; waiting for the next round.`;
+  }
+  return `${missed}${sent}Waiting for the next round.`;
+}
