@@ -13,6 +13,7 @@ export interface RoundRow {
   durationMs: number;
   bytesUp: number;
   bytesDown: number;
+  completedAt: string;
 }
 
 export async function fetchRounds(request: APIRequestContext, federationId = 'demo'): Promise<RoundRow[]> {
