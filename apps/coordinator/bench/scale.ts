@@ -3,9 +3,11 @@
 // (broadcast -> every update folded in, training excluded), the coordinator's peak RSS, and RSS vs N.
 // `npm run bench -- scale [--devices 250,500,1000] [--rounds 5]`
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { io, type Socket } from 'socket.io-client';
 import { buildModel, encodeWeights, manifestOf, manifestSize, PROTOCOL_VERSION, type FederationConfig } from '@flock/fl-core';
@@ -18,6 +20,10 @@ const rounds = Number(values.rounds);
 const TOKEN = 'scale-bench-admin-token-0123';
 const MODEL = 'mnist-cnn-small';
 
+// Packed by scripts/pack-gpu.sh, the coordinator is bundled as main.mjs beside this bundle; from the repo, tsx runs its source.
+const bundledCoordinator = fileURLToPath(new URL('./main.mjs', import.meta.url));
+const COORDINATOR_ARGS = existsSync(bundledCoordinator) ? [bundledCoordinator] : ['--import', 'tsx', 'apps/coordinator/src/main.ts'];
+
 const model = buildModel(MODEL, 1);
 const manifest = manifestOf(model);
 model.dispose();
@@ -28,7 +34,7 @@ for (const n of counts) console.log(JSON.stringify(await measure(n)));
 async function measure(n: number) {
   const port = 40_000 + Math.floor(Math.random() * 10_000);
   const dataDir = await mkdtemp(join(tmpdir(), 'flock-scale-'));
-  const coordinator = spawn(process.execPath, ['--import', 'tsx', 'apps/coordinator/src/main.ts'], {
+  const coordinator = spawn(process.execPath, COORDINATOR_ARGS, {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', FLOCK_DATA_DIR: dataDir, FLOCK_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -49,8 +55,10 @@ async function measure(n: number) {
       maxRounds: rounds,
       minDevices: n,
       clientsPerRound: 'all',
-      roundDeadlineMs: 600_000,
+      deadline: { mode: 'fixed', ms: 600_000 },
       quorum: 1,
+      belowQuorum: 'abandon',
+      mode: { kind: 'sync' },
       evalExamples: 100,
       modelSeed: 1,
     };
