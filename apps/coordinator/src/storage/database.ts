@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -66,7 +67,14 @@ create table if not exists contributions (
 
 export async function openDatabase(dataDir: string): Promise<PGlite> {
   await mkdir(dataDir, { recursive: true });
-  const db = await PGlite.create(join(dataDir, 'pg'));
+  const path = join(dataDir, 'pg');
+  if (!existsSync(path)) {
+    // PGlite keeps initdb's wasm memory (~400 MB) alive for as long as the instance that created the
+    // cluster stays open: create it, close it, and serve from a fresh instance (idle RSS 877 -> ~550 MB).
+    const creating = await PGlite.create(path);
+    await creating.close();
+  }
+  const db = await PGlite.create(path);
   await db.exec(SCHEMA);
   return db;
 }
