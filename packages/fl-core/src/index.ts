@@ -1,5 +1,7 @@
 export * from './protocol/index.ts';
 export * from './codec/weightsCodec.ts';
+export * from './codec/codecSpec.ts';
+export * from './codec/errorFeedback.ts';
 export * from './aggregation/fedAvg.ts';
 export * from './models/zoo.ts';
 export * from './models/modelCache.ts';

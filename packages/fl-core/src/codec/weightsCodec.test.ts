@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createRng, gaussian } from '../data/random.ts';
+import type { WeightsCodec } from './codecSpec.ts';
 import { CodecError, decodeWeights, encodeWeights, type WeightsManifest } from './weightsCodec.ts';
 
 const manifest: WeightsManifest = [
@@ -49,5 +51,56 @@ describe('weights codec', () => {
 
   it('refuses to encode values that do not match the manifest', () => {
     expect(() => encodeWeights(manifest, new Float32Array(3), 'delta')).toThrow(/describes 8/);
+  });
+});
+
+describe('weights codec: compact codecs', () => {
+  const big: WeightsManifest = [
+    { name: 'fc1/kernel', shape: [784, 20], dtype: 'float32' },
+    { name: 'fc1/bias', shape: [20], dtype: 'float32' },
+  ];
+  const rng = createRng(3);
+  const delta = Float32Array.from({ length: 784 * 20 + 20 }, () => gaussian(rng) * 0.01);
+  const codecs: [string, WeightsCodec, number][] = [
+    ['float32', { name: 'float32' }, 4],
+    ['float16', { name: 'float16' }, 2],
+    ['int8', { name: 'int8', chunkSize: 256 }, 1.02],
+    ['topk', { name: 'topk', fraction: 0.01 }, 0.05],
+  ];
+
+  it.each(codecs)('%s names itself in the header and costs at most its bytes per value', (name, codec, bytesPerValue) => {
+    const bytes = encodeWeights(big, delta, 'delta', codec, { random: createRng(1) });
+    const decoded = decodeWeights(bytes, big);
+    expect(decoded.codec).toBe(name);
+    expect(decoded.kind).toBe('delta');
+    expect(decoded.values.length).toBe(delta.length);
+    const dataBytes = bytes.byteLength - (12 + JSON.stringify(big).length + 3);
+    expect(dataBytes / delta.length).toBeLessThanOrEqual(bytesPerValue);
+  });
+
+  it.each(codecs)('%s refuses a truncated payload and one for another model', (_, codec) => {
+    const bytes = encodeWeights(big, delta, 'delta', codec, { random: createRng(1) });
+    expect(() => decodeWeights(bytes.subarray(0, bytes.length - 1), big)).toThrow(CodecError);
+    expect(() => decodeWeights(bytes, manifest)).toThrow(/manifest has 2 tensors|tensor 0 is fc1\/kernel/);
+  });
+
+  it('decodes compact payloads at unaligned offsets', () => {
+    for (const [, codec] of codecs) {
+      const bytes = encodeWeights(big, delta, 'delta', codec, { random: createRng(1) });
+      const shifted = new Uint8Array(bytes.length + 1);
+      shifted.set(bytes, 1);
+      expect(decodeWeights(shifted.subarray(1), big).values).toEqual(decodeWeights(bytes, big).values);
+    }
+  });
+
+  it('refuses an unknown codec byte with a reason', () => {
+    const bytes = encodeWeights(big, delta, 'delta', { name: 'float16' });
+    bytes[5] = 9;
+    expect(() => decodeWeights(bytes, big)).toThrow(/codec 9 is not supported/);
+  });
+
+  it('refuses a float16 payload whose data is cut short', () => {
+    const bytes = encodeWeights(manifest, values, 'weights', { name: 'float16' });
+    expect(() => decodeWeights(bytes.subarray(0, bytes.length - 2))).toThrow(/float16 payload holds 14 data bytes, manifest needs 16/);
   });
 });

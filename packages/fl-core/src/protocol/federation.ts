@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { AdapterInfo, BackendName, DeviceState, FederationId, FederationStatus, ModelName, TrainingConfig } from './messages.ts';
+import {
+  AdapterInfo,
+  BackendName,
+  DeviceState,
+  DownlinkCodecName,
+  FederationId,
+  FederationStatus,
+  ModelName,
+  TrainingConfig,
+  UplinkCodecName,
+  type RoundCodec,
+} from './messages.ts';
 
 /**
  * `adaptive`: `multiplier` x the slowest selected device's training time measured in earlier rounds,
@@ -32,6 +43,27 @@ export const AggregationMode = z.discriminatedUnion('kind', [
   }),
 ]);
 export type AggregationMode = z.infer<typeof AggregationMode>;
+
+/**
+ * How updates travel. `uplink`: the codec devices encode their deltas with (the coordinator refuses
+ * any other); `topk` keeps the `topkFraction` largest values, the device keeping the rest for later
+ * rounds (error feedback). `downlink`: how the global model goes out.
+ */
+export const CodecConfig = z.object({
+  uplink: UplinkCodecName.default('float32'),
+  topkFraction: z.number().positive().max(1).optional(),
+  downlink: DownlinkCodecName.default('float32'),
+});
+export type CodecConfig = z.infer<typeof CodecConfig>;
+export const DEFAULT_CODEC: CodecConfig = { uplink: 'float32', downlink: 'float32' };
+
+/** The codec a federation's round:start names (the default when its config predates codecs). */
+export function roundCodecOf(config: Pick<FederationConfig, 'codec'>): RoundCodec {
+  const codec = config.codec ?? DEFAULT_CODEC;
+  return codec.uplink === 'topk' && codec.topkFraction !== undefined
+    ? { uplink: codec.uplink, topkFraction: codec.topkFraction }
+    : { uplink: codec.uplink };
+}
 
 export const FederationConfig = z.object({
   id: FederationId,
@@ -70,6 +102,11 @@ export const FederationConfig = z.object({
   belowQuorum: z.enum(['extend-once', 'abandon']).default('extend-once'),
   /** Synchronous rounds (FedAvg) or buffered asynchronous aggregation (FedBuff). */
   mode: AggregationMode.default({ kind: 'sync' }),
+  /**
+   * Update codecs. Parsing fills in DEFAULT_CODEC when absent (stored configs predate it); the type
+   * stays optional so configs written in code need not name it: read it through roundCodecOf.
+   */
+  codec: CodecConfig.default(DEFAULT_CODEC).optional(),
   /** MNIST test examples the coordinator evaluates the global model on after each round. */
   evalExamples: z.number().int().min(1).max(10_000),
   modelSeed: z.number().int(),

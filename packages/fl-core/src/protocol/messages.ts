@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DOWNLINK_CODECS, WEIGHTS_CODECS } from '../codec/codecSpec.ts';
 import { MODEL_NAMES } from '../models/modelNames.ts';
 
 /** Bumped whenever a message's shape changes; the coordinator refuses other versions at `hello`. */
@@ -45,6 +46,20 @@ export const TrainingConfig = z.object({
   learningRate: z.number().positive().max(10),
 });
 export type TrainingConfig = z.infer<typeof TrainingConfig>;
+
+/** How a device encodes its update: float32 (4 bytes a value), float16 (2), int8 (~1.02), topk (sparse). */
+export const UplinkCodecName = z.enum(WEIGHTS_CODECS);
+export type UplinkCodecName = z.infer<typeof UplinkCodecName>;
+/** How the coordinator encodes the global model it sends. */
+export const DownlinkCodecName = z.enum(DOWNLINK_CODECS);
+export type DownlinkCodecName = z.infer<typeof DownlinkCodecName>;
+
+/** The uplink codec a round asks for; `topkFraction` (default 0.01) only with `topk`. */
+export const RoundCodec = z.object({
+  uplink: UplinkCodecName,
+  topkFraction: z.number().positive().max(1).optional(),
+});
+export type RoundCodec = z.infer<typeof RoundCodec>;
 
 // ---- device -> coordinator ----
 
@@ -136,8 +151,10 @@ export const RoundStartMessage = z.object({
   config: TrainingConfig,
   /** Epoch milliseconds after which the round may close without this device. */
   deadline: z.number(),
-  /** The global model, encoded with the weights codec. */
+  /** The global model, encoded with the weights codec (its header names the codec it uses). */
   weights: BinaryPayload,
+  /** How to encode this round's update. Absent (an older coordinator): float32. */
+  codec: RoundCodec.optional(),
 });
 export type RoundStartMessage = z.input<typeof RoundStartMessage>;
 export type ParsedRoundStartMessage = z.output<typeof RoundStartMessage>;

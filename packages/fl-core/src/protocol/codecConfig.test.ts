@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CODEC, FederationConfig, roundCodecOf } from './federation.ts';
+import { RoundStartMessage } from './messages.ts';
+
+const storedConfig = {
+  id: 'demo',
+  name: 'Demo',
+  model: 'mnist-mlp',
+  dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 600, seed: 1 },
+  training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
+  maxRounds: 10,
+  minDevices: 1,
+  clientsPerRound: 'all',
+  quorum: 0.5,
+  evalExamples: 1000,
+  modelSeed: 1,
+};
+
+const roundStart = {
+  federationId: 'demo',
+  round: 1,
+  model: 'mnist-mlp',
+  config: { epochs: 1, batchSize: 10, learningRate: 0.1 },
+  deadline: 0,
+  weights: new Uint8Array(4),
+};
+
+describe('codec configuration', () => {
+  it('gives a stored config without codecs the float32 default', () => {
+    const parsed = FederationConfig.parse(storedConfig);
+    expect(parsed.codec).toEqual(DEFAULT_CODEC);
+    expect(roundCodecOf(parsed)).toEqual({ uplink: 'float32' });
+    expect(roundCodecOf({})).toEqual({ uplink: 'float32' });
+  });
+
+  it('fills in what a partial codec config leaves out and names top-k with its fraction', () => {
+    const parsed = FederationConfig.parse({ ...storedConfig, codec: { uplink: 'topk', topkFraction: 0.02 } });
+    expect(parsed.codec).toEqual({ uplink: 'topk', topkFraction: 0.02, downlink: 'float32' });
+    expect(roundCodecOf(parsed)).toEqual({ uplink: 'topk', topkFraction: 0.02 });
+    expect(roundCodecOf({ codec: { uplink: 'int8', topkFraction: 0.5, downlink: 'float16' } })).toEqual({ uplink: 'int8' });
+  });
+
+  it('refuses an unknown codec and a top-k fraction outside (0, 1]', () => {
+    expect(FederationConfig.safeParse({ ...storedConfig, codec: { uplink: 'int4' } }).success).toBe(false);
+    expect(FederationConfig.safeParse({ ...storedConfig, codec: { uplink: 'topk', topkFraction: 0 } }).success).toBe(false);
+    expect(FederationConfig.safeParse({ ...storedConfig, codec: { downlink: 'int8' } }).success).toBe(false);
+  });
+
+  it('accepts a round start with or without a codec (older coordinators send none)', () => {
+    expect(RoundStartMessage.parse(roundStart).codec).toBeUndefined();
+    expect(RoundStartMessage.parse({ ...roundStart, codec: { uplink: 'int8' } }).codec).toEqual({ uplink: 'int8' });
+    expect(RoundStartMessage.safeParse({ ...roundStart, codec: { uplink: 'zip' } }).success).toBe(false);
+  });
+});
