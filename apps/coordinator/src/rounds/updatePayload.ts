@@ -1,4 +1,13 @@
-import { CodecError, decodeWeights, firstNonFinite, manifestSize, type WeightsManifest } from '@flock/fl-core';
+import {
+  CodecError,
+  decodeWeights,
+  firstNonFinite,
+  manifestSize,
+  topkCount,
+  uplinkCodec,
+  type RoundCodec,
+  type WeightsManifest,
+} from '@flock/fl-core';
 
 import type { DeviceUpdate } from './engineEffects.ts';
 
@@ -7,21 +16,27 @@ export type PayloadCheck = { ok: true; delta: Float32Array } | { ok: false; reas
 /** Room for the manifest and header on top of twice the raw float32 model. */
 const PAYLOAD_SLACK_BYTES = 64 * 1024;
 
+/** What a federation that never chose a codec takes: what devices send when round:start names none. */
+const FLOAT32_UPLINK: RoundCodec = { uplink: 'float32' };
+
 export function maxPayloadBytes(manifest: WeightsManifest): number {
   return 2 * manifestSize(manifest) * 4 + PAYLOAD_SLACK_BYTES;
 }
 
-/** Every check an update passes before it may be folded in, in either aggregation mode. */
-export function checkUpdate(u: DeviceUpdate, manifest: WeightsManifest): PayloadCheck {
+/**
+ * Every check an update passes before it may be folded in, in either aggregation mode. `codec` is
+ * the federation's uplink codec (`roundCodecOf(config)`); an update in any other is refused.
+ */
+export function checkUpdate(u: DeviceUpdate, manifest: WeightsManifest, codec: RoundCodec = FLOAT32_UPLINK): PayloadCheck {
   if (!Number.isInteger(u.numExamples) || u.numExamples < 1 || u.numExamples > u.maxExamples) {
     return { ok: false, reason: `numExamples must be an integer from 1 to ${u.maxExamples} (the device's examples), got ${u.numExamples}` };
   }
   if (!Number.isFinite(u.metrics.loss)) return { ok: false, reason: `reported training loss is ${u.metrics.loss}` };
-  return checkDeltaPayload(u.payload, manifest);
+  return checkDeltaPayload(u.payload, manifest, codec);
 }
 
-/** Decodes a device's update and refuses anything that must not reach the average. */
-export function checkDeltaPayload(payload: Uint8Array, manifest: WeightsManifest): PayloadCheck {
+/** Decodes a device's update (any codec this build reads) and refuses anything that must not reach the average. */
+export function checkDeltaPayload(payload: Uint8Array, manifest: WeightsManifest, codec: RoundCodec = FLOAT32_UPLINK): PayloadCheck {
   const limit = maxPayloadBytes(manifest);
   if (payload.byteLength > limit) {
     return { ok: false, reason: `payload of ${payload.byteLength} bytes exceeds the ${limit}-byte limit for this model` };
@@ -34,6 +49,16 @@ export function checkDeltaPayload(payload: Uint8Array, manifest: WeightsManifest
     throw err;
   }
   if (decoded.kind !== 'delta') return { ok: false, reason: 'payload holds full weights; send a delta (kind "delta")' };
+  if (decoded.codec !== codec.uplink) {
+    return { ok: false, reason: `payload is encoded as ${decoded.codec}; this federation takes ${codec.uplink} updates` };
+  }
+  const expected = uplinkCodec(codec);
+  if (expected.name === 'topk') {
+    const allowed = topkCount(decoded.values.length, expected.fraction);
+    if (decoded.carried > allowed) {
+      return { ok: false, reason: `top-k payload carries ${decoded.carried} values; this federation takes at most ${allowed} (${expected.fraction * 100}%)` };
+    }
+  }
   const bad = firstNonFinite(decoded.values);
   if (bad >= 0) {
     return { ok: false, reason: `payload value #${bad} (${tensorAt(manifest, bad)}) is ${decoded.values[bad]}; the update would poison the model` };

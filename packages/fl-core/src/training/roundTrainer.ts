@@ -1,21 +1,35 @@
 import * as tf from '@tensorflow/tfjs';
-import { decodeWeights, encodeWeights } from '../codec/weightsCodec.ts';
+import { uplinkCodec } from '../codec/codecSpec.ts';
+import { ErrorFeedback } from '../codec/errorFeedback.ts';
+import { decodeWeights, encodeWeights, type WeightsManifest } from '../codec/weightsCodec.ts';
 import type { ImageDataset } from '../data/dataset.ts';
-import { seedFromText } from '../data/random.ts';
+import { createRng, seedFromText } from '../data/random.ts';
 import { ZooModelCache } from '../models/modelCache.ts';
 import { manifestOf, writeWeights } from '../models/zoo.ts';
 import type { TrainingJob, TrainingOutcome } from '../device/deviceAdapters.ts';
+import type { RoundCodec } from '../protocol/messages.ts';
 import { trainLocal, type TrainLocalOptions } from './trainLocal.ts';
+
+/** A job as round:start describes it; the codec fields are optional so jobs from older sessions still run. */
+export interface RoundTrainerJob extends TrainingJob {
+  /** The federation the round belongs to: with the shard, it names whose error-feedback residual this is. */
+  federationId?: string;
+  /** The uplink codec the round's message names; absent: float32. */
+  codec?: RoundCodec;
+}
 
 /**
  * One device's side of a round, the same in a tab's worker and in Node: load the global weights into
- * the zoo model (built once per name), train on the local data, encode the delta.
+ * the zoo model (built once per name), train on the local data, encode the delta with the round's
+ * codec. A top-k device keeps what it did not send (error feedback), in memory, per federation and
+ * shard (one trainer may serve many virtual devices).
  */
 export class RoundTrainer {
   private readonly models = new ZooModelCache();
+  private readonly residuals = new Map<string, ErrorFeedback>();
 
   async train(
-    job: TrainingJob,
+    job: RoundTrainerJob,
     data: ImageDataset,
     options: Pick<TrainLocalOptions, 'progressEvery' | 'onProgress'> = {},
   ): Promise<TrainingOutcome & { numTensors: number }> {
@@ -29,11 +43,26 @@ export class RoundTrainer {
       // Per device and round: devices sharing one shuffle order would correlate their updates.
       seed: seedFromText(`${job.shardId}/${job.round}`),
     });
-    const payload = encodeWeights(manifest, result.delta, 'delta') as Uint8Array<ArrayBuffer>;
+    const payload = this.encode(job, manifest, result.delta) as Uint8Array<ArrayBuffer>;
     return { payload, numExamples: result.numExamples, loss: result.loss, accuracy: result.accuracy, numTensors: tf.memory().numTensors };
+  }
+
+  private encode(job: RoundTrainerJob, manifest: WeightsManifest, delta: Float32Array): Uint8Array {
+    const codec = uplinkCodec(job.codec);
+    // Stochastic rounding draws per device and round, reproducibly.
+    const random = createRng(seedFromText(`${job.federationId ?? ''}/${job.shardId}/${job.round}/uplink`));
+    if (codec.name !== 'topk') return encodeWeights(manifest, delta, 'delta', codec, { random });
+    const key = `${job.federationId ?? ''}/${job.shardId}`;
+    let feedback = this.residuals.get(key);
+    if (!feedback || feedback.size !== delta.length) {
+      feedback = new ErrorFeedback(delta.length);
+      this.residuals.set(key, feedback);
+    }
+    return feedback.encode(manifest, delta, codec, { random });
   }
 
   dispose(): void {
     this.models.dispose();
+    this.residuals.clear();
   }
 }
