@@ -12,8 +12,7 @@ describe('streaming FedAvg', () => {
     expect(acc.updates).toBe(2);
   });
 
-  it('gives the same result streamed one by one as a batch mean over all updates', () => {
-    const size = 1000;
+  it.each([1000, 1003])('gives the same result streamed one by one as a batch mean over all updates (%i values)', (size) => {
     let seed = 7;
     const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
     const updates = Array.from({ length: 25 }, (_, i) => ({
