@@ -1,4 +1,4 @@
-import type { DeviceInfo, FederationConfig, FederationSummary, RoundRecord } from '@flock/fl-core';
+import type { DeviceInfo, EventLogEntry, FederationConfig, FederationSummary, RoundRecord } from '@flock/fl-core';
 
 /** The admin REST API, as the CLI and the benchmarks use it. Every refusal surfaces the coordinator's reason. */
 export class CoordinatorClient {
@@ -25,6 +25,11 @@ export class CoordinatorClient {
 
   devices(federationId: string): Promise<DeviceInfo[]> {
     return this.call('GET', `/api/federations/${federationId}/devices`);
+  }
+
+  /** The newest 500 events of the federation, oldest first. */
+  events(federationId: string): Promise<EventLogEntry[]> {
+    return this.call('GET', `/api/federations/${federationId}/events`);
   }
 
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {

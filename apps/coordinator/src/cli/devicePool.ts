@@ -1,54 +1,110 @@
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { NodeBackend, NodeBackendChoice } from '@flock/fl-core/node';
+import type { DeviceBehaviour } from './deviceBehaviour.ts';
 import type { PoolToWorker, WorkerToPool } from './poolMessages.ts';
 
 /**
- * Virtual devices spread over `threads` worker threads (round-robin), so the selected devices of
- * a round train in parallel on the machine's cores.
+ * Without --threads, WebGPU device threads stop at this many: each thread opens its own Dawn device,
+ * and 16 of them (one per core) hung on an H100 while 4 trained normally. The GPU runs the kernels of
+ * all threads anyway, so more threads than this buy little.
+ */
+export const WEBGPU_DEFAULT_MAX_THREADS = 4;
+
+export interface DevicePoolOptions {
+  /** Absent: one per core, at most WEBGPU_DEFAULT_MAX_THREADS on webgpu; never more than `devices`. */
+  threads?: number;
+  devices: number;
+  backend?: NodeBackend;
+}
+
+export interface DeviceFleet {
+  serverUrl: string;
+  federationId: string;
+  deviceIds: string[];
+  behaviour: DeviceBehaviour;
+  slowDeviceIds: ReadonlySet<string>;
+  onError: (message: string) => void;
+  onDropped: (deviceId: string, round: number) => void;
+}
+
+/** The default thread count for a backend. */
+export function defaultThreads(backend: NodeBackend, cores = availableParallelism()): number {
+  return backend === 'webgpu' ? Math.min(cores, WEBGPU_DEFAULT_MAX_THREADS) : cores;
+}
+
+/**
+ * Virtual devices spread over worker threads (round-robin), so the selected devices of a round
+ * train in parallel on the machine's cores. The threads start (and load tfjs) before the devices
+ * are known, so a simulation can start them while its coordinator starts.
  */
 export class DevicePool {
-  private constructor(private readonly workers: Worker[]) {}
+  private constructor(
+    private readonly workers: Worker[],
+    readonly backend: NodeBackendChoice,
+  ) {}
 
-  static async start(options: {
-    serverUrl: string;
-    federationId: string;
-    deviceIds: string[];
-    threads: number;
-    backend?: NodeBackend;
-    onError: (message: string) => void;
-  }): Promise<{ pool: DevicePool; backend: NodeBackendChoice }> {
-    const threads = Math.max(1, Math.min(options.threads, options.deviceIds.length));
+  get threads(): number {
+    return this.workers.length;
+  }
+
+  static async start(options: DevicePoolOptions): Promise<DevicePool> {
+    const most = Math.max(1, options.devices);
     const workers: Worker[] = [];
-    const ready: Promise<NodeBackendChoice>[] = [];
-    for (let t = 0; t < threads; t++) {
+    const spawn = (backend: NodeBackend | undefined) => {
       const worker = new Worker(new URL('./simulationWorker.mjs', import.meta.url));
       workers.push(worker);
-      ready.push(
-        new Promise((resolve, reject) => {
-          worker.on('error', reject);
-          worker.on('message', (msg: WorkerToPool) => {
-            if (msg.type === 'ready') resolve(msg);
-            else if (msg.type === 'error') options.onError(msg.message);
-          });
-        }),
-      );
-      const start: PoolToWorker = {
-        type: 'start',
-        serverUrl: options.serverUrl,
-        federationId: options.federationId,
-        deviceIds: options.deviceIds.filter((_, i) => i % threads === t),
-        ...(options.backend ? { backend: options.backend } : {}),
-      };
-      worker.postMessage(start);
-    }
-    const pool = new DevicePool(workers);
+      const ready = new Promise<NodeBackendChoice>((resolve, reject) => {
+        worker.on('error', reject);
+        worker.on('message', (msg: WorkerToPool) => {
+          if (msg.type === 'ready') resolve(msg);
+          else if (msg.type === 'error') reject(new Error(msg.message));
+        });
+      });
+      worker.postMessage({ type: 'init', ...(backend ? { backend } : {}) } satisfies PoolToWorker);
+      return ready;
+    };
     try {
-      const choices = await Promise.all(ready);
-      return { pool, backend: choices[0]! };
+      // The thread count may depend on the backend: without --threads and --backend, the first
+      // thread finds out which backend starts, and the others use the same one.
+      let backend: NodeBackendChoice;
+      let threads: number;
+      if (options.threads !== undefined || options.backend !== undefined) {
+        threads = options.threads ?? defaultThreads(options.backend!);
+        threads = Math.max(1, Math.min(threads, most));
+        const choices = await Promise.all(Array.from({ length: threads }, () => spawn(options.backend)));
+        backend = choices[0]!;
+      } else {
+        backend = await spawn(undefined);
+        threads = Math.max(1, Math.min(defaultThreads(backend.backend), most));
+        await Promise.all(Array.from({ length: threads - 1 }, () => spawn(backend.backend)));
+      }
+      return new DevicePool(workers, backend);
     } catch (err) {
-      await pool.close();
+      await new DevicePool(workers, { backend: 'cpu', adapter: null, reason: 'not started' }).close();
       throw err;
     }
+  }
+
+  /** Starts the devices, round-robin over the threads; each connects and says hello on its own. */
+  startDevices(fleet: DeviceFleet): void {
+    this.workers.forEach((worker, t) => {
+      worker.removeAllListeners('error');
+      worker.on('error', (err) => fleet.onError(`device thread ${t} failed: ${err.message}`));
+      worker.on('message', (msg: WorkerToPool) => {
+        if (msg.type === 'error') fleet.onError(msg.message);
+        else if (msg.type === 'dropped') fleet.onDropped(msg.deviceId, msg.round);
+      });
+      const deviceIds = fleet.deviceIds.filter((_, i) => i % this.workers.length === t);
+      worker.postMessage({
+        type: 'devices',
+        serverUrl: fleet.serverUrl,
+        federationId: fleet.federationId,
+        deviceIds,
+        slowDeviceIds: deviceIds.filter((id) => fleet.slowDeviceIds.has(id)),
+        behaviour: fleet.behaviour,
+      } satisfies PoolToWorker);
+    });
   }
 
   /** Closes every device's socket, then ends the threads. */
@@ -67,6 +123,8 @@ export class DevicePool {
           }),
       ),
     );
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    // One at a time: several threads tearing down their Dawn devices at once crashed the process
+    // (a segmentation fault on an H100 with 4 webgpu threads; 1 thread, or cpu, closed cleanly).
+    for (const worker of this.workers) await worker.terminate();
   }
 }

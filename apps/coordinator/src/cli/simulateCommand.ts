@@ -1,8 +1,9 @@
-import type { FederationConfig, ModelName } from '@flock/fl-core';
-import { MODEL_NAMES } from '@flock/fl-core';
+import type { AggregationMode, FederationConfig, ModelName, RoundDeadline } from '@flock/fl-core';
+import { DEFAULT_DEADLINE, MODEL_NAMES } from '@flock/fl-core';
 import { NODE_BACKENDS, type NodeBackend } from '@flock/fl-core/node';
 import { InvalidArgumentError, type Command } from 'commander';
 import { MNIST_TRAIN_EXAMPLES } from '../federations/datasetPartition.ts';
+import type { RoundReport } from './roundLedger.ts';
 import { runSimulation, type SimulationPlan } from './simulation.ts';
 import { progressLine, roundLine, summaryLine, writeReport } from './simulationReport.ts';
 
@@ -22,6 +23,15 @@ interface SimulateFlags {
   backend?: NodeBackend;
   evalBackend?: NodeBackend;
   threads?: number;
+  deadline?: RoundDeadline;
+  quorum?: number;
+  belowQuorum?: FederationConfig['belowQuorum'];
+  dropout?: number;
+  mode?: AggregationMode['kind'];
+  buffer?: number;
+  maxStaleness?: number;
+  slowFraction?: number;
+  slowFactor?: number;
   server?: string;
   token?: string;
   json?: boolean;
@@ -43,6 +53,22 @@ const positive = (raw: string) => {
   if (!(n > 0)) throw new InvalidArgumentError('expected a positive number');
   return n;
 };
+const unitInterval = (raw: string) => {
+  const n = Number(raw);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('expected a number in [0, 1]');
+  return n;
+};
+const atLeastOne = (raw: string) => {
+  const n = Number(raw);
+  if (!(n >= 1)) throw new InvalidArgumentError('expected a number >= 1');
+  return n;
+};
+function parseDeadline(raw: string): RoundDeadline {
+  if (raw === 'adaptive') return DEFAULT_DEADLINE;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 1_000 || ms > 86_400_000) throw new InvalidArgumentError('expected adaptive or a whole number of ms from 1000 to 86400000');
+  return { mode: 'fixed', ms };
+}
 const oneOf = <T extends string>(values: readonly T[]) => (raw: string) => {
   if (!values.includes(raw as T)) throw new InvalidArgumentError(`expected one of ${values.join(', ')}`);
   return raw as T;
@@ -57,6 +83,22 @@ function parsePartition(raw: string): SimulateFlags['partition'] {
   throw new InvalidArgumentError('expected iid, shards or dirichlet:ALPHA');
 }
 
+/** A fixed hour: without --deadline a simulated round waits for every selected device, as FedAvg does. */
+const DEFAULT_SIMULATION_DEADLINE: RoundDeadline = { mode: 'fixed', ms: 3_600_000 };
+const DEFAULT_QUORUM = 0.5;
+const DEFAULT_BELOW_QUORUM: FederationConfig['belowQuorum'] = 'abandon';
+const DEFAULT_BUFFER = 10;
+const DEFAULT_MAX_STALENESS = 10;
+const DEFAULT_SLOW_FACTOR = 5;
+
+function aggregationMode(f: SimulateFlags): AggregationMode {
+  if ((f.mode ?? 'sync') === 'sync') {
+    if (f.buffer !== undefined || f.maxStaleness !== undefined) throw new InvalidArgumentError('--buffer and --max-staleness need --mode async');
+    return { kind: 'sync' };
+  }
+  return { kind: 'async', bufferSize: f.buffer ?? DEFAULT_BUFFER, maxStaleness: f.maxStaleness ?? DEFAULT_MAX_STALENESS };
+}
+
 /** The federation a simulation creates, from its flags: K = --devices shards, C = --fraction. */
 export function simulationConfig(f: SimulateFlags): FederationConfig {
   const examplesPerDevice = f.examplesPerDevice ?? Math.floor(MNIST_TRAIN_EXAMPLES / f.devices);
@@ -67,13 +109,14 @@ export function simulationConfig(f: SimulateFlags): FederationConfig {
     dataset: { kind: 'mnist', ...f.partition, examplesPerDevice, numDevices: f.devices, seed: f.seed },
     training: { epochs: f.epochs, batchSize: f.batch, learningRate: f.lr },
     maxRounds: f.rounds,
-    minDevices: f.devices,
+    // Rounds start once every device joined; with dropouts, later rounds go ahead with those online.
+    minDevices: (f.dropout ?? 0) > 0 ? 1 : f.devices,
     clientsPerRound: { fraction: f.fraction },
     ...(f.targetAccuracy === undefined ? {} : { targetAccuracy: f.targetAccuracy }),
-    deadline: { mode: 'fixed', ms: 3_600_000 },
-    quorum: 0.5,
-    belowQuorum: 'abandon',
-    mode: { kind: 'sync' },
+    deadline: f.deadline ?? DEFAULT_SIMULATION_DEADLINE,
+    quorum: f.quorum ?? DEFAULT_QUORUM,
+    belowQuorum: f.belowQuorum ?? DEFAULT_BELOW_QUORUM,
+    mode: aggregationMode(f),
     evalExamples: f.evalExamples,
     modelSeed: f.seed,
   };
@@ -97,7 +140,16 @@ export function addSimulateCommand(program: Command): void {
     .option('--eval-examples <n>', 'MNIST test examples the coordinator evaluates on', int(1), 10_000)
     .option('--backend <name>', `force a backend: ${NODE_BACKENDS.join(', ')} (default: webgpu if Dawn finds an adapter, else cpu)`, oneOf(NODE_BACKENDS))
     .option('--eval-backend <name>', `backend of the in-process coordinator's evaluation: ${NODE_BACKENDS.join(', ')}`, oneOf(NODE_BACKENDS), 'cpu')
-    .option('--threads <n>', 'device threads (default: the number of cores)', int(1))
+    .option('--threads <n>', 'device threads (default: the number of cores, at most 4 on webgpu)', int(1))
+    .option('--deadline <ms|adaptive>', 'round deadline: fixed ms, or adaptive (3x the slowest selected device\'s last training, 30 s to 10 min) (default: 3600000)', parseDeadline)
+    .option('--quorum <q>', 'fraction of the selected devices that must answer by the deadline', unitInterval, DEFAULT_QUORUM)
+    .option('--below-quorum <policy>', 'below the quorum at the deadline: extend-once or abandon (the round is redone)', oneOf(['extend-once', 'abandon'] as const), DEFAULT_BELOW_QUORUM)
+    .option('--dropout <p>', 'probability that a device drops out of a round it trains for (disconnects mid-round, uploads nothing, comes back later)', unitInterval, 0)
+    .option('--mode <kind>', 'sync (FedAvg rounds) or async (FedBuff: every free device trains on the latest model)', oneOf(['sync', 'async'] as const), 'sync')
+    .option('--buffer <k>', `async: aggregate every k updates (default ${DEFAULT_BUFFER})`, int(1))
+    .option('--max-staleness <s>', `async: refuse updates more than s aggregations old (default ${DEFAULT_MAX_STALENESS})`, int(0))
+    .option('--slow-fraction <f>', 'fraction of the devices that are slow (a seeded draw)', unitInterval, 0)
+    .option('--slow-factor <x>', 'a slow device\'s training takes x times longer', atLeastOne, DEFAULT_SLOW_FACTOR)
     .option('--server <url>', 'use this coordinator instead of starting one')
     .option('--token <token>', "the coordinator's admin token (with --server)")
     .option('--json', 'one JSON line per round, then a summary line')
@@ -108,12 +160,19 @@ export function addSimulateCommand(program: Command): void {
       const plan: SimulationPlan = {
         config,
         devices: flags.devices,
+        behaviour: {
+          seed: flags.seed,
+          dropout: flags.dropout ?? 0,
+          slowFactor: flags.slowFactor ?? DEFAULT_SLOW_FACTOR,
+          comeBack: config.mode.kind === 'sync' ? 'after-round' : 'after-pause',
+        },
+        slowFraction: flags.slowFraction ?? 0,
         ...(flags.server ? { server: { url: flags.server, token: flags.token! } } : {}),
         ...(flags.backend ? { backend: flags.backend } : {}),
         ...(flags.evalBackend ? { evalBackend: flags.evalBackend } : {}),
         ...(flags.threads ? { threads: flags.threads } : {}),
       };
-      const rounds: Parameters<typeof writeReport>[1] = [];
+      const rounds: RoundReport[] = [];
       const tty = !flags.json && process.stdout.isTTY;
       const summary = await runSimulation(
         plan,

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FederationConfig, RoundRecord } from '@flock/fl-core';
 import { chooseNodeBackend, type NodeBackend } from '@flock/fl-core/node';
 import { startCoordinator } from '../coordinator.ts';
 import { CoordinatorClient } from './coordinatorClient.ts';
+import { drawSlowDevices, NO_MISBEHAVIOUR, type DeviceBehaviour } from './deviceBehaviour.ts';
 import { DevicePool } from './devicePool.ts';
+import { RoundLedger, type RoundReport } from './roundLedger.ts';
 
 export interface SimulationPlan {
   config: FederationConfig;
@@ -17,19 +19,31 @@ export interface SimulationPlan {
   backend?: NodeBackend;
   /** The in-process coordinator's evaluation backend (default cpu); webgpu makes full test-set evaluation cheap on a GPU. */
   evalBackend?: NodeBackend;
+  /** Absent: one per core, at most 4 on webgpu (see DevicePool). */
   threads?: number;
+  /** Dropouts and slow devices; absent: every device answers every round at its own speed. */
+  behaviour?: DeviceBehaviour;
+  /** Fraction of the devices that are slow (by `behaviour.slowFactor`). */
+  slowFraction?: number;
 }
 
 export interface SimulationSummary {
   roundsToTarget: number | null;
   bestAccuracy: number | null;
+  /** Rounds completed (in async mode: aggregations). */
   rounds: number;
+  /** Completed plus abandoned attempts. */
+  roundsAttempted: number;
+  /** Dropouts over the whole simulation. */
+  dropped: number;
   wallSeconds: number;
   backend: string;
   threads: number;
 }
 
 const POLL_MS = 200;
+/** The event log (abandoned and extended rounds) is read every this many polls, and on each new round. */
+const EVENT_POLLS = 5;
 const JOIN_TIMEOUT_MS = 300_000;
 
 /**
@@ -37,28 +51,42 @@ const JOIN_TIMEOUT_MS = 300_000;
  * devices over real Socket.IO in a thread pool, then the rounds until the federation finishes.
  * `onRound` sees each round as soon as it is stored.
  */
-export async function runSimulation(plan: SimulationPlan, onRound: (r: RoundRecord) => void, onError: (m: string) => void): Promise<SimulationSummary> {
+export async function runSimulation(plan: SimulationPlan, onRound: (r: RoundReport) => void, onError: (m: string) => void): Promise<SimulationSummary> {
   const started = performance.now();
-  const local = plan.server ? null : await startLocalCoordinator(plan.evalBackend ?? 'cpu');
+  // The device threads load tfjs while the coordinator starts.
+  const [pool, local] = await settleBoth(
+    DevicePool.start({ devices: plan.devices, ...(plan.threads ? { threads: plan.threads } : {}), ...(plan.backend ? { backend: plan.backend } : {}) }),
+    plan.server ? Promise.resolve(null) : startLocalCoordinator(plan.evalBackend ?? 'cpu'),
+  );
   const client = plan.server ? new CoordinatorClient(plan.server.url, plan.server.token) : local!.client;
   const id = plan.config.id;
-  const threads = plan.threads ?? availableParallelism();
-  let pool: DevicePool | null = null;
+  const behaviour = plan.behaviour ?? NO_MISBEHAVIOUR;
+  const ledger = new RoundLedger(plan.config);
   try {
     await client.createFederation(plan.config);
     const deviceIds = Array.from({ length: plan.devices }, (_, i) => `${id}-dev-${String(i).padStart(5, '0')}`);
-    const joined = await DevicePool.start({ serverUrl: client.url, federationId: id, deviceIds, threads, onError, ...(plan.backend ? { backend: plan.backend } : {}) });
-    pool = joined.pool;
+    pool.startDevices({
+      serverUrl: client.url,
+      federationId: id,
+      deviceIds,
+      behaviour,
+      slowDeviceIds: drawSlowDevices(deviceIds, plan.slowFraction ?? 0, behaviour.seed),
+      onError,
+      onDropped: (_deviceId, round) => ledger.noteDropped(round),
+    });
     await waitFor(async () => (await client.devices(id)).filter((d) => d.connected && d.state === 'waiting-for-round').length >= plan.devices, JOIN_TIMEOUT_MS, `${plan.devices} devices to join`);
     await client.start(id);
     const seen: RoundRecord[] = [];
-    for (;;) {
+    for (let poll = 0; ; poll++) {
       const [summary, rounds] = await Promise.all([client.federation(id), client.rounds(id)]);
-      for (const r of rounds.slice(seen.length)) {
+      const fresh = rounds.slice(seen.length);
+      const over = summary.status === 'finished' || summary.status === 'stopped';
+      if (fresh.length > 0 || over || poll % EVENT_POLLS === 0) ledger.noteEvents(await client.events(id));
+      for (const r of fresh) {
         seen.push(r);
-        onRound(r);
+        onRound(ledger.report(r));
       }
-      if (summary.status === 'finished' || summary.status === 'stopped') break;
+      if (over) break;
       await sleep(POLL_MS);
     }
     const target = plan.config.targetAccuracy;
@@ -68,14 +96,25 @@ export async function runSimulation(plan: SimulationPlan, onRound: (r: RoundReco
       roundsToTarget: reached?.round ?? null,
       bestAccuracy: accuracies.length ? Math.max(...accuracies) : null,
       rounds: seen.length,
+      roundsAttempted: seen.length + ledger.abandoned,
+      dropped: ledger.droppedTotal,
       wallSeconds: (performance.now() - started) / 1000,
-      backend: joined.backend.backend,
-      threads: Math.min(threads, plan.devices),
+      backend: pool.backend.backend,
+      threads: pool.threads,
     };
   } finally {
-    await pool?.close();
+    await pool.close();
     await local?.close();
   }
+}
+
+/** Both results, or the first failure after closing whichever of the two did start. */
+async function settleBoth<A extends { close(): Promise<void> }, B extends { close(): Promise<void> } | null>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'fulfilled' && rb.status === 'fulfilled') return [ra.value, rb.value];
+  if (ra.status === 'fulfilled') await ra.value.close();
+  if (rb.status === 'fulfilled') await rb.value?.close();
+  throw ra.status === 'rejected' ? ra.reason : (rb as PromiseRejectedResult).reason;
 }
 
 async function startLocalCoordinator(evalBackend: NodeBackend): Promise<{ client: CoordinatorClient; close(): Promise<void> }> {

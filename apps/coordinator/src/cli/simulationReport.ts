@@ -1,35 +1,38 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RoundRecord } from '@flock/fl-core';
+import type { RoundReport } from './roundLedger.ts';
 import type { SimulationSummary } from './simulation.ts';
 
 /** The per-round JSON line of `flock simulate --json`. */
-export function roundLine(r: RoundRecord): string {
-  const { round, participants, accuracy, loss, durationMs, bytesUp, bytesDown } = r;
-  return JSON.stringify({ round, participants, accuracy, loss, durationMs, bytesUp, bytesDown });
+export function roundLine(r: RoundReport): string {
+  const { round, participants, dropped, closedBy, extended, withinDeadline, accuracy, loss, durationMs, bytesUp, bytesDown } = r;
+  return JSON.stringify({ round, participants, dropped, closedBy, extended, withinDeadline, accuracy, loss, durationMs, bytesUp, bytesDown });
 }
 
 export function summaryLine(s: SimulationSummary): string {
-  return JSON.stringify({ roundsToTarget: s.roundsToTarget, bestAccuracy: s.bestAccuracy, wallSeconds: round3(s.wallSeconds), backend: s.backend });
+  const { rounds: roundsCompleted, roundsAttempted, roundsToTarget, bestAccuracy, dropped, backend, threads } = s;
+  return JSON.stringify({ roundsCompleted, roundsAttempted, roundsToTarget, bestAccuracy, dropped, wallSeconds: round3(s.wallSeconds), backend, threads });
 }
 
 /** One line redrawn in place on a terminal. */
-export function progressLine(r: RoundRecord, maxRounds: number): string {
+export function progressLine(r: RoundReport, maxRounds: number): string {
   const width = 30;
   const done = Math.round((r.round / maxRounds) * width);
   const accuracy = r.accuracy === null ? '—' : `${(r.accuracy * 100).toFixed(2)}%`;
-  return `\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] round ${r.round}/${maxRounds}  accuracy ${accuracy}  ${(r.durationMs / 1000).toFixed(1)} s/round `;
+  const drops = r.dropped > 0 ? `  ${r.dropped} dropped` : '';
+  return `\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] round ${r.round}/${maxRounds}  accuracy ${accuracy}  ${(r.durationMs / 1000).toFixed(1)} s/round${drops} `;
 }
 
 /** rounds.csv and accuracy.svg (accuracy vs round), for a person to open. */
-export async function writeReport(dir: string, rounds: RoundRecord[], target: number | undefined): Promise<void> {
+export async function writeReport(dir: string, reports: RoundReport[], target: number | undefined): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const header = 'round,participants,examples,accuracy,loss,trainLoss,durationMs,bytesUp,bytesDown,rejected';
-  const rows = rounds.map((r) =>
-    [r.round, r.participants, r.examples, r.accuracy ?? '', r.loss ?? '', r.trainLoss ?? '', r.durationMs, r.bytesUp, r.bytesDown, r.rejected].join(','),
+  const header = 'round,participants,examples,accuracy,loss,trainLoss,durationMs,bytesUp,bytesDown,rejected,dropped,closedBy,extended,withinDeadline';
+  const rows = reports.map((r) =>
+    [r.round, r.participants, r.examples, r.accuracy ?? '', r.loss ?? '', r.trainLoss ?? '', r.durationMs, r.bytesUp, r.bytesDown, r.rejected, r.dropped, r.closedBy ?? '', r.extended, r.withinDeadline ?? ''].join(','),
   );
   await writeFile(join(dir, 'rounds.csv'), `${[header, ...rows].join('\n')}\n`);
-  await writeFile(join(dir, 'accuracy.svg'), accuracyChart(rounds, target));
+  await writeFile(join(dir, 'accuracy.svg'), accuracyChart(reports, target));
 }
 
 function accuracyChart(rounds: RoundRecord[], target: number | undefined): string {

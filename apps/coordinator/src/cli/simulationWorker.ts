@@ -1,7 +1,9 @@
 import { parentPort } from 'node:worker_threads';
-import { DeviceSession } from '@flock/fl-core/device';
-import { chooseNodeBackend, InProcessTrainer, MemoryShards, nodeAdapters } from '@flock/fl-core/node';
-import type { PoolToWorker, WorkerToPool } from './poolMessages.ts';
+import { DeviceSession, type DeviceSocket } from '@flock/fl-core/device';
+import { chooseNodeBackend, MemoryShards, nodeAdapters, type NodeBackendChoice } from '@flock/fl-core/node';
+import { RoundProgress } from './deviceBehaviour.ts';
+import type { PoolDevices, PoolToWorker, WorkerToPool } from './poolMessages.ts';
+import { DROPPED_OUT, SimulatedDeviceTrainer, sleep, ThreadTrainer } from './simulatedTrainer.ts';
 
 /**
  * One thread of the simulation's pool: runs its share of the virtual devices, each a full
@@ -10,32 +12,80 @@ import type { PoolToWorker, WorkerToPool } from './poolMessages.ts';
  */
 const port = parentPort!;
 const sessions: DeviceSession[] = [];
-let trainer: InProcessTrainer | null = null;
+const progress = new RoundProgress();
+let threadTrainer: ThreadTrainer | null = null;
+let backend: NodeBackendChoice | null = null;
+let stopped = false;
+
+/** A device that dropped out of a synchronous round waits at most this long for the round to close. */
+const MAX_WAIT_FOR_ROUND_MS = 60_000;
 
 function post(msg: WorkerToPool): void {
   port.postMessage(msg);
 }
 
 port.on('message', (msg: PoolToWorker) => {
-  if (msg.type === 'stop') {
-    for (const s of sessions) s.close();
-    trainer?.dispose();
-    post({ type: 'stopped' });
-    return;
+  switch (msg.type) {
+    case 'init':
+      chooseNodeBackend(msg.backend)
+        .then((choice) => {
+          backend = choice;
+          post({ type: 'ready', ...choice });
+        })
+        .catch((err: unknown) => post({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
+      break;
+    case 'devices':
+      startDevices(msg);
+      break;
+    case 'stop':
+      stopped = true;
+      for (const s of sessions) s.close();
+      threadTrainer?.dispose();
+      post({ type: 'stopped' });
+      break;
+    default: {
+      const unknown: never = msg;
+      throw new Error(`unknown pool message ${JSON.stringify(unknown)}`);
+    }
   }
-  chooseNodeBackend(msg.backend)
-    .then((choice) => {
-      const shards = new MemoryShards(msg.serverUrl);
-      trainer = new InProcessTrainer((shardId) => shards.get(shardId));
-      for (const deviceId of msg.deviceIds) {
-        const identity = { deviceId, federationId: msg.federationId, backend: choice.backend, adapter: choice.adapter };
-        const session = new DeviceSession(identity, nodeAdapters(msg.serverUrl, shards, trainer), (view) => {
-          if (view.state === 'error' && view.detail) post({ type: 'error', message: `${deviceId}: ${view.detail}` });
-        });
-        sessions.push(session);
-        session.start();
-      }
-      post({ type: 'ready', ...choice });
-    })
-    .catch((err: unknown) => post({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
 });
+
+function startDevices(msg: PoolDevices): void {
+  if (!backend) throw new Error('devices before init: the thread has no tfjs backend yet');
+  const { backend: name, adapter } = backend;
+  const shards = new MemoryShards(msg.serverUrl);
+  const thread = (threadTrainer = new ThreadTrainer((shardId) => shards.get(shardId)));
+  const slow = new Set(msg.slowDeviceIds);
+  for (const deviceId of msg.deviceIds) {
+    let socket: DeviceSocket | null = null;
+    const trainer = new SimulatedDeviceTrainer(deviceId, thread, msg.behaviour, slow.has(deviceId), {
+      dropOut(round, pauseMs) {
+        const s = socket;
+        if (!s) return;
+        // A client-side disconnect: the session does not reconnect by itself; we bring it back below.
+        s.disconnect();
+        post({ type: 'dropped', deviceId, round });
+        void comeBack(s, round, pauseMs, msg.behaviour.comeBack);
+      },
+    });
+    const adapters = nodeAdapters(msg.serverUrl, shards, trainer);
+    // The same connection, kept at hand so that a dropout can cut it.
+    const connect = () => (socket = adapters.connect());
+    const identity = { deviceId, federationId: msg.federationId, backend: name, adapter };
+    const session = new DeviceSession(identity, { ...adapters, connect }, (view) => {
+      progress.observe(view.federation);
+      if (view.state === 'error' && view.detail && !view.detail.includes(DROPPED_OUT)) post({ type: 'error', message: `${deviceId}: ${view.detail}` });
+    });
+    sessions.push(session);
+    session.start();
+  }
+}
+
+async function comeBack(socket: DeviceSocket, round: number, pauseMs: number, when: PoolDevices['behaviour']['comeBack']): Promise<void> {
+  if (when === 'after-round') {
+    const giveUp = Date.now() + MAX_WAIT_FOR_ROUND_MS;
+    while (!progress.isClosed(round) && Date.now() < giveUp && !stopped) await sleep(100);
+  }
+  await sleep(pauseMs);
+  if (!stopped) socket.connect();
+}

@@ -1,9 +1,8 @@
 import { io } from 'socket.io-client';
 import type { ImageDataset } from '../data/dataset.ts';
 import { decodeDataset } from '../data/dataset.ts';
-import type { DeviceAdapters, DeviceData } from '../device/deviceAdapters.ts';
+import type { DeviceAdapters, DeviceData, DeviceTrainer } from '../device/deviceAdapters.ts';
 import { DEVICE_RECONNECTION, type DeviceSocket } from '../device/deviceSocket.ts';
-import type { InProcessTrainer } from './nodeTrainer.ts';
 
 /** A Node device's connection: WebSocket only (no browser proxies to get through), reconnecting by itself. */
 function connectTo(serverUrl: string): () => DeviceSocket {
@@ -53,6 +52,6 @@ export class OwnData implements DeviceData {
   }
 }
 
-export function nodeAdapters(serverUrl: string, data: DeviceData, trainer: InProcessTrainer): DeviceAdapters {
+export function nodeAdapters(serverUrl: string, data: DeviceData, trainer: DeviceTrainer): DeviceAdapters {
   return { connect: connectTo(serverUrl), data, trainer };
 }
