@@ -42,7 +42,7 @@ export interface SimulationSummary {
 }
 
 const POLL_MS = 200;
-/** The event log (abandoned and extended rounds) is read every this many polls, and on each new round. */
+/** The event log (abandoned rounds) is read every this many polls, and on each new round. */
 const EVENT_POLLS = 5;
 const JOIN_TIMEOUT_MS = 300_000;
 
@@ -61,7 +61,7 @@ export async function runSimulation(plan: SimulationPlan, onRound: (r: RoundRepo
   const client = plan.server ? new CoordinatorClient(plan.server.url, plan.server.token) : local!.client;
   const id = plan.config.id;
   const behaviour = plan.behaviour ?? NO_MISBEHAVIOUR;
-  const ledger = new RoundLedger(plan.config);
+  const ledger = new RoundLedger();
   try {
     await client.createFederation(plan.config);
     const deviceIds = Array.from({ length: plan.devices }, (_, i) => `${id}-dev-${String(i).padStart(5, '0')}`);

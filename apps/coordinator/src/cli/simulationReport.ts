@@ -6,8 +6,8 @@ import type { SimulationSummary } from './simulation.ts';
 
 /** The per-round JSON line of `flock simulate --json`. */
 export function roundLine(r: RoundReport): string {
-  const { round, participants, dropped, closedBy, extended, withinDeadline, accuracy, loss, durationMs, bytesUp, bytesDown } = r;
-  return JSON.stringify({ round, participants, dropped, closedBy, extended, withinDeadline, accuracy, loss, durationMs, bytesUp, bytesDown });
+  const { round, participants, dropped, closedBy, extended, withinDeadline, meanStaleness, accuracy, loss, durationMs, bytesUp, bytesDown } = r;
+  return JSON.stringify({ round, participants, dropped, closedBy, extended, withinDeadline, meanStaleness, accuracy, loss, durationMs, bytesUp, bytesDown });
 }
 
 export function summaryLine(s: SimulationSummary): string {

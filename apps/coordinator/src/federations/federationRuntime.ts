@@ -313,6 +313,10 @@ export class FederationRuntime {
       bytesDown: this.bytesDown.get(e.round) ?? 0,
       rejected: e.rejected,
       completedAt: new Date(e.closedAt).toISOString(),
+      closedBy: e.closedBy,
+      deadlineMs: e.deadline === null ? null : e.deadline - e.startedAt,
+      extended: e.extended,
+      meanStaleness: this.config.mode.kind === 'async' ? e.meanStaleness : null,
     };
     try {
       await this.deps.store.saveRound(this.config.id, record, encodeWeights(this.manifest, e.newGlobal, 'weights'), e.contributions);

@@ -37,6 +37,9 @@ export type EngineEffect =
       closedAt: number;
       /** Why it closed: every selected device answered, the deadline passed with the quorum, or FedBuff's buffer filled. */
       closedBy: 'all-answered' | 'deadline' | 'buffer-full';
+      /** Synchronous rounds: the deadline it closed under (absolute ms) and whether it had been extended. */
+      deadline: number | null;
+      extended: boolean;
       /** Mean staleness of the aggregated updates (always 0 for synchronous rounds). */
       meanStaleness: number;
     }

@@ -175,6 +175,8 @@ export class FedBuffEngine extends EngineCore {
       startedAt: b.startedAt,
       closedAt: now,
       closedBy: 'buffer-full',
+      deadline: null,
+      extended: false,
       meanStaleness: b.stalenessSum / count,
     });
   }

@@ -192,6 +192,8 @@ export class RoundEngine extends EngineCore {
       startedAt: open.startedAt,
       closedAt: now,
       closedBy,
+      deadline: open.deadline,
+      extended: open.extended,
       meanStaleness: 0,
     });
   }

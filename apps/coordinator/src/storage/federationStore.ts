@@ -5,7 +5,7 @@ import {
   FederationConfig,
   FederationStatus,
   type EventLogEntry,
-  type RoundRecord,
+  RoundRecord,
 } from '@flock/fl-core';
 import type { Contribution } from '../rounds/engineEffects.ts';
 
@@ -80,6 +80,10 @@ export class FederationStore {
       bytesDown: Number(r.bytes_down),
       rejected: Number(r.rejected),
       completedAt: toIso(r.completed_at),
+      closedBy: r.closed_by == null ? null : RoundRecord.shape.closedBy.parse(r.closed_by),
+      deadlineMs: nullableNumber(r.deadline_ms),
+      extended: r.extended === true,
+      meanStaleness: nullableNumber(r.mean_staleness),
     }));
   }
 
@@ -93,8 +97,8 @@ export class FederationStore {
     await this.db.transaction(async (tx) => {
       await tx.query(
         `insert into rounds (federation_id, round, participants, examples, accuracy, loss, train_loss, duration_ms,
-           bytes_up, bytes_down, rejected, completed_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+           bytes_up, bytes_down, rejected, completed_at, closed_by, deadline_ms, extended, mean_staleness)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
         [
           federationId,
           record.round,
@@ -108,6 +112,10 @@ export class FederationStore {
           record.bytesDown,
           record.rejected,
           record.completedAt,
+          record.closedBy,
+          record.deadlineMs,
+          record.extended,
+          record.meanStaleness,
         ],
       );
       await insertModel(tx, federationId, record.round, model);

@@ -126,6 +126,14 @@ export const RoundRecord = z.object({
   bytesDown: z.number().int(),
   rejected: z.number().int(),
   completedAt: z.string(),
+  /** Why the round closed; null for rounds stored before this was recorded. */
+  closedBy: z.enum(['all-answered', 'deadline', 'buffer-full']).nullable(),
+  /** Synchronous rounds: how long the round was allowed (its deadline, extension included); null when async. */
+  deadlineMs: z.number().nullable(),
+  /** Synchronous rounds: whether the deadline was extended once because too few devices had answered. */
+  extended: z.boolean(),
+  /** FedBuff: mean staleness of the aggregated updates; null for synchronous rounds. */
+  meanStaleness: z.number().nullable(),
 });
 export type RoundRecord = z.infer<typeof RoundRecord>;
 
