@@ -1,4 +1,4 @@
-import type { AdapterInfo, BackendName, ModelName, TrainingConfig } from '@flock/fl-core/protocol';
+import type { AdapterInfo, BackendName, ModelName, RoundCodec, TrainingConfig } from '@flock/fl-core/protocol';
 import type { ZooModelName } from '@flock/fl-core';
 
 /** Backends this client can run; `wasm` is left out because it cannot train convolutions. */
@@ -30,6 +30,9 @@ export interface TrainRequest {
   weights: ArrayBuffer;
   config: TrainingConfig;
   shardId: string;
+  federationId?: string;
+  /** How to encode the update (round:start's codec); absent: float32. */
+  codec?: RoundCodec;
 }
 
 export type PageToWorkerMessage = InitRequest | TrainRequest;

@@ -7,6 +7,7 @@ import type {
   HelloMessage,
   ModelName,
   OwnDataAssignment,
+  RoundCodec,
   TrainingConfig,
 } from '../protocol/messages.ts';
 import type { DeviceSocket } from './deviceSocket.ts';
@@ -44,6 +45,10 @@ export interface TrainingJob {
   weights: Uint8Array;
   config: TrainingConfig;
   shardId: string;
+  /** The federation the round belongs to (with the shard, it keys a top-k device's error-feedback residual). */
+  federationId?: string;
+  /** How round:start asked for the update to be encoded; absent: float32. */
+  codec?: RoundCodec;
 }
 
 export interface TrainingProgressView {

@@ -44,6 +44,19 @@ describe('DeviceSession', () => {
     expect(link.statuses).toEqual(['downloading-data', 'waiting-for-round', 'training', 'uploading', 'waiting-for-round']);
   });
 
+  it('hands the trainer the codec round:start names and the federation it belongs to', async () => {
+    const { link, trainer } = await waitingDevice();
+    link.send('round:start', { ...roundStart(1), codec: { uplink: 'topk', topkFraction: 0.05 } });
+    link.send('round:start', roundStart(2));
+    await settle();
+    trainer.finish();
+    await settle();
+    expect(trainer.jobs.map((j) => [j.round, j.federationId, j.codec])).toEqual([
+      [1, FEDERATION, { uplink: 'topk', topkFraction: 0.05 }],
+      [2, FEDERATION, undefined],
+    ]);
+  });
+
   it('marks a round missed when the coordinator refuses its update as stale, and waits for the next round', async () => {
     const { link, trainer, view } = await waitingDevice();
     link.answerUpdate = (msg) => ({ ok: false, reason: `update for round ${msg.round} but round 2 is running` });

@@ -234,7 +234,15 @@ export class DeviceSession {
     this.setState('training');
     try {
       const result = await this.adapters.trainer.train(
-        { round: msg.round, model: msg.model, weights: msg.weights, config: msg.config, shardId },
+        {
+          round: msg.round,
+          model: msg.model,
+          weights: msg.weights,
+          config: msg.config,
+          shardId,
+          federationId: this.identity.federationId,
+          ...(msg.codec ? { codec: msg.codec } : {}),
+        },
         ({ loss, ...progress }) => this.update({ progress, localLoss: loss }),
       );
       this.update({ localLoss: result.loss, localAccuracy: result.accuracy, numTensors: result.numTensors });
