@@ -4,6 +4,7 @@ import {
   encodeDataset,
   encodeWeights,
   manifestOf,
+  roundCodecOf,
   subset,
   type Ack,
   type DeviceState,
@@ -284,10 +285,19 @@ export class FederationRuntime {
   private sendRound(round: number, deviceIds: string[], deadline: number, global: Float32Array): void {
     if (this.encoded?.source !== global) {
       // encodeWeights allocates a fresh ArrayBuffer, never a shared one.
-      this.encoded = { source: global, bytes: encodeWeights(this.manifest, global, 'weights') as Uint8Array<ArrayBuffer> };
+      const downlink = { name: this.config.codec?.downlink ?? 'float32' } as const;
+      this.encoded = { source: global, bytes: encodeWeights(this.manifest, global, 'weights', downlink) as Uint8Array<ArrayBuffer> };
     }
     const weights = this.encoded.bytes;
-    const msg: RoundStartMessage = { federationId: this.config.id, round, model: this.config.model, config: this.config.training, deadline, weights };
+    const msg: RoundStartMessage = {
+      federationId: this.config.id,
+      round,
+      model: this.config.model,
+      config: this.config.training,
+      deadline,
+      weights,
+      codec: roundCodecOf(this.config),
+    };
     this.deps.outputs.sendRoundStart(this.config.id, deviceIds, msg);
     this.bytesDown.set(round, (this.bytesDown.get(round) ?? 0) + weights.byteLength * deviceIds.length);
     this.record('info', 'round-started', `round ${round}: model sent to ${deviceIds.join(', ')}`);

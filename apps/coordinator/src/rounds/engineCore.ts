@@ -1,4 +1,4 @@
-import { manifestSize, type FederationConfig, type FederationStatus, type WeightsManifest } from '@flock/fl-core';
+import { manifestSize, roundCodecOf, type FederationConfig, type FederationStatus, type RoundCodec, type WeightsManifest } from '@flock/fl-core';
 import type { Contribution, DeviceUpdate, EngineEffect, UpdateResult } from './engineEffects.ts';
 
 export interface EngineInit {
@@ -27,6 +27,8 @@ export abstract class EngineCore {
   /** (device, round) pairs already folded into a persisted or aggregating model. */
   protected readonly counted = new Map<number, Set<string>>();
   protected out: EngineEffect[] = [];
+  /** The codec every update must arrive in: the federation's uplink choice. */
+  protected readonly uplink: RoundCodec;
 
   constructor(
     readonly config: FederationConfig,
@@ -39,6 +41,7 @@ export abstract class EngineCore {
     this.state = init.status;
     this.completed = init.completedRounds;
     this.global = init.global;
+    this.uplink = roundCodecOf(config);
     for (const c of init.recentContributions ?? []) this.markCounted(c);
   }
 

@@ -95,7 +95,7 @@ export class FedBuffEngine extends EngineCore {
         reason: `update for round ${u.round} is ${staleness} rounds stale (the model is at round ${current}, max staleness ${this.mode.maxStaleness})`,
       };
     }
-    const payload = checkUpdate(u, this.manifest);
+    const payload = checkUpdate(u, this.manifest, this.uplink);
     if (!payload.ok) return payload;
 
     const b = this.buffer;

@@ -364,4 +364,14 @@ describe('RoundEngine', () => {
     e.deviceOnline('a', T0);
     expect(ofType(e.deviceOnline('b', T0), 'broadcastRound')[0]).toMatchObject({ round: 2, deviceIds: ['a', 'b'] });
   });
+
+  it('takes updates only in the federation\'s uplink codec and folds int8 ones in', () => {
+    const e = training({ codec: { uplink: 'int8', downlink: 'float32' } });
+    expect(e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1]), T0).result).toMatchObject({ ok: false, reason: expect.stringContaining('int8') });
+    const int8 = { ...update('a', 1, [0, 0, 0, 0, 0, 0]), payload: encodeWeights(manifest, new Float32Array([1, 1, 1, 1, 1, 1]), 'delta', { name: 'int8' }) };
+    expect(e.submitUpdate(int8, T0).result).toEqual({ ok: true, duplicate: false });
+    const [closed] = ofType(e.submitUpdate({ ...int8, deviceId: 'b' }, T0).effects, 'roundClosed');
+    expect([...closed!.newGlobal]).toEqual([2, 3, 4, 5, 6, 7]);
+  });
 });
+

@@ -108,7 +108,7 @@ export class RoundEngine extends EngineCore {
     if (!open.selected.has(u.deviceId)) {
       return { ok: false, reason: `device ${u.deviceId} is not selected for round ${open.round}` };
     }
-    const payload = checkUpdate(u, this.manifest);
+    const payload = checkUpdate(u, this.manifest, this.uplink);
     if (!payload.ok) return payload;
 
     open.accumulator.add(payload.delta, u.numExamples);
