@@ -8,7 +8,7 @@
 #   *.deb         Debian's Vulkan loader and glvnd, which the NVIDIA Vulkan ICD needs;
 #   run.sh        unpacks all that and runs one benchmark.
 # There (carry PACK): bash .flockgpu/run.sh <bench> [flags]
-#   e.g. bash .flockgpu/run.sh fedavg-cnn --threads 4 --budget-iid 25;  bash .flockgpu/run.sh train --backend webgpu
+#   e.g. bash .flockgpu/run.sh fedavg-cnn --threads 1 --budget-iid 14;  bash .flockgpu/run.sh train --backend webgpu
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PACK=${PACK:-.flockgpu}

@@ -33,16 +33,34 @@ export class CoordinatorClient {
   }
 
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const response = await fetch(new URL(path, this.url), {
-      method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    const response = await this.send(method, path, body);
     const payload = (await response.json().catch(() => null)) as unknown;
     if (!response.ok) {
       const reason = (payload as { reason?: string } | null)?.reason ?? response.statusText;
       throw new Error(`${method} ${path}: HTTP ${response.status}: ${reason}`);
     }
     return payload as T;
+  }
+
+  /**
+   * A GET that fails on the network (a kept-alive connection reset under load: seen after 3 minutes
+   * of a GPU simulation) is sent again, up to 3 times; a POST is not, since it may have taken effect.
+   */
+  private async send(method: 'GET' | 'POST', path: string, body: unknown, attempt = 1): Promise<Response> {
+    try {
+      return await this.fetchOnce(method, path, body);
+    } catch (err) {
+      if (method !== 'GET' || attempt >= 3) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      return this.send(method, path, body, attempt + 1);
+    }
+  }
+
+  private fetchOnce(method: 'GET' | 'POST', path: string, body: unknown): Promise<Response> {
+    return fetch(new URL(path, this.url), {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
   }
 }

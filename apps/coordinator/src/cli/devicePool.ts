@@ -5,11 +5,11 @@ import type { DeviceBehaviour } from './deviceBehaviour.ts';
 import type { PoolToWorker, WorkerToPool } from './poolMessages.ts';
 
 /**
- * Without --threads, WebGPU device threads stop at this many: each thread opens its own Dawn device,
- * and 16 of them (one per core) hung on an H100 while 4 trained normally. The GPU runs the kernels of
- * all threads anyway, so more threads than this buy little.
+ * Without --threads, WebGPU devices share one thread: each thread opens its own Dawn device, and on an
+ * H100 16 of them hung in the first round, and later 4 as well (1 trained the CNN at 33-40 s a round).
+ * The GPU runs every thread's kernels anyway, so more threads buy little.
  */
-export const WEBGPU_DEFAULT_MAX_THREADS = 4;
+export const WEBGPU_DEFAULT_MAX_THREADS = 1;
 
 export interface DevicePoolOptions {
   /** Absent: one per core, at most WEBGPU_DEFAULT_MAX_THREADS on webgpu; never more than `devices`. */

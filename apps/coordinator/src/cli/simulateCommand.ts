@@ -140,7 +140,7 @@ export function addSimulateCommand(program: Command): void {
     .option('--eval-examples <n>', 'MNIST test examples the coordinator evaluates on', int(1), 10_000)
     .option('--backend <name>', `force a backend: ${NODE_BACKENDS.join(', ')} (default: webgpu if Dawn finds an adapter, else cpu)`, oneOf(NODE_BACKENDS))
     .option('--eval-backend <name>', `backend of the in-process coordinator's evaluation: ${NODE_BACKENDS.join(', ')}`, oneOf(NODE_BACKENDS), 'cpu')
-    .option('--threads <n>', 'device threads (default: the number of cores, at most 4 on webgpu)', int(1))
+    .option('--threads <n>', 'device threads (default: the number of cores, 1 on webgpu)', int(1))
     .option('--deadline <ms|adaptive>', 'round deadline: fixed ms, or adaptive (3x the slowest selected device\'s last training, 30 s to 10 min) (default: 3600000)', parseDeadline)
     .option('--quorum <q>', 'fraction of the selected devices that must answer by the deadline', unitInterval, DEFAULT_QUORUM)
     .option('--below-quorum <policy>', 'below the quorum at the deadline: extend-once or abandon (the round is redone)', oneOf(['extend-once', 'abandon'] as const), DEFAULT_BELOW_QUORUM)

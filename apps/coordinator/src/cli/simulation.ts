@@ -19,7 +19,7 @@ export interface SimulationPlan {
   backend?: NodeBackend;
   /** The in-process coordinator's evaluation backend (default cpu); webgpu makes full test-set evaluation cheap on a GPU. */
   evalBackend?: NodeBackend;
-  /** Absent: one per core, at most 4 on webgpu (see DevicePool). */
+  /** Absent: one per core, one on webgpu (see DevicePool). */
   threads?: number;
   /** Dropouts and slow devices; absent: every device answers every round at its own speed. */
   behaviour?: DeviceBehaviour;
