@@ -24,7 +24,7 @@ import type { Logger } from 'pino';
 import type { MnistSource } from '../evaluation/mnistSource.ts';
 import type { ModelEvaluator } from '../evaluation/modelEvaluator.ts';
 import type { PendingWork } from '../pendingWork.ts';
-import type { Outcome } from '../rounds/engineCore.ts';
+import { contributionWindow, type Outcome } from '../rounds/engineCore.ts';
 import type { EngineEffect } from '../rounds/engineEffects.ts';
 import { createEngine, type FederationEngine } from '../rounds/federationEngine.ts';
 import type { FederationStore, StoredFederation } from '../storage/federationStore.ts';
@@ -85,8 +85,7 @@ export class FederationRuntime {
     const interrupted = stored.status === 'training' || stored.status === 'aggregating';
     const status = interrupted ? 'waiting' : stored.status;
     if (interrupted) await deps.store.setStatus(config.id, status);
-    const window = config.mode.kind === 'async' ? config.mode.maxStaleness + 1 : 1;
-    const recentContributions = await deps.store.contributionsSince(config.id, latest.round - window);
+    const recentContributions = await deps.store.contributionsSince(config.id, latest.round - contributionWindow(config));
     const engine = createEngine(config, manifest, { status, completedRounds: latest.round, global, recentContributions });
     const devices = new DeviceRegistry(config, await deps.store.listDevices(config.id));
     const runtime = new FederationRuntime(deps, engine, devices, await deps.store.listRounds(config.id), topology);

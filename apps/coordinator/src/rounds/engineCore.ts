@@ -10,6 +10,15 @@ export interface EngineInit {
   recentContributions?: Contribution[];
 }
 
+/**
+ * How many rounds back a (device, round) pair must be remembered: a synchronous retry can only name
+ * the round just closed (older ones are refused as stale anyway); an asynchronous one any round
+ * within the staleness bound.
+ */
+export function contributionWindow(config: FederationConfig): number {
+  return config.mode.kind === 'async' ? config.mode.maxStaleness + 1 : 1;
+}
+
 export type Outcome = { ok: true } | { ok: false; reason: string };
 
 /**
@@ -144,8 +153,6 @@ export abstract class EngineCore {
   protected abstract resumeWork(now: number): void;
   /** Stop handing out work, dropping or keeping what is in flight. */
   protected abstract suspend(reason: string): void;
-  /** How many rounds back a (device, round) pair must be remembered. */
-  protected abstract contributionWindow(): number;
 
   protected isRunning(): boolean {
     return this.state === 'waiting' || this.state === 'training' || this.state === 'aggregating';
@@ -163,7 +170,7 @@ export abstract class EngineCore {
   }
 
   private forgetOldContributions(): void {
-    const oldest = this.completed - this.contributionWindow();
+    const oldest = this.completed - contributionWindow(this.config);
     for (const round of this.counted.keys()) if (round < oldest) this.counted.delete(round);
   }
 

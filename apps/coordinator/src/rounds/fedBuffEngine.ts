@@ -133,11 +133,6 @@ export class FedBuffEngine extends EngineCore {
   /** Buffered updates stay: they were computed in good faith and count when the federation resumes. */
   protected suspend(_reason: string): void {}
 
-  /** A retry may name any round still within the staleness bound. */
-  protected contributionWindow(): number {
-    return this.mode.maxStaleness + 1;
-  }
-
   /** The device finished the work it was given: give it the latest model. */
   private release(deviceId: string, round: number, now: number): void {
     if (this.inFlight.get(deviceId) === round) this.inFlight.delete(deviceId);

@@ -134,11 +134,6 @@ export class RoundEngine extends EngineCore {
     if (this.open) this.discard(`${reason}; the round will be redone`);
   }
 
-  /** Only the round just closed can see a retry; older rounds refuse it as stale anyway. */
-  protected contributionWindow(): number {
-    return 1;
-  }
-
   private maybeBeginRound(now: number): void {
     if (this.state !== 'waiting' || this.online.size < this.config.minDevices) return;
     const round = this.completed + 1;
