@@ -253,9 +253,12 @@ export class FederationRuntime {
         case 'roundClosed':
           this.deps.work.track(this.finishRound(e));
           break;
-        case 'roundAbandoned':
-          this.record('warn', 'round-abandoned', `round ${e.round} abandoned with ${e.answered} of ${e.selected} updates (${e.reason}); it will be redone`);
+        case 'roundAbandoned': {
+          // A stopped federation never redoes it; a paused one does on resume.
+          const next = this.engine.status === 'stopped' || this.engine.status === 'finished' ? '' : '; it will be redone';
+          this.record('warn', 'round-abandoned', `round ${e.round} abandoned with ${e.answered} of ${e.selected} updates (${e.reason})${next}`);
           break;
+        }
         case 'roundExtended':
           this.record('warn', 'round-extended', `round ${e.round} below quorum at its deadline (${e.answered} of ${e.selected} updates): waiting until ${new Date(e.deadline).toISOString()}`);
           break;

@@ -131,7 +131,7 @@ export class RoundEngine extends EngineCore {
   }
 
   protected suspend(reason: string): void {
-    if (this.open) this.discard(`${reason}; the round will be redone`);
+    if (this.open) this.discard(reason);
   }
 
   private maybeBeginRound(now: number): void {
