@@ -157,6 +157,8 @@ export const FederationSummary = z.object({
   round: z.number().int(),
   updatesThisRound: z.number().int(),
   selectedThisRound: z.number().int(),
+  /** Archived federations leave the default lists; their data stays. */
+  archived: z.boolean().optional(),
 });
 export type FederationSummary = z.infer<typeof FederationSummary>;
 

@@ -44,6 +44,8 @@ export const TrainingConfig = z.object({
   epochs: z.number().int().min(1).max(100),
   batchSize: z.number().int().min(1).max(4096),
   learningRate: z.number().positive().max(10),
+  /** How the device steps: plain SGD (absent), SGD with momentum 0.9, or Adam; state is reset every round. */
+  optimizer: z.enum(['sgd', 'momentum', 'adam']).optional(),
 });
 export type TrainingConfig = z.infer<typeof TrainingConfig>;
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng, shuffleInPlace } from '../data/random.ts';
 import type { TrainingConfig } from '../protocol/messages.ts';
+import { optimizerStep } from './optimizerStep.ts';
 import type { DatasetTensors } from './tensors.ts';
 import { trainingForward } from './trainingForward.ts';
 
@@ -43,9 +44,10 @@ export async function trainEpochs(
   const order = new Uint32Array(count).map((_, i) => i);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const forward = trainingForward(model);
-  // The loss times the learning rate: its gradients are the SGD steps, one subtraction per variable.
+  const step = optimizerStep(config);
+  // The loss times the learning rate (SGD): its gradients are the steps, one subtraction per variable.
   const scaledLoss = (xs: tf.Tensor, ys: tf.Tensor) => () =>
-    tf.losses.softmaxCrossEntropy(ys, forward(xs)).mul(config.learningRate) as tf.Scalar;
+    tf.losses.softmaxCrossEntropy(ys, forward(xs)).mul(step.lossScale) as tf.Scalar;
   let epochLoss = 0;
   for (let epoch = 1; epoch <= epochs; epoch++) {
     if (options.order !== 'identity') shuffleInPlace(order, rng);
@@ -59,14 +61,14 @@ export async function trainEpochs(
         const next = tf.tidy(() => {
           const idx = permutation.slice(start, size);
           const { value: cost, grads } = tf.variableGrads(scaledLoss(tf.gather(data.xs, idx), tf.gather(data.ys, idx)), variables);
-          for (const v of variables) v.assign(v.sub(grads[v.name]!));
+          step.apply(variables, grads);
           return lossSum.add(size === batchSize ? cost : cost.mul(size / batchSize)) as tf.Scalar;
         });
         lossSum.dispose();
         lossSum = next;
         if (b === batches - 1 || (options.onProgress && (b + 1) % progressEvery === 0)) {
           const seen = Math.min((b + 1) * batchSize, count);
-          epochLoss = ((await lossSum.data())[0]! * batchSize) / config.learningRate / seen;
+          epochLoss = ((await lossSum.data())[0]! * batchSize) / step.lossScale / seen;
           options.onProgress?.({ epoch, epochs, batch: b + 1, batches, loss: epochLoss });
         }
       }
@@ -74,5 +76,6 @@ export async function trainEpochs(
       tf.dispose([permutation, lossSum]);
     }
   }
+  step.dispose();
   return epochLoss;
 }
