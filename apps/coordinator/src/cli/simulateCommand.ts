@@ -1,4 +1,4 @@
-import type { AggregationMode, FederationConfig, ModelName, RoundDeadline } from '@flock/fl-core';
+import type { AggregationMode, DemoDataset, FederationConfig, ModelName, RoundDeadline } from '@flock/fl-core';
 import { DEFAULT_DEADLINE, MODEL_NAMES } from '@flock/fl-core';
 import { NODE_BACKENDS, type NodeBackend } from '@flock/fl-core/node';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -15,7 +15,7 @@ interface SimulateFlags {
   epochs: number;
   batch: number;
   lr: number;
-  partition: Pick<FederationConfig['dataset'], 'partition' | 'alpha'>;
+  partition: Pick<DemoDataset, 'partition' | 'alpha'>;
   seed: number;
   targetAccuracy?: number;
   examplesPerDevice?: number;

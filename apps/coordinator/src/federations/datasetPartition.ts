@@ -4,7 +4,7 @@ import {
   partitionIid,
   partitionShards,
   shuffleInPlace,
-  type FederationConfig,
+  type DemoDataset,
   type Partition,
 } from '@flock/fl-core';
 
@@ -14,7 +14,7 @@ export const MNIST_TRAIN_EXAMPLES = 60_000;
 const SHARDS_PER_DEVICE = 2;
 const DEFAULT_DIRICHLET_ALPHA = 0.5;
 
-type DatasetConfig = FederationConfig['dataset'];
+type DatasetConfig = DemoDataset;
 
 /** K, the number of shards (virtual devices) the federation's partition has. */
 export function deviceCount(dataset: DatasetConfig): number {

@@ -1,4 +1,4 @@
-import type { DeviceInfo, DeviceState, FederationConfig, HelloMessage } from '@flock/fl-core';
+import { demoDataset, type DeviceInfo, type DeviceState, type FederationConfig, type HelloMessage } from '@flock/fl-core';
 import type { StoredDevice } from '../storage/federationStore.ts';
 import { deviceCount } from './datasetPartition.ts';
 
@@ -21,8 +21,10 @@ export class DeviceRegistry {
     for (const d of stored) this.devices.set(d.deviceId, { ...d, connections: 0, state: 'idle' });
   }
 
+  /** Shards to assign: none when the devices bring their own data. */
   get shardCount(): number {
-    return deviceCount(this.config.dataset);
+    const demo = demoDataset(this.config.dataset);
+    return demo ? deviceCount(demo) : 0;
   }
 
   get(deviceId: string): StoredDevice | undefined {

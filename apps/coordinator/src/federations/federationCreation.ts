@@ -1,4 +1,14 @@
-import { buildModel, encodeWeights, manifestOf, readWeights, type FederationConfig } from '@flock/fl-core';
+import {
+  buildModel,
+  datasetShape,
+  demoDataset,
+  describeDataset,
+  encodeWeights,
+  manifestOf,
+  modelProblem,
+  readWeights,
+  type FederationConfig,
+} from '@flock/fl-core';
 import type { FederationStore } from '../storage/federationStore.ts';
 import { datasetProblem } from './datasetPartition.ts';
 import { FederationRuntime, type RuntimeDeps } from './federationRuntime.ts';
@@ -7,7 +17,7 @@ export type CreationResult = { ok: true; runtime: FederationRuntime } | { ok: fa
 
 /** The round-0 model of a federation: the zoo model built with the federation's seed, encoded. */
 export async function initialModel(config: FederationConfig): Promise<Uint8Array> {
-  const model = buildModel(config.model, config.modelSeed);
+  const model = buildModel(config.model, config.modelSeed, datasetShape(config.dataset));
   try {
     return encodeWeights(manifestOf(model), await readWeights(model), 'weights');
   } finally {
@@ -17,9 +27,10 @@ export async function initialModel(config: FederationConfig): Promise<Uint8Array
 
 /** What a config asks that the schema alone cannot check; null when it is consistent. */
 export function configProblem(config: FederationConfig): string | null {
-  const dataset = datasetProblem(config.dataset);
+  const demo = demoDataset(config.dataset);
+  const dataset = demo ? datasetProblem(demo) : null;
   if (dataset) return `dataset: ${dataset}`;
-  return null;
+  return modelProblem(config.model, datasetShape(config.dataset));
 }
 
 /** Stores a new federation with its initial model and starts its runtime (idle until started). */
@@ -34,6 +45,6 @@ export async function createFederation(
   await deps.store.createFederation(config, await initialModel(config));
   const runtime = await FederationRuntime.load({ config, status: 'idle', round: 0 }, deps);
   federations.set(config.id, runtime);
-  runtime.record('info', 'federation-created', `federation created: ${config.model}, ${config.dataset.partition} partition`);
+  runtime.record('info', 'federation-created', `federation created: ${config.model}, ${describeDataset(config.dataset)}`);
   return { ok: true, runtime };
 }

@@ -1,9 +1,12 @@
 import {
   buildModel,
+  datasetShape,
   decodeWeights,
+  demoDataset,
   encodeDataset,
   encodeWeights,
   manifestOf,
+  downlinkCodecOf,
   roundCodecOf,
   subset,
   type Ack,
@@ -30,6 +33,7 @@ import { createEngine, type FederationEngine } from '../rounds/federationEngine.
 import type { FederationStore, StoredFederation } from '../storage/federationStore.ts';
 import { partitionDataset } from './datasetPartition.ts';
 import { DeviceRegistry } from './deviceRegistry.ts';
+import { ownDataRefusal } from './ownData.ts';
 
 /** What the transports do on the runtime's behalf. */
 export interface FederationOutputs {
@@ -75,7 +79,7 @@ export class FederationRuntime {
    */
   static async load(stored: StoredFederation, deps: RuntimeDeps): Promise<FederationRuntime> {
     const { config } = stored;
-    const model = buildModel(config.model, config.modelSeed);
+    const model = buildModel(config.model, config.modelSeed, datasetShape(config.dataset));
     const manifest = manifestOf(model);
     const topology = model.toJSON(null, false);
     model.dispose();
@@ -160,6 +164,8 @@ export class FederationRuntime {
   }
 
   async admitDevice(hello: HelloMessage): Promise<HelloReply> {
+    const refusal = ownDataRefusal(this.config, hello);
+    if (refusal) return { ok: false, reason: refusal };
     const partition = hello.dataSource?.kind === 'own' ? [] : await this.partitionOfTrainSet();
     const registered = this.devices.register(hello, new Date(), (shardIndex) => partition[shardIndex]?.length ?? 0);
     if (!registered) {
@@ -227,13 +233,15 @@ export class FederationRuntime {
   async shardFor(deviceId: string): Promise<Uint8Array | null> {
     const device = this.devices.get(deviceId);
     if (!device || device.shardIndex < 0) return null;
-    const train = await this.deps.mnist.get('train');
+    const train = await this.deps.mnist.get('train', demoDataset(this.config.dataset)?.kind);
     return encodeDataset(subset(train, (await this.partitionOfTrainSet())[device.shardIndex]!));
   }
 
   /** Computed once per federation, on the first device's hello. */
   private partitionOfTrainSet(): Promise<Partition> {
-    this.partition ??= this.deps.mnist.get('train').then((train) => partitionDataset(this.config.dataset, train.labels));
+    const demo = demoDataset(this.config.dataset);
+    if (!demo) return Promise.resolve([]);
+    this.partition ??= this.deps.mnist.get('train', demo.kind).then((train) => partitionDataset(demo, train.labels));
     return this.partition;
   }
 
@@ -287,7 +295,7 @@ export class FederationRuntime {
   private sendRound(round: number, deviceIds: string[], deadline: number, global: Float32Array): void {
     if (this.encoded?.source !== global) {
       // encodeWeights allocates a fresh ArrayBuffer, never a shared one.
-      const downlink = { name: this.config.codec?.downlink ?? 'float32' } as const;
+      const downlink = { name: downlinkCodecOf(this.config) };
       this.encoded = { source: global, bytes: encodeWeights(this.manifest, global, 'weights', downlink) as Uint8Array<ArrayBuffer> };
     }
     const weights = this.encoded.bytes;
@@ -309,7 +317,8 @@ export class FederationRuntime {
   private async finishRound(e: Extract<EngineEffect, { type: 'roundClosed' }>): Promise<void> {
     let evaluation: { accuracy: number; loss: number } | null = null;
     try {
-      evaluation = await this.deps.evaluator.evaluate(this.config.model, e.newGlobal, this.config.evalExamples);
+      // Device-data federations have no test set here: their devices evaluate (federated evaluation).
+      if (demoDataset(this.config.dataset)) evaluation = await this.deps.evaluator.evaluate(this.config.model, e.newGlobal, this.config.evalExamples, demoDataset(this.config.dataset)?.kind);
     } catch (err) {
       this.record('warn', 'evaluation-failed', `round ${e.round} could not be evaluated: ${String(err)}`);
     }

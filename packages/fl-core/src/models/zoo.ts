@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WeightsManifest } from '../codec/weightsCodec.ts';
 
+import { MNIST_SHAPE, type DataShape } from '../protocol/datasetConfig.ts';
 import type { ZooModelName } from './modelNames.ts';
 
 export { MODEL_NAMES, type ZooModelName } from './modelNames.ts';
@@ -8,12 +9,11 @@ export { MODEL_NAMES, type ZooModelName } from './modelNames.ts';
 export interface ModelSpec {
   name: ZooModelName;
   description: string;
-  inputShape: [number, number, number];
-  numClasses: number;
-  build: (seed: number) => tf.Sequential;
+  /** The smallest image side the architecture can take (its convolutions and pools shrink it). */
+  minSide: number;
+  /** Sized by the dataset: MNIST_SHAPE gives the models (and seeded weights) the zoo always had. */
+  build: (seed: number, shape: DataShape) => tf.Sequential;
 }
-
-const INPUT: [number, number, number] = [28, 28, 1];
 
 function dense(units: number, name: string, seed: number, activation: 'relu' | 'linear' = 'relu') {
   return tf.layers.dense({ units, activation, name, kernelInitializer: tf.initializers.glorotUniform({ seed }) });
@@ -34,60 +34,78 @@ function conv(filters: number, kernelSize: number, name: string, seed: number, p
 export const MODEL_ZOO: Record<ZooModelName, ModelSpec> = {
   'mnist-mlp': {
     name: 'mnist-mlp',
-    description: "FedAvg paper's 2NN: 784-200-200-10 (199,210 parameters)",
-    inputShape: INPUT,
-    numClasses: 10,
-    build: (seed) =>
+    description: "FedAvg paper's 2NN: 784-200-200-10 (199,210 parameters on MNIST)",
+    minSide: 1,
+    build: (seed, { inputShape, numClasses }) =>
       tf.sequential({
         layers: [
-          tf.layers.flatten({ inputShape: INPUT, name: 'flatten' }),
+          tf.layers.flatten({ inputShape, name: 'flatten' }),
           dense(200, 'fc1', seed),
           dense(200, 'fc2', seed + 1),
-          dense(10, 'logits', seed + 2, 'linear'),
+          dense(numClasses, 'logits', seed + 2, 'linear'),
         ],
       }),
   },
   'mnist-cnn': {
     name: 'mnist-cnn',
-    description: "FedAvg paper's CNN: conv5x5x32, pool, conv5x5x64, pool, dense512, dense10 (1,663,370 parameters)",
-    inputShape: INPUT,
-    numClasses: 10,
-    build: (seed) =>
+    description: "FedAvg paper's CNN: conv5x5x32, pool, conv5x5x64, pool, dense512, dense10 (1,663,370 parameters on MNIST)",
+    minSide: 4,
+    build: (seed, { inputShape, numClasses }) =>
       tf.sequential({
         layers: [
-          tf.layers.inputLayer({ inputShape: INPUT, name: 'input' }),
+          tf.layers.inputLayer({ inputShape, name: 'input' }),
           conv(32, 5, 'conv1', seed, 'same'),
           tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
           conv(64, 5, 'conv2', seed + 1, 'same'),
           tf.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
           tf.layers.flatten({ name: 'flatten' }),
           dense(512, 'fc1', seed + 2),
-          dense(10, 'logits', seed + 3, 'linear'),
+          dense(numClasses, 'logits', seed + 3, 'linear'),
         ],
       }),
   },
   'mnist-cnn-small': {
     name: 'mnist-cnn-small',
-    description: 'Small CNN for software WebGPU: conv3x3x8, pool, conv3x3x16, pool, dense10 (5,258 parameters)',
-    inputShape: INPUT,
-    numClasses: 10,
-    build: (seed) =>
+    description: 'Small CNN for software WebGPU: conv3x3x8, pool, conv3x3x16, pool, dense10 (5,258 parameters on MNIST)',
+    minSide: 10,
+    build: (seed, { inputShape, numClasses }) =>
       tf.sequential({
         layers: [
-          tf.layers.inputLayer({ inputShape: INPUT, name: 'input' }),
+          tf.layers.inputLayer({ inputShape, name: 'input' }),
           conv(8, 3, 'conv1', seed, 'valid'),
           tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
           conv(16, 3, 'conv2', seed + 1, 'valid'),
           tf.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
           tf.layers.flatten({ name: 'flatten' }),
-          dense(10, 'logits', seed + 2, 'linear'),
+          dense(numClasses, 'logits', seed + 2, 'linear'),
+        ],
+      }),
+  },
+  'tabular-mlp': {
+    name: 'tabular-mlp',
+    description: 'For CSV rows: features-64-32-classes',
+    minSide: 1,
+    build: (seed, { inputShape, numClasses }) =>
+      tf.sequential({
+        layers: [
+          tf.layers.flatten({ inputShape, name: 'flatten' }),
+          dense(64, 'fc1', seed),
+          dense(32, 'fc2', seed + 1),
+          dense(numClasses, 'logits', seed + 2, 'linear'),
         ],
       }),
   },
 };
 
-export function buildModel(name: ZooModelName, seed = 0): tf.Sequential {
-  return MODEL_ZOO[name].build(seed);
+/** Why `name` cannot take data of `shape`, or null when it can. */
+export function modelProblem(name: ZooModelName, { inputShape: [height, width] }: DataShape): string | null {
+  const { minSide } = MODEL_ZOO[name];
+  if (Math.min(height, width) >= minSide) return null;
+  return `model ${name} needs images of at least ${minSide}x${minSide}, the dataset gives ${height}x${width} (use tabular-mlp or mnist-mlp for CSV rows)`;
+}
+
+export function buildModel(name: ZooModelName, seed = 0, shape: DataShape = MNIST_SHAPE): tf.Sequential {
+  return MODEL_ZOO[name].build(seed, shape);
 }
 
 /** Names come from the spec (`fc1/kernel`), not tfjs's process-unique variable names. */

@@ -11,6 +11,7 @@ import {
   UplinkCodecName,
   type RoundCodec,
 } from './messages.ts';
+import { DatasetConfig } from './datasetConfig.ts';
 
 /**
  * `adaptive`: `multiplier` x the slowest selected device's training time measured in earlier rounds,
@@ -69,20 +70,8 @@ export const FederationConfig = z.object({
   id: FederationId,
   name: z.string().min(1).max(200),
   model: ModelName,
-  dataset: z.object({
-    kind: z.literal('mnist'),
-    /**
-     * How the pool of `numDevices x examplesPerDevice` MNIST training examples (a seeded draw) is
-     * split: `iid` equal random parts, `shards` the FedAvg paper's 2 label-sorted shards per device,
-     * `dirichlet` label proportions drawn from Dirichlet(`alpha`) per class.
-     */
-    partition: z.enum(['iid', 'shards', 'dirichlet']),
-    alpha: z.number().positive().max(1_000).optional(),
-    examplesPerDevice: z.number().int().min(10).max(60_000),
-    /** K virtual devices: a fixed partition of K parts. Default: as many parts as the training set holds. */
-    numDevices: z.number().int().min(1).max(60_000).optional(),
-    seed: z.number().int(),
-  }),
+  /** Demo data the coordinator assigns in shards, or the devices' own data (see DatasetConfig). */
+  dataset: DatasetConfig,
   training: TrainingConfig,
   maxRounds: z.number().int().min(1).max(100_000),
   minDevices: z.number().int().min(1),
@@ -107,7 +96,7 @@ export const FederationConfig = z.object({
    * stays optional so configs written in code need not name it: read it through roundCodecOf.
    */
   codec: CodecConfig.default(DEFAULT_CODEC).optional(),
-  /** MNIST test examples the coordinator evaluates the global model on after each round. */
+  /** Test examples the coordinator evaluates the global model on after each round (when it has test data). */
   evalExamples: z.number().int().min(1).max(10_000),
   modelSeed: z.number().int(),
 });

@@ -1,4 +1,5 @@
 // Free of tfjs: the device page and the dashboard import only this (and ../data).
 export * from './messages.ts';
 export * from './federation.ts';
+export * from './datasetConfig.ts';
 export * from './events.ts';

@@ -30,7 +30,7 @@ describe('model zoo', () => {
   it('builds the same initial weights from the same seed', async () => {
     const [a, b] = [buildModel('mnist-cnn-small', 3), buildModel('mnist-cnn-small', 3)];
     expect(await readWeights(a)).toEqual(await readWeights(b));
-    expect(Object.keys(MODEL_ZOO)).toHaveLength(3);
+    expect(Object.keys(MODEL_ZOO)).toHaveLength(4);
     a.dispose();
     b.dispose();
   });
