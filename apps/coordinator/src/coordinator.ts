@@ -49,7 +49,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   if (await ensureDemoFederation(store)) logger.info('created the demo federation');
 
   const mnist = new MnistSource();
-  const evaluator = new ModelEvaluator(() => mnist.get('test'));
+  const evaluator = new ModelEvaluator((dataset) => mnist.get('test', dataset));
   const work = new PendingWork((err) => logger.error({ err }, 'background work failed'));
   const federations = new Map<string, FederationRuntime>();
   let runtimeDeps: RuntimeDeps | null = null;

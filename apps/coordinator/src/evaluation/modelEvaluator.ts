@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { evaluateModel, subset, writeWeights, ZooModelCache, type ImageDataset, type ZooModelName } from '@flock/fl-core';
+import type { DemoDatasetKind } from './mnistSource.ts';
 
 export interface GlobalEvaluation {
   accuracy: number;
@@ -13,17 +14,17 @@ export async function useCpuBackend(): Promise<void> {
 }
 
 /**
- * Scores global models on a fixed prefix of the MNIST test set, so every round of a federation is
+ * Scores global models on a fixed prefix of their demo dataset's test set, so every round of a federation is
  * measured on the same examples. One model per architecture is built once and re-weighted.
  */
 export class ModelEvaluator {
   private readonly models = new ZooModelCache();
-  private readonly evalSets = new Map<number, ImageDataset>();
+  private readonly evalSets = new Map<string, ImageDataset>();
 
-  constructor(private readonly loadTestSet: () => Promise<ImageDataset>) {}
+  constructor(private readonly loadTestSet: (dataset: DemoDatasetKind) => Promise<ImageDataset>) {}
 
-  async evaluate(model: ZooModelName, weights: Float32Array, examples: number): Promise<GlobalEvaluation> {
-    const data = await this.evalSet(examples);
+  async evaluate(model: ZooModelName, weights: Float32Array, examples: number, dataset: DemoDatasetKind = 'mnist'): Promise<GlobalEvaluation> {
+    const data = await this.evalSet(dataset, examples);
     const net = this.models.get(model);
     writeWeights(net, weights);
     const { accuracy, loss } = await evaluateModel(net, data);
@@ -34,13 +35,14 @@ export class ModelEvaluator {
     this.models.dispose();
   }
 
-  private async evalSet(examples: number): Promise<ImageDataset> {
-    let set = this.evalSets.get(examples);
+  private async evalSet(dataset: DemoDatasetKind, examples: number): Promise<ImageDataset> {
+    const key = `${dataset}/${examples}`;
+    let set = this.evalSets.get(key);
     if (!set) {
-      const test = await this.loadTestSet();
+      const test = await this.loadTestSet(dataset);
       const n = Math.min(examples, test.count);
       set = subset(test, Array.from({ length: n }, (_, i) => i));
-      this.evalSets.set(examples, set);
+      this.evalSets.set(key, set);
     }
     return set;
   }
