@@ -61,6 +61,8 @@ async function measure(n: number) {
       mode: { kind: 'sync' },
       evalExamples: 100,
       modelSeed: 1,
+      // The light devices send one precomputed float32 delta.
+      codec: { uplink: 'float32', downlink: 'float32' },
     };
     await client.createFederation(config);
     const idle = await rss(coordinator);

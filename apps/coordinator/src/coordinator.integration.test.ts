@@ -9,6 +9,7 @@ import {
   decodeWeights,
   encodeWeights,
   readWeights,
+  uplinkCodec,
   type Ack,
   type DeviceInfo,
   type EventLogEntry,
@@ -130,6 +131,10 @@ describe('coordinator', () => {
     expect(roundA.weights).toBeInstanceOf(Uint8Array);
     const decoded = decodeWeights(roundA.weights);
     expect(decoded.kind).toBe('weights');
+    // The demo is a new federation: int8 up, float16 down.
+    expect(decoded.codec).toBe('float16');
+    expect(roundA.codec).toEqual({ uplink: 'int8' });
+    const encode = (m: WeightsManifest, values: Float32Array) => encodeWeights(m, values, 'delta', uplinkCodec(roundA.codec));
     manifest = decoded.manifest;
     initialGlobal = decoded.values;
     const size = initialGlobal.length;
@@ -148,26 +153,28 @@ describe('coordinator', () => {
     expect(await noAck).toMatchObject({ event: 'status', reason: expect.stringContaining('state') });
     const nan = smallDelta(size, 1);
     nan[10] = NaN;
-    expect(await reasonOf(update(1, encodeWeights(manifest, nan, 'delta')))).toMatch(/is NaN/);
+    expect(await reasonOf(update(1, encode(manifest, nan)))).toMatch(/is NaN/);
+    expect(await reasonOf(update(1, encodeWeights(manifest, smallDelta(size, 1), 'delta')))).toBe('payload is encoded as float32; this federation takes int8 updates');
     expect(await reasonOf(update(1, new Uint8Array(3_000_000)))).toMatch(/exceeds the \d+-byte limit/);
-    expect(await reasonOf(update(5, encodeWeights(manifest, smallDelta(size, 1), 'delta')))).toBe('update for round 5 but round 1 is running');
+    expect(await reasonOf(update(5, encode(manifest, smallDelta(size, 1))))).toBe('update for round 5 but round 1 is running');
     const wrongManifest = manifest.map((t, i) => (i === 0 ? { ...t, shape: [784, 100] } : t));
-    const wrongShape = encodeWeights(wrongManifest, new Float32Array(size - 784 * 100), 'delta');
+    const wrongShape = encode(wrongManifest, new Float32Array(size - 784 * 100));
     expect(await reasonOf(update(1, wrongShape))).toMatch(/tensor 0 is .*\[784x100\], expected .*\[784x200\]/);
 
     const deltaA = smallDelta(size, 1);
     const deltaB = smallDelta(size, 2);
-    const payloadA = encodeWeights(manifest, deltaA, 'delta');
+    const payloadA = encode(manifest, deltaA);
+    const payloadB = encode(manifest, deltaB);
     expect(await a.emitWithAck('update', update(1, payloadA))).toEqual({ ok: true });
     expect(await a.emitWithAck('update', update(1, payloadA))).toEqual({ ok: true }); // duplicate: not folded again
     const round2A = nextEvent<ParsedRoundStartMessage>(a, 'round:start');
-    expect(await b.emitWithAck('update', update(1, encodeWeights(manifest, deltaB, 'delta')))).toEqual({ ok: true });
+    expect(await b.emitWithAck('update', update(1, payloadB))).toEqual({ ok: true });
 
     const rounds = await until(async () => {
       const r = await api<RoundRecord[]>('/api/federations/demo/rounds', { headers: auth });
       return r.body.length > 0 ? r.body : undefined;
     }, 'round 1 to be recorded');
-    expect(rounds[0]).toMatchObject({ round: 1, participants: 2, examples: 1200, rejected: 4 });
+    expect(rounds[0]).toMatchObject({ round: 1, participants: 2, examples: 1200, rejected: 5 });
     expect(rounds[0]!.accuracy).toEqual(expect.any(Number));
     expect(rounds[0]!.loss).toEqual(expect.any(Number));
     expect(rounds[0]!.bytesUp).toBe(2 * payloadA.byteLength);
@@ -177,13 +184,15 @@ describe('coordinator', () => {
     // A late retry of an accepted update is still acknowledged, and changes nothing.
     expect(await a.emitWithAck('update', update(1, payloadA))).toEqual({ ok: true });
 
-    expectedGlobal = initialGlobal.map((g, i) => g + (deltaA[i]! + deltaB[i]!) / 2);
+    // The coordinator folds what the payloads carry into its float32 model; devices saw it in float16.
+    const [sentA, sentB] = [payloadA, payloadB].map((p) => decodeWeights(p, manifest).values);
+    expectedGlobal = initialGlobal.map((g, i) => g + (sentA![i]! + sentB![i]!) / 2);
     const bin = new Float32Array(await (await fetch(`${coordinator.url}/api/federations/demo/model/weights.bin`)).arrayBuffer());
     expect(bin.length).toBe(size);
-    for (let i = 0; i < size; i += 997) expect(bin[i]).toBeCloseTo(expectedGlobal[i]!, 6);
+    for (let i = 0; i < size; i += 997) expect(bin[i]).toBeCloseTo(expectedGlobal[i]!, 4);
 
     const events = await api<EventLogEntry[]>('/api/federations/demo/events', { headers: auth });
-    expect(events.body.filter((e) => e.kind === 'update-rejected')).toHaveLength(5);
+    expect(events.body.filter((e) => e.kind === 'update-rejected')).toHaveLength(6);
   });
 
   it('serves a long-polling client (Socket.IO default transport) without answering it with the web client', async () => {
@@ -226,7 +235,7 @@ describe('coordinator', () => {
     const rounds = await api<RoundRecord[]>('/api/federations/demo/rounds', { headers: auth });
     expect(rounds.body.map((r) => r.round)).toEqual([1]);
     const bin = new Float32Array(await (await fetch(`${coordinator.url}/api/federations/demo/model/weights.bin`)).arrayBuffer());
-    for (let i = 0; i < bin.length; i += 997) expect(bin[i]).toBeCloseTo(expectedGlobal[i]!, 6);
+    for (let i = 0; i < bin.length; i += 997) expect(bin[i]).toBeCloseTo(expectedGlobal[i]!, 4);
     const summary = await api<FederationSummary>('/api/federations/demo', { headers: auth });
     expect(summary.body).toMatchObject({ status: 'waiting', round: 1 });
     const devices = await api<DeviceInfo[]>('/api/federations/demo/devices', { headers: auth });
@@ -332,14 +341,14 @@ describe('coordinator', () => {
     // Paused: the round in flight is discarded, so its update no longer counts.
     expect(await post('/pause')).toMatchObject({ status: 200, body: { status: 'paused' } });
     expect(await post('/pause')).toMatchObject({ status: 409, body: { reason: 'cannot pause a federation that is paused' } });
-    const late: Ack = await d.emitWithAck('update', { ...update(1, encodeWeights(opsManifest, smallDelta(size, 3), 'delta'), 50), federationId: 'ops-fed' });
+    const late: Ack = await d.emitWithAck('update', { ...update(1, encodeWeights(opsManifest, smallDelta(size, 3), 'delta', uplinkCodec(round1.codec)), 50), federationId: 'ops-fed' });
     expect(late.ok).toBe(false);
 
     // Resumed: the same round goes out again, and this time its update closes it.
     const redo = nextEvent<ParsedRoundStartMessage>(d, 'round:start');
     expect(await post('/resume')).toMatchObject({ status: 200, body: { status: 'training' } });
     expect((await redo).round).toBe(1);
-    expect(await d.emitWithAck('update', { ...update(1, encodeWeights(opsManifest, smallDelta(size, 3), 'delta'), 50), federationId: 'ops-fed' })).toEqual({ ok: true });
+    expect(await d.emitWithAck('update', { ...update(1, encodeWeights(opsManifest, smallDelta(size, 3), 'delta', uplinkCodec(round1.codec)), 50), federationId: 'ops-fed' })).toEqual({ ok: true });
     await until(async () => {
       const r = await api<RoundRecord[]>('/api/federations/ops-fed/rounds', { headers: auth });
       return r.body.length > 0 ? r.body : undefined;

@@ -1,8 +1,10 @@
-// `npm run bench -- codec [--rounds 10] [--devices 10] [--examples 600] [--codecs float32,float16,int8,topk] [--topk 0.01] [--seconds 1] [--eval-examples 2000] [--no-accuracy]`
+// `npm run bench -- codec [--rounds 10] [--devices 10] [--examples 600] [--codecs float32,float16,int8,topk] [--topk 0.01] [--downlink float32|float16] [--seconds 1] [--eval-examples 2000] [--no-accuracy]`
 // One JSON line per model and codec: bytes per parameter of an uplink payload (header included),
 // encode/decode speed in MB/s of float32 delta, and, for mnist-mlp, test accuracy after `--rounds`
 // rounds of an in-process FedAvg simulation on tfjs cpu (K devices, IID MNIST, every device every
 // round) with each delta encoded and decoded, beside the same simulation in float32 (same seeds).
+// `--downlink float16`: every device starts its round from the global model as the downlink codec
+// delivers it (as a tab does), in every simulation, float32's included.
 // `accuracy` is on all 10,000 MNIST test images after the last round; `accuracyByRound` on the
 // first `--eval-examples` of them (tfjs cpu evaluates slowly).
 // Deltas for the size and speed figures are real: one local epoch from the initial model.
@@ -30,6 +32,7 @@ const { values: args } = parseArgs({
     topk: { type: 'string', default: '0.01' },
     seconds: { type: 'string', default: '1' },
     'eval-examples': { type: 'string', default: '2000' },
+    downlink: { type: 'string', default: 'float32' },
     'no-accuracy': { type: 'boolean', default: false },
   },
 });
@@ -39,6 +42,7 @@ const EXAMPLES = Number(args.examples);
 const SECONDS = Number(args.seconds);
 const TRAINING = { epochs: 1, batchSize: 10, learningRate: 0.1 };
 const SEED = 2017;
+const DOWNLINK: WeightsCodec = args.downlink === 'float16' ? { name: 'float16' } : { name: 'float32' };
 
 interface BenchCodec {
   label: string;
@@ -130,8 +134,9 @@ async function simulate(c: BenchCodec, shards: ImageDataset[], test: ImageDatase
   let payloadBytes = 0;
   for (let round = 1; round <= ROUNDS; round++) {
     const acc = new FedAvgAccumulator(global.length);
+    const sent = decodeWeights(encodeWeights(manifest, global, 'weights', DOWNLINK), manifest).values;
     for (let d = 0; d < shards.length; d++) {
-      writeWeights(model, global);
+      writeWeights(model, sent);
       const delta = await localDelta(model, shards[d]!, seedFromText(`device-${d}/${round}`));
       const payload = devices[d]!.encode(manifest, delta, seedFromText(`codec/device-${d}/${round}`));
       payloadBytes += payload.byteLength;
@@ -185,6 +190,7 @@ for (const m of MODELS) {
         model: m.name,
         params: delta.length,
         codec: c.label,
+        downlink: DOWNLINK.name,
         ...sizeAndSpeed(manifest, delta, c),
         accuracy: sim?.accuracy ?? null,
         accuracyFloat32: sim ? float32Accuracy : null,

@@ -20,6 +20,8 @@ const config: FederationConfig = {
   mode: { kind: 'async', bufferSize: 2, maxStaleness: 1 },
   evalExamples: 100,
   modelSeed: 7,
+  // The tests hand-encode float32 updates.
+  codec: { uplink: 'float32', downlink: 'float32' },
 };
 
 const T0 = 1_000_000;

@@ -22,6 +22,8 @@ const config: FederationConfig = {
   mode: { kind: 'sync' },
   evalExamples: 100,
   modelSeed: 7,
+  // The tests hand-encode float32 updates.
+  codec: { uplink: 'float32', downlink: 'float32' },
 };
 
 const T0 = 1_000_000;

@@ -2,8 +2,10 @@ import type { PGlite, Transaction } from '@electric-sql/pglite';
 import {
   AdapterInfo,
   BackendName,
+  DEFAULT_CODEC,
   FederationConfig,
   FederationStatus,
+  LEGACY_CODEC,
   type EventLogEntry,
   RoundRecord,
 } from '@flock/fl-core';
@@ -28,6 +30,11 @@ export interface StoredDevice {
 
 type Row = Record<string, unknown>;
 
+/** A config stored before codecs existed keeps float32: new defaults are for new federations only. */
+export function withStoredCodec(stored: unknown): unknown {
+  return typeof stored === 'object' && stored !== null && !('codec' in stored) ? { ...stored, codec: LEGACY_CODEC } : stored;
+}
+
 /** Typed access to the coordinator's tables; rows are re-validated on the way out. */
 export class FederationStore {
   constructor(private readonly db: PGlite) {}
@@ -35,7 +42,7 @@ export class FederationStore {
   async listFederations(): Promise<StoredFederation[]> {
     const { rows } = await this.db.query<Row>('select config, status, round from federations order by created_at, id');
     return rows.map((r) => ({
-      config: FederationConfig.parse(r.config),
+      config: FederationConfig.parse(withStoredCodec(r.config)),
       status: FederationStatus.parse(r.status),
       round: Number(r.round),
     }));
@@ -46,7 +53,8 @@ export class FederationStore {
     await this.db.transaction(async (tx) => {
       await tx.query('insert into federations (id, config, status, round) values ($1, $2, $3, 0)', [
         config.id,
-        JSON.stringify(config),
+        // The codec is stored explicitly, so that only configs from before codecs read as LEGACY_CODEC.
+        JSON.stringify({ ...config, codec: config.codec ?? DEFAULT_CODEC }),
         'idle',
       ]);
       await insertModel(tx, config.id, 0, initialModel);

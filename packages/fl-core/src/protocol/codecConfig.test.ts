@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CODEC, FederationConfig, roundCodecOf } from './federation.ts';
+import { DEFAULT_CODEC, downlinkCodecOf, FederationConfig, roundCodecOf } from './federation.ts';
 import { RoundStartMessage } from './messages.ts';
 
-const storedConfig = {
+const newConfig = {
   id: 'demo',
   name: 'Demo',
   model: 'mnist-mlp',
@@ -26,24 +26,25 @@ const roundStart = {
 };
 
 describe('codec configuration', () => {
-  it('gives a stored config without codecs the float32 default', () => {
-    const parsed = FederationConfig.parse(storedConfig);
+  it('gives a new config without codecs int8 up and float16 down', () => {
+    const parsed = FederationConfig.parse(newConfig);
     expect(parsed.codec).toEqual(DEFAULT_CODEC);
-    expect(roundCodecOf(parsed)).toEqual({ uplink: 'float32' });
-    expect(roundCodecOf({})).toEqual({ uplink: 'float32' });
+    expect(roundCodecOf(parsed)).toEqual({ uplink: 'int8' });
+    expect(roundCodecOf({})).toEqual({ uplink: 'int8' });
+    expect(downlinkCodecOf({})).toBe('float16');
   });
 
   it('fills in what a partial codec config leaves out and names top-k with its fraction', () => {
-    const parsed = FederationConfig.parse({ ...storedConfig, codec: { uplink: 'topk', topkFraction: 0.02 } });
-    expect(parsed.codec).toEqual({ uplink: 'topk', topkFraction: 0.02, downlink: 'float32' });
+    const parsed = FederationConfig.parse({ ...newConfig, codec: { uplink: 'topk', topkFraction: 0.02 } });
+    expect(parsed.codec).toEqual({ uplink: 'topk', topkFraction: 0.02, downlink: 'float16' });
     expect(roundCodecOf(parsed)).toEqual({ uplink: 'topk', topkFraction: 0.02 });
     expect(roundCodecOf({ codec: { uplink: 'int8', topkFraction: 0.5, downlink: 'float16' } })).toEqual({ uplink: 'int8' });
   });
 
   it('refuses an unknown codec and a top-k fraction outside (0, 1]', () => {
-    expect(FederationConfig.safeParse({ ...storedConfig, codec: { uplink: 'int4' } }).success).toBe(false);
-    expect(FederationConfig.safeParse({ ...storedConfig, codec: { uplink: 'topk', topkFraction: 0 } }).success).toBe(false);
-    expect(FederationConfig.safeParse({ ...storedConfig, codec: { downlink: 'int8' } }).success).toBe(false);
+    expect(FederationConfig.safeParse({ ...newConfig, codec: { uplink: 'int4' } }).success).toBe(false);
+    expect(FederationConfig.safeParse({ ...newConfig, codec: { uplink: 'topk', topkFraction: 0 } }).success).toBe(false);
+    expect(FederationConfig.safeParse({ ...newConfig, codec: { downlink: 'int8' } }).success).toBe(false);
   });
 
   it('accepts a round start with or without a codec (older coordinators send none)', () => {

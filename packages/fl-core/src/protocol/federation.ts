@@ -51,19 +51,27 @@ export type AggregationMode = z.infer<typeof AggregationMode>;
  * rounds (error feedback). `downlink`: how the global model goes out.
  */
 export const CodecConfig = z.object({
-  uplink: UplinkCodecName.default('float32'),
+  uplink: UplinkCodecName.default('int8'),
   topkFraction: z.number().positive().max(1).optional(),
-  downlink: DownlinkCodecName.default('float32'),
+  downlink: DownlinkCodecName.default('float16'),
 });
 export type CodecConfig = z.infer<typeof CodecConfig>;
-export const DEFAULT_CODEC: CodecConfig = { uplink: 'float32', downlink: 'float32' };
+/** New federations: int8 up (~1 B/param) and float16 down (2 B/param) lose no accuracy (README, Compact updates). */
+export const DEFAULT_CODEC: CodecConfig = { uplink: 'int8', downlink: 'float16' };
+/** What a federation stored before codecs existed keeps: its devices may be older clients. */
+export const LEGACY_CODEC: CodecConfig = { uplink: 'float32', downlink: 'float32' };
 
-/** The codec a federation's round:start names (the default when its config predates codecs). */
+/** The codec a federation's round:start names (DEFAULT_CODEC when its config names none). */
 export function roundCodecOf(config: Pick<FederationConfig, 'codec'>): RoundCodec {
   const codec = config.codec ?? DEFAULT_CODEC;
   return codec.uplink === 'topk' && codec.topkFraction !== undefined
     ? { uplink: codec.uplink, topkFraction: codec.topkFraction }
     : { uplink: codec.uplink };
+}
+
+/** The codec a federation's global model goes out in. */
+export function downlinkCodecOf(config: Pick<FederationConfig, 'codec'>): DownlinkCodecName {
+  return (config.codec ?? DEFAULT_CODEC).downlink;
 }
 
 export const FederationConfig = z.object({
@@ -92,8 +100,9 @@ export const FederationConfig = z.object({
   /** Synchronous rounds (FedAvg) or buffered asynchronous aggregation (FedBuff). */
   mode: AggregationMode.default({ kind: 'sync' }),
   /**
-   * Update codecs. Parsing fills in DEFAULT_CODEC when absent (stored configs predate it); the type
-   * stays optional so configs written in code need not name it: read it through roundCodecOf.
+   * Update codecs. Parsing fills in DEFAULT_CODEC when absent (the coordinator's store gives configs
+   * stored before codecs LEGACY_CODEC first); the type stays optional so configs written in code need
+   * not name it: read it through roundCodecOf and downlinkCodecOf.
    */
   codec: CodecConfig.default(DEFAULT_CODEC).optional(),
   /** Test examples the coordinator evaluates the global model on after each round (when it has test data). */

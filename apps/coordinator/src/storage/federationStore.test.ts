@@ -1,0 +1,52 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import { DEFAULT_CODEC, LEGACY_CODEC, roundCodecOf, type FederationConfig } from '@flock/fl-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from './database.ts';
+import { FederationStore } from './federationStore.ts';
+
+const config: FederationConfig = {
+  id: 'fed',
+  name: 'a federation',
+  model: 'mnist-mlp',
+  dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 50, seed: 1 },
+  training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
+  maxRounds: 1,
+  minDevices: 1,
+  clientsPerRound: 'all',
+  deadline: { mode: 'fixed', ms: 60_000 },
+  quorum: 1,
+  belowQuorum: 'abandon',
+  mode: { kind: 'sync' },
+  evalExamples: 10,
+  modelSeed: 1,
+};
+
+let dir: string;
+let db: PGlite;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'flock-store-'));
+  db = await openDatabase(dir);
+});
+
+afterAll(async () => {
+  await db.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('FederationStore codecs', () => {
+  it('keeps float32 for a federation stored before codecs, and gives new ones the compact default', async () => {
+    // Stored by a coordinator that predates codecs: the config has no `codec` key at all.
+    await db.query(`insert into federations (id, config, status, round) values ('old', $1, 'idle', 3)`, [JSON.stringify({ ...config, id: 'old' })]);
+    const store = new FederationStore(db);
+    await store.createFederation({ ...config, id: 'new' }, new Uint8Array(4));
+    const loaded = new Map((await store.listFederations()).map((f) => [f.config.id, f.config]));
+    expect(loaded.get('old')!.codec).toEqual(LEGACY_CODEC);
+    expect(roundCodecOf(loaded.get('old')!)).toEqual({ uplink: 'float32' });
+    expect(loaded.get('new')!.codec).toEqual(DEFAULT_CODEC);
+    expect(roundCodecOf(loaded.get('new')!)).toEqual({ uplink: 'int8' });
+  });
+});
