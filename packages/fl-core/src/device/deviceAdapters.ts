@@ -5,6 +5,7 @@ import type {
   DeviceState,
   FederationStatus,
   HelloMessage,
+  LocalEvaluation,
   ModelName,
   OwnDataAssignment,
   RoundCodec,
@@ -65,6 +66,8 @@ export interface TrainingOutcome {
   numExamples: number;
   loss: number;
   accuracy: number;
+  /** The received global model on the device's held-out examples (federated evaluation); absent without any. */
+  evaluation?: LocalEvaluation;
   /** Live tensors after the round, where the trainer can tell. */
   numTensors: number | null;
 }

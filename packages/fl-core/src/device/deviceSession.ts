@@ -252,6 +252,7 @@ export class DeviceSession {
         numExamples: result.numExamples,
         metrics: { loss: result.loss, accuracy: result.accuracy },
         payload: result.payload,
+        ...(result.evaluation ? { evaluation: result.evaluation } : {}),
       };
       job.update = { message, bytes: result.payload.byteLength };
       job.phase = 'ready';

@@ -12,6 +12,8 @@ import {
   type RoundCodec,
 } from './messages.ts';
 import { DatasetConfig } from './datasetConfig.ts';
+import { DEFAULT_STRATEGY, StrategyConfig } from '../strategy/catalog.ts';
+import { PrivacyConfig } from '../strategy/privacy/privacyConfig.ts';
 
 /**
  * `adaptive`: `multiplier` x the slowest selected device's training time measured in earlier rounds,
@@ -105,6 +107,10 @@ export const FederationConfig = z.object({
    * not name it: read it through roundCodecOf and downlinkCodecOf.
    */
   codec: CodecConfig.default(DEFAULT_CODEC).optional(),
+  /** How updates become the next model (see strategy/); absent: FedAvg. Read it through strategyOf. */
+  strategy: StrategyConfig.default(DEFAULT_STRATEGY).optional(),
+  /** Differential privacy (central DP-FedAvg or local noise); absent: none. */
+  privacy: PrivacyConfig.optional(),
   /** Test examples the coordinator evaluates the global model on after each round (when it has test data). */
   evalExamples: z.number().int().min(1).max(10_000),
   modelSeed: z.number().int(),
@@ -132,6 +138,8 @@ export const RoundRecord = z.object({
   extended: z.boolean(),
   /** FedBuff: mean staleness of the aggregated updates; null for synchronous rounds. */
   meanStaleness: z.number().nullable(),
+  /** Differential privacy spent after this round, at the federation's delta; null or absent without DP. */
+  epsilon: z.number().nullable().optional(),
 });
 export type RoundRecord = z.infer<typeof RoundRecord>;
 

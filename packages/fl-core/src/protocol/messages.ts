@@ -90,6 +90,14 @@ export const StatusMessage = z.object({
 });
 export type StatusMessage = z.infer<typeof StatusMessage>;
 
+/** How the global model a device received scored on its held-out local examples (federated evaluation). */
+export const LocalEvaluation = z.object({
+  loss: z.number().finite().min(0),
+  accuracy: z.number().min(0).max(1),
+  examples: z.number().int().min(1).max(100_000_000),
+});
+export type LocalEvaluation = z.infer<typeof LocalEvaluation>;
+
 export const UpdateMessage = z.object({
   federationId: FederationId,
   round: z.number().int().min(1),
@@ -101,6 +109,8 @@ export const UpdateMessage = z.object({
   payload: BinaryPayload.refine((b) => b.byteLength <= MAX_UPDATE_BYTES, {
     message: `payload larger than ${MAX_UPDATE_BYTES} bytes`,
   }),
+  /** The round's global model on the device's local test split, before it trained; absent without one. */
+  evaluation: LocalEvaluation.optional(),
 });
 export type UpdateMessage = z.input<typeof UpdateMessage>;
 export type ParsedUpdateMessage = z.output<typeof UpdateMessage>;

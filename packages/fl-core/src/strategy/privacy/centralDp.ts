@@ -1,0 +1,50 @@
+import { gaussian } from '../../data/random.ts';
+import { clipToNorm, type RoundAggregation, type Strategy } from '../strategy.ts';
+import type { PrivacyConfig } from './privacyConfig.ts';
+
+/**
+ * DP-FedAvg's aggregate: every delta clipped to `clipNorm` (whatever the device did), summed with
+ * equal weight (an example count would raise one device's sensitivity), Gaussian noise of std
+ * noiseMultiplier x clipNorm added to the sum, divided by the number of updates.
+ */
+export class NoisedClippedMean implements RoundAggregation {
+  private readonly sum: Float64Array;
+  private count = 0;
+
+  constructor(
+    size: number,
+    private readonly privacy: Pick<PrivacyConfig, 'clipNorm' | 'noiseMultiplier'>,
+    private readonly random: () => number,
+  ) {
+    this.sum = new Float64Array(size);
+  }
+
+  get updates(): number {
+    return this.count;
+  }
+
+  add(delta: Float32Array, _examples: number): void {
+    if (delta.length !== this.sum.length) throw new RangeError(`delta has ${delta.length} values, expected ${this.sum.length}`);
+    const clipped = clipToNorm(delta, this.privacy.clipNorm);
+    for (let i = 0; i < clipped.length; i++) this.sum[i]! += clipped[i]!;
+    this.count++;
+  }
+
+  result(): Float32Array {
+    if (this.count === 0) throw new RangeError('no update was added');
+    const std = this.privacy.noiseMultiplier * this.privacy.clipNorm;
+    const out = new Float32Array(this.sum.length);
+    for (let i = 0; i < out.length; i++) out[i] = (this.sum[i]! + std * gaussian(this.random)) / this.count;
+    return out;
+  }
+}
+
+/** The strategy with central DP: devices are told to clip, the coordinator clips again and adds the noise. */
+export function withCentralDp(inner: Strategy, size: number, privacy: PrivacyConfig, random: () => number): Strategy {
+  return {
+    name: inner.name,
+    instructions: () => ({ ...inner.instructions(), clipNorm: privacy.clipNorm }),
+    beginRound: () => new NoisedClippedMean(size, privacy, random),
+    step: (global, aggregated) => inner.step(global, aggregated),
+  };
+}

@@ -1,0 +1,19 @@
+import { z } from 'zod';
+
+/**
+ * Differential privacy. `central` (DP-FedAvg, McMahan et al. 2018): the coordinator clips every
+ * update to `clipNorm` and adds Gaussian noise of std noiseMultiplier x clipNorm to their sum.
+ * `local`: each device clips its own update and adds that noise before upload (an untrusted
+ * coordinator). Epsilon at `delta` is reported after every round; at `targetEpsilon` the federation
+ * stops or warns.
+ */
+export const PrivacyConfig = z.object({
+  mode: z.enum(['central', 'local']),
+  clipNorm: z.number().positive().max(1e6),
+  noiseMultiplier: z.number().min(0).max(1000),
+  delta: z.number().positive().max(0.1).default(1e-5),
+  targetEpsilon: z.number().positive().max(1e6).optional(),
+  onTarget: z.enum(['stop', 'warn']).default('stop'),
+});
+export type PrivacyConfig = z.infer<typeof PrivacyConfig>;
+export type PrivacyConfigInput = z.input<typeof PrivacyConfig>;

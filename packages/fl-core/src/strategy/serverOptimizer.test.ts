@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { StrategyConfig } from './catalog.ts';
+import { runRound, tinyStrategy } from './testing.ts';
+
+const options = { eta: 0.1, beta1: 0.5, beta2: 0.75, tau: 0.5 };
+const strategy = (name: 'fedadam' | 'fedyogi' | 'fedadagrad') => tinyStrategy(StrategyConfig.parse({ name, options }), 1);
+
+// Two rounds, mean deltas 2 then 1. m1 = 0.5*2 = 1, m2 = 0.5*1 + 0.5*1 = 1.
+describe('FedOpt server optimizers (Reddi et al. 2021)', () => {
+  it('fedadam: v1 = 0.25*4 = 1, v2 = 0.75 + 0.25 = 1; w += 0.1 m / (sqrt(v) + 0.5)', () => {
+    const s = strategy('fedadam');
+    expect(runRound(s, [0], [[[2], 1]])[0]).toBeCloseTo(0.1 / 1.5, 6);
+    expect(runRound(s, [0], [[[1], 1]])[0]).toBeCloseTo(0.1 / 1.5, 6);
+  });
+
+  it('fedyogi: v1 = 0 - 0.25*4*sign(-4) = 1, v2 = 1 - 0.25*1*sign(0) = 1', () => {
+    const s = strategy('fedyogi');
+    expect(runRound(s, [0], [[[2], 1]])[0]).toBeCloseTo(0.1 / 1.5, 6);
+    expect(runRound(s, [1], [[[1], 1]])[0]).toBeCloseTo(1 + 0.1 / 1.5, 6);
+  });
+
+  it('fedadagrad: v1 = 4, v2 = 5', () => {
+    const s = strategy('fedadagrad');
+    expect(runRound(s, [0], [[[2], 1]])[0]).toBeCloseTo(0.1 / 2.5, 6);
+    expect(runRound(s, [0], [[[1], 1]])[0]).toBeCloseTo(0.1 / (Math.sqrt(5) + 0.5), 6);
+  });
+
+  it('feeds the weighted mean of the round into the optimizer', () => {
+    const s = strategy('fedadam');
+    // mean of [4] x1 and [0] x1 = 2: the first round above
+    expect(runRound(s, [0], [[[4], 1], [[0], 1]])[0]).toBeCloseTo(0.1 / 1.5, 6);
+  });
+});

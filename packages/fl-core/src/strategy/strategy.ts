@@ -1,0 +1,49 @@
+/**
+ * A federated-learning strategy in the shape of Flower's: it says what each round's devices are told
+ * (`instructions`), folds the round's deltas (`beginRound`), and turns the aggregated delta into the
+ * next global model (`step`). Pure code over typed arrays: no sockets, no clock. Which devices train
+ * stays the round engine's seeded draw; the global model is evaluated by the coordinator's evaluator.
+ */
+export interface Strategy {
+  readonly name: string;
+  /** What every selected device is told with round:start (proximal mu, clip norm, local noise). */
+  instructions(): RoundInstructions;
+  /** A fresh aggregation for one round. */
+  beginRound(): RoundAggregation;
+  /** The next global model from the current one and the round's aggregated delta. */
+  step(global: Float32Array, aggregated: Float32Array): Float32Array;
+}
+
+export interface RoundAggregation {
+  /** Folds one device's delta in, weighted by its example count; throws RangeError when it cannot. */
+  add(delta: Float32Array, examples: number): void;
+  readonly updates: number;
+  /** The round's aggregated delta (throws when nothing was added). */
+  result(): Float32Array;
+}
+
+/** Training instructions a round carries beside the federation's training config. */
+export interface RoundInstructions {
+  /** FedProx: the device adds mu/2 ||w - w_global||^2 to its loss. */
+  proximalMu?: number;
+  /** The device clips its delta to this L2 norm before upload (DP, norm-bounded averaging). */
+  clipNorm?: number;
+  /** Local DP: the device adds Gaussian noise of this standard deviation to each value of its clipped delta. */
+  noiseStd?: number;
+}
+
+export function l2Norm(values: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]! * values[i]!;
+  return Math.sqrt(sum);
+}
+
+/** The delta scaled down to L2 norm `bound` when longer (a copy only then). */
+export function clipToNorm(delta: Float32Array, bound: number): Float32Array {
+  const norm = l2Norm(delta);
+  if (norm <= bound) return delta;
+  const scale = bound / norm;
+  const out = new Float32Array(delta.length);
+  for (let i = 0; i < out.length; i++) out[i] = delta[i]! * scale;
+  return out;
+}
