@@ -1,3 +1,5 @@
+import type { DataShape } from '../protocol/datasetConfig.ts';
+
 /** A labelled image dataset held as raw bytes (pixels 0..255), as stored on a device. */
 export interface ImageDataset {
   count: number;
@@ -7,6 +9,16 @@ export interface ImageDataset {
   numClasses: number;
   labels: Uint8Array;
   pixels: Uint8Array;
+  /**
+   * Tabular rows (CSV) as floats, count x height x width x channels, taken as they are; pixels is
+   * then empty. Absent for images.
+   */
+  features?: Float32Array;
+}
+
+/** The shape a model needs for this data. */
+export function dataShapeOf(d: Pick<ImageDataset, 'height' | 'width' | 'channels' | 'numClasses'>): DataShape {
+  return { inputShape: [d.height, d.width, d.channels], numClasses: d.numClasses };
 }
 
 export function exampleSize(d: Pick<ImageDataset, 'height' | 'width' | 'channels'>): number {
@@ -17,13 +29,15 @@ export function exampleSize(d: Pick<ImageDataset, 'height' | 'width' | 'channels
 export function subset(d: ImageDataset, indices: ArrayLike<number>): ImageDataset {
   const size = exampleSize(d);
   const labels = new Uint8Array(indices.length);
-  const pixels = new Uint8Array(indices.length * size);
+  const pixels = new Uint8Array(d.features ? 0 : indices.length * size);
+  const features = d.features ? new Float32Array(indices.length * size) : undefined;
   for (let i = 0; i < indices.length; i++) {
     const src = indices[i]!;
     labels[i] = d.labels[src]!;
-    pixels.set(d.pixels.subarray(src * size, (src + 1) * size), i * size);
+    if (features) features.set(d.features!.subarray(src * size, (src + 1) * size), i * size);
+    else pixels.set(d.pixels.subarray(src * size, (src + 1) * size), i * size);
   }
-  return { ...d, count: indices.length, labels, pixels };
+  return { ...d, count: indices.length, labels, pixels, ...(features ? { features } : {}) };
 }
 
 /**

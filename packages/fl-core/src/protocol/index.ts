@@ -2,4 +2,5 @@
 export * from './messages.ts';
 export * from './federation.ts';
 export * from './datasetConfig.ts';
+export * from './federatedEvaluation.ts';
 export * from './events.ts';

@@ -2,12 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { uplinkCodec } from '../codec/codecSpec.ts';
 import { ErrorFeedback } from '../codec/errorFeedback.ts';
 import { decodeWeights, encodeWeights, type WeightsManifest } from '../codec/weightsCodec.ts';
-import type { ImageDataset } from '../data/dataset.ts';
+import { dataShapeOf, type ImageDataset } from '../data/dataset.ts';
 import { createRng, seedFromText } from '../data/random.ts';
 import { ZooModelCache } from '../models/modelCache.ts';
 import { manifestOf, writeWeights } from '../models/zoo.ts';
 import type { TrainingJob, TrainingOutcome } from '../device/deviceAdapters.ts';
 import type { RoundCodec } from '../protocol/messages.ts';
+import { evaluateModel } from './evaluate.ts';
 import { trainLocal, type TrainLocalOptions } from './trainLocal.ts';
 
 /** A job as round:start describes it; the codec fields are optional so jobs from older sessions still run. */
@@ -31,20 +32,29 @@ export class RoundTrainer {
   async train(
     job: RoundTrainerJob,
     data: ImageDataset,
-    options: Pick<TrainLocalOptions, 'progressEvery' | 'onProgress'> = {},
+    options: Pick<TrainLocalOptions, 'progressEvery' | 'onProgress'> & { evaluateOn?: ImageDataset | null } = {},
   ): Promise<TrainingOutcome & { numTensors: number }> {
-    const model = this.models.get(job.model);
+    const model = this.models.get(job.model, dataShapeOf(data));
     const manifest = manifestOf(model);
     const global = decodeWeights(job.weights, manifest);
     if (global.kind !== 'weights') throw new Error('round:start carried a delta where the global weights belong');
     writeWeights(model, global.values);
+    // Federated evaluation: the global model as received, on the device's held-out examples.
+    const evaluation = options.evaluateOn ? await evaluateModel(model, options.evaluateOn) : undefined;
     const result = await trainLocal(model, data, job.config, {
       ...options,
       // Per device and round: devices sharing one shuffle order would correlate their updates.
       seed: seedFromText(`${job.shardId}/${job.round}`),
     });
     const payload = this.encode(job, manifest, result.delta) as Uint8Array<ArrayBuffer>;
-    return { payload, numExamples: result.numExamples, loss: result.loss, accuracy: result.accuracy, numTensors: tf.memory().numTensors };
+    return {
+      payload,
+      numExamples: result.numExamples,
+      loss: result.loss,
+      accuracy: result.accuracy,
+      numTensors: tf.memory().numTensors,
+      ...(evaluation ? { evaluation } : {}),
+    };
   }
 
   private encode(job: RoundTrainerJob, manifest: WeightsManifest, delta: Float32Array): Uint8Array {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '../data/dataset.ts';
 
 export interface DatasetTensors {
-  /** [N, H, W, C] float32 in [0, 1] */
+  /** [N, H, W, C] float32: pixels in [0, 1], tabular features as they are */
   xs: tf.Tensor4D;
   /** [N, numClasses] one-hot float32 */
   ys: tf.Tensor2D;
@@ -14,8 +14,8 @@ export interface DatasetTensors {
  */
 export function datasetToTensors(d: ImageDataset): DatasetTensors {
   return tf.tidy(() => {
-    const raw = tf.tensor4d(d.pixels, [d.count, d.height, d.width, d.channels], 'int32');
-    const xs = raw.toFloat().mul(1 / 255) as tf.Tensor4D;
+    const shape: [number, number, number, number] = [d.count, d.height, d.width, d.channels];
+    const xs = d.features ? tf.tensor4d(d.features, shape, 'float32') : (tf.tensor4d(d.pixels, shape, 'int32').toFloat().mul(1 / 255) as tf.Tensor4D);
     const ys = tf.oneHot(tf.tensor1d(d.labels, 'int32'), d.numClasses).toFloat() as tf.Tensor2D;
     return { xs, ys };
   });
