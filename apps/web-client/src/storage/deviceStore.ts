@@ -3,11 +3,12 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 /**
  * What a device keeps in IndexedDB. The schema is fixed (end-to-end tests read it directly):
  * database `flock` v2, store `meta` (out-of-line keys, `deviceId` -> string), store `shards`
- * (keyPath `shardId`) and, since v2, store `backends` (keyPath `model`: the measured backend choice).
+ * (keyPath `shardId`), since v2, store `backends` (keyPath `model`: the measured backend choice) and,
+ * since v3, store `residuals` (keyPath `key`, `<federationId>/<shardId>`: what top-k has not sent yet).
  * Used by both the page and the training worker.
  */
 export const DB_NAME = 'flock';
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 /** The backend measured fastest for one model on this device. */
 export interface StoredBackendChoice {
@@ -27,10 +28,17 @@ export interface StoredShard {
   storedAt: string;
 }
 
+/** A top-k device's error-feedback residual (fl-core ResidualStore). */
+export interface StoredResidual {
+  key: string;
+  values: Float32Array;
+}
+
 interface FlockDB extends DBSchema {
   meta: { key: string; value: string };
   shards: { key: string; value: StoredShard };
   backends: { key: string; value: StoredBackendChoice };
+  residuals: { key: string; value: StoredResidual };
 }
 
 export class DeviceStore {
@@ -42,6 +50,7 @@ export class DeviceStore {
         if (!database.objectStoreNames.contains('meta')) database.createObjectStore('meta');
         if (!database.objectStoreNames.contains('shards')) database.createObjectStore('shards', { keyPath: 'shardId' });
         if (!database.objectStoreNames.contains('backends')) database.createObjectStore('backends', { keyPath: 'model' });
+        if (!database.objectStoreNames.contains('residuals')) database.createObjectStore('residuals', { keyPath: 'key' });
       },
     });
     return new DeviceStore(db);
@@ -91,6 +100,14 @@ export class DeviceStore {
 
   async putBackendChoice(choice: StoredBackendChoice): Promise<void> {
     await this.db.put('backends', choice);
+  }
+
+  async residual(key: string): Promise<Float32Array | null> {
+    return (await this.db.get('residuals', key))?.values ?? null;
+  }
+
+  async putResidual(key: string, values: Float32Array): Promise<void> {
+    await this.db.put('residuals', { key, values: Float32Array.from(values) });
   }
 
   close(): void {

@@ -15,7 +15,8 @@ import {
  * name is built once and reused (RoundTrainer); the shard is read from IndexedDB once per shard id.
  */
 const scope = self as unknown as DedicatedWorkerGlobalScope;
-const trainer = new RoundTrainer();
+// Top-k residuals live in IndexedDB: a reloaded tab goes on from what it had not sent.
+const trainer = new RoundTrainer({ residuals: { load: async (key) => (await openStore()).residual(key), save: async (key, r) => (await openStore()).putResidual(key, r) } });
 const shards = new Map<string, ImageDataset>();
 let store: DeviceStore | null = null;
 let ready: Promise<BackendChoice> | null = null;

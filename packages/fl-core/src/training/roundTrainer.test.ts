@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { MemoryResidualStore } from '../codec/residualStore.ts';
 import { decodeWeights, encodeWeights } from '../codec/weightsCodec.ts';
 import { subset } from '../data/dataset.ts';
 import { loadMnist } from '../node/mnistFiles.ts';
@@ -44,8 +45,18 @@ describe('RoundTrainer codecs', () => {
     expect(decoded.codec).toBe('topk');
     expect(decoded.carried).toBe(Math.ceil(0.05 * global.length));
     // The same work again adds what the first payload kept back; another federation starts with nothing kept.
-    expect((await trainer.train(topkJob('a'), data)).payload).not.toEqual(first);
+    const second = (await trainer.train(topkJob('a'), data)).payload;
+    expect(second).not.toEqual(first);
     expect((await trainer.train(topkJob('b'), data)).payload).toEqual(first);
     trainer.dispose();
+
+    // A fresh trainer on the same residual store (a reloaded tab) goes on from what the store kept.
+    const store = new MemoryResidualStore();
+    const before = new RoundTrainer({ residuals: store });
+    expect((await before.train(topkJob('a'), data)).payload).toEqual(first);
+    before.dispose();
+    const reloaded = new RoundTrainer({ residuals: store });
+    expect((await reloaded.train(topkJob('a'), data)).payload).toEqual(second);
+    reloaded.dispose();
   });
 });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { uplinkCodec } from '../codec/codecSpec.ts';
 import { ErrorFeedback } from '../codec/errorFeedback.ts';
+import { MemoryResidualStore, residualKey, type ResidualStore } from '../codec/residualStore.ts';
 import { decodeWeights, encodeWeights, type WeightsManifest } from '../codec/weightsCodec.ts';
 import { dataShapeOf, type ImageDataset } from '../data/dataset.ts';
 import { createRng, seedFromText } from '../data/random.ts';
@@ -22,12 +23,16 @@ export interface RoundTrainerJob extends TrainingJob {
 /**
  * One device's side of a round, the same in a tab's worker and in Node: load the global weights into
  * the zoo model (built once per name), train on the local data, encode the delta with the round's
- * codec. A top-k device keeps what it did not send (error feedback), in memory, per federation and
- * shard (one trainer may serve many virtual devices).
+ * codec. A top-k device keeps what it did not send (error feedback) in its residual store, per
+ * federation and shard (one trainer may serve many virtual devices): in memory unless given another.
  */
 export class RoundTrainer {
   private readonly models = new ZooModelCache();
-  private readonly residuals = new Map<string, ErrorFeedback>();
+  private readonly residuals: ResidualStore;
+
+  constructor(options: { residuals?: ResidualStore } = {}) {
+    this.residuals = options.residuals ?? new MemoryResidualStore();
+  }
 
   async train(
     job: RoundTrainerJob,
@@ -46,7 +51,7 @@ export class RoundTrainer {
       // Per device and round: devices sharing one shuffle order would correlate their updates.
       seed: seedFromText(`${job.shardId}/${job.round}`),
     });
-    const payload = this.encode(job, manifest, result.delta) as Uint8Array<ArrayBuffer>;
+    const payload = (await this.encode(job, manifest, result.delta)) as Uint8Array<ArrayBuffer>;
     return {
       payload,
       numExamples: result.numExamples,
@@ -57,22 +62,21 @@ export class RoundTrainer {
     };
   }
 
-  private encode(job: RoundTrainerJob, manifest: WeightsManifest, delta: Float32Array): Uint8Array {
+  private async encode(job: RoundTrainerJob, manifest: WeightsManifest, delta: Float32Array): Promise<Uint8Array> {
     const codec = uplinkCodec(job.codec);
     // Stochastic rounding draws per device and round, reproducibly.
     const random = createRng(seedFromText(`${job.federationId ?? ''}/${job.shardId}/${job.round}/uplink`));
     if (codec.name !== 'topk') return encodeWeights(manifest, delta, 'delta', codec, { random });
-    const key = `${job.federationId ?? ''}/${job.shardId}`;
-    let feedback = this.residuals.get(key);
-    if (!feedback || feedback.size !== delta.length) {
-      feedback = new ErrorFeedback(delta.length);
-      this.residuals.set(key, feedback);
-    }
-    return feedback.encode(manifest, delta, codec, { random });
+    const key = residualKey(job.federationId, job.shardId);
+    const kept = await this.residuals.load(key);
+    // A residual of another size belongs to another model: start afresh.
+    const feedback = new ErrorFeedback(delta.length, kept?.length === delta.length ? kept : undefined);
+    const payload = feedback.encode(manifest, delta, codec, { random });
+    await this.residuals.save(key, feedback.residual);
+    return payload;
   }
 
   dispose(): void {
     this.models.dispose();
-    this.residuals.clear();
   }
 }
