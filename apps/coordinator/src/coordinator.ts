@@ -12,6 +12,7 @@ import { FederationRuntime, type FederationOutputs, type RuntimeDeps } from './f
 import { createHttpApp } from './http/httpApp.ts';
 import { PendingWork } from './pendingWork.ts';
 import { openDatabase } from './storage/database.ts';
+import { EvaluationStore } from './storage/evaluationStore.ts';
 import { FederationStore } from './storage/federationStore.ts';
 import { adminOutputs, attachAdminSocket } from './transport/adminSocket.ts';
 import { attachDeviceSocket, deviceOutputs, type DeviceServer } from './transport/deviceSocket.ts';
@@ -87,7 +88,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     pingTimeout: heartbeat.pingTimeoutMs,
   });
   const outputs: FederationOutputs = { ...deviceOutputs(io), ...adminOutputs(io as unknown as Server, federations) };
-  runtimeDeps = { store, evaluator, mnist, logger, outputs, work };
+  runtimeDeps = { store, evaluator, evaluations: new EvaluationStore(db), mnist, logger, outputs, work };
   for (const stored of await store.listFederations()) {
     federations.set(stored.config.id, await FederationRuntime.load(stored, runtimeDeps));
   }

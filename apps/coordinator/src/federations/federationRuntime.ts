@@ -10,6 +10,7 @@ import {
   roundCodecOf,
   subset,
   type Ack,
+  type DeviceEvaluation,
   type DeviceState,
   type EventLogEntry,
   type FederationSnapshot,
@@ -30,6 +31,7 @@ import type { PendingWork } from '../pendingWork.ts';
 import { contributionWindow, type Outcome } from '../rounds/engineCore.ts';
 import type { EngineEffect } from '../rounds/engineEffects.ts';
 import { createEngine, type FederationEngine } from '../rounds/federationEngine.ts';
+import type { EvaluationStore } from '../storage/evaluationStore.ts';
 import type { FederationStore, StoredFederation } from '../storage/federationStore.ts';
 import { partitionDataset } from './datasetPartition.ts';
 import { DeviceRegistry } from './deviceRegistry.ts';
@@ -46,6 +48,7 @@ export interface FederationOutputs {
 export interface RuntimeDeps {
   store: FederationStore;
   evaluator: ModelEvaluator;
+  evaluations: EvaluationStore;
   mnist: MnistSource;
   logger: Logger;
   outputs: FederationOutputs;
@@ -223,10 +226,18 @@ export class FederationRuntime {
     const { result, effects } = this.engine.submitUpdate({ ...msg, deviceId, maxExamples }, Date.now());
     if (!result.ok) this.record('warn', 'update-rejected', `update for round ${msg.round} rejected: ${result.reason}`, deviceId);
     else if (result.duplicate) this.record('info', 'update-duplicate', `duplicate update for round ${msg.round} ignored`, deviceId);
-    else this.record('info', 'update-accepted', `update for round ${msg.round} accepted (${msg.numExamples} examples)`, deviceId);
+    else {
+      this.record('info', 'update-accepted', `update for round ${msg.round} accepted (${msg.numExamples} examples)`, deviceId);
+      if (msg.evaluation) this.deps.work.track(this.deps.evaluations.save(this.config.id, deviceId, msg.round, msg.evaluation));
+    }
     this.apply(effects);
     this.deps.outputs.changed(this.config.id);
     return result.ok ? { ok: true } : result;
+  }
+
+  /** What the devices reported about each round's global model on their held-out examples. */
+  deviceEvaluations(): Promise<DeviceEvaluation[]> {
+    return this.deps.evaluations.list(this.config.id);
   }
 
   /** The device's training examples; null for a device that never said hello or brings its own data. */

@@ -6,6 +6,7 @@ import type { CreationResult } from '../federations/federationCreation.ts';
 import type { FederationRuntime } from '../federations/federationRuntime.ts';
 import type { FederationStore } from '../storage/federationStore.ts';
 import { zodReason } from '../transport/zodReason.ts';
+import { deviceDataApi } from './deviceDataApi.ts';
 
 export interface ApiDeps {
   federations: ReadonlyMap<string, FederationRuntime>;
@@ -172,6 +173,7 @@ export function federationApi(deps: ApiDeps): express.Router {
     res.json(await deps.store.listEvents(runtime.config.id, limit, { ...(kind ? { kinds: kind } : {}), ...(level ? { level } : {}) }));
   });
 
+  api.use(deviceDataApi(federationOf));
   api.use((req, res) => refuse(res, 404, `no API route ${req.method} ${req.baseUrl}${req.path}`));
   api.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     const e = err as { type?: string; status?: number };

@@ -67,6 +67,17 @@ create table if not exists contributions (
   aggregated_round integer not null,
   primary key (federation_id, device_id, trained_round)
 );
+-- Federated evaluation (storage/evaluationStore.ts): each device's score of the global model it received for a round.
+create table if not exists device_evaluations (
+  federation_id text not null references federations(id),
+  device_id text not null,
+  round integer not null,
+  accuracy double precision not null,
+  loss double precision not null,
+  examples integer not null,
+  reported_at timestamptz not null,
+  primary key (federation_id, device_id, round)
+);
 `;
 
 export async function openDatabase(dataDir: string): Promise<PGlite> {
