@@ -1,0 +1,139 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FederationConfig, FederationSummary } from '@flock/fl-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
+
+const TOKEN = 'federation-api-test-admin-token';
+let dataDir: string;
+let coordinator: RunningCoordinator;
+
+const CONFIG: FederationConfig = {
+  id: 'clothes',
+  name: 'Fashion-MNIST CNN',
+  model: 'mnist-cnn-small',
+  dataset: { kind: 'fashion-mnist', partition: 'iid', examplesPerDevice: 100, numDevices: 3, seed: 4 },
+  training: { epochs: 1, batchSize: 16, learningRate: 0.01, optimizer: 'adam' },
+  maxRounds: 3,
+  minDevices: 2,
+  clientsPerRound: 'all',
+  deadline: { mode: 'fixed', ms: 60_000 },
+  quorum: 0.5,
+  belowQuorum: 'abandon',
+  mode: { kind: 'sync' },
+  evalExamples: 500,
+  modelSeed: 3,
+};
+
+async function api<T = Record<string, unknown>>(method: string, path: string, body?: unknown, token: string | null = TOKEN) {
+  const res = await fetch(`${coordinator.url}${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // CSV, metrics: the text is the answer
+  }
+  return { status: res.status, body: json as T, text, type: res.headers.get('content-type') ?? '' };
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'flock-federation-api-'));
+  coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir, adminToken: TOKEN, logLevel: 'silent' });
+}, 60_000);
+
+afterAll(async () => {
+  await coordinator?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('federations over REST', () => {
+  it('creates a Fashion-MNIST federation and refuses a bad config naming the field', async () => {
+    const created = await api<FederationSummary>('POST', '/api/federations', CONFIG);
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ status: 'idle', round: 0, archived: false, config: { dataset: { kind: 'fashion-mnist' }, training: { optimizer: 'adam' } } });
+
+    const bad = await api('POST', '/api/federations', { ...CONFIG, id: 'bad', training: { ...CONFIG.training, learningRate: -1, optimizer: 'rmsprop' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.reason).toMatch(/training\.learningRate: .*/);
+    expect(bad.body.reason).toMatch(/training\.optimizer: /);
+    expect((await api('POST', '/api/federations', CONFIG)).status).toBe(409);
+  });
+
+  it('edits an idle federation, naming unknown fields and refusing an id change', async () => {
+    const edited = await api<FederationSummary>('PATCH', '/api/federations/clothes', { name: 'Clothes', training: { epochs: 2, batchSize: 8, learningRate: 0.02 } });
+    expect(edited.status).toBe(200);
+    expect(edited.body.config).toMatchObject({ name: 'Clothes', training: { epochs: 2, batchSize: 8 }, model: 'mnist-cnn-small' });
+    expect((await api<FederationSummary>('GET', '/api/federations/clothes')).body.config.name).toBe('Clothes');
+
+    const unknown = await api('PATCH', '/api/federations/clothes', { colour: 'red' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.reason).toMatch(/colour: not a federation config field/);
+    const invalid = await api('PATCH', '/api/federations/clothes', { maxRounds: 0 });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.reason).toMatch(/^federation config: maxRounds: /);
+    const renamed = await api('PATCH', '/api/federations/clothes', { id: 'other' });
+    expect(renamed.status).toBe(400);
+    expect(renamed.body.reason).toMatch(/id cannot change/);
+  });
+
+  it('clones a federation under a new id from round 0, and refuses an id that exists', async () => {
+    const cloned = await api<FederationSummary>('POST', '/api/federations/clothes/clone', { id: 'clothes-2' });
+    expect(cloned.status).toBe(201);
+    expect(cloned.body).toMatchObject({ status: 'idle', round: 0, config: { id: 'clothes-2', name: 'Clothes (copy)', training: { epochs: 2 } } });
+    expect((await api('POST', '/api/federations/clothes/clone', { id: 'demo' })).status).toBe(409);
+    const noId = await api('POST', '/api/federations/clothes/clone', {});
+    expect(noId.status).toBe(400);
+    expect(noId.body.reason).toMatch(/^clone: id: /);
+  });
+
+  it('refuses to edit a federation once started, and to archive it while it runs', async () => {
+    expect((await api('POST', '/api/federations/clothes-2/start')).status).toBe(200);
+    const edit = await api('PATCH', '/api/federations/clothes-2', { name: 'late' });
+    expect(edit.status).toBe(409);
+    expect(edit.body.reason).toMatch(/has started .*clone it instead/);
+    const archive = await api('POST', '/api/federations/clothes-2/archive');
+    expect(archive.status).toBe(409);
+    expect(archive.body.reason).toMatch(/running .*pause or stop it/);
+  });
+
+  it('archives a stopped federation: gone from the default list, kept with its data', async () => {
+    expect((await api('POST', '/api/federations/clothes-2/stop')).status).toBe(200);
+    expect((await api<FederationSummary>('POST', '/api/federations/clothes-2/archive')).body.archived).toBe(true);
+    const ids = (list: FederationSummary[]) => list.map((f) => f.config.id);
+    expect(ids((await api<FederationSummary[]>('GET', '/api/federations')).body)).toEqual(['demo', 'clothes']);
+    const all = (await api<FederationSummary[]>('GET', '/api/federations?archived=true')).body;
+    expect(ids(all)).toEqual(['demo', 'clothes', 'clothes-2']);
+    expect(all.find((f) => f.config.id === 'clothes-2')).toMatchObject({ archived: true, status: 'stopped' });
+    expect((await api('GET', '/api/federations/clothes-2/model.flkw', undefined, null)).status).toBe(200);
+    expect((await api('GET', '/api/federations?archived=maybe')).status).toBe(400);
+    expect((await api<FederationSummary>('POST', '/api/federations/clothes-2/unarchive')).body.archived).toBe(false);
+  });
+
+  it('exports rounds as JSON and CSV', async () => {
+    const json = await api<unknown[]>('GET', '/api/federations/clothes/rounds?format=json');
+    expect(json.body).toEqual([]);
+    const csv = await api('GET', '/api/federations/clothes/rounds?format=csv');
+    expect(csv.type).toMatch(/text\/csv/);
+    expect(csv.text.split('\r\n')[0]).toBe('round,participants,examples,accuracy,loss,trainLoss,durationMs,bytesUp,bytesDown,rejected,completedAt,closedBy,deadlineMs,extended,meanStaleness');
+    const bad = await api('GET', '/api/federations/clothes/rounds?format=xml');
+    expect(bad.status).toBe(400);
+    expect(bad.body.reason).toMatch(/format/);
+  });
+
+  it('serves Prometheus metrics to a token holder only', async () => {
+    expect((await api('GET', '/metrics', undefined, null)).status).toBe(401);
+    const metrics = await api('GET', '/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.type).toMatch(/text\/plain/);
+    for (const name of ['flock_devices_connected', 'flock_rounds_completed_total', 'flock_round_duration_seconds', 'flock_bytes_up_total', 'flock_update_rejections_total']) {
+      expect(metrics.text).toContain(`# TYPE ${name}`);
+    }
+    expect(metrics.text).toContain('flock_devices_connected{federation="clothes"} 0');
+  });
+});
