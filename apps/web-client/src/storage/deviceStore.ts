@@ -1,14 +1,16 @@
+import type { ImageDataset } from '@flock/fl-core/data';
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 
 /**
  * What a device keeps in IndexedDB. The schema is fixed (end-to-end tests read it directly):
- * database `flock` v2, store `meta` (out-of-line keys, `deviceId` -> string), store `shards`
- * (keyPath `shardId`), since v2, store `backends` (keyPath `model`: the measured backend choice) and,
- * since v3, store `residuals` (keyPath `key`, `<federationId>/<shardId>`: what top-k has not sent yet).
+ * database `flock` v4, store `meta` (out-of-line keys, `deviceId` -> string), store `shards`
+ * (keyPath `shardId`), since v2, store `backends` (keyPath `model`: the measured backend choice),
+ * since v3, store `residuals` (keyPath `key`, `<federationId>/<shardId>`: what top-k has not sent yet)
+ * and, since v4, store `examples` (keyPath `federationId`: the examples a person imported, StoredExamples).
  * Used by both the page and the training worker.
  */
 export const DB_NAME = 'flock';
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 /** The backend measured fastest for one model on this device. */
 export interface StoredBackendChoice {
@@ -39,6 +41,35 @@ interface FlockDB extends DBSchema {
   shards: { key: string; value: StoredShard };
   backends: { key: string; value: StoredBackendChoice };
   residuals: { key: string; value: StoredResidual };
+  examples: { key: string; value: StoredExamples };
+}
+
+/** A person's own examples for one federation, checked against its schema on import; never uploaded. */
+export interface StoredExamples {
+  federationId: string;
+  /** The schema they were checked against (JSON): examples of another schema are not trained on. */
+  schema: string;
+  count: number;
+  height: number;
+  width: number;
+  channels: number;
+  numClasses: number;
+  labels: Uint8Array;
+  /** Image bytes; empty for CSV rows. */
+  pixels: Uint8Array;
+  /** CSV rows as floats; null for images. */
+  features: Float32Array | null;
+  updatedAt: string;
+}
+
+export function storedExamples(federationId: string, schema: string, d: ImageDataset): StoredExamples {
+  const { count, height, width, channels, numClasses, labels, pixels } = d;
+  return { federationId, schema, count, height, width, channels, numClasses, labels, pixels, features: d.features ?? null, updatedAt: new Date().toISOString() };
+}
+
+export function examplesDataset(s: StoredExamples): ImageDataset {
+  const { count, height, width, channels, numClasses, labels, pixels } = s;
+  return { count, height, width, channels, numClasses, labels, pixels, ...(s.features ? { features: s.features } : {}) };
 }
 
 export class DeviceStore {
@@ -51,6 +82,7 @@ export class DeviceStore {
         if (!database.objectStoreNames.contains('shards')) database.createObjectStore('shards', { keyPath: 'shardId' });
         if (!database.objectStoreNames.contains('backends')) database.createObjectStore('backends', { keyPath: 'model' });
         if (!database.objectStoreNames.contains('residuals')) database.createObjectStore('residuals', { keyPath: 'key' });
+        if (!database.objectStoreNames.contains('examples')) database.createObjectStore('examples', { keyPath: 'federationId' });
       },
     });
     return new DeviceStore(db);
@@ -92,6 +124,18 @@ export class DeviceStore {
   async examplesStored(federationId: string): Promise<number> {
     const shards = await this.db.getAll('shards');
     return shards.filter((s) => s.federationId === federationId).reduce((n, s) => n + s.numExamples, 0);
+  }
+
+  async ownExamples(federationId: string): Promise<StoredExamples | undefined> {
+    return this.db.get('examples', federationId);
+  }
+
+  async putOwnExamples(examples: StoredExamples): Promise<void> {
+    await this.db.put('examples', examples);
+  }
+
+  async deleteOwnExamples(federationId: string): Promise<void> {
+    await this.db.delete('examples', federationId);
   }
 
   async backendChoice(model: string): Promise<StoredBackendChoice | undefined> {
