@@ -1,12 +1,14 @@
 import {
   buildModel,
   datasetShape,
+  decodeWeights,
   demoDataset,
   describeDataset,
   encodeWeights,
   manifestOf,
   modelProblem,
   readWeights,
+  strategyProblem,
   type FederationConfig,
 } from '@flock/fl-core';
 import type { FederationStore } from '../storage/federationStore.ts';
@@ -42,7 +44,10 @@ export async function createFederation(
   if (federations.has(config.id)) return { ok: false, status: 409, reason: `federation "${config.id}" already exists` };
   const problem = configProblem(config);
   if (problem) return { ok: false, status: 400, reason: problem };
-  await deps.store.createFederation(config, await initialModel(config));
+  const weights = await initialModel(config);
+  const strategy = strategyProblem(config, decodeWeights(weights).values.length);
+  if (strategy) return { ok: false, status: 400, reason: `strategy: ${strategy}` };
+  await deps.store.createFederation(config, weights);
   const runtime = await FederationRuntime.load({ config, status: 'idle', round: 0 }, deps);
   federations.set(config.id, runtime);
   runtime.record('info', 'federation-created', `federation created: ${config.model}, ${describeDataset(config.dataset)}`);

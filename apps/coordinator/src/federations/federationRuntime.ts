@@ -31,6 +31,7 @@ import type { PendingWork } from '../pendingWork.ts';
 import { contributionWindow, type Outcome } from '../rounds/engineCore.ts';
 import type { EngineEffect } from '../rounds/engineEffects.ts';
 import { createEngine, type FederationEngine } from '../rounds/federationEngine.ts';
+import { privacyNote } from '../rounds/privacyBudget.ts';
 import type { EvaluationStore } from '../storage/evaluationStore.ts';
 import type { FederationStore, StoredFederation } from '../storage/federationStore.ts';
 import { partitionDataset } from './datasetPartition.ts';
@@ -318,6 +319,7 @@ export class FederationRuntime {
       deadline,
       weights,
       codec: roundCodecOf(this.config),
+      instructions: this.engine.instructions,
     };
     this.deps.outputs.sendRoundStart(this.config.id, deviceIds, msg);
     this.bytesDown.set(round, (this.bytesDown.get(round) ?? 0) + weights.byteLength * deviceIds.length);
@@ -349,6 +351,7 @@ export class FederationRuntime {
       deadlineMs: e.deadline === null ? null : e.deadline - e.startedAt,
       extended: e.extended,
       meanStaleness: this.config.mode.kind === 'async' ? e.meanStaleness : null,
+      epsilon: e.epsilon,
     };
     try {
       await this.deps.store.saveRound(this.config.id, record, encodeWeights(this.manifest, e.newGlobal, 'weights'), e.contributions);
@@ -363,6 +366,8 @@ export class FederationRuntime {
     const accuracy = record.accuracy === null ? 'not evaluated' : `accuracy ${(record.accuracy * 100).toFixed(1)}%`;
     const how = e.closedBy === 'deadline' ? 'at its deadline' : e.closedBy === 'buffer-full' ? `with a full buffer (mean staleness ${e.meanStaleness.toFixed(2)})` : 'with every selected device';
     this.record('info', 'round-closed', `round ${e.round} closed ${how}: ${record.participants} devices, ${record.examples} examples, ${accuracy}`);
+    const privacy = privacyNote(this.config, e.round, e.epsilon);
+    if (privacy) this.record(privacy.level, privacy.kind, privacy.message);
     this.apply(this.engine.roundPersisted(e.round, Date.now(), record.accuracy));
   }
 }

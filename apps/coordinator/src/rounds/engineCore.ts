@@ -1,5 +1,17 @@
-import { manifestSize, roundCodecOf, type FederationConfig, type FederationStatus, type RoundCodec, type WeightsManifest } from '@flock/fl-core';
+import {
+  createFederationStrategy,
+  manifestSize,
+  roundCodecOf,
+  secureRandom,
+  type FederationConfig,
+  type FederationStatus,
+  type RoundCodec,
+  type RoundInstructions,
+  type Strategy,
+  type WeightsManifest,
+} from '@flock/fl-core';
 import type { Contribution, DeviceUpdate, EngineEffect, UpdateResult } from './engineEffects.ts';
+import { privacyExhausted } from './privacyBudget.ts';
 
 export interface EngineInit {
   status: FederationStatus;
@@ -8,6 +20,8 @@ export interface EngineInit {
   global: Float32Array;
   /** Updates already aggregated in recent rounds: a retry of one of them is acknowledged, not counted. */
   recentContributions?: Contribution[];
+  /** Uniform [0, 1) draws for central DP noise; default the platform's CSPRNG (tests seed it). */
+  random?: () => number;
 }
 
 /**
@@ -38,6 +52,8 @@ export abstract class EngineCore {
   protected out: EngineEffect[] = [];
   /** The codec every update must arrive in: the federation's uplink choice. */
   protected readonly uplink: RoundCodec;
+  /** How updates become the next model: the engines call it and nothing else to aggregate. */
+  protected readonly strategy: Strategy;
 
   constructor(
     readonly config: FederationConfig,
@@ -51,6 +67,7 @@ export abstract class EngineCore {
     this.completed = init.completedRounds;
     this.global = init.global;
     this.uplink = roundCodecOf(config);
+    this.strategy = createFederationStrategy(config, init.global.length, init.random ?? secureRandom());
     for (const c of init.recentContributions ?? []) this.markCounted(c);
   }
 
@@ -64,6 +81,11 @@ export abstract class EngineCore {
 
   get globalWeights(): Float32Array {
     return this.global;
+  }
+
+  /** What every device is told with round:start (proximal mu, clip norm, local noise). */
+  get instructions(): RoundInstructions {
+    return this.strategy.instructions();
   }
 
   abstract get round(): number;
@@ -119,7 +141,7 @@ export abstract class EngineCore {
       if (!this.isRunning()) return;
       const target = this.config.targetAccuracy;
       const reachedTarget = target !== undefined && accuracy !== null && accuracy >= target;
-      if (this.completed >= this.config.maxRounds || reachedTarget) {
+      if (this.completed >= this.config.maxRounds || reachedTarget || privacyExhausted(this.config, this.completed)) {
         this.suspend('the federation finished');
         this.state = 'finished';
         return;

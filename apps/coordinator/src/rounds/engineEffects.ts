@@ -42,6 +42,8 @@ export type EngineEffect =
       extended: boolean;
       /** Mean staleness of the aggregated updates (always 0 for synchronous rounds). */
       meanStaleness: number;
+      /** Differential privacy spent once this round is in the model; null without DP. */
+      epsilon: number | null;
     }
   | { type: 'roundExtended'; round: number; deadline: number; answered: number; selected: number }
   | { type: 'roundAbandoned'; round: number; reason: string; answered: number; selected: number }

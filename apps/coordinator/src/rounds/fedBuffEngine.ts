@@ -1,4 +1,4 @@
-import { FedAvgAccumulator, applyDelta, type AggregationMode } from '@flock/fl-core';
+import { epsilonAfter, type AggregationMode, type RoundAggregation } from '@flock/fl-core';
 import { EngineCore } from './engineCore.ts';
 import type { Contribution, DeviceUpdate, EngineEffect, UpdateResult } from './engineEffects.ts';
 import { longestDeadlineMs } from './roundDeadline.ts';
@@ -7,7 +7,7 @@ import { checkUpdate } from './updatePayload.ts';
 type AsyncMode = Extract<AggregationMode, { kind: 'async' }>;
 
 interface UpdateBuffer {
-  accumulator: FedAvgAccumulator;
+  aggregation: RoundAggregation;
   contributions: Contribution[];
   examples: number;
   lossSum: number;
@@ -95,11 +95,11 @@ export class FedBuffEngine extends EngineCore {
         reason: `update for round ${u.round} is ${staleness} rounds stale (the model is at round ${current}, max staleness ${this.mode.maxStaleness})`,
       };
     }
-    const payload = checkUpdate(u, this.manifest, this.uplink);
+    const payload = checkUpdate(u, this.manifest, this.uplink, this.instructions);
     if (!payload.ok) return payload;
 
     const b = this.buffer;
-    b.accumulator.add(payload.delta, u.numExamples * stalenessWeight(staleness));
+    b.aggregation.add(payload.delta, u.numExamples * stalenessWeight(staleness));
     b.contributions.push({ deviceId: u.deviceId, round: u.round });
     b.examples += u.numExamples;
     b.lossSum += u.metrics.loss;
@@ -151,7 +151,7 @@ export class FedBuffEngine extends EngineCore {
 
   private close(now: number): void {
     const b = this.buffer;
-    const newGlobal = applyDelta(this.global, b.accumulator.mean());
+    const newGlobal = this.strategy.step(this.global, b.aggregation.result());
     const round = this.completed + 1;
     this.aggregating = { round, newGlobal };
     this.buffer = this.emptyBuffer(now);
@@ -173,12 +173,13 @@ export class FedBuffEngine extends EngineCore {
       deadline: null,
       extended: false,
       meanStaleness: b.stalenessSum / count,
+      epsilon: epsilonAfter(this.config, round),
     });
   }
 
   private emptyBuffer(now: number): UpdateBuffer {
     return {
-      accumulator: new FedAvgAccumulator(this.global.length),
+      aggregation: this.strategy.beginRound(),
       contributions: [],
       examples: 0,
       lossSum: 0,

@@ -1,4 +1,4 @@
-import { FedAvgAccumulator, applyDelta, createRng, shuffleInPlace, type FederationConfig } from '@flock/fl-core';
+import { createRng, epsilonAfter, shuffleInPlace, type FederationConfig, type RoundAggregation } from '@flock/fl-core';
 import { EngineCore } from './engineCore.ts';
 import type { DeviceUpdate, EngineEffect, UpdateResult } from './engineEffects.ts';
 import { roundDeadlineMs } from './roundDeadline.ts';
@@ -15,7 +15,7 @@ interface OpenRound {
   dropped: Set<string>;
   /** When each selected device was last sent the model: its training time is measured from there. */
   sentAt: Map<string, number>;
-  accumulator: FedAvgAccumulator;
+  aggregation: RoundAggregation;
   examples: number;
   lossSum: number;
   bytesUp: number;
@@ -108,10 +108,10 @@ export class RoundEngine extends EngineCore {
     if (!open.selected.has(u.deviceId)) {
       return { ok: false, reason: `device ${u.deviceId} is not selected for round ${open.round}` };
     }
-    const payload = checkUpdate(u, this.manifest, this.uplink);
+    const payload = checkUpdate(u, this.manifest, this.uplink, this.instructions);
     if (!payload.ok) return payload;
 
-    open.accumulator.add(payload.delta, u.numExamples);
+    open.aggregation.add(payload.delta, u.numExamples);
     open.answered.add(u.deviceId);
     open.examples += u.numExamples;
     open.lossSum += u.metrics.loss;
@@ -145,7 +145,7 @@ export class RoundEngine extends EngineCore {
       answered: new Set(),
       dropped: new Set(),
       sentAt: new Map(selected.map((id) => [id, now])),
-      accumulator: new FedAvgAccumulator(this.global.length),
+      aggregation: this.strategy.beginRound(),
       examples: 0,
       lossSum: 0,
       bytesUp: 0,
@@ -167,7 +167,7 @@ export class RoundEngine extends EngineCore {
 
   private close(now: number, closedBy: 'all-answered' | 'deadline'): void {
     const open = this.open!;
-    const newGlobal = applyDelta(this.global, open.accumulator.mean());
+    const newGlobal = this.strategy.step(this.global, open.aggregation.result());
     this.open = null;
     this.attempt = 0;
     this.aggregating = { round: open.round, newGlobal };
@@ -190,6 +190,7 @@ export class RoundEngine extends EngineCore {
       deadline: open.deadline,
       extended: open.extended,
       meanStaleness: 0,
+      epsilon: epsilonAfter(this.config, open.round),
     });
   }
 

@@ -2,16 +2,24 @@ import {
   CodecError,
   decodeWeights,
   firstNonFinite,
+  l2Norm,
   manifestSize,
   topkCount,
   uplinkCodec,
   type RoundCodec,
+  type RoundInstructions,
   type WeightsManifest,
 } from '@flock/fl-core';
 
 import type { DeviceUpdate } from './engineEffects.ts';
 
 export type PayloadCheck = { ok: true; delta: Float32Array } | { ok: false; reason: string };
+
+/**
+ * How far over the round's clip norm an update may be and still count: lossy codecs (int8's
+ * stochastic rounding) lengthen a clipped delta a little; a device that ignored the clip is far over.
+ */
+const NORM_TOLERANCE = 1.05;
 
 /** Room for the manifest and header on top of twice the raw float32 model. */
 const PAYLOAD_SLACK_BYTES = 64 * 1024;
@@ -27,12 +35,31 @@ export function maxPayloadBytes(manifest: WeightsManifest): number {
  * Every check an update passes before it may be folded in, in either aggregation mode. `codec` is
  * the federation's uplink codec (`roundCodecOf(config)`); an update in any other is refused.
  */
-export function checkUpdate(u: DeviceUpdate, manifest: WeightsManifest, codec: RoundCodec = FLOAT32_UPLINK): PayloadCheck {
+export function checkUpdate(
+  u: DeviceUpdate,
+  manifest: WeightsManifest,
+  codec: RoundCodec = FLOAT32_UPLINK,
+  instructions: RoundInstructions = {},
+): PayloadCheck {
   if (!Number.isInteger(u.numExamples) || u.numExamples < 1 || u.numExamples > u.maxExamples) {
     return { ok: false, reason: `numExamples must be an integer from 1 to ${u.maxExamples} (the device's examples), got ${u.numExamples}` };
   }
   if (!Number.isFinite(u.metrics.loss)) return { ok: false, reason: `reported training loss is ${u.metrics.loss}` };
-  return checkDeltaPayload(u.payload, manifest, codec);
+  const payload = checkDeltaPayload(u.payload, manifest, codec);
+  if (!payload.ok) return payload;
+  return checkNormBound(payload.delta, instructions) ?? payload;
+}
+
+/**
+ * The optional norm bound: devices told to clip (norm-bounded averaging, central DP) must send a
+ * delta within it. Locally noised deltas are long by design and are not checked.
+ */
+function checkNormBound(delta: Float32Array, instructions: RoundInstructions): PayloadCheck | null {
+  const bound = instructions.clipNorm;
+  if (bound === undefined || instructions.noiseStd !== undefined) return null;
+  const norm = l2Norm(delta);
+  if (norm <= bound * NORM_TOLERANCE) return null;
+  return { ok: false, reason: `update has L2 norm ${norm.toPrecision(4)}; this round clips updates to ${bound}, so it was not clipped as instructed` };
 }
 
 /** Decodes a device's update (any codec this build reads) and refuses anything that must not reach the average. */

@@ -60,6 +60,7 @@ alter table rounds add column if not exists closed_by text;
 alter table rounds add column if not exists deadline_ms double precision;
 alter table rounds add column if not exists extended boolean not null default false;
 alter table rounds add column if not exists mean_staleness double precision;
+alter table rounds add column if not exists epsilon double precision;
 create table if not exists contributions (
   federation_id text not null references federations(id),
   device_id text not null,

@@ -92,6 +92,7 @@ export class FederationStore {
       deadlineMs: nullableNumber(r.deadline_ms),
       extended: r.extended === true,
       meanStaleness: nullableNumber(r.mean_staleness),
+      epsilon: nullableNumber(r.epsilon),
     }));
   }
 
@@ -105,8 +106,8 @@ export class FederationStore {
     await this.db.transaction(async (tx) => {
       await tx.query(
         `insert into rounds (federation_id, round, participants, examples, accuracy, loss, train_loss, duration_ms,
-           bytes_up, bytes_down, rejected, completed_at, closed_by, deadline_ms, extended, mean_staleness)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+           bytes_up, bytes_down, rejected, completed_at, closed_by, deadline_ms, extended, mean_staleness, epsilon)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
         [
           federationId,
           record.round,
@@ -124,6 +125,7 @@ export class FederationStore {
           record.deadlineMs,
           record.extended,
           record.meanStaleness,
+          record.epsilon ?? null,
         ],
       );
       await insertModel(tx, federationId, record.round, model);

@@ -156,6 +156,17 @@ export const HelloReply = z.discriminatedUnion('ok', [
 ]);
 export type HelloReply = z.infer<typeof HelloReply>;
 
+/** Training instructions a round's strategy adds to the federation's training config (see strategy/). */
+export const RoundInstructions = z.object({
+  /** FedProx: the device adds mu/2 ||w - w_global||^2 to its loss. */
+  proximalMu: z.number().min(0).max(1000).optional(),
+  /** The device clips its delta to this L2 norm before upload (DP, norm-bounded averaging). */
+  clipNorm: z.number().positive().optional(),
+  /** Local DP: the device adds Gaussian noise of this standard deviation to each value of its clipped delta. */
+  noiseStd: z.number().min(0).optional(),
+});
+export type RoundInstructions = z.infer<typeof RoundInstructions>;
+
 export const RoundStartMessage = z.object({
   federationId: FederationId,
   round: z.number().int().min(1),
@@ -167,6 +178,8 @@ export const RoundStartMessage = z.object({
   weights: BinaryPayload,
   /** How to encode this round's update. Absent (an older coordinator): float32. */
   codec: RoundCodec.optional(),
+  /** The strategy's instructions (proximal mu, clip norm, local DP noise). Absent: none. */
+  instructions: RoundInstructions.optional(),
 });
 export type RoundStartMessage = z.input<typeof RoundStartMessage>;
 export type ParsedRoundStartMessage = z.output<typeof RoundStartMessage>;

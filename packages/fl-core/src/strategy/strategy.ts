@@ -1,3 +1,5 @@
+import type { RoundInstructions } from '../protocol/messages.ts';
+
 /**
  * A federated-learning strategy in the shape of Flower's: it says what each round's devices are told
  * (`instructions`), folds the round's deltas (`beginRound`), and turns the aggregated delta into the
@@ -20,16 +22,6 @@ export interface RoundAggregation {
   readonly updates: number;
   /** The round's aggregated delta (throws when nothing was added). */
   result(): Float32Array;
-}
-
-/** Training instructions a round carries beside the federation's training config. */
-export interface RoundInstructions {
-  /** FedProx: the device adds mu/2 ||w - w_global||^2 to its loss. */
-  proximalMu?: number;
-  /** The device clips its delta to this L2 norm before upload (DP, norm-bounded averaging). */
-  clipNorm?: number;
-  /** Local DP: the device adds Gaussian noise of this standard deviation to each value of its clipped delta. */
-  noiseStd?: number;
 }
 
 export function l2Norm(values: Float32Array): number {

@@ -1,5 +1,6 @@
 import { gaussian } from '../../data/random.ts';
-import { clipToNorm, type RoundInstructions, type Strategy } from '../strategy.ts';
+import type { RoundInstructions } from '../../protocol/messages.ts';
+import { clipToNorm, type Strategy } from '../strategy.ts';
 import type { PrivacyConfig } from './privacyConfig.ts';
 
 /** The strategy with local DP: each device clips its update and adds the noise itself. */
