@@ -15,6 +15,15 @@ export class CoordinatorClient {
     return this.call('POST', `/api/federations/${federationId}/start`, {});
   }
 
+  stop(federationId: string): Promise<FederationSummary> {
+    return this.call('POST', `/api/federations/${federationId}/stop`, {});
+  }
+
+  /** Every federation, archived ones too when asked. */
+  federations(includeArchived = false): Promise<FederationSummary[]> {
+    return this.call('GET', `/api/federations${includeArchived ? '?archived=true' : ''}`);
+  }
+
   federation(federationId: string): Promise<FederationSummary> {
     return this.call('GET', `/api/federations/${federationId}`);
   }

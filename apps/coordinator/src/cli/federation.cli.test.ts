@@ -1,0 +1,98 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
+import { addFederationCommand } from './federationCommand.ts';
+
+const TOKEN = 'federation-cli-test-admin-token';
+const BIN = new URL('../../bin/flock.mjs', import.meta.url).pathname;
+let dir: string;
+let coordinator: RunningCoordinator;
+
+/** As a person writes it: the round policy fields left to their defaults. */
+const CONFIG = {
+  id: 'cli-fed',
+  name: 'made by the CLI',
+  model: 'mnist-mlp',
+  dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 100, numDevices: 4, seed: 1 },
+  training: { epochs: 1, batchSize: 10, learningRate: 0.1, optimizer: 'momentum' },
+  maxRounds: 5,
+  minDevices: 2,
+  clientsPerRound: 'all',
+  quorum: 0.5,
+  evalExamples: 200,
+  modelSeed: 1,
+};
+
+/** Runs `flock federation ...` in-process: the command's own code, commander's parsing, real REST. */
+async function federation(...args: string[]): Promise<string[]> {
+  const lines: string[] = [];
+  const program = new Command('flock').exitOverride();
+  addFederationCommand(program, (line) => lines.push(line));
+  await program.parseAsync(['node', 'flock', 'federation', ...args, '--url', coordinator.url, '--admin-token', TOKEN]);
+  return lines;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'flock-federation-cli-'));
+  coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir: join(dir, 'data'), adminToken: TOKEN, logLevel: 'silent' });
+}, 60_000);
+
+afterAll(async () => {
+  await coordinator?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('flock federation', () => {
+  it('creates from a config file, starts, reports status and stops', async () => {
+    const file = join(dir, 'config.json');
+    await writeFile(file, JSON.stringify(CONFIG));
+    expect(await federation('create', '--config', file)).toEqual([expect.stringMatching(/^created cli-fed {2}idle {2}round 0\/5 {2}mnist-mlp on mnist/)]);
+    expect((await federation('start', 'cli-fed'))[0]).toMatch(/^started cli-fed {2}waiting/);
+    const status = await federation('status', 'cli-fed');
+    expect(status[0]).toMatch(/^cli-fed {2}waiting/);
+    expect(status[1]).toMatch(/0 of 0 devices connected, .*no evaluated round yet/);
+    const all = (await federation('status')).join('\n');
+    expect(all).toMatch(/^demo {2}idle/m);
+    expect(all).toMatch(/^cli-fed {2}waiting/m);
+    const json = JSON.parse((await federation('stop', 'cli-fed', '--json'))[0]!) as { status: string };
+    expect(json.status).toBe('stopped');
+  });
+
+  it('names what is wrong in a config file before sending it, and passes on the coordinator\'s refusal', async () => {
+    const file = join(dir, 'bad.json');
+    await writeFile(file, JSON.stringify({ ...CONFIG, id: 'bad', training: { ...CONFIG.training, batchSize: 0 } }));
+    await expect(federation('create', '--config', file)).rejects.toThrow(/bad\.json: training\.batchSize: /);
+    await expect(federation('start', 'cli-fed')).rejects.toThrow(/HTTP 409: .*stopped/);
+  });
+});
+
+describe('flock serve', () => {
+  it('serves the coordinator on the given port and data directory until SIGTERM', { timeout: 120_000 }, async () => {
+    const dataDir = join(dir, 'served');
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
+      env: { ...process.env, FLOCK_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (c: Buffer) => {
+        output += c.toString();
+        const match = /Flock coordinator on (http:\/\/\S+)/.exec(output);
+        if (match) resolve(match[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`flock serve exited with ${code}: ${output}`)));
+    });
+    const health = (await (await fetch(`${url}/api/health`)).json()) as { ok: boolean };
+    expect(health.ok).toBe(true);
+    const list = await fetch(`${url}/api/federations`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(((await list.json()) as { config: { id: string } }[]).map((f) => f.config.id)).toEqual(['demo']);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
