@@ -54,41 +54,60 @@ function randomDataset(count: number, seed: number): ImageDataset {
   return { count, height: 28, width: 28, channels: 1, numClasses: 10, labels, pixels };
 }
 
-/** Calls `run` (one pass of `samples` examples) once to warm up, then until `seconds` have passed. */
-async function samplesPerSecond(samples: number, seconds: number, run: () => Promise<unknown>): Promise<number> {
-  await run();
-  const start = performance.now();
-  let done = 0;
-  while (performance.now() - start < seconds * 1000 || done === 0) {
-    await run();
-    done += samples;
-  }
-  return done / ((performance.now() - start) / 1000);
+interface Runner {
+  /** One pass over the data. */
+  run: () => Promise<unknown>;
+  dispose: () => void;
 }
 
-async function loopSpeed(name: ZooModelName, data: ImageDataset, batchSize: number, seconds: number): Promise<number> {
+/**
+ * Samples/s of each runner: one warm-up pass each, then the runners take turns in slices of about
+ * half a second until each has run `seconds`, so both see the same load on a shared machine.
+ */
+async function samplesPerSecond(samples: number, seconds: number, runners: Runner[]): Promise<number[]> {
+  for (const r of runners) await r.run();
+  const elapsed = runners.map(() => 0);
+  const done = runners.map(() => 0);
+  while (elapsed.some((ms) => ms < seconds * 1000)) {
+    for (const [i, r] of runners.entries()) {
+      const start = performance.now();
+      do {
+        await r.run();
+        done[i]! += samples;
+      } while (performance.now() - start < 500);
+      elapsed[i]! += performance.now() - start;
+    }
+  }
+  return done.map((n, i) => n / (elapsed[i]! / 1000));
+}
+
+function loopRunner(name: ZooModelName, data: ImageDataset, batchSize: number): Runner {
   const model = buildModel(name, 1);
   const tensors = residentTensors(data);
   const config = { epochs: 1, batchSize, learningRate: LEARNING_RATE };
-  const speed = await samplesPerSecond(data.count, seconds, () => trainEpochs(model, tensors, config));
-  releaseResidentTensors();
-  model.dispose();
-  return speed;
+  return {
+    run: () => trainEpochs(model, tensors, config),
+    dispose: () => {
+      releaseResidentTensors();
+      model.dispose();
+    },
+  };
 }
 
-async function fitSpeed(name: ZooModelName, data: ImageDataset, batchSize: number, seconds: number): Promise<number> {
+function fitRunner(name: ZooModelName, data: ImageDataset, batchSize: number): Runner {
   const model = buildModel(name, 1);
   model.compile({
     optimizer: tf.train.sgd(LEARNING_RATE),
     loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred),
   });
   const { xs, ys } = datasetToTensors(data);
-  const speed = await samplesPerSecond(data.count, seconds, () =>
-    model.fit(xs, ys, { batchSize, epochs: 1, shuffle: true, verbose: 0 }),
-  );
-  tf.dispose([xs, ys]);
-  model.dispose();
-  return speed;
+  return {
+    run: () => model.fit(xs, ys, { batchSize, epochs: 1, shuffle: true, verbose: 0 }),
+    dispose: () => {
+      tf.dispose([xs, ys]);
+      model.dispose();
+    },
+  };
 }
 
 function torchFigures(path: string | undefined): Map<string, number> {
@@ -113,8 +132,9 @@ async function main(): Promise<void> {
     if (!MODEL_NAMES.includes(model)) throw new Error(`unknown model ${model}; models: ${MODEL_NAMES.join(', ')}`);
     for (const batch of args.batches.split(',').map(Number)) {
       const data = randomDataset(batch * steps, batch);
-      const loop = await loopSpeed(model, data, batch, seconds);
-      const fit = await fitSpeed(model, data, batch, seconds);
+      const runners = [loopRunner(model, data, batch), fitRunner(model, data, batch)];
+      const [loop, fit] = (await samplesPerSecond(data.count, seconds, runners)) as [number, number];
+      for (const r of runners) r.dispose();
       const reference = torch.get(`${model}/${batch}`);
       const row = {
         model,

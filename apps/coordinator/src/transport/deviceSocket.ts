@@ -10,12 +10,16 @@ import {
 } from '@flock/fl-core';
 import type { Logger } from 'pino';
 import type { DefaultEventsMap, Server, Socket } from 'socket.io';
+import type { DeviceAdmission } from '../auth/deviceAdmission.ts';
+import type { Credential } from '../auth/principal.ts';
 import type { FederationOutputs, FederationRuntime } from '../federations/federationRuntime.ts';
 import { zodReason } from './zodReason.ts';
 
 export interface DeviceSocketData {
   federationId?: string;
   deviceId?: string;
+  /** What the handshake token was worth (auth/socketGuards.ts). */
+  credential?: Credential;
 }
 
 export type DeviceServer = Server<DeviceToCoordinatorEvents, CoordinatorToDeviceEvents, DefaultEventsMap, DeviceSocketData>;
@@ -43,7 +47,7 @@ export function deviceOutputs(io: DeviceServer): Pick<FederationOutputs, 'sendRo
  * Devices on the default namespace. Nothing a device sends is trusted: each message is parsed
  * by its schema first, and every failure is answered with a reason (ack, else 'protocol:error').
  */
-export function attachDeviceSocket(io: DeviceServer, federations: ReadonlyMap<string, FederationRuntime>, logger: Logger): void {
+export function attachDeviceSocket(io: DeviceServer, federations: ReadonlyMap<string, FederationRuntime>, logger: Logger, admission: DeviceAdmission): void {
   io.on('connection', (socket: DeviceSocket) => {
     const log = logger.child({ socket: socket.id });
 
@@ -125,7 +129,7 @@ export function attachDeviceSocket(io: DeviceServer, federations: ReadonlyMap<st
       }
       return { reply: { ok: false, reason: `this connection already belongs to device ${current}; open a new one for another device` } };
     }
-    const reply = await runtime.admitDevice(msg);
+    const reply = await admission.admit(socket.data.credential ?? { kind: 'none' }, msg, runtime.config, () => runtime.admitDevice(msg));
     if (!reply.ok || !socket.connected) return { reply };
     socket.data.deviceId = msg.deviceId;
     socket.data.federationId = msg.federationId;

@@ -75,7 +75,11 @@ export class DeviceSession {
       // The coordinator closed the connection itself: Socket.IO will not retry, so we do.
       if (reason === 'io server disconnect') setTimeout(() => !this.closed && socket.connect(), SERVER_KICK_RETRY_MS);
     });
-    socket.on('connect_error', () => this.update({ connection: 'waiting for coordinator' }));
+    socket.on('connect_error', (err) => {
+      this.update({ connection: 'waiting for coordinator' });
+      // Refused by the coordinator's auth check: Socket.IO does not retry that by itself.
+      if (/^unauthorized/.test(err.message)) void this.afterRefusedCredential(socket, err.message);
+    });
     socket.io.on('reconnect_attempt', (attempt) => this.update({ connection: 'reconnecting', reconnectAttempt: attempt }));
     socket.on('round:start', (raw) => this.onRoundStart(raw));
     socket.on('federation:status', (raw) => {
@@ -124,6 +128,8 @@ export class DeviceSession {
     }
     this.helloAccepted = true;
     this.helloFailures = 0;
+    if (reply.credential) await this.adapters.credentials?.keep(reply.credential);
+    if (connection !== this.connection || this.closed) return;
     const accuracy = this.view.federation?.accuracy ?? null;
     this.coordinator = { status: reply.status, round: reply.round };
     this.update({ federation: { status: reply.status, round: reply.round, accuracy } });
@@ -146,6 +152,13 @@ export class DeviceSession {
     }
     this.setState('waiting-for-round', null, true);
     this.runNextRound();
+  }
+
+  /** A refused device credential is dropped (a reset coordinator signs with a new key), then the device tries again without it. */
+  private async afterRefusedCredential(socket: DeviceSocket, reason: string): Promise<void> {
+    this.notice(`coordinator refused the connection: ${reason}`);
+    await this.adapters.credentials?.forget();
+    setTimeout(() => !this.closed && !socket.connected && socket.connect(), SERVER_KICK_RETRY_MS);
   }
 
   private retryHello(socket: DeviceSocket, connection: number): void {
@@ -177,7 +190,7 @@ export class DeviceSession {
     if (this.data?.id === assignment.shardId) return this.data.ready;
     this.dataReady = false;
     const ready = (async () => {
-      const examples = await this.adapters.data.prepare(assignment, () => this.setState('downloading-data'));
+      const examples = await this.adapters.data.prepare(assignment, () => this.setState('downloading-data'), this.adapters.credentials?.headers());
       this.update({ examplesStored: examples });
       this.dataReady = true;
     })();

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { cpuConv2d } from './cpuConv2d.ts';
+import { cpuDense } from './cpuKernels.ts';
 
 type Forward = (xs: tf.Tensor) => tf.Tensor;
 
@@ -18,15 +19,21 @@ interface WeightedLayer {
  * weighted layer (`isFirst`) is always rewritten: tfjs's fused matMul/conv2d carry a custom gradient
  * that also computes the gradient of their input, which for the first layer is the data, so that
  * work (a full matMul or conv2DBackpropInput per step) is wasted; unfused ops let the tape prune it.
- * On cpu every stride-1 Conv2D is rewritten to take its filter gradient from `cpuConv2d`.
+ * On cpu every stride-1 Conv2D is rewritten to take its filter gradient from `cpuConv2d`, and every
+ * Dense on rows (rank 2) runs on Flock's cpu matMul kernels (`cpuDense`).
  */
 function rewrittenLayer(layer: tf.layers.Layer, isFirst: boolean, onCpu: boolean): Forward | null {
   const l = layer as unknown as WeightedLayer;
   const withBias = (y: tf.Tensor) => l.activation.apply(l.bias ? y.add(l.bias.read()) : y);
   const kernel = () => l.kernel.read();
   switch (layer.getClassName()) {
-    case 'Dense':
-      return isFirst ? (x) => withBias(tf.matMul(x as tf.Tensor2D, kernel() as tf.Tensor2D)) : null;
+    case 'Dense': {
+      const onRows = (x: tf.Tensor) => onCpu && x.rank === 2;
+      const bias = () => (l.bias ? (l.bias.read() as tf.Tensor1D) : null);
+      const dense = (x: tf.Tensor) => l.activation.apply(cpuDense(x as tf.Tensor2D, kernel() as tf.Tensor2D, bias(), isFirst));
+      if (isFirst) return (x) => (onRows(x) ? dense(x) : withBias(tf.matMul(x as tf.Tensor2D, kernel() as tf.Tensor2D)));
+      return onCpu ? (x) => (onRows(x) ? dense(x) : (layer.apply(x, { training: true }) as tf.Tensor)) : null;
+    }
     case 'Conv2D': {
       const simple = l.dataFormat === 'channelsLast' && [...l.strides!, ...l.dilationRate!].every((s) => s === 1);
       const padding = l.padding as 'valid' | 'same';
