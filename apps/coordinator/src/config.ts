@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseSecurityEnv, type SecurityLimits } from './auth/securityLimits.ts';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -32,6 +33,7 @@ export interface CoordinatorEnv {
   adminToken: string | undefined;
   logLevel: z.infer<typeof LogLevel>;
   heartbeat: HeartbeatSettings;
+  security: SecurityLimits;
 }
 
 export function parseEnv(env: NodeJS.ProcessEnv): CoordinatorEnv {
@@ -48,5 +50,6 @@ export function parseEnv(env: NodeJS.ProcessEnv): CoordinatorEnv {
     adminToken: e.FLOCK_ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
     heartbeat: { pingIntervalMs: e.FLOCK_PING_INTERVAL_MS, pingTimeoutMs: e.FLOCK_PING_TIMEOUT_MS },
+    security: parseSecurityEnv(env),
   };
 }

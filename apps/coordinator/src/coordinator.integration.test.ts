@@ -35,8 +35,12 @@ function start(): Promise<RunningCoordinator> {
   return startCoordinator({ port: 0, host: '127.0.0.1', dataDir, adminToken: TOKEN, logLevel: 'silent' });
 }
 
-function device(): Socket {
-  const s = connect(coordinator.url, { transports: ['websocket'], forceNew: true });
+/** The device credentials hellos returned, by device id: a bound device id connects with its own. */
+const credentials = new Map<string, string>();
+
+function device(deviceId?: string): Socket {
+  const token = deviceId === undefined ? undefined : credentials.get(deviceId);
+  const s = connect(coordinator.url, { transports: ['websocket'], forceNew: true, ...(token ? { auth: { token } } : {}) });
   sockets.push(s);
   return s;
 }
@@ -60,9 +64,13 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string, timeo
   throw new Error(`timed out waiting for ${what}`);
 }
 
-function hello(socket: Socket, deviceId: string): Promise<HelloReply> {
-  return socket.emitWithAck('hello', { protocolVersion: PROTOCOL_VERSION, deviceId, federationId: 'demo', backend: 'cpu', adapter: null });
+async function hello(socket: Socket, deviceId: string): Promise<HelloReply> {
+  const reply: HelloReply = await socket.emitWithAck('hello', { protocolVersion: PROTOCOL_VERSION, deviceId, federationId: 'demo', backend: 'cpu', adapter: null });
+  if (reply.ok && reply.credential) credentials.set(deviceId, reply.credential);
+  return reply;
 }
+
+const bearer = (deviceId: string) => ({ authorization: `Bearer ${credentials.get(deviceId)}` });
 
 function smallDelta(size: number, scale: number): Float32Array {
   const d = new Float32Array(size);
@@ -108,14 +116,16 @@ describe('coordinator', () => {
 
     // Shards: 600 examples each, no example in both.
     const [shardA, shardB] = await Promise.all(
-      [replyA.dataset, replyB.dataset].map(async (d) => decodeDataset(new Uint8Array(await (await fetch(`${coordinator.url}${d.shardPath}`)).arrayBuffer()))),
+      [replyA.dataset, replyB.dataset].map(async (d, i) =>
+        decodeDataset(new Uint8Array(await (await fetch(`${coordinator.url}${d.shardPath}`, { headers: bearer(i === 0 ? 'device-aaaa' : 'device-bbbb') })).arrayBuffer())),
+      ),
     );
     expect(shardA!.count).toBe(600);
     expect(shardB!.count).toBe(600);
     const key = (d: typeof shardA, i: number) => `${d!.labels[i]}:${Buffer.from(d!.pixels.subarray(i * 784, (i + 1) * 784)).toString('base64')}`;
     const inA = new Set(Array.from({ length: 600 }, (_, i) => key(shardA, i)));
     expect(Array.from({ length: 600 }, (_, i) => key(shardB, i)).filter((k) => inA.has(k))).toEqual([]);
-    expect((await fetch(`${coordinator.url}/api/federations/demo/shard/device-unknown`)).status).toBe(404);
+    expect((await fetch(`${coordinator.url}/api/federations/demo/shard/device-unknown`)).status).toBe(401);
 
     // Start: refused without the token, accepted with it.
     const startA = nextEvent<ParsedRoundStartMessage>(a, 'round:start');
@@ -216,7 +226,7 @@ describe('coordinator', () => {
   it('feeds the dashboard only with the admin token', async () => {
     const intruder = connect(`${coordinator.url}/admin`, { transports: ['websocket'], forceNew: true, auth: { token: 'wrong' } });
     sockets.push(intruder);
-    expect((await nextEvent<Error>(intruder, 'connect_error')).message).toBe('unauthorized');
+    expect((await nextEvent<Error>(intruder, 'connect_error')).message).toMatch(/^unauthorized: token is not a valid/);
     const admin = connect(`${coordinator.url}/admin`, { transports: ['websocket'], forceNew: true, auth: { token: TOKEN } });
     sockets.push(admin);
     const snapshot = nextEvent<FederationSnapshot>(admin, 'snapshot');
@@ -244,7 +254,7 @@ describe('coordinator', () => {
       ['device-bbbb', 'demo-1', 1, false],
     ]);
 
-    const a = device();
+    const a = device('device-bbbb');
     const reply = await hello(a, 'device-bbbb');
     expect(reply).toMatchObject({ ok: true, dataset: { shardId: 'demo-1' } });
   });
@@ -291,10 +301,11 @@ describe('coordinator', () => {
       dataSource: { kind: 'own', numExamples: 1234 },
     });
     expect(reply).toMatchObject({ ok: true, dataset: { kind: 'own', numExamples: 1234 } });
+    credentials.set('silo-device-1', reply.credential);
     const tab = device();
     const tabReply = await tab.emitWithAck('hello', { protocolVersion: PROTOCOL_VERSION, deviceId: 'tab-device-1', federationId: 'silo-fed', backend: 'cpu', adapter: null });
     expect(tabReply).toMatchObject({ ok: true, dataset: { kind: 'mnist-shard', shardId: 'silo-fed-0' } });
-    const shard = await fetch(`${coordinator.url}/api/federations/silo-fed/shard/silo-device-1`);
+    const shard = await fetch(`${coordinator.url}/api/federations/silo-fed/shard/silo-device-1`, { headers: bearer('silo-device-1') });
     expect(shard.status).toBe(404);
   });
   it('pauses, resumes and redoes the paused round, then stops for good; the model stays downloadable', async () => {

@@ -1,17 +1,25 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { ADMIN_NAMESPACE } from '@flock/fl-core';
 import { pino, type Level } from 'pino';
 import { Server } from 'socket.io';
+import { DeviceAdmission } from './auth/deviceAdmission.ts';
+import { httpHardeningForSockets } from './auth/httpHardening.ts';
+import { DEFAULT_SECURITY_LIMITS, type SecurityLimits } from './auth/securityLimits.ts';
+import { guardAdminConnections, guardDeviceConnections } from './auth/socketGuards.ts';
+import { TokenService } from './auth/tokenService.ts';
 import { DEFAULT_HEARTBEAT, type HeartbeatSettings } from './config.ts';
 import { ensureDemoFederation } from './demoFederation.ts';
 import { MnistSource } from './evaluation/mnistSource.ts';
 import { ModelEvaluator, useCpuBackend } from './evaluation/modelEvaluator.ts';
-import { createFederation } from './federations/federationCreation.ts';
+import { FederationDirectory } from './federations/federationDirectory.ts';
 import { FederationRuntime, type FederationOutputs, type RuntimeDeps } from './federations/federationRuntime.ts';
 import { createHttpApp } from './http/httpApp.ts';
+import { CoordinatorMetrics } from './metrics/coordinatorMetrics.ts';
 import { PendingWork } from './pendingWork.ts';
 import { openDatabase } from './storage/database.ts';
+import { FederationCatalog } from './storage/federationCatalog.ts';
 import { EvaluationStore } from './storage/evaluationStore.ts';
 import { FederationStore } from './storage/federationStore.ts';
 import { adminOutputs, attachAdminSocket } from './transport/adminSocket.ts';
@@ -29,6 +37,8 @@ export interface CoordinatorOptions {
   prepareEvaluation?: () => Promise<void>;
   /** Socket.IO ping settings; defaults to DEFAULT_HEARTBEAT (10 s / 20 s). */
   heartbeat?: HeartbeatSettings;
+  /** Message sizes, rate limits, CORS origins; defaults to DEFAULT_SECURITY_LIMITS. */
+  security?: SecurityLimits;
 }
 
 export interface RunningCoordinator {
@@ -38,8 +48,6 @@ export interface RunningCoordinator {
 }
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-/** Far above any update we accept, so our own size check answers oversized updates with a reason. */
-const MAX_SOCKET_MESSAGE_BYTES = 64 * 1024 * 1024;
 const TICK_MS = 1000;
 
 export async function startCoordinator(options: CoordinatorOptions): Promise<RunningCoordinator> {
@@ -47,6 +55,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   await (options.prepareEvaluation ?? useCpuBackend)();
   const db = await openDatabase(options.dataDir);
   const store = new FederationStore(db);
+  const security = options.security ?? DEFAULT_SECURITY_LIMITS;
+  const tokens = await TokenService.open(db, options.dataDir, options.adminToken);
   if (await ensureDemoFederation(store)) logger.info('created the demo federation');
 
   const mnist = new MnistSource();
@@ -54,21 +64,27 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const work = new PendingWork((err) => logger.error({ err }, 'background work failed'));
   const federations = new Map<string, FederationRuntime>();
   let runtimeDeps: RuntimeDeps | null = null;
-  const create = (config: Parameters<typeof createFederation>[0]) => {
+  const directory = await FederationDirectory.open(federations, new FederationCatalog(db), () => {
     if (!runtimeDeps) throw new Error('the coordinator is still starting');
-    return createFederation(config, federations, runtimeDeps);
-  };
+    return runtimeDeps;
+  });
+  const metrics = new CoordinatorMetrics({
+    connectedDevices: () => [...federations.values()].map((f) => [f.config.id, f.deviceList().filter((d) => d.connected).length]),
+    roundRecord: (federationId, round) => federations.get(federationId)?.roundRecords().find((r) => r.round === round),
+  });
 
   // Express must be the server's listener before Socket.IO attaches: Socket.IO then keeps /socket.io/ for itself.
   const httpServer = createServer(
     createHttpApp({
       federations,
       store,
-      adminToken: options.adminToken,
+      tokens,
+      security,
       version: VERSION,
       logger,
       webClientDir: options.webClientDir,
-      createFederation: create,
+      directory,
+      metrics,
     }),
   );
   // Longer than clients' idle keep-alive (Playwright, proxies): a request on a socket the server is closing gets ECONNRESET.
@@ -82,18 +98,28 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   // update being uploaded: raise it (FLOCK_PING_TIMEOUT_MS) for big models on slow links.
   const heartbeat = options.heartbeat ?? DEFAULT_HEARTBEAT;
   const io: DeviceServer = new Server(httpServer, {
-    maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
+    ...httpHardeningForSockets(security),
     serveClient: false,
     pingInterval: heartbeat.pingIntervalMs,
     pingTimeout: heartbeat.pingTimeoutMs,
   });
-  const outputs: FederationOutputs = { ...deviceOutputs(io), ...adminOutputs(io as unknown as Server, federations) };
+  const admin = adminOutputs(io as unknown as Server, federations);
+  const outputs: FederationOutputs = {
+    ...deviceOutputs(io),
+    ...admin,
+    event(entry) {
+      admin.event(entry);
+      metrics.observe(entry);
+    },
+  };
   runtimeDeps = { store, evaluator, evaluations: new EvaluationStore(db), mnist, logger, outputs, work };
   for (const stored of await store.listFederations()) {
     federations.set(stored.config.id, await FederationRuntime.load(stored, runtimeDeps));
   }
-  attachDeviceSocket(io, federations, logger);
-  attachAdminSocket(io as unknown as Server, federations, options.adminToken, logger);
+  guardDeviceConnections(io.of('/'), tokens, security);
+  guardAdminConnections(io.of(ADMIN_NAMESPACE), tokens, security);
+  attachDeviceSocket(io, federations, logger, new DeviceAdmission(tokens));
+  attachAdminSocket(io as unknown as Server, federations);
 
   const ticker = setInterval(() => {
     const now = Date.now();

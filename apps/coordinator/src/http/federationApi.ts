@@ -1,19 +1,19 @@
 import { DeviceId, EventLogEntry, FederationConfig, FederationId, PROTOCOL_VERSION } from '@flock/fl-core';
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { tokenMatches } from '../adminToken.ts';
-import type { CreationResult } from '../federations/federationCreation.ts';
+import { allow } from '../auth/guard.ts';
+import { CloneRequest, type FederationDirectory } from '../federations/federationDirectory.ts';
 import type { FederationRuntime } from '../federations/federationRuntime.ts';
 import type { FederationStore } from '../storage/federationStore.ts';
 import { zodReason } from '../transport/zodReason.ts';
 import { deviceDataApi } from './deviceDataApi.ts';
+import { roundsCsv } from './roundsExport.ts';
 
 export interface ApiDeps {
   federations: ReadonlyMap<string, FederationRuntime>;
   store: FederationStore;
-  adminToken: string;
   version: string;
-  createFederation(config: FederationConfig): Promise<CreationResult>;
+  directory: FederationDirectory;
 }
 
 const FederationParams = z.object({ id: FederationId });
@@ -29,6 +29,11 @@ const ACTIONS: Record<'start' | 'pause' | 'resume' | 'stop', (runtime: Federatio
   resume: (runtime) => runtime.resume(),
   stop: (runtime) => runtime.stop(),
 };
+
+/** `?archived=true` lists archived federations too (flagged `archived`). */
+const ListQuery = z.object({ archived: z.enum(['true', 'false']).default('false') }).strict();
+/** `?format=json` (the default) or `csv`; either way every field of every round. */
+const RoundsQuery = z.object({ format: z.enum(['json', 'csv']).default('json') }).strict();
 
 const DEFAULT_EVENTS = 500;
 const MAX_EVENTS = 5_000;
@@ -50,17 +55,14 @@ function refuse(res: Response, status: number, reason: string): void {
   res.status(status).json({ ok: false, reason });
 }
 
-/** REST under /api: public routes for devices and model consumers, the rest behind the admin token. */
+/**
+ * REST under /api. Each route names the role it needs with its first handler, `allow(...)` (auth/guard.ts):
+ * the global model is public (tfjs and the dashboard's download link fetch it bare), a shard is its device's
+ * own, reads need a viewer and acts an admin.
+ */
 export function federationApi(deps: ApiDeps): express.Router {
   const api = express.Router();
   api.use(express.json({ limit: '64kb' }));
-
-  const requireAdmin: RequestHandler = (req, res, next) => {
-    const header = req.get('authorization');
-    if (!header?.startsWith('Bearer ')) return refuse(res, 401, 'admin token required: send "Authorization: Bearer <token>"');
-    if (!tokenMatches(header.slice('Bearer '.length).trim(), deps.adminToken)) return refuse(res, 401, 'admin token is not valid');
-    next();
-  };
 
   /** The federation named in the path, or a 400/404 already sent. */
   function federationOf(req: Request, res: Response): FederationRuntime | null {
@@ -74,11 +76,11 @@ export function federationApi(deps: ApiDeps): express.Router {
     return runtime ?? null;
   }
 
-  api.get('/health', (_req, res) => {
+  api.get('/health', allow('public'), (_req, res) => {
     res.json({ ok: true, version: deps.version, protocolVersion: PROTOCOL_VERSION });
   });
 
-  api.get('/federations/:id/shard/:deviceId', async (req, res) => {
+  api.get('/federations/:id/shard/:deviceId', allow('device', { federationParam: 'id', deviceParam: 'deviceId' }), async (req, res) => {
     const params = ShardParams.safeParse(req.params);
     if (!params.success) return refuse(res, 400, zodReason(params.error));
     const runtime = federationOf(req, res);
@@ -89,7 +91,7 @@ export function federationApi(deps: ApiDeps): express.Router {
   });
 
   // tf.loadLayersModel('<origin>/api/federations/<id>/model') reads this and then model/weights.bin beside it.
-  api.get('/federations/:id/model', (req, res) => {
+  api.get('/federations/:id/model', allow('public'), (req, res) => {
     const runtime = federationOf(req, res);
     if (!runtime) return;
     res.set('cache-control', 'no-store').json({
@@ -101,7 +103,7 @@ export function federationApi(deps: ApiDeps): express.Router {
     });
   });
 
-  api.get('/federations/:id/model/weights.bin', (req, res) => {
+  api.get('/federations/:id/model/weights.bin', allow('public'), (req, res) => {
     const runtime = federationOf(req, res);
     if (!runtime) return;
     const w = runtime.globalWeights;
@@ -110,7 +112,7 @@ export function federationApi(deps: ApiDeps): express.Router {
 
   // One file to keep: the latest stored global model in Flock's weights format (manifest + float32
   // values, fl-core's decodeWeights reads it), exactly as saved with its round, so name and bytes agree.
-  api.get('/federations/:id/model.flkw', async (req, res) => {
+  api.get('/federations/:id/model.flkw', allow('public'), async (req, res) => {
     const runtime = federationOf(req, res);
     if (!runtime) return;
     const stored = await deps.store.latestModel(runtime.config.id);
@@ -124,47 +126,84 @@ export function federationApi(deps: ApiDeps): express.Router {
       .send(Buffer.from(stored.bytes.buffer, stored.bytes.byteOffset, stored.bytes.byteLength));
   });
 
-  api.get('/federations', requireAdmin, (_req, res) => {
-    res.json([...deps.federations.values()].map((f) => f.summary()));
+  api.get('/federations', allow('viewer'), (req, res) => {
+    const query = ListQuery.safeParse(req.query);
+    if (!query.success) return refuse(res, 400, `query: ${zodReason(query.error)}`);
+    res.json(deps.directory.list({ includeArchived: query.data.archived === 'true' }));
   });
 
-  api.post('/federations', requireAdmin, async (req, res) => {
+  api.post('/federations', allow('admin'), async (req, res) => {
     const config = FederationConfig.safeParse(req.body);
     if (!config.success) return refuse(res, 400, `federation config: ${zodReason(config.error)}`);
-    const created = await deps.createFederation(config.data);
+    const created = await deps.directory.create(config.data);
     if (!created.ok) return refuse(res, created.status, created.reason);
-    res.status(201).json(created.runtime.summary());
+    res.status(201).json(deps.directory.summaryOf(created.runtime));
   });
 
-  api.get('/federations/:id', requireAdmin, (req, res) => {
+  api.get('/federations/:id', allow('viewer'), (req, res) => {
     const runtime = federationOf(req, res);
-    if (runtime) res.json(runtime.summary());
+    if (runtime) res.json(deps.directory.summaryOf(runtime));
   });
+
+  // Before the first start only; the named top-level fields replace the current ones.
+  api.patch('/federations/:id', allow('admin'), async (req, res) => {
+    const runtime = federationOf(req, res);
+    if (!runtime) return;
+    const edited = await deps.directory.edit(runtime.config.id, req.body);
+    if (!edited.ok) return refuse(res, edited.status, edited.reason);
+    res.json(edited.summary);
+  });
+
+  api.post('/federations/:id/clone', allow('admin'), async (req, res) => {
+    const body = CloneRequest.safeParse(req.body ?? {});
+    if (!body.success) return refuse(res, 400, `clone: ${zodReason(body.error)}`);
+    const runtime = federationOf(req, res);
+    if (!runtime) return;
+    const cloned = await deps.directory.clone(runtime.config.id, body.data);
+    if (!cloned.ok) return refuse(res, cloned.status, cloned.reason);
+    res.status(201).json(deps.directory.summaryOf(cloned.runtime));
+  });
+
+  for (const [action, archived] of [['archive', true], ['unarchive', false]] as const) {
+    api.post(`/federations/:id/${action}`, allow('admin'), async (req, res) => {
+      const body = EmptyBody.safeParse(req.body);
+      if (!body.success) return refuse(res, 400, `body: ${zodReason(body.error)}`);
+      const runtime = federationOf(req, res);
+      if (!runtime) return;
+      const result = await deps.directory.archive(runtime.config.id, archived);
+      if (!result.ok) return refuse(res, result.status, result.reason);
+      res.json(result.summary);
+    });
+  }
 
   for (const [action, run] of Object.entries(ACTIONS)) {
-    api.post(`/federations/:id/${action}`, requireAdmin, (req, res) => {
+    api.post(`/federations/:id/${action}`, allow('admin'), (req, res) => {
       const body = EmptyBody.safeParse(req.body);
       if (!body.success) return refuse(res, 400, `body: ${zodReason(body.error)}`);
       const runtime = federationOf(req, res);
       if (!runtime) return;
       const result = run(runtime);
       if (!result.ok) return refuse(res, 409, result.reason);
-      res.json(runtime.summary());
+      res.json(deps.directory.summaryOf(runtime));
     });
   }
 
-  api.get('/federations/:id/rounds', requireAdmin, (req, res) => {
+  api.get('/federations/:id/rounds', allow('viewer'), (req, res) => {
+    const query = RoundsQuery.safeParse(req.query);
+    if (!query.success) return refuse(res, 400, `query: ${zodReason(query.error)}`);
     const runtime = federationOf(req, res);
-    if (runtime) res.json(runtime.roundRecords());
+    if (!runtime) return;
+    if (query.data.format === 'json') return res.json(runtime.roundRecords());
+    res.attachment(`flock-${runtime.config.id}-rounds.csv`).type('text/csv').send(roundsCsv(runtime.roundRecords()));
   });
 
-  api.get('/federations/:id/devices', requireAdmin, (req, res) => {
+  api.get('/federations/:id/devices', allow('viewer'), (req, res) => {
     const runtime = federationOf(req, res);
     if (runtime) res.json(runtime.deviceList());
   });
 
   /** The newest `limit` events that match, oldest first. */
-  api.get('/federations/:id/events', requireAdmin, async (req, res) => {
+  api.get('/federations/:id/events', allow('viewer'), async (req, res) => {
     const query = EventsQuery.safeParse(req.query);
     if (!query.success) return refuse(res, 400, `query: ${zodReason(query.error)}`);
     const runtime = federationOf(req, res);

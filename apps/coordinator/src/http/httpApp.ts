@@ -1,12 +1,26 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import { authApi } from '../auth/authApi.ts';
+import { authenticate } from '../auth/guard.ts';
+import { httpHardening, restRateLimit } from '../auth/httpHardening.ts';
+import type { SecurityLimits } from '../auth/securityLimits.ts';
+import type { TokenService } from '../auth/tokenService.ts';
+import type { CoordinatorMetrics } from '../metrics/coordinatorMetrics.ts';
+import { metricsRoute } from '../metrics/metricsRoute.ts';
 import { federationApi, type ApiDeps } from './federationApi.ts';
 import { webClient } from './webClient.ts';
 
-export function createHttpApp(deps: ApiDeps & { logger: Logger; webClientDir?: string }): express.Express {
+export function createHttpApp(
+  deps: ApiDeps & { logger: Logger; webClientDir?: string; metrics: CoordinatorMetrics; tokens: TokenService; security: SecurityLimits },
+): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // Every route declares its role with `allow` (auth/guard.ts); `authenticate` reads the bearer token for all of them first.
+  app.use(httpHardening(deps.security), authenticate(deps.tokens));
+  app.use('/api', restRateLimit(deps.security));
+  app.use('/api', authApi({ tokens: deps.tokens, federationExists: (id) => deps.federations.has(id), loginsPerMinute: deps.security.loginsPerMinute }));
   app.use('/api', federationApi(deps));
+  app.use(metricsRoute(deps.metrics));
   app.use(webClient(deps.webClientDir));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     deps.logger.error({ err, path: req.path }, 'request failed');

@@ -56,11 +56,26 @@ create table if not exists events (
   device_id text
 );
 create index if not exists events_by_federation on events (federation_id, id);
+alter table federations add column if not exists archived_at timestamptz;
 alter table rounds add column if not exists closed_by text;
 alter table rounds add column if not exists deadline_ms double precision;
 alter table rounds add column if not exists extended boolean not null default false;
 alter table rounds add column if not exists mean_staleness double precision;
 alter table rounds add column if not exists epsilon double precision;
+-- Every JWT the coordinator signed (auth/tokenStore.ts); at most one live device credential per device id.
+create table if not exists auth_tokens (
+  jti text primary key,
+  kind text not null,
+  role text not null,
+  federation_id text,
+  device_id text,
+  label text,
+  created_at timestamptz not null default now(),
+  expires_at timestamptz not null,
+  revoked_at timestamptz
+);
+create unique index if not exists auth_tokens_one_device_credential on auth_tokens (federation_id, device_id)
+  where kind = 'device' and revoked_at is null;
 create table if not exists contributions (
   federation_id text not null references federations(id),
   device_id text not null,

@@ -4,10 +4,8 @@ import {
   type AdminToCoordinatorEvents,
   type CoordinatorToAdminEvents,
 } from '@flock/fl-core';
-import type { Logger } from 'pino';
 import type { Namespace, Server } from 'socket.io';
 import { z } from 'zod';
-import { tokenMatches } from '../adminToken.ts';
 import type { FederationOutputs, FederationRuntime } from '../federations/federationRuntime.ts';
 import { zodReason } from './zodReason.ts';
 
@@ -44,14 +42,9 @@ export function adminOutputs(io: Server, federations: ReadonlyMap<string, Federa
   };
 }
 
-export function attachAdminSocket(io: Server, federations: ReadonlyMap<string, FederationRuntime>, adminToken: string, logger: Logger): void {
+/** Connections arrive already checked (auth/socketGuards.ts: an admin or viewer token, each event's role). */
+export function attachAdminSocket(io: Server, federations: ReadonlyMap<string, FederationRuntime>): void {
   const nsp = adminNamespace(io);
-  nsp.use((socket, next) => {
-    const auth = socket.handshake.auth as Record<string, unknown> | undefined;
-    if (tokenMatches(auth?.token, adminToken)) return next();
-    logger.warn({ address: socket.handshake.address }, 'admin connection refused: bad token');
-    next(new Error('unauthorized'));
-  });
   nsp.on('connection', (socket) => {
     socket.on('subscribe', (...args: unknown[]) => {
       const ack = args.length > 1 ? args.at(-1) : undefined;

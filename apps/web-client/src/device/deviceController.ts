@@ -1,5 +1,6 @@
 import {
   DEVICE_RECONNECTION,
+  DeviceCredentials,
   DeviceSession,
   describeError,
   initialSessionView,
@@ -35,6 +36,7 @@ export class DeviceController {
   private store: DeviceStore | null = null;
   private session: DeviceSession | null = null;
   private disposed = false;
+  private credentials: DeviceCredentials | null = null;
 
   constructor(private readonly options: DeviceOptions) {
     this.view = { ...initialSessionView(), federationId: options.federationId, deviceId: null, backend: null, joined: false };
@@ -52,6 +54,7 @@ export class DeviceController {
     try {
       this.store = await DeviceStore.open();
       const deviceId = await this.store.deviceId();
+      this.credentials = await this.deviceCredentials(this.store);
       const examplesStored = await this.store.examplesStored(this.options.federationId);
       if (this.disposed) return;
       this.update({ deviceId, examplesStored });
@@ -83,17 +86,26 @@ export class DeviceController {
     this.listeners.clear();
   }
 
+  /** The device credential kept for this federation, else the join link's enrollment token. */
+  private async deviceCredentials(store: DeviceStore): Promise<DeviceCredentials> {
+    const federationId = this.options.federationId;
+    const kept = await store.credential(federationId);
+    return new DeviceCredentials(kept, this.options.enrollmentToken ?? null, (credential) => store.putCredential(federationId, credential));
+  }
+
   private adapters(store: DeviceStore): DeviceAdapters {
     const federationId = this.options.federationId;
+    const credentials = this.credentials ?? new DeviceCredentials();
     return {
-      connect: (): DeviceSocket => io({ ...socketTransportOptions(), ...DEVICE_RECONNECTION }),
+      credentials,
+      connect: (): DeviceSocket => io({ ...socketTransportOptions(), ...DEVICE_RECONNECTION, auth: credentials.socketAuth }),
       data: {
         // The shard is downloaded only if IndexedDB does not hold it already.
-        async prepare(assignment, downloading) {
+        async prepare(assignment, downloading, authHeaders) {
           if (assignment.kind !== 'mnist-shard') throw new Error('a browser device trains on an assigned shard, not on data of its own');
           if (!(await store.hasShard(assignment.shardId))) {
             downloading();
-            await downloadShard(store, federationId, assignment);
+            await downloadShard(store, federationId, assignment, authHeaders);
           }
           return store.examplesStored(federationId);
         },

@@ -6,6 +6,8 @@ export interface DeviceOptions {
   /** `?backend=` forces one backend (the worker still falls back, and says why, if it fails). */
   backend?: ClientBackend;
   autojoin: boolean;
+  /** `?token=`: the enrollment token an enrollment-only federation's join link carries. */
+  enrollmentToken?: string;
 }
 
 export const DEFAULT_FEDERATION = 'demo';
@@ -23,5 +25,6 @@ export function deviceOptionsFromQuery(search: string): DeviceOptions {
     federationId: federationFromQuery(search),
     ...(forced ? { backend: forced } : {}),
     autojoin: params.get('autojoin') === '1',
+    ...(params.get('token') ? { enrollmentToken: params.get('token')! } : {}),
   };
 }

@@ -3,7 +3,8 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 
 /**
  * What a device keeps in IndexedDB. The schema is fixed (end-to-end tests read it directly):
- * database `flock` v4, store `meta` (out-of-line keys, `deviceId` -> string), store `shards`
+ * database `flock` v4, store `meta` (out-of-line keys: `deviceId` -> string, `credential:<federationId>` ->
+ * the device credential the coordinator bound this id to), store `shards`
  * (keyPath `shardId`), since v2, store `backends` (keyPath `model`: the measured backend choice),
  * since v3, store `residuals` (keyPath `key`, `<federationId>/<shardId>`: what top-k has not sent yet)
  * and, since v4, store `examples` (keyPath `federationId`: the examples a person imported, StoredExamples).
@@ -102,6 +103,17 @@ export class DeviceStore {
     return id;
   }
 
+  /** The device credential kept for a federation, or null before the first hello. */
+  async credential(federationId: string): Promise<string | null> {
+    return (await this.db.get('meta', `credential:${federationId}`)) ?? null;
+  }
+
+  /** Keeps (or, with null, drops) the device credential for a federation. */
+  async putCredential(federationId: string, credential: string | null): Promise<void> {
+    if (credential === null) await this.db.delete('meta', `credential:${federationId}`);
+    else await this.db.put('meta', credential, `credential:${federationId}`);
+  }
+
   async hasShard(shardId: string): Promise<boolean> {
     return (await this.db.getKey('shards', shardId)) !== undefined;
   }
@@ -124,6 +136,11 @@ export class DeviceStore {
   async examplesStored(federationId: string): Promise<number> {
     const shards = await this.db.getAll('shards');
     return shards.filter((s) => s.federationId === federationId).reduce((n, s) => n + s.numExamples, 0);
+  }
+
+  /** The shard this device holds for a federation (one at most: putShard drops the others). */
+  async federationShard(federationId: string): Promise<StoredShard | undefined> {
+    return (await this.db.getAll('shards')).find((s) => s.federationId === federationId);
   }
 
   async ownExamples(federationId: string): Promise<StoredExamples | undefined> {

@@ -9,8 +9,10 @@ import type {
   ModelName,
   OwnDataAssignment,
   RoundCodec,
+  RoundInstructions,
   TrainingConfig,
 } from '../protocol/messages.ts';
+import type { DeviceCredentials } from './deviceCredentials.ts';
 import type { DeviceSocket } from './deviceSocket.ts';
 import type { RoundJobPhase } from './roundJob.ts';
 
@@ -20,6 +22,8 @@ export interface DeviceAdapters {
   connect(): DeviceSocket;
   data: DeviceData;
   trainer: DeviceTrainer;
+  /** The token the device presents; `connect` and the data adapter read it too. Absent: none. */
+  credentials?: DeviceCredentials;
 }
 
 export interface DeviceIdentity {
@@ -34,9 +38,10 @@ export interface DeviceIdentity {
 export interface DeviceData {
   /**
    * Makes the data the coordinator named available for training: a shard is downloaded only when it
-   * is not held already (call `downloading()` first), own data is checked. Returns the examples held.
+   * is not held already (call `downloading()` first, and send `authHeaders`: the device's credential),
+   * own data is checked. Returns the examples held.
    */
-  prepare(assignment: DatasetAssignment | OwnDataAssignment, downloading: () => void): Promise<number>;
+  prepare(assignment: DatasetAssignment | OwnDataAssignment, downloading: () => void, authHeaders?: Record<string, string>): Promise<number>;
 }
 
 export interface TrainingJob {
@@ -50,6 +55,8 @@ export interface TrainingJob {
   federationId?: string;
   /** How round:start asked for the update to be encoded; absent: float32. */
   codec?: RoundCodec;
+  /** The strategy's instructions from round:start (proximal mu, clip norm, local DP noise). */
+  instructions?: RoundInstructions;
 }
 
 export interface TrainingProgressView {

@@ -2,11 +2,12 @@ import { io } from 'socket.io-client';
 import type { ImageDataset } from '../data/dataset.ts';
 import { decodeDataset } from '../data/dataset.ts';
 import type { DeviceAdapters, DeviceData, DeviceTrainer } from '../device/deviceAdapters.ts';
+import { DeviceCredentials } from '../device/deviceCredentials.ts';
 import { DEVICE_RECONNECTION, type DeviceSocket } from '../device/deviceSocket.ts';
 
 /** A Node device's connection: WebSocket only (no browser proxies to get through), reconnecting by itself. */
-function connectTo(serverUrl: string): () => DeviceSocket {
-  return () => io(serverUrl, { transports: ['websocket'], ...DEVICE_RECONNECTION });
+function connectTo(serverUrl: string, credentials: DeviceCredentials): () => DeviceSocket {
+  return () => io(serverUrl, { transports: ['websocket'], ...DEVICE_RECONNECTION, auth: credentials.socketAuth });
 }
 
 /** Shards downloaded from the coordinator once and kept in memory, keyed by shard id. */
@@ -21,12 +22,12 @@ export class MemoryShards implements DeviceData {
     return data;
   }
 
-  async prepare(assignment: Parameters<DeviceData['prepare']>[0], downloading: () => void): Promise<number> {
+  async prepare(assignment: Parameters<DeviceData['prepare']>[0], downloading: () => void, authHeaders: Record<string, string> = {}): Promise<number> {
     if (assignment.kind !== 'mnist-shard') throw new Error('this device trains on an assigned shard but was told to bring its own data');
     const held = this.held.get(assignment.shardId);
     if (held) return held.count;
     downloading();
-    const response = await fetch(new URL(assignment.shardPath, this.serverUrl));
+    const response = await fetch(new URL(assignment.shardPath, this.serverUrl), { headers: authHeaders });
     if (!response.ok) throw new Error(`shard download failed: HTTP ${response.status} ${response.statusText}`.trim());
     const data = decodeDataset(new Uint8Array(await response.arrayBuffer()));
     this.held.set(assignment.shardId, data);
@@ -52,6 +53,7 @@ export class OwnData implements DeviceData {
   }
 }
 
-export function nodeAdapters(serverUrl: string, data: DeviceData, trainer: DeviceTrainer): DeviceAdapters {
-  return { connect: connectTo(serverUrl), data, trainer };
+/** `credentials`: what the device presents (default: none kept yet, no enrollment token; the credential lives in memory). */
+export function nodeAdapters(serverUrl: string, data: DeviceData, trainer: DeviceTrainer, credentials = new DeviceCredentials()): DeviceAdapters {
+  return { connect: connectTo(serverUrl, credentials), data, trainer, credentials };
 }

@@ -76,6 +76,18 @@ export function downlinkCodecOf(config: Pick<FederationConfig, 'codec'>): Downli
   return (config.codec ?? DEFAULT_CODEC).downlink;
 }
 
+/**
+ * Who may join: `open` any device; `enrollment` only a device that presents a per-federation
+ * enrollment token (a join link carries it), then the device credential it was bound to.
+ */
+export const JoinPolicy = z.enum(['open', 'enrollment']);
+export type JoinPolicy = z.infer<typeof JoinPolicy>;
+
+/** A federation's join policy; configs that predate it are open. */
+export function joinPolicyOf(config: Pick<FederationConfig, 'join'>): JoinPolicy {
+  return config.join ?? 'open';
+}
+
 export const FederationConfig = z.object({
   id: FederationId,
   name: z.string().min(1).max(200),
@@ -111,6 +123,8 @@ export const FederationConfig = z.object({
   strategy: StrategyConfig.default(DEFAULT_STRATEGY).optional(),
   /** Differential privacy (central DP-FedAvg or local noise); absent: none. */
   privacy: PrivacyConfig.optional(),
+  /** Open to any device, or enrollment-only (read it through joinPolicyOf; absent: open). */
+  join: JoinPolicy.optional(),
   /** Test examples the coordinator evaluates the global model on after each round (when it has test data). */
   evalExamples: z.number().int().min(1).max(10_000),
   modelSeed: z.number().int(),
@@ -165,6 +179,8 @@ export const FederationSummary = z.object({
   selectedThisRound: z.number().int(),
   /** Archived federations leave the default lists; their data stays. */
   archived: z.boolean().optional(),
+  /** Devices registered with the federation, and how many of them are connected now (lists only). */
+  devices: z.object({ registered: z.number().int(), connected: z.number().int() }).optional(),
 });
 export type FederationSummary = z.infer<typeof FederationSummary>;
 

@@ -151,6 +151,11 @@ export const HelloReply = z.discriminatedUnion('ok', [
     dataset: z.discriminatedUnion('kind', [DatasetAssignment, OwnDataAssignment]),
     status: FederationStatus,
     round: z.number().int().min(0),
+    /**
+     * The device credential (a JWT) this device id is now bound to, sent on its first hello: the
+     * device keeps it and presents it (Socket.IO handshake `auth.token`, shard download bearer) from then on.
+     */
+    credential: z.string().min(1).max(4_096).optional(),
   }),
   z.object({ ok: z.literal(false), reason: z.string() }),
 ]);

@@ -1,0 +1,62 @@
+/** admin: everything; viewer: read-only dashboard and read routes; device: join one federation. */
+export type Role = 'admin' | 'viewer' | 'device';
+/** What a route or event needs: a role, or nothing (`public`). */
+export type RequiredRole = Role | 'public';
+
+/**
+ * Every token the coordinator signs: `session` (the dashboard's, from logging in), `viewer` (minted
+ * for a person to log in with), `enrollment` (joins one enrollment-only federation), `device` (the
+ * credential a device id is bound to on its first hello).
+ */
+export type TokenKind = 'session' | 'viewer' | 'enrollment' | 'device';
+
+/** Who made a request, once its token checked out. */
+export type Principal =
+  | { role: 'admin'; via: 'secret' }
+  | { role: 'admin' | 'viewer'; via: 'token'; kind: 'session' | 'viewer'; jti: string }
+  | { role: 'device'; via: 'token'; kind: 'enrollment'; jti: string; federationId: string }
+  | { role: 'device'; via: 'token'; kind: 'device'; jti: string; federationId: string; deviceId: string };
+
+/** A refusal: 401 when the caller is unknown (no, bad, expired or revoked token), 403 when known but not allowed. */
+export interface Refusal {
+  status: 401 | 403;
+  reason: string;
+}
+
+/** What the caller presented: nothing, a token that checked out, or one that did not (and why). */
+export type Credential = { kind: 'none' } | { kind: 'valid'; principal: Principal } | { kind: 'invalid'; reason: string };
+
+/** Admin is everything a viewer is; a device is neither. */
+function grants(role: Role, needed: Role): boolean {
+  return role === needed || (role === 'admin' && needed === 'viewer');
+}
+
+/**
+ * Whether `credential` may do what needs `needed`, for `federationId` when the act names one (a
+ * device token is good for its own federation only). Null when allowed, else the refusal.
+ */
+export function refusalFor(credential: Credential, needed: RequiredRole, federationId?: string): Refusal | null {
+  if (needed === 'public') return null;
+  switch (credential.kind) {
+    case 'none':
+      return { status: 401, reason: `this needs a ${needed} token: send "Authorization: Bearer <token>"` };
+    case 'invalid':
+      return { status: 401, reason: credential.reason };
+    case 'valid': {
+      const { principal } = credential;
+      if (!grants(principal.role, needed)) return { status: 403, reason: `this needs the ${needed} role; the token presented is ${article(principal.role)} ${principal.role} token` };
+      if (principal.role === 'device' && federationId !== undefined && principal.federationId !== federationId) {
+        return { status: 403, reason: `the token presented is for federation "${principal.federationId}", not "${federationId}"` };
+      }
+      return null;
+    }
+    default: {
+      const unknown: never = credential;
+      return unknown;
+    }
+  }
+}
+
+function article(role: Role): string {
+  return role === 'admin' ? 'an' : 'a';
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/** Abuse limits, each from an environment variable; the defaults let 50 simulated devices share one IP. */
+export interface SecurityLimits {
+  /** Largest Socket.IO message (FLOCK_MAX_SOCKET_MESSAGE_BYTES); above any update we accept, so our own size check answers with a reason. */
+  maxSocketMessageBytes: number;
+  /** REST requests per IP per minute (FLOCK_RATE_LIMIT_PER_MINUTE). */
+  restRequestsPerMinute: number;
+  /** Login attempts per IP per minute (FLOCK_LOGIN_LIMIT_PER_MINUTE). */
+  loginsPerMinute: number;
+  /** Socket.IO events one connection may send per second, sustained (FLOCK_SOCKET_EVENTS_PER_SECOND) ... */
+  socketEventsPerSecond: number;
+  /** ... and at once (FLOCK_SOCKET_EVENT_BURST). */
+  socketEventBurst: number;
+  /** Other origins whose pages may call the API and open sockets (FLOCK_CORS_ORIGINS, comma-separated); none: same origin only. */
+  corsOrigins: string[];
+}
+
+export const DEFAULT_SECURITY_LIMITS: SecurityLimits = {
+  maxSocketMessageBytes: 64 * 1024 * 1024,
+  restRequestsPerMinute: 6_000,
+  loginsPerMinute: 30,
+  socketEventsPerSecond: 50,
+  socketEventBurst: 500,
+  corsOrigins: [],
+};
+
+const d = DEFAULT_SECURITY_LIMITS;
+const SecurityEnv = z.object({
+  FLOCK_MAX_SOCKET_MESSAGE_BYTES: z.coerce.number().int().min(1_024).max(1_073_741_824).default(d.maxSocketMessageBytes),
+  FLOCK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(d.restRequestsPerMinute),
+  FLOCK_LOGIN_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(d.loginsPerMinute),
+  FLOCK_SOCKET_EVENTS_PER_SECOND: z.coerce.number().positive().default(d.socketEventsPerSecond),
+  FLOCK_SOCKET_EVENT_BURST: z.coerce.number().int().min(1).default(d.socketEventBurst),
+  FLOCK_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((o) => o.trim()).filter((o) => o !== ''))
+    .pipe(z.array(z.url({ message: 'each origin is a URL like https://example.org' }))),
+});
+
+/** Unknown variables are left alone; a bad value throws with every problem named. */
+export function parseSecurityEnv(env: NodeJS.ProcessEnv): SecurityLimits {
+  const parsed = SecurityEnv.safeParse(env);
+  if (!parsed.success) throw new Error(`invalid environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const e = parsed.data;
+  return {
+    maxSocketMessageBytes: e.FLOCK_MAX_SOCKET_MESSAGE_BYTES,
+    restRequestsPerMinute: e.FLOCK_RATE_LIMIT_PER_MINUTE,
+    loginsPerMinute: e.FLOCK_LOGIN_LIMIT_PER_MINUTE,
+    socketEventsPerSecond: e.FLOCK_SOCKET_EVENTS_PER_SECOND,
+    socketEventBurst: e.FLOCK_SOCKET_EVENT_BURST,
+    corsOrigins: e.FLOCK_CORS_ORIGINS.map((o) => new URL(o).origin),
+  };
+}

@@ -1,0 +1,91 @@
+import type { PGlite } from '@electric-sql/pglite';
+import type { TokenKind } from './principal.ts';
+
+/** One signed token as the coordinator remembers it (never the token itself). */
+export interface TokenRecord {
+  id: string;
+  kind: TokenKind;
+  role: string;
+  federationId: string | null;
+  deviceId: string | null;
+  label: string | null;
+  createdAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+}
+
+interface TokenRow {
+  jti: string;
+  kind: TokenKind;
+  role: string;
+  federation_id: string | null;
+  device_id: string | null;
+  label: string | null;
+  created_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+}
+
+const toRecord = (r: TokenRow): TokenRecord => ({
+  id: r.jti,
+  kind: r.kind,
+  role: r.role,
+  federationId: r.federation_id,
+  deviceId: r.device_id,
+  label: r.label,
+  createdAt: r.created_at.toISOString(),
+  expiresAt: r.expires_at.toISOString(),
+  revokedAt: r.revoked_at?.toISOString() ?? null,
+});
+
+/** The `auth_tokens` table: what was signed, what is revoked, which device id is bound to which credential. */
+export class TokenStore {
+  constructor(private readonly db: PGlite) {}
+
+  /** False when `record` is a device credential and its device id already holds a live one. */
+  async insert(record: Omit<TokenRecord, 'createdAt' | 'revokedAt'>): Promise<boolean> {
+    const result = await this.db.query(
+      `insert into auth_tokens (jti, kind, role, federation_id, device_id, label, expires_at) values ($1, $2, $3, $4, $5, $6, $7)
+       on conflict do nothing`,
+      [record.id, record.kind, record.role, record.federationId, record.deviceId, record.label, record.expiresAt],
+    );
+    return result.affectedRows === 1;
+  }
+
+  /** The token, or null if it is unknown. */
+  async revoke(id: string): Promise<TokenRecord | null> {
+    const result = await this.db.query<TokenRow>(
+      `update auth_tokens set revoked_at = coalesce(revoked_at, now()) where jti = $1 returning *`,
+      [id],
+    );
+    return result.rows[0] ? toRecord(result.rows[0]) : null;
+  }
+
+  async revokedIds(): Promise<string[]> {
+    return (await this.db.query<{ jti: string }>(`select jti from auth_tokens where revoked_at is not null`)).rows.map((r) => r.jti);
+  }
+
+  /** Tokens minted for people (viewer and enrollment), newest first; `federationId` narrows to one federation. */
+  async listMinted(federationId?: string): Promise<TokenRecord[]> {
+    const result = await this.db.query<TokenRow>(
+      `select * from auth_tokens where kind in ('viewer', 'enrollment') and ($1::text is null or federation_id = $1)
+       order by created_at desc limit 1000`,
+      [federationId ?? null],
+    );
+    return result.rows.map(toRecord);
+  }
+
+  /** Whether the device id holds a live (unrevoked, unexpired) credential; an expired one is released first. */
+  async isBound(federationId: string, deviceId: string): Promise<boolean> {
+    await this.db.query(
+      `update auth_tokens set revoked_at = now()
+       where kind = 'device' and federation_id = $1 and device_id = $2 and revoked_at is null and expires_at < now()`,
+      [federationId, deviceId],
+    );
+    const result = await this.db.query(
+      `select 1 from auth_tokens where kind = 'device' and federation_id = $1 and device_id = $2 and revoked_at is null`,
+      [federationId, deviceId],
+    );
+    return result.rows.length > 0;
+  }
+}
