@@ -1,4 +1,4 @@
-import type { AdapterInfo, BackendName, ModelName, RoundCodec, TrainingConfig } from '@flock/fl-core/protocol';
+import type { AdapterInfo, BackendName, ModelName, RoundCodec, RoundInstructions, TrainingConfig } from '@flock/fl-core/protocol';
 import type { ZooModelName } from '@flock/fl-core';
 
 /** Backends this client can run; `wasm` is left out because it cannot train convolutions. */
@@ -33,6 +33,8 @@ export interface TrainRequest {
   federationId?: string;
   /** How to encode the update (round:start's codec); absent: float32. */
   codec?: RoundCodec;
+  /** The strategy's instructions from round:start (proximal mu, clip norm, local DP noise). */
+  instructions?: RoundInstructions;
 }
 
 export type PageToWorkerMessage = InitRequest | TrainRequest;

@@ -255,6 +255,7 @@ export class DeviceSession {
           shardId,
           federationId: this.identity.federationId,
           ...(msg.codec ? { codec: msg.codec } : {}),
+          ...(msg.instructions ? { instructions: msg.instructions } : {}),
         },
         ({ loss, ...progress }) => this.update({ progress, localLoss: loss }),
       );

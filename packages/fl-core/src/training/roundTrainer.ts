@@ -7,6 +7,7 @@ import { dataShapeOf, type ImageDataset } from '../data/dataset.ts';
 import { createRng, seedFromText } from '../data/random.ts';
 import { ZooModelCache } from '../models/modelCache.ts';
 import { manifestOf, writeWeights } from '../models/zoo.ts';
+import { privatizeDelta, secureRandom } from '../strategy/privacy/localDp.ts';
 import type { TrainingJob, TrainingOutcome } from '../device/deviceAdapters.ts';
 import type { RoundCodec } from '../protocol/messages.ts';
 import { evaluateModel } from './evaluate.ts';
@@ -29,6 +30,8 @@ export interface RoundTrainerJob extends TrainingJob {
 export class RoundTrainer {
   private readonly models = new ZooModelCache();
   private readonly residuals: ResidualStore;
+  /** Local DP noise must be unpredictable: drawn from the platform's CSPRNG, never seeded. */
+  private readonly noise = secureRandom();
 
   constructor(options: { residuals?: ResidualStore } = {}) {
     this.residuals = options.residuals ?? new MemoryResidualStore();
@@ -50,8 +53,11 @@ export class RoundTrainer {
       ...options,
       // Per device and round: devices sharing one shuffle order would correlate their updates.
       seed: seedFromText(`${job.shardId}/${job.round}`),
+      proximalMu: job.instructions?.proximalMu,
     });
-    const payload = (await this.encode(job, manifest, result.delta)) as Uint8Array<ArrayBuffer>;
+    // The strategy's instructions: clip to the round's norm, add local DP noise.
+    const delta = privatizeDelta(result.delta, job.instructions ?? {}, this.noise);
+    const payload = (await this.encode(job, manifest, delta)) as Uint8Array<ArrayBuffer>;
     return {
       payload,
       numExamples: result.numExamples,

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRng, shuffleInPlace } from '../data/random.ts';
 import type { TrainingConfig } from '../protocol/messages.ts';
 import { optimizerStep } from './optimizerStep.ts';
+import { proximalTerm } from './proximalTerm.ts';
 import type { DatasetTensors } from './tensors.ts';
 import { trainingForward } from './trainingForward.ts';
 
@@ -22,6 +23,8 @@ export interface EpochOptions {
   /** Reads the loss back (asynchronously) every this many batches when `onProgress` is set. */
   progressEvery?: number;
   onProgress?: (p: TrainingProgress) => void;
+  /** FedProx: adds mu/2 ||w - w_entry||^2 to the loss (the reported loss includes it). */
+  proximalMu?: number;
 }
 
 /**
@@ -46,8 +49,12 @@ export async function trainEpochs(
   const forward = trainingForward(model);
   const step = optimizerStep(config);
   // The loss times the learning rate (SGD): its gradients are the steps, one subtraction per variable.
-  const scaledLoss = (xs: tf.Tensor, ys: tf.Tensor) => () =>
-    tf.losses.softmaxCrossEntropy(ys, forward(xs)).mul(step.lossScale) as tf.Scalar;
+  const proximal = proximalTerm(variables, options.proximalMu ?? 0);
+  const batchLoss = (xs: tf.Tensor, ys: tf.Tensor): tf.Scalar => {
+    const loss = tf.losses.softmaxCrossEntropy(ys, forward(xs)) as tf.Scalar;
+    return proximal ? loss.add(proximal.penalty()) : loss;
+  };
+  const scaledLoss = (xs: tf.Tensor, ys: tf.Tensor) => () => batchLoss(xs, ys).mul(step.lossScale) as tf.Scalar;
   let epochLoss = 0;
   for (let epoch = 1; epoch <= epochs; epoch++) {
     if (options.order !== 'identity') shuffleInPlace(order, rng);
@@ -77,5 +84,6 @@ export async function trainEpochs(
     }
   }
   step.dispose();
+  proximal?.dispose();
   return epochLoss;
 }
