@@ -7,6 +7,7 @@ import { Server } from 'socket.io';
 import { DeviceAdmission } from './auth/deviceAdmission.ts';
 import { httpHardeningForSockets } from './auth/httpHardening.ts';
 import { DEFAULT_SECURITY_LIMITS, type SecurityLimits } from './auth/securityLimits.ts';
+import { listRoutes, type RouteEntry } from './auth/routeTable.ts';
 import { guardAdminConnections, guardDeviceConnections } from './auth/socketGuards.ts';
 import { TokenService } from './auth/tokenService.ts';
 import { DEFAULT_HEARTBEAT, type HeartbeatSettings } from './config.ts';
@@ -44,6 +45,8 @@ export interface CoordinatorOptions {
 export interface RunningCoordinator {
   url: string;
   port: number;
+  /** Every REST route with the role it declares (the security test walks them all). */
+  routes: RouteEntry[];
   close(): Promise<void>;
 }
 
@@ -74,19 +77,18 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   });
 
   // Express must be the server's listener before Socket.IO attaches: Socket.IO then keeps /socket.io/ for itself.
-  const httpServer = createServer(
-    createHttpApp({
-      federations,
-      store,
-      tokens,
-      security,
-      version: VERSION,
-      logger,
-      webClientDir: options.webClientDir,
-      directory,
-      metrics,
-    }),
-  );
+  const app = createHttpApp({
+    federations,
+    store,
+    tokens,
+    security,
+    version: VERSION,
+    logger,
+    webClientDir: options.webClientDir,
+    directory,
+    metrics,
+  });
+  const httpServer = createServer(app);
   // Longer than clients' idle keep-alive (Playwright, proxies): a request on a socket the server is closing gets ECONNRESET.
   httpServer.keepAliveTimeout = 65_000;
   // A phone that sleeps, walks out of Wi-Fi or loses its tab never closes its socket, and TCP alone
@@ -144,5 +146,5 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       logger.info('coordinator closed');
     })());
 
-  return { url, port, close };
+  return { url, port, routes: listRoutes(app), close };
 }
