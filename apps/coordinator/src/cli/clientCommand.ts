@@ -1,7 +1,8 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { seedFromText } from '@flock/fl-core';
-import { DeviceSession, type DeviceSessionView } from '@flock/fl-core/device';
+import { DeviceCredentials, DeviceSession, type DeviceSessionView } from '@flock/fl-core/device';
 import { chooseNodeBackend, InProcessTrainer, loadLocalData, NODE_BACKENDS, nodeAdapters, OwnData, type NodeBackend } from '@flock/fl-core/node';
 import { InvalidArgumentError, type Command } from 'commander';
 
@@ -11,6 +12,8 @@ interface ClientFlags {
   data: string;
   deviceId?: string;
   backend?: NodeBackend;
+  token?: string;
+  credentialFile?: string;
 }
 
 /** Stable across restarts of the same silo (host and data path), so the coordinator knows it again. */
@@ -30,6 +33,8 @@ export function addClientCommand(program: Command): void {
       if (!NODE_BACKENDS.includes(raw as NodeBackend)) throw new InvalidArgumentError(`expected one of ${NODE_BACKENDS.join(', ')}`);
       return raw as NodeBackend;
     })
+    .option('--token <token>', 'the enrollment token of an enrollment-only federation (its join link carries it)')
+    .option('--credential-file <path>', 'keep the device credential the coordinator binds this device id to here, so a restarted client is the same device (default: memory only)')
     .action(async (flags: ClientFlags) => {
       const data = new OwnData(await loadLocalData(flags.data));
       const choice = await chooseNodeBackend(flags.backend);
@@ -44,7 +49,8 @@ export function addClientCommand(program: Command): void {
         dataSource: { kind: 'own' as const, numExamples: data.data.count },
       };
       let last = '';
-      const session = new DeviceSession(identity, nodeAdapters(flags.server, data, trainer), (view) => {
+      const credentials = await fileCredentials(flags.credentialFile, flags.token ?? null);
+      const session = new DeviceSession(identity, nodeAdapters(flags.server, data, trainer, credentials), (view) => {
         const line = describe(view);
         if (line !== last) log(line);
         last = line;
@@ -58,6 +64,21 @@ export function addClientCommand(program: Command): void {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+}
+
+/** The credential kept in `path` (read now, written when the coordinator binds one), or in memory without a path. */
+async function fileCredentials(path: string | undefined, enrollmentToken: string | null): Promise<DeviceCredentials> {
+  if (path === undefined) return new DeviceCredentials(null, enrollmentToken);
+  let kept: string | null = null;
+  try {
+    kept = (await readFile(path, 'utf8')).trim() || null;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return new DeviceCredentials(kept, enrollmentToken, async (credential) => {
+    if (credential === null) await rm(path, { force: true });
+    else await writeFile(path, `${credential}\n`, { mode: 0o600 });
+  });
 }
 
 function describe(v: DeviceSessionView): string {

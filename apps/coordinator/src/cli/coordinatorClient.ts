@@ -1,4 +1,9 @@
 import type { DeviceInfo, EventLogEntry, FederationConfig, FederationSummary, RoundRecord } from '@flock/fl-core';
+import type { TokenRecord } from '../auth/tokenStore.ts';
+
+type Method = 'GET' | 'POST' | 'DELETE';
+
+export type TokenRequest = ({ role: 'viewer' } | { role: 'device'; federationId: string }) & { expiresIn?: string; label?: string };
 
 /** The admin REST API, as the CLI and the benchmarks use it. Every refusal surfaces the coordinator's reason. */
 export class CoordinatorClient {
@@ -41,7 +46,21 @@ export class CoordinatorClient {
     return this.call('GET', `/api/federations/${federationId}/events`);
   }
 
-  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  /** Mints a viewer token, or an enrollment token for one federation (role `device`); `expiresIn` like 7d. */
+  createToken(request: TokenRequest): Promise<TokenRecord & { token: string }> {
+    return this.call('POST', '/api/tokens', request);
+  }
+
+  revokeToken(id: string): Promise<TokenRecord> {
+    return this.call('DELETE', `/api/tokens/${encodeURIComponent(id)}`);
+  }
+
+  /** Viewer and enrollment tokens, newest first (one federation's enrollment tokens with `federationId`). */
+  tokens(federationId?: string): Promise<TokenRecord[]> {
+    return this.call('GET', `/api/tokens${federationId ? `?federation=${encodeURIComponent(federationId)}` : ''}`);
+  }
+
+  private async call<T>(method: Method, path: string, body?: unknown): Promise<T> {
     const response = await this.send(method, path, body);
     const payload = (await response.json().catch(() => null)) as unknown;
     if (!response.ok) {
@@ -55,7 +74,7 @@ export class CoordinatorClient {
    * A GET that fails on the network (a kept-alive connection reset under load: seen after 3 minutes
    * of a GPU simulation) is sent again, up to 3 times; a POST is not, since it may have taken effect.
    */
-  private async send(method: 'GET' | 'POST', path: string, body: unknown, attempt = 1): Promise<Response> {
+  private async send(method: Method, path: string, body: unknown, attempt = 1): Promise<Response> {
     try {
       return await this.fetchOnce(method, path, body);
     } catch (err) {
@@ -65,7 +84,7 @@ export class CoordinatorClient {
     }
   }
 
-  private fetchOnce(method: 'GET' | 'POST', path: string, body: unknown): Promise<Response> {
+  private fetchOnce(method: Method, path: string, body: unknown): Promise<Response> {
     return fetch(new URL(path, this.url), {
       method,
       headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },

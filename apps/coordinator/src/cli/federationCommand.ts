@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { zodReason } from '../transport/zodReason.ts';
 import { CoordinatorClient } from './coordinatorClient.ts';
 
-interface ConnectionFlags {
+export interface ConnectionFlags {
   url: string;
   adminToken?: string;
   json?: boolean;
@@ -16,7 +16,7 @@ export function describeSummary(f: FederationSummary): string {
   return `${f.config.id}  ${f.status}  round ${f.round}/${f.config.maxRounds}  ${f.config.model} on ${f.config.dataset.kind}  "${f.config.name}"${archived}`;
 }
 
-function clientOf(flags: ConnectionFlags): CoordinatorClient {
+export function clientOf(flags: ConnectionFlags): CoordinatorClient {
   const token = flags.adminToken ?? process.env.FLOCK_ADMIN_TOKEN;
   if (!token) throw new Error('an admin token is needed: pass --admin-token or set FLOCK_ADMIN_TOKEN');
   return new CoordinatorClient(flags.url, token);
