@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { seedFromText } from '@flock/fl-core';
 import { DeviceCredentials, DeviceSession, type DeviceSessionView } from '@flock/fl-core/device';
-import { chooseNodeBackend, InProcessTrainer, loadLocalData, NODE_BACKENDS, nodeAdapters, OwnData, type NodeBackend } from '@flock/fl-core/node';
+import { DatasetConfig } from '@flock/fl-core';
+import { chooseNodeBackend, InProcessTrainer, loadSiloData, NODE_BACKENDS, nodeAdapters, OwnData, type NodeBackend } from '@flock/fl-core/node';
 import { InvalidArgumentError, type Command } from 'commander';
 
 interface ClientFlags {
@@ -27,7 +28,7 @@ export function addClientCommand(program: Command): void {
     .description('join a federation as a device that trains on local data (a silo); reconnects on its own')
     .requiredOption('--server <url>', 'the coordinator, e.g. http://localhost:3000')
     .requiredOption('--federation <id>', 'the federation to join')
-    .requiredOption('--data <path>', 'a directory with an MNIST IDX pair, or a CSV file with a label column and 784 pixel columns')
+    .requiredOption('--data <path>', "a CSV file with the federation's columns (device-data federations); else an MNIST IDX directory or a 784-pixel CSV")
     .option('--device-id <id>', 'this device\'s id (default: derived from the host name and the data path)')
     .option('--backend <name>', `force a backend: ${NODE_BACKENDS.join(', ')}`, (raw: string) => {
       if (!NODE_BACKENDS.includes(raw as NodeBackend)) throw new InvalidArgumentError(`expected one of ${NODE_BACKENDS.join(', ')}`);
@@ -36,11 +37,13 @@ export function addClientCommand(program: Command): void {
     .option('--token <token>', 'the enrollment token of an enrollment-only federation (its join link carries it)')
     .option('--credential-file <path>', 'keep the device credential the coordinator binds this device id to here, so a restarted client is the same device (default: memory only)')
     .action(async (flags: ClientFlags) => {
-      const data = new OwnData(await loadLocalData(flags.data));
-      const choice = await chooseNodeBackend(flags.backend);
       const deviceId = flags.deviceId ?? defaultDeviceId(flags.data);
-      log(`device ${deviceId}: ${data.data.count} local examples, backend ${choice.backend} (${choice.reason})`);
-      const trainer = new InProcessTrainer((shardId) => data.get(shardId));
+      const local = await loadSiloData(flags.data, await federationDataset(flags.server, flags.federation), deviceId);
+      const data = new OwnData(local.train);
+      const choice = await chooseNodeBackend(flags.backend);
+      const heldOut = local.test ? `, ${local.test.count} held out for evaluation` : '';
+      log(`device ${deviceId}: ${data.data.count} local examples${heldOut}, backend ${choice.backend} (${choice.reason})`);
+      const trainer = new InProcessTrainer((shardId) => data.get(shardId), () => local.test);
       const identity = {
         deviceId,
         federationId: flags.federation,
@@ -79,6 +82,21 @@ async function fileCredentials(path: string | undefined, enrollmentToken: string
     if (credential === null) await rm(path, { force: true });
     else await writeFile(path, `${credential}\n`, { mode: 0o600 });
   });
+}
+
+/**
+ * What the federation trains on, so a CSV is checked against its schema before joining; null when the
+ * coordinator cannot say yet (not up, or older): the data is then read as MNIST-style.
+ */
+async function federationDataset(server: string, federationId: string): Promise<DatasetConfig | null> {
+  try {
+    const response = await fetch(new URL(`/api/federations/${encodeURIComponent(federationId)}/dataset`, server));
+    if (!response.ok) return null;
+    const parsed = DatasetConfig.safeParse(((await response.json()) as { dataset?: unknown }).dataset);
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }
 
 function describe(v: DeviceSessionView): string {

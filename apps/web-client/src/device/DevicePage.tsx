@@ -1,13 +1,15 @@
 import { describeSituation } from '@flock/fl-core/device';
 import { useMemo } from 'react';
 import { formatBytes, formatNumber, formatPercent } from '../format.ts';
+import { TryModel } from '../tryModel/TryModel.tsx';
 import type { DeviceView } from './deviceController.ts';
+import { OwnDataPanel } from './OwnDataPanel.tsx';
 import { deviceOptionsFromQuery } from './queryParams.ts';
 import { useDevice } from './useDevice.ts';
 
 export function DevicePage() {
   const options = useMemo(() => deviceOptionsFromQuery(window.location.search), []);
-  const { view, join } = useDevice(options);
+  const { view, join, controller } = useDevice(options);
   if (!view) return <main className="page">Starting…</main>;
   const ready = view.backend !== null && view.deviceId !== null;
 
@@ -71,6 +73,15 @@ export function DevicePage() {
         </dl>
       </section>
 
+      {view.dataset?.kind === 'device' && controller && (
+        <OwnDataPanel
+          view={view}
+          dataset={view.dataset}
+          onImport={(files) => void controller.importFiles(files)}
+          onDelete={() => void controller.deleteOwnExamples()}
+        />
+      )}
+
       <section className="card">
         <h2>Local training{view.round !== null ? ` — round ${view.round}` : ''}</h2>
         <progress data-testid="progress" max={1} value={progressFraction(view)} />
@@ -103,6 +114,8 @@ export function DevicePage() {
           <dd data-testid="num-tensors">{view.numTensors ?? '—'}</dd>
         </dl>
       </section>
+
+      <TryModel federationId={view.federationId} dataset={view.dataset} {...(controller ? { pickExample: controller.pickExample } : {})} />
 
       {view.messages.length > 0 && (
         <section className="card">

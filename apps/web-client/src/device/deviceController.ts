@@ -8,11 +8,17 @@ import {
   type DeviceSessionView,
   type DeviceSocket,
 } from '@flock/fl-core/device';
+import { describeProblems, heldOutCount } from '@flock/fl-core/data';
+import type { DatasetConfig } from '@flock/fl-core/protocol';
 import { io } from 'socket.io-client';
 import { DeviceStore } from '../storage/deviceStore.ts';
 import type { BackendChoice } from '../worker/messages.ts';
 import { socketTransportOptions } from '../socketTransport.ts';
 import type { DeviceOptions } from './queryParams.ts';
+import { fetchDataset, ownExamplesHeld, storageUsed } from './federationDataset.ts';
+import type { LocalExample } from '../tryModel/TryModel.tsx';
+import { pickLocalExample } from './localExample.ts';
+import { importExamples } from './ownDataImport.ts';
 import { downloadShard } from './shardDownload.ts';
 import { TrainingClient } from './trainingClient.ts';
 
@@ -23,6 +29,15 @@ export interface DeviceView extends DeviceSessionView {
   deviceId: string | null;
   backend: BackendChoice | null;
   joined: boolean;
+  /** The federation's dataset, asked of the coordinator on start; null until known (or if it could not say). */
+  dataset: DatasetConfig | null;
+  /** Examples a person imported for this federation (device-data federations), held out ones included. */
+  ownExamples: number;
+  /** What this origin stores (navigator.storage.estimate), in bytes; null where the browser does not say. */
+  storageUsed: number | null;
+  /** The outcome of the last import or delete, in words. */
+  importNotice: { ok: boolean; text: string } | null;
+  importing: boolean;
 }
 
 /**
@@ -39,7 +54,18 @@ export class DeviceController {
   private credentials: DeviceCredentials | null = null;
 
   constructor(private readonly options: DeviceOptions) {
-    this.view = { ...initialSessionView(), federationId: options.federationId, deviceId: null, backend: null, joined: false };
+    this.view = {
+      ...initialSessionView(),
+      federationId: options.federationId,
+      deviceId: null,
+      backend: null,
+      joined: false,
+      dataset: null,
+      ownExamples: 0,
+      storageUsed: null,
+      importNotice: null,
+      importing: false,
+    };
   }
 
   readonly subscribe = (listener: () => void): (() => void) => {
@@ -56,8 +82,10 @@ export class DeviceController {
       const deviceId = await this.store.deviceId();
       this.credentials = await this.deviceCredentials(this.store);
       const examplesStored = await this.store.examplesStored(this.options.federationId);
+      const dataset = await fetchDataset(this.options.federationId);
+      const ownExamples = await ownExamplesHeld(this.store, this.options.federationId, dataset);
       if (this.disposed) return;
-      this.update({ deviceId, examplesStored });
+      this.update({ deviceId, examplesStored, dataset, ownExamples, storageUsed: await storageUsed() });
       const backend = await this.training.init(this.options.backend);
       if (this.disposed) return;
       this.update({ backend });
@@ -70,12 +98,51 @@ export class DeviceController {
 
   /** Connects to the coordinator; a no-op until storage and the backend are ready, or once joined. */
   join(): void {
-    const { joined, backend, deviceId, examplesStored } = this.view;
+    const { joined, backend, deviceId, examplesStored, dataset, ownExamples } = this.view;
     if (joined || !backend || !deviceId || !this.store || this.disposed) return;
+    const own = dataset?.kind === 'device' ? ownExamples - heldOutCount(ownExamples, dataset.testFraction) : null;
+    if (own === 0) {
+      this.update({ importNotice: { ok: false, text: 'import your examples before joining: this federation trains on data from its devices' } });
+      return;
+    }
     this.update({ joined: true });
-    const identity = { deviceId, federationId: this.options.federationId, backend: backend.backend, adapter: backend.adapter };
+    const identity = {
+      deviceId,
+      federationId: this.options.federationId,
+      backend: backend.backend,
+      adapter: backend.adapter,
+      ...(own !== null ? { dataSource: { kind: 'own' as const, numExamples: own } } : {}),
+    };
     this.session = new DeviceSession(identity, this.adapters(this.store), (view) => this.update(view), examplesStored);
     this.session.start();
+  }
+
+  /** Checks the picked files against the federation's schema and keeps their examples in IndexedDB. */
+  async importFiles(files: File[]): Promise<void> {
+    const { dataset, importing } = this.view;
+    if (!this.store || dataset?.kind !== 'device' || importing) return;
+    this.update({ importing: true, importNotice: null });
+    try {
+      const result = await importExamples(this.store, this.options.federationId, dataset.schema, files);
+      const importNotice = result.ok
+        ? { ok: true, text: `imported ${result.added} examples; ${result.held} stored` }
+        : { ok: false, text: `refused: ${describeProblems(result)}` };
+      this.update({ importNotice, ownExamples: result.ok ? result.held : this.view.ownExamples, storageUsed: await storageUsed() });
+    } catch (err) {
+      this.update({ importNotice: { ok: false, text: `import failed: ${describeError(err)}` } });
+    } finally {
+      this.update({ importing: false });
+    }
+  }
+
+  /** One example this device holds, for the try-the-model panel. */
+  readonly pickExample = async (): Promise<LocalExample | null> =>
+    this.store ? pickLocalExample(this.store, this.options.federationId, this.view.dataset) : null;
+
+  async deleteOwnExamples(): Promise<void> {
+    if (!this.store) return;
+    await this.store.deleteOwnExamples(this.options.federationId);
+    this.update({ ownExamples: 0, importNotice: { ok: true, text: 'deleted the imported examples' }, storageUsed: await storageUsed() });
   }
 
   dispose(): void {
@@ -101,8 +168,8 @@ export class DeviceController {
       connect: (): DeviceSocket => io({ ...socketTransportOptions(), ...DEVICE_RECONNECTION, auth: credentials.socketAuth }),
       data: {
         // The shard is downloaded only if IndexedDB does not hold it already.
-        async prepare(assignment, downloading, authHeaders) {
-          if (assignment.kind !== 'mnist-shard') throw new Error('a browser device trains on an assigned shard, not on data of its own');
+        prepare: async (assignment, downloading, authHeaders) => {
+          if (assignment.kind === 'own') return assignment.numExamples;
           if (!(await store.hasShard(assignment.shardId))) {
             downloading();
             await downloadShard(store, federationId, assignment, authHeaders);
@@ -112,7 +179,9 @@ export class DeviceController {
       },
       trainer: {
         train: async (job, onProgress) => {
-          const result = await this.training.train({ ...job, weights: job.weights.slice().buffer }, onProgress);
+          const { dataset } = this.view;
+          const ownData = dataset?.kind === 'device' ? { ownData: { testFraction: dataset.testFraction } } : {};
+          const result = await this.training.train({ ...job, ...ownData, weights: job.weights.slice().buffer }, onProgress);
           return { ...result, payload: new Uint8Array(result.payload) };
         },
       },

@@ -5,7 +5,7 @@ import type { DeviceOptions } from './queryParams.ts';
 const noopSubscribe = () => () => {};
 
 /** Owns one DeviceController for the life of the page and re-renders on each of its changes. */
-export function useDevice(options: DeviceOptions): { view: DeviceView | null; join: () => void } {
+export function useDevice(options: DeviceOptions): { view: DeviceView | null; join: () => void; controller: DeviceController | null } {
   const [controller, setController] = useState<DeviceController | null>(null);
   const { federationId, backend, autojoin } = options;
 
@@ -21,5 +21,5 @@ export function useDevice(options: DeviceOptions): { view: DeviceView | null; jo
     () => controller?.getView() ?? null,
   );
   const join = useCallback(() => controller?.join(), [controller]);
-  return { view, join };
+  return { view, join, controller };
 }

@@ -1,4 +1,4 @@
-import type { AdapterInfo, BackendName, ModelName, RoundCodec, RoundInstructions, TrainingConfig } from '@flock/fl-core/protocol';
+import type { AdapterInfo, BackendName, LocalEvaluation, ModelName, RoundCodec, RoundInstructions, TrainingConfig } from '@flock/fl-core/protocol';
 import type { ZooModelName } from '@flock/fl-core';
 
 /** Backends this client can run; `wasm` is left out because it cannot train convolutions. */
@@ -33,6 +33,8 @@ export interface TrainRequest {
   federationId?: string;
   /** How to encode the update (round:start's codec); absent: float32. */
   codec?: RoundCodec;
+  /** Train on the examples imported for `federationId`, holding out `testFraction` to evaluate on; absent: the shard. */
+  ownData?: { testFraction: number };
   /** The strategy's instructions from round:start (proximal mu, clip norm, local DP noise). */
   instructions?: RoundInstructions;
 }
@@ -63,6 +65,8 @@ export interface ResultEvent {
   numExamples: number;
   loss: number;
   accuracy: number;
+  /** The received global model on the held-out examples (own data only). */
+  evaluation?: LocalEvaluation;
   /** tf.memory().numTensors after the round: constant from round to round when nothing leaks. */
   numTensors: number;
 }

@@ -2,6 +2,7 @@
 import { decodeDataset, RoundTrainer, type ImageDataset } from '@flock/fl-core';
 import { DeviceStore } from '../storage/deviceStore.ts';
 import { chooseBackend } from './backend.ts';
+import { ownTrainingData } from './ownTrainingData.ts';
 import {
   assertNever,
   type BackendChoice,
@@ -58,8 +59,11 @@ async function handle(msg: PageToWorkerMessage): Promise<void> {
 async function train(req: TrainRequest): Promise<void> {
   if (!ready) throw new Error('the worker was asked to train before init');
   await ready;
-  const data = await loadShard(req.shardId);
+  const { train: data, test } = req.ownData
+    ? await ownTrainingData(await openStore(), req.federationId ?? '', req.shardId, req.ownData.testFraction)
+    : { train: await loadShard(req.shardId), test: null };
   const result = await trainer.train({ ...req, weights: new Uint8Array(req.weights) }, data, {
+    evaluateOn: test,
     progressEvery: 5,
     onProgress: (p) => post({ type: 'progress', round: req.round, ...p }),
   });
@@ -75,6 +79,7 @@ async function train(req: TrainRequest): Promise<void> {
       loss: result.loss,
       accuracy: result.accuracy,
       numTensors: result.numTensors,
+      ...(result.evaluation ? { evaluation: result.evaluation } : {}),
     },
     [buffer],
   );

@@ -1,5 +1,6 @@
 export * from './mnistFiles.ts';
 export * from './nodeBackend.ts';
 export * from './localData.ts';
+export * from './siloData.ts';
 export * from './nodeTrainer.ts';
 export * from './nodeDevice.ts';

@@ -10,10 +10,14 @@ export class InProcessTrainer implements DeviceTrainer {
   private readonly trainer = new RoundTrainer();
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly dataFor: (shardId: string) => ImageDataset) {}
+  /** `testFor`: held-out examples to evaluate each received global model on (federated evaluation). */
+  constructor(
+    private readonly dataFor: (shardId: string) => ImageDataset,
+    private readonly testFor: (shardId: string) => ImageDataset | null = () => null,
+  ) {}
 
   train(job: TrainingJob, onProgress: (p: TrainingProgressView) => void): Promise<TrainingOutcome> {
-    const run = this.queue.then(() => this.trainer.train(job, this.dataFor(job.shardId), { onProgress }));
+    const run = this.queue.then(() => this.trainer.train(job, this.dataFor(job.shardId), { onProgress, evaluateOn: this.testFor(job.shardId) }));
     this.queue = run.catch(() => undefined);
     return run;
   }

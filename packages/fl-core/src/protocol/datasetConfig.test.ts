@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DatasetConfig, demoDataset, describeDataset } from './datasetConfig.ts';
+import { classNames, DatasetConfig, demoDataset, describeDataset } from './datasetConfig.ts';
 import { FederationConfig } from './federation.ts';
 
 const storedConfig = {
@@ -43,6 +43,8 @@ describe('dataset config', () => {
       schema: { type: 'image', width: 28, height: 28, channels: 1, classes: ['cat', 'dog'] },
     });
     expect(describeDataset(image)).toBe('device data: 28x28x1 images, 2 classes');
+    expect(classNames(image)).toEqual(['cat', 'dog']);
+    expect(classNames(storedConfig.dataset as DatasetConfig)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
   });
 
   it('refuses inconsistent schemas with the reason', () => {

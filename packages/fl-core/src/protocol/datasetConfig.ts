@@ -108,3 +108,21 @@ export function describeDataset(dataset: DatasetConfig): string {
   const what = schema.type === 'image' ? `${schema.width}x${schema.height}x${schema.channels} images` : `CSV with ${schema.features.length} features`;
   return `device data: ${what}, ${schema.classes.length} classes`;
 }
+
+const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+
+/** What label i means, for showing predictions. */
+export function classNames(dataset: DatasetConfig): string[] {
+  switch (dataset.kind) {
+    case 'mnist':
+      return Array.from({ length: 10 }, (_, i) => String(i));
+    case 'fashion-mnist':
+      return FASHION_MNIST_CLASSES;
+    case 'device':
+      return dataset.schema.classes;
+    default: {
+      const unknown: never = dataset;
+      throw new Error(`unknown dataset ${JSON.stringify(unknown)}`);
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import { FederatedEvaluationReport, type RoundEvaluationSummary, type RoundRecord } from '@flock/fl-core/protocol';
+import { useEffect, useState } from 'react';
+import { formatPercent } from '../format.ts';
+
+interface FederatedEvaluationProps {
+  token: string;
+  federationId: string;
+  /** The coordinator's own rounds: their accuracy goes beside the devices', and a new one triggers a reload. */
+  rounds: RoundRecord[];
+}
+
+type Loaded = { ok: true; rounds: RoundEvaluationSummary[] } | { ok: false; reason: string } | null;
+
+/** `GET /api/federations/<id>/evaluations` with the dashboard's token. */
+async function fetchFederatedEvaluation(token: string, federationId: string): Promise<Loaded> {
+  try {
+    const response = await fetch(`/api/federations/${encodeURIComponent(federationId)}/evaluations`, { headers: { Authorization: `Bearer ${token}` } });
+    if (!response.ok) return { ok: false, reason: `HTTP ${response.status}` };
+    const parsed = FederatedEvaluationReport.safeParse(await response.json());
+    return parsed.success ? { ok: true, rounds: parsed.data.rounds } : { ok: false, reason: 'the evaluation reply is malformed' };
+  } catch (err) {
+    return { ok: false, reason: `coordinator not reachable: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+/**
+ * Federated evaluation: per round, how the global model each device received scored on the device's
+ * held-out examples (min / median / max across devices, as a bar from min to max with the median
+ * marked), beside the coordinator's own test accuracy when it has test data.
+ */
+export function FederatedEvaluation({ token, federationId, rounds }: FederatedEvaluationProps) {
+  const [loaded, setLoaded] = useState<Loaded>(null);
+  const completed = rounds.length;
+
+  useEffect(() => {
+    let current = true;
+    void fetchFederatedEvaluation(token, federationId).then((result) => current && setLoaded(result));
+    return () => {
+      current = false;
+    };
+  }, [token, federationId, completed]);
+
+  const coordinator = new Map(rounds.map((r) => [r.round, r.accuracy]));
+  return (
+    <section className="card" data-testid="federated-evaluation">
+      <h2>Federated evaluation</h2>
+      {loaded?.ok === false && <p className="error">{loaded.reason}</p>}
+      {loaded?.ok && loaded.rounds.length === 0 && <p className="muted">No device has reported an evaluation yet (devices with their own data do, every round).</p>}
+      {loaded?.ok && loaded.rounds.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th>Round</th>
+              <th>Devices</th>
+              <th>Held-out examples</th>
+              <th>Device accuracy: min / median / max</th>
+              <th>Spread</th>
+              <th>All held-out examples</th>
+              <th>Coordinator test accuracy</th>
+            </tr>
+          </thead>
+          <tbody>
+            {loaded.rounds.map((r) => (
+              <tr key={r.round} data-testid="federated-evaluation-row">
+                <td>{r.round}</td>
+                <td data-testid="federated-evaluation-devices">{r.devices}</td>
+                <td>{r.examples}</td>
+                <td data-testid="federated-evaluation-accuracy">
+                  {formatPercent(r.accuracy.min)} / {formatPercent(r.accuracy.median)} / {formatPercent(r.accuracy.max)}
+                </td>
+                <td>
+                  <SpreadBar {...r.accuracy} />
+                </td>
+                <td>{formatPercent(r.pooledAccuracy)}</td>
+                <td>{coordinator.has(r.round) ? formatPercent(coordinator.get(r.round)) : '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+/** min..max as a bar on a 0-100% scale, the median as a tick. */
+function SpreadBar({ min, median, max }: { min: number; median: number; max: number }) {
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  return (
+    <svg width="120" height="12" role="img" aria-label={`from ${pct(min)} to ${pct(max)}, median ${pct(median)}`}>
+      <rect x="0" y="5" width="120" height="2" fill="#ddd" />
+      <rect x={min * 120} y="2" width={Math.max(1, (max - min) * 120)} height="8" fill="#7aa7d8" />
+      <rect x={median * 120 - 1} y="0" width="2" height="12" fill="#1d4f91" />
+    </svg>
+  );
+}

@@ -1,0 +1,153 @@
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { adminHeaders, E2E_ADMIN_TOKEN, fetchRounds } from './support/coordinator.ts';
+
+const FEDERATION = 'devicedata-e2e';
+const CLASSES = ['red', 'green', 'blue'];
+const TEST_FRACTION = 0.25;
+
+/** A separable synthetic CSV: class c has feature f(c+1) near 1, the others near 0; f4 is noise. */
+function syntheticCsv(rows: number, seed: number): string {
+  let s = seed;
+  const noise = () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return (s / 2 ** 31 - 0.5) * 0.2;
+  };
+  const lines = ['f1,f2,f3,f4,species'];
+  for (let i = 0; i < rows; i++) {
+    const c = i % 3;
+    const features = [0, 1, 2].map((f) => (f === c ? 1 : 0) + noise());
+    lines.push([...features, noise()].map((v) => v.toFixed(3)).join(',') + `,${CLASSES[c]}`);
+  }
+  return lines.join('\n');
+}
+
+function csvFile(name: string, text: string) {
+  return { name, mimeType: 'text/csv', buffer: Buffer.from(text) };
+}
+
+/** Reads the page's own IndexedDB store `examples` (database `flock`) from inside the tab. */
+function storedExampleCounts(page: Page): Promise<{ federationId: string; count: number; hasFeatures: boolean }[]> {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('flock');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const all = open.result.transaction('examples').objectStore('examples').getAll();
+          all.onerror = () => reject(all.error);
+          all.onsuccess = () => {
+            open.result.close();
+            resolve((all.result as { federationId: string; count: number; features: unknown }[]).map((e) => ({ federationId: e.federationId, count: e.count, hasFeatures: e.features instanceof Float32Array })));
+          };
+        };
+      }),
+  );
+}
+
+async function devicePage(browser: Browser, federation: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  // Forced: measurement would pick cpu or webgl over software WebGPU (training.spec.ts tests the chooser).
+  await page.goto(`/?federation=${federation}&backend=webgpu`);
+  await expect(page.getByTestId('backend')).toHaveText(/^webgpu/, { timeout: 90_000 });
+  return page;
+}
+
+test('devices import their own CSV, train on it, and report federated evaluation; the model can be tried', async ({ browser, request }) => {
+  const created = await request.post('/api/federations', {
+    headers: adminHeaders,
+    data: {
+      id: FEDERATION,
+      name: 'device data',
+      model: 'tabular-mlp',
+      dataset: { kind: 'device', schema: { type: 'csv', features: ['f1', 'f2', 'f3', 'f4'], label: 'species', classes: CLASSES }, testFraction: TEST_FRACTION },
+      training: { epochs: 3, batchSize: 8, learningRate: 0.3 },
+      maxRounds: 2,
+      minDevices: 2,
+      clientsPerRound: 'all',
+      deadline: { mode: 'fixed', ms: 300_000 },
+      quorum: 1,
+      belowQuorum: 'abandon',
+      mode: { kind: 'sync' },
+      evalExamples: 1,
+      modelSeed: 3,
+    },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+
+  const [a, b] = [await devicePage(browser, FEDERATION), await devicePage(browser, FEDERATION)];
+  await expect(a.getByTestId('own-data-format')).toContainText('f1, f2, f3, f4 (numbers) and species (one of red, green, blue)');
+
+  // A device without data cannot join a device-data federation.
+  await a.getByTestId('join').click();
+  await expect(a.getByTestId('import-result')).toHaveText(/^import your examples before joining/);
+
+  // A bad file is refused whole, its first bad row named first.
+  const bad = syntheticCsv(6, 1).split('\n');
+  bad[2] = '0.1,abc,0.2,0.0,green';
+  bad[4] = '0.9,0.1,0.1,0.0,purple';
+  await a.getByTestId('import-file').setInputFiles(csvFile('bad.csv', bad.join('\n')));
+  await expect(a.getByTestId('import-result')).toHaveText(
+    'refused: bad.csv, row 3: column f2 is "abc", not a number; bad.csv, row 5: label "purple" is not one of red, green, blue',
+  );
+  await expect(a.getByTestId('own-examples')).toHaveText('0');
+
+  await a.getByTestId('import-file').setInputFiles(csvFile('a.csv', syntheticCsv(40, 2)));
+  await expect(a.getByTestId('import-result')).toHaveText('imported 40 examples; 40 stored');
+  await b.getByTestId('import-file').setInputFiles(csvFile('b.csv', syntheticCsv(48, 3)));
+  await expect(b.getByTestId('own-examples')).toHaveText('48');
+  await expect(b.getByTestId('storage-used')).toHaveText(/\d/);
+  expect(await storedExampleCounts(a)).toEqual([{ federationId: FEDERATION, count: 40, hasFeatures: true }]);
+
+  for (const page of [a, b]) {
+    await page.getByTestId('join').click();
+    await expect(page.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 60_000 });
+  }
+  // Each declares what it trains on: its examples less the held-out quarter.
+  const devices = (await (await request.get(`/api/federations/${FEDERATION}/devices`, { headers: adminHeaders })).json()) as { examples: number }[];
+  expect(devices.map((d) => d.examples).sort()).toEqual([30, 36]);
+
+  expect((await request.post(`/api/federations/${FEDERATION}/start`, { headers: adminHeaders, data: {} })).ok()).toBe(true);
+  await expect.poll(async () => (await fetchRounds(request, FEDERATION)).length, { timeout: 90_000, intervals: [1_000] }).toBe(2);
+  for (const r of await fetchRounds(request, FEDERATION)) {
+    expect(r.participants).toBe(2);
+    expect(r.examples).toBe(66);
+    expect(r.accuracy).toBeNull(); // the coordinator holds no test data for device data
+  }
+
+  const evaluations = await request.get(`/api/federations/${FEDERATION}/evaluations`, { headers: adminHeaders });
+  expect(evaluations.ok()).toBe(true);
+  const report = (await evaluations.json()) as { devices: { round: number; examples: number }[]; rounds: { round: number; devices: number; examples: number; accuracy: { min: number; max: number } }[] };
+  expect(report.devices).toHaveLength(4);
+  expect(report.rounds.map((r) => [r.round, r.devices, r.examples])).toEqual([
+    [1, 2, 22],
+    [2, 2, 22],
+  ]);
+  for (const r of report.rounds) expect(r.accuracy.min).toBeLessThanOrEqual(r.accuracy.max);
+  expect((await request.get(`/api/federations/${FEDERATION}/evaluations`)).status()).toBe(401);
+
+  const admin = await (await browser.newContext()).newPage();
+  await admin.goto(`/admin?federation=${FEDERATION}`);
+  await admin.getByTestId('admin-token').fill(E2E_ADMIN_TOKEN);
+  await admin.getByTestId('admin-login').click();
+  await expect(admin.getByTestId('federated-evaluation-row')).toHaveCount(2);
+  await expect(admin.getByTestId('federated-evaluation-devices').first()).toHaveText('2');
+
+  // Try the model on one of the tab's own examples: a prediction among the schema's classes.
+  await a.getByTestId('try-example').click();
+  await expect(a.getByTestId('try-prediction')).toHaveText(/^(red|green|blue)$/);
+  await expect(a.getByTestId('try-probabilities').locator('li')).toHaveCount(3);
+  for (const page of [a, b]) await expect(page.getByTestId('backend')).toHaveText(/^webgpu/);
+});
+
+test('try the model: a digit drawn with the mouse gets a predicted class with probabilities', async ({ browser }) => {
+  const page = await devicePage(browser, 'demo');
+  const canvas = page.getByTestId('try-canvas');
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.2);
+  await page.mouse.down();
+  for (const [x, y] of [[0.5, 0.5], [0.5, 0.8]] as const) await page.mouse.move(box.x + box.width * x, box.y + box.height * y, { steps: 8 });
+  await page.mouse.up();
+  await page.getByTestId('try-predict').click();
+  await expect(page.getByTestId('try-prediction')).toHaveText(/^[0-9]$/, { timeout: 60_000 });
+  await expect(page.getByTestId('try-probabilities').locator('li')).toHaveCount(10);
+});
