@@ -43,7 +43,8 @@ export class FederationDirectory {
   }
 
   summaryOf(runtime: FederationRuntime): FederationSummary {
-    return { ...runtime.summary(), archived: this.archived.has(runtime.config.id) };
+    const devices = runtime.deviceList();
+    return { ...runtime.summary(), archived: this.archived.has(runtime.config.id), devices: { registered: devices.length, connected: devices.filter((d) => d.connected).length } };
   }
 
   list({ includeArchived }: { includeArchived: boolean }): FederationSummary[] {

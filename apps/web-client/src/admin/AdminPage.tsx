@@ -1,21 +1,19 @@
-import { useEffect, useMemo, useState } from 'react';
+import type { FederationSummary } from '@flock/fl-core/protocol';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { federationFromQuery } from '../device/queryParams.ts';
-import { formatPercent } from '../format.ts';
-import { modelDownloadUrl, postFederationAction, type FederationAction } from './adminApi.ts';
+import { listFederations } from './adminApi.ts';
 import { loadAdminToken, saveAdminToken } from './adminToken.ts';
-import { allowedActions } from './allowedActions.ts';
-import { DevicesTable } from './DevicesTable.tsx';
-import { EventLog } from './EventLog.tsx';
-import { MetricsChart } from './MetricsChart.tsx';
-import { RoundPolicy } from './RoundPolicy.tsx';
-import { RoundsTable } from './RoundsTable.tsx';
+import { FederationDashboard } from './FederationDashboard.tsx';
+import { FederationForm } from './FederationForm.tsx';
+import { FederationsPanel } from './FederationsPanel.tsx';
 import { TokenPrompt } from './TokenPrompt.tsx';
-import { useAdminSocket } from './useAdminSocket.ts';
+import './admin.css';
 
 const WRONG_TOKEN = 'wrong token';
+/** The list is cheap: refreshed this often so other operators' changes show up. */
+const LIST_REFRESH_MS = 5_000;
 
 export function AdminPage() {
-  const federationId = useMemo(() => federationFromQuery(window.location.search), []);
   const [token, setToken] = useState<string | null>(() => loadAdminToken());
   const [loginError, setLoginError] = useState<string | null>(null);
 
@@ -24,150 +22,91 @@ export function AdminPage() {
     setLoginError(null);
     setToken(value);
   };
-  const rejectToken = () => {
+  const rejectToken = useCallback(() => {
     saveAdminToken(null);
     setToken(null);
     setLoginError(WRONG_TOKEN);
-  };
+  }, []);
 
   return (
     <main className="page admin">
       <header>
         <h1>Flock dashboard</h1>
-        <p className="muted">Federation “{federationId}”</p>
       </header>
-      {token ? (
-        <Dashboard token={token} federationId={federationId} onUnauthorized={rejectToken} />
-      ) : (
-        <TokenPrompt error={loginError} onSubmit={signIn} />
-      )}
+      {token ? <Federations token={token} onUnauthorized={rejectToken} /> : <TokenPrompt error={loginError} onSubmit={signIn} />}
     </main>
   );
 }
 
-interface DashboardProps {
-  token: string;
-  federationId: string;
-  onUnauthorized: () => void;
-}
+type FormState = { kind: 'closed' } | { kind: 'new' } | { kind: 'edit'; summary: FederationSummary };
 
-function Dashboard({ token, federationId, onUnauthorized }: DashboardProps) {
-  const feed = useAdminSocket(token, federationId);
-  const [actionError, setActionError] = useState<string | null>(null);
-  const [pending, setPending] = useState<FederationAction | null>(null);
-  const [confirmingStop, setConfirmingStop] = useState(false);
+/** The federations list, the form, and the selected federation's live dashboard (`?federation=ID`). */
+function Federations({ token, onUnauthorized }: { token: string; onUnauthorized: () => void }) {
+  const initial = useMemo(() => federationFromQuery(window.location.search), []);
+  const [selected, setSelected] = useState(initial);
+  const [federations, setFederations] = useState<FederationSummary[]>([]);
+  const [showArchived, setShowArchived] = useState(false);
+  const [form, setForm] = useState<FormState>({ kind: 'closed' });
+  const [problem, setProblem] = useState<string | null>(null);
+
+  const select = useCallback((federationId: string) => {
+    setSelected(federationId);
+    const url = new URL(window.location.href);
+    url.searchParams.set('federation', federationId);
+    window.history.replaceState(null, '', url);
+  }, []);
+
+  const refresh = useCallback(async () => {
+    const listed = await listFederations(token, showArchived);
+    if (listed.ok) {
+      setFederations(listed.value);
+      setProblem(null);
+    } else if (listed.status === 401) onUnauthorized();
+    else setProblem(`could not list the federations: ${listed.reason}`);
+  }, [token, showArchived, onUnauthorized]);
 
   useEffect(() => {
-    if (feed.connection === 'unauthorized') onUnauthorized();
-  }, [feed.connection, onUnauthorized]);
+    void refresh();
+    const timer = setInterval(() => void refresh(), LIST_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [refresh]);
 
-  const act = async (action: FederationAction) => {
-    setConfirmingStop(false);
-    setPending(action);
-    setActionError(null);
-    const result = await postFederationAction(token, federationId, action);
-    setPending(null);
-    if (result.ok) return;
-    if (result.status === 401) onUnauthorized();
-    else setActionError(`${action} failed: ${result.reason}`);
+  const saved = (summary: FederationSummary) => {
+    setForm({ kind: 'closed' });
+    select(summary.config.id);
+    void refresh();
   };
-
-  const summary = feed.snapshot?.federation ?? null;
-  const lastRound = feed.snapshot?.rounds.reduce<number | null>((best, r) => (best === null || r.round > best ? r.round : best), null);
-  const lastRecord = feed.snapshot?.rounds.find((r) => r.round === lastRound) ?? null;
-  const allowed = allowedActions(summary?.status);
-  const button = (action: FederationAction, label: string, onClick: () => void = () => void act(action)) => (
-    <button data-testid={action} onClick={onClick} disabled={pending !== null || !allowed.has(action)}>
-      {label}
-    </button>
-  );
 
   return (
     <>
-      <section className="card">
-        <div className="controls">
-          {button('start', 'Start')}
-          {button('pause', 'Pause')}
-          {button('resume', 'Resume')}
-          {button('stop', 'Stop…', () => setConfirmingStop(true))}
-          <span className="connection">{feed.connection === 'connected' ? 'Live' : `Dashboard ${feed.connection}…`}</span>
-        </div>
-        {confirmingStop && allowed.has('stop') && (
-          <div className="controls" data-testid="stop-confirmation">
-            <span>Stopping is final: this federation cannot be started again. Its model stays downloadable.</span>
-            <button data-testid="stop-confirm" onClick={() => void act('stop')} disabled={pending !== null}>
-              Stop for good
-            </button>
-            <button data-testid="stop-cancel" onClick={() => setConfirmingStop(false)}>
-              Cancel
-            </button>
-          </div>
-        )}
-        {actionError && (
-          <p className="error" data-testid="action-error">
-            {actionError}
-          </p>
-        )}
-        {feed.problem && <p className="error">{feed.problem}</p>}
-        <dl className="facts">
-          <dt>Status</dt>
-          <dd>
-            <span data-testid="federation-status" className={summary ? `state state-${summary.status}` : undefined}>
-              {summary?.status ?? '—'}
-            </span>
-          </dd>
-          <dt>Round</dt>
-          <dd>
-            <span data-testid="current-round">{summary?.round ?? 0}</span>
-            {summary && <span className="muted"> of {summary.config.maxRounds}</span>}
-          </dd>
-          <dt>Updates this round</dt>
-          <dd>
-            {summary ? `${summary.updatesThisRound} of ${summary.selectedThisRound} selected` : '—'}
-          </dd>
-          <dt>Global accuracy</dt>
-          <dd data-testid="global-accuracy">{formatPercent(lastRecord?.accuracy)}</dd>
-          <dt>Model</dt>
-          <dd>
-            {summary
-              ? `${summary.config.model}, ${summary.config.training.epochs} epoch(s), batch ${summary.config.training.batchSize}, lr ${summary.config.training.learningRate}`
-              : '—'}
-          </dd>
-        </dl>
-      </section>
-
-      <section className="card">
-        <h2>Round policy</h2>
-        <RoundPolicy config={summary?.config ?? null} />
-      </section>
-
-      <section className="card">
-        <h2>Global model</h2>
-        <p>
-          <a data-testid="download-model" href={modelDownloadUrl(federationId)} download>
-            Download model
-          </a>{' '}
-          <span className="muted">
-            (latest stored round, Flock weights file; <code>tf.loadLayersModel('/api/federations/{federationId}/model')</code> loads it in tfjs)
-          </span>
-        </p>
-        <MetricsChart rounds={feed.snapshot?.rounds ?? []} />
-      </section>
-
-      <section className="card">
-        <h2>Devices ({feed.snapshot?.devices.filter((d) => d.connected).length ?? 0} connected)</h2>
-        <DevicesTable devices={feed.snapshot?.devices ?? []} />
-      </section>
-
-      <section className="card">
-        <h2>Rounds</h2>
-        <RoundsTable rounds={feed.snapshot?.rounds ?? []} />
-      </section>
-
-      <section className="card">
-        <h2>Event log</h2>
-        <EventLog events={feed.events} warnings={feed.warnings} />
-      </section>
+      <FederationsPanel
+        token={token}
+        federations={federations}
+        selected={selected}
+        showArchived={showArchived}
+        onShowArchived={setShowArchived}
+        onSelect={select}
+        onNew={() => setForm({ kind: 'new' })}
+        onEdit={(summary) => setForm({ kind: 'edit', summary })}
+        onChanged={(next) => {
+          if (next) select(next);
+          void refresh();
+        }}
+      />
+      {problem && <p className="error">{problem}</p>}
+      {form.kind !== 'closed' && (
+        <FederationForm
+          key={form.kind === 'edit' ? form.summary.config.id : 'new'}
+          token={token}
+          {...(form.kind === 'edit' ? { editing: form.summary.config } : {})}
+          onSaved={saved}
+          onCancel={() => setForm({ kind: 'closed' })}
+        />
+      )}
+      <h2 className="selected-federation" data-testid="selected-federation">
+        Federation “{selected}”
+      </h2>
+      <FederationDashboard key={selected} token={token} federationId={selected} onUnauthorized={onUnauthorized} onActed={() => void refresh()} />
     </>
   );
 }

@@ -1,4 +1,4 @@
-import { EventLogEntry } from '@flock/fl-core/protocol';
+import { EventLogEntry, FederationSummary, type FederationConfig } from '@flock/fl-core/protocol';
 
 export type FederationAction = 'start' | 'pause' | 'resume' | 'stop';
 
@@ -48,6 +48,79 @@ export async function fetchEvents(
   const parsed = EventLogEntry.array().safeParse(await response.json().catch(() => null));
   if (!parsed.success) return { ok: false, status: response.status, reason: 'the event log reply is malformed' };
   return { ok: true, events: parsed.data };
+}
+
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; status: number; reason: string };
+
+/** An admin REST call with the token; the reply is checked against `schema`, a refusal carries the coordinator's reason. */
+async function adminCall<T>(token: string, method: 'GET' | 'POST' | 'PATCH', path: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, body?: unknown): Promise<ApiResult<T>> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (err) {
+    return { ok: false, status: 0, reason: `coordinator not reachable: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  if (!response.ok) return { ok: false, status: response.status, reason: await reasonOf(response) };
+  const parsed = schema.safeParse(await response.json().catch(() => null));
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, status: response.status, reason: `the reply to ${method} ${path} is malformed` };
+}
+
+const federationPath = (id: string) => `/api/federations/${encodeURIComponent(id)}`;
+
+export function listFederations(token: string, includeArchived: boolean): Promise<ApiResult<FederationSummary[]>> {
+  return adminCall(token, 'GET', `/api/federations${includeArchived ? '?archived=true' : ''}`, FederationSummary.array());
+}
+
+export function createFederation(token: string, config: FederationConfig): Promise<ApiResult<FederationSummary>> {
+  return adminCall(token, 'POST', '/api/federations', FederationSummary, config);
+}
+
+/** Before the first start: every field but the id is replaced by the config's. */
+export function editFederation(token: string, config: FederationConfig): Promise<ApiResult<FederationSummary>> {
+  const { id, ...fields } = config;
+  return adminCall(token, 'PATCH', federationPath(id), FederationSummary, fields);
+}
+
+export function cloneFederation(token: string, federationId: string, clone: { id: string; name?: string }): Promise<ApiResult<FederationSummary>> {
+  return adminCall(token, 'POST', `${federationPath(federationId)}/clone`, FederationSummary, clone);
+}
+
+export function archiveFederation(token: string, federationId: string, archived: boolean): Promise<ApiResult<FederationSummary>> {
+  return adminCall(token, 'POST', `${federationPath(federationId)}/${archived ? 'archive' : 'unarchive'}`, FederationSummary);
+}
+
+const MintedToken = {
+  safeParse: (v: unknown): { success: true; data: string } | { success: false } =>
+    typeof v === 'object' && v !== null && typeof (v as { token?: unknown }).token === 'string'
+      ? { success: true, data: (v as { token: string }).token }
+      : { success: false },
+};
+
+/** A per-federation enrollment token (admins only): the join link of an enrollment-only federation carries it. */
+export function mintEnrollmentToken(token: string, federationId: string): Promise<ApiResult<string>> {
+  return adminCall(token, 'POST', '/api/tokens', MintedToken, { role: 'device', federationId, label: 'dashboard join link' });
+}
+
+/** `GET /api/federations/<id>/rounds?format=csv|json` as a file: fetched with the token, then saved through a blob link. */
+export async function downloadRounds(token: string, federationId: string, format: 'csv' | 'json'): Promise<ApiResult<string>> {
+  let response: Response;
+  try {
+    response = await fetch(`${federationPath(federationId)}/rounds?format=${format}`, { headers: { Authorization: `Bearer ${token}` } });
+  } catch (err) {
+    return { ok: false, status: 0, reason: `coordinator not reachable: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  if (!response.ok) return { ok: false, status: response.status, reason: await reasonOf(response) };
+  const filename = `flock-${federationId}-rounds.${format}`;
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = filename;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+  return { ok: true, value: filename };
 }
 
 async function reasonOf(response: Response): Promise<string> {

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { checkDraft, datasetOfKind, getIn, listOfText, NEW_FEDERATION_DRAFT, setIn } from './federationDraft.ts';
+
+describe('federation drafts', () => {
+  it('the new-federation draft is a valid config once it has an id and a name', () => {
+    const empty = checkDraft(NEW_FEDERATION_DRAFT);
+    expect(empty.ok).toBe(false);
+    if (!empty.ok) expect(new Set(empty.problems.map((p) => p.split(':')[0]))).toEqual(new Set(['id', 'name']));
+    const named = setIn(setIn(NEW_FEDERATION_DRAFT, ['id'], 'clothes'), ['name'], 'Clothes');
+    const checked = checkDraft(named);
+    expect(checked.ok).toBe(true);
+  });
+
+  it('sets nested values without touching the original, and removes a field set to undefined', () => {
+    const edited = setIn(NEW_FEDERATION_DRAFT, ['training', 'learningRate'], 0.05);
+    expect(getIn(edited, ['training', 'learningRate'])).toBe(0.05);
+    expect(NEW_FEDERATION_DRAFT.training.learningRate).toBe(0.1);
+    expect(edited.dataset).toBe(NEW_FEDERATION_DRAFT.dataset);
+    expect('optimizer' in setIn(edited, ['training', 'optimizer'], undefined).training).toBe(false);
+  });
+
+  it('names the field of a bad value, as the coordinator would', () => {
+    const bad = setIn(setIn(setIn(NEW_FEDERATION_DRAFT, ['id'], 'x'), ['name'], 'x'), ['training', 'batchSize'], Number.NaN);
+    expect(checkDraft(bad)).toMatchObject({ ok: false, problems: [expect.stringMatching(/^training\.batchSize: /)] });
+  });
+
+  it('switching the dataset kind keeps the partition between demo datasets and starts device data with a schema', () => {
+    expect(datasetOfKind('fashion-mnist', NEW_FEDERATION_DRAFT.dataset)).toEqual({ ...NEW_FEDERATION_DRAFT.dataset, kind: 'fashion-mnist' });
+    const device = datasetOfKind('device', NEW_FEDERATION_DRAFT.dataset);
+    expect(device).toMatchObject({ kind: 'device', schema: { type: 'csv' } });
+    expect(datasetOfKind('mnist', device)).toMatchObject({ kind: 'mnist', partition: 'iid' });
+    expect(listOfText(' a, b ,,c')).toEqual(['a', 'b', 'c']);
+  });
+});

@@ -1,0 +1,76 @@
+import { FederationConfig, type DatasetConfig } from '@flock/fl-core/protocol';
+import type { z } from 'zod';
+
+/** What the form edits: a config as a person writes it (defaults not yet filled in). */
+export type FederationDraft = z.input<typeof FederationConfig>;
+type Path = readonly (string | number)[];
+
+/** A new federation starts as the demo does: the 2NN on 600 IID MNIST examples per device. */
+export const NEW_FEDERATION_DRAFT: FederationDraft = {
+  id: '',
+  name: '',
+  model: 'mnist-mlp',
+  dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 600, seed: 1 },
+  training: { epochs: 1, batchSize: 10, learningRate: 0.1, optimizer: 'sgd' },
+  maxRounds: 20,
+  minDevices: 2,
+  clientsPerRound: 'all',
+  deadline: { mode: 'adaptive', multiplier: 3, floorMs: 30_000, ceilingMs: 600_000 },
+  quorum: 0.5,
+  belowQuorum: 'extend-once',
+  mode: { kind: 'sync' },
+  codec: { uplink: 'int8', downlink: 'float16' },
+  strategy: { name: 'fedavg', options: {} },
+  evalExamples: 2000,
+  modelSeed: 1,
+};
+
+/** The value at `path`, or undefined when a step is missing. */
+export function getIn(draft: unknown, path: Path): unknown {
+  let at: unknown = draft;
+  for (const key of path) {
+    if (typeof at !== 'object' || at === null) return undefined;
+    at = (at as Record<string | number, unknown>)[key];
+  }
+  return at;
+}
+
+/** A copy of `draft` with `value` at `path` (undefined removes the field); the rest is shared. */
+export function setIn<T>(draft: T, path: Path, value: unknown): T {
+  if (path.length === 0) return value as T;
+  const [key, ...rest] = path as [string | number, ...(string | number)[]];
+  const here = (typeof draft === 'object' && draft !== null ? draft : {}) as Record<string | number, unknown>;
+  const next = { ...here };
+  const child = setIn(here[key], rest, value);
+  if (child === undefined) delete next[key];
+  else next[key] = child;
+  return next as T;
+}
+
+/** The dataset a kind starts with when the person switches to it. */
+export function datasetOfKind(kind: DatasetConfig['kind'], current: FederationDraft['dataset']): FederationDraft['dataset'] {
+  if (kind === 'device') {
+    return { kind, schema: { type: 'csv', features: ['x1', 'x2'], label: 'label', classes: ['a', 'b'] }, testFraction: 0.2 };
+  }
+  if (current.kind !== 'device') return { ...current, kind };
+  return { kind, partition: 'iid', examplesPerDevice: 600, seed: 1 };
+}
+
+export type DraftCheck = { ok: true; config: FederationConfig } | { ok: false; problems: string[] };
+
+/** The schema's verdict, one "path: message" per problem (what the coordinator would answer). */
+export function checkDraft(draft: FederationDraft): DraftCheck {
+  const parsed = FederationConfig.safeParse(draft);
+  if (parsed.success) return { ok: true, config: parsed.data };
+  return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`) };
+}
+
+/** The fields of an existing config a person may change: everything but its id. */
+export function draftFromConfig(config: FederationConfig): FederationDraft {
+  return structuredClone(config);
+}
+
+/** Comma-separated text to a list, and back. */
+export function listOfText(text: string): string[] {
+  return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}

@@ -1,0 +1,61 @@
+import type { ReactNode } from 'react';
+import { getIn } from './federationDraft.ts';
+
+type Path = readonly (string | number)[];
+
+export interface FieldProps {
+  /** What the field edits, and where. */
+  draft: unknown;
+  path: Path;
+  onChange: (path: Path, value: unknown) => void;
+  label: string;
+  testId: string;
+  hint?: ReactNode;
+}
+
+/** A number input; an empty or unreadable entry becomes NaN, which the schema then names. */
+export function NumberField({ draft, path, onChange, label, testId, hint, step, optional }: FieldProps & { step?: number; optional?: boolean }) {
+  const value = getIn(draft, path);
+  return (
+    <label className="field">
+      <span>{label}</span>
+      <input
+        data-testid={testId}
+        type="number"
+        step={step ?? 'any'}
+        value={typeof value === 'number' && !Number.isNaN(value) ? value : ''}
+        onChange={(e) => onChange(path, e.target.value === '' && optional ? undefined : Number.parseFloat(e.target.value))}
+      />
+      {hint && <small className="muted">{hint}</small>}
+    </label>
+  );
+}
+
+export function TextField({ draft, path, onChange, label, testId, hint, disabled }: FieldProps & { disabled?: boolean }) {
+  const value = getIn(draft, path);
+  return (
+    <label className="field">
+      <span>{label}</span>
+      <input data-testid={testId} type="text" value={typeof value === 'string' ? value : ''} disabled={disabled} onChange={(e) => onChange(path, e.target.value)} />
+      {hint && <small className="muted">{hint}</small>}
+    </label>
+  );
+}
+
+export function SelectField<T extends string>({ draft, path, onChange, label, testId, hint, options }: FieldProps & { options: readonly T[] | readonly { value: T; label: string }[] }) {
+  const value = getIn(draft, path);
+  const entries = options.map((o) => (typeof o === 'string' ? { value: o, label: o } : o));
+  return (
+    <label className="field">
+      <span>{label}</span>
+      <select data-testid={testId} value={typeof value === 'string' ? value : ''} onChange={(e) => onChange(path, e.target.value)}>
+        {entries.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+      {hint && <small className="muted">{hint}</small>}
+    </label>
+  );
+}
