@@ -1,0 +1,44 @@
+import { FederationConfig, PROTOCOL_VERSION, type HelloMessage } from '@flock/fl-core';
+import { describe, expect, it } from 'vitest';
+import { DeviceRegistry } from './deviceRegistry.ts';
+import { ownDataRefusal } from './ownData.ts';
+
+const config = FederationConfig.parse({
+  id: 'iris',
+  name: 'Iris',
+  model: 'tabular-mlp',
+  dataset: { kind: 'device', schema: { type: 'csv', features: ['a', 'b'], label: 'species', classes: ['x', 'y'] } },
+  training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
+  maxRounds: 3,
+  minDevices: 1,
+  clientsPerRound: 'all',
+  quorum: 0.5,
+  evalExamples: 1,
+  modelSeed: 1,
+});
+
+const hello = (dataSource?: HelloMessage['dataSource']): HelloMessage => ({
+  protocolVersion: PROTOCOL_VERSION,
+  deviceId: 'device-0001',
+  federationId: 'iris',
+  backend: 'cpu',
+  adapter: null,
+  ...(dataSource ? { dataSource } : {}),
+});
+
+describe('device-data federations', () => {
+  it('refuse a device that brings no data of its own, with what to do', () => {
+    expect(ownDataRefusal(config, hello())).toBe(
+      "federation iris trains on each device's own examples: import them on the device page (or pass --data) before joining",
+    );
+    expect(ownDataRefusal(config, hello({ kind: 'own', numExamples: 12 }))).toBeNull();
+  });
+
+  it('assign no shard: a device with its own data registers with the examples it declares', () => {
+    const registry = new DeviceRegistry(config, []);
+    expect(registry.shardCount).toBe(0);
+    const registered = registry.register(hello({ kind: 'own', numExamples: 12 }), new Date(), () => 0);
+    expect(registered?.device.examples).toBe(12);
+    expect(registered?.device.shardIndex).toBeLessThan(0);
+  });
+});
