@@ -13,6 +13,7 @@ import type { DefaultEventsMap, Server, Socket } from 'socket.io';
 import type { DeviceAdmission } from '../auth/deviceAdmission.ts';
 import type { Credential } from '../auth/principal.ts';
 import type { FederationOutputs, FederationRuntime } from '../federations/federationRuntime.ts';
+import { attachChunkedUploads, ChunkedUploads } from './chunkedUploads.ts';
 import { zodReason } from './zodReason.ts';
 
 export interface DeviceSocketData {
@@ -25,7 +26,7 @@ export interface DeviceSocketData {
 export type DeviceServer = Server<DeviceToCoordinatorEvents, CoordinatorToDeviceEvents, DefaultEventsMap, DeviceSocketData>;
 type DeviceSocket = Socket<DeviceToCoordinatorEvents, CoordinatorToDeviceEvents, DefaultEventsMap, DeviceSocketData>;
 
-const DEVICE_EVENTS = new Set(['hello', 'status', 'update']);
+const DEVICE_EVENTS = new Set(['hello', 'status', 'update', 'update:begin', 'update:chunk']);
 
 const federationRoom = (federationId: string) => `federation:${federationId}`;
 const deviceRoom = (federationId: string, deviceId: string) => `device:${federationId}:${deviceId}`;
@@ -48,8 +49,10 @@ export function deviceOutputs(io: DeviceServer): Pick<FederationOutputs, 'sendRo
  * by its schema first, and every failure is answered with a reason (ack, else 'protocol:error').
  */
 export function attachDeviceSocket(io: DeviceServer, federations: ReadonlyMap<string, FederationRuntime>, logger: Logger, admission: DeviceAdmission): void {
+  const uploads = new ChunkedUploads();
   io.on('connection', (socket: DeviceSocket) => {
     const log = logger.child({ socket: socket.id });
+    attachChunkedUploads(socket, uploads, () => runtimeOf(socket));
 
     socket.onAny((event: unknown) => {
       if (typeof event === 'string' && DEVICE_EVENTS.has(event)) return;

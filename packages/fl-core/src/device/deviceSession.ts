@@ -14,7 +14,8 @@ import {
   type DeviceIdentity,
   type DeviceSessionView,
 } from './deviceAdapters.ts';
-import { describeError, sendHello, sendUpdate, type DeviceSocket } from './deviceSocket.ts';
+import { uploadUpdate } from './chunkedUpload.ts';
+import { describeError, sendHello, type DeviceSocket } from './deviceSocket.ts';
 import { deliveryDisposition, roundFate, sameModel, type CoordinatorPosition, type RoundJob } from './roundJob.ts';
 
 const MAX_MESSAGES = 6;
@@ -299,7 +300,7 @@ export class DeviceSession {
       job.attempted = true;
       this.publishJob();
       this.setState('uploading');
-      const delivery = await sendUpdate(socket, job.update.message);
+      const delivery = await uploadUpdate(socket, job.update.message);
       if (delivery.outcome === 'accepted') {
         job.phase = 'sent';
         this.unmiss(job.round);

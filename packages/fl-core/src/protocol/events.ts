@@ -1,3 +1,4 @@
+import type { ChunkAck, UpdateBeginMessage, UpdateChunkMessage } from './chunkedUpload.ts';
 import type {
   Ack,
   FederationStatusMessage,
@@ -18,6 +19,9 @@ export interface DeviceToCoordinatorEvents {
   hello: (msg: HelloMessage, ack: (reply: HelloReply) => void) => void;
   status: (msg: StatusMessage) => void;
   update: (msg: UpdateMessage, ack: (reply: Ack) => void) => void;
+  /** An update too big for one message, in chunks (chunkedUpload.ts). */
+  'update:begin': (msg: UpdateBeginMessage, ack: (reply: ChunkAck) => void) => void;
+  'update:chunk': (msg: UpdateChunkMessage, ack: (reply: ChunkAck) => void) => void;
 }
 
 export interface CoordinatorToDeviceEvents {

@@ -4,3 +4,4 @@ export * from './federation.ts';
 export * from './datasetConfig.ts';
 export * from './federatedEvaluation.ts';
 export * from './events.ts';
+export * from './chunkedUpload.ts';

@@ -1,0 +1,126 @@
+import {
+  ChunkAssembly,
+  type CoordinatorToDeviceEvents,
+  type DeviceToCoordinatorEvents,
+  MAX_UPDATE_BYTES,
+  UpdateBeginMessage,
+  UpdateChunkMessage,
+  type Ack,
+  type ChunkAck,
+  type ParsedUpdateMessage,
+} from '@flock/fl-core';
+import type { DefaultEventsMap, Socket } from 'socket.io';
+import type { FederationRuntime } from '../federations/federationRuntime.ts';
+import type { DeviceSocketData } from './deviceSocket.ts';
+import { zodReason } from './zodReason.ts';
+
+export interface ChunkedUploadLimits {
+  /** The most the coordinator holds for one device: one update of at most this many bytes. */
+  maxBytesPerDevice: number;
+  /** An upload untouched this long is dropped (its device went away). */
+  idleMs: number;
+}
+
+const DEFAULT_LIMITS: ChunkedUploadLimits = { maxBytesPerDevice: MAX_UPDATE_BYTES, idleMs: 10 * 60_000 };
+
+interface Upload {
+  header: UpdateBeginMessage;
+  assembly: ChunkAssembly;
+  touchedAt: number;
+}
+
+/**
+ * The coordinator's side of chunked updates (protocol/chunkedUpload.ts), keyed by federation and
+ * device so a transfer survives the device's reconnect: at most one update per device is buffered,
+ * and a finished one is handed to `submit` (the runtime folds it in) exactly once; the outcome is
+ * kept so a device whose last ack was lost is told it again instead of sending anything twice.
+ */
+export class ChunkedUploads {
+  private readonly uploads = new Map<string, Upload>();
+  private readonly finished = new Map<string, { round: number; reply: ChunkAck }>();
+
+  constructor(
+    private readonly limits: ChunkedUploadLimits = DEFAULT_LIMITS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  begin(key: string, raw: unknown): ChunkAck {
+    const parsed = UpdateBeginMessage.safeParse(raw);
+    if (!parsed.success) return { ok: false, reason: `update:begin is malformed: ${zodReason(parsed.error)}` };
+    const msg = parsed.data;
+    this.dropIdle();
+    const done = this.finished.get(key);
+    if (done?.round === msg.round) return done.reply;
+    if (msg.totalBytes > this.limits.maxBytesPerDevice) {
+      return { ok: false, reason: `an update of ${msg.totalBytes} bytes exceeds the ${this.limits.maxBytesPerDevice} bytes the coordinator buffers per device` };
+    }
+    const current = this.uploads.get(key);
+    if (current && current.header.round === msg.round && current.header.federationId === msg.federationId && current.assembly.totalBytes === msg.totalBytes) {
+      current.touchedAt = this.now();
+      return { ok: true, received: current.assembly.received, done: false };
+    }
+    // A device sends one update at a time: a new one replaces what an older round left behind.
+    this.uploads.set(key, { header: msg, assembly: new ChunkAssembly(msg.totalBytes), touchedAt: this.now() });
+    return { ok: true, received: 0, done: false };
+  }
+
+  chunk(key: string, raw: unknown, submit: (update: ParsedUpdateMessage) => Ack): ChunkAck {
+    const parsed = UpdateChunkMessage.safeParse(raw);
+    if (!parsed.success) return { ok: false, reason: `update:chunk is malformed: ${zodReason(parsed.error)}` };
+    const msg = parsed.data;
+    const upload = this.uploads.get(key);
+    if (!upload || upload.header.round !== msg.round || upload.header.federationId !== msg.federationId) {
+      return { ok: false, reason: `no update for round ${msg.round} is being received from this device; send update:begin first` };
+    }
+    const outcome = upload.assembly.accept(msg.offset, msg.data);
+    if (!outcome.ok) return outcome;
+    upload.touchedAt = this.now();
+    if (!upload.assembly.complete) return { ok: true, received: outcome.received, done: false };
+    this.uploads.delete(key);
+    const { totalBytes, ...header } = upload.header;
+    const ack = submit({ ...header, payload: upload.assembly.bytes() });
+    const reply: ChunkAck = ack.ok ? { ok: true, received: totalBytes, done: true } : ack;
+    this.finished.set(key, { round: msg.round, reply });
+    return reply;
+  }
+
+  /** Bytes buffered for unfinished uploads, all devices together. */
+  get bufferedBytes(): number {
+    let n = 0;
+    for (const u of this.uploads.values()) n += u.assembly.totalBytes;
+    return n;
+  }
+
+  private dropIdle(): void {
+    const cutoff = this.now() - this.limits.idleMs;
+    for (const [key, upload] of this.uploads) if (upload.touchedAt < cutoff) this.uploads.delete(key);
+  }
+}
+
+type ChunkSocket = Socket<DeviceToCoordinatorEvents, CoordinatorToDeviceEvents, DefaultEventsMap, DeviceSocketData>;
+
+/** Answers a device's `update:begin` and `update:chunk` (after its hello); refusals go to the event log. */
+export function attachChunkedUploads(socket: ChunkSocket, uploads: ChunkedUploads, runtimeOf: () => FederationRuntime | undefined): void {
+  const handle = (event: 'update:begin' | 'update:chunk', args: unknown[]): void => {
+    const ack = args.length > 1 ? args.at(-1) : undefined;
+    const runtime = runtimeOf();
+    const { federationId, deviceId } = socket.data;
+    let reply: ChunkAck;
+    if (!runtime || !deviceId) reply = { ok: false, reason: 'say hello before sending updates' };
+    else {
+      const key = `${federationId}/${deviceId}`;
+      let submitted = false;
+      const submit = (update: ParsedUpdateMessage): Ack => {
+        submitted = true;
+        return runtime.submitUpdate(deviceId, update);
+      };
+      reply = event === 'update:begin' ? uploads.begin(key, args[0]) : uploads.chunk(key, args[0], submit);
+      // submitUpdate logs its own refusals; this logs the transfer's.
+      if (!reply.ok && !submitted) runtime.record('warn', 'update-rejected', `${event} refused: ${reply.reason}`, deviceId);
+    }
+    if (typeof ack === 'function') ack(reply);
+    else if (!reply.ok) socket.emit('protocol:error', { event, reason: reply.reason });
+  };
+  socket.on('update:begin', (...args: unknown[]) => handle('update:begin', args));
+  socket.on('update:chunk', (...args: unknown[]) => handle('update:chunk', args));
+}
