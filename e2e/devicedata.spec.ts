@@ -1,5 +1,6 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { adminHeaders, E2E_ADMIN_TOKEN, fetchRounds } from './support/coordinator.ts';
+import { readStore } from './support/indexedDb.ts';
 
 const FEDERATION = 'devicedata-e2e';
 const CLASSES = ['red', 'green', 'blue'];
@@ -23,25 +24,6 @@ function syntheticCsv(rows: number, seed: number): string {
 
 function csvFile(name: string, text: string) {
   return { name, mimeType: 'text/csv', buffer: Buffer.from(text) };
-}
-
-/** Reads the page's own IndexedDB store `examples` (database `flock`) from inside the tab. */
-function storedExampleCounts(page: Page): Promise<{ federationId: string; count: number; hasFeatures: boolean }[]> {
-  return page.evaluate(
-    () =>
-      new Promise((resolve, reject) => {
-        const open = indexedDB.open('flock');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const all = open.result.transaction('examples').objectStore('examples').getAll();
-          all.onerror = () => reject(all.error);
-          all.onsuccess = () => {
-            open.result.close();
-            resolve((all.result as { federationId: string; count: number; features: unknown }[]).map((e) => ({ federationId: e.federationId, count: e.count, hasFeatures: e.features instanceof Float32Array })));
-          };
-        };
-      }),
-  );
 }
 
 async function devicePage(browser: Browser, federation: string): Promise<Page> {
@@ -96,7 +78,8 @@ test('devices import their own CSV, train on it, and report federated evaluation
   await b.getByTestId('import-file').setInputFiles(csvFile('b.csv', syntheticCsv(48, 3)));
   await expect(b.getByTestId('own-examples')).toHaveText('48');
   await expect(b.getByTestId('storage-used')).toHaveText(/\d/);
-  expect(await storedExampleCounts(a)).toEqual([{ federationId: FEDERATION, count: 40, hasFeatures: true }]);
+  // In the tab's IndexedDB (store `examples`): 40 rows of 4 float32 features.
+  expect(await readStore(a, 'examples')).toMatchObject([{ federationId: FEDERATION, count: 40, features: { binary: 'Float32Array', byteLength: 40 * 4 * 4 } }]);
 
   for (const page of [a, b]) {
     await page.getByTestId('join').click();

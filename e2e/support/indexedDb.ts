@@ -6,27 +6,38 @@ export interface StoredShard {
   byteLength: number;
 }
 
-/** Reads the device page's own IndexedDB (database `flock`, store `shards`) from inside the tab. */
-export function readStoredShards(page: Page): Promise<StoredShard[]> {
+/** A binary field as the page reports it: its type and size (the bytes stay in the tab). */
+export interface BinaryField {
+  binary: string;
+  byteLength: number;
+}
+
+/** Every record of one store of the device page's own IndexedDB (database `flock`), read inside the tab; binary fields become BinaryField. */
+export function readStore(page: Page, store: string): Promise<Record<string, unknown>[]> {
   return page.evaluate(
-    () =>
-      new Promise<StoredShard[]>((resolve, reject) => {
+    (name) =>
+      new Promise<Record<string, unknown>[]>((resolve, reject) => {
         const open = indexedDB.open('flock');
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
-          const all = open.result.transaction('shards').objectStore('shards').getAll();
+          const all = open.result.transaction(name).objectStore(name).getAll();
           all.onerror = () => reject(all.error);
           all.onsuccess = () => {
             open.result.close();
-            resolve(
-              (all.result as { shardId: string; numExamples: number; bytes: ArrayBuffer }[]).map((s) => ({
-                shardId: s.shardId,
-                numExamples: s.numExamples,
-                byteLength: s.bytes.byteLength,
-              })),
-            );
+            const describe = (v: unknown) => (v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? { binary: v.constructor.name, byteLength: v.byteLength } : v);
+            resolve((all.result as Record<string, unknown>[]).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, describe(v)]))));
           };
         };
       }),
+    store,
   );
+}
+
+/** The shards the page keeps (store `shards`). */
+export async function readStoredShards(page: Page): Promise<StoredShard[]> {
+  return (await readStore(page, 'shards')).map((s) => ({
+    shardId: s.shardId as string,
+    numExamples: s.numExamples as number,
+    byteLength: (s.bytes as BinaryField).byteLength,
+  }));
 }

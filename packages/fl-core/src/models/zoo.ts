@@ -30,21 +30,26 @@ function conv(filters: number, kernelSize: number, name: string, seed: number, p
   });
 }
 
+/** Two hidden ReLU layers over the flattened input. */
+function mlp(hidden1: number, hidden2: number): ModelSpec['build'] {
+  return (seed, { inputShape, numClasses }) =>
+    tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape, name: 'flatten' }),
+        dense(hidden1, 'fc1', seed),
+        dense(hidden2, 'fc2', seed + 1),
+        dense(numClasses, 'logits', seed + 2, 'linear'),
+      ],
+    });
+}
+
 /** Every model ends in logits (no softmax): the loss applies softmax itself, stably. */
 export const MODEL_ZOO: Record<ZooModelName, ModelSpec> = {
   'mnist-mlp': {
     name: 'mnist-mlp',
     description: "FedAvg paper's 2NN: 784-200-200-10 (199,210 parameters on MNIST)",
     minSide: 1,
-    build: (seed, { inputShape, numClasses }) =>
-      tf.sequential({
-        layers: [
-          tf.layers.flatten({ inputShape, name: 'flatten' }),
-          dense(200, 'fc1', seed),
-          dense(200, 'fc2', seed + 1),
-          dense(numClasses, 'logits', seed + 2, 'linear'),
-        ],
-      }),
+    build: mlp(200, 200),
   },
   'mnist-cnn': {
     name: 'mnist-cnn',
@@ -85,15 +90,7 @@ export const MODEL_ZOO: Record<ZooModelName, ModelSpec> = {
     name: 'tabular-mlp',
     description: 'For CSV rows: features-64-32-classes',
     minSide: 1,
-    build: (seed, { inputShape, numClasses }) =>
-      tf.sequential({
-        layers: [
-          tf.layers.flatten({ inputShape, name: 'flatten' }),
-          dense(64, 'fc1', seed),
-          dense(32, 'fc2', seed + 1),
-          dense(numClasses, 'logits', seed + 2, 'linear'),
-        ],
-      }),
+    build: mlp(64, 32),
   },
 };
 

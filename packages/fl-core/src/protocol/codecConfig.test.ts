@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CODEC, downlinkCodecOf, FederationConfig, roundCodecOf } from './federation.ts';
+import { MINIMAL_CONFIG } from './configFixture.ts';
 import { RoundStartMessage } from './messages.ts';
 
-const newConfig = {
-  id: 'demo',
-  name: 'Demo',
-  model: 'mnist-mlp',
-  dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 600, seed: 1 },
-  training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
-  maxRounds: 10,
-  minDevices: 1,
-  clientsPerRound: 'all',
-  quorum: 0.5,
-  evalExamples: 1000,
-  modelSeed: 1,
-};
+const newConfig = MINIMAL_CONFIG;
 
 const roundStart = {
   federationId: 'demo',

@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { classNames, DatasetConfig, demoDataset, describeDataset } from './datasetConfig.ts';
+import { MINIMAL_CONFIG } from './configFixture.ts';
 import { FederationConfig } from './federation.ts';
 
-const storedConfig = {
-  id: 'demo',
-  name: 'Demo',
-  model: 'mnist-mlp',
-  dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 600, seed: 42 },
-  training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
-  maxRounds: 10,
-  minDevices: 1,
-  clientsPerRound: 'all',
-  quorum: 0.5,
-  evalExamples: 1000,
-  modelSeed: 1,
-};
+const storedConfig = MINIMAL_CONFIG;
 
 const csv = { type: 'csv', features: ['f1', 'f2', 'f3', 'f4'], label: 'label', classes: ['a', 'b', 'c'] };
 
