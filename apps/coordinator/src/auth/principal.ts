@@ -1,14 +1,8 @@
-/** admin: everything; viewer: read-only dashboard and read routes; device: join one federation. */
-export type Role = 'admin' | 'viewer' | 'device';
+import type { Role } from '@flock/fl-core';
+
+export type { Role, TokenKind } from '@flock/fl-core';
 /** What a route or event needs: a role, or nothing (`public`). */
 export type RequiredRole = Role | 'public';
-
-/**
- * Every token the coordinator signs: `session` (the dashboard's, from logging in), `viewer` (minted
- * for a person to log in with), `enrollment` (joins one enrollment-only federation), `device` (the
- * credential a device id is bound to on its first hello).
- */
-export type TokenKind = 'session' | 'viewer' | 'enrollment' | 'device';
 
 /** Who made a request, once its token checked out. */
 export type Principal =

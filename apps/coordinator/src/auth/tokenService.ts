@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
+import type { TokenRecord } from '@flock/fl-core';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { tokenMatches } from '../adminToken.ts';
 import type { Credential, Principal, Role, TokenKind } from './principal.ts';
 import { loadSigningKey } from './signingKey.ts';
-import { TokenStore, type TokenRecord } from './tokenStore.ts';
+import { TokenStore } from './tokenStore.ts';
 
 const ISSUER = 'flock';
 const ALGORITHM = 'HS256';

@@ -1,23 +1,10 @@
 import type { PGlite } from '@electric-sql/pglite';
-import type { TokenKind } from './principal.ts';
-
-/** One signed token as the coordinator remembers it (never the token itself). */
-export interface TokenRecord {
-  id: string;
-  kind: TokenKind;
-  role: string;
-  federationId: string | null;
-  deviceId: string | null;
-  label: string | null;
-  createdAt: string;
-  expiresAt: string;
-  revokedAt: string | null;
-}
+import type { Role, TokenKind, TokenRecord } from '@flock/fl-core';
 
 interface TokenRow {
   jti: string;
   kind: TokenKind;
-  role: string;
+  role: Role;
   federation_id: string | null;
   device_id: string | null;
   label: string | null;
@@ -38,7 +25,7 @@ const toRecord = (r: TokenRow): TokenRecord => ({
   revokedAt: r.revoked_at?.toISOString() ?? null,
 });
 
-/** The `auth_tokens` table: what was signed, what is revoked, which device id is bound to which credential. */
+/** The `auth_tokens` table (one TokenRecord per signed token, never the token itself): what was signed, what is revoked, which device id is bound to which credential. */
 export class TokenStore {
   constructor(private readonly db: PGlite) {}
 

@@ -1,5 +1,4 @@
-import type { DeviceInfo, EventLogEntry, FederationConfig, FederationSummary, RoundRecord } from '@flock/fl-core';
-import type { TokenRecord } from '../auth/tokenStore.ts';
+import type { DeviceInfo, EventLogEntry, FederationConfig, FederationSummary, MintedToken, RoundRecord, TokenRecord } from '@flock/fl-core';
 
 type Method = 'GET' | 'POST' | 'DELETE';
 
@@ -47,7 +46,7 @@ export class CoordinatorClient {
   }
 
   /** Mints a viewer token, or an enrollment token for one federation (role `device`); `expiresIn` like 7d. */
-  createToken(request: TokenRequest): Promise<TokenRecord & { token: string }> {
+  createToken(request: TokenRequest): Promise<MintedToken> {
     return this.call('POST', '/api/tokens', request);
   }
 

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import type { TokenRecord } from '../auth/tokenStore.ts';
+import type { TokenRecord } from '@flock/fl-core';
 import { clientOf, type ConnectionFlags } from './federationCommand.ts';
 
 interface CreateFlags extends ConnectionFlags {

@@ -6,7 +6,9 @@ import { loadAdminToken, saveAdminToken } from './adminToken.ts';
 import { FederationDashboard } from './FederationDashboard.tsx';
 import { FederationForm } from './FederationForm.tsx';
 import { FederationsPanel } from './FederationsPanel.tsx';
-import { TokenPrompt } from './TokenPrompt.tsx';
+import { LoginPage } from './LoginPage.tsx';
+import { RoleContext, roleOfSession, useCanOperate } from './session.ts';
+import { TokensPanel } from './TokensPanel.tsx';
 import './admin.css';
 
 const WRONG_TOKEN = 'wrong token';
@@ -33,7 +35,13 @@ export function AdminPage() {
       <header>
         <h1>Flock dashboard</h1>
       </header>
-      {token ? <Federations token={token} onUnauthorized={rejectToken} /> : <TokenPrompt error={loginError} onSubmit={signIn} />}
+      {token ? (
+        <RoleContext.Provider value={roleOfSession(token)}>
+          <Federations token={token} onUnauthorized={rejectToken} />
+        </RoleContext.Provider>
+      ) : (
+        <LoginPage error={loginError} onSignedIn={signIn} />
+      )}
     </main>
   );
 }
@@ -48,6 +56,7 @@ function Federations({ token, onUnauthorized }: { token: string; onUnauthorized:
   const [showArchived, setShowArchived] = useState(false);
   const [form, setForm] = useState<FormState>({ kind: 'closed' });
   const [problem, setProblem] = useState<string | null>(null);
+  const canOperate = useCanOperate();
 
   const select = useCallback((federationId: string) => {
     setSelected(federationId);
@@ -107,6 +116,7 @@ function Federations({ token, onUnauthorized }: { token: string; onUnauthorized:
         Federation “{selected}”
       </h2>
       <FederationDashboard key={selected} token={token} federationId={selected} onUnauthorized={onUnauthorized} onActed={() => void refresh()} />
+      {canOperate && <TokensPanel token={token} federationId={selected} />}
     </>
   );
 }

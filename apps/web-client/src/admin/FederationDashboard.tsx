@@ -13,6 +13,7 @@ import { RoundsExport } from './RoundsExport.tsx';
 import { RoundsTable } from './RoundsTable.tsx';
 import { RoundTimeline } from './RoundTimeline.tsx';
 import { useAdminSocket } from './useAdminSocket.ts';
+import { useCanOperate } from './session.ts';
 import { TryModel } from '../tryModel/TryModel.tsx';
 
 interface DashboardProps {
@@ -26,6 +27,7 @@ interface DashboardProps {
 /** One federation, live: controls, join link, policy, model, charts, devices, rounds, event log. */
 export function FederationDashboard({ token, federationId, onUnauthorized, onActed }: DashboardProps) {
   const feed = useAdminSocket(token, federationId);
+  const canOperate = useCanOperate();
   const [actionError, setActionError] = useState<string | null>(null);
   const [pending, setPending] = useState<FederationAction | null>(null);
   const [confirmingStop, setConfirmingStop] = useState(false);
@@ -59,10 +61,14 @@ export function FederationDashboard({ token, federationId, onUnauthorized, onAct
     <>
       <section className="card">
         <div className="controls">
-          {button('start', 'Start')}
-          {button('pause', 'Pause')}
-          {button('resume', 'Resume')}
-          {button('stop', 'Stop…', () => setConfirmingStop(true))}
+          {canOperate && (
+            <>
+              {button('start', 'Start')}
+              {button('pause', 'Pause')}
+              {button('resume', 'Resume')}
+              {button('stop', 'Stop…', () => setConfirmingStop(true))}
+            </>
+          )}
           <span className="connection">{feed.connection === 'connected' ? 'Live' : `Dashboard ${feed.connection}…`}</span>
         </div>
         {confirmingStop && allowed.has('stop') && (
@@ -112,7 +118,7 @@ export function FederationDashboard({ token, federationId, onUnauthorized, onAct
       {summary && (
         <section className="card">
           <h2>Join</h2>
-          <JoinLink token={token} config={summary.config} />
+          {canOperate && <JoinLink token={token} config={summary.config} />}
         </section>
       )}
 

@@ -1,6 +1,7 @@
 import type { FederationSummary } from '@flock/fl-core/protocol';
 import { useState } from 'react';
 import { archiveFederation, cloneFederation } from './adminApi.ts';
+import { useCanOperate } from './session.ts';
 
 interface FederationsPanelProps {
   token: string;
@@ -24,6 +25,7 @@ export function editable(summary: FederationSummary): boolean {
 export function FederationsPanel({ token, federations, selected, showArchived, onShowArchived, onSelect, onNew, onEdit, onChanged }: FederationsPanelProps) {
   const [problem, setProblem] = useState<string | null>(null);
   const [cloneId, setCloneId] = useState('');
+  const canOperate = useCanOperate();
   const current = federations.find((f) => f.config.id === selected);
 
   const run = async (action: () => Promise<{ ok: true } | { ok: false; reason: string }>, select?: string) => {
@@ -36,9 +38,11 @@ export function FederationsPanel({ token, federations, selected, showArchived, o
     <section className="card">
       <div className="controls">
         <h2>Federations</h2>
-        <button data-testid="new-federation" onClick={onNew}>
-          New federation
-        </button>
+        {canOperate && (
+          <button data-testid="new-federation" onClick={onNew}>
+            New federation
+          </button>
+        )}
         <label>
           <input data-testid="show-archived" type="checkbox" checked={showArchived} onChange={(e) => onShowArchived(e.target.checked)} /> Show archived
         </label>
@@ -80,7 +84,7 @@ export function FederationsPanel({ token, federations, selected, showArchived, o
           ))}
         </tbody>
       </table>
-      {current && (
+      {current && canOperate && (
         <div className="controls">
           <button data-testid="edit-federation" disabled={!editable(current)} title="only before the first start" onClick={() => onEdit(current)}>
             Edit

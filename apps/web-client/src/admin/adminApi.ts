@@ -53,7 +53,7 @@ export async function fetchEvents(
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; status: number; reason: string };
 
 /** An admin REST call with the token; the reply is checked against `schema`, a refusal carries the coordinator's reason. */
-async function adminCall<T>(token: string, method: 'GET' | 'POST' | 'PATCH', path: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, body?: unknown): Promise<ApiResult<T>> {
+export async function adminCall<T>(token: string, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, body?: unknown): Promise<ApiResult<T>> {
   let response: Response;
   try {
     response = await fetch(path, {
@@ -123,7 +123,7 @@ export async function downloadRounds(token: string, federationId: string, format
   return { ok: true, value: filename };
 }
 
-async function reasonOf(response: Response): Promise<string> {
+export async function reasonOf(response: Response): Promise<string> {
   const text = await response.text().catch(() => '');
   try {
     const body = JSON.parse(text) as Record<string, unknown>;

@@ -1,4 +1,4 @@
-/** The admin token lives in sessionStorage: gone when the tab closes, kept across reloads. */
+/** The session token (from logging in) lives in sessionStorage: gone when the tab closes, kept across reloads. */
 const KEY = 'flock.adminToken';
 
 export function loadAdminToken(): string | null {

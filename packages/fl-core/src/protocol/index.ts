@@ -4,4 +4,5 @@ export * from './federation.ts';
 export * from './datasetConfig.ts';
 export * from './federatedEvaluation.ts';
 export * from './events.ts';
+export * from './auth.ts';
 export * from './chunkedUpload.ts';
