@@ -1,3 +1,6 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { adminHeaders, E2E_ADMIN_TOKEN, fetchRounds } from './support/coordinator.ts';
 import { readStore } from './support/indexedDb.ts';
@@ -24,6 +27,23 @@ function syntheticCsv(rows: number, seed: number): string {
 
 function csvFile(name: string, text: string) {
   return { name, mimeType: 'text/csv', buffer: Buffer.from(text) };
+}
+
+/** An uncompressed 24-bit BMP (which createImageBitmap decodes) of one gray level. */
+function grayBmp(width: number, height: number, level: number): Buffer {
+  const row = Math.ceil((width * 3) / 4) * 4;
+  const bmp = Buffer.alloc(54 + row * height);
+  bmp.write('BM', 0);
+  bmp.writeUInt32LE(bmp.length, 2);
+  bmp.writeUInt32LE(54, 10);
+  bmp.writeUInt32LE(40, 14);
+  bmp.writeInt32LE(width, 18);
+  bmp.writeInt32LE(height, 22);
+  bmp.writeUInt16LE(1, 26);
+  bmp.writeUInt16LE(24, 28);
+  bmp.writeUInt32LE(row * height, 34);
+  bmp.fill(level, 54);
+  return bmp;
 }
 
 async function devicePage(browser: Browser, federation: string): Promise<Page> {
@@ -133,4 +153,46 @@ test('try the model: a digit drawn with the mouse gets a predicted class with pr
   await page.getByTestId('try-predict').click();
   await expect(page.getByTestId('try-prediction')).toHaveText(/^[0-9]$/, { timeout: 60_000 });
   await expect(page.getByTestId('try-probabilities').locator('li')).toHaveCount(10);
+});
+
+test('an image folder is imported class by class, scaled to the schema, and a too-small image is refused by name', async ({ browser, request }) => {
+  const federation = 'devicedata-images';
+  const created = await request.post('/api/federations', {
+    headers: adminHeaders,
+    data: {
+      id: federation,
+      name: 'device images',
+      model: 'mnist-mlp',
+      dataset: { kind: 'device', schema: { type: 'image', width: 8, height: 8, channels: 1, classes: ['dark', 'light'] }, testFraction: 0.5 },
+      training: { epochs: 1, batchSize: 2, learningRate: 0.1 },
+      maxRounds: 1,
+      minDevices: 1,
+      clientsPerRound: 'all',
+      quorum: 1,
+      evalExamples: 1,
+      modelSeed: 1,
+    },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  const root = await mkdtemp(join(tmpdir(), 'flock-images-'));
+  const folder = join(root, 'shades');
+  for (const cls of ['dark', 'light']) await mkdir(join(folder, cls), { recursive: true });
+  await writeFile(join(folder, 'dark', 'a.bmp'), grayBmp(16, 12, 10));
+  await writeFile(join(folder, 'light', 'b.bmp'), grayBmp(8, 8, 240));
+  await writeFile(join(folder, 'light', 'tiny.bmp'), grayBmp(4, 4, 240));
+
+  const page = await devicePage(browser, federation);
+  await page.getByTestId('import-file').setInputFiles(folder);
+  await expect(page.getByTestId('import-result')).toHaveText('refused: shades/light/tiny.bmp is 4x4, smaller than the 8x8 this federation takes');
+  await expect(page.getByTestId('own-examples')).toHaveText('0');
+
+  await writeFile(join(folder, 'light', 'tiny.bmp'), grayBmp(9, 9, 250));
+  await page.getByTestId('import-file').setInputFiles(folder);
+  await expect(page.getByTestId('import-result')).toHaveText('imported 3 examples; 3 stored');
+  const [stored] = await readStore(page, 'examples');
+  expect(stored).toMatchObject({ count: 3, height: 8, width: 8, channels: 1, pixels: { byteLength: 3 * 64 }, labels: { byteLength: 3 } });
+
+  await page.getByTestId('delete-examples').click();
+  await expect(page.getByTestId('own-examples')).toHaveText('0');
+  expect(await readStore(page, 'examples')).toEqual([]);
 });
