@@ -32,6 +32,9 @@ export function configProblem(config: FederationConfig): string | null {
   const demo = demoDataset(config.dataset);
   const dataset = demo ? datasetProblem(demo) : null;
   if (dataset) return `dataset: ${dataset}`;
+  if (!demo && config.targetAccuracy !== undefined) {
+    return "targetAccuracy needs the coordinator's own test data: a federation on device data runs its maxRounds (its devices report federated evaluation)";
+  }
   return modelProblem(config.model, datasetShape(config.dataset));
 }
 

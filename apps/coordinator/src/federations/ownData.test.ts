@@ -1,6 +1,7 @@
 import { FederationConfig, PROTOCOL_VERSION, type HelloMessage } from '@flock/fl-core';
 import { describe, expect, it } from 'vitest';
 import { DeviceRegistry } from './deviceRegistry.ts';
+import { configProblem } from './federationCreation.ts';
 import { ownDataRefusal } from './ownData.ts';
 
 const config = FederationConfig.parse({
@@ -40,5 +41,11 @@ describe('device-data federations', () => {
     const registered = registry.register(hello({ kind: 'own', numExamples: 12 }), new Date(), () => 0);
     expect(registered?.device.examples).toBe(12);
     expect(registered?.device.shardIndex).toBeLessThan(0);
+  });
+
+  it('refuse a target accuracy (the coordinator has no test data) and a model too big for the rows', () => {
+    expect(configProblem(config)).toBeNull();
+    expect(configProblem({ ...config, targetAccuracy: 0.9 })).toMatch(/^targetAccuracy needs the coordinator's own test data/);
+    expect(configProblem({ ...config, model: 'mnist-cnn' })).toMatch(/^model mnist-cnn needs images of at least 4x4, the dataset gives 1x2/);
   });
 });
