@@ -22,8 +22,17 @@ export const NO_MISBEHAVIOUR: DeviceBehaviour = { seed: 0, dropout: 0, slowFacto
 
 /** Exactly round(fraction x devices) of the devices, a seeded draw. */
 export function drawSlowDevices(deviceIds: readonly string[], fraction: number, seed: number): Set<string> {
+  return drawFraction(deviceIds, fraction, `${seed}/slow`);
+}
+
+/** The devices that send corrupted updates (--byzantine): a draw of its own, unrelated to the slow ones. */
+export function drawByzantineDevices(deviceIds: readonly string[], fraction: number, seed: number): Set<string> {
+  return drawFraction(deviceIds, fraction, `${seed}/byzantine`);
+}
+
+function drawFraction(deviceIds: readonly string[], fraction: number, salt: string): Set<string> {
   const ids = [...deviceIds].sort();
-  shuffleInPlace(ids, createRng(seedFromText(`${seed}/slow`)));
+  shuffleInPlace(ids, createRng(seedFromText(salt)));
   return new Set(ids.slice(0, Math.round(fraction * ids.length)));
 }
 

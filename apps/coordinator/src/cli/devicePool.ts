@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { NodeBackend, NodeBackendChoice } from '@flock/fl-core/node';
+import type { ByzantineMode } from './byzantine.ts';
 import type { DeviceBehaviour } from './deviceBehaviour.ts';
 import type { PoolToWorker, WorkerToPool } from './poolMessages.ts';
 
@@ -24,6 +25,7 @@ export interface DeviceFleet {
   deviceIds: string[];
   behaviour: DeviceBehaviour;
   slowDeviceIds: ReadonlySet<string>;
+  byzantine?: { mode: ByzantineMode; deviceIds: ReadonlySet<string> };
   onError: (message: string) => void;
   onDropped: (deviceId: string, round: number) => void;
 }
@@ -103,6 +105,7 @@ export class DevicePool {
         deviceIds,
         slowDeviceIds: deviceIds.filter((id) => fleet.slowDeviceIds.has(id)),
         behaviour: fleet.behaviour,
+        ...(fleet.byzantine ? { byzantine: { mode: fleet.byzantine.mode, deviceIds: deviceIds.filter((id) => fleet.byzantine!.deviceIds.has(id)) } } : {}),
       } satisfies PoolToWorker);
     });
   }

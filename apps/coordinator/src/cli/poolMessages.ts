@@ -1,4 +1,5 @@
 import type { NodeBackend, NodeBackendChoice } from '@flock/fl-core/node';
+import type { ByzantineMode } from './byzantine.ts';
 import type { DeviceBehaviour } from './deviceBehaviour.ts';
 
 /** Messages between the simulation's main thread and its device threads. */
@@ -18,6 +19,8 @@ export interface PoolDevices {
   /** Those of `deviceIds` that train `behaviour.slowFactor` times slower. */
   slowDeviceIds: string[];
   behaviour: DeviceBehaviour;
+  /** Those of `deviceIds` that corrupt their updates, and how. */
+  byzantine?: { mode: ByzantineMode; deviceIds: string[] };
 }
 
 export type PoolToWorker = PoolInit | PoolDevices | { type: 'stop' };

@@ -5,9 +5,10 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { MNIST_TRAIN_EXAMPLES } from '../federations/datasetPartition.ts';
 import type { RoundReport } from './roundLedger.ts';
 import { runSimulation, type SimulationPlan } from './simulation.ts';
+import { parseByzantine, parseStrategyOpts, STRATEGY_NAMES, strategyFields, type StrategyFlags } from './strategyFlags.ts';
 import { progressLine, roundLine, summaryLine, writeReport } from './simulationReport.ts';
 
-interface SimulateFlags {
+interface SimulateFlags extends StrategyFlags {
   devices: number;
   fraction: number;
   rounds: number;
@@ -56,6 +57,11 @@ const positive = (raw: string) => {
 const unitInterval = (raw: string) => {
   const n = Number(raw);
   if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('expected a number in [0, 1]');
+  return n;
+};
+const nonNegative = (raw: string) => {
+  const n = Number(raw);
+  if (!(n >= 0)) throw new InvalidArgumentError('expected a number >= 0');
   return n;
 };
 const atLeastOne = (raw: string) => {
@@ -117,6 +123,7 @@ export function simulationConfig(f: SimulateFlags): FederationConfig {
     quorum: f.quorum ?? DEFAULT_QUORUM,
     belowQuorum: f.belowQuorum ?? DEFAULT_BELOW_QUORUM,
     mode: aggregationMode(f),
+    ...strategyFields(f),
     evalExamples: f.evalExamples,
     modelSeed: f.seed,
   };
@@ -150,6 +157,14 @@ export function addSimulateCommand(program: Command): void {
     .option('--max-staleness <s>', `async: refuse updates more than s aggregations old (default ${DEFAULT_MAX_STALENESS})`, int(0))
     .option('--slow-fraction <f>', 'fraction of the devices that are slow (a seeded draw)', unitInterval, 0)
     .option('--slow-factor <x>', 'a slow device\'s training takes x times longer', atLeastOne, DEFAULT_SLOW_FACTOR)
+    .option('--strategy <name>', `aggregation strategy: ${STRATEGY_NAMES.join(', ')} (default fedavg)`, oneOf(STRATEGY_NAMES))
+    .option('--strategy-opts <json>', 'the strategy\'s options as a JSON object, e.g. \'{"beta":0.2}\'', parseStrategyOpts)
+    .option('--byzantine <fraction:mode>', 'that fraction of the devices (seeded) sends sign-flipped (signflip) or 10x-scaled (scale10) updates', parseByzantine)
+    .option('--dp-clip <c>', 'differential privacy: clip every update to this L2 norm', positive)
+    .option('--dp-noise <z>', 'differential privacy: Gaussian noise multiplier z (std z x clip)', nonNegative)
+    .option('--dp-delta <d>', 'differential privacy: the delta epsilon is reported at (default 1e-5)', positive)
+    .option('--dp-mode <mode>', 'central (the coordinator adds the noise) or local (each device does)', oneOf(['central', 'local'] as const))
+    .option('--dp-target <epsilon>', 'stop the federation once epsilon reaches this', positive)
     .option('--server <url>', 'use this coordinator instead of starting one')
     .option('--token <token>', "the coordinator's admin token (with --server)")
     .option('--json', 'one JSON line per round, then a summary line')
@@ -167,6 +182,7 @@ export function addSimulateCommand(program: Command): void {
           comeBack: config.mode.kind === 'sync' ? 'after-round' : 'after-pause',
         },
         slowFraction: flags.slowFraction ?? 0,
+        ...(flags.byzantine ? { byzantine: flags.byzantine } : {}),
         ...(flags.server ? { server: { url: flags.server, token: flags.token! } } : {}),
         ...(flags.backend ? { backend: flags.backend } : {}),
         ...(flags.evalBackend ? { evalBackend: flags.evalBackend } : {}),

@@ -1,5 +1,6 @@
 import { RoundTrainer, type ImageDataset } from '@flock/fl-core';
 import type { DeviceTrainer, TrainingJob, TrainingOutcome, TrainingProgressView } from '@flock/fl-core/device';
+import { corruptUpdate, type ByzantineMode } from './byzantine.ts';
 import { drawDropout, type DeviceBehaviour } from './deviceBehaviour.ts';
 
 /** Until a thread has timed a job, a dropout happens within this long of round:start. */
@@ -65,6 +66,8 @@ export class SimulatedDeviceTrainer implements DeviceTrainer {
     private readonly behaviour: DeviceBehaviour,
     private readonly slow: boolean,
     private readonly hooks: DropoutHooks,
+    /** A Byzantine device corrupts every update it sends this way; null: honest. */
+    private readonly byzantine: ByzantineMode | null = null,
   ) {}
 
   async train(job: TrainingJob, onProgress: (p: TrainingProgressView) => void): Promise<TrainingOutcome> {
@@ -82,7 +85,7 @@ export class SimulatedDeviceTrainer implements DeviceTrainer {
     }
     const { outcome, ms } = await this.thread.train(job, onProgress);
     if (factor > 1) await sleep((factor - 1) * ms);
-    return outcome;
+    return this.byzantine ? { ...outcome, payload: corruptUpdate(outcome.payload, this.byzantine, job.codec) } : outcome;
   }
 }
 

@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FederationConfig, RoundRecord } from '@flock/fl-core';
+import { strategyOf, type FederationConfig, type RoundRecord } from '@flock/fl-core';
 import { chooseNodeBackend, type NodeBackend } from '@flock/fl-core/node';
 import { startCoordinator } from '../coordinator.ts';
 import { CoordinatorClient } from './coordinatorClient.ts';
-import { drawSlowDevices, NO_MISBEHAVIOUR, type DeviceBehaviour } from './deviceBehaviour.ts';
+import type { ByzantinePlan } from './byzantine.ts';
+import { drawByzantineDevices, drawSlowDevices, NO_MISBEHAVIOUR, type DeviceBehaviour } from './deviceBehaviour.ts';
 import { DevicePool } from './devicePool.ts';
 import { RoundLedger, type RoundReport } from './roundLedger.ts';
 
@@ -25,6 +26,8 @@ export interface SimulationPlan {
   behaviour?: DeviceBehaviour;
   /** Fraction of the devices that are slow (by `behaviour.slowFactor`). */
   slowFraction?: number;
+  /** Devices that corrupt their updates (a seeded draw of this fraction). */
+  byzantine?: ByzantinePlan;
 }
 
 export interface SimulationSummary {
@@ -39,6 +42,9 @@ export interface SimulationSummary {
   wallSeconds: number;
   backend: string;
   threads: number;
+  /** The federation's strategy, and the privacy spent after its last round (null without DP). */
+  strategy: string;
+  epsilon: number | null;
 }
 
 const POLL_MS = 200;
@@ -71,6 +77,7 @@ export async function runSimulation(plan: SimulationPlan, onRound: (r: RoundRepo
       deviceIds,
       behaviour,
       slowDeviceIds: drawSlowDevices(deviceIds, plan.slowFraction ?? 0, behaviour.seed),
+      ...(plan.byzantine ? { byzantine: { mode: plan.byzantine.mode, deviceIds: drawByzantineDevices(deviceIds, plan.byzantine.fraction, behaviour.seed) } } : {}),
       onError,
       onDropped: (_deviceId, round) => ledger.noteDropped(round),
     });
@@ -101,6 +108,8 @@ export async function runSimulation(plan: SimulationPlan, onRound: (r: RoundRepo
       wallSeconds: (performance.now() - started) / 1000,
       backend: pool.backend.backend,
       threads: pool.threads,
+      strategy: strategyOf(plan.config).name,
+      epsilon: seen.at(-1)?.epsilon ?? null,
     };
   } finally {
     await pool.close();

@@ -6,13 +6,14 @@ import type { SimulationSummary } from './simulation.ts';
 
 /** The per-round JSON line of `flock simulate --json`. */
 export function roundLine(r: RoundReport): string {
-  const { round, participants, dropped, closedBy, extended, withinDeadline, meanStaleness, accuracy, loss, durationMs, bytesUp, bytesDown } = r;
-  return JSON.stringify({ round, participants, dropped, closedBy, extended, withinDeadline, meanStaleness, accuracy, loss, durationMs, bytesUp, bytesDown });
+  const { round, participants, dropped, closedBy, extended, withinDeadline, meanStaleness, accuracy, loss, durationMs, bytesUp, bytesDown, rejected } = r;
+  const epsilon = r.epsilon ?? null;
+  return JSON.stringify({ round, participants, dropped, closedBy, extended, withinDeadline, meanStaleness, accuracy, loss, durationMs, bytesUp, bytesDown, rejected, epsilon });
 }
 
 export function summaryLine(s: SimulationSummary): string {
-  const { rounds: roundsCompleted, roundsAttempted, roundsToTarget, bestAccuracy, dropped, backend, threads } = s;
-  return JSON.stringify({ roundsCompleted, roundsAttempted, roundsToTarget, bestAccuracy, dropped, wallSeconds: round3(s.wallSeconds), backend, threads });
+  const { rounds: roundsCompleted, roundsAttempted, roundsToTarget, bestAccuracy, dropped, backend, threads, strategy, epsilon } = s;
+  return JSON.stringify({ roundsCompleted, roundsAttempted, roundsToTarget, bestAccuracy, dropped, wallSeconds: round3(s.wallSeconds), backend, threads, strategy, epsilon });
 }
 
 /** One line redrawn in place on a terminal. */

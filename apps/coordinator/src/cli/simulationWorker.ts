@@ -56,6 +56,7 @@ function startDevices(msg: PoolDevices): void {
   const shards = new MemoryShards(msg.serverUrl);
   const thread = (threadTrainer = new ThreadTrainer((shardId) => shards.get(shardId)));
   const slow = new Set(msg.slowDeviceIds);
+  const byzantine = new Set(msg.byzantine?.deviceIds);
   for (const deviceId of msg.deviceIds) {
     let socket: DeviceSocket | null = null;
     const trainer = new SimulatedDeviceTrainer(deviceId, thread, msg.behaviour, slow.has(deviceId), {
@@ -67,7 +68,7 @@ function startDevices(msg: PoolDevices): void {
         post({ type: 'dropped', deviceId, round });
         void comeBack(s, round, pauseMs, msg.behaviour.comeBack);
       },
-    });
+    }, byzantine.has(deviceId) ? msg.byzantine!.mode : null);
     const adapters = nodeAdapters(msg.serverUrl, shards, trainer);
     // The same connection, kept at hand so that a dropout can cut it.
     const connect = () => (socket = adapters.connect());

@@ -5,6 +5,7 @@ import { allowedActions } from './allowedActions.ts';
 import { DevicesTable } from './DevicesTable.tsx';
 import { EventLog } from './EventLog.tsx';
 import { FederatedEvaluation } from './FederatedEvaluation.tsx';
+import { PrivacyBudget } from './PrivacyBudget.tsx';
 import { JoinLink } from './JoinLink.tsx';
 import { MetricsChart } from './MetricsChart.tsx';
 import { RoundCharts } from './RoundCharts.tsx';
@@ -141,6 +142,7 @@ export function FederationDashboard({ token, federationId, onUnauthorized, onAct
         <RoundCharts rounds={feed.snapshot?.rounds ?? []} />
       </section>
       <FederatedEvaluation token={token} federationId={federationId} rounds={feed.snapshot?.rounds ?? []} />
+      <PrivacyBudget config={summary?.config ?? null} rounds={feed.snapshot?.rounds ?? []} />
       <TryModel federationId={federationId} dataset={summary?.config.dataset ?? null} />
 
       <section className="card">

@@ -4,6 +4,7 @@ import { formatBytes, formatNumber, formatPercent } from '../format.ts';
 import { TryModel } from '../tryModel/TryModel.tsx';
 import type { DeviceView } from './deviceController.ts';
 import { OwnDataPanel } from './OwnDataPanel.tsx';
+import { PrivacyNotice } from './PrivacyNotice.tsx';
 import { deviceOptionsFromQuery } from './queryParams.ts';
 import { useDevice } from './useDevice.ts';
 
@@ -20,6 +21,7 @@ export function DevicePage() {
         <p className="privacy">
           Your training examples stay on this device: only model updates (weight deltas) are sent.
         </p>
+        <PrivacyNotice view={view} />
       </header>
 
       <section className="card">

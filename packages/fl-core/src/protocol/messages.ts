@@ -156,6 +156,8 @@ export const HelloReply = z.discriminatedUnion('ok', [
      * device keeps it and presents it (Socket.IO handshake `auth.token`, shard download bearer) from then on.
      */
     credential: z.string().min(1).max(4_096).optional(),
+    /** The federation's differential-privacy guarantee in one sentence, for the person at the device. */
+    privacyGuarantee: z.string().max(500).optional(),
   }),
   z.object({ ok: z.literal(false), reason: z.string() }),
 ]);
@@ -194,6 +196,8 @@ export const FederationStatusMessage = z.object({
   status: FederationStatus,
   round: z.number().int().min(0),
   accuracy: z.number().nullable(),
+  /** The federation's differential-privacy guarantee in one sentence, for the person at the device. */
+  privacyGuarantee: z.string().max(500).optional(),
 });
 export type FederationStatusMessage = z.infer<typeof FederationStatusMessage>;
 
