@@ -135,6 +135,9 @@ test('devices import their own CSV, train on it, and report federated evaluation
   await expect(admin.getByTestId('federated-evaluation-row')).toHaveCount(2);
   await expect(admin.getByTestId('federated-evaluation-devices').first()).toHaveText('2');
 
+  // Each tab shows how the last global model it received did on its held-out examples.
+  await expect(a.getByTestId('held-out-accuracy')).toHaveText(/^\d+\.\d% \(10 examples\)$/);
+
   // Try the model on one of the tab's own examples: a prediction among the schema's classes.
   await a.getByTestId('try-example').click();
   await expect(a.getByTestId('try-prediction')).toHaveText(/^(red|green|blue)$/);

@@ -93,6 +93,14 @@ export function DevicePage() {
           <dd data-testid="local-loss">{formatNumber(view.localLoss)}</dd>
           <dt>Local accuracy</dt>
           <dd data-testid="local-accuracy">{formatPercent(view.localAccuracy)}</dd>
+          {view.heldOutEvaluation && (
+            <>
+              <dt>Global model on your held-out examples</dt>
+              <dd data-testid="held-out-accuracy">
+                {formatPercent(view.heldOutEvaluation.accuracy)} <span className="muted">({view.heldOutEvaluation.examples} examples)</span>
+              </dd>
+            </>
+          )}
           <dt>Rounds done</dt>
           <dd data-testid="rounds-done">{view.roundsDone}</dd>
           <dt>Rounds missed</dt>

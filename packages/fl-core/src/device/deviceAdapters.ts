@@ -100,6 +100,8 @@ export interface DeviceSessionView {
   progress: Omit<TrainingProgressView, 'loss'> | null;
   localLoss: number | null;
   localAccuracy: number | null;
+  /** The last received global model on this device's held-out examples (own data only). */
+  heldOutEvaluation: LocalEvaluation | null;
   /** Rounds whose update the coordinator acknowledged. */
   roundsDone: number;
   /** Rounds this device trained for that closed without its update (refused as stale, or closed while it was away). */
@@ -124,6 +126,7 @@ export function initialSessionView(examplesStored = 0): DeviceSessionView {
     progress: null,
     localLoss: null,
     localAccuracy: null,
+    heldOutEvaluation: null,
     roundsDone: 0,
     roundsMissed: 0,
     lastMissed: null,
