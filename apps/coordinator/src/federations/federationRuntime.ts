@@ -6,6 +6,7 @@ import {
   encodeDataset,
   encodeWeights,
   manifestOf,
+  privacyGuarantee,
   downlinkCodecOf,
   roundCodecOf,
   subset,
@@ -193,7 +194,12 @@ export class FederationRuntime {
             },
       status: this.engine.status,
       round: this.engine.round,
+      privacyGuarantee: this.privacyGuarantee(),
     };
+  }
+
+  private privacyGuarantee(): string {
+    return privacyGuarantee(this.config.privacy, this.rounds.at(-1)?.epsilon ?? null);
   }
 
   /** Called after the hello reply went out, so a round:start never overtakes it. */
@@ -293,6 +299,7 @@ export class FederationRuntime {
             status: e.status,
             round: e.round,
             accuracy: this.rounds.at(-1)?.accuracy ?? null,
+            privacyGuarantee: this.privacyGuarantee(),
           });
           break;
         default: {

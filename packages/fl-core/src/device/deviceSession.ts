@@ -86,9 +86,9 @@ export class DeviceSession {
     socket.on('federation:status', (raw) => {
       const parsed = FederationStatusMessage.safeParse(raw);
       if (!parsed.success || parsed.data.federationId !== this.identity.federationId) return;
-      const { status, round, accuracy } = parsed.data;
+      const { status, round, accuracy, privacyGuarantee } = parsed.data;
       this.coordinator = { status, round };
-      this.update({ federation: { status, round, accuracy } });
+      this.update({ federation: { status, round, accuracy, ...(privacyGuarantee ? { privacyGuarantee } : {}) } });
     });
     socket.on('protocol:error', (raw) => {
       const parsed = ProtocolErrorMessage.safeParse(raw);
@@ -133,7 +133,8 @@ export class DeviceSession {
     if (connection !== this.connection || this.closed) return;
     const accuracy = this.view.federation?.accuracy ?? null;
     this.coordinator = { status: reply.status, round: reply.round };
-    this.update({ federation: { status: reply.status, round: reply.round, accuracy } });
+    const privacy = reply.privacyGuarantee ? { privacyGuarantee: reply.privacyGuarantee } : {};
+    this.update({ federation: { status: reply.status, round: reply.round, accuracy, ...privacy } });
     this.checkJobAfterReconnect(this.coordinator);
     if (this.job?.phase === 'training') {
       this.setState('training', null, true); // the round in progress carries on across the reconnect
