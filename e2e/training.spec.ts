@@ -9,8 +9,9 @@ test('without ?backend= the device times training on each backend, picks the fas
   const reason = page.getByTestId('backend-reason');
   await expect(reason).toContainText('fastest for mnist-mlp: measured samples/s', { timeout: 90_000 });
   const text = (await reason.textContent()) ?? '';
-  const speeds = [...text.matchAll(/(webgpu|webgl|cpu) (\d+)/g)].map((m) => ({ backend: m[1]!, speed: Number(m[2]) }));
-  expect(speeds.map((s) => s.backend)).toEqual(expect.arrayContaining(['webgpu', 'cpu']));
+  const speeds = [...text.matchAll(/(webgpu|webgl|wasm|cpu) (\d+)/g)].map((m) => ({ backend: m[1]!, speed: Number(m[2]) }));
+  // The demo's model is dense: wasm (its binaries served by the coordinator) is timed too.
+  expect(speeds.map((s) => s.backend)).toEqual(expect.arrayContaining(['webgpu', 'wasm', 'cpu']));
   const fastest = speeds.sort((a, b) => b.speed - a.speed)[0]!.backend;
   await expect(page.getByTestId('backend')).toHaveText(new RegExp(`^${fastest}`));
 

@@ -122,6 +122,8 @@ export function DevicePage() {
           <dd data-testid="examples-stored">{view.examplesStored}</dd>
           <dt>Tensors in memory</dt>
           <dd data-testid="num-tensors">{view.numTensors ?? '—'}</dd>
+          <dt>GPU bytes in use</dt>
+          <dd data-testid="gpu-bytes">{view.gpuBytes ?? '—'}</dd>
         </dl>
       </section>
 

@@ -16,6 +16,7 @@ import type { BackendChoice } from '../worker/messages.ts';
 import { socketTransportOptions } from '../socketTransport.ts';
 import type { DeviceOptions } from './queryParams.ts';
 import { fetchDataset, ownExamplesHeld, storageUsed } from './federationDataset.ts';
+import { fetchFederationModel } from './federationModel.ts';
 import type { LocalExample } from '../tryModel/TryModel.tsx';
 import { pickLocalExample } from './localExample.ts';
 import { importExamples } from './ownDataImport.ts';
@@ -38,6 +39,8 @@ export interface DeviceView extends DeviceSessionView {
   /** The outcome of the last import or delete, in words. */
   importNotice: { ok: boolean; text: string } | null;
   importing: boolean;
+  /** GPU bytes the worker's backend held after the last round (null: none yet, or not a GPU backend). */
+  gpuBytes: number | null;
 }
 
 /**
@@ -65,6 +68,7 @@ export class DeviceController {
       storageUsed: null,
       importNotice: null,
       importing: false,
+      gpuBytes: null,
     };
   }
 
@@ -86,7 +90,7 @@ export class DeviceController {
       const ownExamples = await ownExamplesHeld(this.store, this.options.federationId, dataset);
       if (this.disposed) return;
       this.update({ deviceId, examplesStored, dataset, ownExamples, storageUsed: await storageUsed() });
-      const backend = await this.training.init(this.options.backend);
+      const backend = await this.training.init(this.options.backend, (await fetchFederationModel(this.options.federationId)) ?? undefined);
       if (this.disposed) return;
       this.update({ backend });
       if (this.options.autojoin) this.join();
@@ -182,6 +186,7 @@ export class DeviceController {
           const { dataset } = this.view;
           const ownData = dataset?.kind === 'device' ? { ownData: { testFraction: dataset.testFraction } } : {};
           const result = await this.training.train({ ...job, ...ownData, weights: job.weights.slice().buffer }, onProgress);
+          this.update({ gpuBytes: result.gpuBytes });
           return { ...result, payload: new Uint8Array(result.payload) };
         },
       },

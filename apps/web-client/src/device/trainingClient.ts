@@ -1,3 +1,4 @@
+import type { ZooModelName } from '@flock/fl-core';
 import {
   assertNever,
   type BackendChoice,
@@ -27,11 +28,12 @@ export class TrainingClient {
     this.worker.onerror = (event) => this.failAll(new Error(`training worker failed: ${event.message || 'could not load'}`));
   }
 
-  init(backend?: ClientBackend): Promise<BackendChoice> {
+  /** Starts the worker's backend: `backend` forced, else the fastest for `model` (the federation's). */
+  init(backend?: ClientBackend, model?: ZooModelName): Promise<BackendChoice> {
     if (this.pendingInit) return Promise.reject(new Error('the worker is already starting'));
     return new Promise((resolve, reject) => {
       this.pendingInit = { resolve, reject };
-      this.send(backend ? { type: 'init', backend } : { type: 'init' });
+      this.send({ type: 'init', ...(backend ? { backend } : {}), ...(model ? { model } : {}) });
     });
   }
 

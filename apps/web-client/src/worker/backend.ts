@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 // Registers the `webgpu` backend, but only where `navigator.gpu` exists when this module loads.
 import '@tensorflow/tfjs-backend-webgpu';
+import './wasmBackend.ts';
 import type { AdapterInfo } from '@flock/fl-core/protocol';
 import type { ZooModelName } from '@flock/fl-core';
 import type { DeviceStore } from '../storage/deviceStore.ts';
-import { measureTrainingSpeed } from './backendSpeed.ts';
+import { isDenseModel, measureTrainingSpeed } from './backendSpeed.ts';
 import { CLIENT_BACKENDS, type BackendChoice, type ClientBackend } from './messages.ts';
 
 /** The slice of the WebGPU API used here (TypeScript's DOM library does not declare it). */
@@ -19,8 +20,9 @@ type Attempt = { ok: true; adapter: AdapterInfo | null } | { ok: false; reason: 
 
 /**
  * A forced backend (`?backend=`) is tried first, then the others, and the first that really starts
- * wins. Otherwise the choice remembered for `model` on this device is used, or, on first use, a few
- * training steps of `model` are timed on every backend that starts and the fastest wins (and is
+ * wins. Otherwise the choice remembered for `model` (the federation's) on this device is used, or, on
+ * first use, a few training steps of `model` are timed on every backend that starts (wasm only for a
+ * dense model) and the fastest wins (and is
  * remembered). `setBackend` returns false instead of throwing when a backend cannot start, so the
  * boolean is checked every time.
  */
@@ -58,6 +60,10 @@ async function fastest(model: ZooModelName): Promise<BackendChoice> {
     const attempt = await tryBackend(backend);
     if (!attempt.ok) {
       notes.push(`${backend}: ${attempt.reason}`);
+      continue;
+    }
+    if (backend === 'wasm' && !isDenseModel(model)) {
+      notes.push('wasm: not timed (its convolutions cannot train)');
       continue;
     }
     try {

@@ -29,6 +29,19 @@ export async function measureTrainingSpeed(model: ZooModelName): Promise<number>
   }
 }
 
+/** Layers that only reshape or are dense: all of a model that the wasm backend can train. */
+const DENSE_LAYERS = new Set(['InputLayer', 'Flatten', 'Reshape', 'Dense', 'Dropout', 'Activation']);
+
+/** Whether every layer of `model` is dense or shape-only (built on the backend active now). */
+export function isDenseModel(model: ZooModelName): boolean {
+  const net = buildModel(model, 1);
+  try {
+    return net.layers.every((layer) => DENSE_LAYERS.has(layer.getClassName()));
+  } finally {
+    net.dispose();
+  }
+}
+
 function probeData(): ImageDataset {
   const pixels = new Uint8Array(PROBE_EXAMPLES * 784).map((_, i) => (i * 37) % 256);
   const labels = new Uint8Array(PROBE_EXAMPLES).map((_, i) => i % 10);

@@ -1,8 +1,8 @@
 import type { AdapterInfo, BackendName, LocalEvaluation, ModelName, RoundCodec, RoundInstructions, TrainingConfig } from '@flock/fl-core/protocol';
 import type { ZooModelName } from '@flock/fl-core';
 
-/** Backends this client can run; `wasm` is left out because it cannot train convolutions. */
-export const CLIENT_BACKENDS = ['webgpu', 'webgl', 'cpu'] as const satisfies readonly BackendName[];
+/** Backends this client can run, in the order they are tried; `wasm` only for dense models (its convolutions cannot train). */
+export const CLIENT_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const satisfies readonly BackendName[];
 export type ClientBackend = (typeof CLIENT_BACKENDS)[number];
 
 export interface BackendChoice {
@@ -18,7 +18,7 @@ export interface InitRequest {
   type: 'init';
   /** Forces one backend; the worker still falls back (and says why) if it cannot start. */
   backend?: ClientBackend;
-  /** The model the backends are timed with when none is forced (default: the demo's `mnist-mlp`). */
+  /** The federation's model, which the backends are timed with when none is forced (default: the demo's `mnist-mlp`). */
   model?: ZooModelName;
 }
 
@@ -69,6 +69,8 @@ export interface ResultEvent {
   evaluation?: LocalEvaluation;
   /** tf.memory().numTensors after the round: constant from round to round when nothing leaks. */
   numTensors: number;
+  /** Bytes of live tensors the backend holds on the GPU after the round (webgpu, webgl); null elsewhere. */
+  gpuBytes: number | null;
 }
 
 export interface ErrorEvent {

@@ -1,4 +1,5 @@
 /// <reference lib="webworker" />
+import * as tf from '@tensorflow/tfjs';
 import { decodeDataset, RoundTrainer, type ImageDataset } from '@flock/fl-core';
 import { DeviceStore } from '../storage/deviceStore.ts';
 import { chooseBackend } from './backend.ts';
@@ -79,6 +80,7 @@ async function train(req: TrainRequest): Promise<void> {
       loss: result.loss,
       accuracy: result.accuracy,
       numTensors: result.numTensors,
+      gpuBytes: gpuBytesInUse(),
       ...(result.evaluation ? { evaluation: result.evaluation } : {}),
     },
     [buffer],
@@ -99,6 +101,10 @@ async function loadShard(shardId: string): Promise<ImageDataset> {
 async function openStore(): Promise<DeviceStore> {
   store ??= await DeviceStore.open();
   return store;
+}
+
+function gpuBytesInUse(): number | null {
+  return (tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number }).numBytesInGPU ?? null;
 }
 
 function errorMessage(err: unknown): string {

@@ -1,0 +1,73 @@
+import { expect, test, type APIRequestContext } from '@playwright/test';
+import { adminHeaders, fetchRounds } from './support/coordinator.ts';
+
+const ROUNDS = 50;
+
+async function createFederation(request: APIRequestContext, id: string, model: string, maxRounds: number): Promise<void> {
+  const created = await request.post('/api/federations', {
+    headers: adminHeaders,
+    data: {
+      id,
+      name: id,
+      model,
+      dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 20, numDevices: 1, seed: 3 },
+      training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
+      maxRounds,
+      minDevices: 1,
+      clientsPerRound: 'all',
+      deadline: { mode: 'fixed', ms: 20_000 },
+      quorum: 1,
+      belowQuorum: 'abandon',
+      mode: { kind: 'sync' },
+      evalExamples: 100,
+      modelSeed: 3,
+    },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+}
+
+test('the backend chooser times the federation\'s model, and wasm only for a dense one', async ({ browser, request }) => {
+  await createFederation(request, 'chooser-cnn', 'mnist-cnn-small', 1);
+  const page = await (await browser.newContext()).newPage();
+  await page.goto('/?federation=chooser-cnn');
+  const reason = page.getByTestId('backend-reason');
+  await expect(reason).toContainText('fastest for mnist-cnn-small: measured samples/s', { timeout: 90_000 });
+  await expect(reason).toContainText('wasm: not timed (its convolutions cannot train)');
+});
+
+test(`a tab trains ${ROUNDS} rounds on WebGPU with flat tensor count and GPU bytes from round 5 on`, async ({ browser, request }) => {
+  test.setTimeout(8 * 60_000);
+  await createFederation(request, 'memory-flat', 'mnist-mlp', ROUNDS);
+  const page = await (await browser.newContext()).newPage();
+  await page.goto('/?federation=memory-flat&backend=webgpu&autojoin=1');
+  await expect(page.getByTestId('backend')).toHaveText(/^webgpu/, { timeout: 90_000 });
+  await expect(page.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 90_000 });
+  expect((await request.post('/api/federations/memory-flat/start', { headers: adminHeaders, data: {} })).ok()).toBe(true);
+
+  // What the tab shows after each round it finished: the worker's tensor count and GPU bytes.
+  const seen = new Map<number, { tensors: string; gpuBytes: string }>();
+  const startedAt = Date.now();
+  await expect
+    .poll(
+      async () => {
+        const [done, tensors, gpuBytes] = await Promise.all(
+          ['rounds-done', 'num-tensors', 'gpu-bytes'].map(async (id) => (await page.getByTestId(id).textContent()) ?? ''),
+        );
+        // The tensor count and GPU bytes update when a round's training ends, before its rounds-done count.
+        const round = Number(done);
+        if (round >= 5 && !seen.has(round)) seen.set(round, { tensors: tensors!, gpuBytes: gpuBytes! });
+        return round;
+      },
+      { timeout: 6 * 60_000, intervals: [100] },
+    )
+    .toBe(ROUNDS);
+  const wallSeconds = (Date.now() - startedAt) / 1000;
+  const rounds = await fetchRounds(request, 'memory-flat');
+  expect(rounds).toHaveLength(ROUNDS);
+  expect(seen.size).toBeGreaterThan(20);
+  const first = seen.get(Math.min(...seen.keys()))!;
+  expect(Number(first.tensors)).toBeGreaterThan(0);
+  expect(Number(first.gpuBytes)).toBeGreaterThan(0);
+  for (const [round, sample] of seen) expect(sample, `round ${round}`).toEqual(first);
+  console.log(`${ROUNDS} rounds in ${wallSeconds.toFixed(1)} s; ${seen.size} rounds sampled from 5 on: ${first.tensors} tensors, ${first.gpuBytes} GPU bytes throughout`);
+});
