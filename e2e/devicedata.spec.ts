@@ -4,30 +4,10 @@ import { join } from 'node:path';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { adminHeaders, E2E_ADMIN_TOKEN, fetchRounds } from './support/coordinator.ts';
 import { readStore } from './support/indexedDb.ts';
+import { csvFile, CSV_CLASSES, syntheticCsv } from './support/syntheticCsv.ts';
 
 const FEDERATION = 'devicedata-e2e';
-const CLASSES = ['red', 'green', 'blue'];
 const TEST_FRACTION = 0.25;
-
-/** A separable synthetic CSV: class c has feature f(c+1) near 1, the others near 0; f4 is noise. */
-function syntheticCsv(rows: number, seed: number): string {
-  let s = seed;
-  const noise = () => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return (s / 2 ** 31 - 0.5) * 0.2;
-  };
-  const lines = ['f1,f2,f3,f4,species'];
-  for (let i = 0; i < rows; i++) {
-    const c = i % 3;
-    const features = [0, 1, 2].map((f) => (f === c ? 1 : 0) + noise());
-    lines.push([...features, noise()].map((v) => v.toFixed(3)).join(',') + `,${CLASSES[c]}`);
-  }
-  return lines.join('\n');
-}
-
-function csvFile(name: string, text: string) {
-  return { name, mimeType: 'text/csv', buffer: Buffer.from(text) };
-}
 
 /** An uncompressed 24-bit BMP (which createImageBitmap decodes) of one gray level. */
 function grayBmp(width: number, height: number, level: number): Buffer {
@@ -61,7 +41,7 @@ test('devices import their own CSV, train on it, and report federated evaluation
       id: FEDERATION,
       name: 'device data',
       model: 'tabular-mlp',
-      dataset: { kind: 'device', schema: { type: 'csv', features: ['f1', 'f2', 'f3', 'f4'], label: 'species', classes: CLASSES }, testFraction: TEST_FRACTION },
+      dataset: { kind: 'device', schema: { type: 'csv', features: ['f1', 'f2', 'f3', 'f4'], label: 'species', classes: CSV_CLASSES }, testFraction: TEST_FRACTION },
       training: { epochs: 3, batchSize: 8, learningRate: 0.3 },
       maxRounds: 2,
       minDevices: 2,
