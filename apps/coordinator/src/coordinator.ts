@@ -23,6 +23,7 @@ import { openDatabase } from './storage/database.ts';
 import { FederationCatalog } from './storage/federationCatalog.ts';
 import { EvaluationStore } from './storage/evaluationStore.ts';
 import { FederationStore } from './storage/federationStore.ts';
+import { UploadedModelStore } from './storage/uploadedModelStore.ts';
 import { adminOutputs, attachAdminSocket } from './transport/adminSocket.ts';
 import { attachDeviceSocket, deviceOutputs, type DeviceServer } from './transport/deviceSocket.ts';
 
@@ -87,6 +88,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     webClientDir: options.webClientDir,
     directory,
     metrics,
+    uploadedModels: new UploadedModelStore(db),
   });
   const httpServer = createServer(app);
   // Longer than clients' idle keep-alive (Playwright, proxies): a request on a socket the server is closing gets ECONNRESET.

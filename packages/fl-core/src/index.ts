@@ -8,6 +8,7 @@ export * from './aggregation/fedAvg.ts';
 export * from './strategy/index.ts';
 export * from './models/zoo.ts';
 export * from './models/modelCache.ts';
+export * from './models/uploadedModel.ts';
 export * from './data/index.ts';
 export * from './training/tensors.ts';
 export * from './training/evaluate.ts';

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FederationConfig, FederationSummary } from '@flock/fl-core';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
 
@@ -135,5 +136,44 @@ describe('federations over REST', () => {
       expect(metrics.text).toContain(`# TYPE ${name}`);
     }
     expect(metrics.text).toContain('flock_devices_connected{federation="clothes"} 0');
+  });
+});
+
+describe('uploaded models over REST', () => {
+  /** A tfjs LayersModel as model.save() writes it: model.json plus one weight file, base64 in the upload. */
+  async function upload(layers: () => tf.layers.Layer[], name: string) {
+    const model = tf.sequential({ layers: layers() });
+    let body: Record<string, unknown> = {};
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        body = {
+          name,
+          dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 600, seed: 1 },
+          modelJson: { modelTopology: a.modelTopology, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: a.weightSpecs }] },
+          weights: { 'group1-shard1of1.bin': Buffer.from(a.weightData as ArrayBuffer).toString('base64') },
+        };
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    model.dispose();
+    return api<Record<string, unknown>>('POST', '/api/models', body);
+  }
+
+  it('stores a model that fits the dataset and serves it to tf.loadLayersModel; refuses one that does not, naming the shapes', async () => {
+    const good = await upload(() => [tf.layers.flatten({ inputShape: [28, 28, 1] }), tf.layers.dense({ units: 10 })], 'linear');
+    expect(good.status).toBe(201);
+    expect(good.body).toMatchObject({ name: 'linear', inputShape: [28, 28, 1], numClasses: 10, parameters: 7850, id: expect.stringMatching(/^uploaded-/) });
+    const loaded = await tf.loadLayersModel(`${coordinator.url}/api/models/${String(good.body.id)}/model.json`);
+    expect(loaded.countParams()).toBe(7850);
+    loaded.dispose();
+    expect((await api<unknown[]>('GET', '/api/models')).body).toHaveLength(1);
+
+    const bad = await upload(() => [tf.layers.flatten({ inputShape: [32, 32, 3] }), tf.layers.dense({ units: 5 })], 'cifar-ish');
+    expect(bad.status).toBe(400);
+    expect(bad.body.reason).toBe(
+      'model upload: the model takes [batch, 32, 32, 3] and gives [batch, 5]; the dataset needs it to take [batch, 28, 28, 1] (28x28x1 examples) and give [batch, 10] (10 classes)',
+    );
+    const noToken = await api('POST', '/api/models', {}, null);
+    expect(noToken.status).toBe(401);
   });
 });

@@ -7,11 +7,13 @@ import type { SecurityLimits } from '../auth/securityLimits.ts';
 import type { TokenService } from '../auth/tokenService.ts';
 import type { CoordinatorMetrics } from '../metrics/coordinatorMetrics.ts';
 import { metricsRoute } from '../metrics/metricsRoute.ts';
+import type { UploadedModelStore } from '../storage/uploadedModelStore.ts';
 import { federationApi, type ApiDeps } from './federationApi.ts';
+import { modelsApi } from './modelsApi.ts';
 import { webClient } from './webClient.ts';
 
 export function createHttpApp(
-  deps: ApiDeps & { logger: Logger; webClientDir?: string; metrics: CoordinatorMetrics; tokens: TokenService; security: SecurityLimits },
+  deps: ApiDeps & { logger: Logger; webClientDir?: string; metrics: CoordinatorMetrics; uploadedModels: UploadedModelStore; tokens: TokenService; security: SecurityLimits },
 ): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -19,6 +21,8 @@ export function createHttpApp(
   app.use(httpHardening(deps.security), authenticate(deps.tokens));
   app.use('/api', restRateLimit(deps.security));
   app.use('/api', authApi({ tokens: deps.tokens, federationExists: (id) => deps.federations.has(id), loginsPerMinute: deps.security.loginsPerMinute }));
+  // Before federationApi: uploads need their own body limit, and federationApi answers unknown routes with 404.
+  app.use('/api', modelsApi(deps.uploadedModels));
   app.use('/api', federationApi(deps));
   app.use(metricsRoute(deps.metrics));
   app.use(webClient(deps.webClientDir));

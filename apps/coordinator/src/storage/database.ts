@@ -57,6 +57,16 @@ create table if not exists events (
 );
 create index if not exists events_by_federation on events (federation_id, id);
 alter table federations add column if not exists archived_at timestamptz;
+create table if not exists uploaded_models (
+  id text primary key,
+  name text not null,
+  model_json jsonb not null,
+  weights bytea not null,
+  input_shape jsonb not null,
+  num_classes integer not null,
+  parameters integer not null,
+  created_at timestamptz not null default now()
+);
 alter table rounds add column if not exists closed_by text;
 alter table rounds add column if not exists deadline_ms double precision;
 alter table rounds add column if not exists extended boolean not null default false;

@@ -1,0 +1,79 @@
+import * as tf from '@tensorflow/tfjs';
+import type { DataShape } from '../protocol/datasetConfig.ts';
+
+/** A tfjs LayersModel as `model.save()` writes it: model.json's topology and weights manifest, and the weight files' bytes. */
+export interface UploadedModelFiles {
+  /** model.json, parsed. */
+  modelJson: { modelTopology?: unknown; weightsManifest?: { paths: string[]; weights: UploadedWeightSpec[] }[] };
+  /** Each weight file named in the manifest, by its path. */
+  weightFiles: ReadonlyMap<string, Uint8Array>;
+}
+
+/** One tensor of the weights manifest; tfjs checks the dtype when it builds the model. */
+export interface UploadedWeightSpec {
+  name: string;
+  shape: number[];
+  dtype: string;
+}
+
+export type UploadedModelResult = { ok: true; model: tf.LayersModel } | { ok: false; reason: string };
+
+/** The weight files concatenated in the manifest's order, as tfjs expects one buffer. */
+function weightData(files: UploadedModelFiles): ArrayBuffer | string {
+  const groups = files.modelJson.weightsManifest ?? [];
+  const parts: Uint8Array[] = [];
+  for (const path of groups.flatMap((g) => g.paths)) {
+    const file = files.weightFiles.get(path);
+    if (!file) return `model.json names the weight file "${path}", which was not uploaded (uploaded: ${[...files.weightFiles.keys()].join(', ') || 'none'})`;
+    parts.push(file);
+  }
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out.buffer;
+}
+
+/** Builds the uploaded model in memory (tf.io.fromMemory): no file system, no network. */
+export async function loadUploadedModel(files: UploadedModelFiles): Promise<UploadedModelResult> {
+  if (typeof files.modelJson.modelTopology !== 'object' || files.modelJson.modelTopology === null) {
+    return { ok: false, reason: 'model.json has no modelTopology: save the model with tfjs (model.save) or tensorflowjs_converter as a LayersModel' };
+  }
+  const data = weightData(files);
+  if (typeof data === 'string') return { ok: false, reason: data };
+  try {
+    const model = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: files.modelJson.modelTopology as tf.io.ModelJSON['modelTopology'],
+        weightSpecs: (files.modelJson.weightsManifest ?? []).flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[],
+        weightData: data,
+      }),
+    );
+    return { ok: true, model };
+  } catch (err) {
+    return { ok: false, reason: `tfjs cannot build the model: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+function shapeText(shape: readonly (number | null)[]): string {
+  return `[${shape.map((d) => (d === null ? 'batch' : String(d))).join(', ')}]`;
+}
+
+/**
+ * Why the model cannot train on the dataset: it must take one batch of examples of the dataset's
+ * shape (height x width x channels) and give one logit per class. Null when it fits.
+ */
+export function modelShapeProblem(model: tf.LayersModel, { inputShape, numClasses }: DataShape): string | null {
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+    return `the model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; Flock trains models with one input and one output`;
+  }
+  const input = model.inputs[0]!.shape;
+  const output = model.outputs[0]!.shape;
+  const wantInput = [null, ...inputShape];
+  const inputOk = input.length === wantInput.length && input.every((d, i) => i === 0 || d === wantInput[i]);
+  const outputOk = output.length === 2 && output[1] === numClasses;
+  if (inputOk && outputOk) return null;
+  return `the model takes ${shapeText(input)} and gives ${shapeText(output)}; the dataset needs it to take ${shapeText(wantInput)} (${inputShape.join('x')} examples) and give [batch, ${numClasses}] (${numClasses} classes)`;
+}
