@@ -1,6 +1,7 @@
-import { FederatedEvaluationReport, type RoundEvaluationSummary, type RoundRecord } from '@flock/fl-core/protocol';
+import { FederatedEvaluationReport, type RoundRecord } from '@flock/fl-core/protocol';
 import { useEffect, useState } from 'react';
 import { formatPercent } from '../format.ts';
+import { adminCall, type ApiResult } from './adminApi.ts';
 
 interface FederatedEvaluationProps {
   token: string;
@@ -9,32 +10,19 @@ interface FederatedEvaluationProps {
   rounds: RoundRecord[];
 }
 
-type Loaded = { ok: true; rounds: RoundEvaluationSummary[] } | { ok: false; reason: string } | null;
-
-/** `GET /api/federations/<id>/evaluations` with the dashboard's token. */
-async function fetchFederatedEvaluation(token: string, federationId: string): Promise<Loaded> {
-  try {
-    const response = await fetch(`/api/federations/${encodeURIComponent(federationId)}/evaluations`, { headers: { Authorization: `Bearer ${token}` } });
-    if (!response.ok) return { ok: false, reason: `HTTP ${response.status}` };
-    const parsed = FederatedEvaluationReport.safeParse(await response.json());
-    return parsed.success ? { ok: true, rounds: parsed.data.rounds } : { ok: false, reason: 'the evaluation reply is malformed' };
-  } catch (err) {
-    return { ok: false, reason: `coordinator not reachable: ${err instanceof Error ? err.message : String(err)}` };
-  }
-}
-
 /**
  * Federated evaluation: per round, how the global model each device received scored on the device's
  * held-out examples (min / median / max across devices, as a bar from min to max with the median
  * marked), beside the coordinator's own test accuracy when it has test data.
  */
 export function FederatedEvaluation({ token, federationId, rounds }: FederatedEvaluationProps) {
-  const [loaded, setLoaded] = useState<Loaded>(null);
+  const [loaded, setLoaded] = useState<ApiResult<FederatedEvaluationReport> | null>(null);
   const completed = rounds.length;
 
   useEffect(() => {
     let current = true;
-    void fetchFederatedEvaluation(token, federationId).then((result) => current && setLoaded(result));
+    const path = `/api/federations/${encodeURIComponent(federationId)}/evaluations`;
+    void adminCall(token, 'GET', path, FederatedEvaluationReport).then((result) => current && setLoaded(result));
     return () => {
       current = false;
     };
@@ -45,8 +33,8 @@ export function FederatedEvaluation({ token, federationId, rounds }: FederatedEv
     <section className="card" data-testid="federated-evaluation">
       <h2>Federated evaluation</h2>
       {loaded?.ok === false && <p className="error">{loaded.reason}</p>}
-      {loaded?.ok && loaded.rounds.length === 0 && <p className="muted">No device has reported an evaluation yet (devices with their own data do, every round).</p>}
-      {loaded?.ok && loaded.rounds.length > 0 && (
+      {loaded?.ok && loaded.value.rounds.length === 0 && <p className="muted">No device has reported an evaluation yet (devices with their own data do, every round).</p>}
+      {loaded?.ok && loaded.value.rounds.length > 0 && (
         <table>
           <thead>
             <tr>
@@ -60,7 +48,7 @@ export function FederatedEvaluation({ token, federationId, rounds }: FederatedEv
             </tr>
           </thead>
           <tbody>
-            {loaded.rounds.map((r) => (
+            {loaded.value.rounds.map((r) => (
               <tr key={r.round} data-testid="federated-evaluation-row">
                 <td>{r.round}</td>
                 <td data-testid="federated-evaluation-devices">{r.devices}</td>
