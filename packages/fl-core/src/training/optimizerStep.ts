@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrainingConfig } from '../protocol/messages.ts';
+import { subtractStep } from './cpuKernels.ts';
 
 /** SGD's momentum coefficient when a federation asks for `momentum`. */
 export const MOMENTUM = 0.9;
@@ -22,7 +23,7 @@ export function optimizerStep(config: TrainingConfig): OptimizerStep {
       return {
         lossScale: config.learningRate,
         apply: (variables, grads) => {
-          for (const v of variables) v.assign(v.sub(grads[v.name]!));
+          for (const v of variables) v.assign(subtractStep(v, grads[v.name]!));
         },
         dispose: () => {},
       };
