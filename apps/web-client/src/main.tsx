@@ -1,3 +1,4 @@
+import './strictCsp.ts';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { AdminPage } from './admin/AdminPage.tsx';

@@ -7,14 +7,14 @@ const noopSubscribe = () => () => {};
 /** Owns one DeviceController for the life of the page and re-renders on each of its changes. */
 export function useDevice(options: DeviceOptions): { view: DeviceView | null; join: () => void; controller: DeviceController | null } {
   const [controller, setController] = useState<DeviceController | null>(null);
-  const { federationId, backend, autojoin } = options;
+  const { federationId, backend, autojoin, enrollmentToken } = options;
 
   useEffect(() => {
-    const created = new DeviceController({ federationId, autojoin, ...(backend ? { backend } : {}) });
+    const created = new DeviceController({ federationId, autojoin, ...(backend ? { backend } : {}), ...(enrollmentToken ? { enrollmentToken } : {}) });
     setController(created);
     void created.start();
     return () => created.dispose();
-  }, [federationId, backend, autojoin]);
+  }, [federationId, backend, autojoin, enrollmentToken]);
 
   const view = useSyncExternalStore(
     controller?.subscribe ?? noopSubscribe,

@@ -1,4 +1,5 @@
 /// <reference lib="webworker" />
+import '../strictCsp.ts';
 import * as tf from '@tensorflow/tfjs';
 import { decodeDataset, RoundTrainer, type ImageDataset } from '@flock/fl-core';
 import { DeviceStore } from '../storage/deviceStore.ts';
