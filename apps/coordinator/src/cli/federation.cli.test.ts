@@ -1,16 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestCoordinator } from '../testCoordinator.ts';
 import { addFederationCommand } from './federationCommand.ts';
 
 const TOKEN = 'federation-cli-test-admin-token';
 const BIN = new URL('../../bin/flock.mjs', import.meta.url).pathname;
-let dir: string;
-let coordinator: RunningCoordinator;
+const env = useTestCoordinator('flock-federation-cli-', TOKEN);
 
 /** As a person writes it: the round policy fields left to their defaults. */
 const CONFIG = {
@@ -32,23 +30,14 @@ async function federation(...args: string[]): Promise<string[]> {
   const lines: string[] = [];
   const program = new Command('flock').exitOverride();
   addFederationCommand(program, (line) => lines.push(line));
-  await program.parseAsync(['node', 'flock', 'federation', ...args, '--url', coordinator.url, '--admin-token', TOKEN]);
+  await program.parseAsync(['node', 'flock', 'federation', ...args, '--url', env.coordinator.url, '--admin-token', TOKEN]);
   return lines;
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'flock-federation-cli-'));
-  coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir: join(dir, 'data'), adminToken: TOKEN, logLevel: 'silent' });
-}, 60_000);
-
-afterAll(async () => {
-  await coordinator?.close();
-  await rm(dir, { recursive: true, force: true });
-});
 
 describe('flock federation', () => {
   it('creates from a config file, starts, reports status and stops', async () => {
-    const file = join(dir, 'config.json');
+    const file = join(env.dir, 'config.json');
     await writeFile(file, JSON.stringify(CONFIG));
     expect(await federation('create', '--config', file)).toEqual([expect.stringMatching(/^created cli-fed {2}idle {2}round 0\/5 {2}mnist-mlp on mnist/)]);
     expect((await federation('start', 'cli-fed'))[0]).toMatch(/^started cli-fed {2}waiting/);
@@ -63,7 +52,7 @@ describe('flock federation', () => {
   });
 
   it('names what is wrong in a config file before sending it, and passes on the coordinator\'s refusal', async () => {
-    const file = join(dir, 'bad.json');
+    const file = join(env.dir, 'bad.json');
     await writeFile(file, JSON.stringify({ ...CONFIG, id: 'bad', training: { ...CONFIG.training, batchSize: 0 } }));
     await expect(federation('create', '--config', file)).rejects.toThrow(/bad\.json: training\.batchSize: /);
     await expect(federation('start', 'cli-fed')).rejects.toThrow(/HTTP 409: .*stopped/);
@@ -72,7 +61,7 @@ describe('flock federation', () => {
 
 describe('flock serve', () => {
   it('serves the coordinator on the given port and data directory until SIGTERM', { timeout: 120_000 }, async () => {
-    const dataDir = join(dir, 'served');
+    const dataDir = join(env.dir, 'served');
     const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
       env: { ...process.env, FLOCK_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'silent' },
       stdio: ['ignore', 'pipe', 'pipe'],

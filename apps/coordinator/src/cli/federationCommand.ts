@@ -2,13 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { FederationConfig, type FederationSummary } from '@flock/fl-core';
 import type { Command } from 'commander';
 import { zodReason } from '../transport/zodReason.ts';
-import { CoordinatorClient } from './coordinatorClient.ts';
-
-export interface ConnectionFlags {
-  url: string;
-  adminToken?: string;
-  json?: boolean;
-}
+import { clientOf, withConnection, type ConnectionFlags } from './adminConnection.ts';
 
 /** One line a person reads: id, status, round, name. */
 export function describeSummary(f: FederationSummary): string {
@@ -16,20 +10,9 @@ export function describeSummary(f: FederationSummary): string {
   return `${f.config.id}  ${f.status}  round ${f.round}/${f.config.maxRounds}  ${f.config.model} on ${f.config.dataset.kind}  "${f.config.name}"${archived}`;
 }
 
-export function clientOf(flags: ConnectionFlags): CoordinatorClient {
-  const token = flags.adminToken ?? process.env.FLOCK_ADMIN_TOKEN;
-  if (!token) throw new Error('an admin token is needed: pass --admin-token or set FLOCK_ADMIN_TOKEN');
-  return new CoordinatorClient(flags.url, token);
-}
-
 /** `flock federation create|start|stop|status`: operator actions against a running coordinator over REST. */
 export function addFederationCommand(program: Command, print: (line: string) => void = (line) => console.log(line)): void {
   const federation = program.command('federation').description('create, start, stop and inspect federations on a running coordinator');
-  const withConnection = (command: Command) =>
-    command
-      .option('--url <url>', 'the coordinator', 'http://localhost:3000')
-      .option('--admin-token <token>', 'admin token (default: FLOCK_ADMIN_TOKEN)')
-      .option('--json', 'print the coordinator\'s JSON answer');
   const show = (flags: ConnectionFlags, value: FederationSummary | FederationSummary[], text: string) => print(flags.json ? JSON.stringify(value) : text);
 
   withConnection(federation.command('create').description('create a federation from a config file (README, Creating a federation)'))

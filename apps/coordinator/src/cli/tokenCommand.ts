@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { TokenRecord } from '@flock/fl-core';
-import { clientOf, type ConnectionFlags } from './federationCommand.ts';
+import { clientOf, withConnection, type ConnectionFlags } from './adminConnection.ts';
 
 interface CreateFlags extends ConnectionFlags {
   role: 'viewer' | 'device';
@@ -19,11 +19,6 @@ function describeToken(t: TokenRecord): string {
 /** `flock token create|revoke|list`: viewer and enrollment tokens, minted by a running coordinator over REST. */
 export function addTokenCommand(program: Command, print: (line: string) => void = (line) => console.log(line)): void {
   const token = program.command('token').description('mint, list and revoke viewer and enrollment tokens on a running coordinator');
-  const withConnection = (command: Command) =>
-    command
-      .option('--url <url>', 'the coordinator', 'http://localhost:3000')
-      .option('--admin-token <token>', 'admin token (default: FLOCK_ADMIN_TOKEN)')
-      .option('--json', "print the coordinator's JSON answer");
 
   withConnection(token.command('create').description('mint a token: viewer (read-only dashboard) or device (enrollment for one federation)'))
     .requiredOption('--role <role>', 'viewer or device', (raw: string) => {

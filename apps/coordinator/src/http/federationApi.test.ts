@@ -1,14 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FederationConfig, FederationSummary } from '@flock/fl-core';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestCoordinator } from '../testCoordinator.ts';
 
 const TOKEN = 'federation-api-test-admin-token';
-let dataDir: string;
-let coordinator: RunningCoordinator;
+const env = useTestCoordinator('flock-federation-api-', TOKEN);
 
 const CONFIG: FederationConfig = {
   id: 'clothes',
@@ -28,7 +24,7 @@ const CONFIG: FederationConfig = {
 };
 
 async function api<T = Record<string, unknown>>(method: string, path: string, body?: unknown, token: string | null = TOKEN) {
-  const res = await fetch(`${coordinator.url}${path}`, {
+  const res = await fetch(`${env.coordinator.url}${path}`, {
     method,
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -43,15 +39,6 @@ async function api<T = Record<string, unknown>>(method: string, path: string, bo
   return { status: res.status, body: json as T, text, type: res.headers.get('content-type') ?? '' };
 }
 
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'flock-federation-api-'));
-  coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir, adminToken: TOKEN, logLevel: 'silent' });
-}, 60_000);
-
-afterAll(async () => {
-  await coordinator?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
 
 describe('federations over REST', () => {
   it('creates a Fashion-MNIST federation and refuses a bad config naming the field', async () => {
@@ -163,7 +150,7 @@ describe('uploaded models over REST', () => {
     const good = await upload(() => [tf.layers.flatten({ inputShape: [28, 28, 1] }), tf.layers.dense({ units: 10 })], 'linear');
     expect(good.status).toBe(201);
     expect(good.body).toMatchObject({ name: 'linear', inputShape: [28, 28, 1], numClasses: 10, parameters: 7850, id: expect.stringMatching(/^uploaded-/) });
-    const loaded = await tf.loadLayersModel(`${coordinator.url}/api/models/${String(good.body.id)}/model.json`);
+    const loaded = await tf.loadLayersModel(`${env.coordinator.url}/api/models/${String(good.body.id)}/model.json`);
     expect(loaded.countParams()).toBe(7850);
     loaded.dispose();
     expect((await api<unknown[]>('GET', '/api/models')).body).toHaveLength(1);

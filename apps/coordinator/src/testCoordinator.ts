@@ -1,0 +1,35 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { startCoordinator, type RunningCoordinator } from './coordinator.ts';
+
+export interface TestCoordinator {
+  /** Set once beforeAll ran. */
+  readonly coordinator: RunningCoordinator;
+  /** A scratch directory for the test's own files; the coordinator keeps its data in `data/` inside. */
+  readonly dir: string;
+}
+
+/** Registers beforeAll/afterAll hooks: a silent coordinator on a free port and a fresh directory, removed afterwards. */
+export function useTestCoordinator(prefix: string, adminToken: string): TestCoordinator {
+  const state: { coordinator?: RunningCoordinator; dir?: string } = {};
+  beforeAll(async () => {
+    state.dir = await mkdtemp(join(tmpdir(), prefix));
+    state.coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir: join(state.dir, 'data'), adminToken, logLevel: 'silent' });
+  }, 60_000);
+  afterAll(async () => {
+    await state.coordinator?.close();
+    if (state.dir) await rm(state.dir, { recursive: true, force: true });
+  });
+  return {
+    get coordinator() {
+      if (!state.coordinator) throw new Error('the test coordinator starts in beforeAll');
+      return state.coordinator;
+    },
+    get dir() {
+      if (!state.dir) throw new Error('the test directory is made in beforeAll');
+      return state.dir;
+    },
+  };
+}
