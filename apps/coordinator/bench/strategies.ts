@@ -4,7 +4,8 @@
 //   byzantine  20% of the devices send sign-flipped or 10x-scaled updates: final accuracy of FedAvg,
 //              median, trimmed mean and Multi-Krum beside the clean FedAvg run
 //   dp         central DP-FedAvg with z chosen for epsilon about 8 after the round budget, vs no DP
-// `npm run bench -- strategies [--only noniid|byzantine|dp] [--rounds-noniid N] [--rounds-byzantine N] [--rounds-dp N] [--threads T] [--seed S]`
+// `npm run bench -- strategies [--only noniid|byzantine|dp] [--match TEXT] [--rounds-noniid N] [--rounds-byzantine N] [--rounds-dp N] [--threads T] [--seed S]`
+// (--match runs only the runs whose label contains TEXT, e.g. "scale10")
 import { parseArgs } from 'node:util';
 import { gaussianEpsilon, type StrategyName } from '@flock/fl-core';
 import type { ByzantinePlan } from '../src/cli/byzantine.ts';
@@ -15,8 +16,9 @@ import type { StrategyFlags } from '../src/cli/strategyFlags.ts';
 const { values: flags } = parseArgs({
   options: {
     only: { type: 'string' },
-    'rounds-noniid': { type: 'string', default: '20' },
-    'rounds-byzantine': { type: 'string', default: '8' },
+    match: { type: 'string' },
+    'rounds-noniid': { type: 'string', default: '12' },
+    'rounds-byzantine': { type: 'string', default: '5' },
     'rounds-dp': { type: 'string', default: '10' },
     threads: { type: 'string', default: '2' },
     seed: { type: 'string', default: '1' },
@@ -50,7 +52,7 @@ async function run(r: Run): Promise<void> {
     partition: { partition: r.partition },
     seed: Number(flags.seed),
     examplesPerDevice: r.examplesPerDevice,
-    evalExamples: 2000,
+    evalExamples: 1000,
     ...(r.target === undefined ? {} : { targetAccuracy: r.target }),
     ...(r.strategy ? { strategy: r.strategy } : {}),
     ...(r.strategyOpts ? { strategyOpts: r.strategyOpts } : {}),
@@ -90,11 +92,11 @@ async function run(r: Run): Promise<void> {
   );
 }
 
-const small = { devices: 20, fraction: 0.5, examplesPerDevice: 100 };
+const small = { devices: 10, fraction: 1, examplesPerDevice: 100 };
 
 const sections: Record<string, () => Run[]> = {
   noniid: () => {
-    const base = { ...small, section: 'noniid', partition: 'shards' as const, rounds: Number(flags['rounds-noniid']), target: 0.75 };
+    const base = { ...small, section: 'noniid', partition: 'shards' as const, rounds: Number(flags['rounds-noniid']), target: 0.7 };
     return [
       { ...base, label: 'fedavg' },
       { ...base, label: 'fedadam', strategy: 'fedadam', strategyOpts: { eta: 0.01, tau: 0.001 } },
@@ -118,7 +120,7 @@ const sections: Record<string, () => Run[]> = {
   },
   dp: () => {
     const rounds = Number(flags['rounds-dp']);
-    const base = { section: 'dp', devices: 100, fraction: 0.3, examplesPerDevice: 20, partition: 'iid' as const, rounds };
+    const base = { section: 'dp', devices: 50, fraction: 0.3, examplesPerDevice: 40, partition: 'iid' as const, rounds };
     // z for epsilon about 8 at delta 1e-5 after `rounds` rounds sampling 30%.
     const z = [0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.2, 1.4, 1.6].find((n) => gaussianEpsilon(0.3, n, rounds, 1e-5) <= 8.5) ?? 2;
     return [
@@ -130,5 +132,5 @@ const sections: Record<string, () => Run[]> = {
 
 for (const [name, runs] of Object.entries(sections)) {
   if (flags.only && flags.only !== name) continue;
-  for (const r of runs()) await run(r);
+  for (const r of runs()) if (!flags.match || r.label.includes(flags.match)) await run(r);
 }

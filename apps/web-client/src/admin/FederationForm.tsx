@@ -5,6 +5,7 @@ import { createFederation, editFederation } from './adminApi.ts';
 import { checkDraft, datasetOfKind, draftFromConfig, getIn, listOfText, NEW_FEDERATION_DRAFT, setIn, type FederationDraft } from './federationDraft.ts';
 import { NumberField, SelectField, TextField } from './formFields.tsx';
 import { StrategyOptions } from './StrategyOptions.tsx';
+import { PrivacyFields } from './PrivacyFields.tsx';
 
 type Path = readonly (string | number)[];
 
@@ -193,6 +194,7 @@ export function FederationForm({ token, editing, onSaved, onCancel }: Federation
           onChange={(_p, name) => change(['strategy'], { name, options: {} })}
         />
         <StrategyOptions strategies={STRATEGIES} draft={draft} onChange={change} />
+        <PrivacyFields draft={draft} onChange={change} />
       </fieldset>
 
       {problems.length > 0 && (
