@@ -37,6 +37,7 @@ import type { EvaluationStore } from '../storage/evaluationStore.ts';
 import type { FederationStore, StoredFederation } from '../storage/federationStore.ts';
 import { partitionDataset } from './datasetPartition.ts';
 import { DeviceRegistry } from './deviceRegistry.ts';
+import { DeviceTraffic } from './deviceTraffic.ts';
 import { ownDataRefusal } from './ownData.ts';
 
 /** What the transports do on the runtime's behalf. */
@@ -66,6 +67,7 @@ export class FederationRuntime {
   private encoded: { source: Float32Array; bytes: Uint8Array<ArrayBuffer> } | null = null;
   private partition: Promise<Partition> | null = null;
   private readonly bytesDown = new Map<number, number>();
+  private readonly traffic = new DeviceTraffic();
 
   private constructor(
     private readonly deps: RuntimeDeps,
@@ -235,6 +237,7 @@ export class FederationRuntime {
     else if (result.duplicate) this.record('info', 'update-duplicate', `duplicate update for round ${msg.round} ignored`, deviceId);
     else {
       this.record('info', 'update-accepted', `update for round ${msg.round} accepted (${msg.numExamples} examples)`, deviceId);
+      this.traffic.received(msg.round, deviceId, msg.payload.byteLength);
       if (msg.evaluation) this.deps.work.track(this.deps.evaluations.save(this.config.id, deviceId, msg.round, msg.evaluation));
     }
     this.apply(effects);
@@ -330,6 +333,7 @@ export class FederationRuntime {
     };
     this.deps.outputs.sendRoundStart(this.config.id, deviceIds, msg);
     this.bytesDown.set(round, (this.bytesDown.get(round) ?? 0) + weights.byteLength * deviceIds.length);
+    this.traffic.sent(round, deviceIds, weights.byteLength);
     this.record('info', 'round-started', `round ${round}: model sent to ${deviceIds.join(', ')}`);
   }
 
@@ -361,7 +365,7 @@ export class FederationRuntime {
       epsilon: e.epsilon,
     };
     try {
-      await this.deps.store.saveRound(this.config.id, record, encodeWeights(this.manifest, e.newGlobal, 'weights'), e.contributions);
+      await this.deps.store.saveRound(this.config.id, record, encodeWeights(this.manifest, e.newGlobal, 'weights'), this.traffic.settle(e.contributions, e.round));
     } catch (err) {
       this.record('warn', 'persist-failed', `round ${e.round} could not be saved (${String(err)}); federation paused`);
       this.apply(this.engine.pause().effects);

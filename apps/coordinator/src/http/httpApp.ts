@@ -7,6 +7,7 @@ import type { SecurityLimits } from '../auth/securityLimits.ts';
 import type { TokenService } from '../auth/tokenService.ts';
 import type { CoordinatorMetrics } from '../metrics/coordinatorMetrics.ts';
 import { metricsRoute } from '../metrics/metricsRoute.ts';
+import { deviceBytesApi } from './deviceBytesApi.ts';
 import type { UploadedModelStore } from '../storage/uploadedModelStore.ts';
 import { federationApi, type ApiDeps } from './federationApi.ts';
 import { modelsApi } from './modelsApi.ts';
@@ -23,6 +24,7 @@ export function createHttpApp(
   app.use('/api', authApi({ tokens: deps.tokens, federationExists: (id) => deps.federations.has(id), loginsPerMinute: deps.security.loginsPerMinute }));
   // Before federationApi: uploads need their own body limit, and federationApi answers unknown routes with 404.
   app.use('/api', modelsApi(deps.uploadedModels));
+  app.use('/api', deviceBytesApi(deps));
   app.use('/api', federationApi(deps));
   app.use(metricsRoute(deps.metrics));
   app.use(webClient(deps.webClientDir));

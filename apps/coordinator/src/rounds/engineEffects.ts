@@ -19,6 +19,9 @@ export type UpdateResult = { ok: true; duplicate: boolean } | { ok: false; reaso
 export interface Contribution {
   deviceId: string;
   round: number;
+  /** The runtime's count of what this device sent and received for the round (DeviceTraffic). */
+  bytesUp?: number;
+  bytesDown?: number;
 }
 
 export type EngineEffect =

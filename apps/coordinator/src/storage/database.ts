@@ -93,6 +93,8 @@ create table if not exists contributions (
   aggregated_round integer not null,
   primary key (federation_id, device_id, trained_round)
 );
+alter table contributions add column if not exists bytes_up bigint;
+alter table contributions add column if not exists bytes_down bigint;
 -- Federated evaluation (storage/evaluationStore.ts): each device's score of the global model it received for a round.
 create table if not exists device_evaluations (
   federation_id text not null references federations(id),

@@ -6,6 +6,7 @@ import {
   FederationConfig,
   FederationStatus,
   LEGACY_CODEC,
+  type DeviceRoundBytes,
   type EventLogEntry,
   RoundRecord,
 } from '@flock/fl-core';
@@ -135,11 +136,35 @@ export class FederationStore {
         [federationId, participants],
       );
       await tx.query(
-        `insert into contributions (federation_id, device_id, trained_round, aggregated_round)
-         select $1, d, r, $4 from unnest($2::text[], $3::int[]) as c(d, r)`,
-        [federationId, contributions.map((c) => c.deviceId), contributions.map((c) => c.round), record.round],
+        `insert into contributions (federation_id, device_id, trained_round, aggregated_round, bytes_up, bytes_down)
+         select $1, d, r, $4, u, w from unnest($2::text[], $3::int[], $5::bigint[], $6::bigint[]) as c(d, r, u, w)`,
+        [
+          federationId,
+          contributions.map((c) => c.deviceId),
+          contributions.map((c) => c.round),
+          record.round,
+          contributions.map((c) => c.bytesUp ?? null),
+          contributions.map((c) => c.bytesDown ?? null),
+        ],
       );
     });
+  }
+
+  /** Per device and round, the bytes of each update folded in and of the model it was sent, newest rounds first. */
+  async deviceBytes(federationId: string, rounds: number): Promise<DeviceRoundBytes[]> {
+    const { rows } = await this.db.query<Row>(
+      `select aggregated_round, device_id, bytes_up, bytes_down from contributions
+       where federation_id = $1 and bytes_up is not null
+         and aggregated_round > (select coalesce(max(aggregated_round), 0) from contributions where federation_id = $1) - $2
+       order by aggregated_round desc, device_id`,
+      [federationId, rounds],
+    );
+    return rows.map((r) => ({
+      round: Number(r.aggregated_round),
+      deviceId: String(r.device_id),
+      bytesUp: Number(r.bytes_up),
+      bytesDown: r.bytes_down == null ? null : Number(r.bytes_down),
+    }));
   }
 
   /** Updates folded into rounds after `afterRound`: what the engine must not count again. */

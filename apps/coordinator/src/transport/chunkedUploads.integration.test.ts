@@ -25,7 +25,7 @@ const sockets: DeviceSocket[] = [];
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'flock-chunks-'));
   coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir, adminToken: TOKEN, logLevel: 'silent' });
-});
+}, 180_000);
 
 afterAll(async () => {
   for (const s of sockets) s.disconnect();
@@ -77,7 +77,7 @@ describe('chunked uploads over real sockets', () => {
     const round = await started;
     const { manifest, values } = decodeWeights(round.weights);
     const delta = values.map((_, i) => Math.sin(i) * 1e-3);
-    const payload = encodeWeights(manifest, delta, 'delta', uplinkCodec(round.codec));
+    const payload = encodeWeights(manifest, delta, 'delta', uplinkCodec(round.codec)) as Uint8Array<ArrayBuffer>;
     expect(payload.byteLength).toBeGreaterThan(10 * CHUNK);
     const update = { federationId: 'chunky', round: 1, numExamples: 20, metrics: { loss: 0.5, accuracy: 0.5 }, payload };
 
@@ -112,7 +112,7 @@ describe('chunked uploads over real sockets', () => {
     expect(await uploadUpdate(a, update, { chunkBytes: CHUNK })).toEqual({ outcome: 'accepted' });
     expect(chunkOffsets).toHaveLength(before);
 
-    const payloadB = encodeWeights(manifest, delta.map((d) => -d), 'delta', uplinkCodec(round.codec));
+    const payloadB = encodeWeights(manifest, delta.map((d) => -d), 'delta', uplinkCodec(round.codec)) as Uint8Array<ArrayBuffer>;
     expect(await uploadUpdate(b, { ...update, payload: payloadB }, { chunkBytes: CHUNK })).toEqual({ outcome: 'accepted' });
     const rounds = await (async () => {
       for (let i = 0; i < 200; i++) {
@@ -125,5 +125,11 @@ describe('chunked uploads over real sockets', () => {
     expect(rounds[0]).toMatchObject({ round: 1, participants: 2, examples: 40, rejected: 0 });
     // Device a's update counted once: the round's uplink bytes are the two payloads.
     expect(rounds[0]!.bytesUp).toBe(payload.byteLength + payloadB.byteLength);
+    // And per device, as the dashboard shows them: device a was sent the round again when it came back.
+    const perDevice = await (await fetch(`${coordinator.url}/api/federations/chunky/device-bytes`, { headers: auth })).json();
+    expect(perDevice).toEqual([
+      { round: 1, deviceId: 'chunky-device-a', bytesUp: payload.byteLength, bytesDown: 2 * round.weights.byteLength },
+      { round: 1, deviceId: 'chunky-device-b', bytesUp: payloadB.byteLength, bytesDown: round.weights.byteLength },
+    ]);
   }, 120_000);
 });

@@ -4,6 +4,7 @@ import { modelDownloadUrl, postFederationAction, type FederationAction } from '.
 import { allowedActions } from './allowedActions.ts';
 import { DevicesTable } from './DevicesTable.tsx';
 import { EventLog } from './EventLog.tsx';
+import { DeviceBytes } from './DeviceBytes.tsx';
 import { FederatedEvaluation } from './FederatedEvaluation.tsx';
 import { PrivacyBudget } from './PrivacyBudget.tsx';
 import { JoinLink } from './JoinLink.tsx';
@@ -142,6 +143,7 @@ export function FederationDashboard({ token, federationId, onUnauthorized, onAct
         <RoundCharts rounds={feed.snapshot?.rounds ?? []} />
       </section>
       <FederatedEvaluation token={token} federationId={federationId} rounds={feed.snapshot?.rounds ?? []} />
+      <DeviceBytes token={token} federationId={federationId} rounds={feed.snapshot?.rounds ?? []} />
       <PrivacyBudget config={summary?.config ?? null} rounds={feed.snapshot?.rounds ?? []} />
       <TryModel federationId={federationId} dataset={summary?.config.dataset ?? null} />
 

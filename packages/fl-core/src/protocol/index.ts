@@ -6,3 +6,4 @@ export * from './federatedEvaluation.ts';
 export * from './events.ts';
 export * from './auth.ts';
 export * from './chunkedUpload.ts';
+export * from './deviceBytes.ts';

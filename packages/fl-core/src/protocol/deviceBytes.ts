@@ -1,0 +1,12 @@
+import { z } from 'zod';
+
+/** What one device cost on the wire in one round it contributed to: its update up, the model down. */
+export const DeviceRoundBytes = z.object({
+  /** The round the update was folded into. */
+  round: z.number().int(),
+  deviceId: z.string(),
+  bytesUp: z.number().int(),
+  /** Null when the round was stored before downlink bytes were recorded per device. */
+  bytesDown: z.number().int().nullable(),
+});
+export type DeviceRoundBytes = z.infer<typeof DeviceRoundBytes>;
