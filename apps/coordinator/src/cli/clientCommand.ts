@@ -84,18 +84,26 @@ async function fileCredentials(path: string | undefined, enrollmentToken: string
   });
 }
 
+const DATASET_RETRY_MS = 2_000;
+
 /**
- * What the federation trains on, so a CSV is checked against its schema before joining; null when the
- * coordinator cannot say yet (not up, or older): the data is then read as MNIST-style.
+ * What the federation trains on, so a CSV is checked against its schema before joining. A coordinator
+ * not reachable yet is waited for (asked again every 2 s); null when it cannot say (an unknown
+ * federation, whose hello will say so, or an older coordinator): the data is then read as MNIST-style.
  */
 async function federationDataset(server: string, federationId: string): Promise<DatasetConfig | null> {
-  try {
-    const response = await fetch(new URL(`/api/federations/${encodeURIComponent(federationId)}/dataset`, server));
+  for (let attempt = 1; ; attempt++) {
+    let response: Response;
+    try {
+      response = await fetch(new URL(`/api/federations/${encodeURIComponent(federationId)}/dataset`, server));
+    } catch (err) {
+      if (attempt === 1) log(`waiting for the coordinator at ${server} (${err instanceof Error ? err.message : String(err)})`);
+      await new Promise((resolve) => setTimeout(resolve, DATASET_RETRY_MS));
+      continue;
+    }
     if (!response.ok) return null;
     const parsed = DatasetConfig.safeParse(((await response.json()) as { dataset?: unknown }).dataset);
     return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
   }
 }
 
