@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRng, shuffleInPlace } from '../data/random.ts';
 import type { TrainingConfig } from '../protocol/messages.ts';
 import { optimizerStep } from './optimizerStep.ts';
+import { meanSoftmaxCrossEntropy } from './crossEntropy.ts';
 import { proximalTerm } from './proximalTerm.ts';
 import type { DatasetTensors } from './tensors.ts';
 import { trainingForward } from './trainingForward.ts';
@@ -51,7 +52,7 @@ export async function trainEpochs(
   // The loss times the learning rate (SGD): its gradients are the steps, one subtraction per variable.
   const proximal = proximalTerm(variables, options.proximalMu ?? 0);
   const batchLoss = (xs: tf.Tensor, ys: tf.Tensor): tf.Scalar => {
-    const loss = tf.losses.softmaxCrossEntropy(ys, forward(xs)) as tf.Scalar;
+    const loss = meanSoftmaxCrossEntropy(ys, forward(xs));
     return proximal ? loss.add(proximal.penalty()) : loss;
   };
   const scaledLoss = (xs: tf.Tensor, ys: tf.Tensor) => () => batchLoss(xs, ys).mul(step.lossScale) as tf.Scalar;
