@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SECURITY_LIMITS, parseSecurityEnv } from './securityLimits.ts';
+
+describe('parseSecurityEnv', () => {
+  it('keeps the defaults unless told otherwise, and reads an origin allowlist', () => {
+    expect(parseSecurityEnv({})).toEqual(DEFAULT_SECURITY_LIMITS);
+    expect(parseSecurityEnv({ FLOCK_CORS_ORIGINS: 'https://a.example/, http://b.example:8080', FLOCK_RATE_LIMIT_PER_MINUTE: '100' })).toMatchObject({
+      corsOrigins: ['https://a.example', 'http://b.example:8080'],
+      restRequestsPerMinute: 100,
+    });
+  });
+
+  it('refuses a bad value, naming the variable', () => {
+    expect(() => parseSecurityEnv({ FLOCK_CORS_ORIGINS: 'not a url' })).toThrow(/FLOCK_CORS_ORIGINS/);
+    expect(() => parseSecurityEnv({ FLOCK_SOCKET_EVENT_BURST: '0' })).toThrow(/FLOCK_SOCKET_EVENT_BURST/);
+  });
+});
