@@ -1,4 +1,6 @@
-import type { FederationConfig, FederationSummary } from '@flock/fl-core';
+import { decodeDataset, PROTOCOL_VERSION, type FederationConfig, type FederationSummary, type HelloReply } from '@flock/fl-core';
+import { io as connect } from 'socket.io-client';
+import { MnistSource } from '../evaluation/mnistSource.ts';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { useTestCoordinator } from '../testCoordinator.ts';
@@ -69,6 +71,32 @@ describe('federations over REST', () => {
     expect(renamed.status).toBe(400);
     expect(renamed.body.reason).toMatch(/id cannot change/);
   });
+
+  it('gives a device of the Fashion-MNIST federation a shard of Fashion-MNIST training images, and then refuses a dataset change', async () => {
+    const socket = connect(env.coordinator.url, { transports: ['websocket'], forceNew: true });
+    try {
+      const reply: HelloReply = await socket.emitWithAck('hello', { protocolVersion: PROTOCOL_VERSION, deviceId: 'fashion-device-1', federationId: 'clothes', backend: 'cpu', adapter: null });
+      if (!reply.ok || reply.dataset.kind !== 'mnist-shard') throw new Error(`hello refused or without a shard: ${JSON.stringify(reply)}`);
+      const response = await fetch(`${env.coordinator.url}${reply.dataset.shardPath}`, { headers: { authorization: `Bearer ${reply.credential}` } });
+      const shard = decodeDataset(new Uint8Array(await response.arrayBuffer()));
+      expect(shard.count).toBe(100);
+      // Every image is one of Fashion-MNIST's training images, with its label.
+      const train = await new MnistSource().get('train', 'fashion-mnist');
+      const keys = new Set(Array.from({ length: train.count }, (_, i) => `${train.labels[i]}:${Buffer.from(train.pixels.subarray(i * 784, (i + 1) * 784)).toString('base64')}`));
+      for (let i = 0; i < shard.count; i++) expect(keys.has(`${shard.labels[i]}:${Buffer.from(shard.pixels.subarray(i * 784, (i + 1) * 784)).toString('base64')}`)).toBe(true);
+
+      const edit = await api('PATCH', '/api/federations/clothes', { dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 100, numDevices: 3, seed: 4 } });
+      expect(edit.status).toBe(409);
+      expect(edit.body.reason).toMatch(/dataset cannot change once devices joined \(1 hold data of it\)/);
+      // Other fields may change; the connected device stays connected to the edited federation.
+      const renamed = await api<FederationSummary>('PATCH', '/api/federations/clothes', { minDevices: 1 });
+      expect(renamed.status).toBe(200);
+      expect(renamed.body).toMatchObject({ config: { minDevices: 1 }, devices: { registered: 1, connected: 1 } });
+      expect((await api('PATCH', '/api/federations/clothes', { minDevices: 2 })).status).toBe(200);
+    } finally {
+      socket.disconnect();
+    }
+  }, 60_000);
 
   it('clones a federation under a new id from round 0, and refuses an id that exists', async () => {
     const cloned = await api<FederationSummary>('POST', '/api/federations/clothes/clone', { id: 'clothes-2' });
