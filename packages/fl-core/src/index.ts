@@ -3,6 +3,7 @@ export * from './codec/weightsCodec.ts';
 export * from './codec/codecSpec.ts';
 export * from './codec/errorFeedback.ts';
 export * from './codec/residualStore.ts';
+export * from './codec/downlinkDelta.ts';
 export * from './transfer/chunkAssembly.ts';
 export * from './aggregation/fedAvg.ts';
 export * from './strategy/index.ts';

@@ -2,9 +2,18 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildModel, encodeWeights, manifestOf, manifestSize } from '@flock/fl-core';
 import { describe, expect, it } from 'vitest';
 
 const BIN = new URL('../../bin/flock.mjs', import.meta.url).pathname;
+
+/** What one device downloads per round: the 2NN in the default float16 downlink. */
+function mlpDownlinkBytes(): number {
+  const model = buildModel('mnist-mlp', 1);
+  const manifest = manifestOf(model);
+  model.dispose();
+  return encodeWeights(manifest, new Float32Array(manifestSize(manifest)), 'weights', { name: 'float16' }).byteLength;
+}
 
 function runFlock(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -27,8 +36,9 @@ describe('flock simulate', () => {
     expect(lines).toHaveLength(4);
     for (const [i, r] of lines.slice(0, 3).entries()) {
       expect(r).toMatchObject({ round: i + 1, participants: 5, accuracy: expect.any(Number), loss: expect.any(Number) });
-      expect(r.bytesUp).toBeGreaterThan(0);
-      expect(r.bytesDown).toBe(r.bytesUp); // 5 devices down, the same 5 up, both a full 2NN
+      // 5 devices down (float16), the same 5 up (int8: about half of that).
+      expect(r.bytesDown).toBe(5 * mlpDownlinkBytes());
+      expect((r.bytesUp as number) / (r.bytesDown as number)).toBeCloseTo(0.51, 2);
     }
     expect(lines[2]!.accuracy).toBeGreaterThanOrEqual(0.6);
     expect(lines[3]).toMatchObject({ roundsToTarget: null, bestAccuracy: expect.any(Number), backend: 'cpu' });
@@ -56,8 +66,7 @@ describe('flock simulate', () => {
       expect(r).toMatchObject({ withinDeadline: true, extended: false });
       expect(r.durationMs).toBeLessThan(20_000);
       // Every selected device got the model once: those that answered and those that dropped out are all of them.
-      const modelBytes = r.bytesUp / r.participants;
-      expect(r.participants + r.dropped).toBe(r.bytesDown / modelBytes);
+      expect(r.bytesDown).toBe((r.participants + r.dropped) * mlpDownlinkBytes());
     }
     expect(summary).toMatchObject({ roundsCompleted: 3, roundsAttempted: 3 });
     expect(summary.dropped).toBeGreaterThan(0);

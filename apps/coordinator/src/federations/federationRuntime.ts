@@ -8,6 +8,7 @@ import {
   manifestOf,
   privacyGuarantee,
   downlinkCodecOf,
+  downlinkDeltaOf,
   roundCodecOf,
   subset,
   type Ack,
@@ -38,6 +39,7 @@ import type { FederationStore, StoredFederation } from '../storage/federationSto
 import { partitionDataset } from './datasetPartition.ts';
 import { DeviceRegistry } from './deviceRegistry.ts';
 import { DeviceTraffic } from './deviceTraffic.ts';
+import { DownlinkModels } from './downlinkModels.ts';
 import { ownDataRefusal } from './ownData.ts';
 
 /** What the transports do on the runtime's behalf. */
@@ -64,7 +66,7 @@ export interface RuntimeDeps {
  */
 export class FederationRuntime {
   private readonly log: Logger;
-  private encoded: { source: Float32Array; bytes: Uint8Array<ArrayBuffer> } | null = null;
+  private readonly downlink: DownlinkModels;
   private partition: Promise<Partition> | null = null;
   private readonly bytesDown = new Map<number, number>();
   private readonly traffic = new DeviceTraffic();
@@ -78,6 +80,7 @@ export class FederationRuntime {
     readonly modelTopology: unknown,
   ) {
     this.log = deps.logger.child({ federationId: engine.config.id });
+    this.downlink = new DownlinkModels(engine.manifest, downlinkCodecOf(engine.config), downlinkDeltaOf(engine.config));
   }
 
   /**
@@ -179,6 +182,7 @@ export class FederationRuntime {
       return { ok: false, reason: `all ${this.devices.shardCount} data shards of federation ${this.config.id} are taken` };
     }
     const { device, isNew } = registered;
+    this.downlink.deviceHello(device.deviceId, hello.heldModel);
     await this.deps.store.upsertDevice(this.config.id, device);
     if (isNew) this.record('info', 'device-registered', `device joined with shard ${device.shardIndex}`, device.deviceId);
     return {
@@ -238,6 +242,7 @@ export class FederationRuntime {
     else {
       this.record('info', 'update-accepted', `update for round ${msg.round} accepted (${msg.numExamples} examples)`, deviceId);
       this.traffic.received(msg.round, deviceId, msg.payload.byteLength);
+      this.downlink.deviceTrained(deviceId, msg.round);
       if (msg.evaluation) this.deps.work.track(this.deps.evaluations.save(this.config.id, deviceId, msg.round, msg.evaluation));
     }
     this.apply(effects);
@@ -315,25 +320,23 @@ export class FederationRuntime {
   }
 
   private sendRound(round: number, deviceIds: string[], deadline: number, global: Float32Array): void {
-    if (this.encoded?.source !== global) {
-      // encodeWeights allocates a fresh ArrayBuffer, never a shared one.
-      const downlink = { name: downlinkCodecOf(this.config) };
-      this.encoded = { source: global, bytes: encodeWeights(this.manifest, global, 'weights', downlink) as Uint8Array<ArrayBuffer> };
+    // Devices holding the previous round's model may get a delta: one message per distinct payload.
+    for (const { payload, deviceIds: ids } of this.downlink.payloadsFor(round, global, deviceIds)) {
+      const msg: RoundStartMessage = {
+        federationId: this.config.id,
+        round,
+        model: this.config.model,
+        config: this.config.training,
+        deadline,
+        weights: payload.weights,
+        ...(payload.modelBase ? { modelBase: payload.modelBase } : {}),
+        codec: roundCodecOf(this.config),
+        instructions: this.engine.instructions,
+      };
+      this.deps.outputs.sendRoundStart(this.config.id, ids, msg);
+      this.bytesDown.set(round, (this.bytesDown.get(round) ?? 0) + payload.weights.byteLength * ids.length);
+      this.traffic.sent(round, ids, payload.weights.byteLength);
     }
-    const weights = this.encoded.bytes;
-    const msg: RoundStartMessage = {
-      federationId: this.config.id,
-      round,
-      model: this.config.model,
-      config: this.config.training,
-      deadline,
-      weights,
-      codec: roundCodecOf(this.config),
-      instructions: this.engine.instructions,
-    };
-    this.deps.outputs.sendRoundStart(this.config.id, deviceIds, msg);
-    this.bytesDown.set(round, (this.bytesDown.get(round) ?? 0) + weights.byteLength * deviceIds.length);
-    this.traffic.sent(round, deviceIds, weights.byteLength);
     this.record('info', 'round-started', `round ${round}: model sent to ${deviceIds.join(', ')}`);
   }
 

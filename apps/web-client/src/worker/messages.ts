@@ -1,4 +1,4 @@
-import type { AdapterInfo, BackendName, LocalEvaluation, ModelName, RoundCodec, RoundInstructions, TrainingConfig } from '@flock/fl-core/protocol';
+import type { AdapterInfo, BackendName, LocalEvaluation, ModelBase, ModelName, RoundCodec, RoundInstructions, TrainingConfig } from '@flock/fl-core/protocol';
 import type { ZooModelName } from '@flock/fl-core';
 
 /** Backends this client can run, in the order they are tried; `wasm` only for dense models (its convolutions cannot train). */
@@ -33,10 +33,12 @@ export interface TrainRequest {
   federationId?: string;
   /** How to encode the update (round:start's codec); absent: float32. */
   codec?: RoundCodec;
-  /** Train on the examples imported for `federationId`, holding out `testFraction` to evaluate on; absent: the shard. */
-  ownData?: { testFraction: number };
+  /** Set when `weights` is a delta against a model of an earlier round the worker kept. */
+  modelBase?: ModelBase;
   /** The strategy's instructions from round:start (proximal mu, clip norm, local DP noise). */
   instructions?: RoundInstructions;
+  /** Train on the examples imported for `federationId`, holding out `testFraction` to evaluate on; absent: the shard. */
+  ownData?: { testFraction: number };
 }
 
 export type PageToWorkerMessage = InitRequest | TrainRequest;

@@ -8,6 +8,7 @@ import type {
   LocalEvaluation,
   ModelName,
   OwnDataAssignment,
+  ModelBase,
   RoundCodec,
   RoundInstructions,
   TrainingConfig,
@@ -55,6 +56,8 @@ export interface TrainingJob {
   federationId?: string;
   /** How round:start asked for the update to be encoded; absent: float32. */
   codec?: RoundCodec;
+  /** Set when `weights` is a delta against the model of an earlier round the trainer kept. */
+  modelBase?: ModelBase;
   /** The strategy's instructions from round:start (proximal mu, clip norm, local DP noise). */
   instructions?: RoundInstructions;
 }

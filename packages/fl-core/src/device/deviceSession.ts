@@ -49,6 +49,8 @@ export class DeviceSession {
   private nextRound: ParsedRoundStartMessage | null = null;
   private coordinator: CoordinatorPosition | null = null;
   private readonly missed = new Set<number>();
+  /** The round whose model the trainer holds (trained on it): the base of a downlink delta. */
+  private heldModel: number | null = null;
   private closed = false;
 
   constructor(
@@ -119,6 +121,7 @@ export class DeviceSession {
       backend,
       adapter,
       ...(dataSource ? { dataSource } : {}),
+      ...(this.heldModel ? { heldModel: this.heldModel } : {}),
     });
     // A hello lost with its connection is no error: the next connection says hello itself.
     if (connection !== this.connection || this.closed) return;
@@ -257,6 +260,7 @@ export class DeviceSession {
           shardId,
           federationId: this.identity.federationId,
           ...(msg.codec ? { codec: msg.codec } : {}),
+          ...(msg.modelBase ? { modelBase: msg.modelBase } : {}),
           ...(msg.instructions ? { instructions: msg.instructions } : {}),
         },
         ({ loss, ...progress }) => this.update({ progress, localLoss: loss }),
@@ -271,6 +275,7 @@ export class DeviceSession {
         ...(result.evaluation ? { evaluation: result.evaluation } : {}),
       };
       job.update = { message, bytes: result.payload.byteLength };
+      this.heldModel = msg.round;
       job.phase = 'ready';
     } catch (err) {
       job.phase = 'refused';

@@ -56,6 +56,8 @@ export const CodecConfig = z.object({
   uplink: UplinkCodecName.default('int8'),
   topkFraction: z.number().positive().max(1).optional(),
   downlink: DownlinkCodecName.default('float16'),
+  /** Synchronous rounds: send a device that holds the previous round's model only the int8 delta from it (off by default). */
+  downlinkDelta: z.boolean().optional(),
 });
 export type CodecConfig = z.infer<typeof CodecConfig>;
 /** New federations: int8 up (~1 B/param) and float16 down (2 B/param) lose no accuracy (README, Compact updates). */
@@ -74,6 +76,11 @@ export function roundCodecOf(config: Pick<FederationConfig, 'codec'>): RoundCode
 /** The codec a federation's global model goes out in. */
 export function downlinkCodecOf(config: Pick<FederationConfig, 'codec'>): DownlinkCodecName {
   return (config.codec ?? DEFAULT_CODEC).downlink;
+}
+
+/** Whether devices holding the previous round's model get only the delta from it (synchronous rounds only). */
+export function downlinkDeltaOf(config: Pick<FederationConfig, 'codec' | 'mode'>): boolean {
+  return config.codec?.downlinkDelta === true && config.mode.kind === 'sync';
 }
 
 /**

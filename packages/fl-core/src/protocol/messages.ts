@@ -81,6 +81,8 @@ export const HelloMessage = z.object({
       z.object({ kind: z.literal('own'), numExamples: z.number().int().min(1).max(100_000_000) }),
     ])
     .optional(),
+  /** The round whose model this device still holds (it trained on it): the next may come as a delta against it. */
+  heldModel: z.number().int().min(1).optional(),
 });
 export type HelloMessage = z.infer<typeof HelloMessage>;
 
@@ -174,6 +176,10 @@ export const RoundInstructions = z.object({
 });
 export type RoundInstructions = z.infer<typeof RoundInstructions>;
 
+/** Which held model a downlink delta applies to, and the grid the sum is rounded to. */
+export const ModelBase = z.object({ round: z.number().int().min(1), precision: DownlinkCodecName });
+export type ModelBase = z.infer<typeof ModelBase>;
+
 export const RoundStartMessage = z.object({
   federationId: FederationId,
   round: z.number().int().min(1),
@@ -185,6 +191,11 @@ export const RoundStartMessage = z.object({
   weights: BinaryPayload,
   /** How to encode this round's update. Absent (an older coordinator): float32. */
   codec: RoundCodec.optional(),
+  /**
+   * Present when `weights` is a delta against the model of round `round`, which the device holds: the
+   * model is that one plus the delta, rounded to `precision` (codec/downlinkDelta.ts).
+   */
+  modelBase: ModelBase.optional(),
   /** The strategy's instructions (proximal mu, clip norm, local DP noise). Absent: none. */
   instructions: RoundInstructions.optional(),
 });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { encodeModelDelta, onDownlinkGrid } from '../codec/downlinkDelta.ts';
 import { MemoryResidualStore } from '../codec/residualStore.ts';
 import { decodeWeights, encodeWeights } from '../codec/weightsCodec.ts';
 import { subset } from '../data/dataset.ts';
@@ -58,5 +59,24 @@ describe('RoundTrainer codecs', () => {
     const reloaded = new RoundTrainer({ residuals: store });
     expect((await reloaded.train(topkJob('a'), data)).payload).toEqual(second);
     reloaded.dispose();
+  });
+
+  it('takes a downlink delta against the model it kept from the previous round, and says so when it has none', async () => {
+    const model = buildModel('mnist-cnn-small', 1);
+    const manifest = manifestOf(model);
+    const global = await readWeights(model);
+    model.dispose();
+    const data = subset(await loadMnist('test'), Array.from({ length: 20 }, (_, i) => i));
+    const trainer = new RoundTrainer();
+    const base = { model: 'mnist-cnn-small' as const, config: { epochs: 1, batchSize: 10, learningRate: 0.1 }, shardId: 'shard-1', federationId: 'fed' };
+    await trainer.train({ ...base, round: 1, weights: encodeWeights(manifest, global, 'weights', { name: 'float16' }) }, data);
+    const next = global.map((v) => v + 1e-3);
+    const delta = encodeModelDelta(manifest, onDownlinkGrid(global, 'float16'), next);
+    const outcome = await trainer.train({ ...base, round: 2, weights: delta, modelBase: { round: 1, precision: 'float16' } }, data);
+    expect(decodeWeights(outcome.payload, manifest).kind).toBe('delta');
+    await expect(trainer.train({ ...base, round: 9, weights: delta, modelBase: { round: 7, precision: 'float16' } }, data)).rejects.toThrow(
+      'round:start sent a delta against the model of round 7, which this device no longer holds',
+    );
+    trainer.dispose();
   });
 });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { uplinkCodec } from '../codec/codecSpec.ts';
+import { applyModelDelta } from '../codec/downlinkDelta.ts';
 import { ErrorFeedback } from '../codec/errorFeedback.ts';
 import { MemoryResidualStore, residualKey, type ResidualStore } from '../codec/residualStore.ts';
 import { decodeWeights, encodeWeights, type WeightsManifest } from '../codec/weightsCodec.ts';
@@ -30,6 +31,8 @@ export interface RoundTrainerJob extends TrainingJob {
 export class RoundTrainer {
   private readonly models = new ZooModelCache();
   private readonly residuals: ResidualStore;
+  /** Per federation, the global models of its latest rounds as received: the base of a downlink delta. */
+  private readonly held = new Map<string, Map<number, Float32Array>>();
   /** Local DP noise must be unpredictable: drawn from the platform's CSPRNG, never seeded. */
   private readonly noise = secureRandom();
 
@@ -44,9 +47,7 @@ export class RoundTrainer {
   ): Promise<TrainingOutcome & { numTensors: number }> {
     const model = this.models.get(job.model, dataShapeOf(data));
     const manifest = manifestOf(model);
-    const global = decodeWeights(job.weights, manifest);
-    if (global.kind !== 'weights') throw new Error('round:start carried a delta where the global weights belong');
-    writeWeights(model, global.values);
+    writeWeights(model, this.receivedModel(job, manifest));
     // Federated evaluation: the global model as received, on the device's held-out examples.
     const evaluation = options.evaluateOn ? await evaluateModel(model, options.evaluateOn) : undefined;
     const result = await trainLocal(model, data, job.config, {
@@ -66,6 +67,26 @@ export class RoundTrainer {
       numTensors: tf.memory().numTensors,
       ...(evaluation ? { evaluation } : {}),
     };
+  }
+
+  /** The round's global model: sent whole, or as a delta against a model this trainer kept (the last two per federation). */
+  private receivedModel(job: RoundTrainerJob, manifest: WeightsManifest): Float32Array {
+    const federation = job.federationId ?? '';
+    const kept = this.held.get(federation) ?? new Map<number, Float32Array>();
+    this.held.set(federation, kept);
+    let values: Float32Array;
+    if (job.modelBase) {
+      const base = kept.get(job.modelBase.round);
+      if (!base) throw new Error(`round:start sent a delta against the model of round ${job.modelBase.round}, which this device no longer holds`);
+      values = applyModelDelta(base, job.weights, manifest, job.modelBase.precision);
+    } else {
+      const global = decodeWeights(job.weights, manifest);
+      if (global.kind !== 'weights') throw new Error('round:start carried a delta without naming the model it applies to');
+      values = global.values;
+    }
+    kept.set(job.round, values);
+    for (const round of kept.keys()) if (round < job.round - 1) kept.delete(round);
+    return values;
   }
 
   private async encode(job: RoundTrainerJob, manifest: WeightsManifest, delta: Float32Array): Promise<Uint8Array> {
