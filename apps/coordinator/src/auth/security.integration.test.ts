@@ -232,7 +232,11 @@ describe('security', () => {
       expect(await connected(s)).toEqual({ ok: true });
       const reply = await hello(s, deviceId, federationId);
       expect(reply, `${deviceId} in ${federationId}`).toMatchObject({ ok: false, reason: expect.stringMatching(reason) });
-      expect(await s.emitWithAck('status', { state: 'idle' })).toMatchObject({ ok: false });
+      // Nothing else the connection sends counts either.
+      const update = { federationId, round: 1, numExamples: 10, metrics: { loss: 1, accuracy: 0.5 }, payload: new Uint8Array(8) };
+      for (const [event, msg] of [['status', { state: 'idle' }], ['update', update], ['update:begin', { ...update, payload: undefined, totalBytes: 8, chunkBytes: 8 }], ['update:chunk', { index: 0 }]] as const) {
+        expect(await s.timeout(5_000).emitWithAck(event, msg), event).toMatchObject({ ok: false, reason: expect.stringMatching(/say hello|malformed/) });
+      }
       s.disconnect();
     };
     await refused(undefined, 'open-device-1', 'open-fed', /device id open-device-1 is bound to a device credential/);
