@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { cpuConv2d } from './cpuConv2d.ts';
 import { cpuDense } from './cpuKernels.ts';
+import { fusedDense } from './fusedDense.ts';
 
 type Forward = (xs: tf.Tensor) => tf.Tensor;
 
@@ -15,12 +16,14 @@ interface WeightedLayer {
 }
 
 /**
- * A Dense or Conv2D layer's op, unfused, or null for a layer this does not rewrite. The first
- * weighted layer (`isFirst`) is always rewritten: tfjs's fused matMul/conv2d carry a custom gradient
- * that also computes the gradient of their input, which for the first layer is the data, so that
- * work (a full matMul or conv2DBackpropInput per step) is wasted; unfused ops let the tape prune it.
- * On cpu every stride-1 Conv2D is rewritten to take its filter gradient from `cpuConv2d`, and every
- * Dense on rows (rank 2) runs on Flock's cpu matMul kernels (`cpuDense`).
+ * A Dense or Conv2D layer's op, or null for a layer this does not rewrite. The first weighted layer
+ * (`isFirst`) is always rewritten: tfjs's fused matMul/conv2d carry a custom gradient that also
+ * computes the gradient of their input, which for the first layer is the data, so that work (a full
+ * matMul or conv2DBackpropInput per step) is wasted. A first Conv2D runs unfused (the tape prunes
+ * it). Every Dense on rows (rank 2) is rewritten: one fused kernel with its own gradient, which
+ * leaves the data out (`fusedDense`).
+ * On cpu every stride-1 Conv2D is rewritten to take its filter gradient from `cpuConv2d`, and
+ * Dense layers run on Flock's cpu matMul kernels (`cpuDense`).
  */
 function rewrittenLayer(layer: tf.layers.Layer, isFirst: boolean, onCpu: boolean): Forward | null {
   const l = layer as unknown as WeightedLayer;
@@ -28,11 +31,18 @@ function rewrittenLayer(layer: tf.layers.Layer, isFirst: boolean, onCpu: boolean
   const kernel = () => l.kernel.read();
   switch (layer.getClassName()) {
     case 'Dense': {
-      const onRows = (x: tf.Tensor) => onCpu && x.rank === 2;
       const bias = () => (l.bias ? (l.bias.read() as tf.Tensor1D) : null);
       const dense = (x: tf.Tensor) => l.activation.apply(cpuDense(x as tf.Tensor2D, kernel() as tf.Tensor2D, bias(), isFirst));
-      if (isFirst) return (x) => (onRows(x) ? dense(x) : withBias(tf.matMul(x as tf.Tensor2D, kernel() as tf.Tensor2D)));
-      return onCpu ? (x) => (onRows(x) ? dense(x) : (layer.apply(x, { training: true }) as tf.Tensor)) : null;
+      const activation = (l.activation as unknown as { getClassName(): string }).getClassName();
+      const fusable = activation === 'relu' || activation === 'linear' ? activation : null;
+      const unfused = isFirst
+        ? (x: tf.Tensor) => withBias(tf.matMul(x as tf.Tensor2D, kernel() as tf.Tensor2D))
+        : (x: tf.Tensor) => layer.apply(x, { training: true }) as tf.Tensor;
+      return (x) => {
+        if (x.rank !== 2) return unfused(x);
+        if (onCpu) return dense(x);
+        return fusable ? fusedDense(x as tf.Tensor2D, kernel() as tf.Tensor2D, bias(), fusable, isFirst) : unfused(x);
+      };
     }
     case 'Conv2D': {
       const simple = l.dataFormat === 'channelsLast' && [...l.strides!, ...l.dilationRate!].every((s) => s === 1);
