@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { E2E_ADMIN_TOKEN, fetchRounds } from './support/coordinator.ts';
+import { adminHeaders, E2E_ADMIN_TOKEN, fetchRounds } from './support/coordinator.ts';
 import { csvFile, syntheticCsv } from './support/syntheticCsv.ts';
 
 const FEDERATION = 'operator-e2e';
@@ -95,6 +95,10 @@ test('an operator creates a federation in the dashboard, three devices join by i
   await expect(admin.getByTestId('round-row')).toHaveCount(2);
   for (const r of await fetchRounds(request, FEDERATION)) expect(r).toMatchObject({ participants: 3, examples: 90 });
   await expect(row).toContainText('finished');
+  const metrics = await (await request.get('/metrics', { headers: adminHeaders })).text();
+  expect(metrics).toContain(`flock_rounds_completed_total{federation="${FEDERATION}"} 2`);
+  expect(metrics).toContain(`flock_round_duration_seconds_count{federation="${FEDERATION}"} 2`);
+  expect(metrics).toContain(`flock_devices_connected{federation="${FEDERATION}"} 3`);
   await expect(admin.getByTestId('participation-chart')).toBeVisible();
   await expect(admin.getByTestId('round-timeline').locator('[data-round]')).toHaveCount(2);
 
