@@ -2,8 +2,8 @@ import { DownlinkCodecName, ModelName, UplinkCodecName, type FederationConfig, t
 import { strategyCatalog } from '@flock/fl-core/strategy';
 import { useState, type FormEvent } from 'react';
 import { createFederation, editFederation } from './adminApi.ts';
-import { checkDraft, datasetOfKind, draftFromConfig, getIn, listOfText, NEW_FEDERATION_DRAFT, setIn, type FederationDraft } from './federationDraft.ts';
-import { NumberField, SelectField, TextField } from './formFields.tsx';
+import { checkDraft, datasetOfKind, draftFromConfig, getIn, NEW_FEDERATION_DRAFT, setIn, type FederationDraft } from './federationDraft.ts';
+import { ListField, NumberField, SelectField, TextField } from './formFields.tsx';
 import { StrategyOptions } from './StrategyOptions.tsx';
 import { PrivacyFields } from './PrivacyFields.tsx';
 
@@ -93,7 +93,7 @@ export function FederationForm({ token, editing, onSaved, onCancel }: Federation
             />
             {schemaType === 'csv' ? (
               <>
-                <ListField draft={draft} path={['dataset', 'schema', 'features']} onChange={change} label="Feature columns" testId="form-schema-features" />
+                <ListField {...field} path={['dataset', 'schema', 'features']} label="Feature columns" testId="form-schema-features" />
                 <TextField {...field} path={['dataset', 'schema', 'label']} label="Label column" testId="form-schema-label" />
               </>
             ) : (
@@ -103,7 +103,7 @@ export function FederationForm({ token, editing, onSaved, onCancel }: Federation
                 <SelectField {...field} path={['dataset', 'schema', 'channels']} label="Channels" testId="form-schema-channels" options={['1', '3']} onChange={(p, v) => change(p, Number(v))} />
               </>
             )}
-            <ListField draft={draft} path={['dataset', 'schema', 'classes']} onChange={change} label="Classes (label order)" testId="form-schema-classes" />
+            <ListField {...field} path={['dataset', 'schema', 'classes']} label="Classes (label order)" testId="form-schema-classes" />
             <NumberField {...field} path={['dataset', 'testFraction']} label="Local test fraction" testId="form-test-fraction" />
           </>
         )}
@@ -213,26 +213,5 @@ export function FederationForm({ token, editing, onSaved, onCancel }: Federation
         </button>
       </div>
     </form>
-  );
-}
-
-/** A comma-separated list edited as text; kept as typed until it parses. */
-function ListField({ draft, path, onChange, label, testId }: { draft: FederationDraft; path: Path; onChange: (path: Path, value: unknown) => void; label: string; testId: string }) {
-  const value = getIn(draft, path);
-  const [text, setText] = useState(() => (Array.isArray(value) ? value.join(', ') : ''));
-  return (
-    <label className="field">
-      <span>{label}</span>
-      <input
-        data-testid={testId}
-        type="text"
-        value={text}
-        onChange={(e) => {
-          setText(e.target.value);
-          onChange(path, listOfText(e.target.value));
-        }}
-      />
-      <small className="muted">comma-separated</small>
-    </label>
   );
 }

@@ -1,5 +1,5 @@
-import type { ReactNode } from 'react';
-import { getIn } from './federationDraft.ts';
+import { useState, type ReactNode } from 'react';
+import { getIn, listOfText } from './federationDraft.ts';
 
 type Path = readonly (string | number)[];
 
@@ -56,6 +56,27 @@ export function SelectField<T extends string>({ draft, path, onChange, label, te
         ))}
       </select>
       {hint && <small className="muted">{hint}</small>}
+    </label>
+  );
+}
+
+/** A comma-separated list edited as text, kept as typed while the draft holds the parsed list. */
+export function ListField({ draft, path, onChange, label, testId }: FieldProps) {
+  const value = getIn(draft, path);
+  const [text, setText] = useState(() => (Array.isArray(value) ? value.join(', ') : ''));
+  return (
+    <label className="field">
+      <span>{label}</span>
+      <input
+        data-testid={testId}
+        type="text"
+        value={text}
+        onChange={(e) => {
+          setText(e.target.value);
+          onChange(path, listOfText(e.target.value));
+        }}
+      />
+      <small className="muted">comma-separated</small>
     </label>
   );
 }
