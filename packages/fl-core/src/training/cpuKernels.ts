@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { customDense } from './customDense.ts';
 
 /** The slice of tfjs's cpu backend a kernel needs: the values behind a tensor, and a new output. */
 interface CpuBackend {
@@ -153,29 +154,12 @@ export function subtractStep<T extends tf.Tensor>(weights: T, step: T): T {
   return tf.engine().runKernel(SUBTRACT, { a: weights, b: step }) as T;
 }
 
-/**
- * x·W + b on cpu with Flock's kernels; its gradient computes dW = xᵀ·dy and db = Σ dy, and
- * dx = dy·Wᵀ only when `dataIsInput` is false (the data needs no gradient).
- */
+/** x·W + b on cpu with Flock's kernels (`customDense`: no gradient for the data). */
 export function cpuDense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D | null, dataIsInput: boolean): tf.Tensor2D {
-  const weights = bias ? [kernel, bias] : [kernel];
-  const inputs = dataIsInput ? weights : [x, ...weights];
-  // customGrad passes the inputs, then `save`: what the gradient reads must be saved, or the
-  // forward pass's scope disposes it before the backward pass runs.
-  const op = (...args: unknown[]) => {
-    const given = args.slice(0, inputs.length) as tf.Tensor[];
-    const save = args[inputs.length] as tf.GradSaveFunc;
-    const input = dataIsInput ? x : (given.shift() as tf.Tensor2D);
-    const [w, b] = given as [tf.Tensor2D, tf.Tensor1D | undefined];
-    save([input, w]);
-    return {
-      value: matMul(input, w, 'nn', b),
-      gradFunc: (dy: tf.Tensor2D, [xs, ws]: [tf.Tensor2D, tf.Tensor2D]) => [
-        ...(dataIsInput ? [] : [matMul(dy, ws, 'nt')]),
-        matMul(xs, dy, 'tn'),
-        ...(b ? [dy.sum(0)] : []),
-      ],
-    };
-  };
-  return tf.customGrad(op as unknown as Parameters<typeof tf.customGrad>[0])(...inputs) as tf.Tensor2D;
+  return customDense(x, kernel, bias, dataIsInput, {
+    forward: (input, w, b) => matMul(input, w, 'nn', b),
+    beforeActivation: (dy) => dy,
+    inputGradient: (g, w) => matMul(g, w, 'nt'),
+    weightGradient: (input, g) => matMul(input, g, 'tn'),
+  });
 }

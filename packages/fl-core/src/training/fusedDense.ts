@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { customDense } from './customDense.ts';
 
 /** The activations tfjs fuses into a matMul that a Dense layer may carry. */
 export type FusableActivation = 'relu' | 'linear';
@@ -6,8 +7,7 @@ export type FusableActivation = 'relu' | 'linear';
 /**
  * A Dense layer as one fused matMul + bias + activation kernel (one GPU dispatch instead of three:
  * tfjs's fused.matMul falls back to three ops whenever gradients are recorded), with its gradient
- * written out: g = dy ⊙ relu'(y), dW = xᵀ·g, db = Σ g, and dx = g·Wᵀ only when the input is not the
- * training data (`dataIsInput`), which needs none.
+ * written out (`customDense`: none for the data).
  */
 export function fusedDense(
   x: tf.Tensor2D,
@@ -16,26 +16,14 @@ export function fusedDense(
   activation: FusableActivation,
   dataIsInput: boolean,
 ): tf.Tensor2D {
-  const weights = bias ? [kernel, bias] : [kernel];
-  const inputs = dataIsInput ? weights : [x, ...weights];
-  // customGrad passes the inputs, then `save` (what the gradient reads must be saved).
-  const op = (...args: unknown[]) => {
-    const given = args.slice(0, inputs.length) as tf.Tensor[];
-    const save = args[inputs.length] as tf.GradSaveFunc;
-    const input = dataIsInput ? x : (given.shift() as tf.Tensor2D);
-    const [w, b] = given as [tf.Tensor2D, tf.Tensor1D | undefined];
-    const [rows, cols] = [input.shape[0], w.shape[1]];
-    const kernelInputs: tf.NamedTensorMap = { a: input.reshape([1, ...input.shape]), b: w.reshape([1, ...w.shape]), ...(b ? { bias: b } : {}) };
-    const attrs = { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0 };
-    const y = (tf.engine().runKernel('_FusedMatMul', kernelInputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor).reshape([rows, cols]) as tf.Tensor2D;
-    save([input, w, y]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor2D, [xs, ws, ys]: [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]) => {
-        const g = activation === 'relu' ? tf.mul(dy, tf.step(ys)) : dy;
-        return [...(dataIsInput ? [] : [tf.matMul(g, ws, false, true)]), tf.matMul(xs, g, true, false), ...(b ? [tf.sum(g, 0)] : [])];
-      },
-    };
-  };
-  return tf.customGrad(op as unknown as Parameters<typeof tf.customGrad>[0])(...inputs) as tf.Tensor2D;
+  const attrs = { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0 } as unknown as tf.NamedAttrMap;
+  return customDense(x, kernel, bias, dataIsInput, {
+    forward: (input, w, b) => {
+      const inputs: tf.NamedTensorMap = { a: input.reshape([1, ...input.shape]), b: w.reshape([1, ...w.shape]), ...(b ? { bias: b } : {}) };
+      return (tf.engine().runKernel('_FusedMatMul', inputs, attrs) as tf.Tensor).reshape([input.shape[0], w.shape[1]]);
+    },
+    beforeActivation: (dy, y) => (activation === 'relu' ? tf.mul(dy, tf.step(y)) : dy),
+    inputGradient: (g, w) => tf.matMul(g, w, false, true),
+    weightGradient: (input, g) => tf.matMul(input, g, true, false),
+  });
 }

@@ -49,5 +49,7 @@ describe('trainEpochs', () => {
       model.dispose();
       releaseResidentTensors();
     },
+    // fit on a CNN on cpu takes most of a minute on a shared 2-core machine.
+    180_000,
   );
 });
