@@ -30,13 +30,13 @@ test('where WebGPU has no adapter the chooser falls back and says why', async ()
     await page.goto('/?backend=webgpu');
     await expect(page.getByTestId('backend-reason')).toContainText('fallback from forced webgpu', { timeout: 90_000 });
     await expect(page.getByTestId('backend-reason')).toContainText(/webgpu: (navigator\.gpu is missing|requestAdapter\(\) returned null)/);
-    await expect(page.getByTestId('backend')).toHaveText(/^(webgl|cpu)/);
+    await expect(page.getByTestId('backend')).toHaveText(/^(webgl|wasm|cpu)/);
 
     await page.goto('/');
     await expect(page.getByTestId('backend-reason')).toContainText(/fastest for mnist-mlp: measured samples\/s .*\(webgpu: /, {
       timeout: 90_000,
     });
-    await expect(page.getByTestId('backend')).toHaveText(/^(webgl|cpu)/);
+    await expect(page.getByTestId('backend')).toHaveText(/^(webgl|wasm|cpu)/);
   } finally {
     await noWebGpu.close();
   }
