@@ -24,6 +24,7 @@ import { FederationCatalog } from './storage/federationCatalog.ts';
 import { EvaluationStore } from './storage/evaluationStore.ts';
 import { FederationStore } from './storage/federationStore.ts';
 import { UploadedModelStore } from './storage/uploadedModelStore.ts';
+import { storedTopology } from './federations/federationModel.ts';
 import { adminOutputs, attachAdminSocket } from './transport/adminSocket.ts';
 import { attachDeviceSocket, deviceOutputs, type DeviceServer } from './transport/deviceSocket.ts';
 
@@ -64,7 +65,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   if (await ensureDemoFederation(store)) logger.info('created the demo federation');
 
   const mnist = new MnistSource();
-  const evaluator = new ModelEvaluator((dataset) => mnist.get('test', dataset));
+  const uploadedModels = new UploadedModelStore(db);
+  const evaluator = new ModelEvaluator((dataset) => mnist.get('test', dataset), storedTopology(uploadedModels));
   const work = new PendingWork((err) => logger.error({ err }, 'background work failed'));
   const federations = new Map<string, FederationRuntime>();
   let runtimeDeps: RuntimeDeps | null = null;
@@ -88,7 +90,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     webClientDir: options.webClientDir,
     directory,
     metrics,
-    uploadedModels: new UploadedModelStore(db),
+    uploadedModels,
   });
   const httpServer = createServer(app);
   // Longer than clients' idle keep-alive (Playwright, proxies): a request on a socket the server is closing gets ECONNRESET.
@@ -116,7 +118,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       metrics.observe(entry);
     },
   };
-  runtimeDeps = { store, evaluator, evaluations: new EvaluationStore(db), mnist, logger, outputs, work };
+  runtimeDeps = { store, evaluator, evaluations: new EvaluationStore(db), mnist, logger, outputs, work, uploadedModels };
   for (const stored of await store.listFederations()) {
     federations.set(stored.config.id, await FederationRuntime.load(stored, runtimeDeps));
   }

@@ -1,5 +1,5 @@
 import { DEFAULT_DEADLINE, type FederationConfig } from '@flock/fl-core';
-import { initialModel } from './federations/federationCreation.ts';
+import { initialModel } from './federations/federationModel.ts';
 import type { FederationStore } from './storage/federationStore.ts';
 
 export const DEMO_FEDERATION: FederationConfig = {
@@ -22,6 +22,9 @@ export const DEMO_FEDERATION: FederationConfig = {
 /** A fresh coordinator has something to join at once; the operator still decides when it starts. */
 export async function ensureDemoFederation(store: FederationStore): Promise<boolean> {
   if ((await store.listFederations()).length > 0) return false;
-  await store.createFederation(DEMO_FEDERATION, await initialModel(DEMO_FEDERATION));
+  // The demo trains a zoo model: no uploaded model to look up.
+  const initial = await initialModel(DEMO_FEDERATION, { get: async () => null });
+  if (!initial.ok) throw new Error(`demo federation: ${initial.reason}`);
+  await store.createFederation(DEMO_FEDERATION, initial.value);
   return true;
 }

@@ -9,6 +9,7 @@ export * from './aggregation/fedAvg.ts';
 export * from './strategy/index.ts';
 export * from './models/zoo.ts';
 export * from './models/modelCache.ts';
+export * from './models/topologyFetch.ts';
 export * from './models/uploadedModel.ts';
 export * from './data/index.ts';
 export * from './training/tensors.ts';

@@ -1,7 +1,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { seedFromText } from '@flock/fl-core';
+import { seedFromText, uploadedTopologyFrom } from '@flock/fl-core';
 import { DeviceCredentials, DeviceSession, type DeviceSessionView } from '@flock/fl-core/device';
 import { DatasetConfig } from '@flock/fl-core';
 import { chooseNodeBackend, InProcessTrainer, loadSiloData, NODE_BACKENDS, nodeAdapters, OwnData, type NodeBackend } from '@flock/fl-core/node';
@@ -43,7 +43,7 @@ export function addClientCommand(program: Command): void {
       const choice = await chooseNodeBackend(flags.backend);
       const heldOut = local.test ? `, ${local.test.count} held out for evaluation` : '';
       log(`device ${deviceId}: ${data.data.count} local examples${heldOut}, backend ${choice.backend} (${choice.reason})`);
-      const trainer = new InProcessTrainer((shardId) => data.get(shardId), () => local.test);
+      const trainer = new InProcessTrainer((shardId) => data.get(shardId), () => local.test, uploadedTopologyFrom(flags.server));
       const identity = {
         deviceId,
         federationId: flags.federation,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { evaluateModel, subset, writeWeights, ZooModelCache, type ImageDataset, type ZooModelName } from '@flock/fl-core';
+import { evaluateModel, MNIST_SHAPE, ModelCache, noTopology, subset, writeWeights, type ImageDataset, type ModelRef, type TopologyLoader } from '@flock/fl-core';
 import type { DemoDatasetKind } from './mnistSource.ts';
 
 export interface GlobalEvaluation {
@@ -18,14 +18,19 @@ export async function useCpuBackend(): Promise<void> {
  * measured on the same examples. One model per architecture is built once and re-weighted.
  */
 export class ModelEvaluator {
-  private readonly models = new ZooModelCache();
+  private readonly models = new ModelCache();
   private readonly evalSets = new Map<string, ImageDataset>();
 
-  constructor(private readonly loadTestSet: (dataset: DemoDatasetKind) => Promise<ImageDataset>) {}
+  /** `topology`: where uploaded models' topologies come from (the coordinator's upload store). */
+  constructor(
+    private readonly loadTestSet: (dataset: DemoDatasetKind) => Promise<ImageDataset>,
+    private readonly topology: TopologyLoader = noTopology,
+  ) {}
 
-  async evaluate(model: ZooModelName, weights: Float32Array, examples: number, dataset: DemoDatasetKind = 'mnist'): Promise<GlobalEvaluation> {
+  async evaluate(model: ModelRef, weights: Float32Array, examples: number, dataset: DemoDatasetKind = 'mnist'): Promise<GlobalEvaluation> {
     const data = await this.evalSet(dataset, examples);
-    const net = this.models.get(model);
+    // Demo datasets (the only ones the coordinator holds test data of) are all 28x28x1, 10 classes.
+    const net = await this.models.resolve(model, MNIST_SHAPE, this.topology);
     writeWeights(net, weights);
     const { accuracy, loss } = await evaluateModel(net, data);
     return { accuracy, loss };

@@ -1,33 +1,15 @@
-import {
-  buildModel,
-  datasetShape,
-  decodeWeights,
-  demoDataset,
-  describeDataset,
-  encodeWeights,
-  manifestOf,
-  modelProblem,
-  readWeights,
-  strategyProblem,
-  type FederationConfig,
-} from '@flock/fl-core';
+import { datasetShape, decodeWeights, demoDataset, describeDataset, isUploadedModel, modelProblem, strategyProblem, type FederationConfig } from '@flock/fl-core';
 import type { FederationStore } from '../storage/federationStore.ts';
 import { datasetProblem } from './datasetPartition.ts';
 import { FederationRuntime, type RuntimeDeps } from './federationRuntime.ts';
+import { initialModel } from './federationModel.ts';
 
 export type CreationResult = { ok: true; runtime: FederationRuntime } | { ok: false; status: 400 | 409; reason: string };
 
-/** The round-0 model of a federation: the zoo model built with the federation's seed, encoded. */
-export async function initialModel(config: FederationConfig): Promise<Uint8Array> {
-  const model = buildModel(config.model, config.modelSeed, datasetShape(config.dataset));
-  try {
-    return encodeWeights(manifestOf(model), await readWeights(model), 'weights');
-  } finally {
-    model.dispose();
-  }
-}
-
-/** What a config asks that the schema alone cannot check; null when it is consistent. */
+/**
+ * What a config asks that the schema alone cannot check; null when it is consistent. An uploaded
+ * model is checked against the dataset when it is loaded (initialModel).
+ */
 export function configProblem(config: FederationConfig): string | null {
   const demo = demoDataset(config.dataset);
   const dataset = demo ? datasetProblem(demo) : null;
@@ -35,7 +17,7 @@ export function configProblem(config: FederationConfig): string | null {
   if (!demo && config.targetAccuracy !== undefined) {
     return "targetAccuracy needs the coordinator's own test data: a federation on device data runs its maxRounds (its devices report federated evaluation)";
   }
-  return modelProblem(config.model, datasetShape(config.dataset));
+  return isUploadedModel(config.model) ? null : modelProblem(config.model, datasetShape(config.dataset));
 }
 
 /** Stores a new federation with its initial model and starts its runtime (idle until started). */
@@ -47,7 +29,9 @@ export async function createFederation(
   if (federations.has(config.id)) return { ok: false, status: 409, reason: `federation "${config.id}" already exists` };
   const problem = configProblem(config);
   if (problem) return { ok: false, status: 400, reason: problem };
-  const weights = await initialModel(config);
+  const initial = await initialModel(config, deps.uploadedModels);
+  if (!initial.ok) return { ok: false, status: 400, reason: initial.reason };
+  const weights = initial.value;
   const strategy = strategyProblem(config, decodeWeights(weights).values.length);
   if (strategy) return { ok: false, status: 400, reason: `strategy: ${strategy}` };
   await deps.store.createFederation(config, weights);

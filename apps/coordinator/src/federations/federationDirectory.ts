@@ -2,7 +2,8 @@ import { FederationConfig, type FederationSummary } from '@flock/fl-core';
 import { z } from 'zod';
 import type { FederationCatalog } from '../storage/federationCatalog.ts';
 import { zodReason } from '../transport/zodReason.ts';
-import { configProblem, createFederation, initialModel, type CreationResult } from './federationCreation.ts';
+import { configProblem, createFederation, type CreationResult } from './federationCreation.ts';
+import { initialModel } from './federationModel.ts';
 import { FederationRuntime, type RuntimeDeps } from './federationRuntime.ts';
 
 export type CloneResult = CreationResult | { ok: false; status: 404; reason: string };
@@ -77,7 +78,9 @@ export class FederationDirectory {
     if (joined.length > 0 && JSON.stringify(config.dataset) !== JSON.stringify(runtime.config.dataset)) {
       return { ok: false, status: 409, reason: `federation "${federationId}": the dataset cannot change once devices joined (${joined.length} hold data of it); clone the federation instead` };
     }
-    if (!(await this.catalog.replaceConfig(config, await initialModel(config)))) {
+    const initial = await initialModel(config, this.deps().uploadedModels);
+    if (!initial.ok) return { ok: false, status: 400, reason: initial.reason };
+    if (!(await this.catalog.replaceConfig(config, initial.value))) {
       return { ok: false, status: 409, reason: `federation "${federationId}" started while it was being edited` };
     }
     const fresh = await FederationRuntime.load({ config, status: 'idle', round: 0 }, this.deps());

@@ -1,6 +1,4 @@
 import {
-  buildModel,
-  datasetShape,
   decodeWeights,
   demoDataset,
   encodeDataset,
@@ -38,6 +36,7 @@ import type { EvaluationStore } from '../storage/evaluationStore.ts';
 import type { FederationStore, StoredFederation } from '../storage/federationStore.ts';
 import { partitionDataset } from './datasetPartition.ts';
 import { DeviceRegistry } from './deviceRegistry.ts';
+import { buildFederationModel, type UploadedModels } from './federationModel.ts';
 import { DeviceTraffic } from './deviceTraffic.ts';
 import { DownlinkModels } from './downlinkModels.ts';
 import { ownDataRefusal } from './ownData.ts';
@@ -58,6 +57,7 @@ export interface RuntimeDeps {
   logger: Logger;
   outputs: FederationOutputs;
   work: PendingWork;
+  uploadedModels: UploadedModels;
 }
 
 /**
@@ -89,7 +89,9 @@ export class FederationRuntime {
    */
   static async load(stored: StoredFederation, deps: RuntimeDeps): Promise<FederationRuntime> {
     const { config } = stored;
-    const model = buildModel(config.model, config.modelSeed, datasetShape(config.dataset));
+    const built = await buildFederationModel(config, deps.uploadedModels);
+    if (!built.ok) throw new Error(`federation ${config.id}: ${built.reason}`);
+    const model = built.value;
     const manifest = manifestOf(model);
     const topology = model.toJSON(null, false);
     model.dispose();

@@ -1,4 +1,4 @@
-import type { ZooModelName } from '@flock/fl-core';
+import type { ModelRef } from '@flock/fl-core';
 import {
   assertNever,
   type BackendChoice,
@@ -29,7 +29,7 @@ export class TrainingClient {
   }
 
   /** Starts the worker's backend: `backend` forced, else the fastest for `model` (the federation's). */
-  init(backend?: ClientBackend, model?: ZooModelName): Promise<BackendChoice> {
+  init(backend?: ClientBackend, model?: ModelRef): Promise<BackendChoice> {
     if (this.pendingInit) return Promise.reject(new Error('the worker is already starting'));
     return new Promise((resolve, reject) => {
       this.pendingInit = { resolve, reject };

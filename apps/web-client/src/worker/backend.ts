@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import './wasmBackend.ts';
 import type { AdapterInfo } from '@flock/fl-core/protocol';
-import type { ZooModelName } from '@flock/fl-core';
+import type { ModelRef } from '@flock/fl-core';
 import type { DeviceStore } from '../storage/deviceStore.ts';
 import { isDenseModel, measureTrainingSpeed } from './backendSpeed.ts';
 import { CLIENT_BACKENDS, type BackendChoice, type ClientBackend } from './messages.ts';
@@ -26,7 +26,7 @@ type Attempt = { ok: true; adapter: AdapterInfo | null } | { ok: false; reason: 
  * remembered). `setBackend` returns false instead of throwing when a backend cannot start, so the
  * boolean is checked every time.
  */
-export async function chooseBackend(model: ZooModelName, store: DeviceStore, forced?: ClientBackend): Promise<BackendChoice> {
+export async function chooseBackend(model: ModelRef, store: DeviceStore, forced?: ClientBackend): Promise<BackendChoice> {
   if (forced) return firstThatStarts([forced, ...CLIENT_BACKENDS.filter((b) => b !== forced)], forced);
   const remembered = await store.backendChoice(model);
   const known = CLIENT_BACKENDS.find((b) => b === remembered?.backend);
@@ -53,7 +53,7 @@ async function firstThatStarts(order: ClientBackend[], forced: ClientBackend): P
 }
 
 /** Times `model` on each backend that starts and switches to the fastest. */
-async function fastest(model: ZooModelName): Promise<BackendChoice> {
+async function fastest(model: ModelRef): Promise<BackendChoice> {
   const measured: { backend: ClientBackend; adapter: AdapterInfo | null; speed: number }[] = [];
   const notes: string[] = [];
   for (const backend of CLIENT_BACKENDS) {
@@ -62,7 +62,7 @@ async function fastest(model: ZooModelName): Promise<BackendChoice> {
       notes.push(`${backend}: ${attempt.reason}`);
       continue;
     }
-    if (backend === 'wasm' && !isDenseModel(model)) {
+    if (backend === 'wasm' && !(await isDenseModel(model))) {
       notes.push('wasm: not timed (its convolutions cannot train)');
       continue;
     }

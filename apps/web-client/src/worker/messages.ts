@@ -1,5 +1,4 @@
-import type { AdapterInfo, BackendName, LocalEvaluation, ModelBase, ModelName, RoundCodec, RoundInstructions, TrainingConfig } from '@flock/fl-core/protocol';
-import type { ZooModelName } from '@flock/fl-core';
+import type { AdapterInfo, BackendName, LocalEvaluation, ModelBase, ModelRef, RoundCodec, RoundInstructions, TrainingConfig } from '@flock/fl-core/protocol';
 
 /** Backends this client can run, in the order they are tried; `wasm` only for dense models (its convolutions cannot train). */
 export const CLIENT_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const satisfies readonly BackendName[];
@@ -19,13 +18,13 @@ export interface InitRequest {
   /** Forces one backend; the worker still falls back (and says why) if it cannot start. */
   backend?: ClientBackend;
   /** The federation's model, which the backends are timed with when none is forced (default: the demo's `mnist-mlp`). */
-  model?: ZooModelName;
+  model?: ModelRef;
 }
 
 export interface TrainRequest {
   type: 'train';
   round: number;
-  model: ModelName;
+  model: ModelRef;
   /** The global model, encoded with the weights codec (transferred). */
   weights: ArrayBuffer;
   config: TrainingConfig;

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { decodeDataset, RoundTrainer, type ImageDataset } from '@flock/fl-core';
 import { DeviceStore } from '../storage/deviceStore.ts';
 import { chooseBackend } from './backend.ts';
+import { pageOriginTopology } from './backendSpeed.ts';
 import { ownTrainingData } from './ownTrainingData.ts';
 import {
   assertNever,
@@ -15,11 +16,14 @@ import {
 
 /**
  * Trains off the UI thread. Requests are handled one at a time, in order. The model of each zoo
- * name is built once and reused (RoundTrainer); the shard is read from IndexedDB once per shard id.
+ * name or uploaded id is built once and reused (RoundTrainer); the shard is read from IndexedDB once per shard id.
  */
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 // Top-k residuals live in IndexedDB: a reloaded tab goes on from what it had not sent.
-const trainer = new RoundTrainer({ residuals: { load: async (key) => (await openStore()).residual(key), save: async (key, r) => (await openStore()).putResidual(key, r) } });
+const trainer = new RoundTrainer({
+  residuals: { load: async (key) => (await openStore()).residual(key), save: async (key, r) => (await openStore()).putResidual(key, r) },
+  topology: pageOriginTopology,
+});
 const shards = new Map<string, ImageDataset>();
 let store: DeviceStore | null = null;
 let ready: Promise<BackendChoice> | null = null;

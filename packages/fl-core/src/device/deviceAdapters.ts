@@ -6,7 +6,7 @@ import type {
   FederationStatus,
   HelloMessage,
   LocalEvaluation,
-  ModelName,
+  ModelRef,
   OwnDataAssignment,
   ModelBase,
   RoundCodec,
@@ -47,7 +47,7 @@ export interface DeviceData {
 
 export interface TrainingJob {
   round: number;
-  model: ModelName;
+  model: ModelRef;
   /** The global model, encoded with the weights codec. */
   weights: Uint8Array;
   config: TrainingConfig;

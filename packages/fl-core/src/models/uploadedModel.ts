@@ -57,6 +57,15 @@ export async function loadUploadedModel(files: UploadedModelFiles): Promise<Uplo
   }
 }
 
+/**
+ * A LayersModel from its topology alone (tf.io.fromMemory without weights): its layers'
+ * initializers fill the weights, which the caller overwrites with the federation's.
+ */
+export async function modelFromTopology(modelTopology: unknown): Promise<tf.LayersModel> {
+  if (typeof modelTopology !== 'object' || modelTopology === null) throw new Error('the federation serves no model topology');
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelTopology as tf.io.ModelJSON['modelTopology'] }));
+}
+
 function shapeText(shape: readonly (number | null)[]): string {
   return `[${shape.map((d) => (d === null ? 'batch' : String(d))).join(', ')}]`;
 }

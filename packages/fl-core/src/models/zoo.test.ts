@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { datasetShape, MNIST_SHAPE, type DataShape } from '../protocol/datasetConfig.ts';
-import { ZooModelCache } from './modelCache.ts';
+import { ModelCache } from './modelCache.ts';
 import { buildModel, manifestOf, modelProblem, readWeights } from './zoo.ts';
 
 beforeAll(async () => {
@@ -69,7 +69,7 @@ describe('models sized by the dataset', () => {
   });
 
   it('caches one model per name and shape', () => {
-    const cache = new ZooModelCache();
+    const cache = new ModelCache();
     const mnist = cache.get('mnist-mlp');
     expect(cache.get('mnist-mlp', MNIST_SHAPE)).toBe(mnist);
     expect(cache.get('mnist-mlp', { inputShape: [1, 4, 1], numClasses: 3 })).not.toBe(mnist);

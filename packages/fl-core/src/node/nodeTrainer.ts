@@ -1,5 +1,6 @@
 import type { ImageDataset } from '../data/dataset.ts';
 import type { DeviceTrainer, TrainingJob, TrainingOutcome, TrainingProgressView } from '../device/deviceAdapters.ts';
+import type { TopologyLoader } from '../models/modelCache.ts';
 import { RoundTrainer } from '../training/roundTrainer.ts';
 
 /**
@@ -7,14 +8,20 @@ import { RoundTrainer } from '../training/roundTrainer.ts';
  * virtual devices can share one trainer (and its models) safely.
  */
 export class InProcessTrainer implements DeviceTrainer {
-  private readonly trainer = new RoundTrainer();
+  private readonly trainer: RoundTrainer;
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** `testFor`: held-out examples to evaluate each received global model on (federated evaluation). */
+  /**
+   * `testFor`: held-out examples to evaluate each received global model on (federated evaluation);
+   * `topology`: where uploaded models' topologies come from (uploadedTopologyFrom the coordinator).
+   */
   constructor(
     private readonly dataFor: (shardId: string) => ImageDataset,
     private readonly testFor: (shardId: string) => ImageDataset | null = () => null,
-  ) {}
+    topology?: TopologyLoader,
+  ) {
+    this.trainer = new RoundTrainer(topology ? { topology } : {});
+  }
 
   train(job: TrainingJob, onProgress: (p: TrainingProgressView) => void): Promise<TrainingOutcome> {
     const run = this.queue.then(() => this.trainer.train(job, this.dataFor(job.shardId), { onProgress, evaluateOn: this.testFor(job.shardId) }));

@@ -6,7 +6,7 @@ import {
   DownlinkCodecName,
   FederationId,
   FederationStatus,
-  ModelName,
+  ModelRef,
   TrainingConfig,
   UplinkCodecName,
   type RoundCodec,
@@ -98,7 +98,8 @@ export function joinPolicyOf(config: Pick<FederationConfig, 'join'>): JoinPolicy
 export const FederationConfig = z.object({
   id: FederationId,
   name: z.string().min(1).max(200),
-  model: ModelName,
+  /** A zoo name, or an uploaded model's id (its weights are the federation's initial model). */
+  model: ModelRef,
   /** Demo data the coordinator assigns in shards, or the devices' own data (see DatasetConfig). */
   dataset: DatasetConfig,
   training: TrainingConfig,

@@ -40,6 +40,23 @@ export type AdapterInfo = z.infer<typeof AdapterInfo>;
 export const ModelName = z.enum(MODEL_NAMES);
 export type ModelName = z.infer<typeof ModelName>;
 
+/** An operator's uploaded tfjs LayersModel (POST /api/models), named by the id the upload got. */
+export type UploadedModelId = `uploaded-${string}`;
+const UPLOADED_MODEL_ID = /^uploaded-[0-9a-f]{12}$/;
+export const UploadedModelId = z.custom<UploadedModelId>(
+  (v) => typeof v === 'string' && UPLOADED_MODEL_ID.test(v),
+  'an uploaded model id looks like uploaded-0123456789ab',
+);
+/** What a federation trains: a zoo model by name, or an uploaded model by id (devices build it from the federation's topology). */
+export const ModelRef = z.union([ModelName, UploadedModelId], {
+  error: `a model is a zoo name (${MODEL_NAMES.join(', ')}) or an uploaded model id (uploaded-0123456789ab)`,
+});
+export type ModelRef = z.infer<typeof ModelRef>;
+
+export function isUploadedModel(model: ModelRef): model is UploadedModelId {
+  return model.startsWith('uploaded-');
+}
+
 export const TrainingConfig = z.object({
   epochs: z.number().int().min(1).max(100),
   batchSize: z.number().int().min(1).max(4096),
@@ -149,7 +166,7 @@ export const HelloReply = z.discriminatedUnion('ok', [
   z.object({
     ok: z.literal(true),
     federationId: FederationId,
-    model: ModelName,
+    model: ModelRef,
     dataset: z.discriminatedUnion('kind', [DatasetAssignment, OwnDataAssignment]),
     status: FederationStatus,
     round: z.number().int().min(0),
@@ -183,7 +200,7 @@ export type ModelBase = z.infer<typeof ModelBase>;
 export const RoundStartMessage = z.object({
   federationId: FederationId,
   round: z.number().int().min(1),
-  model: ModelName,
+  model: ModelRef,
   config: TrainingConfig,
   /** Epoch milliseconds after which the round may close without this device. */
   deadline: z.number(),

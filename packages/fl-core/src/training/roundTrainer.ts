@@ -6,7 +6,8 @@ import { MemoryResidualStore, residualKey, type ResidualStore } from '../codec/r
 import { decodeWeights, encodeWeights, type WeightsManifest } from '../codec/weightsCodec.ts';
 import { dataShapeOf, type ImageDataset } from '../data/dataset.ts';
 import { createRng, seedFromText } from '../data/random.ts';
-import { ZooModelCache } from '../models/modelCache.ts';
+import { ModelCache, type TopologyLoader } from '../models/modelCache.ts';
+import { noTopology } from '../models/topologyFetch.ts';
 import { manifestOf, writeWeights } from '../models/zoo.ts';
 import { privatizeDelta, secureRandom } from '../strategy/privacy/localDp.ts';
 import type { TrainingJob, TrainingOutcome } from '../device/deviceAdapters.ts';
@@ -24,20 +25,23 @@ export interface RoundTrainerJob extends TrainingJob {
 
 /**
  * One device's side of a round, the same in a tab's worker and in Node: load the global weights into
- * the zoo model (built once per name), train on the local data, encode the delta with the round's
+ * the zoo or uploaded model (built once per name), train on the local data, encode the delta with the round's
  * codec. A top-k device keeps what it did not send (error feedback) in its residual store, per
  * federation and shard (one trainer may serve many virtual devices): in memory unless given another.
  */
 export class RoundTrainer {
-  private readonly models = new ZooModelCache();
+  private readonly models = new ModelCache();
   private readonly residuals: ResidualStore;
   /** Per federation, the global models of its latest rounds as received: the base of a downlink delta. */
   private readonly held = new Map<string, Map<number, Float32Array>>();
   /** Local DP noise must be unpredictable: drawn from the platform's CSPRNG, never seeded. */
   private readonly noise = secureRandom();
+  /** Where uploaded models' topologies come from (zoo models are built here). */
+  private readonly topology: TopologyLoader;
 
-  constructor(options: { residuals?: ResidualStore } = {}) {
+  constructor(options: { residuals?: ResidualStore; topology?: TopologyLoader } = {}) {
     this.residuals = options.residuals ?? new MemoryResidualStore();
+    this.topology = options.topology ?? noTopology;
   }
 
   async train(
@@ -45,7 +49,7 @@ export class RoundTrainer {
     data: ImageDataset,
     options: Pick<TrainLocalOptions, 'progressEvery' | 'onProgress'> & { evaluateOn?: ImageDataset | null } = {},
   ): Promise<TrainingOutcome & { numTensors: number }> {
-    const model = this.models.get(job.model, dataShapeOf(data));
+    const model = await this.models.resolve(job.model, dataShapeOf(data), this.topology);
     const manifest = manifestOf(model);
     writeWeights(model, this.receivedModel(job, manifest));
     // Federated evaluation: the global model as received, on the device's held-out examples.
