@@ -1,9 +1,10 @@
-import { DownlinkCodecName, ModelName, UplinkCodecName, type FederationConfig, type FederationSummary } from '@flock/fl-core/protocol';
+import { DownlinkCodecName, UplinkCodecName, type FederationConfig, type FederationSummary } from '@flock/fl-core/protocol';
 import { strategyCatalog } from '@flock/fl-core/strategy';
 import { useState, type FormEvent } from 'react';
 import { createFederation, editFederation } from './adminApi.ts';
 import { checkDraft, datasetOfKind, draftFromConfig, getIn, NEW_FEDERATION_DRAFT, setIn, type FederationDraft } from './federationDraft.ts';
 import { ListField, NumberField, SelectField, TextField } from './formFields.tsx';
+import { ModelField } from './ModelField.tsx';
 import { StrategyOptions } from './StrategyOptions.tsx';
 import { PrivacyFields } from './PrivacyFields.tsx';
 
@@ -53,7 +54,7 @@ export function FederationForm({ token, editing, onSaved, onCancel }: Federation
         <legend>Federation</legend>
         <TextField {...field} path={['id']} label="Id" testId="form-id" disabled={editing !== undefined} hint="letters, digits, _ and -" />
         <TextField {...field} path={['name']} label="Name" testId="form-name" />
-        <SelectField {...field} path={['model']} label="Model (zoo)" testId="form-model" options={ModelName.options} />
+        <ModelField {...field} path={['model']} token={token} dataset={dataset} />
         <SelectField {...field} path={['join']} label="Who may join" testId="form-join" options={['open', 'enrollment']} />
       </fieldset>
 

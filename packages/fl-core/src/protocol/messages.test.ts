@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HelloMessage, PROTOCOL_VERSION, RoundStartMessage, StatusMessage, UpdateMessage, MAX_UPDATE_BYTES } from './messages.ts';
+import { HelloMessage, isUploadedModel, ModelRef, PROTOCOL_VERSION, RoundStartMessage, StatusMessage, UpdateMessage, MAX_UPDATE_BYTES } from './messages.ts';
 import { FederationConfig } from './federation.ts';
 
 const validUpdate = {
@@ -75,5 +75,18 @@ describe('protocol schemas', () => {
     const result = FederationConfig.safeParse({ id: 'x', name: 'x', model: 'resnet-152' });
     expect(result.success).toBe(false);
     expect(result.error?.issues.map((i) => i.path.join('.'))).toContain('model');
+  });
+
+  it('take a zoo name or an uploaded model id as a federation model, and say what a model is otherwise', () => {
+    expect(ModelRef.parse('mnist-cnn-small')).toBe('mnist-cnn-small');
+    expect(FederationConfig.shape.model.parse('uploaded-0123456789ab')).toBe('uploaded-0123456789ab');
+    expect(isUploadedModel('uploaded-0123456789ab')).toBe(true);
+    expect(isUploadedModel('mnist-mlp')).toBe(false);
+    for (const bad of ['resnet-152', 'uploaded-XYZ', 'uploaded-0123456789abc', 7]) {
+      const result = ModelRef.safeParse(bad);
+      expect(result.error?.issues[0]?.message).toBe(
+        'a model is a zoo name (mnist-mlp, mnist-cnn, mnist-cnn-small, tabular-mlp) or an uploaded model id (uploaded-0123456789ab)',
+      );
+    }
   });
 });
