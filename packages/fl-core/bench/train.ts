@@ -1,7 +1,8 @@
-// `npm run bench -- train [--backend cpu|webgpu] [--seconds 3] [--models a,b] [--batches 10,50] [--steps 30] [--torch file] [--flags K=V,...]`
+// `npm run bench -- train [--backend cpu|webgpu] [--seconds 3] [--models a,b] [--batches 10,50] [--steps 30] [--torch file] [--flags K=V,...] [--kernels]`
 // Samples/s of Flock's loop (trainEpochs on resident tensors) and of tfjs-layers `fit` on the same
 // model, backend, data and batch size, one JSON line per case. `--backend webgpu` runs on Dawn
 // (the `webgpu` package, or the dawn.node named by DAWN_NODE); see shared/docs/gpu-bench.md.
+// `--kernels` prints instead the kernels one step of the loop runs (tf.profile), those that dispatch apart.
 // `--torch file` merges PyTorch's figures (JSON lines {model, batch, samplesPerSec}) from train_torch.py.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -23,6 +24,7 @@ const { values: args } = parseArgs({
     torch: { type: 'string' },
     /** tfjs environment flags, e.g. WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64 (comma-separated NAME=value). */
     flags: { type: 'string', default: '' },
+    kernels: { type: 'boolean', default: false },
   },
 });
 const LEARNING_RATE = 0.05;
@@ -120,6 +122,21 @@ function torchFigures(path: string | undefined): Map<string, number> {
   return figures;
 }
 
+/** Kernels that only relabel a tensor: no GPU dispatch (op wrappers of customGrad/ops show up as their names too). */
+const NO_DISPATCH = new Set(['Identity', 'Reshape', 'Cast', 'forward']);
+
+/** Kernels per step of the loop, counted over `steps` steps with tf.profile. */
+async function kernelsPerStep(name: ZooModelName, data: ImageDataset, batchSize: number, steps: number) {
+  const runner = loopRunner(name, data, batchSize);
+  await runner.run();
+  const { kernels } = await tf.profile(() => runner.run());
+  runner.dispose();
+  const byKernel: Record<string, number> = {};
+  for (const k of kernels) byKernel[k.name] = (byKernel[k.name] ?? 0) + 1 / steps;
+  const dispatching = kernels.filter((k) => !NO_DISPATCH.has(k.name) && !k.name.endsWith('__op')).length;
+  return { kernelsPerStep: kernels.length / steps, dispatchesPerStep: dispatching / steps, byKernel };
+}
+
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 
 async function main(): Promise<void> {
@@ -132,6 +149,10 @@ async function main(): Promise<void> {
     if (!MODEL_NAMES.includes(model)) throw new Error(`unknown model ${model}; models: ${MODEL_NAMES.join(', ')}`);
     for (const batch of args.batches.split(',').map(Number)) {
       const data = randomDataset(batch * steps, batch);
+      if (args.kernels) {
+        console.log(JSON.stringify({ model, backend: tf.getBackend(), batch, ...(await kernelsPerStep(model, data, batch, steps)) }));
+        continue;
+      }
       const runners = [loopRunner(model, data, batch), fitRunner(model, data, batch)];
       const [loop, fit] = (await samplesPerSecond(data.count, seconds, runners)) as [number, number];
       for (const r of runners) r.dispose();
