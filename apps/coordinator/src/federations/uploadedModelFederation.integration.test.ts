@@ -1,4 +1,4 @@
-import { readWeights, uploadedTopologyFrom, type FederationConfig, type FederationSummary, type RoundRecord } from '@flock/fl-core';
+import { readWeights, saveInMemory, uploadedTopologyFrom, type FederationConfig, type FederationSummary, type RoundRecord } from '@flock/fl-core';
 import { DeviceSession } from '@flock/fl-core/device';
 import { InProcessTrainer, MemoryShards, nodeAdapters } from '@flock/fl-core/node';
 import * as tf from '@tensorflow/tfjs';
@@ -27,18 +27,8 @@ async function uploadMlp(): Promise<{ id: string; weights: Float32Array }> {
       tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: 12 }) }),
     ],
   });
-  let body: Record<string, unknown> = {};
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      body = {
-        name: 'tiny mlp',
-        dataset: MNIST,
-        modelJson: { modelTopology: a.modelTopology, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: a.weightSpecs }] },
-        weights: { 'group1-shard1of1.bin': Buffer.from(a.weightData as ArrayBuffer).toString('base64') },
-      };
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
+  const { modelJson, weights: file } = await saveInMemory(model);
+  const body = { name: 'tiny mlp', dataset: MNIST, modelJson, weights: { 'weights.bin': Buffer.from(file).toString('base64') } };
   const weights = await readWeights(model);
   model.dispose();
   const uploaded = await api<{ id: string }>('POST', '/api/models', body);

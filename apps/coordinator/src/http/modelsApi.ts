@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DatasetConfig, datasetShape, loadUploadedModel, modelShapeProblem } from '@flock/fl-core';
-import * as tf from '@tensorflow/tfjs';
+import { DatasetConfig, datasetShape, loadUploadedModel, modelShapeProblem, saveInMemory } from '@flock/fl-core';
 import express, { type Response } from 'express';
 import { z } from 'zod';
 import { allow } from '../auth/guard.ts';
@@ -33,22 +32,6 @@ function refuse(res: Response, status: number, reason: string): void {
   res.status(status).json({ ok: false, reason });
 }
 
-/** Topology and weights as one normalised file pair (model.json naming `weights.bin`), as tfjs saves it. */
-async function normalised(model: tf.LayersModel): Promise<{ modelJson: Record<string, unknown>; weights: Uint8Array }> {
-  let out: { modelJson: Record<string, unknown>; weights: Uint8Array } | null = null;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const data = artifacts.weightData;
-      out = {
-        modelJson: { format: 'layers-model', modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }] },
-        weights: new Uint8Array(data instanceof ArrayBuffer ? data : await new Blob(data as ArrayBuffer[]).arrayBuffer()),
-      };
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  return out!;
-}
-
 /**
  * `/api/models`: operators upload a tfjs LayersModel (model.json + weight files), checked against
  * the dataset it is meant for (input and output shapes named when they do not fit); anyone can load
@@ -74,7 +57,7 @@ export function modelsApi(store: UploadedModelStore): express.Router {
         inputShape: [...shape.inputShape],
         numClasses: shape.numClasses,
         parameters: loaded.model.countParams(),
-        ...(await normalised(loaded.model)),
+        ...(await saveInMemory(loaded.model)),
       });
       res.status(201).json(info);
     } finally {

@@ -36,6 +36,22 @@ function weightData(files: UploadedModelFiles): ArrayBuffer | string {
   return out.buffer;
 }
 
+/** A model as `model.save()` writes it, captured in memory: model.json (its manifest naming one file, `weights.bin`) and that file. */
+export async function saveInMemory(model: tf.LayersModel): Promise<{ modelJson: Record<string, unknown>; weights: Uint8Array }> {
+  let out: { modelJson: Record<string, unknown>; weights: Uint8Array } | null = null;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const data = artifacts.weightData;
+      out = {
+        modelJson: { format: 'layers-model', modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }] },
+        weights: new Uint8Array(data instanceof ArrayBuffer ? data : await new Blob(data as ArrayBuffer[]).arrayBuffer()),
+      };
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  return out!;
+}
+
 /** Builds the uploaded model in memory (tf.io.fromMemory): no file system, no network. */
 export async function loadUploadedModel(files: UploadedModelFiles): Promise<UploadedModelResult> {
   if (typeof files.modelJson.modelTopology !== 'object' || files.modelJson.modelTopology === null) {
