@@ -64,7 +64,7 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string, timeo
 }
 
 describe('a federation on an uploaded model', () => {
-  it('refuses an unknown model id, a name that is neither, and an upload that does not fit the dataset, with the reason', async () => {
+  it('refuses an unknown model id, a name that is neither, and an upload that does not fit the dataset, with the reason, on creation and edit', async () => {
     const { id } = await uploadMlp();
     const unknown = await api('POST', '/api/federations', config('ghost', 'uploaded-0123456789ab'));
     expect(unknown).toEqual({ status: 400, body: { ok: false, reason: 'model: there is no uploaded model "uploaded-0123456789ab" (GET /api/models lists them)' } });
@@ -80,6 +80,11 @@ describe('a federation on an uploaded model', () => {
       `model ${id} ("tiny mlp") does not fit the federation's dataset: the model takes [batch, 28, 28, 1] and gives [batch, 10]; the dataset needs it to take [batch, 8, 8, 3] (8x8x3 examples) and give [batch, 3] (3 classes)`,
     );
     expect((await api<FederationSummary[]>('GET', '/api/federations')).body.map((f) => f.config.id)).not.toContain('misfit');
+
+    // Edits are checked the same way.
+    expect((await api('POST', '/api/federations', config('fits', id))).status).toBe(201);
+    expect(await api('PATCH', '/api/federations/fits', { model: 'uploaded-0123456789ab' })).toEqual(unknown);
+    expect((await api<FederationSummary>('PATCH', '/api/federations/fits', { model: 'mnist-mlp' })).body.config?.model).toBe('mnist-mlp');
   });
 
   it('starts from the upload\'s weights, serves its topology, and a headless device trains a round that the coordinator evaluates', async () => {
