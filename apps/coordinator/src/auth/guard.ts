@@ -1,5 +1,6 @@
+import type { JoinPolicy } from '@flock/fl-core';
 import type { Request, RequestHandler, Response } from 'express';
-import { refusalFor, type Credential, type Refusal, type RequiredRole } from './principal.ts';
+import { refusalFor, type Credential, type Refusal, type RequiredRole, type RouteRole } from './principal.ts';
 import type { TokenService } from './tokenService.ts';
 
 /** Marks a guard handler with the role it demands, so the route table can be read back (routeTable.ts). */
@@ -42,6 +43,34 @@ export function allow(role: RequiredRole, options: AllowOptions = {}): RequestHa
     next();
   };
   return Object.assign(guard, { [REQUIRED_ROLE]: role });
+}
+
+/**
+ * The guard of a federation's model routes (`member`): anyone may read the model of an open-join
+ * federation, as anyone may join it; an enrollment-only one's only with a viewer or admin token or a
+ * device token of that federation. An unknown federation passes, for the route to answer 404.
+ */
+export function allowMembers(joinOf: (federationId: string) => JoinPolicy | undefined, federationParam = 'id'): RequestHandler {
+  const guard: RequestHandler = (req, res, next) => {
+    const federationId = String(req.params[federationParam]);
+    if (joinOf(federationId) !== 'enrollment') return next();
+    const credential = credentialOf(res);
+    const refusal = memberRefusal(credential, federationId);
+    if (refusal) {
+      res.status(refusal.status).json({ ok: false, reason: refusal.reason });
+      return;
+    }
+    next();
+  };
+  return Object.assign(guard, { [REQUIRED_ROLE]: 'member' satisfies RouteRole });
+}
+
+function memberRefusal(credential: Credential, federationId: string): Refusal | null {
+  if (credential.kind === 'none') {
+    return { status: 401, reason: `federation "${federationId}" is enrollment-only: this needs a device token of it or a viewer token` };
+  }
+  if (credential.kind === 'valid' && credential.principal.role !== 'device') return refusalFor(credential, 'viewer');
+  return refusalFor(credential, 'device', federationId);
 }
 
 /** The credential `authenticate` found for this request (none when it did not run). */

@@ -3,6 +3,11 @@ import type { Role } from '@flock/fl-core';
 export type { Role, TokenKind } from '@flock/fl-core';
 /** What a route or event needs: a role, or nothing (`public`). */
 export type RequiredRole = Role | 'public';
+/**
+ * What a route may need: a role, or `member`: public while the federation it names is open-join,
+ * else its own devices, viewers and admins (a closed federation's model is not for everyone).
+ */
+export type RouteRole = RequiredRole | 'member';
 
 /** Who made a request, once its token checked out. */
 export type Principal =

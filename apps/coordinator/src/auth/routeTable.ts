@@ -1,16 +1,16 @@
 import type { Express } from 'express';
 import { REQUIRED_ROLE } from './guard.ts';
-import type { RequiredRole } from './principal.ts';
+import type { RouteRole } from './principal.ts';
 
 export interface RouteEntry {
   method: string;
   path: string;
   /** The role its first handler, an `allow` guard, demands; null when it has none (a bug the route table test catches). */
-  role: RequiredRole | null;
+  role: RouteRole | null;
 }
 
 interface LayerLike {
-  handle: ((...args: unknown[]) => unknown) & { stack?: LayerLike[]; [REQUIRED_ROLE]?: RequiredRole };
+  handle: ((...args: unknown[]) => unknown) & { stack?: LayerLike[]; [REQUIRED_ROLE]?: RouteRole };
   rawPath?: string | RegExp;
   route?: { path: string; methods: Record<string, boolean>; stack: LayerLike[] };
 }

@@ -87,9 +87,10 @@ async function state(): Promise<unknown> {
 interface Credentials {
   viewer: string;
   viewerId: string;
-  /** Device tokens of closed-fed: the routes below act on open-fed. */
+  /** Device tokens of closed-fed: the routes below act on open-fed (member routes on closed-fed, see concrete). */
   otherEnrollment: string;
   otherDevice: string;
+  openEnrollment: string;
   openDevice: string;
   expired: string;
   tampered: string;
@@ -103,7 +104,8 @@ beforeAll(async () => {
   expect((await call('POST', '/api/federations', admin, federation('closed-fed', 'enrollment'))).status).toBe(201);
   const viewer = await call('POST', '/api/tokens', admin, { role: 'viewer', label: 'auditor' });
   const enrollment = await call('POST', '/api/tokens', admin, { role: 'device', federationId: 'closed-fed', expiresIn: '1h' });
-  expect([viewer.status, enrollment.status]).toEqual([201, 201]);
+  const openEnrollment = await call('POST', '/api/tokens', admin, { role: 'device', federationId: 'open-fed', expiresIn: '1h' });
+  expect([viewer.status, enrollment.status, openEnrollment.status]).toEqual([201, 201, 201]);
 
   const enrolled = socketTo('/', enrollment.body.token!);
   const enrolledHello = await hello(enrolled, 'closed-device-1', 'closed-fed');
@@ -127,6 +129,7 @@ beforeAll(async () => {
     viewerId: viewer.body.id!,
     otherEnrollment: enrollment.body.token!,
     otherDevice: enrolledHello.credential,
+    openEnrollment: openEnrollment.body.token!,
     openDevice: openHello.credential,
     expired,
     tampered: `${h}.${asAdmin}.${sig}`,
@@ -139,27 +142,34 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-/** A concrete path for a route: acts on open-fed, its bound device, the viewer token. */
+/**
+ * A concrete path for a route: acts on open-fed, its bound device, the viewer token; a member route
+ * (public for open-join federations) on the enrollment-only closed-fed.
+ */
 function concrete(route: RouteEntry): string {
-  return route.path.replace(':deviceId', 'open-device-1').replace(':tokenId', creds.viewerId).replace(':id', 'open-fed').replace(/:[A-Za-z]+/g, 'x');
+  const federation = route.role === 'member' ? 'closed-fed' : 'open-fed';
+  return route.path.replace(':deviceId', 'open-device-1').replace(':tokenId', creds.viewerId).replace(':id', federation).replace(/:[A-Za-z]+/g, 'x');
 }
 
-type Case = { name: string; token: () => string | undefined; status: 401 | 403; reason: RegExp; applies: (r: RouteEntry) => boolean };
+/** "Another federation" than the one the route acts on. */
+const OTHER_FEDERATION = /needs the (viewer|admin) role; the token presented is a device token|for federation "closed-fed", not "open-fed"|for federation "open-fed", not "closed-fed"/;
+
+type Case = { name: string; token: (r: RouteEntry) => string | undefined; status: 401 | 403; reason: RegExp; applies: (r: RouteEntry) => boolean };
 const CASES: Case[] = [
   { name: 'no token', token: () => undefined, status: 401, reason: /needs a (viewer|admin|device) token/, applies: () => true },
   { name: 'a viewer token', token: () => creds.viewer, status: 403, reason: /needs the admin role; the token presented is a viewer token/, applies: (r) => r.role === 'admin' },
   {
     name: "another federation's enrollment token",
-    token: () => creds.otherEnrollment,
+    token: (r) => (r.role === 'member' ? creds.openEnrollment : creds.otherEnrollment),
     status: 403,
-    reason: /needs the (viewer|admin) role; the token presented is a device token|for federation "closed-fed", not "open-fed"/,
+    reason: OTHER_FEDERATION,
     applies: () => true,
   },
   {
     name: "another federation's device credential",
-    token: () => creds.otherDevice,
+    token: (r) => (r.role === 'member' ? creds.openDevice : creds.otherDevice),
     status: 403,
-    reason: /needs the (viewer|admin) role; the token presented is a device token|for federation "closed-fed", not "open-fed"/,
+    reason: OTHER_FEDERATION,
     applies: () => true,
   },
   { name: 'an expired token', token: () => creds.expired, status: 401, reason: /^token has expired$/, applies: () => true },
@@ -181,7 +191,7 @@ describe('security', () => {
     const outcomes: string[] = [];
     for (const route of guarded) {
       for (const c of CASES.filter((k) => k.applies(route))) {
-        const token = c.token();
+        const token = c.token(route);
         const res = await call(route.method, concrete(route), token === undefined ? {} : { authorization: `Bearer ${token}` }, route.method === 'GET' ? undefined : {});
         const ok = res.status === c.status && res.body.ok === false && c.reason.test(res.body.reason ?? '');
         if (!ok) outcomes.push(`${route.method} ${route.path} with ${c.name}: ${res.status} ${JSON.stringify(res.body)}`);
@@ -189,6 +199,21 @@ describe('security', () => {
     }
     expect(outcomes).toEqual([]);
     expect(await state()).toEqual(before);
+  });
+
+  it("serves an open federation's model to anyone and an enrollment-only one's to its members", async () => {
+    const members = coordinator.routes.filter((r) => r.role === 'member');
+    expect(members.map((r) => r.path)).toEqual(expect.arrayContaining(['/api/federations/:id/model', '/api/federations/:id/model.flkw']));
+    for (const route of members) {
+      expect((await call('GET', route.path.replace(':id', 'open-fed'))).status, route.path).toBe(200);
+      expect(await call('GET', route.path.replace(':id', 'closed-fed')), route.path).toMatchObject({
+        status: 401,
+        body: { ok: false, reason: 'federation "closed-fed" is enrollment-only: this needs a device token of it or a viewer token' },
+      });
+      for (const token of [creds.viewer, creds.otherEnrollment, creds.otherDevice]) {
+        expect((await call('GET', route.path.replace(':id', 'closed-fed'), { authorization: `Bearer ${token}` })).status, route.path).toBe(200);
+      }
+    }
   });
 
   it("refuses a shard to the enrollment token and to another device's credential", async () => {

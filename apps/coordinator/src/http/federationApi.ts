@@ -1,7 +1,7 @@
-import { DeviceId, EventLogEntry, FederationConfig, FederationId, PROTOCOL_VERSION } from '@flock/fl-core';
+import { DeviceId, EventLogEntry, FederationConfig, FederationId, joinPolicyOf, PROTOCOL_VERSION } from '@flock/fl-core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { allow } from '../auth/guard.ts';
+import { allow, allowMembers } from '../auth/guard.ts';
 import { CloneRequest, type FederationDirectory } from '../federations/federationDirectory.ts';
 import type { FederationRuntime } from '../federations/federationRuntime.ts';
 import type { FederationStore } from '../storage/federationStore.ts';
@@ -57,8 +57,8 @@ function refuse(res: Response, status: number, reason: string): void {
 
 /**
  * REST under /api. Each route names the role it needs with its first handler, `allow(...)` (auth/guard.ts):
- * the global model is public (tfjs and the dashboard's download link fetch it bare), a shard is its device's
- * own, reads need a viewer and acts an admin.
+ * the global model is public for an open-join federation and its members' for an enrollment-only one
+ * (`allowMembers`), a shard is its device's own, reads need a viewer and acts an admin.
  */
 export function federationApi(deps: ApiDeps): express.Router {
   const api = express.Router();
@@ -76,6 +76,11 @@ export function federationApi(deps: ApiDeps): express.Router {
     return runtime ?? null;
   }
 
+  const members = allowMembers((id) => {
+    const runtime = deps.federations.get(id);
+    return runtime && joinPolicyOf(runtime.config);
+  });
+
   api.get('/health', allow('public'), (_req, res) => {
     res.json({ ok: true, version: deps.version, protocolVersion: PROTOCOL_VERSION });
   });
@@ -91,7 +96,7 @@ export function federationApi(deps: ApiDeps): express.Router {
   });
 
   // tf.loadLayersModel('<origin>/api/federations/<id>/model') reads this and then model/weights.bin beside it.
-  api.get('/federations/:id/model', allow('public'), (req, res) => {
+  api.get('/federations/:id/model', members, (req, res) => {
     const runtime = federationOf(req, res);
     if (!runtime) return;
     res.set('cache-control', 'no-store').json({
@@ -103,7 +108,7 @@ export function federationApi(deps: ApiDeps): express.Router {
     });
   });
 
-  api.get('/federations/:id/model/weights.bin', allow('public'), (req, res) => {
+  api.get('/federations/:id/model/weights.bin', members, (req, res) => {
     const runtime = federationOf(req, res);
     if (!runtime) return;
     const w = runtime.globalWeights;
@@ -112,7 +117,7 @@ export function federationApi(deps: ApiDeps): express.Router {
 
   // One file to keep: the latest stored global model in Flock's weights format (manifest + float32
   // values, fl-core's decodeWeights reads it), exactly as saved with its round, so name and bytes agree.
-  api.get('/federations/:id/model.flkw', allow('public'), async (req, res) => {
+  api.get('/federations/:id/model.flkw', members, async (req, res) => {
     const runtime = federationOf(req, res);
     if (!runtime) return;
     const stored = await deps.store.latestModel(runtime.config.id);

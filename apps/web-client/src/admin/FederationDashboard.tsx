@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { formatPercent } from '../format.ts';
-import { modelDownloadUrl, postFederationAction, type FederationAction } from './adminApi.ts';
+import { postFederationAction, type FederationAction } from './adminApi.ts';
 import { allowedActions } from './allowedActions.ts';
 import { DevicesTable } from './DevicesTable.tsx';
 import { EventLog } from './EventLog.tsx';
@@ -9,6 +9,7 @@ import { FederatedEvaluation } from './FederatedEvaluation.tsx';
 import { PrivacyBudget } from './PrivacyBudget.tsx';
 import { JoinLink } from './JoinLink.tsx';
 import { MetricsChart } from './MetricsChart.tsx';
+import { ModelDownload } from './ModelDownload.tsx';
 import { RoundCharts } from './RoundCharts.tsx';
 import { RoundPolicy } from './RoundPolicy.tsx';
 import { RoundsExport } from './RoundsExport.tsx';
@@ -132,9 +133,7 @@ export function FederationDashboard({ token, federationId, onUnauthorized, onAct
       <section className="card">
         <h2>Global model</h2>
         <p>
-          <a data-testid="download-model" href={modelDownloadUrl(federationId)} download>
-            Download model
-          </a>{' '}
+          <ModelDownload token={token} federationId={federationId} />{' '}
           <span className="muted">
             (latest stored round, Flock weights file; <code>tf.loadLayersModel('/api/federations/{federationId}/model')</code> loads it in tfjs)
           </span>
@@ -145,7 +144,7 @@ export function FederationDashboard({ token, federationId, onUnauthorized, onAct
       <FederatedEvaluation token={token} federationId={federationId} rounds={feed.snapshot?.rounds ?? []} />
       <DeviceBytes token={token} federationId={federationId} rounds={feed.snapshot?.rounds ?? []} />
       <PrivacyBudget config={summary?.config ?? null} rounds={feed.snapshot?.rounds ?? []} />
-      <TryModel federationId={federationId} dataset={summary?.config.dataset ?? null} />
+      <TryModel federationId={federationId} dataset={summary?.config.dataset ?? null} modelToken={() => Promise.resolve(token)} />
 
       <section className="card">
         <h2>Devices ({feed.snapshot?.devices.filter((d) => d.connected).length ?? 0} connected)</h2>

@@ -23,11 +23,6 @@ export async function postFederationAction(
   return { ok: false, status: response.status, reason: await reasonOf(response) };
 }
 
-/** The one-file download of the federation's latest stored model (public, like the tfjs model route). */
-export function modelDownloadUrl(federationId: string): string {
-  return `/api/federations/${encodeURIComponent(federationId)}/model.flkw`;
-}
-
 /** `GET /api/federations/<id>/events`: the newest `limit` matching events, oldest first. */
 export async function fetchEvents(
   token: string,
@@ -105,16 +100,29 @@ export function mintEnrollmentToken(token: string, federationId: string): Promis
   return adminCall(token, 'POST', '/api/tokens', MintedToken, { role: 'device', federationId, label: 'dashboard join link' });
 }
 
-/** `GET /api/federations/<id>/rounds?format=csv|json` as a file: fetched with the token, then saved through a blob link. */
-export async function downloadRounds(token: string, federationId: string, format: 'csv' | 'json'): Promise<ApiResult<string>> {
+/** `GET /api/federations/<id>/rounds?format=csv|json` as a file. */
+export function downloadRounds(token: string, federationId: string, format: 'csv' | 'json'): Promise<ApiResult<string>> {
+  return downloadFile(token, `${federationPath(federationId)}/rounds?format=${format}`, `flock-${federationId}-rounds.${format}`);
+}
+
+/**
+ * The latest stored global model in Flock's weights file (`model.flkw`), named as the coordinator names
+ * it: with the token, since an enrollment-only federation's model is for its members only.
+ */
+export function downloadModel(token: string, federationId: string): Promise<ApiResult<string>> {
+  return downloadFile(token, `${federationPath(federationId)}/model.flkw`, `flock-${federationId}-model.flkw`);
+}
+
+/** A GET fetched with the token, then saved through a blob link (a plain link cannot carry the token). */
+async function downloadFile(token: string, path: string, fallbackName: string): Promise<ApiResult<string>> {
   let response: Response;
   try {
-    response = await fetch(`${federationPath(federationId)}/rounds?format=${format}`, { headers: { Authorization: `Bearer ${token}` } });
+    response = await fetch(path, { headers: { Authorization: `Bearer ${token}` } });
   } catch (err) {
     return { ok: false, status: 0, reason: `coordinator not reachable: ${err instanceof Error ? err.message : String(err)}` };
   }
   if (!response.ok) return { ok: false, status: response.status, reason: await reasonOf(response) };
-  const filename = `flock-${federationId}-rounds.${format}`;
+  const filename = /filename="?([^";]+)"?/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName;
   const link = document.createElement('a');
   link.href = URL.createObjectURL(await response.blob());
   link.download = filename;

@@ -127,7 +127,7 @@ export function DevicePage() {
         </dl>
       </section>
 
-      <TryModel federationId={view.federationId} dataset={view.dataset} {...(controller ? { pickExample: controller.pickExample } : {})} />
+      <TryModel federationId={view.federationId} dataset={view.dataset} {...(controller ? { pickExample: controller.pickExample, modelToken: controller.modelToken } : {})} />
 
       {view.messages.length > 0 && (
         <section className="card">

@@ -143,6 +143,9 @@ export class DeviceController {
   readonly pickExample = async (): Promise<LocalExample | null> =>
     this.store ? pickLocalExample(this.store, this.options.federationId, this.view.dataset) : null;
 
+  /** What the try-the-model panel fetches the global model with: this device's credential, else its enrollment token. */
+  readonly modelToken = (): Promise<string | null> => Promise.resolve(this.credentials?.current() ?? this.options.enrollmentToken ?? null);
+
   async deleteOwnExamples(): Promise<void> {
     if (!this.store) return;
     await this.store.deleteOwnExamples(this.options.federationId);

@@ -16,6 +16,8 @@ interface TryModelProps {
   dataset: DatasetConfig | null;
   /** Picks one of the device's own examples; absent where the page holds none (the dashboard). */
   pickExample?: () => Promise<LocalExample | null>;
+  /** The token to fetch the model with (an enrollment-only federation's model is for its members only). */
+  modelToken?: () => Promise<string | null>;
 }
 
 const CANVAS_SIDE = 196;
@@ -29,7 +31,7 @@ type Outcome =
  * Runs the current global model in this page on a drawing (image datasets) or on a local example,
  * and shows the predicted class with each class's probability.
  */
-export function TryModel({ federationId, dataset, pickExample }: TryModelProps) {
+export function TryModel({ federationId, dataset, pickExample, modelToken }: TryModelProps) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const drawing = useRef(false);
   const [outcome, setOutcome] = useState<Outcome>(null);
@@ -44,7 +46,7 @@ export function TryModel({ federationId, dataset, pickExample }: TryModelProps) 
     try {
       const picked = await input();
       if (!picked) setOutcome({ kind: 'error', message: 'this device holds no examples to try' });
-      else setOutcome({ kind: 'prediction', probabilities: await predictWithGlobalModel(federationId, picked.input), source: picked.source, truth: picked.truth });
+      else setOutcome({ kind: 'prediction', probabilities: await predictWithGlobalModel(federationId, picked.input, (await modelToken?.()) ?? null), source: picked.source, truth: picked.truth });
     } catch (err) {
       setOutcome({ kind: 'error', message: `could not run the model: ${err instanceof Error ? err.message : String(err)}` });
     } finally {

@@ -9,14 +9,16 @@ export interface ModelInput {
 }
 
 /**
- * Runs the federation's current global model (fetched like tf.loadLayersModel does, from the public
- * model route) on one input and returns the class probabilities. tfjs is loaded only when someone
+ * Runs the federation's current global model (fetched like tf.loadLayersModel does, from the model
+ * route, with `token` when given: an enrollment-only federation's model is for its members) on one
+ * input and returns the class probabilities. tfjs is loaded only when someone
  * asks, on the CPU: one small prediction needs no GPU, and the training worker keeps the GPU to itself.
  */
-export async function predictWithGlobalModel(federationId: string, input: ModelInput): Promise<number[]> {
+export async function predictWithGlobalModel(federationId: string, input: ModelInput, token: string | null): Promise<number[]> {
   const tf = await import('@tensorflow/tfjs');
   if (tf.getBackend() !== 'cpu') await tf.setBackend('cpu');
-  const model = await tf.loadLayersModel(`/api/federations/${encodeURIComponent(federationId)}/model`);
+  const requestInit: RequestInit = token === null ? {} : { headers: { Authorization: `Bearer ${token}` } };
+  const model = await tf.loadLayersModel(`/api/federations/${encodeURIComponent(federationId)}/model`, { requestInit });
   try {
     const probabilities = tf.tidy(() => tf.softmax(model.predict(tf.tensor4d(input.values, [1, ...input.shape])) as Tensor2D));
     try {
