@@ -26,6 +26,7 @@ import { FederationStore } from './storage/federationStore.ts';
 import { UploadedModelStore } from './storage/uploadedModelStore.ts';
 import { storedTopology } from './federations/federationModel.ts';
 import { adminOutputs, attachAdminSocket } from './transport/adminSocket.ts';
+import { ChunkedDownloads, type DownloadLimits } from './transport/chunkedDownloads.ts';
 import { attachDeviceSocket, deviceOutputs, type DeviceServer } from './transport/deviceSocket.ts';
 
 export interface CoordinatorOptions {
@@ -42,6 +43,8 @@ export interface CoordinatorOptions {
   heartbeat?: HeartbeatSettings;
   /** Message sizes, rate limits, CORS origins; defaults to DEFAULT_SECURITY_LIMITS. */
   security?: SecurityLimits;
+  /** When a model goes down in chunks instead of inside round:start; defaults to DEFAULT_DOWNLOAD_LIMITS. */
+  downloads?: DownloadLimits;
 }
 
 export interface RunningCoordinator {
@@ -110,8 +113,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     pingTimeout: heartbeat.pingTimeoutMs,
   });
   const admin = adminOutputs(io as unknown as Server, federations);
+  const downloads = new ChunkedDownloads(options.downloads);
   const outputs: FederationOutputs = {
-    ...deviceOutputs(io),
+    ...deviceOutputs(io, downloads),
     ...admin,
     event(entry) {
       admin.event(entry);
@@ -124,7 +128,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   }
   guardDeviceConnections(io.of('/'), tokens, security);
   guardAdminConnections(io.of(ADMIN_NAMESPACE), tokens, security);
-  attachDeviceSocket(io, federations, logger, new DeviceAdmission(tokens));
+  attachDeviceSocket(io, federations, logger, new DeviceAdmission(tokens), downloads);
   attachAdminSocket(io as unknown as Server, federations);
 
   const ticker = setInterval(() => {

@@ -259,7 +259,7 @@ describe('security', () => {
       expect(reply, `${deviceId} in ${federationId}`).toMatchObject({ ok: false, reason: expect.stringMatching(reason) });
       // Nothing else the connection sends counts either.
       const update = { federationId, round: 1, numExamples: 10, metrics: { loss: 1, accuracy: 0.5 }, payload: new Uint8Array(8) };
-      for (const [event, msg] of [['status', { state: 'idle' }], ['update', update], ['update:begin', { ...update, payload: undefined, totalBytes: 8, chunkBytes: 8 }], ['update:chunk', { index: 0 }]] as const) {
+      for (const [event, msg] of [['status', { state: 'idle' }], ['update', update], ['update:begin', { ...update, payload: undefined, totalBytes: 8, chunkBytes: 8 }], ['update:chunk', { index: 0 }], ['model:chunk', { federationId, round: 1, hash: '00000000', offset: 0 }]] as const) {
         expect(await s.timeout(5_000).emitWithAck(event, msg), event).toMatchObject({ ok: false, reason: expect.stringMatching(/say hello|malformed/) });
       }
       s.disconnect();

@@ -7,12 +7,14 @@ import {
   type CoordinatorToDeviceEvents,
   type DeviceToCoordinatorEvents,
   type HelloReply,
+  type ModelChunkReply,
 } from '@flock/fl-core';
 import type { Logger } from 'pino';
 import type { DefaultEventsMap, Server, Socket } from 'socket.io';
 import type { DeviceAdmission } from '../auth/deviceAdmission.ts';
 import type { Credential } from '../auth/principal.ts';
 import type { FederationOutputs, FederationRuntime } from '../federations/federationRuntime.ts';
+import type { ChunkedDownloads } from './chunkedDownloads.ts';
 import { attachChunkedUploads, ChunkedUploads } from './chunkedUploads.ts';
 import { zodReason } from './zodReason.ts';
 
@@ -26,17 +28,17 @@ export interface DeviceSocketData {
 export type DeviceServer = Server<DeviceToCoordinatorEvents, CoordinatorToDeviceEvents, DefaultEventsMap, DeviceSocketData>;
 type DeviceSocket = Socket<DeviceToCoordinatorEvents, CoordinatorToDeviceEvents, DefaultEventsMap, DeviceSocketData>;
 
-const DEVICE_EVENTS = new Set(['hello', 'status', 'update', 'update:begin', 'update:chunk']);
+const DEVICE_EVENTS = new Set(['hello', 'status', 'update', 'update:begin', 'update:chunk', 'model:chunk']);
 
 const federationRoom = (federationId: string) => `federation:${federationId}`;
 const deviceRoom = (federationId: string, deviceId: string) => `device:${federationId}:${deviceId}`;
 
-export function deviceOutputs(io: DeviceServer): Pick<FederationOutputs, 'sendRoundStart' | 'broadcastStatus'> {
+export function deviceOutputs(io: DeviceServer, downloads: ChunkedDownloads): Pick<FederationOutputs, 'sendRoundStart' | 'broadcastStatus'> {
   return {
     sendRoundStart(federationId, deviceIds, msg) {
       // An empty room list would broadcast to every socket.
       if (deviceIds.length === 0) return;
-      io.to(deviceIds.map((id) => deviceRoom(federationId, id))).emit('round:start', msg);
+      io.to(deviceIds.map((id) => deviceRoom(federationId, id))).emit('round:start', downloads.announce(msg));
     },
     broadcastStatus(msg) {
       io.to(federationRoom(msg.federationId)).emit('federation:status', msg);
@@ -48,7 +50,7 @@ export function deviceOutputs(io: DeviceServer): Pick<FederationOutputs, 'sendRo
  * Devices on the default namespace. Nothing a device sends is trusted: each message is parsed
  * by its schema first, and every failure is answered with a reason (ack, else 'protocol:error').
  */
-export function attachDeviceSocket(io: DeviceServer, federations: ReadonlyMap<string, FederationRuntime>, logger: Logger, admission: DeviceAdmission): void {
+export function attachDeviceSocket(io: DeviceServer, federations: ReadonlyMap<string, FederationRuntime>, logger: Logger, admission: DeviceAdmission, downloads: ChunkedDownloads): void {
   const uploads = new ChunkedUploads();
   io.on('connection', (socket: DeviceSocket) => {
     const log = logger.child({ socket: socket.id });
@@ -97,6 +99,12 @@ export function attachDeviceSocket(io: DeviceServer, federations: ReadonlyMap<st
         return reply({ ok: false, reason: 'say hello before sending updates' });
       }
       reply(runtime.submitUpdate(socket.data.deviceId!, parsed.data));
+    });
+
+    socket.on('model:chunk', (...args: unknown[]) => {
+      const reply = replier<ModelChunkReply>(socket, 'model:chunk', args);
+      if (!runtimeOf(socket)) return reply({ ok: false, reason: 'say hello before asking for model chunks' });
+      reply(downloads.chunk(socket.data.federationId!, args[0]));
     });
 
     // 'ping timeout' is a device that vanished without closing its socket (see the heartbeat in coordinator.ts).

@@ -14,6 +14,7 @@ import {
   type DeviceIdentity,
   type DeviceSessionView,
 } from './deviceAdapters.ts';
+import { roundStartReceiver } from './chunkedDownload.ts';
 import { uploadUpdate } from './chunkedUpload.ts';
 import { describeError, sendHello, type DeviceSocket } from './deviceSocket.ts';
 import { deliveryDisposition, roundFate, sameModel, type CoordinatorPosition, type RoundJob } from './roundJob.ts';
@@ -84,7 +85,7 @@ export class DeviceSession {
       if (/^unauthorized/.test(err.message)) void this.afterRefusedCredential(socket, err.message);
     });
     socket.io.on('reconnect_attempt', (attempt) => this.update({ connection: 'reconnecting', reconnectAttempt: attempt }));
-    socket.on('round:start', (raw) => this.onRoundStart(raw));
+    socket.on('round:start', roundStartReceiver(socket, (raw) => this.onRoundStart(raw), (text) => this.notice(text)));
     socket.on('federation:status', (raw) => {
       const parsed = FederationStatusMessage.safeParse(raw);
       if (!parsed.success || parsed.data.federationId !== this.identity.federationId) return;

@@ -1,3 +1,4 @@
+import type { ModelChunkReply, ModelChunkRequest, RoundStartAnnouncement } from './chunkedDownload.ts';
 import type { ChunkAck, UpdateBeginMessage, UpdateChunkMessage } from './chunkedUpload.ts';
 import type {
   Ack,
@@ -5,7 +6,6 @@ import type {
   HelloMessage,
   HelloReply,
   ProtocolErrorMessage,
-  RoundStartMessage,
   StatusMessage,
   UpdateMessage,
 } from './messages.ts';
@@ -22,10 +22,12 @@ export interface DeviceToCoordinatorEvents {
   /** An update too big for one message, in chunks (chunkedUpload.ts). */
   'update:begin': (msg: UpdateBeginMessage, ack: (reply: ChunkAck) => void) => void;
   'update:chunk': (msg: UpdateChunkMessage, ack: (reply: ChunkAck) => void) => void;
+  /** A slice of a model too big for round:start (chunkedDownload.ts). */
+  'model:chunk': (msg: ModelChunkRequest, ack: (reply: ModelChunkReply) => void) => void;
 }
 
 export interface CoordinatorToDeviceEvents {
-  'round:start': (msg: RoundStartMessage) => void;
+  'round:start': (msg: RoundStartAnnouncement) => void;
   'federation:status': (msg: FederationStatusMessage) => void;
   'protocol:error': (msg: ProtocolErrorMessage) => void;
 }

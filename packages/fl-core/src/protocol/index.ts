@@ -6,4 +6,5 @@ export * from './federatedEvaluation.ts';
 export * from './events.ts';
 export * from './auth.ts';
 export * from './chunkedUpload.ts';
+export * from './chunkedDownload.ts';
 export * from './deviceBytes.ts';

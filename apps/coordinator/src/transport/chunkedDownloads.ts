@@ -1,0 +1,59 @@
+import {
+  contentHash,
+  DOWNLOAD_CHUNK_BYTES,
+  ModelChunkRequest,
+  type ModelChunkReply,
+  type RoundStartAnnouncement,
+  type RoundStartMessage,
+} from '@flock/fl-core';
+import { zodReason } from './zodReason.ts';
+
+export interface DownloadLimits {
+  /** A model up to this size travels inside round:start (the 2NN does: 398 KB in float16, 797 KB in float32). */
+  inlineBytes: number;
+  /** A larger one is served in chunks of at most this size. */
+  chunkBytes: number;
+}
+
+export const DEFAULT_DOWNLOAD_LIMITS: DownloadLimits = { inlineBytes: 1024 * 1024, chunkBytes: DOWNLOAD_CHUNK_BYTES };
+
+/**
+ * The coordinator's side of chunked model downloads (protocol/chunkedDownload.ts): per federation,
+ * the payloads of its latest announced round, by content hash. Every device reads slices of the same
+ * bytes, so memory is O(model) whatever the number of devices, and a device pulls one chunk at a time.
+ */
+export class ChunkedDownloads {
+  private readonly served = new Map<string, { round: number; payloads: Map<string, Uint8Array> }>();
+
+  constructor(private readonly limits: DownloadLimits = DEFAULT_DOWNLOAD_LIMITS) {}
+
+  /** The round:start to emit: the model inline up to `inlineBytes`, else its descriptor (and the model kept to serve). */
+  announce(msg: RoundStartMessage): RoundStartAnnouncement {
+    const weights = msg.weights instanceof Uint8Array ? msg.weights : new Uint8Array(msg.weights);
+    if (weights.byteLength <= this.limits.inlineBytes) return msg;
+    let entry = this.served.get(msg.federationId);
+    // A new round drops the previous round's payloads.
+    if (entry?.round !== msg.round) {
+      entry = { round: msg.round, payloads: new Map() };
+      this.served.set(msg.federationId, entry);
+    }
+    const hash = contentHash(weights);
+    entry.payloads.set(hash, weights);
+    const { weights: _inline, ...rest } = msg;
+    return { ...rest, download: { totalBytes: weights.byteLength, hash, chunkBytes: this.limits.chunkBytes } };
+  }
+
+  /** A slice of a served model for a device of `federationId`, or why not. */
+  chunk(federationId: string, raw: unknown): ModelChunkReply {
+    const parsed = ModelChunkRequest.safeParse(raw);
+    if (!parsed.success) return { ok: false, reason: `model:chunk is malformed: ${zodReason(parsed.error)}` };
+    const msg = parsed.data;
+    if (msg.federationId !== federationId) return { ok: false, reason: `this device belongs to federation "${federationId}", not "${msg.federationId}"` };
+    const entry = this.served.get(federationId);
+    if (entry?.round !== msg.round) return { ok: false, reason: `round ${msg.round} is not the round being served (${entry ? `round ${entry.round}` : 'none'})` };
+    const payload = entry.payloads.get(msg.hash);
+    if (!payload) return { ok: false, reason: `round ${msg.round} has no model ${msg.hash}` };
+    if (msg.offset >= payload.byteLength) return { ok: false, reason: `offset ${msg.offset} is past the model's ${payload.byteLength} bytes` };
+    return { ok: true, data: payload.slice(msg.offset, msg.offset + this.limits.chunkBytes) };
+  }
+}
