@@ -1,50 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { encodeWeights, type FederationConfig, type WeightsManifest } from '@flock/fl-core';
-import type { DeviceUpdate, EngineEffect } from './engineEffects.ts';
+import type { FederationConfig, WeightsManifest } from '@flock/fl-core';
+import type { DeviceUpdate } from './engineEffects.ts';
+import { effectsOfType as ofType, ENGINE_TEST_CONFIG, T0, testUpdate } from './engineTesting.ts';
 import { FedBuffEngine, stalenessWeight } from './fedBuffEngine.ts';
 
 const manifest: WeightsManifest = [{ name: 'w', shape: [2], dtype: 'float32' }];
 
-const config: FederationConfig = {
-  id: 'fed',
-  name: 'async',
-  model: 'mnist-mlp',
-  dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 600, seed: 1 },
-  training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
-  maxRounds: 5,
-  minDevices: 2,
-  clientsPerRound: 'all',
-  deadline: { mode: 'fixed', ms: 10_000 },
-  quorum: 0.5,
-  belowQuorum: 'abandon',
-  mode: { kind: 'async', bufferSize: 2, maxStaleness: 1 },
-  evalExamples: 100,
-  modelSeed: 7,
-  // The tests hand-encode float32 updates.
-  codec: { uplink: 'float32', downlink: 'float32' },
-};
-
-const T0 = 1_000_000;
+const config: FederationConfig = { ...ENGINE_TEST_CONFIG, name: 'async', maxRounds: 5, mode: { kind: 'async', bufferSize: 2, maxStaleness: 1 } };
 
 function engine(overrides: Partial<FederationConfig> = {}): FedBuffEngine {
   return new FedBuffEngine({ ...config, ...overrides }, manifest, { status: 'idle', completedRounds: 0, global: new Float32Array([0, 0]) });
 }
 
-function update(deviceId: string, round: number, values: [number, number], numExamples = 100): DeviceUpdate {
-  return {
-    federationId: 'fed',
-    deviceId,
-    round,
-    numExamples,
-    maxExamples: 600,
-    payload: encodeWeights(manifest, new Float32Array(values), 'delta'),
-    metrics: { loss: 0.5, accuracy: 0.9 },
-  };
-}
+const update = (deviceId: string, round: number, values: [number, number], numExamples = 100): DeviceUpdate =>
+  testUpdate(manifest, deviceId, round, values, numExamples);
 
-function ofType<T extends EngineEffect['type']>(effects: EngineEffect[], type: T): Extract<EngineEffect, { type: T }>[] {
-  return effects.filter((e): e is Extract<EngineEffect, { type: T }> => e.type === type);
-}
 
 /** Running, with a, b and c each sent the round-1 model. */
 function running(): FedBuffEngine {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeWeights, type FederationConfig, type WeightsManifest } from '@flock/fl-core';
+import { effectsOfType as ofType, ENGINE_TEST_CONFIG as config, T0, testUpdate } from './engineTesting.ts';
 import { RoundEngine, selectDevices, type DeviceUpdate, type EngineEffect } from './roundEngine.ts';
 
 const manifest: WeightsManifest = [
@@ -7,26 +8,6 @@ const manifest: WeightsManifest = [
   { name: 'dense/bias', shape: [2], dtype: 'float32' },
 ];
 
-const config: FederationConfig = {
-  id: 'fed',
-  name: 'test',
-  model: 'mnist-mlp',
-  dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 600, seed: 1 },
-  training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
-  maxRounds: 3,
-  minDevices: 2,
-  clientsPerRound: 'all',
-  deadline: { mode: 'fixed', ms: 10_000 },
-  quorum: 0.5,
-  belowQuorum: 'abandon',
-  mode: { kind: 'sync' },
-  evalExamples: 100,
-  modelSeed: 7,
-  // The tests hand-encode float32 updates.
-  codec: { uplink: 'float32', downlink: 'float32' },
-};
-
-const T0 = 1_000_000;
 
 function engine(overrides: Partial<FederationConfig> = {}): RoundEngine {
   return new RoundEngine({ ...config, ...overrides }, manifest, {
@@ -36,21 +17,9 @@ function engine(overrides: Partial<FederationConfig> = {}): RoundEngine {
   });
 }
 
-function update(deviceId: string, round: number, values: number[], numExamples = 100, kind: 'delta' | 'weights' = 'delta'): DeviceUpdate {
-  return {
-    federationId: 'fed',
-    deviceId,
-    round,
-    numExamples,
-    maxExamples: 600,
-    payload: encodeWeights(manifest, new Float32Array(values), kind),
-    metrics: { loss: 0.5, accuracy: 0.9 },
-  };
-}
+const update = (deviceId: string, round: number, values: number[], numExamples = 100, kind: 'delta' | 'weights' = 'delta'): DeviceUpdate =>
+  testUpdate(manifest, deviceId, round, values, numExamples, kind);
 
-function ofType<T extends EngineEffect['type']>(effects: EngineEffect[], type: T): Extract<EngineEffect, { type: T }>[] {
-  return effects.filter((e): e is Extract<EngineEffect, { type: T }> => e.type === type);
-}
 
 /** An engine in round 1 with devices a and b selected. */
 function training(overrides: Partial<FederationConfig> = {}): RoundEngine {

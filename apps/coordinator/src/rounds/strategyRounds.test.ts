@@ -1,42 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, encodeWeights, epsilonAfter, gaussian, StrategyConfig, type FederationConfig, type WeightsManifest } from '@flock/fl-core';
+import { createRng, epsilonAfter, gaussian, StrategyConfig, type FederationConfig, type WeightsManifest } from '@flock/fl-core';
 import type { DeviceUpdate, EngineEffect } from './engineEffects.ts';
+import { ENGINE_TEST_CONFIG, T0, testUpdate } from './engineTesting.ts';
 import { FedBuffEngine } from './fedBuffEngine.ts';
 import { RoundEngine } from './roundEngine.ts';
 
 const manifest: WeightsManifest = [{ name: 'w', shape: [2], dtype: 'float32' }];
 
 const config: FederationConfig = {
-  id: 'fed',
+  ...ENGINE_TEST_CONFIG,
   name: 'strategies',
-  model: 'mnist-mlp',
   dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 600, numDevices: 4, seed: 1 },
-  training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
   maxRounds: 10,
-  minDevices: 2,
-  clientsPerRound: 'all',
-  deadline: { mode: 'fixed', ms: 10_000 },
-  quorum: 0.5,
-  belowQuorum: 'abandon',
-  mode: { kind: 'sync' },
-  evalExamples: 100,
-  modelSeed: 7,
-  codec: { uplink: 'float32', downlink: 'float32' },
 };
 
-const T0 = 1_000_000;
-
-function update(deviceId: string, round: number, values: number[], numExamples = 100): DeviceUpdate {
-  return {
-    federationId: 'fed',
-    deviceId,
-    round,
-    numExamples,
-    maxExamples: 600,
-    payload: encodeWeights(manifest, new Float32Array(values), 'delta', { name: 'float32' }),
-    metrics: { loss: 0.5, accuracy: 0.9 },
-  };
-}
+const update = (deviceId: string, round: number, values: number[], numExamples = 100): DeviceUpdate => testUpdate(manifest, deviceId, round, values, numExamples);
 
 function closed(effects: EngineEffect[]): Extract<EngineEffect, { type: 'roundClosed' }> {
   const e = effects.find((x): x is Extract<EngineEffect, { type: 'roundClosed' }> => x.type === 'roundClosed');

@@ -1,0 +1,48 @@
+import { encodeWeights, type FederationConfig, type WeightsManifest } from '@flock/fl-core';
+import type { DeviceUpdate, EngineEffect } from './engineEffects.ts';
+
+/** What the engine tests share: a small synchronous federation whose updates the tests hand-encode in float32. */
+export const ENGINE_TEST_CONFIG: FederationConfig = {
+  id: 'fed',
+  name: 'test',
+  model: 'mnist-mlp',
+  dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 600, seed: 1 },
+  training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
+  maxRounds: 3,
+  minDevices: 2,
+  clientsPerRound: 'all',
+  deadline: { mode: 'fixed', ms: 10_000 },
+  quorum: 0.5,
+  belowQuorum: 'abandon',
+  mode: { kind: 'sync' },
+  evalExamples: 100,
+  modelSeed: 7,
+  codec: { uplink: 'float32', downlink: 'float32' },
+};
+
+/** The fake clock's start. */
+export const T0 = 1_000_000;
+
+/** Device `deviceId`'s update for `round`: `values` encoded in float32 against `manifest`. */
+export function testUpdate(
+  manifest: WeightsManifest,
+  deviceId: string,
+  round: number,
+  values: readonly number[],
+  numExamples = 100,
+  kind: 'delta' | 'weights' = 'delta',
+): DeviceUpdate {
+  return {
+    federationId: ENGINE_TEST_CONFIG.id,
+    deviceId,
+    round,
+    numExamples,
+    maxExamples: 600,
+    payload: encodeWeights(manifest, Float32Array.from(values), kind, { name: 'float32' }),
+    metrics: { loss: 0.5, accuracy: 0.9 },
+  };
+}
+
+export function effectsOfType<T extends EngineEffect['type']>(effects: EngineEffect[], type: T): Extract<EngineEffect, { type: T }>[] {
+  return effects.filter((e): e is Extract<EngineEffect, { type: T }> => e.type === type);
+}
