@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { adminHeaders, fetchRounds } from './support/coordinator.ts';
 
 const FEDERATION = 'uploaded-mlp';
-const MNIST = { kind: 'mnist', partition: 'iid', examplesPerDevice: 100, numDevices: 1, seed: 9 };
+const MNIST = { kind: 'mnist', partition: 'iid', examplesPerDevice: 300, numDevices: 1, seed: 9 };
 
 /** A small MNIST MLP (784-16-10, logits) as model.save() writes it, ready for POST /api/models. */
 async function savedMlp(): Promise<Record<string, unknown>> {
@@ -28,7 +28,8 @@ test('a WebGPU tab trains a round of a federation on an uploaded model', async (
       name: 'uploaded MLP',
       model: id,
       dataset: MNIST,
-      training: { epochs: 1, batchSize: 20, learningRate: 0.05 },
+      // 30 steps: enough for the round's model to beat chance clearly (5 steps at lr 0.05 sometimes did not).
+      training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
       maxRounds: 1,
       minDevices: 1,
       clientsPerRound: 'all',
@@ -54,8 +55,8 @@ test('a WebGPU tab trains a round of a federation on an uploaded model', async (
 
   await expect.poll(async () => (await fetchRounds(request, FEDERATION)).length, { timeout: 120_000 }).toBe(1);
   const [round] = await fetchRounds(request, FEDERATION);
-  expect(round).toMatchObject({ round: 1, participants: 1, examples: 100 });
-  expect(round!.accuracy).toBeGreaterThan(0.1);
+  expect(round).toMatchObject({ round: 1, participants: 1, examples: 300 });
+  expect(round!.accuracy).toBeGreaterThan(0.3);
   // The worker built the model from the upload's topology.
   expect(topologyRequests.length).toBeGreaterThan(0);
 });
