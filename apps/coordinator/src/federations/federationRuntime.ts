@@ -102,7 +102,7 @@ export class FederationRuntime {
     const status = interrupted ? 'waiting' : stored.status;
     if (interrupted) await deps.store.setStatus(config.id, status);
     const recentContributions = await deps.store.contributionsSince(config.id, latest.round - contributionWindow(config));
-    const engine = createEngine(config, manifest, { status, completedRounds: latest.round, global, recentContributions });
+    const engine = createEngine(config, manifest, { status, completedRounds: latest.round, global, recentContributions, serverState: latest.serverState });
     const devices = new DeviceRegistry(config, await deps.store.listDevices(config.id));
     const runtime = new FederationRuntime(deps, engine, devices, await deps.store.listRounds(config.id), topology);
     if (interrupted) {
@@ -370,7 +370,8 @@ export class FederationRuntime {
       epsilon: e.epsilon,
     };
     try {
-      await this.deps.store.saveRound(this.config.id, record, encodeWeights(this.manifest, e.newGlobal, 'weights'), this.traffic.settle(e.contributions, e.round));
+      const model = { bytes: encodeWeights(this.manifest, e.newGlobal, 'weights'), serverState: e.serverState };
+      await this.deps.store.saveRound(this.config.id, record, model, this.traffic.settle(e.contributions, e.round));
     } catch (err) {
       this.record('warn', 'persist-failed', `round ${e.round} could not be saved (${String(err)}); federation paused`);
       this.apply(this.engine.pause().effects);

@@ -22,6 +22,8 @@ export interface EngineInit {
   recentContributions?: Contribution[];
   /** Uniform [0, 1) draws for central DP noise; default the platform's CSPRNG (tests seed it). */
   random?: () => number;
+  /** The strategy's server state saved with the last stored round (FedAdam's moments, FedAvgM's velocity). */
+  serverState?: Float64Array | null;
 }
 
 /**
@@ -68,6 +70,10 @@ export abstract class EngineCore {
     this.global = init.global;
     this.uplink = roundCodecOf(config);
     this.strategy = createFederationStrategy(config, init.global.length, init.random ?? secureRandom());
+    if (init.serverState) {
+      if (!this.strategy.serverState) throw new RangeError(`strategy ${this.strategy.name} keeps no server state, but one was stored`);
+      this.strategy.serverState.restore(init.serverState);
+    }
     for (const c of init.recentContributions ?? []) this.markCounted(c);
   }
 
@@ -184,6 +190,12 @@ export abstract class EngineCore {
     let devices = this.counted.get(c.round);
     if (!devices) this.counted.set(c.round, (devices = new Set()));
     devices.add(c.deviceId);
+  }
+
+  /** The strategy's step to the next model, with the server state to store beside it (null when stateless). */
+  protected stepModel(aggregated: Float32Array): { newGlobal: Float32Array; serverState: Float64Array | null } {
+    const newGlobal = this.strategy.step(this.global, aggregated);
+    return { newGlobal, serverState: this.strategy.serverState?.save() ?? null };
   }
 
   /** The round that the model being aggregated (or else the last stored one) completes. */

@@ -47,6 +47,8 @@ export type EngineEffect =
       meanStaleness: number;
       /** Differential privacy spent once this round is in the model; null without DP. */
       epsilon: number | null;
+      /** The strategy's server state after this round's step, stored with its model; null when stateless. */
+      serverState: Float64Array | null;
     }
   | { type: 'roundExtended'; round: number; deadline: number; answered: number; selected: number }
   | { type: 'roundAbandoned'; round: number; reason: string; answered: number; selected: number }

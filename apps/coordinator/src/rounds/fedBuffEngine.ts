@@ -151,7 +151,7 @@ export class FedBuffEngine extends EngineCore {
 
   private close(now: number): void {
     const b = this.buffer;
-    const newGlobal = this.strategy.step(this.global, b.aggregation.result());
+    const { newGlobal, serverState } = this.stepModel(b.aggregation.result());
     const round = this.completed + 1;
     this.aggregating = { round, newGlobal };
     this.buffer = this.emptyBuffer(now);
@@ -174,6 +174,7 @@ export class FedBuffEngine extends EngineCore {
       extended: false,
       meanStaleness: b.stalenessSum / count,
       epsilon: epsilonAfter(this.config, round),
+      serverState,
     });
   }
 

@@ -167,7 +167,7 @@ export class RoundEngine extends EngineCore {
 
   private close(now: number, closedBy: 'all-answered' | 'deadline'): void {
     const open = this.open!;
-    const newGlobal = this.strategy.step(this.global, open.aggregation.result());
+    const { newGlobal, serverState } = this.stepModel(open.aggregation.result());
     this.open = null;
     this.attempt = 0;
     this.aggregating = { round: open.round, newGlobal };
@@ -191,6 +191,7 @@ export class RoundEngine extends EngineCore {
       extended: open.extended,
       meanStaleness: 0,
       epsilon: epsilonAfter(this.config, open.round),
+      serverState,
     });
   }
 

@@ -53,6 +53,28 @@ describe('round engines aggregate through the federation strategy', () => {
     expect(running({ strategy: { name: 'fedprox', options: { mu: 0.2 } } }).instructions).toEqual({ proximalMu: 0.2 });
   });
 
+  it('FedAdam\'s moments go out with each closed round and a restarted engine resumes them', () => {
+    const strategy = StrategyConfig.parse({ name: 'fedadam', options: { eta: 0.1, beta1: 0.5, beta2: 0.75, tau: 0.5 } });
+    const twoRounds = (e: RoundEngine, round: number, values: number[]) => {
+      e.submitUpdate(update('a', round, values), T0 + 1);
+      return closed(e.submitUpdate(update('b', round, values), T0 + 2).effects);
+    };
+    const uninterrupted = running({ strategy });
+    const r1 = twoRounds(uninterrupted, 1, [2, 2]);
+    expect([...r1.serverState!]).toEqual([1, 1, 1, 1]); // m = 0.5*2, v = 0.25*4 per value
+    uninterrupted.roundPersisted(1, T0 + 3);
+    const r2 = twoRounds(uninterrupted, 2, [1, 1]);
+
+    const restarted = new RoundEngine({ ...config, strategy }, manifest, { status: 'waiting', completedRounds: 1, global: r1.newGlobal, serverState: r1.serverState });
+    restarted.deviceOnline('a', T0);
+    restarted.deviceOnline('b', T0);
+    expect([...twoRounds(restarted, 2, [1, 1]).newGlobal]).toEqual([...r2.newGlobal]);
+    const forgetful = new RoundEngine({ ...config, strategy }, manifest, { status: 'waiting', completedRounds: 1, global: r1.newGlobal });
+    forgetful.deviceOnline('a', T0);
+    forgetful.deviceOnline('b', T0);
+    expect(twoRounds(forgetful, 2, [1, 1]).newGlobal[0]).not.toBeCloseTo(r2.newGlobal[0]!, 6);
+  });
+
   it('central DP: refuses an update longer than the clip norm, noises the clipped sum, reports epsilon', () => {
     const privacy = { mode: 'central' as const, clipNorm: 1, noiseMultiplier: 1, delta: 1e-5, onTarget: 'stop' as const };
     const e = running({ privacy }, createRng(5));

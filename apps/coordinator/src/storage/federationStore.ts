@@ -29,6 +29,16 @@ export interface StoredDevice {
   lastSeen: Date;
 }
 
+/** A round's model as stored: its weights file and the strategy's server state after that round. */
+export interface StoredModelState {
+  bytes: Uint8Array;
+  serverState: Float64Array | null;
+}
+
+export interface StoredModel extends StoredModelState {
+  round: number;
+}
+
 type Row = Record<string, unknown>;
 
 /** A config stored before codecs existed keeps float32: new defaults are for new federations only. */
@@ -66,13 +76,15 @@ export class FederationStore {
     await this.db.query('update federations set status = $2 where id = $1', [federationId, status]);
   }
 
-  async latestModel(federationId: string): Promise<{ round: number; bytes: Uint8Array } | null> {
+  async latestModel(federationId: string): Promise<StoredModel | null> {
     const { rows } = await this.db.query<Row>(
-      'select round, bytes from models where federation_id = $1 order by round desc limit 1',
+      'select round, bytes, server_state from models where federation_id = $1 order by round desc limit 1',
       [federationId],
     );
     const row = rows[0];
-    return row ? { round: Number(row.round), bytes: row.bytes as Uint8Array } : null;
+    if (!row) return null;
+    const state = row.server_state as Uint8Array | null;
+    return { round: Number(row.round), bytes: row.bytes as Uint8Array, serverState: state ? float64Of(state) : null };
   }
 
   async listRounds(federationId: string): Promise<RoundRecord[]> {
@@ -102,7 +114,7 @@ export class FederationStore {
    * counts and the (device, trained round) pairs it folded in commit together: a crash never leaves
    * a record without its model, and a retry after a restart is recognised as already counted.
    */
-  async saveRound(federationId: string, record: RoundRecord, model: Uint8Array, contributions: Contribution[]): Promise<void> {
+  async saveRound(federationId: string, record: RoundRecord, model: StoredModelState, contributions: Contribution[]): Promise<void> {
     const participants = [...new Set(contributions.map((c) => c.deviceId))];
     await this.db.transaction(async (tx) => {
       await tx.query(
@@ -129,7 +141,7 @@ export class FederationStore {
           record.epsilon ?? null,
         ],
       );
-      await insertModel(tx, federationId, record.round, model);
+      await insertModel(tx, federationId, record.round, model.bytes, model.serverState);
       await tx.query('update federations set round = $2 where id = $1', [federationId, record.round]);
       await tx.query(
         'update devices set rounds_contributed = rounds_contributed + 1 where federation_id = $1 and device_id = any($2::text[])',
@@ -242,11 +254,17 @@ export class FederationStore {
   }
 }
 
-async function insertModel(tx: Transaction, federationId: string, round: number, bytes: Uint8Array): Promise<void> {
+async function insertModel(tx: Transaction, federationId: string, round: number, bytes: Uint8Array, serverState: Float64Array | null = null): Promise<void> {
   await tx.query(
-    'insert into models (federation_id, round, bytes) values ($1, $2, $3) on conflict (federation_id, round) do update set bytes = excluded.bytes',
-    [federationId, round, bytes],
+    `insert into models (federation_id, round, bytes, server_state) values ($1, $2, $3, $4)
+     on conflict (federation_id, round) do update set bytes = excluded.bytes, server_state = excluded.server_state`,
+    [federationId, round, bytes, serverState && new Uint8Array(serverState.buffer, serverState.byteOffset, serverState.byteLength)],
   );
+}
+
+/** bytea comes back as a Uint8Array that may not sit on an 8-byte boundary: copy before viewing as float64. */
+function float64Of(bytes: Uint8Array): Float64Array {
+  return new Float64Array(bytes.slice().buffer);
 }
 
 function nullableNumber(v: unknown): number | null {

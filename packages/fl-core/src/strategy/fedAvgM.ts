@@ -1,5 +1,6 @@
 import { WeightedMean } from './aggregations.ts';
 import { defineStrategy } from './definition.ts';
+import { bufferState } from './strategy.ts';
 
 /**
  * FedAvgM (Hsu et al. 2019): server momentum over the rounds' mean deltas,
@@ -22,6 +23,7 @@ export const fedAvgM = defineStrategy({
       name: 'fedavgm',
       instructions: () => ({}),
       beginRound: () => new WeightedMean(size),
+      serverState: bufferState([velocity]),
       step: (global, delta) => {
         const out = new Float32Array(global.length);
         for (let i = 0; i < out.length; i++) {

@@ -32,4 +32,10 @@ describe('strategy and privacy validation', () => {
     const local = createFederationStrategy({ ...base, strategy: StrategyConfig.parse({ name: 'fedprox', options: { mu: 0.5 } }), privacy: { ...privacy, mode: 'local', noiseMultiplier: 0.3 } }, 2, createRng(1));
     expect(local.instructions()).toEqual({ proximalMu: 0.5, clipNorm: 1, noiseStd: 0.3 });
   });
+
+  it('keeps a server optimizer\'s state reachable through either DP wrapper', () => {
+    const fedadam = StrategyConfig.parse({ name: 'fedadam' });
+    expect(createFederationStrategy({ ...base, strategy: fedadam, privacy }, 2, createRng(1)).serverState?.save()).toHaveLength(4);
+    expect(createFederationStrategy({ ...base, strategy: fedadam, privacy: { ...privacy, mode: 'local' } }, 2, createRng(1)).serverState?.save()).toHaveLength(4);
+  });
 });

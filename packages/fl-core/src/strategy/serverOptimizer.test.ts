@@ -31,3 +31,26 @@ describe('FedOpt server optimizers (Reddi et al. 2021)', () => {
     expect(runRound(s, [0], [[[4], 1], [[0], 1]])[0]).toBeCloseTo(0.1 / 1.5, 6);
   });
 });
+
+describe('server state', () => {
+  it.each(['fedadam', 'fedyogi', 'fedadagrad'] as const)('%s saved after a round and restored into a fresh strategy takes the same next step', (name) => {
+    const original = strategy(name);
+    runRound(original, [0], [[[2], 1]]);
+    const saved = original.serverState!.save();
+    const restored = strategy(name);
+    restored.serverState!.restore(saved);
+    const fresh = strategy(name);
+    const next = runRound(original, [0], [[[1], 1]])[0];
+    expect(runRound(restored, [0], [[[1], 1]])[0]).toBe(next);
+    expect(runRound(fresh, [0], [[[1], 1]])[0]).not.toBeCloseTo(next!, 6);
+  });
+
+  it('refuses a saved state of another size, naming both', () => {
+    const s = tinyStrategy(StrategyConfig.parse({ name: 'fedadam', options }), 3);
+    expect(() => s.serverState!.restore(new Float64Array(4))).toThrow('saved server state has 4 values, this strategy keeps 6');
+  });
+
+  it('stateless strategies have none', () => {
+    expect(tinyStrategy(StrategyConfig.parse({ name: 'fedavg' }), 1).serverState).toBeUndefined();
+  });
+});

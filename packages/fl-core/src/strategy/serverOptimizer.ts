@@ -1,5 +1,5 @@
 import { WeightedMean } from './aggregations.ts';
-import type { Strategy } from './strategy.ts';
+import { bufferState, type Strategy } from './strategy.ts';
 
 /** The FedOpt options every adaptive server optimizer takes (Reddi et al. 2021, Algorithm 2). */
 export const FED_OPT_PARAMS = [
@@ -23,7 +23,7 @@ export type SecondMoment = (v: number, squared: number, beta2: number) => number
  * FedOpt: the round's weighted mean delta is the pseudo-gradient; m = beta1 m + (1 - beta1) delta,
  * v = secondMoment(v, delta^2), w = w + eta m / (sqrt(v) + tau). The client learning rate eta_l is
  * the federation's training learning rate. No bias correction, as in the paper; m and v start at 0
- * and live in memory (a coordinator restart starts them over).
+ * and are saved with every round's model (serverState).
  */
 export function serverOptimizer(name: string, secondMoment: SecondMoment, o: FedOptOptions, size: number): Strategy {
   const m = new Float64Array(size);
@@ -32,6 +32,7 @@ export function serverOptimizer(name: string, secondMoment: SecondMoment, o: Fed
     name,
     instructions: () => ({}),
     beginRound: () => new WeightedMean(size),
+    serverState: bufferState([m, v]),
     step: (global, delta) => {
       const out = new Float32Array(global.length);
       for (let i = 0; i < out.length; i++) {

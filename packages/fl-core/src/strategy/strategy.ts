@@ -14,6 +14,43 @@ export interface Strategy {
   beginRound(): RoundAggregation;
   /** The next global model from the current one and the round's aggregated delta. */
   step(global: Float32Array, aggregated: Float32Array): Float32Array;
+  /** What a stateful server step (momentum, moments) carries from round to round; absent when stateless. */
+  readonly serverState?: ServerState;
+}
+
+/**
+ * The server step's state, saved with each round's model so a restarted coordinator continues the
+ * same optimisation instead of starting its moments over.
+ */
+export interface ServerState {
+  /** A copy of the state after the last step. */
+  save(): Float64Array;
+  /** Puts a saved state back; throws RangeError when it does not fit this strategy and model. */
+  restore(saved: Float64Array): void;
+}
+
+/** A ServerState over fixed buffers (each the model's size), saved back to back. */
+export function bufferState(buffers: readonly Float64Array[]): ServerState {
+  const total = buffers.reduce((n, b) => n + b.length, 0);
+  return {
+    save: () => {
+      const out = new Float64Array(total);
+      let at = 0;
+      for (const b of buffers) {
+        out.set(b, at);
+        at += b.length;
+      }
+      return out;
+    },
+    restore: (saved) => {
+      if (saved.length !== total) throw new RangeError(`saved server state has ${saved.length} values, this strategy keeps ${total}`);
+      let at = 0;
+      for (const b of buffers) {
+        b.set(saved.subarray(at, at + b.length));
+        at += b.length;
+      }
+    },
+  };
 }
 
 export interface RoundAggregation {

@@ -46,5 +46,6 @@ export function withCentralDp(inner: Strategy, size: number, privacy: PrivacyCon
     instructions: () => ({ ...inner.instructions(), clipNorm: privacy.clipNorm }),
     beginRound: () => new NoisedClippedMean(size, privacy, random),
     step: (global, aggregated) => inner.step(global, aggregated),
+    ...(inner.serverState ? { serverState: inner.serverState } : {}),
   };
 }
