@@ -1,14 +1,12 @@
 import {
   decodeWeights,
   demoDataset,
-  encodeDataset,
   encodeWeights,
   manifestOf,
   privacyGuarantee,
   downlinkCodecOf,
   downlinkDeltaOf,
   roundCodecOf,
-  subset,
   type Ack,
   type DeviceEvaluation,
   type DeviceState,
@@ -19,7 +17,6 @@ import {
   type HelloMessage,
   type HelloReply,
   type ParsedUpdateMessage,
-  type Partition,
   type RoundRecord,
   type RoundStartMessage,
   type WeightsManifest,
@@ -34,12 +31,13 @@ import { createEngine, type FederationEngine } from '../rounds/federationEngine.
 import { privacyNote } from '../rounds/privacyBudget.ts';
 import type { EvaluationStore } from '../storage/evaluationStore.ts';
 import type { FederationStore, StoredFederation } from '../storage/federationStore.ts';
-import { partitionDataset } from './datasetPartition.ts';
 import { DeviceRegistry } from './deviceRegistry.ts';
 import { buildFederationModel, type UploadedModels } from './federationModel.ts';
 import { DeviceTraffic } from './deviceTraffic.ts';
 import { DownlinkModels } from './downlinkModels.ts';
+import { FederationShards } from './federationShards.ts';
 import { ownDataRefusal } from './ownData.ts';
+import { roundClosedMessage, roundRecordOf, type RoundClosed } from './roundRecord.ts';
 
 /** What the transports do on the runtime's behalf. */
 export interface FederationOutputs {
@@ -67,7 +65,7 @@ export interface RuntimeDeps {
 export class FederationRuntime {
   private readonly log: Logger;
   private readonly downlink: DownlinkModels;
-  private partition: Promise<Partition> | null = null;
+  private readonly shards: FederationShards;
   private readonly bytesDown = new Map<number, number>();
   private readonly traffic = new DeviceTraffic();
 
@@ -81,6 +79,7 @@ export class FederationRuntime {
   ) {
     this.log = deps.logger.child({ federationId: engine.config.id });
     this.downlink = new DownlinkModels(engine.manifest, downlinkCodecOf(engine.config), downlinkDeltaOf(engine.config));
+    this.shards = new FederationShards(engine.config.dataset, deps.mnist);
   }
 
   /**
@@ -178,8 +177,8 @@ export class FederationRuntime {
   async admitDevice(hello: HelloMessage): Promise<HelloReply> {
     const refusal = ownDataRefusal(this.config, hello);
     if (refusal) return { ok: false, reason: refusal };
-    const partition = hello.dataSource?.kind === 'own' ? [] : await this.partitionOfTrainSet();
-    const registered = this.devices.register(hello, new Date(), (shardIndex) => partition[shardIndex]?.length ?? 0);
+    const shardSize = hello.dataSource?.kind === 'own' ? () => 0 : await this.shards.sizes();
+    const registered = this.devices.register(hello, new Date(), shardSize);
     if (!registered) {
       return { ok: false, reason: `all ${this.devices.shardCount} data shards of federation ${this.config.id} are taken` };
     }
@@ -261,16 +260,7 @@ export class FederationRuntime {
   async shardFor(deviceId: string): Promise<Uint8Array | null> {
     const device = this.devices.get(deviceId);
     if (!device || device.shardIndex < 0) return null;
-    const train = await this.deps.mnist.get('train', demoDataset(this.config.dataset)?.kind);
-    return encodeDataset(subset(train, (await this.partitionOfTrainSet())[device.shardIndex]!));
-  }
-
-  /** Computed once per federation, on the first device's hello. */
-  private partitionOfTrainSet(): Promise<Partition> {
-    const demo = demoDataset(this.config.dataset);
-    if (!demo) return Promise.resolve([]);
-    this.partition ??= this.deps.mnist.get('train', demo.kind).then((train) => partitionDataset(demo, train.labels));
-    return this.partition;
+    return this.shards.encoded(device.shardIndex);
   }
 
   record(level: EventLogEntry['level'], kind: string, message: string, deviceId: string | null = null): void {
@@ -343,7 +333,7 @@ export class FederationRuntime {
   }
 
   /** Evaluate, then persist model and record in one transaction; only then may the next round start. */
-  private async finishRound(e: Extract<EngineEffect, { type: 'roundClosed' }>): Promise<void> {
+  private async finishRound(e: RoundClosed): Promise<void> {
     let evaluation: { accuracy: number; loss: number } | null = null;
     try {
       // Device-data federations have no test set here: their devices evaluate (federated evaluation).
@@ -351,24 +341,7 @@ export class FederationRuntime {
     } catch (err) {
       this.record('warn', 'evaluation-failed', `round ${e.round} could not be evaluated: ${String(err)}`);
     }
-    const record: RoundRecord = {
-      round: e.round,
-      participants: e.participants.length,
-      examples: e.examples,
-      accuracy: evaluation?.accuracy ?? null,
-      loss: evaluation?.loss ?? null,
-      trainLoss: e.trainLoss,
-      durationMs: e.closedAt - e.startedAt,
-      bytesUp: e.bytesUp,
-      bytesDown: this.bytesDown.get(e.round) ?? 0,
-      rejected: e.rejected,
-      completedAt: new Date(e.closedAt).toISOString(),
-      closedBy: e.closedBy,
-      deadlineMs: e.deadline === null ? null : e.deadline - e.startedAt,
-      extended: e.extended,
-      meanStaleness: this.config.mode.kind === 'async' ? e.meanStaleness : null,
-      epsilon: e.epsilon,
-    };
+    const record = roundRecordOf(e, evaluation, this.bytesDown.get(e.round) ?? 0, this.config.mode);
     try {
       const model = { bytes: encodeWeights(this.manifest, e.newGlobal, 'weights'), serverState: e.serverState };
       await this.deps.store.saveRound(this.config.id, record, model, this.traffic.settle(e.contributions, e.round));
@@ -380,9 +353,7 @@ export class FederationRuntime {
     this.bytesDown.delete(e.round);
     this.rounds.push(record);
     this.devices.addContributions(e.participants);
-    const accuracy = record.accuracy === null ? 'not evaluated' : `accuracy ${(record.accuracy * 100).toFixed(1)}%`;
-    const how = e.closedBy === 'deadline' ? 'at its deadline' : e.closedBy === 'buffer-full' ? `with a full buffer (mean staleness ${e.meanStaleness.toFixed(2)})` : 'with every selected device';
-    this.record('info', 'round-closed', `round ${e.round} closed ${how}: ${record.participants} devices, ${record.examples} examples, ${accuracy}`);
+    this.record('info', 'round-closed', roundClosedMessage(e, record));
     const privacy = privacyNote(this.config, e.round, e.epsilon);
     if (privacy) this.record(privacy.level, privacy.kind, privacy.message);
     this.apply(this.engine.roundPersisted(e.round, Date.now(), record.accuracy));

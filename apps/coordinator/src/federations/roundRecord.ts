@@ -1,0 +1,38 @@
+import type { FederationConfig, RoundRecord } from '@flock/fl-core';
+import type { EngineEffect } from '../rounds/engineEffects.ts';
+
+export type RoundClosed = Extract<EngineEffect, { type: 'roundClosed' }>;
+
+/** What is stored and shown for a closed round: the engine's account of it plus the coordinator's evaluation. */
+export function roundRecordOf(
+  e: RoundClosed,
+  evaluation: { accuracy: number; loss: number } | null,
+  bytesDown: number,
+  mode: FederationConfig['mode'],
+): RoundRecord {
+  return {
+    round: e.round,
+    participants: e.participants.length,
+    examples: e.examples,
+    accuracy: evaluation?.accuracy ?? null,
+    loss: evaluation?.loss ?? null,
+    trainLoss: e.trainLoss,
+    durationMs: e.closedAt - e.startedAt,
+    bytesUp: e.bytesUp,
+    bytesDown,
+    rejected: e.rejected,
+    completedAt: new Date(e.closedAt).toISOString(),
+    closedBy: e.closedBy,
+    deadlineMs: e.deadline === null ? null : e.deadline - e.startedAt,
+    extended: e.extended,
+    meanStaleness: mode.kind === 'async' ? e.meanStaleness : null,
+    epsilon: e.epsilon,
+  };
+}
+
+/** The event log's line for a stored round. */
+export function roundClosedMessage(e: RoundClosed, record: RoundRecord): string {
+  const accuracy = record.accuracy === null ? 'not evaluated' : `accuracy ${(record.accuracy * 100).toFixed(1)}%`;
+  const how = e.closedBy === 'deadline' ? 'at its deadline' : e.closedBy === 'buffer-full' ? `with a full buffer (mean staleness ${e.meanStaleness.toFixed(2)})` : 'with every selected device';
+  return `round ${e.round} closed ${how}: ${record.participants} devices, ${record.examples} examples, ${accuracy}`;
+}
