@@ -4,8 +4,11 @@
 //   byzantine  20% of the devices send sign-flipped or 10x-scaled updates: final accuracy of FedAvg,
 //              median, trimmed mean and Multi-Krum beside the clean FedAvg run
 //   dp         central DP-FedAvg with z chosen for epsilon about 8 after the round budget, vs no DP
-// `npm run bench -- strategies [--only noniid|byzantine|dp] [--match TEXT] [--rounds-noniid N] [--rounds-byzantine N] [--rounds-dp N] [--threads T] [--seed S]`
-// (--match runs only the runs whose label contains TEXT, e.g. "scale10")
+// `npm run bench -- strategies [--only noniid|byzantine|dp] [--match REGEXP] [--rounds-noniid N] [--rounds-byzantine N]
+//   [--devices-byzantine N] [--rounds-dp N] [--devices-dp N] [--fraction-dp F] [--eval-examples N] [--threads T] [--seed S]`
+// (accuracy is measured on the first --eval-examples MNIST test images; the full 10,000 by default,
+// whose standard error near 90% is 0.3 points, against 0.9 points for 1,000)
+// (--match runs only the runs whose label matches the regular expression, e.g. "scale10" or "clean|signflip")
 import { parseArgs } from 'node:util';
 import { gaussianEpsilon, type StrategyName } from '@flock/fl-core';
 import type { ByzantinePlan } from '../src/cli/byzantine.ts';
@@ -18,12 +21,18 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     match: { type: 'string' },
     'rounds-noniid': { type: 'string', default: '12' },
-    'rounds-byzantine': { type: 'string', default: '5' },
+    'rounds-byzantine': { type: 'string', default: '10' },
+    'devices-byzantine': { type: 'string', default: '50' },
     'rounds-dp': { type: 'string', default: '10' },
+    'devices-dp': { type: 'string', default: '1000' },
+    'fraction-dp': { type: 'string', default: '0.1' },
+    'eval-examples': { type: 'string', default: '10000' },
     threads: { type: 'string', default: '2' },
     seed: { type: 'string', default: '1' },
   },
 });
+
+const match = flags.match === undefined ? null : new RegExp(flags.match);
 
 interface Run {
   section: string;
@@ -52,7 +61,7 @@ async function run(r: Run): Promise<void> {
     partition: { partition: r.partition },
     seed: Number(flags.seed),
     examplesPerDevice: r.examplesPerDevice,
-    evalExamples: 1000,
+    evalExamples: Number(flags['eval-examples']),
     ...(r.target === undefined ? {} : { targetAccuracy: r.target }),
     ...(r.strategy ? { strategy: r.strategy } : {}),
     ...(r.strategyOpts ? { strategyOpts: r.strategyOpts } : {}),
@@ -104,12 +113,14 @@ const sections: Record<string, () => Run[]> = {
     ];
   },
   byzantine: () => {
-    const base = { ...small, section: 'byzantine', partition: 'iid' as const, rounds: Number(flags['rounds-byzantine']) };
+    const devices = Number(flags['devices-byzantine']);
+    const f = Math.round(devices * 0.2);
+    const base = { ...small, devices, section: 'byzantine', partition: 'iid' as const, rounds: Number(flags['rounds-byzantine']) };
     const robust: Pick<Run, 'label' | 'strategy' | 'strategyOpts'>[] = [
       { label: 'fedavg' },
       { label: 'median', strategy: 'median' },
       { label: 'trimmed-mean', strategy: 'trimmed-mean', strategyOpts: { beta: 0.2 } },
-      { label: 'multi-krum', strategy: 'krum', strategyOpts: { f: 2, select: 6 } },
+      { label: 'multi-krum', strategy: 'krum', strategyOpts: { f, select: devices - 2 * f } },
     ];
     return [
       { ...base, label: 'clean fedavg' },
@@ -120,9 +131,10 @@ const sections: Record<string, () => Run[]> = {
   },
   dp: () => {
     const rounds = Number(flags['rounds-dp']);
-    const base = { section: 'dp', devices: 50, fraction: 0.3, examplesPerDevice: 40, partition: 'iid' as const, rounds };
-    // z for epsilon about 8 at delta 1e-5 after `rounds` rounds sampling 30%.
-    const z = [0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.2, 1.4, 1.6].find((n) => gaussianEpsilon(0.3, n, rounds, 1e-5) <= 8.5) ?? 2;
+    const fraction = Number(flags['fraction-dp']);
+    const base = { section: 'dp', devices: Number(flags['devices-dp']), fraction, examplesPerDevice: 40, partition: 'iid' as const, rounds };
+    // z for epsilon about 8 at delta 1e-5 after `rounds` rounds sampling `fraction` of the devices.
+    const z = [0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.2, 1.4, 1.6].find((n) => gaussianEpsilon(fraction, n, rounds, 1e-5) <= 8.5) ?? 2;
     return [
       { ...base, label: 'no DP' },
       { ...base, label: `central DP, C=1, z=${z}`, dp: { dpClip: 1, dpNoise: z } },
@@ -132,5 +144,5 @@ const sections: Record<string, () => Run[]> = {
 
 for (const [name, runs] of Object.entries(sections)) {
   if (flags.only && flags.only !== name) continue;
-  for (const r of runs()) if (!flags.match || r.label.includes(flags.match)) await run(r);
+  for (const r of runs()) if (!match || match.test(r.label)) await run(r);
 }
