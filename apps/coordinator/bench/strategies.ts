@@ -21,7 +21,7 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     match: { type: 'string' },
     'rounds-noniid': { type: 'string', default: '12' },
-    'rounds-byzantine': { type: 'string', default: '10' },
+    'rounds-byzantine': { type: 'string', default: '20' },
     'devices-byzantine': { type: 'string', default: '50' },
     'rounds-dp': { type: 'string', default: '10' },
     'devices-dp': { type: 'string', default: '1000' },
