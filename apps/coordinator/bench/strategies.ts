@@ -114,18 +114,20 @@ const sections: Record<string, () => Run[]> = {
   },
   byzantine: () => {
     const devices = Number(flags['devices-byzantine']);
-    const f = Math.round(devices * 0.2);
+    // Trimmed mean's beta and Multi-Krum's f are set to the share of Byzantine devices, as their papers assume known.
+    const fraction = 0.2;
+    const f = Math.round(devices * fraction);
     const base = { ...small, devices, section: 'byzantine', partition: 'iid' as const, rounds: Number(flags['rounds-byzantine']) };
     const robust: Pick<Run, 'label' | 'strategy' | 'strategyOpts'>[] = [
       { label: 'fedavg' },
       { label: 'median', strategy: 'median' },
-      { label: 'trimmed-mean', strategy: 'trimmed-mean', strategyOpts: { beta: 0.2 } },
+      { label: 'trimmed-mean', strategy: 'trimmed-mean', strategyOpts: { beta: fraction } },
       { label: 'multi-krum', strategy: 'krum', strategyOpts: { f, select: devices - 2 * f } },
     ];
     return [
       { ...base, label: 'clean fedavg' },
       ...(['signflip', 'scale10'] as const).flatMap((mode) =>
-        robust.map((s) => ({ ...base, ...s, label: `${s.label} under ${mode}`, byzantine: { fraction: 0.2, mode } })),
+        robust.map((s) => ({ ...base, ...s, label: `${s.label} under ${mode}`, byzantine: { fraction, mode } })),
       ),
     ];
   },
