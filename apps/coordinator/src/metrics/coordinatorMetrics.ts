@@ -24,6 +24,7 @@ export class CoordinatorMetrics {
   private readonly bytesUp: Counter<'federation'>;
   private readonly bytesDown: Counter<'federation'>;
   private readonly rejections: Counter<'federation' | 'reason'>;
+  private readonly handlerFailures: Counter<'door'>;
 
   constructor(private readonly source: MetricsSource) {
     const registers = [this.registry];
@@ -53,6 +54,17 @@ export class CoordinatorMetrics {
       labelNames: ['federation', 'reason'],
       registers,
     });
+    this.handlerFailures = new Counter({
+      name: 'flock_handler_failures_total',
+      help: 'Socket.IO events and REST routes whose handler threw and was answered with an error instead (door: the event or route)',
+      labelNames: ['door'],
+      registers,
+    });
+  }
+
+  /** A handler threw: its error boundary answered the peer with a reason and counts it here. */
+  handlerFailed(door: string): void {
+    this.handlerFailures.inc({ door });
   }
 
   observe(entry: EventLogEntry): void {
