@@ -2,6 +2,7 @@ import { FederationId } from '@flock/fl-core';
 import express, { type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
+import { EmptyBody } from '../http/emptyBody.ts';
 import { zodReason } from '../transport/zodReason.ts';
 import { allow, credentialOf } from './guard.ts';
 import { parseLifetime, type TokenService } from './tokenService.ts';
@@ -90,7 +91,9 @@ export function authApi(deps: AuthApiDeps): express.Router {
     res.status(201).json({ token: minted.token, ...minted.record });
   });
 
-  api.delete('/tokens/:tokenId', allow('admin'), async (req, res) => {
+  api.delete('/tokens/:tokenId', allow('admin'), express.json({ limit: '8kb' }), async (req, res) => {
+    const body = EmptyBody.safeParse(req.body);
+    if (!body.success) return refuse(res, 400, `body: ${zodReason(body.error)}`);
     const params = TokenParams.safeParse(req.params);
     if (!params.success) return refuse(res, 400, zodReason(params.error));
     const record = await deps.tokens.revoke(params.data.tokenId);

@@ -1,4 +1,5 @@
 import type { Express } from 'express';
+import { match } from 'path-to-regexp';
 import { REQUIRED_ROLE } from './guard.ts';
 import type { RouteRole } from './principal.ts';
 
@@ -36,4 +37,12 @@ function walk(stack: LayerLike[], prefix: string): RouteEntry[] {
     const mount = typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : '';
     return walk(nested, `${prefix}${mount}`);
   });
+}
+
+/**
+ * The route a request path belongs to, matched as express matches it but without decoding, so a
+ * path whose percent-escapes are broken still finds its route; undefined when none matches.
+ */
+export function routeOf(routes: readonly RouteEntry[], method: string, path: string): RouteEntry | undefined {
+  return routes.find((r) => r.method === method && match(r.path, { decode: false })(path) !== false);
 }

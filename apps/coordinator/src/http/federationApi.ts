@@ -1,5 +1,5 @@
 import { DeviceId, EventLogEntry, FederationConfig, FederationId, joinPolicyOf, PROTOCOL_VERSION } from '@flock/fl-core';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { allow, allowMembers } from '../auth/guard.ts';
 import { CloneRequest, type FederationDirectory } from '../federations/federationDirectory.ts';
@@ -7,6 +7,7 @@ import type { FederationRuntime } from '../federations/federationRuntime.ts';
 import type { FederationStore } from '../storage/federationStore.ts';
 import { zodReason } from '../transport/zodReason.ts';
 import { deviceDataApi } from './deviceDataApi.ts';
+import { EmptyBody } from './emptyBody.ts';
 import { roundsCsv } from './roundsExport.ts';
 
 export interface ApiDeps {
@@ -18,8 +19,6 @@ export interface ApiDeps {
 
 const FederationParams = z.object({ id: FederationId });
 const ShardParams = z.object({ id: FederationId, deviceId: DeviceId });
-/** start/pause/resume/stop take no options yet; anything sent is refused rather than silently ignored. */
-const EmptyBody = z.object({}).strict().optional();
 
 type ActionResult = { ok: true } | { ok: false; reason: string };
 /** Operator actions: each answers 409 with the runtime's reason when the federation's status does not allow it. */
@@ -219,11 +218,5 @@ export function federationApi(deps: ApiDeps): express.Router {
 
   api.use(deviceDataApi(federationOf));
   api.use((req, res) => refuse(res, 404, `no API route ${req.method} ${req.baseUrl}${req.path}`));
-  api.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    const e = err as { type?: string; status?: number };
-    if (e.type === 'entity.parse.failed') return refuse(res, 400, 'request body is not valid JSON');
-    if (e.type === 'entity.too.large') return refuse(res, 413, 'request body is larger than 64 KiB');
-    next(err);
-  });
   return api;
 }

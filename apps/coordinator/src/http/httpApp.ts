@@ -1,13 +1,15 @@
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express from 'express';
 import type { Logger } from 'pino';
 import { authApi } from '../auth/authApi.ts';
 import { authenticate } from '../auth/guard.ts';
 import { httpHardening, restRateLimit } from '../auth/httpHardening.ts';
+import { listRoutes } from '../auth/routeTable.ts';
 import type { SecurityLimits } from '../auth/securityLimits.ts';
 import type { TokenService } from '../auth/tokenService.ts';
 import type { CoordinatorMetrics } from '../metrics/coordinatorMetrics.ts';
 import { metricsRoute } from '../metrics/metricsRoute.ts';
 import { deviceBytesApi } from './deviceBytesApi.ts';
+import { errorBoundary } from './errorBoundary.ts';
 import type { UploadedModelStore } from '../storage/uploadedModelStore.ts';
 import { federationApi, type ApiDeps } from './federationApi.ts';
 import { modelsApi } from './modelsApi.ts';
@@ -28,9 +30,6 @@ export function createHttpApp(
   app.use('/api', federationApi(deps));
   app.use(metricsRoute(deps.metrics));
   app.use(webClient(deps.webClientDir));
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    deps.logger.error({ err, path: req.path }, 'request failed');
-    if (!res.headersSent) res.status(500).json({ ok: false, reason: 'internal error; see the coordinator log' });
-  });
+  app.use(errorBoundary({ logger: deps.logger, metrics: deps.metrics, routes: () => listRoutes(app) }));
   return app;
 }
