@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { seedFromText, uploadedTopologyFrom } from '@flock/fl-core';
 import { DeviceCredentials, DeviceSession, type DeviceSessionView } from '@flock/fl-core/device';
 import { DatasetConfig } from '@flock/fl-core';
-import { chooseNodeBackend, InProcessTrainer, loadSiloData, NODE_BACKENDS, nodeAdapters, OwnData, type NodeBackend } from '@flock/fl-core/node';
+import { chooseNodeBackend, describeLocalData, InProcessTrainer, loadSiloData, NODE_BACKENDS, nodeAdapters, OwnData, type NodeBackend } from '@flock/fl-core/node';
 import { InvalidArgumentError, type Command } from 'commander';
 
 interface ClientFlags {
@@ -39,11 +39,11 @@ export function addClientCommand(program: Command): void {
     .action(async (flags: ClientFlags) => {
       const deviceId = flags.deviceId ?? defaultDeviceId(flags.data);
       const local = await loadSiloData(flags.data, await federationDataset(flags.server, flags.federation), deviceId);
-      const data = new OwnData(local.train);
+      const data = new OwnData(local.train.data);
+      const test = local.test?.data ?? null;
       const choice = await chooseNodeBackend(flags.backend);
-      const heldOut = local.test ? `, ${local.test.count} held out for evaluation` : '';
-      log(`device ${deviceId}: ${data.data.count} local examples${heldOut}, backend ${choice.backend} (${choice.reason})`);
-      const trainer = new InProcessTrainer((shardId) => data.get(shardId), () => local.test, uploadedTopologyFrom(flags.server));
+      log(`device ${deviceId}: ${describeLocalData(local)}; backend ${choice.backend} (${choice.reason})`);
+      const trainer = new InProcessTrainer((shardId) => data.get(shardId), () => test, uploadedTopologyFrom(flags.server));
       const identity = {
         deviceId,
         federationId: flags.federation,

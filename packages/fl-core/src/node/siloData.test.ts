@@ -21,8 +21,9 @@ describe('flock client data for a device-data federation', () => {
   it('checks the CSV against the schema and holds out the test fraction', async () => {
     const rows = Array.from({ length: 8 }, (_, i) => `${i},${i / 2},${i % 2 === 0 ? 'a' : 'b'}`);
     const { train, test } = await loadSiloData(await csvFile(['x,y,class', ...rows].join('\n')), dataset, 'silo-1');
-    expect([train.count, test?.count]).toEqual([6, 2]);
-    expect(train.features).toBeInstanceOf(Float32Array);
+    expect([train.data.count, test?.data.count]).toEqual([6, 2]);
+    expect([train.file, test?.file]).toEqual(['data.csv', 'data.csv (held out)']);
+    expect(train.data.features).toBeInstanceOf(Float32Array);
   });
 
   it('refuses a CSV that does not match, naming the row', async () => {
