@@ -2,8 +2,10 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../storage/database.ts';
+import { loadSigningKey } from './signingKey.ts';
 import { parseLifetime, TokenService } from './tokenService.ts';
 
 const SECRET = 'token-service-test-admin-secret';
@@ -51,6 +53,21 @@ describe('TokenService', () => {
     expect(await tokens.check(`${header}.${forgedPayload}.${signature}`)).toEqual({ kind: 'invalid', reason: 'token signature is not valid' });
     clock += 61_000;
     expect(await tokens.check(minted.token)).toEqual({ kind: 'invalid', reason: 'token has expired' });
+  });
+
+  it('refuses a token of every kind that is signed with its key but carries no expiry', async () => {
+    const tokens = await TokenService.open(db, dataDir, SECRET, now);
+    const key = await loadSigningKey(dataDir);
+    const claims = [
+      { kind: 'session', role: 'admin' },
+      { kind: 'viewer', role: 'viewer' },
+      { kind: 'enrollment', role: 'device', fed: 'fed-x' },
+      { kind: 'device', role: 'device', fed: 'fed-x', sub: 'device-0001' },
+    ];
+    for (const claim of claims) {
+      const forever = await new SignJWT(claim).setProtectedHeader({ alg: 'HS256' }).setIssuer('flock').setJti(`no-exp-${claim.kind}`).setIssuedAt(Math.floor(clock / 1000)).sign(key);
+      expect(await tokens.check(forever), claim.kind).toEqual({ kind: 'invalid', reason: 'token has no expiry; ask for a new one' });
+    }
   });
 
   it('refuses a revoked token from then on, also after a restart, and lists what admins minted', async () => {

@@ -103,7 +103,8 @@ export class TokenService {
     if (tokenMatches(token, this.adminSecret)) return { kind: 'valid', principal: { role: 'admin', via: 'secret' } };
     let payload: unknown;
     try {
-      ({ payload } = await jwtVerify(token, this.key, { algorithms: [ALGORITHM], issuer: ISSUER, currentDate: new Date(this.now()) }));
+      // Every token we mint expires; one without `exp` was not minted by us, even when signed with our key.
+      ({ payload } = await jwtVerify(token, this.key, { algorithms: [ALGORITHM], issuer: ISSUER, requiredClaims: ['exp'], currentDate: new Date(this.now()) }));
     } catch (err) {
       return { kind: 'invalid', reason: whyInvalid(err) };
     }
@@ -152,6 +153,7 @@ function principalOf(c: z.infer<typeof Claims>): Principal | null {
 function whyInvalid(err: unknown): string {
   if (err instanceof errors.JWTExpired) return 'token has expired';
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'token signature is not valid';
+  if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'exp' && err.reason === 'missing') return 'token has no expiry; ask for a new one';
   if (err instanceof errors.JWTClaimValidationFailed) return `token claim "${err.claim}" is not valid`;
   return 'token is not a valid admin secret or JWT';
 }
