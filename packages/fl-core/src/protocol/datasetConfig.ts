@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedNumber, type Bounds } from './boundedNumber.ts';
 
 /** Class names, in label order (label i is classes[i]). */
 const Classes = z
@@ -8,11 +9,15 @@ const Classes = z
   .refine((classes) => new Set(classes).size === classes.length, { message: 'class names must be unique' });
 const ColumnName = z.string().trim().min(1).max(200);
 
+const IMAGE_SIDE: Bounds = { min: 1, max: 512, integer: true, why: 'pixels' };
+/** Seeds feed 32-bit generators: a larger one would only repeat a smaller one's draws. */
+export const SEED_BOUNDS: Bounds = { min: 0, max: 4_294_967_295, integer: true, why: 'a 32-bit seed' };
+
 /** Images from a folder with one subfolder per class; each is resized to width x height on import. */
 export const ImageSchema = z.object({
   type: z.literal('image'),
-  width: z.number().int().min(1).max(512),
-  height: z.number().int().min(1).max(512),
+  width: boundedNumber(IMAGE_SIDE),
+  height: boundedNumber(IMAGE_SIDE),
   channels: z.union([z.literal(1), z.literal(3)]),
   classes: Classes,
 });
@@ -44,11 +49,12 @@ export const DemoDatasetConfig = z.object({
   /** MNIST digits or Fashion-MNIST clothes: both 28x28x1, 10 classes. */
   kind: z.enum(['mnist', 'fashion-mnist']),
   partition: z.enum(['iid', 'shards', 'dirichlet']),
-  alpha: z.number().positive().max(1_000).optional(),
-  examplesPerDevice: z.number().int().min(10).max(60_000),
+  // Below 0.01 Dirichlet draws underflow to one class per device: no partition is more skewed.
+  alpha: boundedNumber({ min: 0.01, max: 1_000 }).optional(),
+  examplesPerDevice: boundedNumber({ min: 10, max: 60_000, integer: true, why: 'the training set holds 60,000 examples' }),
   /** K virtual devices: a fixed partition of K parts. Default: as many parts as the training set holds. */
-  numDevices: z.number().int().min(1).max(60_000).optional(),
-  seed: z.number().int(),
+  numDevices: boundedNumber({ min: 1, max: 60_000, integer: true, why: 'at least one of the 60,000 training examples each' }).optional(),
+  seed: boundedNumber(SEED_BOUNDS),
 });
 
 /**
@@ -59,7 +65,7 @@ export const DemoDatasetConfig = z.object({
 export const DeviceDataset = z.object({
   kind: z.literal('device'),
   schema: DataSchema,
-  testFraction: z.number().min(0).max(0.9).default(0.2),
+  testFraction: boundedNumber({ min: 0, max: 0.9, why: 'the share of its examples a device holds out; it keeps at least 10% to train on' }).default(0.2),
 });
 export type DeviceDataset = z.infer<typeof DeviceDataset>;
 

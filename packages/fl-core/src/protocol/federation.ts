@@ -6,12 +6,14 @@ import {
   DownlinkCodecName,
   FederationId,
   FederationStatus,
+  MAX_DECLARED_EXAMPLES,
   ModelRef,
   TrainingConfig,
   UplinkCodecName,
   type RoundCodec,
 } from './messages.ts';
-import { DatasetConfig } from './datasetConfig.ts';
+import { boundedNumber, describeBounds, type Bounds } from './boundedNumber.ts';
+import { DatasetConfig, SEED_BOUNDS } from './datasetConfig.ts';
 import { DEFAULT_STRATEGY, StrategyConfig } from '../strategy/catalog.ts';
 import { PrivacyConfig } from '../strategy/privacy/privacyConfig.ts';
 
@@ -20,14 +22,20 @@ import { PrivacyConfig } from '../strategy/privacy/privacyConfig.ts';
  * clamped to [floorMs, ceilingMs]; a round with a device never measured gets the ceiling.
  * `fixed`: always `ms`.
  */
+/** The most devices a federation may wait for or select in a round: twice the 5,000 connections the abuse benchmark holds. */
+const MAX_DEVICES = 10_000;
+
+const SELECTED_DEVICES: Bounds = { min: 1, max: MAX_DEVICES, integer: true };
+const SELECTED_FRACTION: Bounds = { min: 0, max: 1, exclusiveMin: true };
+const DEADLINE_MS = boundedNumber({ min: 1_000, max: 86_400_000, integer: true, why: 'milliseconds, from a second to a day' });
 export const RoundDeadline = z.discriminatedUnion('mode', [
   z.object({
     mode: z.literal('adaptive'),
-    multiplier: z.number().min(1).max(100),
-    floorMs: z.number().int().min(1_000).max(86_400_000),
-    ceilingMs: z.number().int().min(1_000).max(86_400_000),
+    multiplier: boundedNumber({ min: 1, max: 100 }),
+    floorMs: DEADLINE_MS,
+    ceilingMs: DEADLINE_MS,
   }).refine((d) => d.floorMs <= d.ceilingMs, { message: 'floorMs must not exceed ceilingMs' }),
-  z.object({ mode: z.literal('fixed'), ms: z.number().int().min(1_000).max(86_400_000) }),
+  z.object({ mode: z.literal('fixed'), ms: DEADLINE_MS }),
 ]);
 export type RoundDeadline = z.infer<typeof RoundDeadline>;
 export const DEFAULT_DEADLINE: RoundDeadline = { mode: 'adaptive', multiplier: 3, floorMs: 30_000, ceilingMs: 600_000 };
@@ -41,8 +49,8 @@ export const AggregationMode = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('sync') }),
   z.object({
     kind: z.literal('async'),
-    bufferSize: z.number().int().min(1).max(10_000),
-    maxStaleness: z.number().int().min(0).max(1_000),
+    bufferSize: boundedNumber({ min: 1, max: MAX_DEVICES, integer: true }),
+    maxStaleness: boundedNumber({ min: 0, max: 1_000, integer: true, why: 'aggregations' }),
   }),
 ]);
 export type AggregationMode = z.infer<typeof AggregationMode>;
@@ -54,7 +62,7 @@ export type AggregationMode = z.infer<typeof AggregationMode>;
  */
 export const CodecConfig = z.object({
   uplink: UplinkCodecName.default('int8'),
-  topkFraction: z.number().positive().max(1).optional(),
+  topkFraction: boundedNumber({ min: 0.0001, max: 1, why: 'the share of values sent; below 0.01% an update says almost nothing' }).optional(),
   downlink: DownlinkCodecName.default('float16'),
   /** Synchronous rounds: send a device that holds the previous round's model only the int8 delta from it (off by default). */
   downlinkDelta: z.boolean().optional(),
@@ -95,6 +103,18 @@ export function joinPolicyOf(config: Pick<FederationConfig, 'join'>): JoinPolicy
   return config.join ?? 'open';
 }
 
+/**
+ * Own data: what one device counts for when the federation names no maxExamplesPerDevice. Every
+ * MNIST and Fashion-MNIST image (70,000) fits, so a silo holding a whole public image set joins;
+ * a bigger silo needs the operator to raise it, so one device's word never outweighs a federation.
+ */
+export const DEFAULT_MAX_EXAMPLES_PER_DEVICE = 100_000;
+
+/** The most examples one device may bring by its own word. */
+export function maxExamplesPerDeviceOf(config: Pick<FederationConfig, 'maxExamplesPerDevice'>): number {
+  return config.maxExamplesPerDevice ?? DEFAULT_MAX_EXAMPLES_PER_DEVICE;
+}
+
 export const FederationConfig = z.object({
   id: FederationId,
   name: z.string().min(1).max(200),
@@ -103,20 +123,18 @@ export const FederationConfig = z.object({
   /** Demo data the coordinator assigns in shards, or the devices' own data (see DatasetConfig). */
   dataset: DatasetConfig,
   training: TrainingConfig,
-  maxRounds: z.number().int().min(1).max(100_000),
-  minDevices: z.number().int().min(1),
+  maxRounds: boundedNumber({ min: 1, max: 100_000, integer: true }),
+  minDevices: boundedNumber({ min: 1, max: MAX_DEVICES, integer: true, why: 'a federation waiting for more devices than a coordinator serves would never start' }),
   /** 'all' selects every eligible connected device each round; `{fraction}` selects max(1, round(C x online)). */
-  clientsPerRound: z.union([
-    z.literal('all'),
-    z.number().int().min(1),
-    z.object({ fraction: z.number().positive().max(1) }),
-  ]),
+  clientsPerRound: z.union([z.literal('all'), boundedNumber(SELECTED_DEVICES), z.object({ fraction: boundedNumber(SELECTED_FRACTION) })], {
+    error: (issue) => `expected "all", ${describeBounds(SELECTED_DEVICES)} of devices, or {"fraction": ${describeBounds(SELECTED_FRACTION)}}, got ${JSON.stringify(issue.input)}`,
+  }),
   /** The federation finishes as soon as a round's evaluated accuracy reaches this. */
-  targetAccuracy: z.number().positive().max(1).optional(),
+  targetAccuracy: boundedNumber({ min: 0, max: 1, exclusiveMin: true, why: 'a fraction: 0.9 is 90%' }).optional(),
   /** When a round stops waiting for its selected devices (see RoundDeadline). */
   deadline: RoundDeadline.default(DEFAULT_DEADLINE),
   /** Fraction of the selected devices that must answer for a round closed at its deadline to count. */
-  quorum: z.number().min(0).max(1),
+  quorum: boundedNumber({ min: 0, max: 1, why: 'a fraction of the selected devices' }),
   /** Below the quorum at the deadline: wait once more for as long again, or abandon and redo the round. */
   belowQuorum: z.enum(['extend-once', 'abandon']).default('extend-once'),
   /** Synchronous rounds (FedAvg) or buffered asynchronous aggregation (FedBuff). */
@@ -134,8 +152,13 @@ export const FederationConfig = z.object({
   /** Open to any device, or enrollment-only (read it through joinPolicyOf; absent: open). */
   join: JoinPolicy.optional(),
   /** Test examples the coordinator evaluates the global model on after each round (when it has test data). */
-  evalExamples: z.number().int().min(1).max(10_000),
-  modelSeed: z.number().int(),
+  evalExamples: boundedNumber({ min: 1, max: 10_000, integer: true, why: 'the test set holds 10,000 examples' }),
+  modelSeed: boundedNumber(SEED_BOUNDS),
+  /**
+   * The most examples one device bringing its own data may declare (its FedAvg weight); a hello
+   * declaring more is refused. Read it through maxExamplesPerDeviceOf (absent: DEFAULT_MAX_EXAMPLES_PER_DEVICE).
+   */
+  maxExamplesPerDevice: boundedNumber({ min: 1, max: MAX_DECLARED_EXAMPLES, integer: true }).optional(),
 });
 export type FederationConfig = z.infer<typeof FederationConfig>;
 

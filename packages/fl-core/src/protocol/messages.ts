@@ -1,12 +1,16 @@
 import { z } from 'zod';
 import { DOWNLINK_CODECS, WEIGHTS_CODECS } from '../codec/codecSpec.ts';
 import { MODEL_NAMES } from '../models/modelNames.ts';
+import { boundedNumber } from './boundedNumber.ts';
 
 /** Bumped whenever a message's shape changes; the coordinator refuses other versions at `hello`. */
 export const PROTOCOL_VERSION = 1;
 
 /** Largest update payload a device may send, whatever the model (Socket.IO's own cap sits above it). */
 export const MAX_UPDATE_BYTES = 32 * 1024 * 1024;
+
+/** The most examples any message may count: the protocol's ceiling; a federation's own bound (maxExamplesPerDevice) sits below it. */
+export const MAX_DECLARED_EXAMPLES = 100_000_000;
 
 /** Binary arrives as Buffer in Node and as ArrayBuffer in browsers; both are normalised to Uint8Array. */
 export const BinaryPayload = z
@@ -58,9 +62,10 @@ export function isUploadedModel(model: ModelRef): model is UploadedModelId {
 }
 
 export const TrainingConfig = z.object({
-  epochs: z.number().int().min(1).max(100),
-  batchSize: z.number().int().min(1).max(4096),
-  learningRate: z.number().positive().max(10),
+  epochs: boundedNumber({ min: 1, max: 100, integer: true }),
+  batchSize: boundedNumber({ min: 1, max: 4_096, integer: true }),
+  // Below 1e-6 a step moves float32 weights by less than their rounding: training would do nothing.
+  learningRate: boundedNumber({ min: 0.000001, max: 10 }),
   /** How the device steps: plain SGD (absent), SGD with momentum 0.9, or Adam; state is reset every round. */
   optimizer: z.enum(['sgd', 'momentum', 'adam']).optional(),
 });
@@ -95,7 +100,7 @@ export const HelloMessage = z.object({
   dataSource: z
     .discriminatedUnion('kind', [
       z.object({ kind: z.literal('assigned') }),
-      z.object({ kind: z.literal('own'), numExamples: z.number().int().min(1).max(100_000_000) }),
+      z.object({ kind: z.literal('own'), numExamples: z.number().int().min(1).max(MAX_DECLARED_EXAMPLES) }),
     ])
     .optional(),
   /** The round whose model this device still holds (it trained on it): the next may come as a delta against it. */
@@ -113,14 +118,14 @@ export type StatusMessage = z.infer<typeof StatusMessage>;
 export const LocalEvaluation = z.object({
   loss: z.number().finite().min(0),
   accuracy: z.number().min(0).max(1),
-  examples: z.number().int().min(1).max(100_000_000),
+  examples: z.number().int().min(1).max(MAX_DECLARED_EXAMPLES),
 });
 export type LocalEvaluation = z.infer<typeof LocalEvaluation>;
 
 export const UpdateMessage = z.object({
   federationId: FederationId,
   round: z.number().int().min(1),
-  numExamples: z.number().int().min(1).max(100_000_000),
+  numExamples: z.number().int().min(1).max(MAX_DECLARED_EXAMPLES),
   metrics: z.object({
     loss: z.number().finite().min(0),
     accuracy: z.number().min(0).max(1),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedNumber } from '../protocol/boundedNumber.ts';
 
 /** One numeric option of a strategy: the single source of its validation, default and form field. */
 export interface ParamSpec<K extends string = string> {
@@ -18,11 +19,7 @@ export type OptionsOf<P extends readonly ParamSpec[]> = { [S in P[number] as S['
 /** The zod schema of a strategy's options: every key optional on input, its default filled in. */
 export function optionsSchema<P extends readonly ParamSpec[]>(params: P): z.ZodType<OptionsOf<P>> {
   const shape: Record<string, z.ZodTypeAny> = {};
-  for (const p of params) {
-    let n = p.integer ? z.number().int() : z.number();
-    n = p.exclusiveMin ? n.gt(p.min) : n.gte(p.min);
-    shape[p.key] = n.lte(p.max).default(p.default);
-  }
+  for (const p of params) shape[p.key] = boundedNumber(p).default(p.default);
   // prefault, not default: an absent options object still gets every option's default filled in.
   return z.strictObject(shape).prefault({}) as unknown as z.ZodType<OptionsOf<P>>;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedNumber } from '../../protocol/boundedNumber.ts';
 
 /**
  * Differential privacy. `central` (DP-FedAvg, McMahan et al. 2018): the coordinator clips every
@@ -9,10 +10,10 @@ import { z } from 'zod';
  */
 export const PrivacyConfig = z.object({
   mode: z.enum(['central', 'local']),
-  clipNorm: z.number().positive().max(1e6),
-  noiseMultiplier: z.number().min(0).max(1000),
-  delta: z.number().positive().max(0.1).default(1e-5),
-  targetEpsilon: z.number().positive().max(1e6).optional(),
+  clipNorm: boundedNumber({ min: 0, max: 1e6, exclusiveMin: true, why: 'an L2 norm' }),
+  noiseMultiplier: boundedNumber({ min: 0, max: 1_000 }),
+  delta: boundedNumber({ min: 0, max: 0.1, exclusiveMin: true, why: 'a probability' }).default(1e-5),
+  targetEpsilon: boundedNumber({ min: 0, max: 1e6, exclusiveMin: true }).optional(),
   onTarget: z.enum(['stop', 'warn']).default('stop'),
 });
 export type PrivacyConfig = z.infer<typeof PrivacyConfig>;
