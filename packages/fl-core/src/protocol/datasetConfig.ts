@@ -49,7 +49,7 @@ export const DemoDatasetConfig = z.object({
   /** MNIST digits or Fashion-MNIST clothes: both 28x28x1, 10 classes. */
   kind: z.enum(['mnist', 'fashion-mnist']),
   partition: z.enum(['iid', 'shards', 'dirichlet']),
-  // Below 0.01 Dirichlet draws underflow to one class per device: no partition is more skewed.
+  // Below 0.01 the gamma draws behind Dirichlet (U^(1/alpha)) underflow to 0 and the split divides by 0; at 0.01 a class already goes to about one device.
   alpha: boundedNumber({ min: 0.01, max: 1_000 }).optional(),
   examplesPerDevice: boundedNumber({ min: 10, max: 60_000, integer: true, why: 'the training set holds 60,000 examples' }),
   /** K virtual devices: a fixed partition of K parts. Default: as many parts as the training set holds. */
