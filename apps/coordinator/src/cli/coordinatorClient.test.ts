@@ -37,4 +37,28 @@ describe('CoordinatorClient', () => {
     await expect(new CoordinatorClient(once.url, 'token').start('fed')).rejects.toThrow(/fetch failed/);
     expect(once.requests()).toBe(1);
   });
+
+  it('waits for a coordinator that refuses connections (a restart), POSTs included, and says so once', async () => {
+    const probe = await flakyServer(0);
+    const { url } = probe;
+    await new Promise((resolve) => probe.server.close(resolve));
+    const said: string[] = [];
+    const client = new CoordinatorClient(url, 'token', { retryForMs: 20_000, onWaiting: (m) => said.push(m) });
+    const started = client.start('fed');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const port = Number(new URL(url).port);
+    server = createServer((_req, res) => res.setHeader('content-type', 'application/json').end('{"status":"running"}'));
+    await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
+    expect(await started).toEqual({ status: 'running' });
+    expect(said).toHaveLength(2);
+    expect(said[0]).toBe(`coordinator at ${url} unreachable (ECONNREFUSED); retrying for up to 20 s`);
+    expect(said[1]).toMatch(/^coordinator at .* answers again \(after \d+ s\)$/);
+  });
+
+  it('gives up after its retry window, naming the coordinator and what to check', async () => {
+    const probe = await flakyServer(0);
+    await new Promise((resolve) => probe.server.close(resolve));
+    const client = new CoordinatorClient(probe.url, 'token', { retryForMs: 1_000 });
+    await expect(client.rounds('fed')).rejects.toThrow(/^coordinator at http:\/\/127\.0\.0\.1:\d+ unreachable for \d s \(ECONNREFUSED\): check that it runs/);
+  });
 });

@@ -1,6 +1,18 @@
 import type { DeviceInfo, EventLogEntry, FederationConfig, FederationSummary, MintedToken, RoundRecord, TokenRecord } from '@flock/fl-core';
+import { reconnectDelayMs } from '@flock/fl-core/device';
 
 type Method = 'GET' | 'POST' | 'DELETE';
+
+/** How long calls keep trying a coordinator that does not answer (a restart), and whom they tell. */
+export interface RetryPolicy {
+  /** 0: a call fails at once (a GET still tries 3 times). */
+  retryForMs: number;
+  /** Told once when the coordinator stops answering, and once when it is back. */
+  onWaiting?: (message: string) => void;
+}
+
+/** A GET whose connection was reset (kept alive under load: seen after 3 minutes of a GPU simulation) is sent this often. */
+const GET_ATTEMPTS = 3;
 
 export type TokenRequest = ({ role: 'viewer' } | { role: 'device'; federationId: string }) & { expiresIn?: string; label?: string };
 
@@ -9,7 +21,11 @@ export class CoordinatorClient {
   constructor(
     readonly url: string,
     private readonly token: string,
+    private readonly retry: RetryPolicy = { retryForMs: 0 },
   ) {}
+
+  /** When the coordinator stopped answering (null: it answers). */
+  private unreachableSince: number | null = null;
 
   createFederation(config: FederationConfig): Promise<FederationSummary> {
     return this.call('POST', '/api/federations', config);
@@ -70,17 +86,50 @@ export class CoordinatorClient {
   }
 
   /**
-   * A GET that fails on the network (a kept-alive connection reset under load: seen after 3 minutes
-   * of a GPU simulation) is sent again, up to 3 times; a POST is not, since it may have taken effect.
+   * Tries again, on the devices' reconnection schedule and for up to `retry.retryForMs`, what surely
+   * did not take effect: any call the coordinator refused to connect or answered 503 (starting or
+   * restarting), and a GET whatever failed on the way (a reset, a 502 or 504 from a proxy). A POST
+   * whose connection was reset is not sent again, since it may have taken effect.
    */
-  private async send(method: Method, path: string, body: unknown, attempt = 1): Promise<Response> {
-    try {
-      return await this.fetchOnce(method, path, body);
-    } catch (err) {
-      if (method !== 'GET' || attempt >= 3) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-      return this.send(method, path, body, attempt + 1);
+  private async send(method: Method, path: string, body: unknown): Promise<Response> {
+    const giveUpAt = Date.now() + this.retry.retryForMs;
+    for (let attempt = 0; ; attempt++) {
+      let failure: string;
+      let response: Response | null = null;
+      try {
+        response = await this.fetchOnce(method, path, body);
+        if (!retriableStatus(method, response.status)) {
+          this.reachable();
+          return response;
+        }
+        failure = `HTTP ${response.status}`;
+      } catch (err) {
+        if (method !== 'GET' && !connectionRefused(err)) throw err;
+        failure = networkFailure(err);
+      }
+      const delay = reconnectDelayMs(attempt);
+      const mayRetry = Date.now() + delay <= giveUpAt || (method === 'GET' && attempt + 1 < GET_ATTEMPTS);
+      if (!mayRetry) {
+        if (response) return response;
+        const waited = this.unreachableSince === null ? '' : ` for ${Math.round((Date.now() - this.unreachableSince) / 1000)} s`;
+        throw new Error(`coordinator at ${this.url} unreachable${waited} (${failure}): check that it runs and that this is its address`);
+      }
+      this.unreachable(failure);
+      await new Promise((resolve) => setTimeout(resolve, delay));
     }
+  }
+
+  private unreachable(failure: string): void {
+    if (this.unreachableSince !== null) return;
+    this.unreachableSince = Date.now();
+    if (this.retry.retryForMs > 0) this.retry.onWaiting?.(`coordinator at ${this.url} unreachable (${failure}); retrying for up to ${Math.round(this.retry.retryForMs / 1000)} s`);
+  }
+
+  private reachable(): void {
+    if (this.unreachableSince === null) return;
+    const seconds = Math.round((Date.now() - this.unreachableSince) / 1000);
+    this.unreachableSince = null;
+    if (this.retry.retryForMs > 0) this.retry.onWaiting?.(`coordinator at ${this.url} answers again (after ${seconds} s)`);
   }
 
   private fetchOnce(method: Method, path: string, body: unknown): Promise<Response> {
@@ -90,4 +139,23 @@ export class CoordinatorClient {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   }
+}
+
+function retriableStatus(method: Method, status: number): boolean {
+  return status === 503 || (method === 'GET' && (status === 502 || status === 504));
+}
+
+/** undici's `fetch failed` carries the socket's error as its cause. */
+function causeOf(err: unknown): { code?: string; message?: string } | null {
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return typeof cause === 'object' && cause !== null ? (cause as { code?: string; message?: string }) : null;
+}
+
+function connectionRefused(err: unknown): boolean {
+  return causeOf(err)?.code === 'ECONNREFUSED';
+}
+
+function networkFailure(err: unknown): string {
+  const cause = causeOf(err);
+  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
 }

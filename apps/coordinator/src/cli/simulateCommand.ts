@@ -35,6 +35,7 @@ interface SimulateFlags extends StrategyFlags {
   slowFactor?: number;
   server?: string;
   token?: string;
+  retryFor?: number;
   json?: boolean;
   out?: string;
 }
@@ -96,6 +97,7 @@ const DEFAULT_BELOW_QUORUM: FederationConfig['belowQuorum'] = 'abandon';
 const DEFAULT_BUFFER = 10;
 const DEFAULT_MAX_STALENESS = 10;
 const DEFAULT_SLOW_FACTOR = 5;
+const DEFAULT_RETRY_FOR_S = 120;
 
 function aggregationMode(f: SimulateFlags): AggregationMode {
   if ((f.mode ?? 'sync') === 'sync') {
@@ -167,6 +169,7 @@ export function addSimulateCommand(program: Command): void {
     .option('--dp-target <epsilon>', 'stop the federation once epsilon reaches this', positive)
     .option('--server <url>', 'use this coordinator instead of starting one')
     .option('--token <token>', "the coordinator's admin token (with --server)")
+    .option('--retry-for <seconds>', 'with --server: how long to wait for a coordinator that stops answering (a restart) before giving up', int(0), DEFAULT_RETRY_FOR_S)
     .option('--json', 'one JSON line per round, then a summary line')
     .option('--out <dir>', 'write rounds.csv and accuracy.svg here')
     .action(async (flags: SimulateFlags) => {
@@ -183,7 +186,7 @@ export function addSimulateCommand(program: Command): void {
         },
         slowFraction: flags.slowFraction ?? 0,
         ...(flags.byzantine ? { byzantine: flags.byzantine } : {}),
-        ...(flags.server ? { server: { url: flags.server, token: flags.token! } } : {}),
+        ...(flags.server ? { server: { url: flags.server, token: flags.token!, retry: { retryForMs: (flags.retryFor ?? DEFAULT_RETRY_FOR_S) * 1000, onWaiting: (m) => console.error(m) } } } : {}),
         ...(flags.backend ? { backend: flags.backend } : {}),
         ...(flags.evalBackend ? { evalBackend: flags.evalBackend } : {}),
         ...(flags.threads ? { threads: flags.threads } : {}),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { strategyOf, type FederationConfig, type RoundRecord } from '@flock/fl-core';
 import { chooseNodeBackend, type NodeBackend } from '@flock/fl-core/node';
 import { startCoordinator } from '../coordinator.ts';
-import { CoordinatorClient } from './coordinatorClient.ts';
+import { CoordinatorClient, type RetryPolicy } from './coordinatorClient.ts';
 import type { ByzantinePlan } from './byzantine.ts';
 import { drawByzantineDevices, drawSlowDevices, NO_MISBEHAVIOUR, type DeviceBehaviour } from './deviceBehaviour.ts';
 import { DevicePool } from './devicePool.ts';
@@ -15,8 +15,11 @@ export interface SimulationPlan {
   config: FederationConfig;
   /** Virtual devices to run; the federation's partition has this many shards. */
   devices: number;
-  /** Absent: a coordinator is started in this process on a free port with a temporary data directory. */
-  server?: { url: string; token: string };
+  /**
+   * Absent: a coordinator is started in this process on a free port with a temporary data directory.
+   * `retry`: how long REST calls wait for it when it stops answering (a restart); the devices reconnect on their own.
+   */
+  server?: { url: string; token: string; retry?: RetryPolicy };
   backend?: NodeBackend;
   /** The in-process coordinator's evaluation backend (default cpu); webgpu makes full test-set evaluation cheap on a GPU. */
   evalBackend?: NodeBackend;
@@ -64,7 +67,7 @@ export async function runSimulation(plan: SimulationPlan, onRound: (r: RoundRepo
     DevicePool.start({ devices: plan.devices, ...(plan.threads ? { threads: plan.threads } : {}), ...(plan.backend ? { backend: plan.backend } : {}) }),
     plan.server ? Promise.resolve(null) : startLocalCoordinator(plan.evalBackend ?? 'cpu'),
   );
-  const client = plan.server ? new CoordinatorClient(plan.server.url, plan.server.token) : local!.client;
+  const client = plan.server ? new CoordinatorClient(plan.server.url, plan.server.token, plan.server.retry) : local!.client;
   const id = plan.config.id;
   const behaviour = plan.behaviour ?? NO_MISBEHAVIOUR;
   const ledger = new RoundLedger();

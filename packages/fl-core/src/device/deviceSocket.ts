@@ -22,6 +22,17 @@ export const DEVICE_RECONNECTION = {
   timeout: 10_000,
 } as const;
 
+/**
+ * The delay before retry number `attempt` (0-based) on DEVICE_RECONNECTION's schedule, for what
+ * else waits for a coordinator (the headless clients' REST calls): 0.5 s doubling to 5 s, +-50% below the cap.
+ */
+export function reconnectDelayMs(attempt: number, random = Math.random): number {
+  const { reconnectionDelay, reconnectionDelayMax, randomizationFactor } = DEVICE_RECONNECTION;
+  const base = reconnectionDelay * 2 ** Math.min(attempt, 30);
+  const jittered = base * (1 + randomizationFactor * (2 * random() - 1));
+  return Math.min(reconnectionDelayMax, jittered);
+}
+
 /** Sends `hello` and parses the reply; a missing or malformed reply becomes `{ok: false, reason}`. */
 export async function sendHello(socket: DeviceSocket, msg: HelloMessage): Promise<HelloReply> {
   try {
