@@ -273,6 +273,25 @@ describe('security', () => {
     expect(await state()).toEqual(before);
   });
 
+  it("refuses a hello whose own data would outweigh the federation's bound, and logs why", async () => {
+    const s = socketTo('/');
+    expect(await connected(s)).toEqual({ ok: true });
+    const reply = await s.emitWithAck('hello', {
+      protocolVersion: PROTOCOL_VERSION,
+      deviceId: 'inflated-device',
+      federationId: 'open-fed',
+      backend: 'cpu',
+      adapter: null,
+      dataSource: { kind: 'own', numExamples: 100_000_000 },
+    });
+    const reason = 'federation open-fed counts at most 100,000 examples per device (maxExamplesPerDevice); this device declares 100,000,000: train on fewer, or ask the operator to raise the bound';
+    expect(reply).toEqual({ ok: false, reason });
+    const devices = (await call('GET', '/api/federations/open-fed/devices', admin)).body as unknown as Array<{ deviceId: string }>;
+    expect(devices.map((d) => d.deviceId)).not.toContain('inflated-device');
+    const events = (await call('GET', '/api/federations/open-fed/events?kind=device-refused', admin)).body as unknown as Array<{ message: string; deviceId: string }>;
+    expect(events).toContainEqual(expect.objectContaining({ message: reason, deviceId: 'inflated-device' }));
+  });
+
   it('lets a device with its credential rejoin, and an enrollment token bring a new device', async () => {
     const again = socketTo('/', creds.openDevice);
     expect(await hello(again, 'open-device-1', 'open-fed')).toMatchObject({ ok: true });

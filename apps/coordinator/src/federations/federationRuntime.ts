@@ -176,7 +176,10 @@ export class FederationRuntime {
 
   async admitDevice(hello: HelloMessage): Promise<HelloReply> {
     const refusal = ownDataRefusal(this.config, hello);
-    if (refusal) return { ok: false, reason: refusal };
+    if (refusal) {
+      this.record('warn', 'device-refused', refusal, hello.deviceId);
+      return { ok: false, reason: refusal };
+    }
     const shardSize = hello.dataSource?.kind === 'own' ? () => 0 : await this.shards.sizes();
     const registered = this.devices.register(hello, new Date(), shardSize);
     if (!registered) {

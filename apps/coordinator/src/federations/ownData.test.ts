@@ -35,6 +35,17 @@ describe('device-data federations', () => {
     expect(ownDataRefusal(config, hello({ kind: 'own', numExamples: 12 }))).toBeNull();
   });
 
+  it("refuse a device whose own data would outweigh the federation's bound, on device data and on assigned shards alike", () => {
+    const mnist = FederationConfig.parse({ ...config, id: 'mnist', model: 'mnist-mlp', dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 600, seed: 1 } });
+    expect(ownDataRefusal(mnist, hello({ kind: 'own', numExamples: 100_000_000 }))).toBe(
+      'federation mnist counts at most 100,000 examples per device (maxExamplesPerDevice); this device declares 100,000,000: train on fewer, or ask the operator to raise the bound',
+    );
+    expect(ownDataRefusal(mnist, hello({ kind: 'own', numExamples: 60_000 }))).toBeNull();
+    const bounded = { ...config, maxExamplesPerDevice: 500 };
+    expect(ownDataRefusal(bounded, hello({ kind: 'own', numExamples: 501 }))).toMatch(/^federation iris counts at most 500 examples per device/);
+    expect(ownDataRefusal(bounded, hello({ kind: 'own', numExamples: 500 }))).toBeNull();
+  });
+
   it('assign no shard: a device with its own data registers with the examples it declares', () => {
     const registry = new DeviceRegistry(config, []);
     expect(registry.shardCount).toBe(0);

@@ -1,4 +1,4 @@
-import { DownlinkCodecName, UplinkCodecName, type FederationConfig, type FederationSummary } from '@flock/fl-core/protocol';
+import { DEFAULT_MAX_EXAMPLES_PER_DEVICE, DownlinkCodecName, UplinkCodecName, type FederationConfig, type FederationSummary } from '@flock/fl-core/protocol';
 import { strategyCatalog } from '@flock/fl-core/strategy';
 import { useState, type FormEvent } from 'react';
 import { createFederation, editFederation } from './adminApi.ts';
@@ -139,6 +139,7 @@ export function FederationForm({ token, editing, onSaved, onCancel }: Federation
         <NumberField {...field} path={['targetAccuracy']} label="Target accuracy" testId="form-target-accuracy" optional hint="finish early at this test accuracy" />
         <NumberField {...field} path={['evalExamples']} label="Test examples" testId="form-eval-examples" step={1} />
         <NumberField {...field} path={['modelSeed']} label="Model seed" testId="form-model-seed" step={1} />
+        <NumberField {...field} path={['maxExamplesPerDevice']} label="Max examples per device" testId="form-max-examples-per-device" step={1} optional hint={`a device bringing its own data counts at most this many (default ${DEFAULT_MAX_EXAMPLES_PER_DEVICE.toLocaleString()})`} />
       </fieldset>
 
       <fieldset>
