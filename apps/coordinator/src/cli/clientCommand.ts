@@ -4,8 +4,9 @@ import { resolve } from 'node:path';
 import { seedFromText, uploadedTopologyFrom } from '@flock/fl-core';
 import { DeviceCredentials, DeviceSession, type DeviceSessionView } from '@flock/fl-core/device';
 import { DatasetConfig } from '@flock/fl-core';
-import { chooseNodeBackend, describeLocalData, InProcessTrainer, loadSiloData, NODE_BACKENDS, nodeAdapters, OwnData, type NodeBackend } from '@flock/fl-core/node';
+import { chooseNodeBackend, describeLocalData, InProcessTrainer, loadSiloData, NODE_BACKENDS, nodeAdapters, OwnData, reportingStalls, type NodeBackend } from '@flock/fl-core/node';
 import { InvalidArgumentError, type Command } from 'commander';
+import { networkFailure } from './coordinatorClient.ts';
 
 interface ClientFlags {
   server: string;
@@ -44,6 +45,9 @@ export function addClientCommand(program: Command): void {
       const choice = await chooseNodeBackend(flags.backend);
       log(`device ${deviceId}: ${describeLocalData(local)}; backend ${choice.backend} (${choice.reason})`);
       const trainer = new InProcessTrainer((shardId) => data.get(shardId), () => test, uploadedTopologyFrom(flags.server));
+      const reported = reportingStalls(trainer, (r) =>
+        log(`round ${r.round}: trained on ${r.examples.toLocaleString('en-US')} examples in ${r.seconds.toFixed(1)} s, longest event-loop stall ${Math.round(r.longestStallMs)} ms`),
+      );
       const identity = {
         deviceId,
         federationId: flags.federation,
@@ -53,7 +57,7 @@ export function addClientCommand(program: Command): void {
       };
       let last = '';
       const credentials = await fileCredentials(flags.credentialFile, flags.token ?? null);
-      const session = new DeviceSession(identity, nodeAdapters(flags.server, data, trainer, credentials), (view) => {
+      const session = new DeviceSession(identity, nodeAdapters(flags.server, data, reported, credentials), (view) => {
         const line = describe(view);
         if (line !== last) log(line);
         last = line;
@@ -97,7 +101,7 @@ async function federationDataset(server: string, federationId: string): Promise<
     try {
       response = await fetch(new URL(`/api/federations/${encodeURIComponent(federationId)}/dataset`, server));
     } catch (err) {
-      if (attempt === 1) log(`waiting for the coordinator at ${server} (${err instanceof Error ? err.message : String(err)})`);
+      if (attempt === 1) log(`waiting for the coordinator at ${server} (${networkFailure(err)}); asking every ${DATASET_RETRY_MS / 1000} s until it answers`);
       await new Promise((resolve) => setTimeout(resolve, DATASET_RETRY_MS));
       continue;
     }

@@ -4,3 +4,4 @@ export * from './localData.ts';
 export * from './siloData.ts';
 export * from './nodeTrainer.ts';
 export * from './nodeDevice.ts';
+export * from './eventLoopStall.ts';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '../data/dataset.ts';
+import { EventLoopYield } from './eventLoopYield.ts';
 import { batchStats, datasetToTensors, type DatasetTensors } from './tensors.ts';
 
 export interface Evaluation {
@@ -23,6 +24,7 @@ export async function evaluateTensors(model: tf.LayersModel, { xs, ys }: Dataset
   const count = xs.shape[0];
   let lossSum = tf.scalar(0);
   let correct = tf.scalar(0);
+  const breather = new EventLoopYield();
   try {
     for (let start = 0; start < count; start += batchSize) {
       const size = Math.min(batchSize, count - start);
@@ -35,6 +37,7 @@ export async function evaluateTensors(model: tf.LayersModel, { xs, ys }: Dataset
       correct.dispose();
       lossSum = nextLoss as tf.Scalar;
       correct = nextCorrect as tf.Scalar;
+      await breather.pause();
     }
     const [loss, right] = await Promise.all([lossSum.data(), correct.data()]);
     return { loss: loss[0]! / count, accuracy: right[0]! / count, examples: count };

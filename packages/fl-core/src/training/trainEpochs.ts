@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng, shuffleInPlace } from '../data/random.ts';
 import type { TrainingConfig } from '../protocol/messages.ts';
+import { EventLoopYield } from './eventLoopYield.ts';
 import { optimizerStep } from './optimizerStep.ts';
 import { meanSoftmaxCrossEntropy } from './crossEntropy.ts';
 import { proximalTerm } from './proximalTerm.ts';
@@ -30,9 +31,9 @@ export interface EpochOptions {
 
 /**
  * Flock's training loop: plain SGD on device-resident tensors. Each step is one `tf.tidy` with no
- * await and no read; batches are gathered on the device through a shuffled index tensor uploaded
- * once per epoch; the loss is summed on the device and read back asynchronously only every
- * `progressEvery` batches and at the end. Returns the mean loss of the last epoch.
+ * read, and lets the event loop run every 50 ms or so (EventLoopYield); batches are gathered on the
+ * device through a shuffled index tensor uploaded once per epoch; the loss is summed on the device
+ * and read back asynchronously only every `progressEvery` batches and at the end. Returns the mean loss of the last epoch.
  */
 export async function trainEpochs(
   model: tf.LayersModel,
@@ -56,6 +57,7 @@ export async function trainEpochs(
     return proximal ? loss.add(proximal.penalty()) : loss;
   };
   const scaledLoss = (xs: tf.Tensor, ys: tf.Tensor) => () => batchLoss(xs, ys).mul(step.lossScale) as tf.Scalar;
+  const breather = new EventLoopYield();
   let epochLoss = 0;
   for (let epoch = 1; epoch <= epochs; epoch++) {
     if (options.order !== 'identity') shuffleInPlace(order, rng);
@@ -74,6 +76,7 @@ export async function trainEpochs(
         });
         lossSum.dispose();
         lossSum = next;
+        await breather.pause();
         if (b === batches - 1 || (options.onProgress && (b + 1) % progressEvery === 0)) {
           const seen = Math.min((b + 1) * batchSize, count);
           epochLoss = ((await lossSum.data())[0]! * batchSize) / step.lossScale / seen;
