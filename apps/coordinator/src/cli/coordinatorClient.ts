@@ -155,7 +155,8 @@ function connectionRefused(err: unknown): boolean {
   return causeOf(err)?.code === 'ECONNREFUSED';
 }
 
-function networkFailure(err: unknown): string {
+/** What a failed fetch ran into, in few words: ECONNREFUSED, ENOTFOUND, ... */
+export function networkFailure(err: unknown): string {
   const cause = causeOf(err);
   return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
 }

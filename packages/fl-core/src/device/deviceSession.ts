@@ -127,8 +127,8 @@ export class DeviceSession {
     // A hello lost with its connection is no error: the next connection says hello itself.
     if (connection !== this.connection || this.closed) return;
     if (!reply.ok) {
-      this.setState('error', `coordinator refused hello: ${reply.reason}`);
-      this.retryHello(socket, connection);
+      const delay = this.retryHello(socket, connection);
+      this.setState('error', `coordinator refused hello: ${reply.reason} (asking again in ${Math.round(delay / 1000)} s)`);
       return;
     }
     this.helloAccepted = true;
@@ -167,13 +167,15 @@ export class DeviceSession {
     setTimeout(() => !this.closed && !socket.connected && socket.connect(), SERVER_KICK_RETRY_MS);
   }
 
-  private retryHello(socket: DeviceSocket, connection: number): void {
+  /** Returns the delay before the next hello, in ms. */
+  private retryHello(socket: DeviceSocket, connection: number): number {
     const delay = Math.min(HELLO_RETRY_MAX_MS, HELLO_RETRY_MS * 2 ** this.helloFailures++);
     this.clearHelloRetry();
     this.helloRetry = setTimeout(() => {
       this.helloRetry = null;
       if (connection === this.connection && socket.connected && !this.closed) void this.sayHello(socket, connection);
     }, delay);
+    return delay;
   }
 
   private clearHelloRetry(): void {
