@@ -1,0 +1,109 @@
+import {
+  HelloMessage,
+  MAX_CHUNK_BYTES,
+  MAX_UPDATE_BYTES,
+  ModelChunkRequest,
+  PROTOCOL_VERSION,
+  StatusMessage,
+  UpdateBeginMessage,
+  UpdateChunkMessage,
+  UpdateMessage,
+} from '@flock/fl-core';
+import fc from 'fast-check';
+import type { z } from 'zod';
+import { mutatedFlkw } from './flkwArbitraries.ts';
+import { junk, mutated } from './junkArbitraries.ts';
+
+/** Who sends: a device greeted into the idle demo federation, one greeted into the running fuzz federation, or a connection that never said hello. */
+export type Sender = 'demo' | 'live' | 'stranger';
+
+export interface SocketEvent {
+  kind: 'event';
+  sender: Sender;
+  event: string;
+  payload: unknown;
+}
+
+/** update:begin then chunks in the order given (out of order, overlapping, past the end), all from the live device. */
+export interface SocketTransfer {
+  kind: 'transfer';
+  begin: unknown;
+  chunks: unknown[];
+}
+
+export type SocketCommand = SocketEvent | SocketTransfer;
+
+export interface SocketFuzzContext {
+  /** The running federation the live device takes part in, and a valid update payload for its round. */
+  liveFederation: string;
+  validPayload: Uint8Array;
+}
+
+const SCHEMAS: Record<string, z.ZodType> = {
+  hello: HelloMessage,
+  status: StatusMessage,
+  update: UpdateMessage,
+  'update:begin': UpdateBeginMessage,
+  'update:chunk': UpdateChunkMessage,
+  'model:chunk': ModelChunkRequest,
+};
+
+/**
+ * Whether the coordinator may answer `ok: true`: only to a message its schema accepts, and for the
+ * upload events only from the live device (the demo federation runs no round: nothing may be taken).
+ */
+export function mayAccept(sender: Sender, event: string, payload: unknown): boolean {
+  const schema = SCHEMAS[event];
+  if (!schema?.safeParse(payload).success) return false;
+  if (event === 'hello') return true;
+  if (sender === 'stranger') return false;
+  return event === 'status' || sender === 'live';
+}
+
+/** Names socket.io-client refuses to emit: they never reach the wire. */
+const RESERVED_EVENTS = new Set(['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener']);
+
+const round = fc.oneof(fc.constantFrom(1, 2, 3), junk);
+
+export function socketCommands(ctx: SocketFuzzContext): fc.Arbitrary<SocketCommand> {
+  const fed = fc.constantFrom(ctx.liveFederation, ctx.liveFederation, 'demo', 'no-such-federation');
+  const payload = fc.oneof({ arbitrary: mutatedFlkw(ctx.validPayload), weight: 9 }, { arbitrary: fc.constant(ctx.validPayload), weight: 1 });
+  const update = fc
+    .record({ federationId: fed, round, payload, numExamples: fc.constantFrom(10, 10, 10, 1e9), loss: fc.constantFrom(0.5, 0.5, 0.5, -1, NaN, Infinity) })
+    .map(({ loss, ...u }) => ({ ...u, metrics: { loss, accuracy: 0.5 } }));
+  const validUpdate = { federationId: ctx.liveFederation, round: 1, numExamples: 10, metrics: { loss: 0.5, accuracy: 0.5 }, payload: ctx.validPayload };
+  const { payload: _, ...validHeader } = validUpdate;
+  const hello = { protocolVersion: PROTOCOL_VERSION, deviceId: 'fuzz-device-0001', federationId: 'demo', backend: 'cpu', adapter: null, dataSource: { kind: 'own', numExamples: 10 } };
+  const chunk = { federationId: ctx.liveFederation, round: 1, offset: 0, data: ctx.validPayload.subarray(0, 1024) };
+  const sender = fc.constantFrom<Sender>('demo', 'live', 'stranger');
+  const event = (name: string, arb: fc.Arbitrary<unknown>) => fc.record({ kind: fc.constant('event' as const), sender, event: fc.constant(name), payload: arb });
+
+  const transfer = fc.record({
+    kind: fc.constant('transfer' as const),
+    begin: fc.oneof(
+      fc.constantFrom(ctx.validPayload.byteLength, MAX_UPDATE_BYTES, MAX_UPDATE_BYTES + 1, 0).map((totalBytes) => ({ ...validHeader, totalBytes })),
+      mutated({ ...validHeader, totalBytes: ctx.validPayload.byteLength }),
+    ),
+    chunks: fc.array(
+      fc.oneof(
+        fc
+          .record({ offset: fc.oneof(fc.nat({ max: ctx.validPayload.byteLength + 16 }), fc.constantFrom(-1, MAX_UPDATE_BYTES, NaN)), length: fc.integer({ min: 1, max: MAX_CHUNK_BYTES + 1 }) })
+          .map(({ offset, length }) => ({ ...chunk, offset, data: Buffer.alloc(Math.min(length, 64 * 1024), 1) })),
+        fc.nat({ max: ctx.validPayload.byteLength - 1 }).map((offset) => ({ ...chunk, offset, data: ctx.validPayload.subarray(offset, offset + 64 * 1024) })),
+        mutated(chunk),
+      ),
+      { maxLength: 6 },
+    ),
+  });
+
+  return fc.oneof(
+    event('hello', fc.oneof(mutated(hello), fc.constantFrom({ ...hello, dataSource: { kind: 'own', numExamples: 100_000_000 } }, { ...hello, protocolVersion: 99 }))),
+    event('status', mutated({ state: 'training', detail: 'fuzz' })),
+    { arbitrary: event('update', fc.oneof({ arbitrary: update, weight: 3 }, { arbitrary: mutated(validUpdate), weight: 1 })), weight: 6 },
+    event('update:begin', mutated({ ...validHeader, totalBytes: ctx.validPayload.byteLength })),
+    event('update:chunk', mutated(chunk)),
+    event('model:chunk', mutated({ federationId: ctx.liveFederation, round: 1, hash: '00000000', offset: 0 })),
+    fc.record({ kind: fc.constant('event' as const), sender, event: fc.oneof(fc.string({ maxLength: 40 }).filter((e) => !RESERVED_EVENTS.has(e)), fc.constantFrom('round:start', 'protocol:error', 'subscribe', 'constructor')), payload: junk }),
+    transfer,
+  );
+}
