@@ -1,4 +1,5 @@
 import type { DownlinkCodecName } from '../protocol/messages.ts';
+import { CodecError } from './codecError.ts';
 import { floatsToHalves, halvesToFloats } from './float16.ts';
 import { decodeWeights, encodeWeights, type WeightsManifest } from './weightsCodec.ts';
 
@@ -22,7 +23,7 @@ export function onDownlinkGrid(values: Float32Array, precision: DownlinkCodecNam
  */
 export function applyModelDelta(held: Float32Array, payload: Uint8Array, manifest: WeightsManifest, precision: DownlinkCodecName): Float32Array {
   const delta = decodeWeights(payload, manifest);
-  if (delta.kind !== 'delta') throw new Error('a model delta payload holds full weights');
+  if (delta.kind !== 'delta') throw new CodecError('a model delta payload holds full weights');
   const sum = new Float32Array(held.length);
   for (let i = 0; i < sum.length; i++) sum[i] = held[i]! + delta.values[i]!;
   return onDownlinkGrid(sum, precision);

@@ -9,6 +9,18 @@ const manifest: WeightsManifest = [
 ];
 const values = Float32Array.from([1, -2, 3.5, 4, 5e-8, -6e7, 0.25, -0.125]);
 
+/** A well-formed FLKW header around any manifest text and data section, as a hostile device could send. */
+function payloadWithManifest(json: string, codecByte: number, data: Uint8Array): Uint8Array {
+  const text = new TextEncoder().encode(json);
+  const dataOffset = (12 + text.length + 3) & ~3;
+  const out = new Uint8Array(dataOffset + data.length);
+  out.set([0x46, 0x4c, 0x4b, 0x57, 1, codecByte, 1, 0]);
+  new DataView(out.buffer).setUint32(8, text.length, true);
+  out.set(text, 12);
+  out.set(data, dataOffset);
+  return out;
+}
+
 describe('weights codec', () => {
   it('round-trips values, manifest and kind exactly', () => {
     const decoded = decodeWeights(encodeWeights(manifest, values, 'delta'), manifest);
@@ -47,6 +59,32 @@ describe('weights codec', () => {
     const bytes = encodeWeights(manifest, values, 'delta');
     new DataView(bytes.buffer).setUint32(8, 0xffffff, true);
     expect(() => decodeWeights(bytes)).toThrow(/manifest length/);
+  });
+
+  it.each([
+    ['[null]', 'entry 0'],
+    ['[1]', 'entry 0'],
+    ['["x"]', 'entry 0'],
+    ['[{"name":"w","shape":null,"dtype":"float32"}]', 'entry 0'],
+    ['[{"name":"w","shape":[2],"dtype":"float32"},{"name":"w","shape":[-1],"dtype":"float32"}]', 'entry 1'],
+  ])('refuses a manifest %s with a CodecError naming %s, with or without an expected manifest', (json, entry) => {
+    for (const codecByte of [0, 1, 2, 3]) {
+      const bytes = payloadWithManifest(json, codecByte, new Uint8Array(8));
+      expect(() => decodeWeights(bytes, manifest)).toThrow(CodecError);
+      expect(() => decodeWeights(bytes, manifest)).toThrow(new RegExp(entry));
+      expect(() => decodeWeights(bytes)).toThrow(CodecError);
+    }
+  });
+
+  it('refuses a manifest describing more values than any model holds, before allocating them', () => {
+    const huge = JSON.stringify([{ name: 'w', shape: [1 << 27, 1 << 27], dtype: 'float32' }]);
+    const overflow = JSON.stringify([{ name: 'w', shape: Array(40).fill(1 << 27), dtype: 'float32' }]);
+    for (const json of [huge, overflow]) {
+      for (const codecByte of [0, 1, 2, 3]) {
+        // top-k with a count of 0 is 4 bytes of data: a decoder that trusts the manifest allocates it all.
+        expect(() => decodeWeights(payloadWithManifest(json, codecByte, new Uint8Array(4)))).toThrow(/manifest describes .* values; a model holds at most/);
+      }
+    }
   });
 
   it('refuses to encode values that do not match the manifest', () => {

