@@ -1,5 +1,6 @@
 import type { AdminToCoordinatorEvents } from '@flock/fl-core';
 import type { Namespace, Socket } from 'socket.io';
+import { answerer, type ErrorEmitter } from '../transport/socketBoundary.ts';
 import { refusalFor, type Credential, type RequiredRole } from './principal.ts';
 import type { SecurityLimits } from './securityLimits.ts';
 import { TokenBucket } from './tokenBucket.ts';
@@ -70,8 +71,6 @@ function limitEvents(socket: AnySocket, limits: SecurityLimits, roleRefusal: (ev
       ? roleRefusal(name)
       : `too many events on this connection; at most ${limits.socketEventsPerSecond} a second (FLOCK_SOCKET_EVENTS_PER_SECOND)`;
     if (reason === null) return next();
-    const ack = args.at(-1);
-    if (typeof ack === 'function') (ack as (reply: unknown) => void)({ ok: false, reason });
-    else (socket as unknown as Socket).emit('protocol:error', { event: name, reason });
+    answerer(socket as unknown as ErrorEmitter, name, args)({ ok: false, reason });
   });
 }

@@ -4,9 +4,12 @@ import {
   type AdminToCoordinatorEvents,
   type CoordinatorToAdminEvents,
 } from '@flock/fl-core';
+import type { Logger } from 'pino';
 import type { Namespace, Server } from 'socket.io';
 import { z } from 'zod';
 import type { FederationOutputs, FederationRuntime } from '../federations/federationRuntime.ts';
+import type { CoordinatorMetrics } from '../metrics/coordinatorMetrics.ts';
+import { answerer, guarded, type ErrorEmitter, type SocketBoundaryDeps } from './socketBoundary.ts';
 import { zodReason } from './zodReason.ts';
 
 type AdminNamespace = Namespace<AdminToCoordinatorEvents, CoordinatorToAdminEvents>;
@@ -42,22 +45,39 @@ export function adminOutputs(io: Server, federations: ReadonlyMap<string, Federa
   };
 }
 
-/** Connections arrive already checked (auth/socketGuards.ts: an admin or viewer token, each event's role). */
-export function attachAdminSocket(io: Server, federations: ReadonlyMap<string, FederationRuntime>): void {
+export interface AdminSocketDeps {
+  federations: ReadonlyMap<string, FederationRuntime>;
+  logger: Logger;
+  metrics: Pick<CoordinatorMetrics, 'handlerFailed'>;
+}
+
+/**
+ * Connections arrive already checked (auth/socketGuards.ts: an admin or viewer token, each event's
+ * role). Handlers run inside the error boundary (socketBoundary.ts); an event the dashboard does not
+ * send is answered with a reason.
+ */
+export function attachAdminSocket(io: Server, { federations, logger, metrics }: AdminSocketDeps): void {
   const nsp = adminNamespace(io);
   nsp.on('connection', (socket) => {
-    socket.on('subscribe', (...args: unknown[]) => {
-      const ack = args.length > 1 ? args.at(-1) : undefined;
-      const answer = (reply: { ok: true } | { ok: false; reason: string }) => {
-        if (typeof ack === 'function') ack(reply);
-      };
-      const parsed = SubscribeMessage.safeParse(args[0]);
-      if (!parsed.success) return answer({ ok: false, reason: zodReason(parsed.error) });
-      const runtime = federations.get(parsed.data.federationId);
-      if (!runtime) return answer({ ok: false, reason: `unknown federation "${parsed.data.federationId}"` });
-      void socket.join(adminRoom(parsed.data.federationId));
-      socket.emit('snapshot', runtime.snapshot());
-      answer({ ok: true });
+    const boundary: SocketBoundaryDeps = { metrics, logger: logger.child({ adminSocket: socket.id }), door: (event) => `admin socket ${event}` };
+    const errors: ErrorEmitter = socket;
+
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      if (event === 'subscribe') return;
+      answerer(errors, String(event), args)({ ok: false, reason: `unknown event "${String(event)}"; the dashboard sends subscribe` });
     });
+
+    socket.on(
+      'subscribe',
+      guarded<{ ok: boolean; reason?: string }>(errors, 'subscribe', boundary, (payload, answer) => {
+        const parsed = SubscribeMessage.safeParse(payload);
+        if (!parsed.success) return answer({ ok: false, reason: zodReason(parsed.error) });
+        const runtime = federations.get(parsed.data.federationId);
+        if (!runtime) return answer({ ok: false, reason: `unknown federation "${parsed.data.federationId}"` });
+        void socket.join(adminRoom(parsed.data.federationId));
+        socket.emit('snapshot', runtime.snapshot());
+        answer({ ok: true });
+      }),
+    );
   });
 }

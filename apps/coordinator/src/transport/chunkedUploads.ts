@@ -1,7 +1,5 @@
 import {
   ChunkAssembly,
-  type CoordinatorToDeviceEvents,
-  type DeviceToCoordinatorEvents,
   MAX_UPDATE_BYTES,
   UpdateBeginMessage,
   UpdateChunkMessage,
@@ -9,9 +7,9 @@ import {
   type ChunkAck,
   type ParsedUpdateMessage,
 } from '@flock/fl-core';
-import type { DefaultEventsMap, Socket } from 'socket.io';
 import type { FederationRuntime } from '../federations/federationRuntime.ts';
-import type { DeviceSocketData } from './deviceSocket.ts';
+import type { DeviceEvent, DeviceSocketData } from './deviceSocket.ts';
+import type { GuardedOn } from './socketBoundary.ts';
 import { zodReason } from './zodReason.ts';
 
 export interface ChunkedUploadLimits {
@@ -97,30 +95,23 @@ export class ChunkedUploads {
   }
 }
 
-type ChunkSocket = Socket<DeviceToCoordinatorEvents, CoordinatorToDeviceEvents, DefaultEventsMap, DeviceSocketData>;
-
 /** Answers a device's `update:begin` and `update:chunk` (after its hello); refusals go to the event log. */
-export function attachChunkedUploads(socket: ChunkSocket, uploads: ChunkedUploads, runtimeOf: () => FederationRuntime | undefined): void {
-  const handle = (event: 'update:begin' | 'update:chunk', args: unknown[]): void => {
-    const ack = args.length > 1 ? args.at(-1) : undefined;
+export function attachChunkedUploads(socket: { data: DeviceSocketData }, uploads: ChunkedUploads, runtimeOf: () => FederationRuntime | undefined, on: GuardedOn<DeviceEvent>): void {
+  const handle = (event: 'update:begin' | 'update:chunk', payload: unknown): ChunkAck => {
     const runtime = runtimeOf();
     const { federationId, deviceId } = socket.data;
-    let reply: ChunkAck;
-    if (!runtime || !deviceId) reply = { ok: false, reason: 'say hello before sending updates' };
-    else {
-      const key = `${federationId}/${deviceId}`;
-      let submitted = false;
-      const submit = (update: ParsedUpdateMessage): Ack => {
-        submitted = true;
-        return runtime.submitUpdate(deviceId, update);
-      };
-      reply = event === 'update:begin' ? uploads.begin(key, args[0]) : uploads.chunk(key, args[0], submit);
-      // submitUpdate logs its own refusals; this logs the transfer's.
-      if (!reply.ok && !submitted) runtime.record('warn', 'update-rejected', `${event} refused: ${reply.reason}`, deviceId);
-    }
-    if (typeof ack === 'function') ack(reply);
-    else if (!reply.ok) socket.emit('protocol:error', { event, reason: reply.reason });
+    if (!runtime || !deviceId) return { ok: false, reason: 'say hello before sending updates' };
+    const key = `${federationId}/${deviceId}`;
+    let submitted = false;
+    const submit = (update: ParsedUpdateMessage): Ack => {
+      submitted = true;
+      return runtime.submitUpdate(deviceId, update);
+    };
+    const reply = event === 'update:begin' ? uploads.begin(key, payload) : uploads.chunk(key, payload, submit);
+    // submitUpdate logs its own refusals; this logs the transfer's.
+    if (!reply.ok && !submitted) runtime.record('warn', 'update-rejected', `${event} refused: ${reply.reason}`, deviceId);
+    return reply;
   };
-  socket.on('update:begin', (...args: unknown[]) => handle('update:begin', args));
-  socket.on('update:chunk', (...args: unknown[]) => handle('update:chunk', args));
+  on<ChunkAck>('update:begin', (payload, reply) => reply(handle('update:begin', payload)));
+  on<ChunkAck>('update:chunk', (payload, reply) => reply(handle('update:chunk', payload)));
 }

@@ -15,7 +15,9 @@ import type { DeviceAdmission } from '../auth/deviceAdmission.ts';
 import type { Credential } from '../auth/principal.ts';
 import type { FederationOutputs, FederationRuntime } from '../federations/federationRuntime.ts';
 import type { ChunkedDownloads } from './chunkedDownloads.ts';
-import { attachChunkedUploads, ChunkedUploads } from './chunkedUploads.ts';
+import type { CoordinatorMetrics } from '../metrics/coordinatorMetrics.ts';
+import { attachChunkedUploads, type ChunkedUploads } from './chunkedUploads.ts';
+import { guarded, type GuardedOn, type SocketBoundaryDeps } from './socketBoundary.ts';
 import { zodReason } from './zodReason.ts';
 
 export interface DeviceSocketData {
@@ -28,7 +30,8 @@ export interface DeviceSocketData {
 export type DeviceServer = Server<DeviceToCoordinatorEvents, CoordinatorToDeviceEvents, DefaultEventsMap, DeviceSocketData>;
 type DeviceSocket = Socket<DeviceToCoordinatorEvents, CoordinatorToDeviceEvents, DefaultEventsMap, DeviceSocketData>;
 
-const DEVICE_EVENTS = new Set(['hello', 'status', 'update', 'update:begin', 'update:chunk', 'model:chunk']);
+const DEVICE_EVENTS = ['hello', 'status', 'update', 'update:begin', 'update:chunk', 'model:chunk'] as const;
+export type DeviceEvent = (typeof DEVICE_EVENTS)[number] | 'disconnect';
 
 const federationRoom = (federationId: string) => `federation:${federationId}`;
 const deviceRoom = (federationId: string, deviceId: string) => `device:${federationId}:${deviceId}`;
@@ -46,37 +49,49 @@ export function deviceOutputs(io: DeviceServer, downloads: ChunkedDownloads): Pi
   };
 }
 
+export interface DeviceSocketDeps {
+  federations: ReadonlyMap<string, FederationRuntime>;
+  logger: Logger;
+  admission: DeviceAdmission;
+  downloads: ChunkedDownloads;
+  uploads: ChunkedUploads;
+  metrics: Pick<CoordinatorMetrics, 'handlerFailed'>;
+}
+
 /**
  * Devices on the default namespace. Nothing a device sends is trusted: each message is parsed
- * by its schema first, and every failure is answered with a reason (ack, else 'protocol:error').
+ * by its schema first, every failure is answered with a reason (ack, else 'protocol:error'), and
+ * every handler runs inside the error boundary (socketBoundary.ts).
  */
-export function attachDeviceSocket(io: DeviceServer, federations: ReadonlyMap<string, FederationRuntime>, logger: Logger, admission: DeviceAdmission, downloads: ChunkedDownloads): void {
-  const uploads = new ChunkedUploads();
+export function attachDeviceSocket(io: DeviceServer, deps: DeviceSocketDeps): void {
+  const { federations, logger, admission, downloads, uploads } = deps;
   io.on('connection', (socket: DeviceSocket) => {
     const log = logger.child({ socket: socket.id });
-    attachChunkedUploads(socket, uploads, () => runtimeOf(socket));
+    const boundary: SocketBoundaryDeps = {
+      metrics: deps.metrics,
+      logger: log,
+      door: (event) => `socket ${event}`,
+      eventLogOf: () => {
+        const runtime = runtimeOf(socket);
+        return runtime && ((message) => runtime.record('warn', 'handler-failed', message, socket.data.deviceId!));
+      },
+    };
+    const on: GuardedOn<DeviceEvent> = (event, handle) => void socket.on(event, guarded(socket, event, boundary, handle));
+    attachChunkedUploads(socket, uploads, () => runtimeOf(socket), on);
 
     socket.onAny((event: unknown) => {
-      if (typeof event === 'string' && DEVICE_EVENTS.has(event)) return;
+      if ((DEVICE_EVENTS as readonly unknown[]).includes(event)) return;
       socket.emit('protocol:error', { event: String(event), reason: `unknown event "${String(event)}"; devices send hello, status or update` });
     });
 
-    socket.on('hello', (...args: unknown[]) => {
-      const reply = replier<HelloReply>(socket, 'hello', args);
-      hello(socket, args[0])
-        .then(({ reply: answer, runtime }) => {
-          reply(answer);
-          if (answer.ok && runtime && socket.connected) runtime.deviceConnected(socket.data.deviceId!);
-        })
-        .catch((err: unknown) => {
-          log.error({ err }, 'hello failed');
-          reply({ ok: false, reason: 'the coordinator could not register this device; try again' });
-        });
+    on<HelloReply>('hello', async (payload, reply) => {
+      const { reply: answer, runtime } = await hello(socket, payload);
+      reply(answer);
+      if (answer.ok && runtime && socket.connected) runtime.deviceConnected(socket.data.deviceId!);
     });
 
-    socket.on('status', (...args: unknown[]) => {
-      const reply = replier<Ack>(socket, 'status', args);
-      const parsed = StatusMessage.safeParse(args[0]);
+    on<Ack>('status', (payload, reply) => {
+      const parsed = StatusMessage.safeParse(payload);
       if (!parsed.success) return reply({ ok: false, reason: zodReason(parsed.error) });
       const runtime = runtimeOf(socket);
       if (!runtime) return reply({ ok: false, reason: 'say hello before sending status' });
@@ -84,10 +99,9 @@ export function attachDeviceSocket(io: DeviceServer, federations: ReadonlyMap<st
       reply({ ok: true });
     });
 
-    socket.on('update', (...args: unknown[]) => {
-      const reply = replier<Ack>(socket, 'update', args);
+    on<Ack>('update', (payload, reply) => {
       const runtime = runtimeOf(socket);
-      const parsed = UpdateMessage.safeParse(args[0]);
+      const parsed = UpdateMessage.safeParse(payload);
       if (!parsed.success) {
         const reason = `update is malformed: ${zodReason(parsed.error)}`;
         if (runtime) runtime.record('warn', 'update-rejected', reason, socket.data.deviceId!);
@@ -101,14 +115,13 @@ export function attachDeviceSocket(io: DeviceServer, federations: ReadonlyMap<st
       reply(runtime.submitUpdate(socket.data.deviceId!, parsed.data));
     });
 
-    socket.on('model:chunk', (...args: unknown[]) => {
-      const reply = replier<ModelChunkReply>(socket, 'model:chunk', args);
+    on<ModelChunkReply>('model:chunk', (payload, reply) => {
       if (!runtimeOf(socket)) return reply({ ok: false, reason: 'say hello before asking for model chunks' });
-      reply(downloads.chunk(socket.data.federationId!, args[0]));
+      reply(downloads.chunk(socket.data.federationId!, payload));
     });
 
     // 'ping timeout' is a device that vanished without closing its socket (see the heartbeat in coordinator.ts).
-    socket.on('disconnect', (reason) => {
+    on('disconnect', (reason) => {
       const runtime = runtimeOf(socket);
       if (!runtime) return;
       log.info({ deviceId: socket.data.deviceId, reason }, 'device socket closed');
@@ -147,13 +160,4 @@ export function attachDeviceSocket(io: DeviceServer, federations: ReadonlyMap<st
     await socket.join([federationRoom(msg.federationId), deviceRoom(msg.federationId, msg.deviceId)]);
     return { reply, runtime };
   }
-}
-
-/** Acks when the peer asked for one (and the ack really is a function), else reports failures as protocol:error. */
-function replier<T extends { ok: boolean; reason?: string }>(socket: DeviceSocket, event: string, args: unknown[]) {
-  const ack = args.length > 1 ? args.at(-1) : undefined;
-  return (reply: T): void => {
-    if (typeof ack === 'function') ack(reply);
-    else if (!reply.ok) socket.emit('protocol:error', { event, reason: reply.reason ?? 'refused' });
-  };
 }

@@ -42,4 +42,5 @@ export interface AdminToCoordinatorEvents {
 export interface CoordinatorToAdminEvents {
   snapshot: (msg: FederationSnapshot) => void;
   event: (msg: EventLogEntry) => void;
+  'protocol:error': (msg: ProtocolErrorMessage) => void;
 }

@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, type ParsedRoundStartMessage } from '@flock/fl-core';
+import { ADMIN_NAMESPACE, PROTOCOL_VERSION, type RoundStartAnnouncement } from '@flock/fl-core';
 import type { DeviceSocket } from '@flock/fl-core/device';
 import { io as connect } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,7 +21,7 @@ async function helloDemo(deviceId: string): Promise<DeviceSocket> {
 }
 
 /** A well-formed FLKW header (float32 delta) around a manifest whose entries are not objects. */
-function payloadWithManifest(json: string): Uint8Array {
+function payloadWithManifest(json: string): Uint8Array<ArrayBuffer> {
   const text = new TextEncoder().encode(json);
   const dataOffset = (12 + text.length + 3) & ~3;
   const out = new Uint8Array(dataOffset + 8);
@@ -35,7 +35,7 @@ describe('an update with a broken manifest', () => {
   it('is refused with a reason and the coordinator goes on answering', async () => {
     const a = await helloDemo('malformed-a');
     await helloDemo('malformed-b');
-    const started = new Promise<ParsedRoundStartMessage>((resolve) => a.once('round:start', resolve));
+    const started = new Promise<RoundStartAnnouncement>((resolve) => a.once('round:start', resolve));
     const start = await fetch(`${test.coordinator.url}/api/federations/demo/start`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(start.status).toBe(200);
     const { round } = await started;
@@ -54,4 +54,17 @@ describe('an update with a broken manifest', () => {
     expect((await fetch(`${test.coordinator.url}/api/health`)).status).toBe(200);
     await helloDemo('malformed-c');
   }, 60_000);
+});
+
+describe('the dashboard namespace', () => {
+  it('answers an event it does not know with a reason', async () => {
+    const dashboard = connect(`${test.coordinator.url}${ADMIN_NAMESPACE}`, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token: TOKEN } });
+    try {
+      const reply = await dashboard.timeout(5_000).emitWithAck('unsubscribe', { federationId: 'demo' });
+      expect(reply).toEqual({ ok: false, reason: 'unknown event "unsubscribe"; the dashboard sends subscribe' });
+      expect(await dashboard.timeout(5_000).emitWithAck('subscribe', { federationId: 'demo' })).toEqual({ ok: true });
+    } finally {
+      dashboard.close();
+    }
+  });
 });
