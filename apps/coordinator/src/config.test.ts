@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_HEARTBEAT, parseEnv } from './config.ts';
+import { DEFAULT_EVENT_LOG_LIMITS } from './storage/eventLog.ts';
 
 describe('parseEnv', () => {
   it('pings every 10 s and drops a device silent for 20 s unless told otherwise', () => {
@@ -14,5 +15,12 @@ describe('parseEnv', () => {
   it('refuses a heartbeat setting that is not a sensible number of milliseconds, naming the variable', () => {
     expect(() => parseEnv({ FLOCK_PING_TIMEOUT_MS: 'soon' })).toThrow(/FLOCK_PING_TIMEOUT_MS/);
     expect(() => parseEnv({ FLOCK_PING_INTERVAL_MS: '5' })).toThrow(/FLOCK_PING_INTERVAL_MS/);
+  });
+
+  it('keeps 100,000 events per federation for 30 days unless told otherwise', () => {
+    expect(parseEnv({}).eventLog).toEqual(DEFAULT_EVENT_LOG_LIMITS);
+    expect(DEFAULT_EVENT_LOG_LIMITS).toEqual({ maxRowsPerFederation: 100_000, maxAgeDays: 30 });
+    expect(parseEnv({ FLOCK_EVENT_LOG_MAX_ROWS: '5000', FLOCK_EVENT_LOG_MAX_AGE_DAYS: '7' }).eventLog).toEqual({ maxRowsPerFederation: 5_000, maxAgeDays: 7 });
+    expect(() => parseEnv({ FLOCK_EVENT_LOG_MAX_ROWS: '0' })).toThrow(/FLOCK_EVENT_LOG_MAX_ROWS/);
   });
 });

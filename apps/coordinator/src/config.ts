@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseSecurityEnv, type SecurityLimits } from './auth/securityLimits.ts';
+import { DEFAULT_EVENT_LOG_LIMITS, type EventLogLimits } from './storage/eventLog.ts';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -23,6 +24,8 @@ const Env = z.object({
   LOG_LEVEL: LogLevel.default('info'),
   FLOCK_PING_INTERVAL_MS: z.coerce.number().int().min(100).max(300_000).default(DEFAULT_HEARTBEAT.pingIntervalMs),
   FLOCK_PING_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(DEFAULT_HEARTBEAT.pingTimeoutMs),
+  FLOCK_EVENT_LOG_MAX_ROWS: z.coerce.number().int().min(100).max(100_000_000).default(DEFAULT_EVENT_LOG_LIMITS.maxRowsPerFederation),
+  FLOCK_EVENT_LOG_MAX_AGE_DAYS: z.coerce.number().min(1).max(36_500).default(DEFAULT_EVENT_LOG_LIMITS.maxAgeDays),
 });
 
 export interface CoordinatorEnv {
@@ -34,6 +37,7 @@ export interface CoordinatorEnv {
   logLevel: z.infer<typeof LogLevel>;
   heartbeat: HeartbeatSettings;
   security: SecurityLimits;
+  eventLog: EventLogLimits;
 }
 
 export function parseEnv(env: NodeJS.ProcessEnv): CoordinatorEnv {
@@ -51,5 +55,6 @@ export function parseEnv(env: NodeJS.ProcessEnv): CoordinatorEnv {
     logLevel: e.LOG_LEVEL,
     heartbeat: { pingIntervalMs: e.FLOCK_PING_INTERVAL_MS, pingTimeoutMs: e.FLOCK_PING_TIMEOUT_MS },
     security: parseSecurityEnv(env),
+    eventLog: { maxRowsPerFederation: e.FLOCK_EVENT_LOG_MAX_ROWS, maxAgeDays: e.FLOCK_EVENT_LOG_MAX_AGE_DAYS },
   };
 }

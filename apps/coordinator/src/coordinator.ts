@@ -23,6 +23,8 @@ import { openDatabase } from './storage/database.ts';
 import { FederationCatalog } from './storage/federationCatalog.ts';
 import { EvaluationStore } from './storage/evaluationStore.ts';
 import { FederationStore } from './storage/federationStore.ts';
+import type { EventLogLimits } from './storage/eventLog.ts';
+import { throttleRepeats } from './federations/repeatThrottle.ts';
 import { UploadedModelStore } from './storage/uploadedModelStore.ts';
 import { storedTopology } from './federations/federationModel.ts';
 import { adminOutputs, attachAdminSocket } from './transport/adminSocket.ts';
@@ -46,6 +48,8 @@ export interface CoordinatorOptions {
   security?: SecurityLimits;
   /** When a model goes down in chunks instead of inside round:start; defaults to DEFAULT_DOWNLOAD_LIMITS. */
   downloads?: DownloadLimits;
+  /** Event-log retention; defaults to DEFAULT_EVENT_LOG_LIMITS. */
+  eventLog?: EventLogLimits;
 }
 
 export interface RunningCoordinator {
@@ -63,7 +67,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const logger = pino({ level: options.logLevel, base: { service: 'coordinator' } });
   await (options.prepareEvaluation ?? useCpuBackend)();
   const db = await openDatabase(options.dataDir);
-  const store = new FederationStore(db);
+  const store = new FederationStore(db, { limits: options.eventLog, onError: (err) => logger.error({ err }, 'event log write failed') });
   const security = options.security ?? DEFAULT_SECURITY_LIMITS;
   const tokens = await TokenService.open(db, options.dataDir, options.adminToken);
   if (await ensureDemoFederation(store)) logger.info('created the demo federation');
@@ -115,11 +119,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   });
   const admin = adminOutputs(io as unknown as Server, federations);
   const downloads = new ChunkedDownloads(options.downloads);
+  const adminFeed = throttleRepeats(admin.event);
   const outputs: FederationOutputs = {
     ...deviceOutputs(io, downloads),
     ...admin,
     event(entry) {
-      admin.event(entry);
+      adminFeed(entry);
       metrics.observe(entry);
     },
   };
@@ -150,6 +155,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       clearInterval(ticker);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await work.drain();
+      await store.close();
       evaluator.dispose();
       await db.close();
       logger.info('coordinator closed');

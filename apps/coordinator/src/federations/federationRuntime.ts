@@ -269,8 +269,7 @@ export class FederationRuntime {
   record(level: EventLogEntry['level'], kind: string, message: string, deviceId: string | null = null): void {
     const entry: EventLogEntry = { at: new Date().toISOString(), federationId: this.config.id, level, kind, message, deviceId };
     this.log[level]({ kind, deviceId }, message);
-    this.deps.work.track(this.deps.store.appendEvent(entry));
-    this.deps.outputs.event(entry);
+    this.deps.outputs.event(this.deps.store.appendEvent(entry));
   }
 
   private apply(effects: EngineEffect[]): void {

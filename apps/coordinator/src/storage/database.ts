@@ -108,6 +108,9 @@ create table if not exists device_evaluations (
   reported_at timestamptz not null,
   primary key (federation_id, device_id, round)
 );
+-- A repeated event is one row (storage/eventLog.ts): at is its latest occurrence, first_at its first.
+alter table events add column if not exists count integer not null default 1;
+alter table events add column if not exists first_at timestamptz;
 `;
 
 export async function openDatabase(dataDir: string): Promise<PGlite> {

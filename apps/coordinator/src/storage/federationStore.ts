@@ -11,6 +11,7 @@ import {
   RoundRecord,
 } from '@flock/fl-core';
 import type { Contribution } from '../rounds/engineEffects.ts';
+import { EventLog, type EventLogOptions } from './eventLog.ts';
 
 export interface StoredFederation {
   config: FederationConfig;
@@ -48,7 +49,16 @@ export function withStoredCodec(stored: unknown): unknown {
 
 /** Typed access to the coordinator's tables; rows are re-validated on the way out. */
 export class FederationStore {
-  constructor(private readonly db: PGlite) {}
+  private readonly events: EventLog;
+
+  constructor(private readonly db: PGlite, eventLog: EventLogOptions = {}) {
+    this.events = new EventLog(db, eventLog);
+  }
+
+  /** Writes what the event log still holds and stops its retention timer. */
+  close(): Promise<void> {
+    return this.events.close();
+  }
 
   async listFederations(): Promise<StoredFederation[]> {
     const { rows } = await this.db.query<Row>('select config, status, round from federations order by created_at, id');
@@ -222,11 +232,14 @@ export class FederationStore {
     );
   }
 
-  async appendEvent(e: EventLogEntry): Promise<void> {
-    await this.db.query(
-      'insert into events (at, federation_id, level, kind, message, device_id) values ($1, $2, $3, $4, $5, $6)',
-      [e.at, e.federationId, e.level, e.kind, e.message, e.deviceId],
-    );
+  /** Logs `e` (written in the background) and returns it as the log shows it, repeats counted. */
+  appendEvent(e: EventLogEntry): EventLogEntry {
+    return this.events.append(e);
+  }
+
+  /** Applies the event log's retention limits now (they also apply every few minutes); returns the rows deleted. */
+  pruneEvents(): Promise<number> {
+    return this.events.prune();
   }
 
   /** The newest `limit` events, oldest first; `kinds` and `level` narrow them in the query itself. */
@@ -235,6 +248,7 @@ export class FederationStore {
     limit = 500,
     filter: { kinds?: readonly string[]; level?: EventLogEntry['level'] } = {},
   ): Promise<EventLogEntry[]> {
+    await this.events.flushed();
     const { rows } = await this.db.query<Row>(
       `select * from (
          select * from events
@@ -250,6 +264,7 @@ export class FederationStore {
       kind: String(r.kind),
       message: String(r.message),
       deviceId: r.device_id == null ? null : String(r.device_id),
+      ...(Number(r.count) > 1 ? { count: Number(r.count), firstAt: toIso(r.first_at) } : {}),
     }));
   }
 }

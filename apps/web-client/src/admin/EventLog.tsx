@@ -22,6 +22,12 @@ export function EventLog({ events, warnings }: { events: EventLogEntry[]; warnin
             <li key={`${e.at}-${i}`} className={`event event-${e.level}`} data-testid="event-entry" data-kind={e.kind} data-level={e.level}>
               <time>{formatTime(e.at)}</time> <span className="kind">{e.kind}</span>{' '}
               {e.deviceId && <span className="mono">[{shortId(e.deviceId)}]</span>} {e.message}
+              {e.count !== undefined && e.firstAt && (
+                <span className="muted" data-testid="event-count">
+                  {' '}
+                  ×{e.count}, first at {formatTime(e.firstAt)}
+                </span>
+              )}
             </li>
           ))}
         </ol>

@@ -23,3 +23,13 @@ describe('mergeEvents', () => {
     expect(merged.map((e) => e.kind)).toEqual(['c', 'b']);
   });
 });
+
+describe('mergeEvents with repeated events', () => {
+  it('shows a repeated event once, with the newest count and at its latest time', () => {
+    const first = { ...event(1, 'update-rejected', 'warn'), message: 'refused' };
+    const again = { ...first, at: event(9, 'x').at, count: 37, firstAt: first.at };
+    const merged = mergeEvents([first, event(5, 'round-started')], [again], 10);
+    expect(merged.map((e) => [e.kind, e.count ?? 1])).toEqual([['update-rejected', 37], ['round-started', 1]]);
+    expect(mergeEvents([again], [first], 10).map((e) => e.count ?? 1)).toEqual([37]);
+  });
+});

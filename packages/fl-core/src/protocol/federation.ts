@@ -222,6 +222,9 @@ export const EventLogEntry = z.object({
   kind: z.string(),
   message: z.string(),
   deviceId: z.string().nullable(),
+  /** How often the event happened in a row (absent: once); `at` is then the last time, `firstAt` the first. */
+  count: z.number().int().positive().optional(),
+  firstAt: z.string().optional(),
 });
 export type EventLogEntry = z.infer<typeof EventLogEntry>;
 

@@ -1,0 +1,71 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import type { EventLogEntry } from '@flock/fl-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from './database.ts';
+import { FederationStore } from './federationStore.ts';
+
+let dir: string;
+let db: PGlite;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'flock-events-'));
+  db = await openDatabase(dir);
+});
+
+afterAll(async () => {
+  await db.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const rejection = (federationId: string, deviceId: string, at: number): EventLogEntry => ({
+  at: new Date(at).toISOString(),
+  federationId,
+  level: 'warn',
+  kind: 'update-rejected',
+  message: 'update for round 1 rejected: the device was not selected for round 1',
+  deviceId,
+});
+
+describe('the event log under a flood', () => {
+  it('folds 500 identical rejections from one device into one row with its count and first time', async () => {
+    const store = new FederationStore(db);
+    const start = Date.UTC(2025, 0, 1);
+    for (let i = 0; i < 500; i++) store.appendEvent(rejection('flood', 'device-a', start + i * 10));
+    const events = await store.listEvents('flood');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ count: 500, firstAt: new Date(start).toISOString(), at: new Date(start + 4_990).toISOString() });
+    await store.close();
+  });
+
+  it('keeps each device its own row, and a different event in between starts a new row', async () => {
+    const store = new FederationStore(db);
+    const start = Date.UTC(2025, 0, 2);
+    store.appendEvent(rejection('apart', 'device-a', start));
+    store.appendEvent(rejection('apart', 'device-b', start + 1));
+    store.appendEvent(rejection('apart', 'device-a', start + 2));
+    store.appendEvent({ ...rejection('apart', 'device-a', start + 3), kind: 'device-offline', message: 'device disconnected', level: 'info' });
+    store.appendEvent(rejection('apart', 'device-a', start + 4));
+    const events = await store.listEvents('apart');
+    expect(events.map((e) => [e.deviceId, e.kind, e.count ?? 1])).toEqual([
+      ['device-a', 'update-rejected', 2],
+      ['device-b', 'update-rejected', 1],
+      ['device-a', 'device-offline', 1],
+      ['device-a', 'update-rejected', 1],
+    ]);
+    await store.close();
+  });
+
+  it('prunes rows beyond the per-federation limit and rows older than the age limit', async () => {
+    const store = new FederationStore(db, { limits: { maxRowsPerFederation: 3, maxAgeDays: 30 } });
+    const now = Date.now();
+    store.appendEvent({ ...rejection('kept', 'old', now - 40 * 86_400_000) });
+    for (let i = 0; i < 5; i++) store.appendEvent(rejection('kept', `device-${i}`, now + i));
+    expect(await store.pruneEvents()).toBeGreaterThanOrEqual(3);
+    const events = await store.listEvents('kept');
+    expect(events.map((e) => e.deviceId)).toEqual(['device-2', 'device-3', 'device-4']);
+    await store.close();
+  });
+});

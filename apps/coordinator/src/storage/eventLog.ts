@@ -1,0 +1,175 @@
+import type { PGlite, Transaction } from '@electric-sql/pglite';
+import type { EventLogEntry } from '@flock/fl-core';
+
+/** How big and how old the event log may grow, and how repeats fold into one row. */
+export interface EventLogLimits {
+  /** Rows kept per federation; the oldest go first. */
+  maxRowsPerFederation: number;
+  /** Rows older than this are deleted. */
+  maxAgeDays: number;
+}
+
+export const DEFAULT_EVENT_LOG_LIMITS: EventLogLimits = { maxRowsPerFederation: 100_000, maxAgeDays: 30 };
+
+export interface EventLogOptions {
+  limits?: EventLogLimits;
+  onError?: (err: unknown) => void;
+  /** Milliseconds between retention passes. */
+  pruneEveryMs?: number;
+}
+
+/** A repeat folds into its row for this long after the row's first occurrence, so a long flood still leaves a timeline. */
+const COALESCE_WINDOW_MS = 5 * 60_000;
+/** Rows waiting for the database; beyond this new rows are dropped (and counted) rather than queued without bound. */
+const MAX_PENDING_ROWS = 1_000;
+/** Sources (federation, device) whose latest row is remembered for coalescing; the least recently active are forgotten. */
+const MAX_REMEMBERED_SOURCES = 10_000;
+const PRUNE_EVERY_MS = 10 * 60_000;
+
+interface LoggedRow {
+  id: number | null;
+  entry: EventLogEntry;
+  count: number;
+  firstAt: string;
+}
+
+const sourceOf = (e: EventLogEntry) => `${e.federationId ?? ''}\u0000${e.deviceId ?? ''}`;
+
+/**
+ * The coordinator's event log. A source repeating its latest event (same kind and message, a
+ * device refused over and over) adds to that row's count instead of writing a new row, so a flood
+ * costs one UPDATE per batch rather than a row per message. Writes are batched in the background;
+ * retention runs on a timer, never per insert.
+ */
+export class EventLog {
+  private readonly latest = new Map<string, LoggedRow>();
+  private readonly dirty = new Set<LoggedRow>();
+  private readonly dropped = new Map<string, number>();
+  private flushing: Promise<void> | null = null;
+  private readonly limits: EventLogLimits;
+  private readonly onError: (err: unknown) => void;
+  private readonly pruner: NodeJS.Timeout;
+
+  constructor(private readonly db: PGlite, options: EventLogOptions = {}) {
+    this.limits = options.limits ?? DEFAULT_EVENT_LOG_LIMITS;
+    this.onError = options.onError ?? ((err) => console.error('event log:', err));
+    this.pruner = setInterval(() => void this.prune().catch(this.onError), options.pruneEveryMs ?? PRUNE_EVERY_MS);
+    this.pruner.unref();
+  }
+
+  /** Records `e` and returns it as the log now shows it: with `count` and `firstAt` once it repeats. */
+  append(e: EventLogEntry): EventLogEntry {
+    const source = sourceOf(e);
+    const previous = this.latest.get(source);
+    if (previous && isRepeat(previous, e)) {
+      previous.count += 1;
+      previous.entry = { ...previous.entry, at: e.at };
+      this.remember(source, previous);
+      this.markDirty(previous);
+      return shown(previous);
+    }
+    if (this.dirty.size >= MAX_PENDING_ROWS) {
+      const federation = e.federationId ?? '';
+      this.dropped.set(federation, (this.dropped.get(federation) ?? 0) + 1);
+      return e;
+    }
+    const row: LoggedRow = { id: null, entry: e, count: 1, firstAt: e.at };
+    this.remember(source, row);
+    this.markDirty(row);
+    return e;
+  }
+
+  /** Resolves once everything appended so far is in the database. */
+  async flushed(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  /** Deletes rows beyond each federation's row limit and rows older than the age limit. */
+  async prune(): Promise<number> {
+    await this.flushed();
+    const byAge = await this.db.query(`delete from events where at < now() - make_interval(days => $1)`, [this.limits.maxAgeDays]);
+    const byCount = await this.db.query(
+      `delete from events where id in (
+         select id from (select id, row_number() over (partition by federation_id order by id desc) as rank from events) ranked
+         where rank > $1)`,
+      [this.limits.maxRowsPerFederation],
+    );
+    return (byAge.affectedRows ?? 0) + (byCount.affectedRows ?? 0);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.pruner);
+    await this.flushed();
+  }
+
+  private remember(source: string, row: LoggedRow): void {
+    // Map order is insertion order: re-inserting keeps the most recently active sources last.
+    this.latest.delete(source);
+    this.latest.set(source, row);
+    if (this.latest.size > MAX_REMEMBERED_SOURCES) this.latest.delete(this.latest.keys().next().value!);
+  }
+
+  private markDirty(row: LoggedRow): void {
+    this.dirty.add(row);
+    this.flushing ??= this.flush().finally(() => {
+      this.flushing = null;
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.dirty.size > 0 || this.dropped.size > 0) {
+      const batch = [...this.dirty];
+      this.dirty.clear();
+      const drops = [...this.dropped];
+      this.dropped.clear();
+      try {
+        await this.db.transaction(async (tx) => {
+          for (const row of batch) await write(tx, row);
+          for (const [federation, count] of drops) await write(tx, droppedRow(federation, count));
+        });
+      } catch (err) {
+        this.onError(err);
+      }
+    }
+  }
+}
+
+function isRepeat(previous: LoggedRow, e: EventLogEntry): boolean {
+  return (
+    previous.entry.kind === e.kind &&
+    previous.entry.message === e.message &&
+    previous.entry.level === e.level &&
+    Date.parse(e.at) - Date.parse(previous.firstAt) < COALESCE_WINDOW_MS
+  );
+}
+
+function shown(row: LoggedRow): EventLogEntry {
+  return row.count === 1 ? row.entry : { ...row.entry, count: row.count, firstAt: row.firstAt };
+}
+
+function droppedRow(federation: string, count: number): LoggedRow {
+  const entry: EventLogEntry = {
+    at: new Date().toISOString(),
+    federationId: federation || null,
+    level: 'warn',
+    kind: 'events-dropped',
+    message: `${count} events were not written: the database fell behind the flood of events`,
+    deviceId: null,
+  };
+  return { id: null, entry, count: 1, firstAt: entry.at };
+}
+
+async function write(tx: Transaction, row: LoggedRow): Promise<void> {
+  const e = row.entry;
+  if (row.id !== null) {
+    const updated = await tx.query('update events set count = $2, at = $3 where id = $1', [row.id, row.count, e.at]);
+    // Retention may have deleted the row meanwhile: write it again.
+    if ((updated.affectedRows ?? 0) > 0) return;
+  }
+  const { rows } = await tx.query<{ id: number }>(
+    `insert into events (at, federation_id, level, kind, message, device_id, count, first_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8) returning id`,
+    [e.at, e.federationId, e.level, e.kind, e.message, e.deviceId, row.count, row.firstAt],
+  );
+  row.id = Number(rows[0]!.id);
+}
