@@ -1,0 +1,66 @@
+import { PROTOCOL_VERSION, type RoundStartAnnouncement } from '@flock/fl-core';
+import type { DeviceSocket } from '@flock/fl-core/device';
+import { io as connect } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SpawnedCoordinator } from '../fuzz/spawnedCoordinator.ts';
+
+// A separate process, not useTestCoordinator: what finding 1 broke was the process itself, which an
+// in-process coordinator cannot show (the test runner would catch the throw and go on).
+let coordinator: SpawnedCoordinator;
+const sockets: DeviceSocket[] = [];
+
+beforeAll(async () => {
+  coordinator = await SpawnedCoordinator.start();
+}, 120_000);
+
+afterAll(async () => {
+  for (const s of sockets) s.disconnect();
+  await coordinator?.stop();
+});
+
+async function helloDemo(deviceId: string): Promise<DeviceSocket> {
+  const s: DeviceSocket = connect(coordinator.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+  sockets.push(s);
+  const reply = await s.timeout(10_000).emitWithAck('hello', { protocolVersion: PROTOCOL_VERSION, deviceId, federationId: 'demo', backend: 'cpu', adapter: null });
+  expect(reply).toMatchObject({ ok: true });
+  return s;
+}
+
+/** A well-formed FLKW header (float32 delta) around `manifest`, then 8 data bytes. */
+function flkwWithManifest(manifest: string): Uint8Array<ArrayBuffer> {
+  const text = new TextEncoder().encode(manifest);
+  const dataOffset = (12 + text.length + 3) & ~3;
+  const out = new Uint8Array(dataOffset + 8);
+  out.set([0x46, 0x4c, 0x4b, 0x57, 1, 0, 1, 0]);
+  new DataView(out.buffer).setUint32(8, text.length, true);
+  out.set(text, 12);
+  return out;
+}
+
+describe('a coordinator process sent a hostile update by a device that only said hello (issue 15, finding 1)', () => {
+  it('refuses each one with a reason and stays alive', async () => {
+    const device = await helloDemo('hostile-a');
+    await helloDemo('hostile-b');
+    const started = new Promise<RoundStartAnnouncement>((resolve) => device.once('round:start', resolve));
+    const start = await fetch(`${coordinator.url}/api/federations/demo/start`, { method: 'POST', headers: { authorization: `Bearer ${coordinator.adminToken}` } });
+    expect(start.status).toBe(200);
+    const { round } = await started;
+
+    const manifests = ['[null]', '[1]', '["x"]', '[{"name":"w","shape":[65536,65536,65536],"dtype":"float32"}]', '[{"name":"w","shape":"3","dtype":"float32"}]'];
+    for (const manifest of manifests) {
+      const reply = await device.timeout(10_000).emitWithAck('update', {
+        federationId: 'demo',
+        round,
+        numExamples: 10,
+        metrics: { loss: 1, accuracy: 0.5 },
+        payload: flkwWithManifest(manifest),
+      });
+      expect(reply, manifest).toEqual({ ok: false, reason: expect.stringMatching(/manifest/) });
+      expect(coordinator.death()).toBeNull();
+    }
+
+    expect((await fetch(`${coordinator.url}/api/health`)).status).toBe(200);
+    await helloDemo('hostile-c');
+    expect(coordinator.death()).toBeNull();
+  }, 90_000);
+});
