@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { EventLogEntry } from '@flock/fl-core';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from './database.ts';
 import { FederationStore } from './federationStore.ts';
@@ -66,6 +67,33 @@ describe('the event log under a flood', () => {
     expect(await store.pruneEvents()).toBeGreaterThanOrEqual(3);
     const events = await store.listEvents('kept');
     expect(events.map((e) => e.deviceId)).toEqual(['device-2', 'device-3', 'device-4']);
+    await store.close();
+  });
+
+  it('answers a listing during a flood without waiting for the flood to end', async () => {
+    // Each batch takes a few milliseconds, as on a busy disk, so the flood goes on while batches are written.
+    const slowDb = new Proxy(db, {
+      get: (target, key) => {
+        if (key === 'transaction') return async (...args: Parameters<PGlite['transaction']>) => (await sleep(5), target.transaction(...args));
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const store = new FederationStore(slowDb);
+    const start = Date.UTC(2025, 0, 3);
+    store.appendEvent(rejection('busy', 'before', start));
+    let listed = false;
+    const listing = store.listEvents('busy', 10).then((events) => {
+      listed = true;
+      return events;
+    });
+    let appended = 0;
+    while (!listed && appended < 3_000) {
+      store.appendEvent(rejection('busy', `flood-${appended}`, start + ++appended));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(listed).toBe(true);
+    expect((await listing).map((e) => e.deviceId)).toContain('before');
     await store.close();
   });
 });

@@ -79,9 +79,11 @@ export class EventLog {
     return e;
   }
 
-  /** Resolves once everything appended so far is in the database. */
+  /** Resolves once everything appended so far is in the database (not waiting for what a flood appends meanwhile). */
   async flushed(): Promise<void> {
-    while (this.flushing) await this.flushing;
+    const inNextBatch = this.dirty.size > 0 || this.dropped.size > 0;
+    if (this.flushing) await this.flushing;
+    if (inNextBatch && this.flushing) await this.flushing;
   }
 
   /** Deletes rows beyond each federation's row limit and rows older than the age limit. */
@@ -99,7 +101,7 @@ export class EventLog {
 
   async close(): Promise<void> {
     clearInterval(this.pruner);
-    await this.flushed();
+    while (this.flushing) await this.flushing;
   }
 
   private remember(source: string, row: LoggedRow): void {
@@ -111,25 +113,29 @@ export class EventLog {
 
   private markDirty(row: LoggedRow): void {
     this.dirty.add(row);
-    this.flushing ??= this.flush().finally(() => {
+    this.scheduleBatch();
+  }
+
+  /** One batch at a time; what arrives while it is written goes in the next one. */
+  private scheduleBatch(): void {
+    this.flushing ??= this.writeBatch().finally(() => {
       this.flushing = null;
+      if (this.dirty.size > 0 || this.dropped.size > 0) this.scheduleBatch();
     });
   }
 
-  private async flush(): Promise<void> {
-    while (this.dirty.size > 0 || this.dropped.size > 0) {
-      const batch = [...this.dirty];
-      this.dirty.clear();
-      const drops = [...this.dropped];
-      this.dropped.clear();
-      try {
-        await this.db.transaction(async (tx) => {
-          for (const row of batch) await write(tx, row);
-          for (const [federation, count] of drops) await write(tx, droppedRow(federation, count));
-        });
-      } catch (err) {
-        this.onError(err);
-      }
+  private async writeBatch(): Promise<void> {
+    const batch = [...this.dirty];
+    this.dirty.clear();
+    const drops = [...this.dropped];
+    this.dropped.clear();
+    try {
+      await this.db.transaction(async (tx) => {
+        for (const row of batch) await write(tx, row);
+        for (const [federation, count] of drops) await write(tx, droppedRow(federation, count));
+      });
+    } catch (err) {
+      this.onError(err);
     }
   }
 }
