@@ -96,4 +96,14 @@ describe('the event log under a flood', () => {
     expect((await listing).map((e) => e.deviceId)).toContain('before');
     await store.close();
   });
+
+  it('drops new rows beyond 1,000 waiting for the database, and says how many', async () => {
+    const store = new FederationStore(db);
+    const start = Date.UTC(2025, 0, 4);
+    for (let i = 0; i < 3_000; i++) store.appendEvent(rejection('lagging', `device-${i}`, start + i));
+    const events = await store.listEvents('lagging', 5_000);
+    expect(events).toHaveLength(1 + 1_000 + 1);
+    expect(events.at(-1)).toMatchObject({ kind: 'events-dropped', level: 'warn', message: expect.stringMatching(/^1999 events were not written/) });
+    await store.close();
+  });
 });
