@@ -10,6 +10,7 @@ import { DEFAULT_SECURITY_LIMITS, type SecurityLimits } from './auth/securityLim
 import { listRoutes, type RouteEntry } from './auth/routeTable.ts';
 import { guardAdminConnections, guardDeviceConnections } from './auth/socketGuards.ts';
 import { TokenService } from './auth/tokenService.ts';
+import { openSigningKey } from './auth/signingKey.ts';
 import { DEFAULT_HEARTBEAT, type HeartbeatSettings } from './config.ts';
 import { ensureDemoFederation } from './demoFederation.ts';
 import { MnistSource } from './evaluation/mnistSource.ts';
@@ -19,7 +20,7 @@ import { FederationRuntime, type FederationOutputs, type RuntimeDeps } from './f
 import { createHttpApp } from './http/httpApp.ts';
 import { CoordinatorMetrics } from './metrics/coordinatorMetrics.ts';
 import { PendingWork } from './pendingWork.ts';
-import { openDatabase } from './storage/database.ts';
+import { openDataDir } from './storage/dataDir.ts';
 import { FederationCatalog } from './storage/federationCatalog.ts';
 import { EvaluationStore } from './storage/evaluationStore.ts';
 import { FederationStore } from './storage/federationStore.ts';
@@ -66,7 +67,10 @@ const TICK_MS = 1000;
 export async function startCoordinator(options: CoordinatorOptions): Promise<RunningCoordinator> {
   const logger = pino({ level: options.logLevel, base: { service: 'coordinator' } });
   await (options.prepareEvaluation ?? useCpuBackend)();
-  const db = await openDatabase(options.dataDir);
+  const dataDir = await openDataDir(options.dataDir);
+  const { db } = dataDir;
+  const signingKey = await openSigningKey(options.dataDir);
+  if (signingKey.generated) logger.warn({ path: signingKey.path }, 'generated a new signing key: tokens signed with any earlier key no longer work');
   const store = new FederationStore(db, { limits: options.eventLog, onError: (err) => logger.error({ err }, 'event log write failed') });
   const security = options.security ?? DEFAULT_SECURITY_LIMITS;
   const tokens = await TokenService.open(db, options.dataDir, options.adminToken);
@@ -157,7 +161,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       await work.drain();
       await store.close();
       evaluator.dispose();
-      await db.close();
+      await dataDir.close();
       logger.info('coordinator closed');
     })());
 

@@ -122,7 +122,25 @@ export async function openDatabase(dataDir: string): Promise<PGlite> {
     const creating = await PGlite.create(path);
     await creating.close();
   }
-  const db = await PGlite.create(path);
+  let db: PGlite;
+  try {
+    db = await PGlite.create(path);
+  } catch (err) {
+    throw new DatabaseOpenError(dataDir, path, err);
+  }
   await db.exec(SCHEMA);
   return db;
+}
+
+/** PGlite only says `Aborted()` about a damaged cluster: this names the folder and the ways out. */
+export class DatabaseOpenError extends Error {
+  constructor(dataDir: string, path: string, cause: unknown) {
+    super(
+      `the database in ${path} could not be opened; it may be damaged. ` +
+        `Restore a backup with \`flock restore --data-dir ${dataDir} BACKUP_FILE\` (after moving ${path} away), or move ${path} away to start with an empty database ` +
+        `(PGlite said: ${cause instanceof Error ? cause.message : String(cause)})`,
+      { cause },
+    );
+    this.name = 'DatabaseOpenError';
+  }
 }
