@@ -1,25 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { EventLogEntry } from '@flock/fl-core';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from './database.ts';
+import { describe, expect, it } from 'vitest';
 import { FederationStore } from './federationStore.ts';
+import { useTestDatabase } from './testDatabase.ts';
 
-let dir: string;
-let db: PGlite;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'flock-events-'));
-  db = await openDatabase(dir);
-});
-
-afterAll(async () => {
-  await db.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const test = useTestDatabase('flock-events-');
 
 const rejection = (federationId: string, deviceId: string, at: number): EventLogEntry => ({
   at: new Date(at).toISOString(),
@@ -32,7 +18,7 @@ const rejection = (federationId: string, deviceId: string, at: number): EventLog
 
 describe('the event log under a flood', () => {
   it('folds 500 identical rejections from one device into one row with its count and first time', async () => {
-    const store = new FederationStore(db);
+    const store = new FederationStore(test.db);
     const start = Date.UTC(2025, 0, 1);
     for (let i = 0; i < 500; i++) store.appendEvent(rejection('flood', 'device-a', start + i * 10));
     const events = await store.listEvents('flood');
@@ -42,7 +28,7 @@ describe('the event log under a flood', () => {
   });
 
   it('keeps each device its own row, and a different event in between starts a new row', async () => {
-    const store = new FederationStore(db);
+    const store = new FederationStore(test.db);
     const start = Date.UTC(2025, 0, 2);
     store.appendEvent(rejection('apart', 'device-a', start));
     store.appendEvent(rejection('apart', 'device-b', start + 1));
@@ -60,7 +46,7 @@ describe('the event log under a flood', () => {
   });
 
   it('prunes rows beyond the per-federation limit and rows older than the age limit', async () => {
-    const store = new FederationStore(db, { limits: { maxRowsPerFederation: 3, maxAgeDays: 30 } });
+    const store = new FederationStore(test.db, { limits: { maxRowsPerFederation: 3, maxAgeDays: 30 } });
     const now = Date.now();
     store.appendEvent({ ...rejection('kept', 'old', now - 40 * 86_400_000) });
     for (let i = 0; i < 5; i++) store.appendEvent(rejection('kept', `device-${i}`, now + i));
@@ -72,7 +58,7 @@ describe('the event log under a flood', () => {
 
   it('answers a listing during a flood without waiting for the flood to end', async () => {
     // Each batch takes a few milliseconds, as on a busy disk, so the flood goes on while batches are written.
-    const slowDb = new Proxy(db, {
+    const slowDb = new Proxy(test.db, {
       get: (target, key) => {
         if (key === 'transaction') return async (...args: Parameters<PGlite['transaction']>) => (await sleep(5), target.transaction(...args));
         const value = Reflect.get(target, key) as unknown;
@@ -98,7 +84,7 @@ describe('the event log under a flood', () => {
   });
 
   it('drops new rows beyond 1,000 waiting for the database, and says how many', async () => {
-    const store = new FederationStore(db);
+    const store = new FederationStore(test.db);
     const start = Date.UTC(2025, 0, 4);
     for (let i = 0; i < 3_000; i++) store.appendEvent(rejection('lagging', `device-${i}`, start + i));
     const events = await store.listEvents('lagging', 5_000);

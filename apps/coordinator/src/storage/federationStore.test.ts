@@ -1,11 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
 import { DEFAULT_CODEC, LEGACY_CODEC, roundCodecOf, type FederationConfig } from '@flock/fl-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from './database.ts';
+import { describe, expect, it } from 'vitest';
 import { FederationStore } from './federationStore.ts';
+import { useTestDatabase } from './testDatabase.ts';
 
 const config: FederationConfig = {
   id: 'fed',
@@ -24,24 +20,13 @@ const config: FederationConfig = {
   modelSeed: 1,
 };
 
-let dir: string;
-let db: PGlite;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'flock-store-'));
-  db = await openDatabase(dir);
-});
-
-afterAll(async () => {
-  await db.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const test = useTestDatabase('flock-store-');
 
 describe('FederationStore codecs', () => {
   it('keeps float32 for a federation stored before codecs, and gives new ones the compact default', async () => {
     // Stored by a coordinator that predates codecs: the config has no `codec` key at all.
-    await db.query(`insert into federations (id, config, status, round) values ('old', $1, 'idle', 3)`, [JSON.stringify({ ...config, id: 'old' })]);
-    const store = new FederationStore(db);
+    await test.db.query(`insert into federations (id, config, status, round) values ('old', $1, 'idle', 3)`, [JSON.stringify({ ...config, id: 'old' })]);
+    const store = new FederationStore(test.db);
     await store.createFederation({ ...config, id: 'new' }, new Uint8Array(4));
     const loaded = new Map((await store.listFederations()).map((f) => [f.config.id, f.config]));
     expect(loaded.get('old')!.codec).toEqual(LEGACY_CODEC);
