@@ -20,6 +20,7 @@ import { FederationRuntime, type FederationOutputs, type RuntimeDeps } from './f
 import { createHttpApp } from './http/httpApp.ts';
 import { CoordinatorMetrics } from './metrics/coordinatorMetrics.ts';
 import { PendingWork } from './pendingWork.ts';
+import { takeBackup } from './storage/backup.ts';
 import { openDataDir } from './storage/dataDir.ts';
 import { FederationCatalog } from './storage/federationCatalog.ts';
 import { EvaluationStore } from './storage/evaluationStore.ts';
@@ -103,6 +104,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     directory,
     metrics,
     uploadedModels,
+    takeBackup: () => takeBackup(db, options.dataDir),
   });
   const httpServer = createServer(app);
   // Longer than clients' idle keep-alive (Playwright, proxies): a request on a socket the server is closing gets ECONNRESET.

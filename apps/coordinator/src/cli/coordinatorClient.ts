@@ -75,14 +75,17 @@ export class CoordinatorClient {
     return this.call('GET', `/api/tokens${federationId ? `?federation=${encodeURIComponent(federationId)}` : ''}`);
   }
 
+  /** A backup file of the coordinator's data, taken while it runs (storage/backup.ts). */
+  async backup(): Promise<Uint8Array> {
+    const response = await this.send('POST', '/api/admin/backup', undefined);
+    if (!response.ok) throw await refusal('POST', '/api/admin/backup', response);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
   private async call<T>(method: Method, path: string, body?: unknown): Promise<T> {
     const response = await this.send(method, path, body);
-    const payload = (await response.json().catch(() => null)) as unknown;
-    if (!response.ok) {
-      const reason = (payload as { reason?: string } | null)?.reason ?? response.statusText;
-      throw new Error(`${method} ${path}: HTTP ${response.status}: ${reason}`);
-    }
-    return payload as T;
+    if (!response.ok) throw await refusal(method, path, response);
+    return (await response.json().catch(() => null)) as T;
   }
 
   /**
@@ -139,6 +142,11 @@ export class CoordinatorClient {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   }
+}
+
+async function refusal(method: Method, path: string, response: Response): Promise<Error> {
+  const payload = (await response.json().catch(() => null)) as { reason?: string } | null;
+  return new Error(`${method} ${path}: HTTP ${response.status}: ${payload?.reason ?? response.statusText}`);
 }
 
 function retriableStatus(method: Method, status: number): boolean {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { addClientCommand } from './clientCommand.ts';
+import { addDataDirCommands } from './dataDirCommand.ts';
 import { addFederationCommand } from './federationCommand.ts';
 import { addServeCommand } from './serveCommand.ts';
 import { addSimulateCommand } from './simulateCommand.ts';
@@ -11,6 +12,7 @@ addClientCommand(program);
 addServeCommand(program);
 addFederationCommand(program);
 addTokenCommand(program);
+addDataDirCommands(program);
 await program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`flock: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);

@@ -8,6 +8,7 @@ import type { SecurityLimits } from '../auth/securityLimits.ts';
 import type { TokenService } from '../auth/tokenService.ts';
 import type { CoordinatorMetrics } from '../metrics/coordinatorMetrics.ts';
 import { metricsRoute } from '../metrics/metricsRoute.ts';
+import { backupApi } from './backupApi.ts';
 import { deviceBytesApi } from './deviceBytesApi.ts';
 import { errorBoundary } from './errorBoundary.ts';
 import type { UploadedModelStore } from '../storage/uploadedModelStore.ts';
@@ -16,7 +17,7 @@ import { modelsApi } from './modelsApi.ts';
 import { webClient } from './webClient.ts';
 
 export function createHttpApp(
-  deps: ApiDeps & { logger: Logger; webClientDir?: string; metrics: CoordinatorMetrics; uploadedModels: UploadedModelStore; tokens: TokenService; security: SecurityLimits },
+  deps: ApiDeps & { logger: Logger; webClientDir?: string; metrics: CoordinatorMetrics; uploadedModels: UploadedModelStore; tokens: TokenService; security: SecurityLimits; takeBackup: () => Promise<Uint8Array> },
 ): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -27,6 +28,7 @@ export function createHttpApp(
   // Before federationApi: uploads need their own body limit, and federationApi answers unknown routes with 404.
   app.use('/api', modelsApi(deps.uploadedModels));
   app.use('/api', deviceBytesApi(deps));
+  app.use('/api', backupApi(deps.takeBackup));
   app.use('/api', federationApi(deps));
   app.use(metricsRoute(deps.metrics));
   app.use(webClient(deps.webClientDir));

@@ -1,0 +1,50 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { rotateSigningKey } from '../auth/signingKey.ts';
+import { restoreBackup } from '../storage/backup.ts';
+import { lockDataDir } from '../storage/dataDirLock.ts';
+import { clientOf, withConnection, type ConnectionFlags } from './adminConnection.ts';
+
+/** `flock backup`, `flock restore` and `flock rotate-key`: looking after a coordinator's data directory. */
+export function addDataDirCommands(program: Command, print: (line: string) => void = (line) => console.log(line)): void {
+  withConnection(
+    program
+      .command('backup')
+      .description("save a running coordinator's database and signing key to one file, without stopping it (restore it with flock restore)"),
+  )
+    .requiredOption('--out <file>', 'the backup file to write')
+    .action(async (flags: ConnectionFlags & { out: string }) => {
+      const backup = await clientOf(flags).backup();
+      // 'wx': an earlier backup is never overwritten by mistake.
+      await writeFile(flags.out, backup, { mode: 0o600, flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'EEXIST' ? new Error(`${flags.out} already exists: choose another --out, or remove it first`) : err;
+      });
+      print(`backup written to ${flags.out} (${(backup.byteLength / 1_048_576).toFixed(1)} MiB); it holds the signing key: keep it private`);
+    });
+
+  program
+    .command('restore')
+    .description('write a backup file (from flock backup) into a data dir without a database, then start a coordinator on it')
+    .requiredOption('--data-dir <path>', 'the data dir to restore into: no coordinator may run on it, and it must hold no database')
+    .argument('<file>', 'the backup file')
+    .action(async (file: string, flags: { dataDir: string }) => {
+      const backup = await restoreBackup(flags.dataDir, await readFile(file));
+      print(`restored the backup of ${backup.createdAt} into ${flags.dataDir}; start the coordinator with --data-dir ${flags.dataDir} (FLOCK_DATA_DIR)`);
+    });
+
+  program
+    .command('rotate-key')
+    .description('replace the key every token is signed with: every token issued so far stops working, devices must enroll again')
+    .requiredOption('--data-dir <path>', 'the data dir whose key is replaced; its coordinator must be stopped')
+    .action(async (flags: { dataDir: string }) => {
+      const lock = lockDataDir(flags.dataDir);
+      try {
+        const path = await rotateSigningKey(flags.dataDir);
+        print(`new signing key in ${path}.`);
+        print('Every token issued so far (viewer, enrollment, device and session tokens) no longer works:');
+        print('bound devices must enroll again with a new enrollment token (flock token create --role device). The admin token is unchanged.');
+      } finally {
+        lock.release();
+      }
+    });
+}

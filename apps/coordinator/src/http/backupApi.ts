@@ -1,0 +1,14 @@
+import express from 'express';
+import { allow } from '../auth/guard.ts';
+import { EmptyBody } from './emptyBody.ts';
+
+/** `POST /api/admin/backup` (admin): a backup file of the running coordinator's data (storage/backup.ts), for `flock backup`. */
+export function backupApi(takeBackup: () => Promise<Uint8Array>): express.Router {
+  const api = express.Router();
+  api.post('/admin/backup', allow('admin'), express.json(), async (req, res) => {
+    if (!EmptyBody.safeParse(req.body).success) return void res.status(400).json({ ok: false, reason: 'a backup takes no options: send no body' });
+    const backup = await takeBackup();
+    res.type('application/octet-stream').attachment(`flock-backup-${new Date().toISOString().replace(/[:.]/g, '-')}.flockbak`).send(Buffer.from(backup));
+  });
+  return api;
+}
