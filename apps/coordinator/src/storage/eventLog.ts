@@ -14,8 +14,6 @@ export const DEFAULT_EVENT_LOG_LIMITS: EventLogLimits = { maxRowsPerFederation: 
 export interface EventLogOptions {
   limits?: EventLogLimits;
   onError?: (err: unknown) => void;
-  /** Milliseconds between retention passes. */
-  pruneEveryMs?: number;
 }
 
 /** A repeat folds into its row for this long after the row's first occurrence, so a long flood still leaves a timeline. */
@@ -25,6 +23,8 @@ const MAX_PENDING_ROWS = 1_000;
 /** Sources (federation, device) whose latest row is remembered for coalescing; the least recently active are forgotten. */
 const MAX_REMEMBERED_SOURCES = 10_000;
 const PRUNE_EVERY_MS = 10 * 60_000;
+/** The first retention pass comes soon after start, so a coordinator restarted often still prunes. */
+const FIRST_PRUNE_AFTER_MS = 60_000;
 
 interface LoggedRow {
   id: number | null;
@@ -48,13 +48,21 @@ export class EventLog {
   private flushing: Promise<void> | null = null;
   private readonly limits: EventLogLimits;
   private readonly onError: (err: unknown) => void;
-  private readonly pruner: NodeJS.Timeout;
+  private readonly pruners: NodeJS.Timeout[];
+  private pruning: Promise<unknown> | null = null;
 
   constructor(private readonly db: PGlite, options: EventLogOptions = {}) {
     this.limits = options.limits ?? DEFAULT_EVENT_LOG_LIMITS;
     this.onError = options.onError ?? ((err) => console.error('event log:', err));
-    this.pruner = setInterval(() => void this.prune().catch(this.onError), options.pruneEveryMs ?? PRUNE_EVERY_MS);
-    this.pruner.unref();
+    const prune = () => {
+      this.pruning ??= this.prune()
+        .catch(this.onError)
+        .finally(() => {
+          this.pruning = null;
+        });
+    };
+    this.pruners = [setTimeout(prune, FIRST_PRUNE_AFTER_MS), setInterval(prune, PRUNE_EVERY_MS)];
+    for (const timer of this.pruners) timer.unref();
   }
 
   /** Records `e` and returns it as the log now shows it: with `count` and `firstAt` once it repeats. */
@@ -100,7 +108,8 @@ export class EventLog {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.pruner);
+    for (const timer of this.pruners) clearTimeout(timer);
+    await this.pruning;
     while (this.flushing) await this.flushing;
   }
 
