@@ -54,6 +54,15 @@ describe('the data dir', () => {
     expect(existsSync(join(dataDir, 'coordinator.lock'))).toBe(false);
   });
 
+  it('takes over a lock naming its own PID that it does not hold: left before a container restart that gave out the same PID', async () => {
+    const dataDir = join(dir, 'same-pid');
+    lockDataDir(dataDir).release();
+    await writeFile(join(dataDir, 'coordinator.lock'), `${process.pid}\n`);
+    const lock = lockDataDir(dataDir);
+    expect(() => lockDataDir(dataDir)).toThrow(`data dir ${resolve(dataDir)} is in use by PID ${process.pid}`);
+    lock.release();
+  });
+
   it('names the damaged database and what to do when it cannot be opened', async () => {
     const dataDir = join(dir, 'damaged');
     await (await openDatabase(dataDir)).close();

@@ -2,6 +2,8 @@ import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 
 const LOCK_FILE = 'coordinator.lock';
+/** Directories this process holds: a lock naming our own PID that is not among them was left by an earlier process given the same PID (a restarted container). */
+const heldHere = new Set<string>();
 
 /** The data directory is held by a live process: nothing else may open its database. */
 export class DataDirInUseError extends Error {
@@ -32,6 +34,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
   for (let attempt = 0; ; attempt++) {
     try {
       writeFileSync(path, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      heldHere.add(dir);
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
@@ -42,6 +45,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
   }
   const release = () => {
     process.off('exit', release);
+    if (!heldHere.delete(dir)) return;
     if (readPid(path) === process.pid) unlinkSync(path);
   };
   process.on('exit', release);
@@ -51,6 +55,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
 /** The PID of the live process holding the directory, or null when it is free (no lock, or a stale one). */
 function lockHolder(dir: string): number | null {
   const pid = readPid(join(dir, LOCK_FILE));
+  if (pid === process.pid) return heldHere.has(dir) ? pid : null;
   return pid !== null && isRunning(pid) ? pid : null;
 }
 
