@@ -24,7 +24,7 @@ export function addDataDirCommands(program: Command, print: (line: string) => vo
 
   program
     .command('restore')
-    .description('write a backup file (from flock backup) into a data dir without a database, then start a coordinator on it')
+    .description('write a backup file (from flock backup) into a data dir that holds no database; start the coordinator on that dir afterwards')
     .requiredOption('--data-dir <path>', 'the data dir to restore into: no coordinator may run on it, and it must hold no database')
     .argument('<file>', 'the backup file')
     .action(async (file: string, flags: { dataDir: string }) => {
