@@ -10,12 +10,15 @@ import { lockDataDir } from './dataDirLock.ts';
 
 const MAIN = resolve(import.meta.dirname, '../main.ts');
 
-/** A real coordinator process (`npx tsx main.ts`) on `dataDir`: its exit code and what it wrote, once it stops. */
+/**
+ * A real coordinator process (main.ts through tsx's loader, in node itself so that a timeout kills
+ * the coordinator and not a launcher) on `dataDir`: its exit code and what it wrote, once it stops.
+ */
 function runCoordinatorProcess(dataDir: string): Promise<{ code: number | null; output: string }> {
   return new Promise((done) => {
     const child = execFile(
-      'npx',
-      ['tsx', MAIN],
+      process.execPath,
+      ['--import', 'tsx', MAIN],
       { env: { ...process.env, FLOCK_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' }, timeout: 60_000 },
       (_err, stdout, stderr) => done({ code: child.exitCode, output: `${stdout}${stderr}` }),
     );
