@@ -8,7 +8,7 @@ import { DeviceAdmission } from './auth/deviceAdmission.ts';
 import { httpHardeningForSockets } from './auth/httpHardening.ts';
 import { DEFAULT_SECURITY_LIMITS, type SecurityLimits } from './auth/securityLimits.ts';
 import { listRoutes, type RouteEntry } from './auth/routeTable.ts';
-import { guardAdminConnections, guardDeviceConnections } from './auth/socketGuards.ts';
+import { ConnectionsPerIp, guardAdminConnections, guardDeviceConnections, limitConnectionsPerIp } from './auth/socketGuards.ts';
 import { TokenService } from './auth/tokenService.ts';
 import { openSigningKey } from './auth/signingKey.ts';
 import { DEFAULT_HEARTBEAT, type HeartbeatSettings } from './config.ts';
@@ -31,7 +31,7 @@ import { UploadedModelStore } from './storage/uploadedModelStore.ts';
 import { storedTopology } from './federations/federationModel.ts';
 import { adminOutputs, attachAdminSocket } from './transport/adminSocket.ts';
 import { ChunkedDownloads, type DownloadLimits } from './transport/chunkedDownloads.ts';
-import { ChunkedUploads } from './transport/chunkedUploads.ts';
+import { DEFAULT_UPLOAD_LIMITS, federationUploads } from './transport/chunkedUploads.ts';
 import { attachDeviceSocket, deviceOutputs, type DeviceServer } from './transport/deviceSocket.ts';
 
 export interface CoordinatorOptions {
@@ -138,13 +138,17 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   for (const stored of await store.listFederations()) {
     federations.set(stored.config.id, await FederationRuntime.load(stored, runtimeDeps));
   }
+  // Uploads buffered for a round that closed are freed within a tick.
+  const uploads = federationUploads(federations, { ...DEFAULT_UPLOAD_LIMITS, budgetBytes: security.uploadBudgetBytes });
   guardDeviceConnections(io.of('/'), tokens, security);
   guardAdminConnections(io.of(ADMIN_NAMESPACE), tokens, security);
-  attachDeviceSocket(io, { federations, logger, admission: new DeviceAdmission(tokens), downloads, uploads: new ChunkedUploads(), metrics });
+  limitConnectionsPerIp([io.of('/'), io.of(ADMIN_NAMESPACE)], new ConnectionsPerIp(security.maxConnectionsPerIp));
+  attachDeviceSocket(io, { federations, logger, admission: new DeviceAdmission(tokens), downloads, uploads, metrics });
   attachAdminSocket(io as unknown as Server, { federations, logger, metrics });
 
   const ticker = setInterval(() => {
     const now = Date.now();
+    uploads.sweep();
     for (const f of federations.values()) f.tick(now);
   }, TICK_MS);
 

@@ -8,10 +8,13 @@ describe('parseSecurityEnv', () => {
       corsOrigins: ['https://a.example', 'http://b.example:8080'],
       restRequestsPerMinute: 100,
     });
+    expect(parseSecurityEnv({ FLOCK_UPLOAD_BUDGET_BYTES: '67108864', FLOCK_MAX_CONNECTIONS_PER_IP: '20' })).toMatchObject({ uploadBudgetBytes: 64 * 1024 * 1024, maxConnectionsPerIp: 20 });
   });
 
   it('refuses a bad value, naming the variable', () => {
     expect(() => parseSecurityEnv({ FLOCK_CORS_ORIGINS: 'not a url' })).toThrow(/FLOCK_CORS_ORIGINS/);
     expect(() => parseSecurityEnv({ FLOCK_SOCKET_EVENT_BURST: '0' })).toThrow(/FLOCK_SOCKET_EVENT_BURST/);
+    expect(() => parseSecurityEnv({ FLOCK_UPLOAD_BUDGET_BYTES: 'lots' })).toThrow(/FLOCK_UPLOAD_BUDGET_BYTES/);
+    expect(() => parseSecurityEnv({ FLOCK_MAX_CONNECTIONS_PER_IP: '0' })).toThrow(/FLOCK_MAX_CONNECTIONS_PER_IP/);
   });
 });

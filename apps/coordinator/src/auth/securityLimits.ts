@@ -14,6 +14,10 @@ export interface SecurityLimits {
   socketEventBurst: number;
   /** Other origins whose pages may call the API and open sockets (FLOCK_CORS_ORIGINS, comma-separated); none: same origin only. */
   corsOrigins: string[];
+  /** Bytes all devices' unfinished chunked uploads may hold together (FLOCK_UPLOAD_BUDGET_BYTES). */
+  uploadBudgetBytes: number;
+  /** Socket.IO connections open at once from one IP address, both namespaces (FLOCK_MAX_CONNECTIONS_PER_IP). */
+  maxConnectionsPerIp: number;
 }
 
 export const DEFAULT_SECURITY_LIMITS: SecurityLimits = {
@@ -23,6 +27,9 @@ export const DEFAULT_SECURITY_LIMITS: SecurityLimits = {
   socketEventsPerSecond: 50,
   socketEventBurst: 500,
   corsOrigins: [],
+  uploadBudgetBytes: 256 * 1024 * 1024,
+  // Simulated fleets and e2e tabs all come from 127.0.0.1.
+  maxConnectionsPerIp: 1_000,
 };
 
 const d = DEFAULT_SECURITY_LIMITS;
@@ -32,6 +39,8 @@ const SecurityEnv = z.object({
   FLOCK_LOGIN_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(d.loginsPerMinute),
   FLOCK_SOCKET_EVENTS_PER_SECOND: z.coerce.number().positive().default(d.socketEventsPerSecond),
   FLOCK_SOCKET_EVENT_BURST: z.coerce.number().int().min(1).default(d.socketEventBurst),
+  FLOCK_UPLOAD_BUDGET_BYTES: z.coerce.number().int().min(1_048_576).max(68_719_476_736).default(d.uploadBudgetBytes),
+  FLOCK_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(d.maxConnectionsPerIp),
   FLOCK_CORS_ORIGINS: z
     .string()
     .default('')
@@ -51,5 +60,7 @@ export function parseSecurityEnv(env: NodeJS.ProcessEnv): SecurityLimits {
     socketEventsPerSecond: e.FLOCK_SOCKET_EVENTS_PER_SECOND,
     socketEventBurst: e.FLOCK_SOCKET_EVENT_BURST,
     corsOrigins: e.FLOCK_CORS_ORIGINS.map((o) => new URL(o).origin),
+    uploadBudgetBytes: e.FLOCK_UPLOAD_BUDGET_BYTES,
+    maxConnectionsPerIp: e.FLOCK_MAX_CONNECTIONS_PER_IP,
   };
 }

@@ -51,6 +51,55 @@ export function guardAdminConnections(nsp: Namespace, tokens: TokenService, limi
   });
 }
 
+/** Open Socket.IO connections per IP address, both namespaces together. */
+export class ConnectionsPerIp {
+  private readonly open = new Map<string, number>();
+
+  constructor(private readonly max: number) {}
+
+  /** Takes a place for a connection from `ip`, or says why there is none. */
+  admit(ip: string): string | null {
+    const n = this.open.get(ip) ?? 0;
+    if (n >= this.max) return `too many connections from this address: at most ${this.max} at once (FLOCK_MAX_CONNECTIONS_PER_IP); close some and try again`;
+    this.open.set(ip, n + 1);
+    return null;
+  }
+
+  release(ip: string): void {
+    const n = (this.open.get(ip) ?? 0) - 1;
+    if (n > 0) this.open.set(ip, n);
+    else this.open.delete(ip);
+  }
+
+  count(ip: string): number {
+    return this.open.get(ip) ?? 0;
+  }
+}
+
+/**
+ * Refuses a connection over the per-IP limit at its handshake, with the reason. Registered after the
+ * token guards: a connection they refuse never takes a place, one let in gives it back when it closes.
+ */
+export function limitConnectionsPerIp(namespaces: Namespace[], connections: ConnectionsPerIp): void {
+  for (const nsp of namespaces) {
+    nsp.use((socket, next) => {
+      const ip = socket.handshake.address;
+      const refusal = connections.admit(ip);
+      if (refusal) return next(new Error(refusal));
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        connections.release(ip);
+      };
+      // A client gone during the handshake never fires 'disconnect'; its transport still closes.
+      socket.once('disconnect', release);
+      socket.conn.once('close', release);
+      next();
+    });
+  }
+}
+
 function handshakeToken(socket: Socket): unknown {
   return (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
 }

@@ -29,6 +29,7 @@ import { contributionWindow, type Outcome } from '../rounds/engineCore.ts';
 import type { EngineEffect } from '../rounds/engineEffects.ts';
 import { createEngine, type FederationEngine } from '../rounds/federationEngine.ts';
 import { privacyNote } from '../rounds/privacyBudget.ts';
+import { maxPayloadBytes } from '../rounds/updatePayload.ts';
 import type { EvaluationStore } from '../storage/evaluationStore.ts';
 import type { FederationStore, StoredFederation } from '../storage/federationStore.ts';
 import { DeviceRegistry } from './deviceRegistry.ts';
@@ -252,6 +253,13 @@ export class FederationRuntime {
     this.apply(effects);
     this.deps.outputs.changed(this.config.id);
     return result.ok ? { ok: true } : result;
+  }
+
+  /** Why an update of `totalBytes` for `round` would be refused before a byte of it is buffered (update:begin); null when it may come. */
+  uploadProblem(deviceId: string, round: number, totalBytes: number): string | null {
+    const limit = maxPayloadBytes(this.manifest);
+    if (totalBytes > limit) return `an update of ${totalBytes} bytes is larger than any update of this federation's model (at most ${limit} bytes)`;
+    return this.engine.uploadProblem(deviceId, round);
   }
 
   /** What the devices reported about each round's global model on their held-out examples. */

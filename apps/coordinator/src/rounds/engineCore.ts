@@ -174,6 +174,8 @@ export abstract class EngineCore {
   abstract deviceOnline(deviceId: string, now: number): EngineEffect[];
   abstract deviceOffline(deviceId: string, now: number): EngineEffect[];
   abstract tick(now: number): EngineEffect[];
+  /** Why an update for `round` from this device would be refused before its payload is read (chunked uploads ask at update:begin); null when it may come. */
+  abstract uploadProblem(deviceId: string, round: number): string | null;
 
   protected abstract acceptUpdate(update: DeviceUpdate, now: number): UpdateResult;
   protected abstract countRejection(): void;

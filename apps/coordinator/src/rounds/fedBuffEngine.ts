@@ -76,25 +76,34 @@ export class FedBuffEngine extends EngineCore {
     });
   }
 
+  private takesUpdates(): boolean {
+    return this.isRunning() || this.state === 'paused';
+  }
+
   /** Nothing waits on a clock: a slow device only makes its own update staler. */
   tick(_now: number): EngineEffect[] {
     return [];
   }
 
-  protected acceptUpdate(u: DeviceUpdate, now: number): UpdateResult {
-    if (!this.isRunning() && this.state !== 'paused') {
-      return { ok: false, reason: `update for round ${u.round} but the federation is ${this.state}` };
-    }
+  uploadProblem(_deviceId: string, round: number): string | null {
+    if (!this.takesUpdates()) return `update for round ${round} but the federation is ${this.state}`;
     const current = this.closedRounds + 1;
-    if (u.round > current) return { ok: false, reason: `update for round ${u.round} but the latest model is for round ${current}` };
-    const staleness = current - u.round;
+    if (round > current) return `update for round ${round} but the latest model is for round ${current}`;
+    const staleness = current - round;
     if (staleness > this.mode.maxStaleness) {
-      this.release(u.deviceId, u.round, now);
-      return {
-        ok: false,
-        reason: `update for round ${u.round} is ${staleness} rounds stale (the model is at round ${current}, max staleness ${this.mode.maxStaleness})`,
-      };
+      return `update for round ${round} is ${staleness} rounds stale (the model is at round ${current}, max staleness ${this.mode.maxStaleness})`;
     }
+    return null;
+  }
+
+  protected acceptUpdate(u: DeviceUpdate, now: number): UpdateResult {
+    const problem = this.uploadProblem(u.deviceId, u.round);
+    if (problem) {
+      // Only a stale update frees its device for new work; one the federation cannot take yet does not.
+      if (this.takesUpdates() && u.round <= this.closedRounds + 1) this.release(u.deviceId, u.round, now);
+      return { ok: false, reason: problem };
+    }
+    const staleness = this.closedRounds + 1 - u.round;
     const payload = checkUpdate(u, this.manifest, this.uplink, this.instructions);
     if (!payload.ok) return payload;
 

@@ -95,19 +95,25 @@ export class RoundEngine extends EngineCore {
     });
   }
 
-  protected acceptUpdate(u: DeviceUpdate, now: number): UpdateResult {
+  uploadProblem(deviceId: string, round: number): string | null {
     const open = this.open;
     if (!open) {
       const running = this.aggregating ? `round ${this.aggregating.round} is being aggregated` : `the federation is ${this.state}`;
-      return { ok: false, reason: `update for round ${u.round} but no round is running (${running})` };
+      return `update for round ${round} but no round is running (${running})`;
     }
-    if (u.round !== open.round) {
-      return { ok: false, reason: `update for round ${u.round} but round ${open.round} is running` };
-    }
+    if (round !== open.round) return `update for round ${round} but round ${open.round} is running`;
+    // A dropped device gets its place back when it reconnects: what it began uploading waits for it.
+    if (!open.selected.has(deviceId) && !open.dropped.has(deviceId)) return notSelected(deviceId, open.round);
+    return null;
+  }
+
+  protected acceptUpdate(u: DeviceUpdate, now: number): UpdateResult {
+    const problem = this.uploadProblem(u.deviceId, u.round);
+    if (problem) return { ok: false, reason: problem };
+    // No problem means a round is open.
+    const open = this.open!;
     if (open.answered.has(u.deviceId)) return { ok: true, duplicate: true };
-    if (!open.selected.has(u.deviceId)) {
-      return { ok: false, reason: `device ${u.deviceId} is not selected for round ${open.round}` };
-    }
+    if (!open.selected.has(u.deviceId)) return { ok: false, reason: notSelected(u.deviceId, open.round) };
     const payload = checkUpdate(u, this.manifest, this.uplink, this.instructions);
     if (!payload.ok) return payload;
 
@@ -226,4 +232,8 @@ function selectionSize(clientsPerRound: FederationConfig['clientsPerRound'], onl
 
 function selectionSeed(modelSeed: number, round: number, attempt: number): number {
   return (modelSeed ^ Math.imul(round, 0x9e3779b1) ^ Math.imul(attempt + 1, 0x85ebca6b)) >>> 0;
+}
+
+function notSelected(deviceId: string, round: number): string {
+  return `device ${deviceId} is not selected for round ${round}`;
 }

@@ -62,8 +62,9 @@ export function attachAdminSocket(io: Server, { federations, logger, metrics }: 
     const boundary: SocketBoundaryDeps = { metrics, logger: logger.child({ adminSocket: socket.id }), door: (event) => `admin socket ${event}` };
     const errors: ErrorEmitter = socket;
 
-    socket.onAny((event: unknown, ...args: unknown[]) => {
-      if (event === 'subscribe') return;
+    // A middleware, not onAny: it runs after the guard's role check, so a viewer still hears that first.
+    socket.use(([event, ...args], next) => {
+      if (event === 'subscribe') return next();
       answerer(errors, String(event), args)({ ok: false, reason: `unknown event "${String(event)}"; the dashboard sends subscribe` });
     });
 

@@ -17,7 +17,7 @@ import type { FederationOutputs, FederationRuntime } from '../federations/federa
 import type { ChunkedDownloads } from './chunkedDownloads.ts';
 import type { CoordinatorMetrics } from '../metrics/coordinatorMetrics.ts';
 import { attachChunkedUploads, type ChunkedUploads } from './chunkedUploads.ts';
-import { guarded, type GuardedOn, type SocketBoundaryDeps } from './socketBoundary.ts';
+import { answerer, guarded, type GuardedOn, type SocketBoundaryDeps } from './socketBoundary.ts';
 import { zodReason } from './zodReason.ts';
 
 export interface DeviceSocketData {
@@ -79,9 +79,10 @@ export function attachDeviceSocket(io: DeviceServer, deps: DeviceSocketDeps): vo
     const on: GuardedOn<DeviceEvent> = (event, handle) => void socket.on(event, guarded(socket, event, boundary, handle));
     attachChunkedUploads(socket, uploads, () => runtimeOf(socket), on);
 
-    socket.onAny((event: unknown) => {
-      if ((DEVICE_EVENTS as readonly unknown[]).includes(event)) return;
-      socket.emit('protocol:error', { event: String(event), reason: `unknown event "${String(event)}"; devices send hello, status or update` });
+    // A middleware, not onAny: it runs after the connection's rate limit (auth/socketGuards.ts).
+    socket.use(([event, ...args], next) => {
+      if ((DEVICE_EVENTS as readonly unknown[]).includes(event)) return next();
+      answerer(socket, String(event), args)({ ok: false, reason: `unknown event "${String(event)}"; devices send hello, status or update` });
     });
 
     on<HelloReply>('hello', async (payload, reply) => {
@@ -122,6 +123,8 @@ export function attachDeviceSocket(io: DeviceServer, deps: DeviceSocketDeps): vo
 
     // 'ping timeout' is a device that vanished without closing its socket (see the heartbeat in coordinator.ts).
     on('disconnect', (reason) => {
+      const { federationId, deviceId } = socket.data;
+      if (federationId && deviceId) uploads.disconnected({ federationId, deviceId });
       const runtime = runtimeOf(socket);
       if (!runtime) return;
       log.info({ deviceId: socket.data.deviceId, reason }, 'device socket closed');

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ChunkAck } from '../protocol/chunkedUpload.ts';
 import { ChunkAssembly } from '../transfer/chunkAssembly.ts';
 import { uploadUpdate } from './chunkedUpload.ts';
@@ -8,7 +8,7 @@ const payload = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
 const msg = { federationId: 'fed', round: 1, numExamples: 5, metrics: { loss: 0.1, accuracy: 0.5 }, payload };
 
 /** A coordinator that assembles what it gets and loses the link after `dropAfter` chunks. */
-function fakeSocket(dropAfter = Number.POSITIVE_INFINITY) {
+function fakeSocket(dropAfter = Number.POSITIVE_INFINITY, busyBegins = 0) {
   const sent: { event: string; offset?: number; bytes?: number }[] = [];
   let assembly: ChunkAssembly | null = null;
   let chunks = 0;
@@ -20,6 +20,7 @@ function fakeSocket(dropAfter = Number.POSITIVE_INFINITY) {
         if (!socket.connected) throw new Error('disconnected');
         if (event === 'update') return { ok: true };
         if (event === 'update:begin') {
+          if (busyBegins-- > 0) return { ok: false, reason: 'upload budget taken', retryAfterMs: 2_000 } satisfies ChunkAck;
           assembly ??= new ChunkAssembly(body.totalBytes!);
           return { ok: true, received: assembly.received, done: assembly.complete } satisfies ChunkAck;
         }
@@ -50,5 +51,19 @@ describe('uploadUpdate', () => {
     expect(offsets).toEqual([0, 128, 256, 384, 512, 640, 768, 896]);
     expect(progress).toEqual([0, 128, 256, 384]);
     expect(assembled()!.bytes()).toEqual(payload);
+  });
+
+  it('waits and begins again when the coordinator is out of upload budget, instead of giving up', async () => {
+    vi.useFakeTimers();
+    try {
+      const { socket, sent, assembled } = fakeSocket(Number.POSITIVE_INFINITY, 2);
+      const delivery = uploadUpdate(socket, msg, { chunkBytes: 400 });
+      await vi.advanceTimersByTimeAsync(4_000);
+      expect(await delivery).toEqual({ outcome: 'accepted' });
+      expect(sent.filter((s) => s.event === 'update:begin')).toHaveLength(3);
+      expect(assembled()?.bytes()).toEqual(payload);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

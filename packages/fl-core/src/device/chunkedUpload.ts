@@ -23,10 +23,19 @@ export async function uploadUpdate(socket: DeviceSocket, msg: UpdateMessage, opt
   if (payload.byteLength <= chunkBytes) return sendUpdate(socket, msg);
   const total = payload.byteLength;
   const { payload: _whole, ...header } = msg;
-  let reply = await ask(() => socket.timeout(CHUNK_TIMEOUT_MS).emitWithAck('update:begin', { ...header, totalBytes: total }));
+  const begin = () => socket.timeout(CHUNK_TIMEOUT_MS).emitWithAck('update:begin', { ...header, totalBytes: total });
+  let reply = await ask(begin);
   for (;;) {
     if ('outcome' in reply) return reply;
-    if (!reply.ok) return { outcome: 'refused', reason: reply.reason };
+    if (!reply.ok) {
+      const wait = reply.retryAfterMs;
+      if (wait === undefined) return { outcome: 'refused', reason: reply.reason };
+      // The coordinator is busy receiving others' updates: ask again until it has room or the round ends.
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      if (!socket.connected) return { outcome: 'undelivered', reason: `the connection dropped while waiting to upload: ${reply.reason}` };
+      reply = await ask(begin);
+      continue;
+    }
     options.onProgress?.(reply.received, total);
     if (reply.done) return { outcome: 'accepted' };
     // A chunk emitted while disconnected would be buffered and sent before the next hello.

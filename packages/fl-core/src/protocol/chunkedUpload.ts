@@ -5,7 +5,8 @@ import { BinaryPayload, MAX_UPDATE_BYTES, UpdateMessage } from './messages.ts';
  * An update larger than one chunk travels as `update:begin` then `update:chunk`s, each acknowledged
  * before the next goes out (so the coordinator never holds more than one update per device plus one
  * chunk in flight). A transfer is identified by (device, round): after a reconnect, `update:begin`
- * answers how many bytes already arrived and the device goes on from there.
+ * answers how many bytes already arrived and the device goes on from there. A refusal with
+ * `retryAfterMs` is temporary: the device begins again after that wait.
  */
 export const UPLOAD_CHUNK_BYTES = 256 * 1024;
 /** A chunk above this is refused (a device chooses its chunk size up to it). */
@@ -34,6 +35,11 @@ export type UpdateChunkMessage = z.input<typeof UpdateChunkMessage>;
  */
 export const ChunkAck = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), received: z.number().int().min(0), done: z.boolean() }),
-  z.object({ ok: z.literal(false), reason: z.string() }),
+  z.object({
+    ok: z.literal(false),
+    reason: z.string(),
+    /** A refusal for now only (the coordinator's upload budget is taken): begin again after this many ms. */
+    retryAfterMs: z.number().int().min(0).max(60_000).optional(),
+  }),
 ]);
 export type ChunkAck = z.infer<typeof ChunkAck>;
