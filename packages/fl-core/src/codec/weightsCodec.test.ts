@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRng, gaussian } from '../data/random.ts';
 import type { WeightsCodec } from './codecSpec.ts';
@@ -85,6 +86,22 @@ describe('weights codec', () => {
         expect(() => decodeWeights(payloadWithManifest(json, codecByte, new Uint8Array(4)))).toThrow(/manifest describes .* values; a model holds at most/);
       }
     }
+  });
+
+  it('decodes or throws a CodecError, nothing else, for any JSON as manifest (fast-check, seed 15)', () => {
+    const payload = fc
+      .tuple(fc.json({ maxDepth: 3 }), fc.integer({ min: 0, max: 4 }), fc.uint8Array({ maxLength: 64 }))
+      .map(([json, codecByte, data]) => payloadWithManifest(json, codecByte, data));
+    fc.assert(
+      fc.property(payload, (bytes) => {
+        try {
+          decodeWeights(bytes);
+        } catch (err) {
+          expect(err).toBeInstanceOf(CodecError);
+        }
+      }),
+      { seed: 15, numRuns: 2_000 },
+    );
   });
 
   it('refuses to encode values that do not match the manifest', () => {
