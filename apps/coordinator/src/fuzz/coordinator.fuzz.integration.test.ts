@@ -11,7 +11,7 @@ import { FuzzSockets, isRefusal, type Reply } from './fuzzSockets.ts';
 import { fuzzSeed } from './fuzzSeed.ts';
 import { junk, mutated } from './junkArbitraries.ts';
 import { restRequests, VALID_CONFIG, type RestRequest } from './restArbitraries.ts';
-import { mayAccept, socketCommands, type Sender, type SocketFuzzContext } from './socketArbitraries.ts';
+import { atLiveRound, mayAccept, socketCommands, type Sender, type SocketFuzzContext } from './socketArbitraries.ts';
 import { SpawnedCoordinator } from './spawnedCoordinator.ts';
 
 /**
@@ -39,6 +39,7 @@ let ctx: SocketFuzzContext;
 let before: unknown;
 let idleRss = 0;
 let peakRss = 0;
+let fatalInput: string | null = null;
 
 async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown; bytes: Uint8Array }> {
   const res = await fetch(`${coordinator.url}${path}`, {
@@ -75,6 +76,23 @@ async function assertAlive(): Promise<void> {
   expect(health.status).toBe(200);
 }
 
+/**
+ * Sends `input` and checks the process lives. If it died, the failure names the input it died on
+ * as it was: every later input fails too, so fast-check's shrunk counterexample proves nothing then.
+ */
+async function survives(input: unknown, send: () => Promise<void>): Promise<void> {
+  try {
+    await send();
+    await assertAlive();
+  } catch (err) {
+    const answers = await fetch(`${coordinator.url}/api/health`).then((r) => r.ok, () => false);
+    const death = answers ? null : await coordinator.deathWithin(5_000);
+    if (!death) throw err;
+    fatalInput ??= fc.stringify(input).slice(0, 3_000);
+    throw new Error(`${death}\nthe input it died on: ${fatalInput}`);
+  }
+}
+
 /** The REST route table as the coordinator declares it, read from an in-process coordinator on a scratch data dir. */
 async function routeTable(): Promise<RouteEntry[]> {
   const dataDir = await mkdtemp(join(tmpdir(), 'flock-fuzz-routes-'));
@@ -104,7 +122,7 @@ function judge(sender: Sender, event: string, payload: unknown, reply: Reply): v
   if (reply.kind === 'ack' && isRefusal(reply.value)) return;
   if (reply.kind === 'protocol-error' && isRefusal({ ok: false, ...(reply.value as object) })) return;
   if (reply.kind === 'ack' && (reply.value as { ok?: unknown } | null)?.ok === true && mayAccept(sender, event, payload)) {
-    if (event === 'hello' && sender === 'stranger') sockets.forget('stranger');
+    if (event === 'hello') sockets.forget(sender);
     return;
   }
   throw new Error(`"${event}" from the ${sender} device was answered ${reply.kind === 'ack' || reply.kind === 'protocol-error' ? `${reply.kind} ${JSON.stringify(reply.value)?.slice(0, 300)}` : `with ${reply.kind}`}`);
@@ -135,44 +153,51 @@ afterAll(async () => {
 describe(`coordinator fuzz (seed ${SEED})`, () => {
   it('answers every device event (hello, status, update, chunked uploads, model chunks, unknown events) with a reason and lives', async () => {
     await fc.assert(
-      fc.asyncProperty(socketCommands(ctx), async (command) => {
-        if (command.kind === 'event') judge(command.sender, command.event, command.payload, await sockets.send(command.sender, command.event, command.payload));
-        else {
-          judge('live', 'update:begin', command.begin, await sockets.send('live', 'update:begin', command.begin));
-          for (const chunk of command.chunks) judge('live', 'update:chunk', chunk, await sockets.send('live', 'update:chunk', chunk));
-        }
-        await assertAlive();
-      }),
-      parameters(400, 40),
+      fc.asyncProperty(socketCommands(ctx), (command) =>
+        survives(command, async () => {
+          const aimed = (message: unknown) => atLiveRound(message, command.atLiveRound, sockets.liveRound);
+          if (command.kind === 'event') {
+            const payload = aimed(command.payload);
+            judge(command.sender, command.event, payload, await sockets.send(command.sender, command.event, payload));
+          } else {
+            const begin = aimed(command.begin);
+            judge('live', 'update:begin', begin, await sockets.send('live', 'update:begin', begin));
+            for (const chunk of command.chunks.map(aimed)) judge('live', 'update:chunk', chunk, await sockets.send('live', 'update:chunk', chunk));
+          }
+        }),
+      ),
+      parameters(400, 35),
     );
   }, 120_000);
 
   it('refuses handshakes with bad tokens with a reason, and answers every admin event with a reason', async () => {
     const token = fc.oneof(junk, fc.string({ maxLength: 40 }), fc.constant('a.b.c'));
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('/', '/admin'), token, async (namespace, bad) => {
-        const socket = connect(`${coordinator.url}${namespace}`, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token: bad } });
-        const outcome = await new Promise<string>((resolve) => {
-          socket.once('connect', () => resolve('connected'));
-          socket.once('connect_error', (err) => resolve(`refused:${err.message}`));
-        });
-        socket.close();
-        // A device may connect without a token (open federations); anything it sent as a token must check out.
-        if (outcome === 'connected' && namespace === '/' && (bad === undefined || bad === null || bad === '')) return;
-        expect(outcome).toMatch(/^refused:.*\S/);
-        await assertAlive();
-      }),
-      parameters(30, 15),
+      fc.asyncProperty(fc.constantFrom('/', '/admin'), token, (namespace, bad) =>
+        survives([namespace, bad], async () => {
+          const socket = connect(`${coordinator.url}${namespace}`, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token: bad } });
+          const outcome = await new Promise<string>((resolve) => {
+            socket.once('connect', () => resolve('connected'));
+            socket.once('connect_error', (err) => resolve(`refused:${err.message}`));
+          });
+          socket.close();
+          // A device may connect without a token (open federations); anything it sent as a token must check out.
+          if (outcome === 'connected' && namespace === '/' && (bad === undefined || bad === null || bad === '')) return;
+          expect(outcome).toMatch(/^refused:.*\S/);
+        }),
+      ),
+      parameters(30, 10),
     );
     const dashboard = connect(`${coordinator.url}/admin`, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token: coordinator.adminToken } });
     try {
       await fc.assert(
-        fc.asyncProperty(fc.oneof(fc.constant('subscribe'), fc.string({ minLength: 1, maxLength: 30 })), mutated({ federationId: 'no-such-federation' }), async (event, payload) => {
-          const reply = await dashboard.timeout(5_000).emitWithAck(event, payload).catch(() => 'silence');
-          if (!isRefusal(reply)) throw new Error(`admin "${event}" was answered ${JSON.stringify(reply)?.slice(0, 300)}`);
-          await assertAlive();
-        }),
-        parameters(20, 20),
+        fc.asyncProperty(fc.oneof(fc.constant('subscribe'), fc.string({ minLength: 1, maxLength: 30 })), mutated({ federationId: 'no-such-federation' }), (event, payload) =>
+          survives([event, payload], async () => {
+            const reply = await dashboard.timeout(5_000).emitWithAck(event, payload).catch(() => 'silence');
+            if (!isRefusal(reply)) throw new Error(`admin "${event}" was answered ${JSON.stringify(reply)?.slice(0, 300)}`);
+          }),
+        ),
+        parameters(20, 15),
       );
     } finally {
       dashboard.close();
@@ -181,20 +206,21 @@ describe(`coordinator fuzz (seed ${SEED})`, () => {
 
   it('answers every REST route called with bad input with a 4xx and a reason, and lives', async () => {
     await fc.assert(
-      fc.asyncProperty(restRequests(routes), async (req: RestRequest) => {
-        const token = req.caller === 'admin' ? coordinator.adminToken : req.caller === 'garbage' ? req.garbageToken : undefined;
-        const res = await fetch(`${coordinator.url}${req.path}`, {
-          method: req.method,
-          headers: { 'content-type': req.contentType, ...(token ? { authorization: `Bearer ${token}` } : {}) },
-          ...(req.body === undefined || req.method === 'GET' ? {} : { body: req.body }),
-        });
-        const text = await res.text();
-        expect(res.status, text.slice(0, 300)).toBeLessThan(500);
-        if (req.method !== 'GET' && req.caller !== 'admin') expect(res.status).toBeGreaterThanOrEqual(400);
-        if (res.status >= 400) expect((JSON.parse(text) as { reason?: unknown }).reason).toMatch(/\S/);
-        await assertAlive();
-      }),
-      parameters(300, 30),
+      fc.asyncProperty(restRequests(routes), (req: RestRequest) =>
+        survives(req, async () => {
+          const token = req.caller === 'admin' ? coordinator.adminToken : req.caller === 'garbage' ? req.garbageToken : undefined;
+          const res = await fetch(`${coordinator.url}${req.path}`, {
+            method: req.method,
+            headers: { 'content-type': req.contentType, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+            ...(req.body === undefined || req.method === 'GET' ? {} : { body: req.body }),
+          });
+          const text = await res.text();
+          expect(res.status, text.slice(0, 300)).toBeLessThan(500);
+          if (req.method !== 'GET' && req.caller !== 'admin') expect(res.status).toBeGreaterThanOrEqual(400);
+          if (res.status >= 400) expect((JSON.parse(text) as { reason?: unknown }).reason).toMatch(/\S/);
+        }),
+      ),
+      parameters(300, 25),
     );
   }, 90_000);
 

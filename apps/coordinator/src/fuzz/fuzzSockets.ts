@@ -15,6 +15,8 @@ export function isRefusal(value: unknown): boolean {
 /** The fuzz suite's connections: each sender's socket, (re)connected and greeted on demand. */
 export class FuzzSockets {
   private readonly sockets = new Map<Sender, Socket>();
+  /** The live federation's running round, as its round:start announced it. */
+  liveRound = 1;
 
   constructor(
     private readonly url: string,
@@ -28,6 +30,7 @@ export class FuzzSockets {
     existing?.close();
     const socket = connect(this.url, { transports: ['websocket'], forceNew: true, reconnection: false });
     this.sockets.set(sender, socket);
+    if (sender === 'live') socket.on('round:start', (msg: { round: number }) => (this.liveRound = msg.round));
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('connect_error', reject);
@@ -65,7 +68,7 @@ export class FuzzSockets {
     });
   }
 
-  /** After a hello the coordinator accepted, a stranger is a stranger no more: the next command gets a fresh connection. */
+  /** After a hello the coordinator accepted, the sender is someone else (a stranger no more, another device or federation): the next command reconnects it as it was. */
   forget(sender: Sender): void {
     this.sockets.get(sender)?.close();
     this.sockets.delete(sender);

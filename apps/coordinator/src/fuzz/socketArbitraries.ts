@@ -4,6 +4,7 @@ import {
   MAX_UPDATE_BYTES,
   ModelChunkRequest,
   PROTOCOL_VERSION,
+  UPLOAD_CHUNK_BYTES,
   StatusMessage,
   UpdateBeginMessage,
   UpdateChunkMessage,
@@ -22,6 +23,8 @@ export interface SocketEvent {
   sender: Sender;
   event: string;
   payload: unknown;
+  /** Sent with `round` set to the live federation's running round (see atLiveRound). */
+  atLiveRound: boolean;
 }
 
 /** update:begin then chunks in the order given (out of order, overlapping, past the end), all from the live device. */
@@ -29,6 +32,7 @@ export interface SocketTransfer {
   kind: 'transfer';
   begin: unknown;
   chunks: unknown[];
+  atLiveRound: boolean;
 }
 
 export type SocketCommand = SocketEvent | SocketTransfer;
@@ -65,6 +69,23 @@ const RESERVED_EVENTS = new Set(['connect', 'connect_error', 'disconnect', 'disc
 
 const round = fc.oneof(fc.constantFrom(1, 2, 3), junk);
 
+/**
+ * `message` with its round replaced by the live federation's running round, when the command aims
+ * at it: rounds move on as updates are taken, and a payload reaches the decoder and the round
+ * engine only when it names the running round (a fixed round number soon goes stale).
+ */
+export function atLiveRound(message: unknown, aim: boolean, liveRound: number): unknown {
+  return aim && typeof message === 'object' && message !== null && !Array.isArray(message) && !ArrayBuffer.isView(message) ? { ...message, round: liveRound } : message;
+}
+
+/** A payload cut into upload chunks, in order, or with chunk `resend` sent again right after itself (an overlapping resend). */
+function chunked(payload: Uint8Array, federationId: string, resend: number | null): unknown[] {
+  const chunks = [];
+  for (let offset = 0; offset < payload.byteLength; offset += UPLOAD_CHUNK_BYTES) chunks.push({ federationId, round: 0, offset, data: payload.subarray(offset, offset + UPLOAD_CHUNK_BYTES) });
+  const again = resend === null ? undefined : chunks[resend];
+  return again ? [...chunks.slice(0, resend! + 1), again, ...chunks.slice(resend! + 1)] : chunks;
+}
+
 export function socketCommands(ctx: SocketFuzzContext): fc.Arbitrary<SocketCommand> {
   const fed = fc.constantFrom(ctx.liveFederation, ctx.liveFederation, 'demo', 'no-such-federation');
   const payload = fc.oneof({ arbitrary: mutatedFlkw(ctx.validPayload), weight: 9 }, { arbitrary: fc.constant(ctx.validPayload), weight: 1 });
@@ -76,10 +97,28 @@ export function socketCommands(ctx: SocketFuzzContext): fc.Arbitrary<SocketComma
   const hello = { protocolVersion: PROTOCOL_VERSION, deviceId: 'fuzz-device-0001', federationId: 'demo', backend: 'cpu', adapter: null, dataSource: { kind: 'own', numExamples: 10 } };
   const chunk = { federationId: ctx.liveFederation, round: 1, offset: 0, data: ctx.validPayload.subarray(0, 1024) };
   const sender = fc.constantFrom<Sender>('demo', 'live', 'stranger');
-  const event = (name: string, arb: fc.Arbitrary<unknown>) => fc.record({ kind: fc.constant('event' as const), sender, event: fc.constant(name), payload: arb });
+  const event = (name: string, arb: fc.Arbitrary<unknown>) => fc.record({ kind: fc.constant('event' as const), sender, event: fc.constant(name), payload: arb, atLiveRound: fc.constant(false) });
+  // The live device's own updates for the running round: what survives the header checks meets the decoder.
+  const liveUpdate = fc
+    .record({ payload, numExamples: fc.constantFrom(10, 10, 10, 1e9), loss: fc.constantFrom(0.5, 0.5, 0.5, NaN) })
+    .map(({ payload: p, numExamples, loss }) => ({
+      kind: 'event' as const,
+      sender: 'live' as const,
+      event: 'update',
+      payload: { ...validUpdate, payload: p, numExamples, metrics: { loss, accuracy: 0.5 } },
+      atLiveRound: true,
+    }));
+  // The same payloads uploaded whole in chunks, so the assembled bytes reach the decoder too.
+  const liveTransfer = fc.tuple(payload, fc.option(fc.nat({ max: 3 }))).map(([p, resend]) => ({
+    kind: 'transfer' as const,
+    begin: { ...validHeader, totalBytes: p.byteLength },
+    chunks: chunked(p, ctx.liveFederation, resend),
+    atLiveRound: true,
+  }));
 
   const transfer = fc.record({
     kind: fc.constant('transfer' as const),
+    atLiveRound: fc.boolean(),
     begin: fc.oneof(
       fc.constantFrom(ctx.validPayload.byteLength, MAX_UPDATE_BYTES, MAX_UPDATE_BYTES + 1, 0).map((totalBytes) => ({ ...validHeader, totalBytes })),
       mutated({ ...validHeader, totalBytes: ctx.validPayload.byteLength }),
@@ -99,11 +138,13 @@ export function socketCommands(ctx: SocketFuzzContext): fc.Arbitrary<SocketComma
   return fc.oneof(
     event('hello', fc.oneof(mutated(hello), fc.constantFrom({ ...hello, dataSource: { kind: 'own', numExamples: 100_000_000 } }, { ...hello, protocolVersion: 99 }))),
     event('status', mutated({ state: 'training', detail: 'fuzz' })),
-    { arbitrary: event('update', fc.oneof({ arbitrary: update, weight: 3 }, { arbitrary: mutated(validUpdate), weight: 1 })), weight: 6 },
+    { arbitrary: event('update', fc.oneof({ arbitrary: update, weight: 3 }, { arbitrary: mutated(validUpdate), weight: 1 })), weight: 4 },
+    { arbitrary: liveUpdate, weight: 4 },
+    { arbitrary: liveTransfer, weight: 2 },
     event('update:begin', mutated({ ...validHeader, totalBytes: ctx.validPayload.byteLength })),
     event('update:chunk', mutated(chunk)),
     event('model:chunk', mutated({ federationId: ctx.liveFederation, round: 1, hash: '00000000', offset: 0 })),
-    fc.record({ kind: fc.constant('event' as const), sender, event: fc.oneof(fc.string({ maxLength: 40 }).filter((e) => !RESERVED_EVENTS.has(e)), fc.constantFrom('round:start', 'protocol:error', 'subscribe', 'constructor')), payload: junk }),
+    fc.record({ kind: fc.constant('event' as const), sender, event: fc.oneof(fc.string({ maxLength: 40 }).filter((e) => !RESERVED_EVENTS.has(e)), fc.constantFrom('round:start', 'protocol:error', 'subscribe', 'constructor')), payload: junk, atLiveRound: fc.constant(false) }),
     transfer,
   );
 }

@@ -54,6 +54,20 @@ export class SpawnedCoordinator {
     return `the coordinator exited (${this.exit.signal ?? `code ${this.exit.code}`}); its last output:\n${this.log.slice(-4_000)}`;
   }
 
+  /** death(), once the exit is in or `ms` passed: a client sees its connection drop before the exit event arrives here. */
+  async deathWithin(ms: number): Promise<string | null> {
+    if (!this.exit) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        this.child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.death();
+  }
+
   output(): string {
     return this.log;
   }
