@@ -71,11 +71,12 @@ const round = fc.oneof(fc.constantFrom(1, 2, 3), junk);
 
 /**
  * `message` with its round replaced by the live federation's running round, when the command aims
- * at it: rounds move on as updates are taken, and a payload reaches the decoder and the round
- * engine only when it names the running round (a fixed round number soon goes stale).
+ * at it and the message has a round: rounds move on as updates are taken, and a message reaches the
+ * decoder and the round engine only when it names the running round (a fixed number soon goes stale).
  */
 export function atLiveRound(message: unknown, aim: boolean, liveRound: number): unknown {
-  return aim && typeof message === 'object' && message !== null && !Array.isArray(message) && !ArrayBuffer.isView(message) ? { ...message, round: liveRound } : message;
+  const hasRound = typeof message === 'object' && message !== null && !Array.isArray(message) && 'round' in message;
+  return aim && hasRound ? { ...message, round: liveRound } : message;
 }
 
 /** A payload cut into upload chunks, in order, or with chunk `resend` sent again right after itself (an overlapping resend). */
@@ -97,7 +98,7 @@ export function socketCommands(ctx: SocketFuzzContext): fc.Arbitrary<SocketComma
   const hello = { protocolVersion: PROTOCOL_VERSION, deviceId: 'fuzz-device-0001', federationId: 'demo', backend: 'cpu', adapter: null, dataSource: { kind: 'own', numExamples: 10 } };
   const chunk = { federationId: ctx.liveFederation, round: 1, offset: 0, data: ctx.validPayload.subarray(0, 1024) };
   const sender = fc.constantFrom<Sender>('demo', 'live', 'stranger');
-  const event = (name: string, arb: fc.Arbitrary<unknown>) => fc.record({ kind: fc.constant('event' as const), sender, event: fc.constant(name), payload: arb, atLiveRound: fc.constant(false) });
+  const event = (name: string, arb: fc.Arbitrary<unknown>) => fc.record({ kind: fc.constant('event' as const), sender, event: fc.constant(name), payload: arb, atLiveRound: fc.boolean() });
   // The live device's own updates for the running round: what survives the header checks meets the decoder.
   const liveUpdate = fc
     .record({ payload, numExamples: fc.constantFrom(10, 10, 10, 1e9), loss: fc.constantFrom(0.5, 0.5, 0.5, NaN) })
