@@ -28,17 +28,20 @@ async function createFederation(request: APIRequestContext, id: string, model: s
 
 test('the backend chooser times the federation\'s model, and wasm only for a dense one', async ({ browser, request }) => {
   await createFederation(request, 'chooser-cnn', 'mnist-cnn-small', 1);
-  const page = await (await browser.newContext()).newPage();
+  const context = await browser.newContext();
+  const page = await context.newPage();
   await page.goto('/?federation=chooser-cnn');
   const reason = page.getByTestId('backend-reason');
   await expect(reason).toContainText('fastest for mnist-cnn-small: measured samples/s', { timeout: 90_000 });
   await expect(reason).toContainText('wasm: not timed (its convolutions cannot train)');
+  await context.close();
 });
 
 test(`a tab trains ${ROUNDS} rounds on WebGPU with flat tensor count and GPU bytes from round 5 on`, async ({ browser, request }) => {
   test.setTimeout(8 * 60_000);
   await createFederation(request, 'memory-flat', 'mnist-mlp', ROUNDS);
-  const page = await (await browser.newContext()).newPage();
+  const context = await browser.newContext();
+  const page = await context.newPage();
   await page.goto('/?federation=memory-flat&backend=webgpu&autojoin=1');
   await expect(page.getByTestId('backend')).toHaveText(/^webgpu/, { timeout: 90_000 });
   await expect(page.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 90_000 });
@@ -70,4 +73,5 @@ test(`a tab trains ${ROUNDS} rounds on WebGPU with flat tensor count and GPU byt
   expect(Number(first.gpuBytes)).toBeGreaterThan(0);
   for (const [round, sample] of seen) expect(sample, `round ${round}`).toEqual(first);
   console.log(`${ROUNDS} rounds in ${wallSeconds.toFixed(1)} s; ${seen.size} rounds sampled from 5 on: ${first.tensors} tensors, ${first.gpuBytes} GPU bytes throughout`);
+  await context.close();
 });
