@@ -17,11 +17,7 @@ async function savedMlp(): Promise<Record<string, unknown>> {
   return { name: 'e2e mlp', dataset: MNIST, modelJson, weights: { 'weights.bin': Buffer.from(weights).toString('base64') } };
 }
 
-// FIXME(issue 15 follow-up): passes alone (9 s), but after e2e/trainingMemory.spec.ts the tab trains round 1
-// and then holds its update ("kept until the coordinator hands round 1 out again") until the deadline.
-// A regression of this wave's changes, not yet found; reproduce with
-// `npx playwright test e2e/trainingMemory.spec.ts e2e/uploadedModel.spec.ts`.
-test.fixme('a WebGPU tab trains a round of a federation on an uploaded model', async ({ browser, request }) => {
+test('a WebGPU tab trains a round of a federation on an uploaded model', async ({ browser, request }) => {
   const uploaded = await request.post('/api/models', { headers: adminHeaders, data: await savedMlp() });
   expect(uploaded.status()).toBe(201);
   const { id } = (await uploaded.json()) as { id: string };

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DeviceSessionView } from './deviceAdapters.ts';
 import { DeviceSession } from './deviceSession.ts';
 import { describeSituation } from './deviceSituation.ts';
+import { DeviceCredentials } from './deviceCredentials.ts';
 import { DEVICE_RECONNECTION } from './deviceSocket.ts';
 import { fakeAdapters, FakeLink, FakeTrainer, FEDERATION, helloReply, roundStart, settle } from './fakeDevicePlatform.ts';
 
@@ -256,6 +257,29 @@ describe('DeviceSession', () => {
     await settle();
     expect(link.hellos).toBe(3);
     expect(view().state).toBe('waiting-for-round');
+  });
+
+  it('sends its update when round:start arrived while the hello reply\'s credential was being kept (the older reply does not move the device back)', async () => {
+    const link = new FakeLink();
+    const trainer = new FakeTrainer();
+    let persisted: () => void = () => {};
+    const credentials = new DeviceCredentials(null, null, () => new Promise<void>((resolve) => (persisted = resolve)));
+    let view: DeviceSessionView | null = null;
+    const identity = { deviceId: 'device-0001', federationId: FEDERATION, backend: 'cpu' as const, adapter: null };
+    const session = new DeviceSession(identity, { ...fakeAdapters(link, trainer), credentials }, (v) => (view = v));
+    session.start();
+    link.answerHello = () => ({ ...helloReply('waiting', 0), credential: 'device-credential' });
+    link.open();
+    await settle();
+    // The coordinator started round 1 as soon as the device was admitted; IndexedDB is still writing the credential.
+    link.send('round:start', roundStart(1));
+    await settle();
+    persisted();
+    await settle();
+    trainer.finish();
+    await settle();
+    expect(link.updates.map((u) => u.round)).toEqual([1]);
+    expect(view!).toMatchObject({ roundsDone: 1, job: { round: 1, phase: 'sent' } });
   });
 
   it('drops a held update when the federation stops before reopening its round', async () => {

@@ -133,12 +133,13 @@ export class DeviceSession {
     }
     this.helloAccepted = true;
     this.helloFailures = 0;
+    // Before the credential is kept (IndexedDB takes a while): a round:start arriving meanwhile is newer than this reply.
+    this.coordinator = { status: reply.status, round: reply.round };
     if (reply.credential) await this.adapters.credentials?.keep(reply.credential);
     if (connection !== this.connection || this.closed) return;
     const accuracy = this.view.federation?.accuracy ?? null;
-    this.coordinator = { status: reply.status, round: reply.round };
     const privacy = reply.privacyGuarantee ? { privacyGuarantee: reply.privacyGuarantee } : {};
-    this.update({ federation: { status: reply.status, round: reply.round, accuracy, ...privacy } });
+    this.update({ federation: { ...this.coordinator, accuracy, ...privacy } });
     this.checkJobAfterReconnect(this.coordinator);
     if (this.job?.phase === 'training') {
       this.setState('training', null, true); // the round in progress carries on across the reconnect
