@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packs every benchmark for a GPU machine without Node.js or network (shared/docs/gpu-bench.md) into
+# Packs every benchmark for a GPU machine without Node.js or network into
 # PACK (default .flockgpu/, kept out of git by .git/info/exclude):
 #   node.xz       this machine's Node binary, compressed;
 #   bench.tar.xz  the benchmarks bundled by esbuild with shared chunks (fedavg-2nn, fedavg-cnn, scale,

@@ -19,7 +19,7 @@ function playwrightChromium(): string | undefined {
   }
 }
 
-/** WebGPU on SwiftShader (software Vulkan) in headless Chromium; see shared/docs/webgpu.md. */
+/** WebGPU on SwiftShader (software Vulkan) in headless Chromium; the README's Troubleshooting section lists these flags. */
 export const WEBGPU_SWIFTSHADER_ARGS = [
   '--enable-unsafe-webgpu',
   '--enable-features=Vulkan',

@@ -1,7 +1,7 @@
 // `npm run bench -- train [--backend cpu|webgpu] [--seconds 3] [--models a,b] [--batches 10,50] [--steps 30] [--torch file] [--flags K=V,...] [--kernels]`
 // Samples/s of Flock's loop (trainEpochs on resident tensors) and of tfjs-layers `fit` on the same
 // model, backend, data and batch size, one JSON line per case. `--backend webgpu` runs on Dawn
-// (the `webgpu` package, or the dawn.node named by DAWN_NODE); see shared/docs/gpu-bench.md.
+// (the `webgpu` package, or the dawn.node named by DAWN_NODE); the README's Benchmarks section says how to run it on a GPU.
 // `--kernels` prints instead the kernels one step of the loop runs (tf.profile), those that dispatch apart.
 // `--torch file` merges PyTorch's figures (JSON lines {model, batch, samplesPerSec}) from train_torch.py.
 import { readFileSync } from 'node:fs';

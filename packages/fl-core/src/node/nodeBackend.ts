@@ -18,7 +18,7 @@ interface GpuAdapterLike {
 /**
  * WebGPU through Dawn (the `webgpu` package) when it finds an adapter, else tfjs's cpu kernels. A
  * forced backend that cannot start is an error, not a silent fallback: a benchmark must know what it ran on.
- * Dawn looks for Vulkan drivers through VK_ICD_FILENAMES (see shared/docs/webgpu.md).
+ * Dawn looks for Vulkan drivers through VK_ICD_FILENAMES (the README's `flock simulate` flags name the values).
  */
 export async function chooseNodeBackend(forced?: NodeBackend): Promise<NodeBackendChoice> {
   if (forced === 'cpu') return useCpu('forced by --backend cpu');
