@@ -17,6 +17,7 @@ import {
   type FederationSummary,
   type HelloReply,
   type ParsedRoundStartMessage,
+  type RoundAbandonedMessage,
   type RoundRecord,
   type WeightsManifest,
 } from '@flock/fl-core';
@@ -349,8 +350,10 @@ describe('coordinator', () => {
     const opsManifest = decodeWeights(round1.weights).manifest;
     const size = decodeWeights(round1.weights).values.length;
 
-    // Paused: the round in flight is discarded, so its update no longer counts.
+    // Paused: the round in flight is discarded, so its update no longer counts, and the devices are told so.
+    const calledOff = nextEvent<RoundAbandonedMessage>(d, 'round:abandoned');
     expect(await post('/pause')).toMatchObject({ status: 200, body: { status: 'paused' } });
+    expect(await calledOff).toEqual({ federationId: 'ops-fed', round: 1, reason: 'the operator paused the federation', next: 'redone-on-resume' });
     expect(await post('/pause')).toMatchObject({ status: 409, body: { reason: 'cannot pause a federation that is paused' } });
     const late: Ack = await d.emitWithAck('update', { ...update(1, encodeWeights(opsManifest, smallDelta(size, 3), 'delta', uplinkCodec(round1.codec)), 50), federationId: 'ops-fed' });
     expect(late.ok).toBe(false);

@@ -13,6 +13,7 @@ import {
   type EventLogEntry,
   type FederationSnapshot,
   type FederationStatusMessage,
+  type RoundAbandonedMessage,
   type FederationSummary,
   type HelloMessage,
   type HelloReply,
@@ -44,6 +45,8 @@ import { roundClosedMessage, roundRecordOf, type RoundClosed } from './roundReco
 export interface FederationOutputs {
   sendRoundStart(federationId: string, deviceIds: string[], msg: RoundStartMessage): void;
   broadcastStatus(msg: FederationStatusMessage): void;
+  /** Tells the federation's devices a round was called off, so those working on it stop or keep that work. */
+  broadcastRoundAbandoned(msg: RoundAbandonedMessage): void;
   changed(federationId: string): void;
   event(entry: EventLogEntry): void;
 }
@@ -293,6 +296,7 @@ export class FederationRuntime {
           // A stopped federation never redoes it; a paused one does on resume.
           const next = this.engine.status === 'stopped' || this.engine.status === 'finished' ? '' : '; it will be redone';
           this.record('warn', 'round-abandoned', `round ${e.round} abandoned with ${e.answered} of ${e.selected} updates (${e.reason})${next}`);
+          this.deps.outputs.broadcastRoundAbandoned({ federationId: this.config.id, round: e.round, reason: e.reason, next: this.abandonedRoundNext() });
           break;
         }
         case 'roundExtended':
@@ -319,6 +323,13 @@ export class FederationRuntime {
       }
     }
     if (effects.length > 0) this.deps.outputs.changed(this.config.id);
+  }
+
+  /** Read after the engine's transition: a pause redoes the round on resume, a stop or finish never, anything else at once. */
+  private abandonedRoundNext(): RoundAbandonedMessage['next'] {
+    const status = this.engine.status;
+    if (status === 'paused') return 'redone-on-resume';
+    return status === 'stopped' || status === 'finished' ? 'never' : 'redone-now';
   }
 
   private sendRound(round: number, deviceIds: string[], deadline: number, global: Float32Array): void {

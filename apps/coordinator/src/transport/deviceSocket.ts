@@ -36,7 +36,7 @@ export type DeviceEvent = (typeof DEVICE_EVENTS)[number] | 'disconnect';
 const federationRoom = (federationId: string) => `federation:${federationId}`;
 const deviceRoom = (federationId: string, deviceId: string) => `device:${federationId}:${deviceId}`;
 
-export function deviceOutputs(io: DeviceServer, downloads: ChunkedDownloads): Pick<FederationOutputs, 'sendRoundStart' | 'broadcastStatus'> {
+export function deviceOutputs(io: DeviceServer, downloads: ChunkedDownloads): Pick<FederationOutputs, 'sendRoundStart' | 'broadcastStatus' | 'broadcastRoundAbandoned'> {
   return {
     sendRoundStart(federationId, deviceIds, msg) {
       // An empty room list would broadcast to every socket.
@@ -45,6 +45,9 @@ export function deviceOutputs(io: DeviceServer, downloads: ChunkedDownloads): Pi
     },
     broadcastStatus(msg) {
       io.to(federationRoom(msg.federationId)).emit('federation:status', msg);
+    },
+    broadcastRoundAbandoned(msg) {
+      io.to(federationRoom(msg.federationId)).emit('round:abandoned', msg);
     },
   };
 }

@@ -10,6 +10,7 @@ import type {
   OwnDataAssignment,
   ModelBase,
   RoundCodec,
+  RoundAbandonedMessage,
   RoundInstructions,
   TrainingConfig,
 } from '../protocol/messages.ts';
@@ -84,6 +85,8 @@ export interface TrainingOutcome {
 
 export interface DeviceTrainer {
   train(job: TrainingJob, onProgress: (p: TrainingProgressView) => void): Promise<TrainingOutcome>;
+  /** Stops the training under way (its `train` rejects). Absent: the session ignores the outcome instead. */
+  cancel?(): void;
 }
 
 export type ConnectionState = 'not connected' | 'connecting' | 'connected' | 'reconnecting' | 'waiting for coordinator';
@@ -110,6 +113,8 @@ export interface DeviceSessionView {
   /** Rounds this device trained for that closed without its update (refused as stale, or closed while it was away). */
   roundsMissed: number;
   lastMissed: { round: number; reason: string } | null;
+  /** The last round the coordinator called off while this device had work for it, and why. */
+  lastAbandoned: { round: number; reason: string; next: RoundAbandonedMessage['next'] } | null;
   bytesSent: number;
   examplesStored: number;
   numTensors: number | null;
@@ -133,6 +138,7 @@ export function initialSessionView(examplesStored = 0): DeviceSessionView {
     roundsDone: 0,
     roundsMissed: 0,
     lastMissed: null,
+    lastAbandoned: null,
     bytesSent: 0,
     examplesStored,
     numTensors: null,

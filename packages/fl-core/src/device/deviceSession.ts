@@ -2,6 +2,7 @@ import {
   FederationStatusMessage,
   PROTOCOL_VERSION,
   ProtocolErrorMessage,
+  RoundAbandonedMessage,
   RoundStartMessage,
   type DatasetAssignment,
   type DeviceState,
@@ -52,6 +53,8 @@ export class DeviceSession {
   private readonly missed = new Set<number>();
   /** The round whose model the trainer holds (trained on it): the base of a downlink delta. */
   private heldModel: number | null = null;
+  /** The trainer is running a job (a discarded one included, until it stops): it takes one at a time. */
+  private trainerBusy = false;
   private closed = false;
 
   constructor(
@@ -86,6 +89,7 @@ export class DeviceSession {
     });
     socket.io.on('reconnect_attempt', (attempt) => this.update({ connection: 'reconnecting', reconnectAttempt: attempt }));
     socket.on('round:start', roundStartReceiver(socket, (raw) => this.onRoundStart(raw), (text) => this.notice(text)));
+    socket.on('round:abandoned', (raw) => this.onRoundAbandoned(raw));
     socket.on('federation:status', (raw) => {
       const parsed = FederationStatusMessage.safeParse(raw);
       if (!parsed.success || parsed.data.federationId !== this.identity.federationId) return;
@@ -234,8 +238,30 @@ export class DeviceSession {
     this.runNextRound();
   }
 
+  /** A round called off for good or until the federation resumes: its work under way is void, so it stops and is dropped. */
+  private onRoundAbandoned(raw: unknown): void {
+    const parsed = RoundAbandonedMessage.safeParse(raw);
+    if (!parsed.success || parsed.data.federationId !== this.identity.federationId) return;
+    const { round, reason, next } = parsed.data;
+    if (next === 'redone-now') return; // the same model goes out again at once: the work under way still serves
+    if (this.nextRound?.round === round) this.nextRound = null;
+    const job = this.job;
+    // An update being sent is answered by the coordinator; one sent or refused holds nothing to drop.
+    if (!job || job.round !== round || (job.phase !== 'training' && job.phase !== 'ready')) return;
+    const wasTraining = job.phase === 'training';
+    job.phase = 'discarded';
+    job.update = null;
+    if (wasTraining) this.adapters.trainer.cancel?.();
+    this.update({ progress: null, lastAbandoned: { round, reason, next } });
+    this.publishJob();
+    const dropped = wasTraining ? 'this device stopped training it and discarded its work' : 'this device discarded the update it had computed';
+    this.notice(`round ${round} was called off (${reason}): ${dropped}${next === 'redone-on-resume' ? '; the round is trained afresh when the federation resumes' : ''}`);
+    this.setState('waiting-for-round');
+    this.runNextRound();
+  }
+
   private get busy(): boolean {
-    return this.job?.phase === 'training' || this.job?.phase === 'sending';
+    return this.trainerBusy || this.job?.phase === 'training' || this.job?.phase === 'sending';
   }
 
   /** Trains the latest announced round, if the device is free and holds its data. */
@@ -254,6 +280,7 @@ export class DeviceSession {
     this.update({ round: msg.round, progress: null });
     this.publishJob();
     this.setState('training');
+    this.trainerBusy = true;
     try {
       const result = await this.adapters.trainer.train(
         {
@@ -267,8 +294,15 @@ export class DeviceSession {
           ...(msg.modelBase ? { modelBase: msg.modelBase } : {}),
           ...(msg.instructions ? { instructions: msg.instructions } : {}),
         },
-        ({ loss, ...progress }) => this.update({ progress, localLoss: loss }),
+        ({ loss, ...progress }) => {
+          if (job.phase === 'training') this.update({ progress, localLoss: loss });
+        },
       );
+      this.trainerBusy = false;
+      if (job.phase === 'discarded') {
+        this.runNextRound();
+        return;
+      }
       this.update({ localLoss: result.loss, localAccuracy: result.accuracy, numTensors: result.numTensors, heldOutEvaluation: result.evaluation ?? null });
       const message = {
         federationId: this.identity.federationId,
@@ -282,6 +316,11 @@ export class DeviceSession {
       this.heldModel = msg.round;
       job.phase = 'ready';
     } catch (err) {
+      this.trainerBusy = false;
+      if (job.phase === 'discarded') {
+        this.runNextRound();
+        return;
+      }
       job.phase = 'refused';
       this.publishJob();
       this.setState('error', `training round ${msg.round} failed: ${describeError(err)}`);

@@ -21,7 +21,8 @@ export function describeSituation(view: DeviceSessionView): string {
     case 'training': {
       const round = job?.round ?? view.round ?? '?';
       const late = view.lastMissed && view.lastMissed.round === job?.round ? ', which the coordinator closed meanwhile: it may not count' : '';
-      return `Training round ${round}${late}.`;
+      const paused = view.federation?.status === 'paused' ? '; the federation was paused meanwhile: the update is kept and sent when it resumes' : '';
+      return `Training round ${round}${late}${paused}.`;
     }
     case 'uploading':
       return `Sending the update for round ${job?.round ?? view.round ?? '?'}.`;
@@ -37,12 +38,19 @@ export function describeSituation(view: DeviceSessionView): string {
 function waitingText(view: DeviceSessionView): string {
   const { job, federation, lastMissed } = view;
   if (job?.phase === 'ready') return `The update for round ${job.round} is kept until the coordinator hands round ${job.round} out again.`;
-  if (federation?.status === 'finished' || federation?.status === 'stopped') return `The federation is ${federation.status}.`;
-  if (federation?.status === 'paused') return 'The federation is paused; waiting for the operator to resume it.';
+  if (federation?.status === 'finished') return 'The federation finished: nothing more to do here; you can close this page.';
+  if (federation?.status === 'stopped') return 'The operator stopped the federation: nothing more to do here; you can close this page.';
+  if (federation?.status === 'paused') return `${discardedText(view)}The operator paused the federation. Nothing to do: this device carries on by itself when it resumes.`;
   const missed = lastMissed && lastMissed.round === job?.round ? `Round ${lastMissed.round} missed (${lastMissed.reason}). ` : '';
   const sent = !missed && job?.phase === 'sent' ? `Round ${job.round} sent. ` : '';
   if (federation?.status === 'training' && federation.round > (job?.round ?? 0)) {
     return `${missed}${sent}The federation is training round ${federation.round} without this device; waiting for the next round.`;
   }
   return `${missed}${sent}Waiting for the next round.`;
+}
+
+/** What became of the round this device was working on when the coordinator called it off. */
+function discardedText({ job, lastAbandoned }: DeviceSessionView): string {
+  if (job?.phase !== 'discarded' || lastAbandoned?.round !== job.round) return '';
+  return `Round ${job.round} was called off (${lastAbandoned.reason}): this device stopped and discarded its work on it. `;
 }

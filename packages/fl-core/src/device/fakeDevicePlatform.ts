@@ -75,7 +75,7 @@ export class FakeLink {
     this.fire('io:reconnect_attempt', attempt);
   }
 
-  send(event: 'round:start' | 'federation:status', payload: unknown): void {
+  send(event: 'round:start' | 'federation:status' | 'round:abandoned', payload: unknown): void {
     this.fire(event, payload);
   }
 
@@ -122,19 +122,26 @@ export class FakeLink {
 /** A trainer whose jobs wait until the test finishes them. */
 export class FakeTrainer {
   readonly jobs: TrainingJob[] = [];
-  private readonly running: ((outcome: TrainingOutcome) => void)[] = [];
+  private readonly running: { resolve: (outcome: TrainingOutcome) => void; reject: (err: Error) => void }[] = [];
+  cancels = 0;
 
   train = (job: TrainingJob): Promise<TrainingOutcome> => {
     this.jobs.push(job);
-    return new Promise((resolve) => this.running.push(resolve));
+    return new Promise((resolve, reject) => this.running.push({ resolve, reject }));
   };
 
   /** Finishes the oldest job still training with a small update. */
   finish(): void {
-    const resolve = this.running.shift();
-    if (!resolve) throw new Error('no training job is running');
-    resolve({ payload: new Uint8Array(new ArrayBuffer(16)), numExamples: 10, loss: 0.5, accuracy: 0.8, numTensors: 4 });
+    const job = this.running.shift();
+    if (!job) throw new Error('no training job is running');
+    job.resolve({ payload: new Uint8Array(new ArrayBuffer(16)), numExamples: 10, loss: 0.5, accuracy: 0.8, numTensors: 4 });
   }
+
+  /** Stops the oldest job still training, as a worker told to stop does. */
+  cancel = (): void => {
+    this.cancels++;
+    this.running.shift()?.reject(new Error('training stopped'));
+  };
 
   get training(): number {
     return this.running.length;
@@ -152,7 +159,7 @@ export function fakeAdapters(link: FakeLink, trainer: FakeTrainer): DeviceAdapte
         return 10;
       },
     },
-    trainer: { train: trainer.train },
+    trainer: { train: trainer.train, cancel: trainer.cancel },
     downloads: () => downloads,
   };
 }

@@ -4,9 +4,10 @@ import type { FederationStatus, UpdateMessage } from '../protocol/messages.ts';
  * Where one round's work stands on the device:
  * `training` (the trainer computes the update), `ready` (computed, waiting for a connection or for
  * the coordinator to reopen the round), `sending`, `sent` (acknowledged), `refused` (the
- * coordinator refused it or the federation ended; kept in case the same round is asked for again).
+ * coordinator refused it or the federation ended; kept in case the same round is asked for again),
+ * `discarded` (the coordinator called the round off and said the work is void: a pause or a stop).
  */
-export type RoundJobPhase = 'training' | 'ready' | 'sending' | 'sent' | 'refused';
+export type RoundJobPhase = 'training' | 'ready' | 'sending' | 'sent' | 'refused' | 'discarded';
 
 export interface RoundJob {
   round: number;

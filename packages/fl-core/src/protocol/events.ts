@@ -6,6 +6,7 @@ import type {
   HelloMessage,
   HelloReply,
   ProtocolErrorMessage,
+  RoundAbandonedMessage,
   StatusMessage,
   UpdateMessage,
 } from './messages.ts';
@@ -29,6 +30,7 @@ export interface DeviceToCoordinatorEvents {
 export interface CoordinatorToDeviceEvents {
   'round:start': (msg: RoundStartAnnouncement) => void;
   'federation:status': (msg: FederationStatusMessage) => void;
+  'round:abandoned': (msg: RoundAbandonedMessage) => void;
   'protocol:error': (msg: ProtocolErrorMessage) => void;
 }
 

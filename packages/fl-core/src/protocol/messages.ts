@@ -234,5 +234,20 @@ export const FederationStatusMessage = z.object({
 });
 export type FederationStatusMessage = z.infer<typeof FederationStatusMessage>;
 
+/**
+ * The coordinator called a round off (the operator paused or stopped the federation, or too few
+ * updates came by its deadline). `next` says what becomes of it: `redone-now` (a new attempt with
+ * the same model starts at once: work under way stays useful), `redone-on-resume` (paused: the work
+ * is void, the round is handed out afresh when the federation resumes) or `never` (stopped).
+ */
+export const RoundAbandonedMessage = z.object({
+  federationId: FederationId,
+  round: z.number().int().min(1),
+  /** Why, in words for the person at the device. */
+  reason: z.string().max(500),
+  next: z.enum(['redone-now', 'redone-on-resume', 'never']),
+});
+export type RoundAbandonedMessage = z.infer<typeof RoundAbandonedMessage>;
+
 export const ProtocolErrorMessage = z.object({ event: z.string(), reason: z.string() });
 export type ProtocolErrorMessage = z.infer<typeof ProtocolErrorMessage>;
