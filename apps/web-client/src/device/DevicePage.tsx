@@ -3,16 +3,20 @@ import { useMemo } from 'react';
 import { formatBytes, formatNumber, formatPercent } from '../format.ts';
 import { TryModel } from '../tryModel/TryModel.tsx';
 import type { DeviceView } from './deviceController.ts';
+import { engineText, joinPendingText, type EngineStatus } from './engineStatus.ts';
 import { OwnDataPanel } from './OwnDataPanel.tsx';
 import { PrivacyNotice } from './PrivacyNotice.tsx';
 import { deviceOptionsFromQuery } from './queryParams.ts';
+import { trainingProgress } from './trainingProgress.ts';
 import { useDevice } from './useDevice.ts';
+import './device.css';
 
 export function DevicePage() {
   const options = useMemo(() => deviceOptionsFromQuery(window.location.search), []);
   const { view, join, controller } = useDevice(options);
-  if (!view) return <main className="page">Starting…</main>;
-  const ready = view.backend !== null && view.deviceId !== null;
+  if (!view) return <main className="page device">Starting…</main>;
+  const canJoin = view.deviceId !== null && view.engine.phase !== 'failed';
+  const local = trainingProgress(view);
 
   return (
     <main className="page device">
@@ -27,8 +31,8 @@ export function DevicePage() {
       <section className="card">
         <div className="join-row">
           {!view.joined && (
-            <button data-testid="join" onClick={join} disabled={!ready}>
-              {ready ? `Join federation “${view.federationId}”` : 'Preparing…'}
+            <button data-testid="join" onClick={join} disabled={!canJoin}>
+              Join federation “{view.federationId}”
             </button>
           )}
           <span className="connection" data-testid="connection">
@@ -37,25 +41,16 @@ export function DevicePage() {
         </div>
         {view.joined && (
           <p className="notice" data-testid="notice">
-            {describeSituation(view)}
+            {joinPendingText(view.engine) ?? describeSituation(view)}
           </p>
         )}
+        <EngineLine engine={view.engine} />
         <dl className="facts">
           <dt>State</dt>
           <dd>
             <span className={`state state-${view.state}`} data-testid="device-status">
               {view.state}
             </span>
-          </dd>
-          <dt>Backend</dt>
-          <dd>
-            <span data-testid="backend">{backendText(view)}</span>
-            {view.backend && (
-              <span className="muted" data-testid="backend-reason">
-                {' '}
-                — {view.backend.reason}
-              </span>
-            )}
           </dd>
           <dt>Device id</dt>
           <dd className="mono" data-testid="device-id">
@@ -85,9 +80,11 @@ export function DevicePage() {
       )}
 
       <section className="card">
-        <h2>Local training{view.round !== null ? ` — round ${view.round}` : ''}</h2>
-        <progress data-testid="progress" max={1} value={progressFraction(view)} />
-        <p className="muted">{progressText(view)}</p>
+        <h2>{local.heading}</h2>
+        {local.fraction !== null && <progress data-testid="progress" max={1} value={local.fraction} />}
+        <p className="muted" data-testid="progress-text">
+          {local.text}
+        </p>
         <dl className="facts">
           <dt>Local loss</dt>
           <dd data-testid="local-loss">{formatNumber(view.localLoss)}</dd>
@@ -143,10 +140,26 @@ export function DevicePage() {
   );
 }
 
-function backendText(view: DeviceView): string {
-  if (!view.backend) return 'choosing…';
-  const { backend, adapter } = view.backend;
-  return adapter ? `${backend} — ${adapter.vendor} / ${adapter.architecture}` : backend;
+/** Which engine trains here and why, or what choosing it is doing now. */
+function EngineLine({ engine }: { engine: EngineStatus }) {
+  if (engine.phase !== 'ready') {
+    return (
+      <p className={engine.phase === 'failed' ? 'error' : 'muted'} data-testid="engine">
+        {engineText(engine)}
+      </p>
+    );
+  }
+  const { backend, adapter, reason } = engine.choice;
+  return (
+    <p className="muted" data-testid="engine">
+      Training on{' '}
+      <strong data-testid="backend">
+        {backend}
+        {adapter && ` — ${adapter.vendor || 'unnamed'} / ${adapter.architecture || 'unnamed'}`}
+      </strong>
+      : <span data-testid="backend-reason">{reason}</span>.
+    </p>
+  );
 }
 
 function connectionText(view: DeviceView): string {
@@ -166,16 +179,4 @@ function connectionText(view: DeviceView): string {
       return unreachable;
     }
   }
-}
-
-function progressFraction(view: DeviceView): number {
-  const p = view.progress;
-  if (!p) return view.state === 'uploading' || view.state === 'waiting-for-round' ? (view.round ? 1 : 0) : 0;
-  return ((p.epoch - 1) * p.batches + p.batch) / (p.epochs * p.batches);
-}
-
-function progressText(view: DeviceView): string {
-  const p = view.progress;
-  if (!p) return view.state === 'training' ? 'Preparing the model…' : 'No training yet.';
-  return `Epoch ${p.epoch} of ${p.epochs}, batch ${p.batch} of ${p.batches}`;
 }

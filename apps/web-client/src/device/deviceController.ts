@@ -12,7 +12,7 @@ import { describeProblems, heldOutCount } from '@flock/fl-core/data';
 import type { DatasetConfig } from '@flock/fl-core/protocol';
 import { io } from 'socket.io-client';
 import { DeviceStore } from '../storage/deviceStore.ts';
-import type { BackendChoice } from '../worker/messages.ts';
+import type { EngineStatus } from './engineStatus.ts';
 import { socketTransportOptions } from '../socketTransport.ts';
 import type { DeviceOptions } from './queryParams.ts';
 import { fetchDataset, ownExamplesHeld, storageUsed } from './federationDataset.ts';
@@ -28,7 +28,9 @@ export type { ConnectionState } from '@flock/fl-core/device';
 export interface DeviceView extends DeviceSessionView {
   federationId: string;
   deviceId: string | null;
-  backend: BackendChoice | null;
+  /** Choosing the training engine runs while the person reads the page: Join never waits for it. */
+  engine: EngineStatus;
+  /** Join was pressed (or `autojoin`): the session starts as soon as the engine is ready. */
   joined: boolean;
   /** The federation's dataset, asked of the coordinator on start; null until known (or if it could not say). */
   dataset: DatasetConfig | null;
@@ -61,7 +63,7 @@ export class DeviceController {
       ...initialSessionView(),
       federationId: options.federationId,
       deviceId: null,
-      backend: null,
+      engine: { phase: 'starting' },
       joined: false,
       dataset: null,
       ownExamples: 0,
@@ -79,7 +81,7 @@ export class DeviceController {
 
   readonly getView = (): DeviceView => this.view;
 
-  /** Opens storage and starts the worker's backend; joins at once with `autojoin`. */
+  /** Opens storage (Join is ready then), then chooses the worker's backend; joins at once with `autojoin`. */
   async start(): Promise<void> {
     try {
       this.store = await DeviceStore.open();
@@ -90,31 +92,55 @@ export class DeviceController {
       const ownExamples = await ownExamplesHeld(this.store, this.options.federationId, dataset);
       if (this.disposed) return;
       this.update({ deviceId, examplesStored, dataset, ownExamples, storageUsed: await storageUsed() });
-      const backend = await this.training.init(this.options.backend, (await fetchFederationModel(this.options.federationId)) ?? undefined);
-      if (this.disposed) return;
-      this.update({ backend });
       if (this.options.autojoin) this.join();
     } catch (err) {
-      const detail = `could not start: ${describeError(err)}`;
+      const detail = `this page could not open its storage (${describeError(err)}): reload it, or allow this site to store data`;
       if (!this.disposed) this.update({ state: 'error', detail, messages: [detail, ...this.view.messages] });
+      return;
+    }
+    await this.startEngine();
+  }
+
+  /** Chooses the backend (measuring it on first use), then starts the session if Join was pressed meanwhile. */
+  private async startEngine(): Promise<void> {
+    try {
+      const model = (await fetchFederationModel(this.options.federationId)) ?? undefined;
+      const choice = await this.training.init(this.options.backend, model, ({ backend, candidates }) =>
+        this.update({ engine: { phase: 'measuring', backend, candidates } }),
+      );
+      this.update({ engine: { phase: 'ready', choice } });
+      if (this.view.joined) this.startSession();
+    } catch (err) {
+      this.update({ engine: { phase: 'failed', reason: describeError(err) } });
     }
   }
 
-  /** Connects to the coordinator; a no-op until storage and the backend are ready, or once joined. */
+  /** Joins: at once when the engine is ready, else as soon as it is. A no-op until storage is open, or once joined. */
   join(): void {
-    const { joined, backend, deviceId, examplesStored, dataset, ownExamples } = this.view;
-    if (joined || !backend || !deviceId || !this.store || this.disposed) return;
-    const own = dataset?.kind === 'device' ? ownExamples - heldOutCount(ownExamples, dataset.testFraction) : null;
-    if (own === 0) {
-      this.update({ importNotice: { ok: false, text: 'import your examples before joining: this federation trains on data from its devices' } });
+    const { joined, deviceId, dataset, engine } = this.view;
+    if (joined || !deviceId || !this.store || this.disposed || engine.phase === 'failed') return;
+    if (dataset?.kind === 'device' && this.ownTrainingExamples() === 0) {
+      this.update({ importNotice: { ok: false, text: 'Import your examples before joining: this federation trains on data from its devices.' } });
       return;
     }
     this.update({ joined: true });
+    if (engine.phase === 'ready') this.startSession();
+  }
+
+  private ownTrainingExamples(): number | null {
+    const { dataset, ownExamples } = this.view;
+    return dataset?.kind === 'device' ? ownExamples - heldOutCount(ownExamples, dataset.testFraction) : null;
+  }
+
+  private startSession(): void {
+    const { deviceId, examplesStored, engine } = this.view;
+    if (this.session || !deviceId || !this.store || engine.phase !== 'ready') return;
+    const own = this.ownTrainingExamples();
     const identity = {
       deviceId,
       federationId: this.options.federationId,
-      backend: backend.backend,
-      adapter: backend.adapter,
+      backend: engine.choice.backend,
+      adapter: engine.choice.adapter,
       ...(own !== null ? { dataSource: { kind: 'own' as const, numExamples: own } } : {}),
     };
     this.session = new DeviceSession(identity, this.adapters(this.store), (view) => this.update(view), examplesStored);
@@ -192,6 +218,7 @@ export class DeviceController {
           this.update({ gpuBytes: result.gpuBytes });
           return { ...result, payload: new Uint8Array(result.payload) };
         },
+        cancel: () => this.training.cancel(),
       },
     };
   }

@@ -3,6 +3,7 @@ import {
   assertNever,
   type BackendChoice,
   type ClientBackend,
+  type MeasuringEvent,
   type PageToWorkerMessage,
   type ProgressEvent,
   type ResultEvent,
@@ -18,31 +19,41 @@ interface Pending<T> {
 /** The page's side of the training worker: one init, then one training request at a time. */
 export class TrainingClient {
   private readonly worker: Worker;
-  private pendingInit: Pending<BackendChoice> | null = null;
-  private pendingTrain: (Pending<ResultEvent> & { round: number; onProgress: (p: ProgressEvent) => void }) | null =
-    null;
+  private pendingInit: (Pending<BackendChoice> & { onMeasuring: (m: MeasuringEvent) => void }) | null = null;
+  private pendingTrain: (Pending<ResultEvent> & { job: number; round: number; onProgress: (p: ProgressEvent) => void }) | null = null;
+  private jobs = 0;
 
   constructor() {
     this.worker = new Worker(new URL('../worker/trainingWorker.ts', import.meta.url), { type: 'module' });
     this.worker.onmessage = (event: MessageEvent<WorkerToPageMessage>) => this.onMessage(event.data);
-    this.worker.onerror = (event) => this.failAll(new Error(`training worker failed: ${event.message || 'could not load'}`));
+    this.worker.onerror = (event) => this.failAll(new Error(`the training worker failed to load (${event.message || 'no reason given'}): reload the page`));
   }
 
-  /** Starts the worker's backend: `backend` forced, else the fastest for `model` (the federation's). */
-  init(backend?: ClientBackend, model?: ModelRef): Promise<BackendChoice> {
+  /** Starts the worker's backend: `backend` forced, else the fastest for `model` (the federation's), reporting each one it times. */
+  init(backend: ClientBackend | undefined, model: ModelRef | undefined, onMeasuring: (m: MeasuringEvent) => void): Promise<BackendChoice> {
     if (this.pendingInit) return Promise.reject(new Error('the worker is already starting'));
     return new Promise((resolve, reject) => {
-      this.pendingInit = { resolve, reject };
+      this.pendingInit = { resolve, reject, onMeasuring };
       this.send({ type: 'init', ...(backend ? { backend } : {}), ...(model ? { model } : {}) });
     });
   }
 
-  train(request: Omit<TrainRequest, 'type'>, onProgress: (p: ProgressEvent) => void): Promise<ResultEvent> {
+  train(request: Omit<TrainRequest, 'type' | 'job'>, onProgress: (p: ProgressEvent) => void): Promise<ResultEvent> {
     if (this.pendingTrain) return Promise.reject(new Error(`round ${this.pendingTrain.round} is still training`));
+    const job = ++this.jobs;
     return new Promise((resolve, reject) => {
-      this.pendingTrain = { resolve, reject, round: request.round, onProgress };
-      this.send({ type: 'train', ...request }, [request.weights]);
+      this.pendingTrain = { resolve, reject, job, round: request.round, onProgress };
+      this.send({ type: 'train', job, ...request }, [request.weights]);
     });
+  }
+
+  /** Stops the training under way: the worker drops it at its next progress report, and its promise rejects now. */
+  cancel(): void {
+    const pending = this.pendingTrain;
+    if (!pending) return;
+    this.pendingTrain = null;
+    this.send({ type: 'cancel', job: pending.job });
+    pending.reject(new Error(`round ${pending.round} was stopped`));
   }
 
   terminate(): void {
@@ -62,20 +73,23 @@ export class TrainingClient {
         this.pendingInit = null;
         return;
       }
+      case 'measuring':
+        this.pendingInit?.onMeasuring(msg);
+        return;
       case 'progress':
-        if (this.pendingTrain?.round === msg.round) this.pendingTrain.onProgress(msg);
+        if (this.pendingTrain?.job === msg.job) this.pendingTrain.onProgress(msg);
         return;
       case 'result':
-        if (this.pendingTrain?.round === msg.round) {
+        if (this.pendingTrain?.job === msg.job) {
           this.pendingTrain.resolve(msg);
           this.pendingTrain = null;
         }
         return;
       case 'error':
-        if (msg.round === null) {
+        if (msg.job === null) {
           this.pendingInit?.reject(new Error(msg.message));
           this.pendingInit = null;
-        } else if (this.pendingTrain?.round === msg.round) {
+        } else if (this.pendingTrain?.job === msg.job) {
           this.pendingTrain.reject(new Error(msg.message));
           this.pendingTrain = null;
         }

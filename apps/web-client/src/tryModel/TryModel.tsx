@@ -1,7 +1,7 @@
 import { classNames, datasetShape, type DatasetConfig } from '@flock/fl-core/protocol';
 import { useRef, useState, type PointerEvent } from 'react';
-import { formatPercent } from '../format.ts';
 import { canvasInput, predictWithGlobalModel, type ModelInput } from './predict.ts';
+import { predictionWords } from './predictionWords.ts';
 
 /** An example the device holds, ready for the model, with its true class when known. */
 export interface LocalExample {
@@ -45,10 +45,10 @@ export function TryModel({ federationId, dataset, pickExample, modelToken }: Try
     setBusy(true);
     try {
       const picked = await input();
-      if (!picked) setOutcome({ kind: 'error', message: 'this device holds no examples to try' });
+      if (!picked) setOutcome({ kind: 'error', message: 'This device holds no examples yet: they are stored here once it joins the federation (or once you import your own).' });
       else setOutcome({ kind: 'prediction', probabilities: await predictWithGlobalModel(federationId, picked.input, (await modelToken?.()) ?? null), source: picked.source, truth: picked.truth });
     } catch (err) {
-      setOutcome({ kind: 'error', message: `could not run the model: ${err instanceof Error ? err.message : String(err)}` });
+      setOutcome({ kind: 'error', message: `Could not run the model (${err instanceof Error ? err.message : String(err)}): the federation may have no model yet; try again after its first round.` });
     } finally {
       setBusy(false);
     }
@@ -134,21 +134,12 @@ export function TryModel({ federationId, dataset, pickExample, modelToken }: Try
 }
 
 function Prediction({ names, probabilities, source, truth }: { names: string[]; probabilities: number[]; source: string; truth: number | null }) {
-  const ranked = probabilities.map((p, i) => ({ p, i })).sort((a, b) => b.p - a.p);
-  const best = ranked[0]!;
+  const words = predictionWords(probabilities, names, truth);
   return (
-    <div data-testid="try-result">
-      <p>
-        On {source}: <strong data-testid="try-prediction">{names[best.i] ?? String(best.i)}</strong> ({formatPercent(best.p)})
-        {truth !== null && <span className="muted"> — its label is {names[truth] ?? String(truth)}</span>}
-      </p>
-      <ol className="probabilities" data-testid="try-probabilities">
-        {ranked.map(({ p, i }) => (
-          <li key={i} data-testid={`try-probability-${i}`}>
-            {names[i] ?? String(i)}: {formatPercent(p)}
-          </li>
-        ))}
-      </ol>
-    </div>
+    <p data-testid="try-result">
+      On {source} it looks like {words.article}
+      <strong data-testid="try-prediction">{words.name}</strong> {words.sure}
+      {words.next}.{words.verdict && <span className="muted"> {words.verdict}</span>}
+    </p>
   );
 }

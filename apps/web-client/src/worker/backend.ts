@@ -18,23 +18,26 @@ interface GpuLike {
 
 type Attempt = { ok: true; adapter: AdapterInfo | null } | { ok: false; reason: string };
 
+/** Called as the chooser starts timing each backend. */
+export type OnMeasuring = (backend: ClientBackend, candidates: readonly ClientBackend[]) => void;
+
 /**
  * A forced backend (`?backend=`) is tried first, then the others, and the first that really starts
  * wins. Otherwise the choice remembered for `model` (the federation's) on this device is used, or, on
  * first use, a few training steps of `model` are timed on every backend that starts (wasm only for a
- * dense model) and the fastest wins (and is
- * remembered). `setBackend` returns false instead of throwing when a backend cannot start, so the
- * boolean is checked every time.
+ * dense model) and the fastest wins (and is remembered). `setBackend` returns false instead of
+ * throwing when a backend cannot start, so the boolean is checked every time. Every reason is worded
+ * for the person at the device.
  */
-export async function chooseBackend(model: ModelRef, store: DeviceStore, forced?: ClientBackend): Promise<BackendChoice> {
+export async function chooseBackend(model: ModelRef, store: DeviceStore, forced: ClientBackend | undefined, onMeasuring: OnMeasuring): Promise<BackendChoice> {
   if (forced) return firstThatStarts([forced, ...CLIENT_BACKENDS.filter((b) => b !== forced)], forced);
   const remembered = await store.backendChoice(model);
   const known = CLIENT_BACKENDS.find((b) => b === remembered?.backend);
   if (remembered && known) {
     const attempt = await tryBackend(known);
-    if (attempt.ok) return { backend: known, adapter: attempt.adapter, reason: `remembered: ${remembered.reason}` };
+    if (attempt.ok) return { backend: known, adapter: attempt.adapter, reason: `remembered from an earlier measurement: ${remembered.reason}` };
   }
-  const choice = await fastest(model);
+  const choice = await fastest(model, onMeasuring);
   await store.putBackendChoice({ model, backend: choice.backend, reason: choice.reason, measuredAt: new Date().toISOString() });
   return choice;
 }
@@ -44,66 +47,76 @@ async function firstThatStarts(order: ClientBackend[], forced: ClientBackend): P
   for (const backend of order) {
     const attempt = await tryBackend(backend);
     if (attempt.ok) {
-      const head = backend === forced ? `forced by ?backend=${backend}` : `fallback from forced ${forced}`;
-      return { backend, adapter: attempt.adapter, reason: failures.length ? `${head} (${failures.join('; ')})` : head };
+      const reason = backend === forced ? `asked for with ?backend=${forced}` : `?backend=${forced} asked for ${forced}, which ${failures.join('; ')}; ${backend} is the first that started`;
+      return { backend, adapter: attempt.adapter, reason };
     }
-    failures.push(`${backend}: ${attempt.reason}`);
+    failures.push(didNotStart(backend, attempt.reason));
   }
-  throw new Error(`no tfjs backend could start (${failures.join('; ')})`);
+  throw new Error(`no training engine could start in this browser: ${failures.join('; ')}. Try another browser, or one with WebGPU or WebGL turned on`);
 }
 
 /** Times `model` on each backend that starts and switches to the fastest. */
-async function fastest(model: ModelRef): Promise<BackendChoice> {
+async function fastest(model: ModelRef, onMeasuring: OnMeasuring): Promise<BackendChoice> {
   const measured: { backend: ClientBackend; adapter: AdapterInfo | null; speed: number }[] = [];
   const notes: string[] = [];
   for (const backend of CLIENT_BACKENDS) {
+    onMeasuring(backend, CLIENT_BACKENDS);
     const attempt = await tryBackend(backend);
     if (!attempt.ok) {
-      notes.push(`${backend}: ${attempt.reason}`);
+      notes.push(didNotStart(backend, attempt.reason));
       continue;
     }
     if (backend === 'wasm' && !(await isDenseModel(model))) {
-      notes.push('wasm: not timed (its convolutions cannot train)');
+      notes.push("wasm not measured (it cannot train this model's convolutions)");
       continue;
     }
     try {
       measured.push({ backend, adapter: attempt.adapter, speed: await measureTrainingSpeed(model) });
     } catch (err) {
-      notes.push(`${backend}: training failed (${err instanceof Error ? err.message : String(err)})`);
+      notes.push(`${backend} started but could not train (${errorText(err)})`);
     }
   }
   const best = measured.reduce<(typeof measured)[number] | null>((a, b) => (a && a.speed >= b.speed ? a : b), null);
-  if (!best) throw new Error(`no tfjs backend could train (${notes.join('; ')})`);
+  if (!best) throw new Error(`no training engine could train in this browser: ${notes.join('; ')}. Try another browser`);
   await tryBackend(best.backend);
-  const speeds = measured.map((m) => `${m.backend} ${Math.round(m.speed)}`).join(', ');
-  const reason = `fastest for ${model}: measured samples/s ${speeds}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+  const speeds = measured
+    .sort((a, b) => b.speed - a.speed)
+    .map((m) => `${m.backend} ${Math.round(m.speed)}`)
+    .join(', ');
+  const reason = `fastest for ${model} on this device: ${speeds} examples/s${notes.length ? `; ${notes.join('; ')}` : ''}`;
   return { backend: best.backend, adapter: best.adapter, reason };
+}
+
+function didNotStart(backend: ClientBackend, reason: string): string {
+  return `${backend} did not start (${reason})`;
 }
 
 async function tryBackend(backend: ClientBackend): Promise<Attempt> {
   try {
     if (backend === 'webgpu') return await tryWebGpu();
-    const ok = await tf.setBackend(backend);
-    if (!ok) return { ok: false, reason: 'setBackend returned false' };
+    if (!(await tf.setBackend(backend))) return { ok: false, reason: 'this browser could not run it' };
     await tf.ready();
     return { ok: true, adapter: null };
   } catch (err) {
-    return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+    return { ok: false, reason: errorText(err) };
   }
 }
 
 async function tryWebGpu(): Promise<Attempt> {
   const gpu = (self.navigator as unknown as { gpu?: GpuLike }).gpu;
-  if (!gpu) return { ok: false, reason: 'navigator.gpu is missing (WebGPU not enabled in this browser)' };
+  if (!gpu) return { ok: false, reason: 'this browser offers no WebGPU' };
   const adapter = await gpu.requestAdapter();
-  if (!adapter) return { ok: false, reason: 'requestAdapter() returned null (no WebGPU adapter)' };
-  if (!tf.findBackendFactory('webgpu')) return { ok: false, reason: 'the tfjs webgpu backend is not registered' };
-  const ok = await tf.setBackend('webgpu');
-  if (!ok) return { ok: false, reason: 'setBackend returned false' };
+  if (!adapter) return { ok: false, reason: 'WebGPU found no graphics adapter' };
+  if (!tf.findBackendFactory('webgpu')) return { ok: false, reason: 'this page was built without it' };
+  if (!(await tf.setBackend('webgpu'))) return { ok: false, reason: 'this browser could not run it' };
   await tf.ready();
   const info = adapter.info;
   return {
     ok: true,
     adapter: info ? { vendor: info.vendor ?? '', architecture: info.architecture ?? '' } : null,
   };
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

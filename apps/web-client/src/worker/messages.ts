@@ -23,6 +23,8 @@ export interface InitRequest {
 
 export interface TrainRequest {
   type: 'train';
+  /** Numbers this request (a round redone after a pause is a new job with the same round). */
+  job: number;
   round: number;
   model: ModelRef;
   /** The global model, encoded with the weights codec (transferred). */
@@ -40,7 +42,15 @@ export interface TrainRequest {
   ownData?: { testFraction: number };
 }
 
-export type PageToWorkerMessage = InitRequest | TrainRequest;
+/** Stops training job `job` (the coordinator called its round off); sent outside the worker's queue. */
+export interface CancelRequest {
+  type: 'cancel';
+  job: number;
+}
+
+/** What the worker handles one at a time, in order. */
+export type QueuedRequest = InitRequest | TrainRequest;
+export type PageToWorkerMessage = QueuedRequest | CancelRequest;
 
 // ---- worker -> page ----
 
@@ -48,8 +58,16 @@ export interface ReadyEvent extends BackendChoice {
   type: 'ready';
 }
 
+/** The chooser is timing `backend`, one of `candidates`, to find the fastest. */
+export interface MeasuringEvent {
+  type: 'measuring';
+  backend: ClientBackend;
+  candidates: readonly ClientBackend[];
+}
+
 export interface ProgressEvent {
   type: 'progress';
+  job: number;
   round: number;
   epoch: number;
   epochs: number;
@@ -60,6 +78,7 @@ export interface ProgressEvent {
 
 export interface ResultEvent {
   type: 'result';
+  job: number;
   round: number;
   /** `encodeWeights(manifest, delta, 'delta')` (transferred). */
   payload: ArrayBuffer;
@@ -76,12 +95,12 @@ export interface ResultEvent {
 
 export interface ErrorEvent {
   type: 'error';
-  /** The round that failed, when the failure was a training request. */
-  round: number | null;
+  /** The training job that failed; null when starting the backend failed. */
+  job: number | null;
   message: string;
 }
 
-export type WorkerToPageMessage = ReadyEvent | ProgressEvent | ResultEvent | ErrorEvent;
+export type WorkerToPageMessage = ReadyEvent | MeasuringEvent | ProgressEvent | ResultEvent | ErrorEvent;
 
 export function assertNever(value: never): never {
   throw new Error(`unhandled message: ${JSON.stringify(value)}`);

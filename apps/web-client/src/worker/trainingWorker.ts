@@ -9,7 +9,9 @@ import { ownTrainingData } from './ownTrainingData.ts';
 import {
   assertNever,
   type BackendChoice,
+  type ClientBackend,
   type PageToWorkerMessage,
+  type QueuedRequest,
   type TrainRequest,
   type WorkerToPageMessage,
 } from './messages.ts';
@@ -28,6 +30,11 @@ const shards = new Map<string, ImageDataset>();
 let store: DeviceStore | null = null;
 let ready: Promise<BackendChoice> | null = null;
 let queue: Promise<void> = Promise.resolve();
+/** The highest training job the page stopped: jobs are numbered in order, so every one up to it is void. */
+let stoppedUpTo = 0;
+
+/** Thrown from the progress callback of a stopped job: it unwinds the training loop, which frees its tensors. */
+class TrainingStopped extends Error {}
 
 function post(msg: WorkerToPageMessage, transfer: Transferable[] = []): void {
   scope.postMessage(msg, transfer);
@@ -35,25 +42,28 @@ function post(msg: WorkerToPageMessage, transfer: Transferable[] = []): void {
 
 scope.onmessage = (event: MessageEvent<PageToWorkerMessage>) => {
   const msg = event.data;
-  queue = queue.then(() => handle(msg));
+  // A stop is read while the job it stops still runs (the loop yields to the event loop), so it skips the queue.
+  if (msg.type === 'cancel') stoppedUpTo = Math.max(stoppedUpTo, msg.job);
+  else queue = queue.then(() => handle(msg));
 };
 
-async function handle(msg: PageToWorkerMessage): Promise<void> {
+async function handle(msg: QueuedRequest): Promise<void> {
   switch (msg.type) {
     case 'init': {
       try {
-        ready ??= (async () => chooseBackend(msg.model ?? 'mnist-mlp', await openStore(), msg.backend))();
+        const onMeasuring = (backend: ClientBackend, candidates: readonly ClientBackend[]) => post({ type: 'measuring', backend, candidates });
+        ready ??= (async () => chooseBackend(msg.model ?? 'mnist-mlp', await openStore(), msg.backend, onMeasuring))();
         post({ type: 'ready', ...(await ready) });
       } catch (err) {
-        post({ type: 'error', round: null, message: errorMessage(err) });
+        post({ type: 'error', job: null, message: errorMessage(err) });
       }
       return;
     }
     case 'train': {
       try {
-        await train(msg);
+        if (msg.job > stoppedUpTo) await train(msg);
       } catch (err) {
-        post({ type: 'error', round: msg.round, message: errorMessage(err) });
+        if (!(err instanceof TrainingStopped)) post({ type: 'error', job: msg.job, message: errorMessage(err) });
       }
       return;
     }
@@ -71,7 +81,10 @@ async function train(req: TrainRequest): Promise<void> {
   const result = await trainer.train({ ...req, weights: new Uint8Array(req.weights) }, data, {
     evaluateOn: test,
     progressEvery: 5,
-    onProgress: (p) => post({ type: 'progress', round: req.round, ...p }),
+    onProgress: (p) => {
+      if (req.job <= stoppedUpTo) throw new TrainingStopped();
+      post({ type: 'progress', job: req.job, round: req.round, ...p });
+    },
   });
   const { payload } = result;
   // Transfer the encoded bytes; copy only if the view does not cover its whole buffer.
@@ -79,6 +92,7 @@ async function train(req: TrainRequest): Promise<void> {
   post(
     {
       type: 'result',
+      job: req.job,
       round: req.round,
       payload: buffer,
       numExamples: result.numExamples,

@@ -52,4 +52,18 @@ describe('trainEpochs', () => {
     // fit on a CNN on cpu takes most of a minute on a shared 2-core machine.
     180_000,
   );
+
+  it('frees every tensor it made when onProgress throws to stop it (a device told its round was called off)', async () => {
+    const model = buildModel('mnist-mlp', 5);
+    const tensors = residentTensors(tinyDataset(40));
+    const before = tf.memory().numTensors;
+    const stop = () => {
+      throw new Error('stopped');
+    };
+    const config = { epochs: 2, batchSize: 8, learningRate: 0.1, optimizer: 'momentum' as const };
+    await expect(trainEpochs(model, tensors, config, { progressEvery: 1, onProgress: stop })).rejects.toThrow('stopped');
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+    releaseResidentTensors();
+  });
 });

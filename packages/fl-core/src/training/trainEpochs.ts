@@ -59,35 +59,39 @@ export async function trainEpochs(
   const scaledLoss = (xs: tf.Tensor, ys: tf.Tensor) => () => batchLoss(xs, ys).mul(step.lossScale) as tf.Scalar;
   const breather = new EventLoopYield();
   let epochLoss = 0;
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    if (options.order !== 'identity') shuffleInPlace(order, rng);
-    const permutation = tf.tensor1d(new Int32Array(order.buffer), 'int32');
-    // Sum over batches of (learning rate x mean batch loss x batch size / batchSize): one add per full batch.
-    let lossSum: tf.Scalar = tf.scalar(0);
-    try {
-      for (let b = 0; b < batches; b++) {
-        const start = b * batchSize;
-        const size = Math.min(batchSize, count - start);
-        const next = tf.tidy(() => {
-          const idx = permutation.slice(start, size);
-          const { value: cost, grads } = tf.variableGrads(scaledLoss(tf.gather(data.xs, idx), tf.gather(data.ys, idx)), variables);
-          step.apply(variables, grads);
-          return lossSum.add(size === batchSize ? cost : cost.mul(size / batchSize)) as tf.Scalar;
-        });
-        lossSum.dispose();
-        lossSum = next;
-        await breather.pause();
-        if (b === batches - 1 || (options.onProgress && (b + 1) % progressEvery === 0)) {
-          const seen = Math.min((b + 1) * batchSize, count);
-          epochLoss = ((await lossSum.data())[0]! * batchSize) / step.lossScale / seen;
-          options.onProgress?.({ epoch, epochs, batch: b + 1, batches, loss: epochLoss });
+  // An onProgress that throws (a device told to stop) unwinds here: the optimizer's state is freed all the same.
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      if (options.order !== 'identity') shuffleInPlace(order, rng);
+      const permutation = tf.tensor1d(new Int32Array(order.buffer), 'int32');
+      // Sum over batches of (learning rate x mean batch loss x batch size / batchSize): one add per full batch.
+      let lossSum: tf.Scalar = tf.scalar(0);
+      try {
+        for (let b = 0; b < batches; b++) {
+          const start = b * batchSize;
+          const size = Math.min(batchSize, count - start);
+          const next = tf.tidy(() => {
+            const idx = permutation.slice(start, size);
+            const { value: cost, grads } = tf.variableGrads(scaledLoss(tf.gather(data.xs, idx), tf.gather(data.ys, idx)), variables);
+            step.apply(variables, grads);
+            return lossSum.add(size === batchSize ? cost : cost.mul(size / batchSize)) as tf.Scalar;
+          });
+          lossSum.dispose();
+          lossSum = next;
+          await breather.pause();
+          if (b === batches - 1 || (options.onProgress && (b + 1) % progressEvery === 0)) {
+            const seen = Math.min((b + 1) * batchSize, count);
+            epochLoss = ((await lossSum.data())[0]! * batchSize) / step.lossScale / seen;
+            options.onProgress?.({ epoch, epochs, batch: b + 1, batches, loss: epochLoss });
+          }
         }
+      } finally {
+        tf.dispose([permutation, lossSum]);
       }
-    } finally {
-      tf.dispose([permutation, lossSum]);
     }
+  } finally {
+    step.dispose();
+    proximal?.dispose();
   }
-  step.dispose();
-  proximal?.dispose();
   return epochLoss;
 }

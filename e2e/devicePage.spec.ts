@@ -1,0 +1,104 @@
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { adminHeaders } from './support/coordinator.ts';
+
+/** A one-device federation on MNIST; `epochs` sets how long a round trains. */
+async function createFederation(request: APIRequestContext, id: string, epochs: number): Promise<void> {
+  const created = await request.post('/api/federations', {
+    headers: adminHeaders,
+    data: {
+      id,
+      name: id,
+      model: 'mnist-mlp',
+      dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 200, numDevices: 1, seed: 5 },
+      training: { epochs, batchSize: 10, learningRate: 0.05 },
+      maxRounds: 3,
+      minDevices: 1,
+      clientsPerRound: 'all',
+      deadline: { mode: 'fixed', ms: 300_000 },
+      quorum: 1,
+      belowQuorum: 'abandon',
+      mode: { kind: 'sync' },
+      evalExamples: 100,
+      modelSeed: 5,
+    },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+}
+
+async function operate(request: APIRequestContext, id: string, action: 'start' | 'pause' | 'resume'): Promise<void> {
+  const res = await request.post(`/api/federations/${id}/${action}`, { headers: adminHeaders, data: {} });
+  expect(res.ok(), await res.text()).toBe(true);
+}
+
+test('Join is enabled within 3 s of the page loading, while the engine is still being chosen', async ({ browser, request }) => {
+  await createFederation(request, 'device-join', 1);
+  // A fresh context remembers no engine: the chooser measures them all, as on a first visit.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto('/?federation=device-join', { waitUntil: 'commit' });
+  const join = page.getByTestId('join');
+  await expect(join).toBeEnabled({ timeout: 3_000 });
+  const enabledAfterMs = await page.evaluate(() => performance.now());
+  test.info().annotations.push({ type: 'join enabled after (ms since navigation)', description: String(Math.round(enabledAfterMs)) });
+  expect(enabledAfterMs).toBeLessThan(3_000);
+  await expect(join).toHaveText('Join federation “device-join”');
+
+  // Joined before the engine is known: the page says what it waits for, then connects by itself.
+  await expect(page.getByTestId('engine')).toContainText(/Measuring which engine trains fastest on this device \(webgpu, webgl, wasm, cpu\)|Starting the training engine/);
+  await join.click();
+  await expect(page.getByTestId('notice')).toContainText('Joined: this device connects to the federation as soon as it knows which engine trains fastest here');
+  await expect(page.getByTestId('backend-reason')).toContainText('fastest for mnist-mlp on this device: ', { timeout: 90_000 });
+  await expect(page.getByTestId('engine')).not.toContainText('setBackend');
+  await expect(page.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 60_000 });
+  await context.close();
+});
+
+test('a paused federation: the training device stops, discards its round, says it is paused, and trains the round afresh on resume', async ({ browser, request }) => {
+  // 60 epochs of 200 examples on cpu: a round trains long enough to be paused in the middle.
+  await createFederation(request, 'device-pause', 60);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto('/?federation=device-pause&backend=cpu&autojoin=1');
+  await expect(page.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 90_000 });
+  await operate(request, 'device-pause', 'start');
+  await expect(page.getByTestId('progress-text')).toContainText('Epoch', { timeout: 60_000 });
+
+  await operate(request, 'device-pause', 'pause');
+  const notice = page.getByTestId('notice');
+  await expect(notice).toContainText('Round 1 was called off (the operator paused the federation): this device stopped and discarded its work on it.');
+  await expect(notice).toContainText('The operator paused the federation. Nothing to do: this device carries on by itself when it resumes.');
+  await expect(page.getByTestId('device-status')).toHaveText('waiting-for-round');
+  await expect(page.getByTestId('progress')).toHaveCount(0);
+  await expect(page.getByTestId('progress-text')).toHaveText(/^Round 1 was called off .*: its training was stopped and its work discarded\.$/);
+  await expect(page.getByTestId('rounds-done')).toHaveText('0');
+
+  // Resumed: round 1 is handed out again and trained from its first epoch, not answered with the discarded work.
+  await operate(request, 'device-pause', 'resume');
+  await expect(page.getByTestId('progress-text')).toContainText(/^Epoch 1 of 60/, { timeout: 30_000 });
+  await expect(page.getByTestId('device-status')).toHaveText('training');
+  await context.close();
+});
+
+async function horizontalOverflow(page: Page): Promise<{ scrollWidth: number; clientWidth: number }> {
+  return page.evaluate(() => {
+    const root = document.scrollingElement!;
+    return { scrollWidth: root.scrollWidth, clientWidth: root.clientWidth };
+  });
+}
+
+test('the device page at 390x844 (a phone) has no horizontal overflow', async ({ browser, request }) => {
+  await createFederation(request, 'device-phone', 1);
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  // Unforced: the engine line carries the longest words the page shows (each engine's speed, or why it did not start).
+  await page.goto('/?federation=device-phone&autojoin=1');
+  await expect(page.getByTestId('backend-reason')).toContainText('fastest for mnist-mlp on this device', { timeout: 90_000 });
+  await expect(page.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 60_000 });
+  await page.getByTestId('try-predict').click();
+  await expect(page.locator('[data-testid=try-result], [data-testid=try-error]')).toBeVisible({ timeout: 60_000 });
+
+  const { scrollWidth, clientWidth } = await horizontalOverflow(page);
+  await test.info().attach('device-page-390x844.png', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
+  expect(scrollWidth, `the page is ${scrollWidth} px wide in a ${clientWidth} px viewport`).toBeLessThanOrEqual(clientWidth);
+  await context.close();
+});
