@@ -61,7 +61,7 @@ test('devices import their own CSV, train on it, and report federated evaluation
 
   // A device without data cannot join a device-data federation.
   await a.getByTestId('join').click();
-  await expect(a.getByTestId('import-result')).toHaveText(/^import your examples before joining/);
+  await expect(a.getByTestId('import-result')).toHaveText(/^Import your examples before joining/);
 
   // A bad file is refused whole, its first bad row named first.
   const bad = syntheticCsv(6, 1).split('\n');

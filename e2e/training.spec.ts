@@ -28,7 +28,7 @@ test('where WebGPU has no adapter the chooser falls back and says why', async ()
   try {
     const page = await noWebGpu.newPage({ baseURL: test.info().project.use.baseURL });
     await page.goto('/?backend=webgpu');
-    await expect(page.getByTestId('backend-reason')).toContainText('?backend=webgpu asked for webgpu, which did not start', { timeout: 90_000 });
+    await expect(page.getByTestId('backend-reason')).toContainText('?backend=webgpu asked for webgpu, but webgpu did not start', { timeout: 90_000 });
     await expect(page.getByTestId('backend-reason')).toContainText(/webgpu did not start \((this browser offers no WebGPU|WebGPU found no graphics adapter)\)/);
     await expect(page.getByTestId('backend')).toHaveText(/^(webgl|wasm|cpu)/);
 

@@ -245,7 +245,7 @@ describe('DeviceSession', () => {
     link.open();
     await settle();
     expect(view().state).toBe('error');
-    expect(view().detail).toBe('coordinator refused hello: the coordinator could not register this device; try again (asking again in 5 s)');
+    expect(view().detail).toBe('the coordinator did not let this device join (the coordinator could not register this device; try again); it asks again by itself in 5 s');
     await vi.advanceTimersByTimeAsync(5_000);
     await settle();
     expect(link.hellos).toBe(2);

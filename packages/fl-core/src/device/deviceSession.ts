@@ -132,7 +132,7 @@ export class DeviceSession {
     if (connection !== this.connection || this.closed) return;
     if (!reply.ok) {
       const delay = this.retryHello(socket, connection);
-      this.setState('error', `coordinator refused hello: ${reply.reason} (asking again in ${Math.round(delay / 1000)} s)`);
+      this.setState('error', `the coordinator did not let this device join (${reply.reason}); it asks again by itself in ${Math.round(delay / 1000)} s`);
       return;
     }
     this.helloAccepted = true;
@@ -153,7 +153,7 @@ export class DeviceSession {
       await this.ensureData(reply.dataset);
     } catch (err) {
       this.data = null;
-      this.setState('error', describeError(err));
+      this.setState('error', `this device could not get its training examples (${describeError(err)}); it tries again when it reconnects: reload the page if this stays`);
       return;
     }
     if (connection !== this.connection || this.closed) return;
@@ -323,7 +323,7 @@ export class DeviceSession {
       }
       job.phase = 'refused';
       this.publishJob();
-      this.setState('error', `training round ${msg.round} failed: ${describeError(err)}`);
+      this.setState('error', `training round ${msg.round} failed (${describeError(err)}); this device takes part again from the next round`);
       this.runNextRound();
       return;
     }

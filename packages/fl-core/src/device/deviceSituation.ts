@@ -4,7 +4,7 @@ import type { DeviceSessionView } from './deviceAdapters.ts';
 export function describeSituation(view: DeviceSessionView): string {
   const job = view.job;
   const away = view.connection === 'reconnecting' || view.connection === 'waiting for coordinator';
-  if (view.state === 'error') return `Stopped by an error: ${view.detail ?? 'unknown'}.`;
+  if (view.state === 'error') return `Something went wrong: ${view.detail ?? 'this device stopped without saying why; reload the page'}.`;
   if (away) {
     const attempt = view.reconnectAttempt ? ` (attempt ${view.reconnectAttempt})` : '';
     if (job?.phase === 'training') return `Connection lost${attempt}: training round ${job.round} goes on; its update is sent once reconnected.`;
