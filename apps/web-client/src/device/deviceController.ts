@@ -52,7 +52,8 @@ export interface DeviceView extends DeviceSessionView {
 export class DeviceController {
   private view: DeviceView;
   private readonly listeners = new Set<() => void>();
-  private readonly training = new TrainingClient();
+  /** Created once Join is enabled: loading tfjs in the worker would otherwise compete with the page for the CPU. */
+  private training: TrainingClient | null = null;
   private store: DeviceStore | null = null;
   private session: DeviceSession | null = null;
   private disposed = false;
@@ -105,6 +106,8 @@ export class DeviceController {
   private async startEngine(): Promise<void> {
     try {
       const model = (await fetchFederationModel(this.options.federationId)) ?? undefined;
+      if (this.disposed) return;
+      this.training = new TrainingClient();
       const choice = await this.training.init(this.options.backend, model, ({ backend, candidates }) =>
         this.update({ engine: { phase: 'measuring', backend, candidates } }),
       );
@@ -134,7 +137,7 @@ export class DeviceController {
 
   private startSession(): void {
     const { deviceId, examplesStored, engine } = this.view;
-    if (this.session || !deviceId || !this.store || engine.phase !== 'ready') return;
+    if (this.session || !deviceId || !this.store || !this.training || engine.phase !== 'ready') return;
     const own = this.ownTrainingExamples();
     const identity = {
       deviceId,
@@ -143,7 +146,7 @@ export class DeviceController {
       adapter: engine.choice.adapter,
       ...(own !== null ? { dataSource: { kind: 'own' as const, numExamples: own } } : {}),
     };
-    this.session = new DeviceSession(identity, this.adapters(this.store), (view) => this.update(view), examplesStored);
+    this.session = new DeviceSession(identity, this.adapters(this.store, this.training), (view) => this.update(view), examplesStored);
     this.session.start();
   }
 
@@ -181,7 +184,7 @@ export class DeviceController {
   dispose(): void {
     this.disposed = true;
     this.session?.close();
-    this.training.terminate();
+    this.training?.terminate();
     this.store?.close();
     this.listeners.clear();
   }
@@ -193,7 +196,7 @@ export class DeviceController {
     return new DeviceCredentials(kept, this.options.enrollmentToken ?? null, (credential) => store.putCredential(federationId, credential));
   }
 
-  private adapters(store: DeviceStore): DeviceAdapters {
+  private adapters(store: DeviceStore, training: TrainingClient): DeviceAdapters {
     const federationId = this.options.federationId;
     const credentials = this.credentials ?? new DeviceCredentials();
     return {
@@ -214,11 +217,11 @@ export class DeviceController {
         train: async (job, onProgress) => {
           const { dataset } = this.view;
           const ownData = dataset?.kind === 'device' ? { ownData: { testFraction: dataset.testFraction } } : {};
-          const result = await this.training.train({ ...job, ...ownData, weights: job.weights.slice().buffer }, onProgress);
+          const result = await training.train({ ...job, ...ownData, weights: job.weights.slice().buffer }, onProgress);
           this.update({ gpuBytes: result.gpuBytes });
           return { ...result, payload: new Uint8Array(result.payload) };
         },
-        cancel: () => this.training.cancel(),
+        cancel: () => training.cancel(),
       },
     };
   }
