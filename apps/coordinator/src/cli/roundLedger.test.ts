@@ -9,6 +9,7 @@ const record = (round: number): RoundRecord => ({
   accuracy: 0.5,
   loss: 1,
   trainLoss: 1,
+  trainAccuracy: 0.8,
   durationMs: 1_000,
   bytesUp: 1,
   bytesDown: 1,

@@ -39,7 +39,8 @@ import { DeviceTraffic } from './deviceTraffic.ts';
 import { DownlinkModels } from './downlinkModels.ts';
 import { FederationShards } from './federationShards.ts';
 import { ownDataRefusal } from './ownData.ts';
-import { roundClosedMessage, roundRecordOf, type RoundClosed } from './roundRecord.ts';
+import { deviceJoinedText, roundAbandonedText, roundClosedText, roundExtendedText } from './eventWords.ts';
+import { roundRecordOf, type RoundClosed } from './roundRecord.ts';
 
 /** What the transports do on the runtime's behalf. */
 export interface FederationOutputs {
@@ -192,7 +193,7 @@ export class FederationRuntime {
     const { device, isNew } = registered;
     this.downlink.deviceHello(device.deviceId, hello.heldModel);
     await this.deps.store.upsertDevice(this.config.id, device);
-    if (isNew) this.record('info', 'device-registered', `device joined with shard ${device.shardIndex}`, device.deviceId);
+    if (isNew) this.record('info', 'device-registered', deviceJoinedText(device, this.devices.shardCount), device.deviceId);
     return {
       ok: true,
       federationId: this.config.id,
@@ -293,14 +294,13 @@ export class FederationRuntime {
           this.deps.work.track(this.finishRound(e));
           break;
         case 'roundAbandoned': {
-          // A stopped federation never redoes it; a paused one does on resume.
-          const next = this.engine.status === 'stopped' || this.engine.status === 'finished' ? '' : '; it will be redone';
-          this.record('warn', 'round-abandoned', `round ${e.round} abandoned with ${e.answered} of ${e.selected} updates (${e.reason})${next}`);
-          this.deps.outputs.broadcastRoundAbandoned({ federationId: this.config.id, round: e.round, reason: e.reason, next: this.abandonedRoundNext() });
+          const next = this.abandonedRoundNext();
+          this.record('warn', 'round-abandoned', roundAbandonedText(e, next, this.config.minDevices));
+          this.deps.outputs.broadcastRoundAbandoned({ federationId: this.config.id, round: e.round, reason: e.reason, next });
           break;
         }
         case 'roundExtended':
-          this.record('warn', 'round-extended', `round ${e.round} below quorum at its deadline (${e.answered} of ${e.selected} updates): waiting until ${new Date(e.deadline).toISOString()}`);
+          this.record('warn', 'round-extended', roundExtendedText(e, Date.now()));
           break;
         case 'deviceDropped':
           this.record('warn', 'device-dropped', `device left round ${e.round} before answering`, e.deviceId);
@@ -374,7 +374,7 @@ export class FederationRuntime {
     this.bytesDown.delete(e.round);
     this.rounds.push(record);
     this.devices.addContributions(e.participants);
-    this.record('info', 'round-closed', roundClosedMessage(e, record));
+    this.record('info', 'round-closed', roundClosedText(e, record));
     const privacy = privacyNote(this.config, e.round, e.epsilon);
     if (privacy) this.record(privacy.level, privacy.kind, privacy.message);
     this.apply(this.engine.roundPersisted(e.round, Date.now(), record.accuracy));

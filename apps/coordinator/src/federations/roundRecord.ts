@@ -17,6 +17,7 @@ export function roundRecordOf(
     accuracy: evaluation?.accuracy ?? null,
     loss: evaluation?.loss ?? null,
     trainLoss: e.trainLoss,
+    trainAccuracy: e.trainAccuracy,
     durationMs: e.closedAt - e.startedAt,
     bytesUp: e.bytesUp,
     bytesDown,
@@ -28,11 +29,4 @@ export function roundRecordOf(
     meanStaleness: mode.kind === 'async' ? e.meanStaleness : null,
     epsilon: e.epsilon,
   };
-}
-
-/** The event log's line for a stored round. */
-export function roundClosedMessage(e: RoundClosed, record: RoundRecord): string {
-  const accuracy = record.accuracy === null ? 'not evaluated' : `accuracy ${(record.accuracy * 100).toFixed(1)}%`;
-  const how = e.closedBy === 'deadline' ? 'at its deadline' : e.closedBy === 'buffer-full' ? `with a full buffer (mean staleness ${e.meanStaleness.toFixed(2)})` : 'with every selected device';
-  return `round ${e.round} closed ${how}: ${record.participants} devices, ${record.examples} examples, ${accuracy}`;
 }

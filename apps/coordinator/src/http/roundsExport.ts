@@ -8,6 +8,7 @@ export const ROUND_COLUMNS = [
   'accuracy',
   'loss',
   'trainLoss',
+  'trainAccuracy',
   'durationMs',
   'bytesUp',
   'bytesDown',

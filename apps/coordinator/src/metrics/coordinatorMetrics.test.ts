@@ -10,6 +10,7 @@ const RECORD: RoundRecord = {
   accuracy: 0.9,
   loss: 0.3,
   trainLoss: 0.4,
+  trainAccuracy: 0.85,
   durationMs: 42_000,
   bytesUp: 600_000,
   bytesDown: 2_400_000,

@@ -1,4 +1,5 @@
 import type { FederationStatus } from '@flock/fl-core';
+import type { RoundTrainingMetrics } from './trainingMetrics.ts';
 
 /** The round engines' inputs from devices and the effects they ask their adapters to carry out. */
 
@@ -26,14 +27,13 @@ export interface Contribution {
 
 export type EngineEffect =
   | { type: 'broadcastRound'; round: number; deviceIds: string[]; deadline: number; global: Float32Array }
-  | {
+  | ({
       type: 'roundClosed';
       round: number;
       newGlobal: Float32Array;
       participants: string[];
       contributions: Contribution[];
       examples: number;
-      trainLoss: number | null;
       bytesUp: number;
       rejected: number;
       startedAt: number;
@@ -49,7 +49,7 @@ export type EngineEffect =
       epsilon: number | null;
       /** The strategy's server state after this round's step, stored with its model; null when stateless. */
       serverState: Float64Array | null;
-    }
+    } & RoundTrainingMetrics)
   | { type: 'roundExtended'; round: number; deadline: number; answered: number; selected: number }
   | { type: 'roundAbandoned'; round: number; reason: string; answered: number; selected: number }
   | { type: 'deviceDropped'; round: number; deviceId: string }

@@ -2,6 +2,7 @@ import { epsilonAfter, type AggregationMode, type RoundAggregation } from '@floc
 import { EngineCore } from './engineCore.ts';
 import type { Contribution, DeviceUpdate, EngineEffect, UpdateResult } from './engineEffects.ts';
 import { longestDeadlineMs } from './roundDeadline.ts';
+import { TrainingMetricsSum } from './trainingMetrics.ts';
 import { checkUpdate } from './updatePayload.ts';
 
 type AsyncMode = Extract<AggregationMode, { kind: 'async' }>;
@@ -10,7 +11,7 @@ interface UpdateBuffer {
   aggregation: RoundAggregation;
   contributions: Contribution[];
   examples: number;
-  lossSum: number;
+  training: TrainingMetricsSum;
   stalenessSum: number;
   bytesUp: number;
   rejected: number;
@@ -111,7 +112,7 @@ export class FedBuffEngine extends EngineCore {
     b.aggregation.add(payload.delta, u.numExamples * stalenessWeight(staleness));
     b.contributions.push({ deviceId: u.deviceId, round: u.round });
     b.examples += u.numExamples;
-    b.lossSum += u.metrics.loss;
+    b.training.add(u.metrics, u.numExamples);
     b.stalenessSum += staleness;
     b.bytesUp += u.payload.byteLength;
     this.markCounted({ deviceId: u.deviceId, round: u.round });
@@ -173,7 +174,7 @@ export class FedBuffEngine extends EngineCore {
       participants: [...new Set(b.contributions.map((c) => c.deviceId))].sort(),
       contributions: b.contributions,
       examples: b.examples,
-      trainLoss: b.lossSum / count,
+      ...b.training.mean(),
       bytesUp: b.bytesUp,
       rejected: b.rejected,
       startedAt: b.startedAt,
@@ -192,7 +193,7 @@ export class FedBuffEngine extends EngineCore {
       aggregation: this.strategy.beginRound(),
       contributions: [],
       examples: 0,
-      lossSum: 0,
+      training: new TrainingMetricsSum(),
       stalenessSum: 0,
       bytesUp: 0,
       rejected: 0,

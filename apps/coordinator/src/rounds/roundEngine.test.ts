@@ -58,6 +58,16 @@ describe('RoundEngine', () => {
     expect(e.status).toBe('aggregating');
   });
 
+  it('reports the devices\' training loss and accuracy weighted by the examples each trained on', () => {
+    const e = training();
+    e.submitUpdate({ ...update('a', 1, [0, 0, 0, 0, 0, 0], 100), metrics: { loss: 2, accuracy: 0.2 } }, T0 + 1);
+    const { effects } = e.submitUpdate({ ...update('b', 1, [0, 0, 0, 0, 0, 0], 300), metrics: { loss: 0.4, accuracy: 0.9 } }, T0 + 2);
+    const [closed] = ofType(effects, 'roundClosed');
+    // (100 * 2 + 300 * 0.4) / 400 and (100 * 0.2 + 300 * 0.9) / 400
+    expect(closed!.trainLoss).toBeCloseTo(0.8);
+    expect(closed!.trainAccuracy).toBeCloseTo(0.725);
+  });
+
   it('starts the next round only after the round was persisted, from the new global', () => {
     const e = training();
     e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1]), T0);
@@ -82,7 +92,7 @@ describe('RoundEngine', () => {
     e.deviceOnline('late', T0);
     expect(e.submitUpdate(update('late', 1, [0, 0, 0, 0, 0, 0]), T0).result).toEqual({
       ok: false,
-      reason: 'device late is not selected for round 1',
+      reason: 'this device was not selected for round 1',
     });
     const wrongFed = { ...update('a', 1, [0, 0, 0, 0, 0, 0]), federationId: 'other' };
     expect(e.submitUpdate(wrongFed, T0).result).toMatchObject({ ok: false, reason: expect.stringContaining('"other"') });
@@ -146,7 +156,7 @@ describe('RoundEngine', () => {
     const effects = e.tick(T0 + 10_000);
     expect(ofType(effects, 'roundClosed')).toEqual([]);
     const [abandoned] = ofType(effects, 'roundAbandoned');
-    expect(abandoned).toMatchObject({ round: 1, answered: 1, selected: 2, reason: expect.stringContaining('1 of 2 updates') });
+    expect(abandoned).toMatchObject({ round: 1, answered: 1, selected: 2, reason: 'only 1 of the 2 devices still in it sent an update by its deadline (2 needed)' });
     const [retry] = ofType(effects, 'broadcastRound');
     expect(retry).toMatchObject({ round: 1, deviceIds: ['a', 'b'], deadline: T0 + 20_000 });
     expect(e.updatesThisRound).toBe(0);
@@ -171,11 +181,13 @@ describe('RoundEngine', () => {
     expect(e.selectedThisRound).toBe(2);
   });
 
-  it('waits again when every selected device left', () => {
+  it('waits again when every selected device left, counting the devices that were selected (not 0 of 0)', () => {
     const e = training();
     e.deviceOffline('a', T0);
     const effects = e.deviceOffline('b', T0);
-    expect(ofType(effects, 'roundAbandoned')).toHaveLength(1);
+    expect(ofType(effects, 'roundAbandoned')).toEqual([
+      { type: 'roundAbandoned', round: 1, answered: 0, selected: 2, reason: 'every device selected for it left before sending an update' },
+    ]);
     expect(e.status).toBe('waiting');
   });
 

@@ -2,6 +2,7 @@ import { createRng, epsilonAfter, shuffleInPlace, type FederationConfig, type Ro
 import { EngineCore } from './engineCore.ts';
 import type { DeviceUpdate, EngineEffect, UpdateResult } from './engineEffects.ts';
 import { roundDeadlineMs } from './roundDeadline.ts';
+import { TrainingMetricsSum } from './trainingMetrics.ts';
 import { checkUpdate } from './updatePayload.ts';
 
 export type { DeviceUpdate, EngineEffect, UpdateResult } from './engineEffects.ts';
@@ -17,7 +18,7 @@ interface OpenRound {
   sentAt: Map<string, number>;
   aggregation: RoundAggregation;
   examples: number;
-  lossSum: number;
+  training: TrainingMetricsSum;
   bytesUp: number;
   rejected: number;
   startedAt: number;
@@ -90,7 +91,7 @@ export class RoundEngine extends EngineCore {
         open.deadline = now + (open.deadline - open.startedAt);
         this.out.push({ type: 'roundExtended', round: open.round, deadline: open.deadline, answered: open.answered.size, selected: open.selected.size });
       } else {
-        this.abandon(now, `deadline passed with ${open.answered.size} of ${open.selected.size} updates (quorum ${needed})`);
+        this.abandon(now, `only ${open.answered.size} of the ${open.selected.size} devices still in it sent an update by its deadline (${needed} needed)`);
       }
     });
   }
@@ -103,7 +104,7 @@ export class RoundEngine extends EngineCore {
     }
     if (round !== open.round) return `update for round ${round} but round ${open.round} is running`;
     // A dropped device gets its place back when it reconnects: what it began uploading waits for it.
-    if (!open.selected.has(deviceId) && !open.dropped.has(deviceId)) return notSelected(deviceId, open.round);
+    if (!open.selected.has(deviceId) && !open.dropped.has(deviceId)) return notSelected(open.round);
     return null;
   }
 
@@ -113,14 +114,14 @@ export class RoundEngine extends EngineCore {
     // No problem means a round is open.
     const open = this.open!;
     if (open.answered.has(u.deviceId)) return { ok: true, duplicate: true };
-    if (!open.selected.has(u.deviceId)) return { ok: false, reason: notSelected(u.deviceId, open.round) };
+    if (!open.selected.has(u.deviceId)) return { ok: false, reason: notSelected(open.round) };
     const payload = checkUpdate(u, this.manifest, this.uplink, this.instructions);
     if (!payload.ok) return payload;
 
     open.aggregation.add(payload.delta, u.numExamples);
     open.answered.add(u.deviceId);
     open.examples += u.numExamples;
-    open.lossSum += u.metrics.loss;
+    open.training.add(u.metrics, u.numExamples);
     open.bytesUp += u.payload.byteLength;
     this.trainingMs.set(u.deviceId, now - (open.sentAt.get(u.deviceId) ?? open.startedAt));
     this.closeIfEveryoneAnswered(now);
@@ -153,7 +154,7 @@ export class RoundEngine extends EngineCore {
       sentAt: new Map(selected.map((id) => [id, now])),
       aggregation: this.strategy.beginRound(),
       examples: 0,
-      lossSum: 0,
+      training: new TrainingMetricsSum(),
       bytesUp: 0,
       rejected: 0,
       startedAt: now,
@@ -168,7 +169,7 @@ export class RoundEngine extends EngineCore {
     const open = this.open;
     if (!open || open.answered.size < open.selected.size) return;
     if (open.answered.size > 0) this.close(now, 'all-answered');
-    else this.abandon(now, 'every selected device left before answering');
+    else this.abandon(now, 'every device selected for it left before sending an update');
   }
 
   private close(now: number, closedBy: 'all-answered' | 'deadline'): void {
@@ -187,7 +188,7 @@ export class RoundEngine extends EngineCore {
       participants,
       contributions: participants.map((deviceId) => ({ deviceId, round: open.round })),
       examples: open.examples,
-      trainLoss: open.lossSum / open.answered.size,
+      ...open.training.mean(),
       bytesUp: open.bytesUp,
       rejected: open.rejected,
       startedAt: open.startedAt,
@@ -209,7 +210,9 @@ export class RoundEngine extends EngineCore {
 
   private discard(reason: string): void {
     const open = this.open!;
-    this.out.push({ type: 'roundAbandoned', round: open.round, reason, answered: open.answered.size, selected: open.selected.size });
+    // Devices that left are counted too: the operator asks how many were chosen, not how many stayed.
+    const selected = open.selected.size + open.dropped.size;
+    this.out.push({ type: 'roundAbandoned', round: open.round, reason, answered: open.answered.size, selected });
     this.open = null;
     this.attempt++;
   }
@@ -234,6 +237,6 @@ function selectionSeed(modelSeed: number, round: number, attempt: number): numbe
   return (modelSeed ^ Math.imul(round, 0x9e3779b1) ^ Math.imul(attempt + 1, 0x85ebca6b)) >>> 0;
 }
 
-function notSelected(deviceId: string, round: number): string {
-  return `device ${deviceId} is not selected for round ${round}`;
+function notSelected(round: number): string {
+  return `this device was not selected for round ${round}`;
 }

@@ -72,6 +72,7 @@ alter table rounds add column if not exists deadline_ms double precision;
 alter table rounds add column if not exists extended boolean not null default false;
 alter table rounds add column if not exists mean_staleness double precision;
 alter table rounds add column if not exists epsilon double precision;
+alter table rounds add column if not exists train_accuracy double precision;
 -- A stateful strategy's server state (FedAdam's moments, FedAvgM's velocity) after the model's round: float64, back to back.
 alter table models add column if not exists server_state bytea;
 -- Every JWT the coordinator signed (auth/tokenStore.ts); at most one live device credential per device id.

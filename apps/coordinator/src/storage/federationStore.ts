@@ -106,6 +106,7 @@ export class FederationStore {
       accuracy: nullableNumber(r.accuracy),
       loss: nullableNumber(r.loss),
       trainLoss: nullableNumber(r.train_loss),
+      trainAccuracy: nullableNumber(r.train_accuracy),
       durationMs: Number(r.duration_ms),
       bytesUp: Number(r.bytes_up),
       bytesDown: Number(r.bytes_down),
@@ -129,8 +130,8 @@ export class FederationStore {
     await this.db.transaction(async (tx) => {
       await tx.query(
         `insert into rounds (federation_id, round, participants, examples, accuracy, loss, train_loss, duration_ms,
-           bytes_up, bytes_down, rejected, completed_at, closed_by, deadline_ms, extended, mean_staleness, epsilon)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+           bytes_up, bytes_down, rejected, completed_at, closed_by, deadline_ms, extended, mean_staleness, epsilon, train_accuracy)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
         [
           federationId,
           record.round,
@@ -149,6 +150,7 @@ export class FederationStore {
           record.extended,
           record.meanStaleness,
           record.epsilon ?? null,
+          record.trainAccuracy,
         ],
       );
       await insertModel(tx, federationId, record.round, model.bytes, model.serverState);

@@ -168,8 +168,10 @@ export const RoundRecord = z.object({
   examples: z.number().int(),
   accuracy: z.number().nullable(),
   loss: z.number().nullable(),
-  /** Mean of the devices' reported local training loss. */
+  /** The devices' reported local training loss, weighted by the examples each trained on (unweighted before issue 16). */
   trainLoss: z.number().nullable(),
+  /** The devices' reported local training accuracy, weighted by examples; null for rounds stored before it was recorded. */
+  trainAccuracy: z.number().nullable(),
   durationMs: z.number(),
   bytesUp: z.number().int(),
   bytesDown: z.number().int(),
