@@ -63,7 +63,8 @@ test('an operator creates a federation in the dashboard, three devices join by i
   // A bad value is named before anything is sent.
   await form.getByTestId('form-batch-size').fill('0');
   await form.getByTestId('form-submit').click();
-  await expect(form.getByTestId('form-error')).toContainText('training.batchSize:');
+  await expect(form.getByTestId('form-batch-size-error')).toHaveText('Enter a whole number from 1 to 4096 (not 0).');
+  await expect(form.getByTestId('form-error')).toContainText('Batch size: Enter a whole number from 1 to 4096 (not 0).');
   await form.getByTestId('form-batch-size').fill('8');
   await form.getByTestId('form-submit').click();
   await expect(form).toHaveCount(0);

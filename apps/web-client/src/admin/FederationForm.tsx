@@ -1,8 +1,8 @@
-import { DEFAULT_MAX_EXAMPLES_PER_DEVICE, DownlinkCodecName, UplinkCodecName, type FederationConfig, type FederationSummary } from '@flock/fl-core/protocol';
+import { DEFAULT_MAX_EXAMPLES_PER_DEVICE, DownlinkCodecName, UplinkCodecName, type FederationConfig, type FederationSummary, type FieldProblem } from '@flock/fl-core/protocol';
 import { strategyCatalog } from '@flock/fl-core/strategy';
 import { useState, type FormEvent } from 'react';
 import { createFederation, editFederation } from './adminApi.ts';
-import { checkDraft, datasetOfKind, draftFromConfig, getIn, NEW_FEDERATION_DRAFT, setIn, type FederationDraft } from './federationDraft.ts';
+import { checkDraft, datasetOfKind, draftFromConfig, getIn, NEW_FEDERATION_DRAFT, problemsByPath, setIn, type FederationDraft } from './federationDraft.ts';
 import { ListField, NumberField, SelectField, TextField } from './formFields.tsx';
 import { ModelField } from './ModelField.tsx';
 import { StrategyOptions } from './StrategyOptions.tsx';
@@ -23,21 +23,24 @@ const STRATEGIES = strategyCatalog();
 /** The whole federation config as a form: model, dataset, hyperparameters, round policy, codec, strategy. */
 export function FederationForm({ token, editing, onSaved, onCancel }: FederationFormProps) {
   const [draft, setDraft] = useState<FederationDraft>(() => (editing ? draftFromConfig(editing) : NEW_FEDERATION_DRAFT));
-  const [problems, setProblems] = useState<string[]>([]);
+  const [problems, setProblems] = useState<FieldProblem[]>([]);
+  /** The coordinator's answer when it refused what the form let through. */
+  const [refusal, setRefusal] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
   const change = (path: Path, value: unknown) => setDraft((d) => setIn(d, path, value));
-  const field = { draft, onChange: change };
+  const field = { draft, onChange: change, problems: problemsByPath(problems) };
   const dataset = draft.dataset;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const checked = checkDraft(draft);
-    if (!checked.ok) return setProblems(checked.problems);
+    setProblems(checked.ok ? [] : checked.problems);
+    setRefusal(null);
+    if (!checked.ok) return;
     setSaving(true);
     const saved = editing ? await editFederation(token, checked.config) : await createFederation(token, checked.config);
     setSaving(false);
-    if (!saved.ok) return setProblems([saved.reason]);
-    setProblems([]);
+    if (!saved.ok) return setRefusal(`The coordinator did not save the federation: ${saved.reason}`);
     onSaved(saved.value);
   };
 
@@ -195,16 +198,26 @@ export function FederationForm({ token, editing, onSaved, onCancel }: Federation
           options={STRATEGIES.map((s) => ({ value: s.name, label: s.label }))}
           onChange={(_p, name) => change(['strategy'], { name, options: {} })}
         />
-        <StrategyOptions strategies={STRATEGIES} draft={draft} onChange={change} />
-        <PrivacyFields draft={draft} onChange={change} />
+        <StrategyOptions strategies={STRATEGIES} {...field} />
+        <PrivacyFields {...field} />
       </fieldset>
 
       {problems.length > 0 && (
-        <ul className="error" data-testid="form-error">
-          {problems.map((p) => (
-            <li key={p}>{p}</li>
-          ))}
-        </ul>
+        <div className="error" data-testid="form-error">
+          <p>Nothing was saved: fix what is marked above.</p>
+          <ul>
+            {problems.map((p) => (
+              <li key={`${p.path} ${p.text}`}>
+                {p.field.charAt(0).toUpperCase() + p.field.slice(1)}: {p.text}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {refusal && (
+        <p className="error" data-testid="form-error">
+          {refusal}
+        </p>
       )}
       <div className="controls">
         <button data-testid="form-submit" type="submit" disabled={saving}>

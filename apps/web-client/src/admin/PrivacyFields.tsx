@@ -10,9 +10,9 @@ const MODES = [
 ] as const;
 
 /** The federation form's differential-privacy fields: off, or central/local DP with its parameters. */
-export function PrivacyFields({ draft, onChange }: { draft: FederationDraft; onChange: (path: Path, value: unknown) => void }) {
+export function PrivacyFields({ draft, onChange, problems }: { draft: FederationDraft; onChange: (path: Path, value: unknown) => void; problems?: ReadonlyMap<string, string> }) {
   const mode = getIn(draft, ['privacy', 'mode']);
-  const field = { draft, onChange };
+  const field = { draft, onChange, problems };
   return (
     <>
       <SelectField

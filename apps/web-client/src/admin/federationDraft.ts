@@ -1,4 +1,4 @@
-import { FederationConfig, type DatasetConfig } from '@flock/fl-core/protocol';
+import { FederationConfig, fieldProblems, type DatasetConfig, type FieldProblem } from '@flock/fl-core/protocol';
 import type { z } from 'zod';
 
 /** What the form edits: a config as a person writes it (defaults not yet filled in). */
@@ -56,13 +56,20 @@ export function datasetOfKind(kind: DatasetConfig['kind'], current: FederationDr
   return { kind, partition: 'iid', examplesPerDevice: 600, seed: 1 };
 }
 
-export type DraftCheck = { ok: true; config: FederationConfig } | { ok: false; problems: string[] };
+export type DraftCheck = { ok: true; config: FederationConfig } | { ok: false; problems: FieldProblem[] };
 
-/** The schema's verdict, one "path: message" per problem (what the coordinator would answer). */
+/** The schema's verdict, each problem in words with the field it concerns (shown next to that field). */
 export function checkDraft(draft: FederationDraft): DraftCheck {
   const parsed = FederationConfig.safeParse(draft);
   if (parsed.success) return { ok: true, config: parsed.data };
-  return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`) };
+  return { ok: false, problems: fieldProblems(parsed.error) };
+}
+
+/** Where each field shows its problem: the first one found at its path. */
+export function problemsByPath(problems: readonly FieldProblem[]): ReadonlyMap<string, string> {
+  const byPath = new Map<string, string>();
+  for (const p of problems) if (!byPath.has(p.path)) byPath.set(p.path, p.text);
+  return byPath;
 }
 
 /** The fields of an existing config a person may change: everything but its id. */

@@ -11,10 +11,22 @@ export interface FieldProps {
   label: string;
   testId: string;
   hint?: ReactNode;
+  /** What is wrong with each field, keyed by its path ("training.batchSize"), in words. */
+  problems?: ReadonlyMap<string, string>;
+}
+
+/** The problem with the field at `path`, next to it; nothing when it is fine. */
+function FieldError({ problems, path, testId }: Pick<FieldProps, 'problems' | 'path' | 'testId'>) {
+  const problem = problems?.get(path.join('.'));
+  return problem ? (
+    <small className="error" role="alert" data-testid={`${testId}-error`}>
+      {problem}
+    </small>
+  ) : null;
 }
 
 /** A number input; an empty or unreadable entry becomes NaN, which the schema then names. */
-export function NumberField({ draft, path, onChange, label, testId, hint, step, optional }: FieldProps & { step?: number; optional?: boolean }) {
+export function NumberField({ draft, path, onChange, label, testId, hint, step, optional, problems }: FieldProps & { step?: number; optional?: boolean }) {
   const value = getIn(draft, path);
   return (
     <label className="field">
@@ -27,22 +39,24 @@ export function NumberField({ draft, path, onChange, label, testId, hint, step, 
         onChange={(e) => onChange(path, e.target.value === '' && optional ? undefined : Number.parseFloat(e.target.value))}
       />
       {hint && <small className="muted">{hint}</small>}
+      <FieldError problems={problems} path={path} testId={testId} />
     </label>
   );
 }
 
-export function TextField({ draft, path, onChange, label, testId, hint, disabled }: FieldProps & { disabled?: boolean }) {
+export function TextField({ draft, path, onChange, label, testId, hint, disabled, problems }: FieldProps & { disabled?: boolean }) {
   const value = getIn(draft, path);
   return (
     <label className="field">
       <span>{label}</span>
       <input data-testid={testId} type="text" value={typeof value === 'string' ? value : ''} disabled={disabled} onChange={(e) => onChange(path, e.target.value)} />
       {hint && <small className="muted">{hint}</small>}
+      <FieldError problems={problems} path={path} testId={testId} />
     </label>
   );
 }
 
-export function SelectField<T extends string>({ draft, path, onChange, label, testId, hint, options }: FieldProps & { options: readonly T[] | readonly { value: T; label: string }[] }) {
+export function SelectField<T extends string>({ draft, path, onChange, label, testId, hint, options, problems }: FieldProps & { options: readonly T[] | readonly { value: T; label: string }[] }) {
   const value = getIn(draft, path);
   const entries = options.map((o) => (typeof o === 'string' ? { value: o, label: o } : o));
   return (
@@ -56,12 +70,13 @@ export function SelectField<T extends string>({ draft, path, onChange, label, te
         ))}
       </select>
       {hint && <small className="muted">{hint}</small>}
+      <FieldError problems={problems} path={path} testId={testId} />
     </label>
   );
 }
 
 /** A comma-separated list edited as text, kept as typed while the draft holds the parsed list. */
-export function ListField({ draft, path, onChange, label, testId }: FieldProps) {
+export function ListField({ draft, path, onChange, label, testId, problems }: FieldProps) {
   const value = getIn(draft, path);
   const [text, setText] = useState(() => (Array.isArray(value) ? value.join(', ') : ''));
   return (
@@ -77,6 +92,7 @@ export function ListField({ draft, path, onChange, label, testId }: FieldProps) 
         }}
       />
       <small className="muted">comma-separated</small>
+      <FieldError problems={problems} path={path} testId={testId} />
     </label>
   );
 }

@@ -8,3 +8,4 @@ export * from './auth.ts';
 export * from './chunkedUpload.ts';
 export * from './chunkedDownload.ts';
 export * from './deviceBytes.ts';
+export * from './issueWords.ts';

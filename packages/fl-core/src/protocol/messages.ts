@@ -17,7 +17,7 @@ export const BinaryPayload = z
   .union([z.instanceof(Uint8Array), z.instanceof(ArrayBuffer)])
   .transform((b) => (b instanceof Uint8Array ? b : new Uint8Array(b)));
 
-const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
+const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, _ and - only');
 export const DeviceId = Id.min(8);
 export const FederationId = Id;
 
