@@ -97,11 +97,17 @@ test('devices import their own CSV, train on it, and report federated evaluation
     expect(r.accuracy).toBeNull(); // the coordinator holds no test data for device data
   }
 
-  const evaluations = await request.get(`/api/federations/${FEDERATION}/evaluations`, { headers: adminHeaders });
-  expect(evaluations.ok()).toBe(true);
-  const report = (await evaluations.json()) as { devices: { round: number; examples: number }[]; rounds: { round: number; devices: number; examples: number; accuracy: { min: number; max: number } }[] };
-  expect(report.devices).toHaveLength(4);
+  type Report = { devices: { round: number; examples: number }[]; rounds: { round: number; devices: number; examples: number; accuracy: { min: number; max: number } }[] };
+  const evaluationReport = async () => {
+    const evaluations = await request.get(`/api/federations/${FEDERATION}/evaluations`, { headers: adminHeaders });
+    expect(evaluations.ok()).toBe(true);
+    return (await evaluations.json()) as Report;
+  };
+  // Each model is scored by both tabs: the initial one and round 1's with the next update, the final one once the federation finished.
+  await expect.poll(async () => (await evaluationReport()).devices.length, { timeout: 30_000 }).toBe(6);
+  const report = await evaluationReport();
   expect(report.rounds.map((r) => [r.round, r.devices, r.examples])).toEqual([
+    [0, 2, 22],
     [1, 2, 22],
     [2, 2, 22],
   ]);
@@ -112,7 +118,7 @@ test('devices import their own CSV, train on it, and report federated evaluation
   await admin.goto(`/admin?federation=${FEDERATION}`);
   await admin.getByTestId('admin-token').fill(E2E_ADMIN_TOKEN);
   await admin.getByTestId('admin-login').click();
-  await expect(admin.getByTestId('federated-evaluation-row')).toHaveCount(2);
+  await expect(admin.getByTestId('federated-evaluation-row')).toHaveCount(3);
   await expect(admin.getByTestId('federated-evaluation-devices').first()).toHaveText('2');
 
   // Each tab shows how the last global model it received did on its held-out examples.

@@ -13,6 +13,8 @@ import {
   type EventLogEntry,
   type FederationSnapshot,
   type FederationStatusMessage,
+  type FinalEvaluationMessage,
+  type FinalModelMessage,
   type RoundAbandonedMessage,
   type FederationSummary,
   type HelloMessage,
@@ -48,6 +50,8 @@ export interface FederationOutputs {
   broadcastStatus(msg: FederationStatusMessage): void;
   /** Tells the federation's devices a round was called off, so those working on it stop or keep that work. */
   broadcastRoundAbandoned(msg: RoundAbandonedMessage): void;
+  /** Hands the finished federation's final model to its devices online, to score on their held-out examples. */
+  broadcastFinalModel(msg: FinalModelMessage): void;
   changed(federationId: string): void;
   event(entry: EventLogEntry): void;
 }
@@ -252,11 +256,24 @@ export class FederationRuntime {
       this.record('info', 'update-accepted', `update for round ${msg.round} accepted (${msg.numExamples} examples)`, deviceId);
       this.traffic.received(msg.round, deviceId, msg.payload.byteLength);
       this.downlink.deviceTrained(deviceId, msg.round);
-      if (msg.evaluation) this.deps.work.track(this.deps.evaluations.save(this.config.id, deviceId, msg.round, msg.evaluation));
+      // The evaluation scores the model the round started from: the one the previous round produced.
+      if (msg.evaluation) this.deps.work.track(this.deps.evaluations.save(this.config.id, deviceId, msg.round - 1, msg.evaluation));
     }
     this.apply(effects);
     this.deps.outputs.changed(this.config.id);
     return result.ok ? { ok: true } : result;
+  }
+
+  /** A device's score of the final model (model:final): taken once the federation finished, for its last round only. */
+  finalEvaluation(deviceId: string, msg: FinalEvaluationMessage): Ack {
+    const last = this.engine.completedRounds;
+    if (msg.federationId !== this.config.id) return { ok: false, reason: `this device belongs to federation "${this.config.id}", not "${msg.federationId}"` };
+    if (this.engine.status !== 'finished') return { ok: false, reason: `the federation is ${this.engine.status}: only a finished federation's final model is scored this way` };
+    if (msg.round !== last) return { ok: false, reason: `the final model is round ${last}'s, not round ${msg.round}'s` };
+    this.deps.work.track(this.deps.evaluations.save(this.config.id, deviceId, last, msg.evaluation));
+    const { accuracy, examples } = msg.evaluation;
+    this.record('info', 'final-evaluation', `device scored the final model: ${(accuracy * 100).toFixed(1)}% of its ${examples} held-out examples right`, deviceId);
+    return { ok: true };
   }
 
   /** Why an update of `totalBytes` for `round` would be refused before a byte of it is buffered (update:begin); null when it may come. */
@@ -306,7 +323,7 @@ export class FederationRuntime {
           this.record('warn', 'device-dropped', `device left round ${e.round} before answering`, e.deviceId);
           break;
         case 'statusChanged':
-          if (e.status === 'finished') this.record('info', 'finished', `federation finished after round ${e.round}`);
+          if (e.status === 'finished') this.finish(e.round);
           this.deps.work.track(this.deps.store.setStatus(this.config.id, e.status));
           this.deps.outputs.broadcastStatus({
             federationId: this.config.id,
@@ -323,6 +340,14 @@ export class FederationRuntime {
       }
     }
     if (effects.length > 0) this.deps.outputs.changed(this.config.id);
+  }
+
+  /** The federation finished: the devices online score the final model on their held-out examples (federated evaluation). */
+  private finish(round: number): void {
+    this.record('info', 'finished', `federation finished after round ${round}; the devices online with held-out examples now score its final model`);
+    if (round === 0) return;
+    const weights = encodeWeights(this.manifest, this.engine.globalWeights, 'weights') as Uint8Array<ArrayBuffer>;
+    this.deps.outputs.broadcastFinalModel({ federationId: this.config.id, round, model: this.config.model, weights });
   }
 
   /** Read after the engine's transition: a pause redoes the round on resume, a stop or finish never, anything else at once. */

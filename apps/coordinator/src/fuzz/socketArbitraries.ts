@@ -1,4 +1,5 @@
 import {
+  FinalEvaluationMessage,
   HelloMessage,
   MAX_CHUNK_BYTES,
   MAX_UPDATE_BYTES,
@@ -50,6 +51,7 @@ const SCHEMAS: Record<string, z.ZodType> = {
   'update:begin': UpdateBeginMessage,
   'update:chunk': UpdateChunkMessage,
   'model:chunk': ModelChunkRequest,
+  'evaluation:final': FinalEvaluationMessage,
 };
 
 /**
@@ -145,6 +147,7 @@ export function socketCommands(ctx: SocketFuzzContext): fc.Arbitrary<SocketComma
     event('update:begin', mutated({ ...validHeader, totalBytes: ctx.validPayload.byteLength })),
     event('update:chunk', mutated(chunk)),
     event('model:chunk', mutated({ federationId: ctx.liveFederation, round: 1, hash: '00000000', offset: 0 })),
+    event('evaluation:final', mutated({ federationId: ctx.liveFederation, round: 1, evaluation: { loss: 1, accuracy: 0.5, examples: 10 } })),
     fc.record({ kind: fc.constant('event' as const), sender, event: fc.oneof(fc.string({ maxLength: 40 }).filter((e) => !RESERVED_EVENTS.has(e)), fc.constantFrom('round:start', 'protocol:error', 'subscribe', 'constructor')), payload: junk, atLiveRound: fc.constant(false) }),
     transfer,
   );

@@ -1,4 +1,5 @@
 import {
+  FinalEvaluationMessage,
   HelloMessage,
   PROTOCOL_VERSION,
   StatusMessage,
@@ -30,13 +31,13 @@ export interface DeviceSocketData {
 export type DeviceServer = Server<DeviceToCoordinatorEvents, CoordinatorToDeviceEvents, DefaultEventsMap, DeviceSocketData>;
 type DeviceSocket = Socket<DeviceToCoordinatorEvents, CoordinatorToDeviceEvents, DefaultEventsMap, DeviceSocketData>;
 
-const DEVICE_EVENTS = ['hello', 'status', 'update', 'update:begin', 'update:chunk', 'model:chunk'] as const;
+const DEVICE_EVENTS = ['hello', 'status', 'update', 'update:begin', 'update:chunk', 'model:chunk', 'evaluation:final'] as const;
 export type DeviceEvent = (typeof DEVICE_EVENTS)[number] | 'disconnect';
 
 const federationRoom = (federationId: string) => `federation:${federationId}`;
 const deviceRoom = (federationId: string, deviceId: string) => `device:${federationId}:${deviceId}`;
 
-export function deviceOutputs(io: DeviceServer, downloads: ChunkedDownloads): Pick<FederationOutputs, 'sendRoundStart' | 'broadcastStatus' | 'broadcastRoundAbandoned'> {
+export function deviceOutputs(io: DeviceServer, downloads: ChunkedDownloads): Pick<FederationOutputs, 'sendRoundStart' | 'broadcastStatus' | 'broadcastRoundAbandoned' | 'broadcastFinalModel'> {
   return {
     sendRoundStart(federationId, deviceIds, msg) {
       // An empty room list would broadcast to every socket.
@@ -48,6 +49,9 @@ export function deviceOutputs(io: DeviceServer, downloads: ChunkedDownloads): Pi
     },
     broadcastRoundAbandoned(msg) {
       io.to(federationRoom(msg.federationId)).emit('round:abandoned', msg);
+    },
+    broadcastFinalModel(msg) {
+      io.to(federationRoom(msg.federationId)).emit('model:final', msg);
     },
   };
 }
@@ -117,6 +121,14 @@ export function attachDeviceSocket(io: DeviceServer, deps: DeviceSocketDeps): vo
         return reply({ ok: false, reason: 'say hello before sending updates' });
       }
       reply(runtime.submitUpdate(socket.data.deviceId!, parsed.data));
+    });
+
+    on<Ack>('evaluation:final', (payload, reply) => {
+      const parsed = FinalEvaluationMessage.safeParse(payload);
+      if (!parsed.success) return reply({ ok: false, reason: `evaluation:final is malformed: ${zodReason(parsed.error)}` });
+      const runtime = runtimeOf(socket);
+      if (!runtime) return reply({ ok: false, reason: 'say hello before sending an evaluation' });
+      reply(runtime.finalEvaluation(socket.data.deviceId!, parsed.data));
     });
 
     on<ModelChunkReply>('model:chunk', (payload, reply) => {

@@ -11,7 +11,8 @@ interface FederatedEvaluationProps {
 }
 
 /**
- * Federated evaluation: per round, how the global model each device received scored on the device's
+ * Federated evaluation: per model (the initial one, then the one each round produced, the final one
+ * included), how it scored on the device's
  * held-out examples (min / median / max across devices, as a bar from min to max with the median
  * marked), beside the coordinator's own test accuracy when it has test data.
  */
@@ -33,12 +34,12 @@ export function FederatedEvaluation({ token, federationId, rounds }: FederatedEv
     <section className="card" data-testid="federated-evaluation">
       <h2>Federated evaluation</h2>
       {loaded?.ok === false && <p className="error">{loaded.reason}</p>}
-      {loaded?.ok && loaded.value.rounds.length === 0 && <p className="muted">No device has reported an evaluation yet (devices with their own data do, every round).</p>}
+      {loaded?.ok && loaded.value.rounds.length === 0 && <p className="muted">No device has reported an evaluation yet (devices with their own data score each model they receive, and the final one when the federation finishes).</p>}
       {loaded?.ok && loaded.value.rounds.length > 0 && (
         <table>
           <thead>
             <tr>
-              <th>Round</th>
+              <th>Model</th>
               <th>Devices</th>
               <th>Held-out examples</th>
               <th>Device accuracy: min / median / max</th>
@@ -50,7 +51,7 @@ export function FederatedEvaluation({ token, federationId, rounds }: FederatedEv
           <tbody>
             {loaded.value.rounds.map((r) => (
               <tr key={r.round} data-testid="federated-evaluation-row">
-                <td>{r.round}</td>
+                <td>{r.round === 0 ? 'initial' : `after round ${r.round}`}</td>
                 <td data-testid="federated-evaluation-devices">{r.devices}</td>
                 <td>{r.examples}</td>
                 <td data-testid="federated-evaluation-accuracy">

@@ -222,6 +222,12 @@ export class DeviceController {
           return { ...result, payload: new Uint8Array(result.payload) };
         },
         cancel: () => training.cancel(),
+        // Only imported examples have a held-out share; an assigned shard is all for training.
+        evaluate: async (job) => {
+          const { dataset } = this.view;
+          if (dataset?.kind !== 'device') return null;
+          return training.evaluate({ ...job, weights: job.weights.slice().buffer, testFraction: dataset.testFraction });
+        },
       },
     };
   }

@@ -1,8 +1,9 @@
-import type { ModelRef } from '@flock/fl-core';
+import type { LocalEvaluation, ModelRef } from '@flock/fl-core';
 import {
   assertNever,
   type BackendChoice,
   type ClientBackend,
+  type EvaluateRequest,
   type MeasuringEvent,
   type PageToWorkerMessage,
   type ProgressEvent,
@@ -21,6 +22,7 @@ export class TrainingClient {
   private readonly worker: Worker;
   private pendingInit: (Pending<BackendChoice> & { onMeasuring: (m: MeasuringEvent) => void }) | null = null;
   private pendingTrain: (Pending<ResultEvent> & { job: number; round: number; onProgress: (p: ProgressEvent) => void }) | null = null;
+  private pendingEvaluation: (Pending<LocalEvaluation | null> & { job: number }) | null = null;
   private jobs = 0;
 
   constructor() {
@@ -44,6 +46,16 @@ export class TrainingClient {
     return new Promise((resolve, reject) => {
       this.pendingTrain = { resolve, reject, job, round: request.round, onProgress };
       this.send({ type: 'train', job, ...request }, [request.weights]);
+    });
+  }
+
+  /** Scores a model on the held-out share of the imported examples (the final model, once the federation finished). */
+  evaluate(request: Omit<EvaluateRequest, 'type' | 'job'>): Promise<LocalEvaluation | null> {
+    if (this.pendingEvaluation) return Promise.reject(new Error('the final model is already being scored'));
+    const job = ++this.jobs;
+    return new Promise((resolve, reject) => {
+      this.pendingEvaluation = { resolve, reject, job };
+      this.send({ type: 'evaluate', job, ...request }, [request.weights]);
     });
   }
 
@@ -85,8 +97,17 @@ export class TrainingClient {
           this.pendingTrain = null;
         }
         return;
+      case 'evaluation':
+        if (this.pendingEvaluation?.job === msg.job) {
+          this.pendingEvaluation.resolve(msg.evaluation);
+          this.pendingEvaluation = null;
+        }
+        return;
       case 'error':
-        if (msg.job === null) {
+        if (this.pendingEvaluation?.job === msg.job) {
+          this.pendingEvaluation.reject(new Error(msg.message));
+          this.pendingEvaluation = null;
+        } else if (msg.job === null) {
           this.pendingInit?.reject(new Error(msg.message));
           this.pendingInit = null;
         } else if (this.pendingTrain?.job === msg.job) {
@@ -102,7 +123,9 @@ export class TrainingClient {
   private failAll(err: Error): void {
     this.pendingInit?.reject(err);
     this.pendingTrain?.reject(err);
+    this.pendingEvaluation?.reject(err);
     this.pendingInit = null;
     this.pendingTrain = null;
+    this.pendingEvaluation = null;
   }
 }

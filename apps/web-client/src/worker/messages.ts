@@ -42,6 +42,18 @@ export interface TrainRequest {
   ownData?: { testFraction: number };
 }
 
+/** Scores the finished federation's final model on the held-out share of the examples imported for `federationId`. */
+export interface EvaluateRequest {
+  type: 'evaluate';
+  job: number;
+  model: ModelRef;
+  /** The whole model, encoded with the weights codec (transferred). */
+  weights: ArrayBuffer;
+  shardId: string;
+  federationId: string;
+  testFraction: number;
+}
+
 /** Stops training job `job` (the coordinator called its round off); sent outside the worker's queue. */
 export interface CancelRequest {
   type: 'cancel';
@@ -49,7 +61,7 @@ export interface CancelRequest {
 }
 
 /** What the worker handles one at a time, in order. */
-export type QueuedRequest = InitRequest | TrainRequest;
+export type QueuedRequest = InitRequest | TrainRequest | EvaluateRequest;
 export type PageToWorkerMessage = QueuedRequest | CancelRequest;
 
 // ---- worker -> page ----
@@ -93,6 +105,13 @@ export interface ResultEvent {
   gpuBytes: number | null;
 }
 
+/** The final model's score on the held-out examples; null when the device holds none back. */
+export interface EvaluationEvent {
+  type: 'evaluation';
+  job: number;
+  evaluation: LocalEvaluation | null;
+}
+
 export interface ErrorEvent {
   type: 'error';
   /** The training job that failed; null when starting the backend failed. */
@@ -100,7 +119,7 @@ export interface ErrorEvent {
   message: string;
 }
 
-export type WorkerToPageMessage = ReadyEvent | MeasuringEvent | ProgressEvent | ResultEvent | ErrorEvent;
+export type WorkerToPageMessage = ReadyEvent | MeasuringEvent | ProgressEvent | ResultEvent | EvaluationEvent | ErrorEvent;
 
 export function assertNever(value: never): never {
   throw new Error(`unhandled message: ${JSON.stringify(value)}`);

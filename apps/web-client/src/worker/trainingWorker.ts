@@ -10,6 +10,7 @@ import {
   assertNever,
   type BackendChoice,
   type ClientBackend,
+  type EvaluateRequest,
   type PageToWorkerMessage,
   type QueuedRequest,
   type TrainRequest,
@@ -67,9 +68,25 @@ async function handle(msg: QueuedRequest): Promise<void> {
       }
       return;
     }
+    case 'evaluate': {
+      try {
+        await evaluate(msg);
+      } catch (err) {
+        post({ type: 'error', job: msg.job, message: errorMessage(err) });
+      }
+      return;
+    }
     default:
       assertNever(msg);
   }
+}
+
+async function evaluate(req: EvaluateRequest): Promise<void> {
+  if (!ready) throw new Error('the worker was asked to evaluate before init');
+  await ready;
+  const { test } = await ownTrainingData(await openStore(), req.federationId, req.shardId, req.testFraction);
+  const evaluation = test ? await trainer.evaluate({ ...req, weights: new Uint8Array(req.weights) }, test) : null;
+  post({ type: 'evaluation', job: req.job, evaluation });
 }
 
 async function train(req: TrainRequest): Promise<void> {

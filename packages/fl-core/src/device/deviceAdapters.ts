@@ -63,6 +63,15 @@ export interface TrainingJob {
   instructions?: RoundInstructions;
 }
 
+/** The final model to score on the device's held-out examples (model:final). */
+export interface EvaluationJob {
+  model: ModelRef;
+  /** The whole model, encoded with the weights codec. */
+  weights: Uint8Array;
+  shardId: string;
+  federationId: string;
+}
+
 export interface TrainingProgressView {
   epoch: number;
   epochs: number;
@@ -87,6 +96,8 @@ export interface DeviceTrainer {
   train(job: TrainingJob, onProgress: (p: TrainingProgressView) => void): Promise<TrainingOutcome>;
   /** Stops the training under way (its `train` rejects). Absent: the session ignores the outcome instead. */
   cancel?(): void;
+  /** Scores a model on the device's held-out examples; null when it holds none. Absent: the device never evaluates the final model. */
+  evaluate?(job: EvaluationJob): Promise<LocalEvaluation | null>;
 }
 
 export type ConnectionState = 'not connected' | 'connecting' | 'connected' | 'reconnecting' | 'waiting for coordinator';
@@ -108,6 +119,8 @@ export interface DeviceSessionView {
   localAccuracy: number | null;
   /** The last received global model on this device's held-out examples (own data only). */
   heldOutEvaluation: LocalEvaluation | null;
+  /** The finished federation's final model on this device's held-out examples, once scored. */
+  finalEvaluation: LocalEvaluation | null;
   /** Rounds whose update the coordinator acknowledged. */
   roundsDone: number;
   /** Rounds this device trained for that closed without its update (refused as stale, or closed while it was away). */
@@ -135,6 +148,7 @@ export function initialSessionView(examplesStored = 0): DeviceSessionView {
     localLoss: null,
     localAccuracy: null,
     heldOutEvaluation: null,
+    finalEvaluation: null,
     roundsDone: 0,
     roundsMissed: 0,
     lastMissed: null,

@@ -1,5 +1,7 @@
 import {
+  Ack,
   FederationStatusMessage,
+  FinalModelMessage,
   PROTOCOL_VERSION,
   ProtocolErrorMessage,
   RoundAbandonedMessage,
@@ -22,6 +24,7 @@ import { deliveryDisposition, roundFate, sameModel, type CoordinatorPosition, ty
 
 const MAX_MESSAGES = 6;
 const SERVER_KICK_RETRY_MS = 2_000;
+const FINAL_EVALUATION_ACK_MS = 30_000;
 /** A refused hello is tried again on the same connection after 5 s, 10 s, 20 s, ... at most a minute. */
 const HELLO_RETRY_MS = 5_000;
 const HELLO_RETRY_MAX_MS = 60_000;
@@ -90,6 +93,7 @@ export class DeviceSession {
     socket.io.on('reconnect_attempt', (attempt) => this.update({ connection: 'reconnecting', reconnectAttempt: attempt }));
     socket.on('round:start', roundStartReceiver(socket, (raw) => this.onRoundStart(raw), (text) => this.notice(text)));
     socket.on('round:abandoned', (raw) => this.onRoundAbandoned(raw));
+    socket.on('model:final', (raw) => void this.onFinalModel(socket, raw));
     socket.on('federation:status', (raw) => {
       const parsed = FederationStatusMessage.safeParse(raw);
       if (!parsed.success || parsed.data.federationId !== this.identity.federationId) return;
@@ -258,6 +262,28 @@ export class DeviceSession {
     this.notice(`round ${round} was called off (${reason}): ${dropped}${next === 'redone-on-resume' ? '; the round is trained afresh when the federation resumes' : ''}`);
     this.setState('waiting-for-round');
     this.runNextRound();
+  }
+
+  /** The federation finished: score its final model on the held-out examples, if this device holds any, and report. */
+  private async onFinalModel(socket: DeviceSocket, raw: unknown): Promise<void> {
+    const parsed = FinalModelMessage.safeParse(raw);
+    const evaluate = this.adapters.trainer.evaluate?.bind(this.adapters.trainer);
+    if (!parsed.success || parsed.data.federationId !== this.identity.federationId || !evaluate || !this.data || !this.dataReady) return;
+    const { federationId, round, model, weights } = parsed.data;
+    let evaluation;
+    try {
+      evaluation = await evaluate({ federationId, model, weights, shardId: this.data.id });
+    } catch (err) {
+      this.notice(`the final model could not be scored on this device (${describeError(err)}); the federation's result stands without this device's score`);
+      return;
+    }
+    if (!evaluation || this.closed) return;
+    this.update({ finalEvaluation: evaluation });
+    const answer: unknown = await socket.timeout(FINAL_EVALUATION_ACK_MS).emitWithAck('evaluation:final', { federationId, round, evaluation }).catch(() => null);
+    const reply = Ack.safeParse(answer);
+    const scored = `the final model scored ${(evaluation.accuracy * 100).toFixed(1)}% on this device's ${evaluation.examples} held-out examples`;
+    if (reply.success && reply.data.ok) this.notice(`${scored}; the coordinator has the score`);
+    else this.notice(`${scored}; the coordinator did not take the score (${reply.success && !reply.data.ok ? reply.data.reason : 'it did not answer'})`);
   }
 
   private get busy(): boolean {

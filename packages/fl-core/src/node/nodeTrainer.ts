@@ -1,5 +1,6 @@
 import type { ImageDataset } from '../data/dataset.ts';
-import type { DeviceTrainer, TrainingJob, TrainingOutcome, TrainingProgressView } from '../device/deviceAdapters.ts';
+import type { DeviceTrainer, EvaluationJob, TrainingJob, TrainingOutcome, TrainingProgressView } from '../device/deviceAdapters.ts';
+import type { LocalEvaluation } from '../protocol/messages.ts';
 import type { TopologyLoader } from '../models/modelCache.ts';
 import { RoundTrainer } from '../training/roundTrainer.ts';
 
@@ -25,6 +26,14 @@ export class InProcessTrainer implements DeviceTrainer {
 
   train(job: TrainingJob, onProgress: (p: TrainingProgressView) => void): Promise<TrainingOutcome> {
     const run = this.queue.then(() => this.trainer.train(job, this.dataFor(job.shardId), { onProgress, evaluateOn: this.testFor(job.shardId) }));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  evaluate(job: EvaluationJob): Promise<LocalEvaluation | null> {
+    const heldOut = this.testFor(job.shardId);
+    if (!heldOut) return Promise.resolve(null);
+    const run = this.queue.then(() => this.trainer.evaluate(job, heldOut));
     this.queue = run.catch(() => undefined);
     return run;
   }

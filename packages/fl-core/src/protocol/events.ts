@@ -3,6 +3,8 @@ import type { ChunkAck, UpdateBeginMessage, UpdateChunkMessage } from './chunked
 import type {
   Ack,
   FederationStatusMessage,
+  FinalEvaluationMessage,
+  FinalModelMessage,
   HelloMessage,
   HelloReply,
   ProtocolErrorMessage,
@@ -25,12 +27,15 @@ export interface DeviceToCoordinatorEvents {
   'update:chunk': (msg: UpdateChunkMessage, ack: (reply: ChunkAck) => void) => void;
   /** A slice of a model too big for round:start (chunkedDownload.ts). */
   'model:chunk': (msg: ModelChunkRequest, ack: (reply: ModelChunkReply) => void) => void;
+  /** The device's score of the final model (model:final) on its held-out examples. */
+  'evaluation:final': (msg: FinalEvaluationMessage, ack: (reply: Ack) => void) => void;
 }
 
 export interface CoordinatorToDeviceEvents {
   'round:start': (msg: RoundStartAnnouncement) => void;
   'federation:status': (msg: FederationStatusMessage) => void;
   'round:abandoned': (msg: RoundAbandonedMessage) => void;
+  'model:final': (msg: FinalModelMessage) => void;
   'protocol:error': (msg: ProtocolErrorMessage) => void;
 }
 

@@ -1,9 +1,13 @@
 import { z } from 'zod';
 
-/** One device's evaluation of the global model it received for `round`, as the coordinator stores it. */
+/**
+ * One device's evaluation of the global model of `round` (the model that round produced; 0: the initial
+ * model), as the coordinator stores it: reported with the next round's update, or for the final model
+ * when the federation finished.
+ */
 export const DeviceEvaluation = z.object({
   deviceId: z.string(),
-  round: z.number().int().min(1),
+  round: z.number().int().min(0),
   accuracy: z.number(),
   loss: z.number(),
   examples: z.number().int(),

@@ -249,5 +249,28 @@ export const RoundAbandonedMessage = z.object({
 });
 export type RoundAbandonedMessage = z.infer<typeof RoundAbandonedMessage>;
 
+/**
+ * The federation finished: its final model, which no round:start carries (each round's start model is
+ * scored with that round's update), so the devices online score it on their held-out examples and
+ * answer with `evaluation:final`. Devices without held-out examples ignore it.
+ */
+export const FinalModelMessage = z.object({
+  federationId: FederationId,
+  /** The last round: the model is the one it produced. */
+  round: z.number().int().min(1),
+  model: ModelRef,
+  /** The whole model, encoded with the weights codec (never a delta). */
+  weights: BinaryPayload,
+});
+export type FinalModelMessage = z.input<typeof FinalModelMessage>;
+
+/** A device's score of the final model on its held-out examples (device -> coordinator, acknowledged). */
+export const FinalEvaluationMessage = z.object({
+  federationId: FederationId,
+  round: z.number().int().min(1),
+  evaluation: LocalEvaluation,
+});
+export type FinalEvaluationMessage = z.infer<typeof FinalEvaluationMessage>;
+
 export const ProtocolErrorMessage = z.object({ event: z.string(), reason: z.string() });
 export type ProtocolErrorMessage = z.infer<typeof ProtocolErrorMessage>;

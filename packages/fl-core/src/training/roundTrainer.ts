@@ -10,9 +10,9 @@ import { ModelCache, type TopologyLoader } from '../models/modelCache.ts';
 import { noTopology } from '../models/topologyFetch.ts';
 import { manifestOf, writeWeights } from '../models/zoo.ts';
 import { privatizeDelta, secureRandom } from '../strategy/privacy/localDp.ts';
-import type { TrainingJob, TrainingOutcome } from '../device/deviceAdapters.ts';
+import type { EvaluationJob, TrainingJob, TrainingOutcome } from '../device/deviceAdapters.ts';
 import type { RoundCodec } from '../protocol/messages.ts';
-import { evaluateModel } from './evaluate.ts';
+import { evaluateModel, type Evaluation } from './evaluate.ts';
 import { trainLocal, type TrainLocalOptions } from './trainLocal.ts';
 
 /** A job as round:start describes it; the codec fields are optional so jobs from older sessions still run. */
@@ -71,6 +71,15 @@ export class RoundTrainer {
       numTensors: tf.memory().numTensors,
       ...(evaluation ? { evaluation } : {}),
     };
+  }
+
+  /** Scores the final model (sent whole) on held-out examples: federated evaluation of the model no round carried. */
+  async evaluate(job: EvaluationJob, heldOut: ImageDataset): Promise<Evaluation> {
+    const model = await this.models.resolve(job.model, dataShapeOf(heldOut), this.topology);
+    const decoded = decodeWeights(job.weights, manifestOf(model));
+    if (decoded.kind !== 'weights') throw new Error('model:final carried a delta instead of the whole model');
+    writeWeights(model, decoded.values);
+    return evaluateModel(model, heldOut);
   }
 
   /** The round's global model: sent whole, or as a delta against a model this trainer kept (the last two per federation). */
