@@ -165,7 +165,8 @@ function EngineLine({ engine }: { engine: EngineStatus }) {
 function connectionText(view: DeviceView): string {
   switch (view.connection) {
     case 'not connected':
-      return view.joined ? 'Not connected' : 'Not joined yet';
+      if (!view.joined) return 'Not joined yet';
+      return view.engine.phase === 'ready' ? 'Not connected' : 'Not connected yet';
     case 'connecting':
       return 'Connecting to the coordinator…';
     case 'connected':

@@ -46,6 +46,8 @@ function waitingText(view: DeviceSessionView): string {
   if (federation?.status === 'training' && federation.round > (job?.round ?? 0)) {
     return `${missed}${sent}The federation is training round ${federation.round} without this device; waiting for the next round.`;
   }
+  if (federation?.status === 'idle') return `${missed}${sent}The operator has not started the federation yet: nothing to do, training starts by itself when they do.`;
+  if (federation?.status === 'waiting') return `${missed}${sent}The federation waits for more devices to join before its next round: nothing to do.`;
   return `${missed}${sent}Waiting for the next round.`;
 }
 

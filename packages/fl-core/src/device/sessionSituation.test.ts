@@ -1,3 +1,4 @@
+// What a device does and says as the federation calls rounds off, pauses or waits.
 import { describe, expect, it } from 'vitest';
 import type { DeviceSessionView } from './deviceAdapters.ts';
 import { DeviceSession } from './deviceSession.ts';
@@ -87,5 +88,21 @@ describe('a round the coordinator calls off', () => {
     await settle();
     expect(trainer.cancels).toBe(0);
     expect(view().job).toEqual({ round: 2, phase: 'training' });
+  });
+});
+
+describe('a device waiting for work', () => {
+  it('says what the federation waits for: the operator, or more devices', async () => {
+    const link = new FakeLink();
+    let view: DeviceSessionView | null = null;
+    const session = new DeviceSession({ deviceId: 'device-0001', federationId: FEDERATION, backend: 'cpu', adapter: null }, fakeAdapters(link, new FakeTrainer()), (v) => (view = v));
+    session.start();
+    link.answerHello = () => helloReply('idle', 0);
+    link.open();
+    await settle();
+    expect(describeSituation(view!)).toBe('The operator has not started the federation yet: nothing to do, training starts by itself when they do.');
+    link.send('federation:status', { federationId: FEDERATION, status: 'waiting', round: 0, accuracy: null });
+    await settle();
+    expect(describeSituation(view!)).toBe('The federation waits for more devices to join before its next round: nothing to do.');
   });
 });
