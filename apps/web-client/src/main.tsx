@@ -1,14 +1,22 @@
 import './strictCsp.ts';
-import { StrictMode } from 'react';
+import { lazy, StrictMode, Suspense } from 'react';
 import { createRoot } from 'react-dom/client';
-import { AdminPage } from './admin/AdminPage.tsx';
 import { DevicePage } from './device/DevicePage.tsx';
 import './styles.css';
+
+// Loaded only on /admin: the device page (often a phone) does not parse the dashboard and its charts before Join.
+const AdminPage = lazy(async () => ({ default: (await import('./admin/AdminPage.tsx')).AdminPage }));
 
 /** One entry for both pages: `/admin` is the dashboard, every other path the device page. */
 function App() {
   const isAdmin = window.location.pathname.replace(/\/+$/, '') === '/admin';
-  return isAdmin ? <AdminPage /> : <DevicePage />;
+  return isAdmin ? (
+    <Suspense fallback={<main className="page">Loading the dashboard…</main>}>
+      <AdminPage />
+    </Suspense>
+  ) : (
+    <DevicePage />
+  );
 }
 
 const root = document.getElementById('root');

@@ -85,15 +85,21 @@ export class DeviceController {
   /** Opens storage (Join is ready then), then chooses the worker's backend; joins at once with `autojoin`. */
   async start(): Promise<void> {
     try {
-      this.store = await DeviceStore.open();
-      const deviceId = await this.store.deviceId();
-      this.credentials = await this.deviceCredentials(this.store);
-      const examplesStored = await this.store.examplesStored(this.options.federationId);
-      const dataset = await fetchDataset(this.options.federationId);
-      const ownExamples = await ownExamplesHeld(this.store, this.options.federationId, dataset);
+      const store = await DeviceStore.open();
+      this.store = store;
+      // Join waits for these, so they run side by side.
+      const [deviceId, credentials, examplesStored, dataset] = await Promise.all([
+        store.deviceId(),
+        this.deviceCredentials(store),
+        store.examplesStored(this.options.federationId),
+        fetchDataset(this.options.federationId),
+      ]);
+      this.credentials = credentials;
+      const ownExamples = await ownExamplesHeld(store, this.options.federationId, dataset);
       if (this.disposed) return;
-      this.update({ deviceId, examplesStored, dataset, ownExamples, storageUsed: await storageUsed() });
+      this.update({ deviceId, examplesStored, dataset, ownExamples });
       if (this.options.autojoin) this.join();
+      this.update({ storageUsed: await storageUsed() });
     } catch (err) {
       const detail = `this page could not open its storage (${describeError(err)}): reload it, or allow this site to store data`;
       if (!this.disposed) this.update({ state: 'error', detail, messages: [detail, ...this.view.messages] });
