@@ -1,37 +1,8 @@
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { adminHeaders } from './support/coordinator.ts';
-
-/** A one-device federation on MNIST; `epochs` sets how long a round trains. */
-async function createFederation(request: APIRequestContext, id: string, epochs: number): Promise<void> {
-  const created = await request.post('/api/federations', {
-    headers: adminHeaders,
-    data: {
-      id,
-      name: id,
-      model: 'mnist-mlp',
-      dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 200, numDevices: 1, seed: 5 },
-      training: { epochs, batchSize: 10, learningRate: 0.05 },
-      maxRounds: 3,
-      minDevices: 1,
-      clientsPerRound: 'all',
-      deadline: { mode: 'fixed', ms: 300_000 },
-      quorum: 1,
-      belowQuorum: 'abandon',
-      mode: { kind: 'sync' },
-      evalExamples: 100,
-      modelSeed: 5,
-    },
-  });
-  expect(created.status(), await created.text()).toBe(201);
-}
-
-async function operate(request: APIRequestContext, id: string, action: 'start' | 'pause' | 'resume'): Promise<void> {
-  const res = await request.post(`/api/federations/${id}/${action}`, { headers: adminHeaders, data: {} });
-  expect(res.ok(), await res.text()).toBe(true);
-}
+import { expect, test, type Page } from '@playwright/test';
+import { createMnistFederation, operateFederation } from './support/mnistFederation.ts';
 
 test('Join is enabled within 3 s of the page loading, while the engine is still being chosen', async ({ browser, request }) => {
-  await createFederation(request, 'device-join', 1);
+  await createMnistFederation(request, 'device-join');
   // A fresh context remembers no engine: the chooser measures them all, as on a first visit.
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -66,15 +37,15 @@ test('Join is enabled within 3 s of the page loading, while the engine is still 
 
 test('a paused federation: the training device stops, discards its round, says it is paused, and trains the round afresh on resume', async ({ browser, request }) => {
   // 60 epochs of 200 examples on cpu: a round trains long enough to be paused in the middle.
-  await createFederation(request, 'device-pause', 60);
+  await createMnistFederation(request, 'device-pause', { training: { epochs: 60, batchSize: 10, learningRate: 0.05 } });
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto('/?federation=device-pause&backend=cpu&autojoin=1');
   await expect(page.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 90_000 });
-  await operate(request, 'device-pause', 'start');
+  await operateFederation(request, 'device-pause', 'start');
   await expect(page.getByTestId('progress-text')).toContainText('Epoch', { timeout: 60_000 });
 
-  await operate(request, 'device-pause', 'pause');
+  await operateFederation(request, 'device-pause', 'pause');
   const notice = page.getByTestId('notice');
   await expect(notice).toContainText('Round 1 was called off (the operator paused the federation): this device stopped and discarded its work on it.');
   await expect(notice).toContainText('The operator paused the federation. Nothing to do: this device carries on by itself when it resumes.');
@@ -84,7 +55,7 @@ test('a paused federation: the training device stops, discards its round, says i
   await expect(page.getByTestId('rounds-done')).toHaveText('0');
 
   // Resumed: round 1 is handed out again and trained from its first epoch, not answered with the discarded work.
-  await operate(request, 'device-pause', 'resume');
+  await operateFederation(request, 'device-pause', 'resume');
   await expect(page.getByTestId('progress-text')).toContainText(/^Epoch 1 of 60/, { timeout: 30_000 });
   await expect(page.getByTestId('device-status')).toHaveText('training');
   await context.close();
@@ -98,7 +69,7 @@ async function horizontalOverflow(page: Page): Promise<{ scrollWidth: number; cl
 }
 
 test('the device page at 390x844 (a phone) has no horizontal overflow', async ({ browser, request }) => {
-  await createFederation(request, 'device-phone', 1);
+  await createMnistFederation(request, 'device-phone');
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
   // Unforced: the engine line carries the longest words the page shows (each engine's speed, or why it did not start).
