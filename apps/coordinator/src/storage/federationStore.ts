@@ -239,6 +239,11 @@ export class FederationStore {
     return this.events.append(e);
   }
 
+  /** Resolves once every event appended so far is in the database. */
+  eventsWritten(): Promise<void> {
+    return this.events.flushed();
+  }
+
   /** Applies the event log's retention limits now (they also apply every few minutes); returns the rows deleted. */
   pruneEvents(): Promise<number> {
     return this.events.prune();
