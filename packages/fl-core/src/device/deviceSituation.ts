@@ -37,10 +37,13 @@ export function describeSituation(view: DeviceSessionView): string {
 
 function waitingText(view: DeviceSessionView): string {
   const { job, federation, lastMissed } = view;
+  if (federation?.status === 'paused') {
+    const kept = job?.phase === 'ready' ? `The update for round ${job.round} is kept for when it resumes. ` : '';
+    return `${discardedText(view)}${kept}The operator paused the federation. Nothing to do: this device carries on by itself when it resumes.`;
+  }
   if (job?.phase === 'ready') return `The update for round ${job.round} is kept until the coordinator hands round ${job.round} out again.`;
   if (federation?.status === 'finished') return 'The federation finished: nothing more to do here; you can close this page.';
   if (federation?.status === 'stopped') return 'The operator stopped the federation: nothing more to do here; you can close this page.';
-  if (federation?.status === 'paused') return `${discardedText(view)}The operator paused the federation. Nothing to do: this device carries on by itself when it resumes.`;
   const missed = lastMissed && lastMissed.round === job?.round ? `Round ${lastMissed.round} missed (${lastMissed.reason}). ` : '';
   const sent = !missed && job?.phase === 'sent' ? `Round ${job.round} sent. ` : '';
   if (federation?.status === 'training' && federation.round > (job?.round ?? 0)) {

@@ -82,6 +82,17 @@ describe('a round the coordinator calls off', () => {
     expect(view()).toMatchObject({ state: 'training', job: { round: 2, phase: 'training' } });
   });
 
+  it('keeps an update the coordinator did not discard (an asynchronous federation) and says the federation is paused', async () => {
+    const { link, trainer, view } = await deviceTrainingRound2({ cancellable: true });
+    link.send('federation:status', { federationId: FEDERATION, status: 'paused', round: 1, accuracy: null });
+    await settle();
+    expect(describeSituation(view())).toBe('Training round 2; the federation was paused meanwhile: the update is kept and sent when it resumes.');
+    trainer.finish();
+    await settle();
+    expect(view().job).toEqual({ round: 2, phase: 'ready' });
+    expect(describeSituation(view())).toBe('The update for round 2 is kept for when it resumes. The operator paused the federation. Nothing to do: this device carries on by itself when it resumes.');
+  });
+
   it('keeps training when the round is redone at once with the same model', async () => {
     const { link, trainer, view } = await deviceTrainingRound2({ cancellable: true });
     link.send('round:abandoned', { ...PAUSED, reason: 'too few updates by the deadline', next: 'redone-now' });
