@@ -11,7 +11,9 @@ const DeviceBytesQuery = z.object({ rounds: z.coerce.number().int().min(1).max(1
 /** `GET /api/federations/:id/device-bytes?rounds=N`: bytes up and down per device in the last N stored rounds (viewer). */
 export function deviceBytesApi(deps: Pick<ApiDeps, 'federations' | 'store'>): express.Router {
   const api = express.Router();
-  api.get('/federations/:id/device-bytes', allow('viewer'), async (req, res) => {
+  api.get('/federations/:id/device-bytes', allow('viewer'), async (req, res, next) => {
+    // The console's paged answer (consoleApi, inside federationApi).
+    if (req.query.paged !== undefined) return next();
     const query = DeviceBytesQuery.safeParse(req.query);
     if (!query.success) return void res.status(400).json({ ok: false, reason: `query: ${zodReason(query.error)}` });
     const params = DeviceBytesParams.safeParse(req.params);

@@ -6,6 +6,7 @@ import { CloneRequest, type FederationDirectory } from '../federations/federatio
 import type { FederationRuntime } from '../federations/federationRuntime.ts';
 import type { FederationStore } from '../storage/federationStore.ts';
 import { zodReason } from '../transport/zodReason.ts';
+import { consoleApi, EventKinds } from './consoleApi.ts';
 import { deviceDataApi } from './deviceDataApi.ts';
 import { EmptyBody } from './emptyBody.ts';
 import { roundsCsv } from './roundsExport.ts';
@@ -36,15 +37,10 @@ const RoundsQuery = z.object({ format: z.enum(['json', 'csv']).default('json') }
 
 const DEFAULT_EVENTS = 500;
 const MAX_EVENTS = 5_000;
-const EventKind = z.string().regex(/^[a-z][a-z0-9-]*$/, 'an event kind is lowercase words joined by "-", e.g. round-closed');
 /** `?kind=a,b` or `?kind=a&kind=b`, `?level=warn`, `?limit=N`; an unknown parameter is refused, not ignored. */
 const EventsQuery = z
   .object({
-    kind: z
-      .union([z.string(), z.array(z.string())])
-      .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((k) => k.split(',')).map((k) => k.trim()).filter((k) => k !== ''))
-      .pipe(z.array(EventKind))
-      .optional(),
+    kind: EventKinds.optional(),
     level: EventLogEntry.shape.level.optional(),
     limit: z.coerce.number().int().min(1).max(MAX_EVENTS).default(DEFAULT_EVENTS),
   })
@@ -79,6 +75,8 @@ export function federationApi(deps: ApiDeps): express.Router {
     const runtime = deps.federations.get(id);
     return runtime && joinPolicyOf(runtime.config);
   });
+
+  api.use(consoleApi(deps, federationOf));
 
   api.get('/health', allow('public'), (_req, res) => {
     res.json({ ok: true, version: deps.version, protocolVersion: PROTOCOL_VERSION });

@@ -183,12 +183,17 @@ export class FederationStore {
        order by aggregated_round desc, device_id`,
       [federationId, rounds],
     );
-    return rows.map((r) => ({
-      round: Number(r.aggregated_round),
-      deviceId: String(r.device_id),
-      bytesUp: Number(r.bytes_up),
-      bytesDown: r.bytes_down == null ? null : Number(r.bytes_down),
-    }));
+    return rows.map(deviceBytesOf);
+  }
+
+  /** Every update's bytes (up, and the model down) per device and the round it was folded into; `round` narrows to one round. */
+  async contributionBytes(federationId: string, round?: number): Promise<DeviceRoundBytes[]> {
+    const { rows } = await this.db.query<Row>(
+      `select aggregated_round, device_id, bytes_up, bytes_down from contributions
+       where federation_id = $1 and bytes_up is not null and ($2::int is null or aggregated_round = $2)`,
+      [federationId, round ?? null],
+    );
+    return rows.map(deviceBytesOf);
   }
 
   /** Updates folded into rounds after `afterRound`: what the engine must not count again. */
@@ -249,6 +254,29 @@ export class FederationStore {
     return this.events.prune();
   }
 
+  /**
+   * One page of events, newest first, older than the event `beforeId` (keyset: stable while new events arrive);
+   * `text` matches the message case-insensitively. `total` counts every matching event.
+   */
+  async eventsPage(
+    federationId: string,
+    page: { limit: number; beforeId: number | null; kinds?: readonly string[]; level?: EventLogEntry['level']; text?: string },
+  ): Promise<{ items: Array<EventLogEntry & { id: number }>; total: number }> {
+    await this.events.flushed();
+    const where = `federation_id = $1 and ($2::text[] is null or kind = any($2)) and ($3::text is null or level = $3)
+      and ($4::text is null or strpos(lower(message), lower($4)) > 0)`;
+    const params = [federationId, page.kinds && page.kinds.length > 0 ? [...page.kinds] : null, page.level ?? null, page.text || null];
+    const [{ rows }, counted] = await Promise.all([
+      this.db.query<Row>(`select * from events where ${where} and ($5::bigint is null or id < $5) order by id desc limit $6`, [
+        ...params,
+        page.beforeId,
+        page.limit,
+      ]),
+      this.db.query<{ total: number }>(`select count(*)::int as total from events where ${where}`, params),
+    ]);
+    return { items: rows.map((r) => ({ id: Number(r.id), ...eventOf(r) })), total: Number(counted.rows[0]?.total ?? 0) };
+  }
+
   /** The newest `limit` events, oldest first; `kinds` and `level` narrow them in the query itself. */
   async listEvents(
     federationId: string,
@@ -264,16 +292,29 @@ export class FederationStore {
        ) recent order by id`,
       [federationId, limit, filter.kinds && filter.kinds.length > 0 ? [...filter.kinds] : null, filter.level ?? null],
     );
-    return rows.map((r) => ({
-      at: toIso(r.at),
-      federationId: r.federation_id == null ? null : String(r.federation_id),
-      level: r.level === 'warn' ? 'warn' : 'info',
-      kind: String(r.kind),
-      message: String(r.message),
-      deviceId: r.device_id == null ? null : String(r.device_id),
-      ...(Number(r.count) > 1 ? { count: Number(r.count), firstAt: toIso(r.first_at) } : {}),
-    }));
+    return rows.map(eventOf);
   }
+}
+
+function deviceBytesOf(r: Row): DeviceRoundBytes {
+  return {
+    round: Number(r.aggregated_round),
+    deviceId: String(r.device_id),
+    bytesUp: Number(r.bytes_up),
+    bytesDown: r.bytes_down == null ? null : Number(r.bytes_down),
+  };
+}
+
+function eventOf(r: Row): EventLogEntry {
+  return {
+    at: toIso(r.at),
+    federationId: r.federation_id == null ? null : String(r.federation_id),
+    level: r.level === 'warn' ? 'warn' : 'info',
+    kind: String(r.kind),
+    message: String(r.message),
+    deviceId: r.device_id == null ? null : String(r.device_id),
+    ...(Number(r.count) > 1 ? { count: Number(r.count), firstAt: toIso(r.first_at) } : {}),
+  };
 }
 
 async function insertModel(tx: Transaction, federationId: string, round: number, bytes: Uint8Array, serverState: Float64Array | null = null): Promise<void> {

@@ -9,3 +9,4 @@ export * from './chunkedUpload.ts';
 export * from './chunkedDownload.ts';
 export * from './deviceBytes.ts';
 export * from './issueWords.ts';
+export * from './pages.ts';
