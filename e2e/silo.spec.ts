@@ -24,7 +24,7 @@ async function writeSiloData(): Promise<string> {
   return dir;
 }
 
-test('a Node silo (flock client) and a browser tab train in the same rounds of one federation', async ({ browser, request, baseURL }) => {
+test('a Node silo (flockctl client) and a browser tab train in the same rounds of one federation', async ({ browser, request, baseURL }) => {
   const created = await request.post('/api/federations', {
     headers: adminHeaders,
     data: {
@@ -51,7 +51,7 @@ test('a Node silo (flock client) and a browser tab train in the same rounds of o
   await expect(tab.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 90_000 });
 
   const data = await writeSiloData();
-  const bin = join(process.cwd(), 'apps/coordinator/bin/flock.mjs');
+  const bin = join(process.cwd(), 'apps/coordinator/bin/flockctl.mjs');
   const silo: ChildProcess = spawn(process.execPath, [bin, 'client', '--server', baseURL!, '--federation', FEDERATION, '--data', data, '--backend', 'cpu'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-// The `flock` command: loads the TypeScript CLI through tsx, as `npm start` runs the coordinator.
-import { register } from 'tsx/esm/api';
+// The `flockctl` command. Installed from the packed tarball it runs the bundle in dist/ (built by
+// prepack, scripts/bundle-cli.mjs); in the repository, where dist/ exists only while packing, it
+// runs the TypeScript sources through tsx, as `npm start` runs the coordinator.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/flock.ts');
+const bundle = new URL('../dist/flockctl.mjs', import.meta.url);
+if (existsSync(bundle)) {
+  await import(bundle.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/flockctl.ts');
+}

@@ -2,7 +2,7 @@ import { resolveAdminToken } from './adminToken.ts';
 import type { CoordinatorEnv } from './config.ts';
 import { startCoordinator, type RunningCoordinator } from './coordinator.ts';
 
-/** Runs the coordinator until SIGINT or SIGTERM (`npm start`'s server and `flock serve`). */
+/** Runs the coordinator until SIGINT or SIGTERM (`npm start`'s server and `flockctl serve`). */
 export async function serveCoordinator(env: CoordinatorEnv): Promise<RunningCoordinator> {
   const adminToken = await resolveAdminToken(env.dataDir, env.adminToken);
   const coordinator = await startCoordinator({ ...env, adminToken });

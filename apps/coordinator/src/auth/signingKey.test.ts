@@ -24,7 +24,7 @@ describe('the signing key', () => {
     const path = join(dir, 'jwt-key');
     const truncated = (await readFile(path, 'utf8')).slice(0, 10);
     await writeFile(path, truncated);
-    await expect(loadSigningKey(dir)).rejects.toThrow(/jwt-key is damaged .*restore the file from a backup, or run `flock rotate-key/);
+    await expect(loadSigningKey(dir)).rejects.toThrow(/jwt-key is damaged .*restore the file from a backup, or run `flockctl rotate-key/);
     expect(await readFile(path, 'utf8')).toBe(truncated);
   });
 

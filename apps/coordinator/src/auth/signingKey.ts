@@ -10,7 +10,7 @@ export class SigningKeyError extends Error {
   constructor(path: string, problem: string) {
     super(
       `the signing key ${path} ${problem}. Every token was signed with it, so it is not replaced silently: ` +
-        `restore the file from a backup, or run \`flock rotate-key --data-dir DIR\` to make a new key ` +
+        `restore the file from a backup, or run \`flockctl rotate-key --data-dir DIR\` to make a new key ` +
         `(every token issued so far then stops working and devices must enroll again)`,
     );
     this.name = 'SigningKeyError';

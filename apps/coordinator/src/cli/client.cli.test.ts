@@ -8,7 +8,7 @@ import { mnistDataDir } from '@flock/fl-core/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
 
-const BIN = new URL('../../bin/flock.mjs', import.meta.url).pathname;
+const BIN = new URL('../../bin/flockctl.mjs', import.meta.url).pathname;
 const TOKEN = 'client-cli-test-token';
 const FEDERATION = 'silo-reconnect';
 const SILO_EXAMPLES = 60;
@@ -110,7 +110,7 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-describe('flock client', () => {
+describe('flockctl client', () => {
   it('waits for its coordinator, reconnects by itself when its link drops mid-federation, says hello again and contributes to later rounds', { timeout: 60_000 }, async () => {
     // The silo starts first (as a silo may): it keeps trying the link, which opens once the federation exists.
     const link = await Link.create();

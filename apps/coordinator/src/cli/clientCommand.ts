@@ -42,7 +42,7 @@ export function addClientCommand(program: Command): void {
       const local = await loadSiloData(flags.data, await federationDataset(flags.server, flags.federation), deviceId);
       const data = new OwnData(local.train.data);
       const test = local.test?.data ?? null;
-      const choice = await chooseNodeBackend(flags.backend);
+      const choice = await chooseNodeBackend(flags.backend, { verbose: program.opts<{ verbose?: boolean }>().verbose === true });
       log(`device ${deviceId}: ${describeLocalData(local)}; backend ${choice.backend} (${choice.reason})`);
       const trainer = new InProcessTrainer((shardId) => data.get(shardId), () => test, uploadedTopologyFrom(flags.server));
       const reported = reportingStalls(trainer, (r) =>

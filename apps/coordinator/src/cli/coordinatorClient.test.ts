@@ -34,7 +34,9 @@ describe('CoordinatorClient', () => {
     const once = await flakyServer(1);
     server.close();
     server = once.server;
-    await expect(new CoordinatorClient(once.url, 'token').start('fed')).rejects.toThrow(/fetch failed/);
+    await expect(new CoordinatorClient(once.url, 'token').start('fed')).rejects.toThrow(
+      /^the connection to the coordinator at http:\/\/127\.0\.0\.1:\d+ broke during POST \/api\/federations\/fed\/start \(.+\); it may have taken effect: check with `flockctl federation status --url/,
+    );
     expect(once.requests()).toBe(1);
   });
 
@@ -59,6 +61,18 @@ describe('CoordinatorClient', () => {
     const probe = await flakyServer(0);
     await new Promise((resolve) => probe.server.close(resolve));
     const client = new CoordinatorClient(probe.url, 'token', { retryForMs: 1_000 });
-    await expect(client.rounds('fed')).rejects.toThrow(/^coordinator at http:\/\/127\.0\.0\.1:\d+ unreachable for \d s \(ECONNREFUSED\): check that it runs/);
+    await expect(client.rounds('fed')).rejects.toThrow(
+      /^no coordinator answers at http:\/\/127\.0\.0\.1:\d+ for \d s \(ECONNREFUSED\): start one with `flockctl serve`, or pass --url with the address of one that runs$/,
+    );
+  });
+
+  it('without a retry window, fails at once where nothing listens, naming the address and what to do', async () => {
+    const probe = await flakyServer(0);
+    await new Promise((resolve) => probe.server.close(resolve));
+    const started = Date.now();
+    await expect(new CoordinatorClient(probe.url, 'token', { retryForMs: 0 }, '--server').rounds('fed')).rejects.toThrow(
+      `no coordinator answers at ${probe.url} (ECONNREFUSED): start one with \`flockctl serve\`, or pass --server with the address of one that runs`,
+    );
+    expect(Date.now() - started).toBeLessThan(1_000);
   });
 });

@@ -22,6 +22,8 @@ export class CoordinatorClient {
     readonly url: string,
     private readonly token: string,
     private readonly retry: RetryPolicy = { retryForMs: 0 },
+    /** The flag that names the coordinator, for the next step an error gives: --url, or simulate's --server. */
+    private readonly urlFlag = '--url',
   ) {}
 
   /** When the coordinator stopped answering (null: it answers). */
@@ -78,13 +80,13 @@ export class CoordinatorClient {
   /** A backup file of the coordinator's data, taken while it runs (storage/backup.ts). */
   async backup(): Promise<Uint8Array> {
     const response = await this.send('POST', '/api/admin/backup', undefined);
-    if (!response.ok) throw await refusal('POST', '/api/admin/backup', response);
+    if (!response.ok) throw await this.refusal('POST', '/api/admin/backup', response);
     return new Uint8Array(await response.arrayBuffer());
   }
 
   private async call<T>(method: Method, path: string, body?: unknown): Promise<T> {
     const response = await this.send(method, path, body);
-    if (!response.ok) throw await refusal(method, path, response);
+    if (!response.ok) throw await this.refusal(method, path, response);
     return (await response.json().catch(() => null)) as T;
   }
 
@@ -92,13 +94,15 @@ export class CoordinatorClient {
    * Tries again, on the devices' reconnection schedule and for up to `retry.retryForMs`, what surely
    * did not take effect: any call the coordinator refused to connect or answered 503 (starting or
    * restarting), and a GET whatever failed on the way (a reset, a 502 or 504 from a proxy). A POST
-   * whose connection was reset is not sent again, since it may have taken effect.
+   * whose connection was reset is not sent again, since it may have taken effect. A refused connection
+   * without a retry window fails at once: no coordinator runs there.
    */
   private async send(method: Method, path: string, body: unknown): Promise<Response> {
     const giveUpAt = Date.now() + this.retry.retryForMs;
     for (let attempt = 0; ; attempt++) {
       let failure: string;
       let response: Response | null = null;
+      let nobodyThere = false;
       try {
         response = await this.fetchOnce(method, path, body);
         if (!retriableStatus(method, response.status)) {
@@ -107,15 +111,23 @@ export class CoordinatorClient {
         }
         failure = `HTTP ${response.status}`;
       } catch (err) {
-        if (method !== 'GET' && !connectionRefused(err)) throw err;
         failure = networkFailure(err);
+        nobodyThere = connectionRefused(err) || causeOf(err)?.code === 'ENOTFOUND';
+        if (method !== 'GET' && !nobodyThere) {
+          throw new Error(
+            `the connection to the coordinator at ${this.url} broke during ${method} ${path} (${failure}); it may have taken effect: ` +
+              `check with \`flockctl federation status --url ${this.url}\` before trying again`,
+          );
+        }
       }
       const delay = reconnectDelayMs(attempt);
-      const mayRetry = Date.now() + delay <= giveUpAt || (method === 'GET' && attempt + 1 < GET_ATTEMPTS);
+      const mayRetry = Date.now() + delay <= giveUpAt || (method === 'GET' && !nobodyThere && attempt + 1 < GET_ATTEMPTS);
       if (!mayRetry) {
         if (response) return response;
         const waited = this.unreachableSince === null ? '' : ` for ${Math.round((Date.now() - this.unreachableSince) / 1000)} s`;
-        throw new Error(`coordinator at ${this.url} unreachable${waited} (${failure}): check that it runs and that this is its address`);
+        throw new Error(
+          `no coordinator answers at ${this.url}${waited} (${failure}): start one with \`flockctl serve\`, or pass ${this.urlFlag} with the address of one that runs`,
+        );
       }
       this.unreachable(failure);
       await new Promise((resolve) => setTimeout(resolve, delay));
@@ -135,6 +147,11 @@ export class CoordinatorClient {
     if (this.retry.retryForMs > 0) this.retry.onWaiting?.(`coordinator at ${this.url} answers again (after ${seconds} s)`);
   }
 
+  private async refusal(method: Method, path: string, response: Response): Promise<Error> {
+    const payload = (await response.json().catch(() => null)) as { reason?: string } | null;
+    return new Error(`the coordinator at ${this.url} refused ${method} ${path}: HTTP ${response.status}: ${payload?.reason ?? response.statusText}`);
+  }
+
   private fetchOnce(method: Method, path: string, body: unknown): Promise<Response> {
     return fetch(new URL(path, this.url), {
       method,
@@ -144,10 +161,6 @@ export class CoordinatorClient {
   }
 }
 
-async function refusal(method: Method, path: string, response: Response): Promise<Error> {
-  const payload = (await response.json().catch(() => null)) as { reason?: string } | null;
-  return new Error(`${method} ${path}: HTTP ${response.status}: ${payload?.reason ?? response.statusText}`);
-}
 
 function retriableStatus(method: Method, status: number): boolean {
   return status === 503 || (method === 'GET' && (status === 502 || status === 504));

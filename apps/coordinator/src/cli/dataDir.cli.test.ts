@@ -11,12 +11,12 @@ const ADMIN = 'datadir-cli-test-admin-token';
 let dir: string;
 let coordinator: RunningCoordinator;
 
-/** Runs `flock <args>` in-process: the command's own code and commander's parsing. */
+/** Runs `flockctl <args>` in-process: the command's own code and commander's parsing. */
 async function flock(...args: string[]): Promise<string[]> {
   const lines: string[] = [];
-  const program = new Command('flock').exitOverride();
+  const program = new Command('flockctl').exitOverride();
   addDataDirCommands(program, (line) => lines.push(line));
-  await program.parseAsync(['node', 'flock', ...args]);
+  await program.parseAsync(['node', 'flockctl', ...args]);
   return lines;
 }
 
@@ -44,7 +44,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('flock backup and flock restore', () => {
+describe('flockctl backup and flockctl restore', () => {
   it('back up a running coordinator; a coordinator started on the restored dir has its federation and honours its tokens', async () => {
     const [demo] = await api<FederationSummary[]>(coordinator, '/api/federations');
     await api(coordinator, '/api/federations', { ...demo!.config, id: 'kept', name: 'kept by the backup' });
@@ -81,7 +81,7 @@ describe('flock backup and flock restore', () => {
   });
 });
 
-describe('flock rotate-key', () => {
+describe('flockctl rotate-key', () => {
   it('refuses while a coordinator holds the dir, and otherwise replaces the key and says what that ends', async () => {
     await expect(flock('rotate-key', '--data-dir', join(dir, 'data'))).rejects.toThrow(/is in use by PID/);
     const restored = join(dir, 'restored');

@@ -5,12 +5,12 @@ import { restoreBackup } from '../storage/backup.ts';
 import { lockDataDir } from '../storage/dataDirLock.ts';
 import { clientOf, withConnection, type ConnectionFlags } from './adminConnection.ts';
 
-/** `flock backup`, `flock restore` and `flock rotate-key`: looking after a coordinator's data directory. */
+/** `flockctl backup`, `flockctl restore` and `flockctl rotate-key`: looking after a coordinator's data directory. */
 export function addDataDirCommands(program: Command, print: (line: string) => void = (line) => console.log(line)): void {
   withConnection(
     program
       .command('backup')
-      .description("save a running coordinator's database and signing key to one file, without stopping it (restore it with flock restore)"),
+      .description("save a running coordinator's database and signing key to one file, without stopping it (restore it with flockctl restore)"),
   )
     .requiredOption('--out <file>', 'the backup file to write')
     .action(async (flags: ConnectionFlags & { out: string }) => {
@@ -24,7 +24,7 @@ export function addDataDirCommands(program: Command, print: (line: string) => vo
 
   program
     .command('restore')
-    .description('write a backup file (from flock backup) into a data dir that holds no database; start the coordinator on that dir afterwards')
+    .description('write a backup file (from flockctl backup) into a data dir that holds no database; start the coordinator on that dir afterwards')
     .requiredOption('--data-dir <path>', 'the data dir to restore into: no coordinator may run on it, and it must hold no database')
     .argument('<file>', 'the backup file')
     .action(async (file: string, flags: { dataDir: string }) => {
@@ -42,7 +42,7 @@ export function addDataDirCommands(program: Command, print: (line: string) => vo
         const path = await rotateSigningKey(flags.dataDir);
         print(`new signing key in ${path}.`);
         print('Every token issued so far (viewer, enrollment, device and session tokens) no longer works:');
-        print('bound devices must enroll again with a new enrollment token (flock token create --role device). The admin token is unchanged.');
+        print('bound devices must enroll again with a new enrollment token (flockctl token create --role device). The admin token is unchanged.');
       } finally {
         lock.release();
       }

@@ -17,6 +17,8 @@ export interface DevicePoolOptions {
   threads?: number;
   devices: number;
   backend?: NodeBackend;
+  /** Let tfjs and Dawn print their notes and warnings in every thread. */
+  verbose: boolean;
 }
 
 export interface DeviceFleet {
@@ -63,7 +65,7 @@ export class DevicePool {
           else if (msg.type === 'error') reject(new Error(msg.message));
         });
       });
-      worker.postMessage({ type: 'init', ...(backend ? { backend } : {}) } satisfies PoolToWorker);
+      worker.postMessage({ type: 'init', verbose: options.verbose, ...(backend ? { backend } : {}) } satisfies PoolToWorker);
       return ready;
     };
     try {

@@ -7,7 +7,7 @@ import { useTestCoordinator } from '../testCoordinator.ts';
 import { addFederationCommand } from './federationCommand.ts';
 
 const TOKEN = 'federation-cli-test-admin-token';
-const BIN = new URL('../../bin/flock.mjs', import.meta.url).pathname;
+const BIN = new URL('../../bin/flockctl.mjs', import.meta.url).pathname;
 const env = useTestCoordinator('flock-federation-cli-', TOKEN);
 
 /** As a person writes it: the round policy fields left to their defaults. */
@@ -25,17 +25,17 @@ const CONFIG = {
   modelSeed: 1,
 };
 
-/** Runs `flock federation ...` in-process: the command's own code, commander's parsing, real REST. */
+/** Runs `flockctl federation ...` in-process: the command's own code, commander's parsing, real REST. */
 async function federation(...args: string[]): Promise<string[]> {
   const lines: string[] = [];
-  const program = new Command('flock').exitOverride();
+  const program = new Command('flockctl').exitOverride();
   addFederationCommand(program, (line) => lines.push(line));
-  await program.parseAsync(['node', 'flock', 'federation', ...args, '--url', env.coordinator.url, '--admin-token', TOKEN]);
+  await program.parseAsync(['node', 'flockctl', 'federation', ...args, '--url', env.coordinator.url, '--admin-token', TOKEN]);
   return lines;
 }
 
 
-describe('flock federation', () => {
+describe('flockctl federation', () => {
   it('creates from a config file, starts, reports status and stops', async () => {
     const file = join(env.dir, 'config.json');
     await writeFile(file, JSON.stringify(CONFIG));
@@ -59,7 +59,7 @@ describe('flock federation', () => {
   });
 });
 
-describe('flock serve', () => {
+describe('flockctl serve', () => {
   it('serves the coordinator on the given port and data directory until SIGTERM', { timeout: 120_000 }, async () => {
     const dataDir = join(env.dir, 'served');
     const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], {
@@ -74,7 +74,7 @@ describe('flock serve', () => {
         const match = /Flock coordinator on (http:\/\/\S+)/.exec(output);
         if (match) resolve(match[1]!);
       });
-      child.once('exit', (code) => reject(new Error(`flock serve exited with ${code}: ${output}`)));
+      child.once('exit', (code) => reject(new Error(`flockctl serve exited with ${code}: ${output}`)));
     });
     const health = (await (await fetch(`${url}/api/health`)).json()) as { ok: boolean };
     expect(health.ok).toBe(true);

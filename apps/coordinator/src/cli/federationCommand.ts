@@ -10,7 +10,7 @@ export function describeSummary(f: FederationSummary): string {
   return `${f.config.id}  ${f.status}  round ${f.round}/${f.config.maxRounds}  ${f.config.model} on ${f.config.dataset.kind}  "${f.config.name}"${archived}`;
 }
 
-/** `flock federation create|start|stop|status`: operator actions against a running coordinator over REST. */
+/** `flockctl federation create|start|stop|status`: operator actions against a running coordinator over REST. */
 export function addFederationCommand(program: Command, print: (line: string) => void = (line) => console.log(line)): void {
   const federation = program.command('federation').description('create, start, stop and inspect federations on a running coordinator');
   const show = (flags: ConnectionFlags, value: FederationSummary | FederationSummary[], text: string) => print(flags.json ? JSON.stringify(value) : text);

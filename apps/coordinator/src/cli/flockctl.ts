@@ -6,7 +6,12 @@ import { addServeCommand } from './serveCommand.ts';
 import { addSimulateCommand } from './simulateCommand.ts';
 import { addTokenCommand } from './tokenCommand.ts';
 
-const program = new Command('flock').description('Flock: browser-native federated learning, from the command line');
+// Not `flock`: on Linux that name is util-linux's file-lock command.
+const COMMAND_NAME = 'flockctl';
+
+const program = new Command(COMMAND_NAME)
+  .description('Flock: browser-native federated learning, from the command line')
+  .option('--verbose', "also print what the libraries underneath say (TensorFlow.js's notes, Dawn's GPU warnings)");
 addSimulateCommand(program);
 addClientCommand(program);
 addServeCommand(program);
@@ -14,6 +19,6 @@ addFederationCommand(program);
 addTokenCommand(program);
 addDataDirCommands(program);
 await program.parseAsync(process.argv).catch((err: unknown) => {
-  console.error(`flock: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`${COMMAND_NAME}: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

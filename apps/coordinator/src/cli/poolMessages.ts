@@ -8,6 +8,8 @@ import type { DeviceBehaviour } from './deviceBehaviour.ts';
 export interface PoolInit {
   type: 'init';
   backend?: NodeBackend;
+  /** Let tfjs and Dawn print their notes and warnings (flockctl --verbose). */
+  verbose: boolean;
 }
 
 /** Starts the thread's share of the virtual devices. */

@@ -1,6 +1,6 @@
 import type { EventLogEntry, RoundRecord } from '@flock/fl-core';
 
-/** A completed round as `flock simulate` reports it: the coordinator's record and what the simulation saw. */
+/** A completed round as `flockctl simulate` reports it: the coordinator's record and what the simulation saw. */
 export interface RoundReport extends RoundRecord {
   /** Selected devices that dropped out of this round (the simulation's own count). */
   dropped: number;

@@ -7,7 +7,7 @@ import { mnistDataDir } from '@flock/fl-core/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
 
-const BIN = new URL('../../bin/flock.mjs', import.meta.url).pathname;
+const BIN = new URL('../../bin/flockctl.mjs', import.meta.url).pathname;
 const TOKEN = 'silo-training-test-token';
 const FEDERATION = 'big-silo';
 const DEVICE = 'silo-60k';
@@ -44,7 +44,7 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-describe('a flock client silo with all 60,000 MNIST training examples', () => {
+describe('a flockctl client silo with all 60,000 MNIST training examples', () => {
   it('trains a round on cpu without starving its socket: never dropped, its update counted, the longest event-loop stall under the ping timeout', { timeout: 240_000 }, async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'flock-silo-60k-'));
     coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir, adminToken: TOKEN, logLevel: 'silent', heartbeat: HEARTBEAT });

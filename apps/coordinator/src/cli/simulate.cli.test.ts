@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { buildModel, encodeWeights, manifestOf, manifestSize } from '@flock/fl-core';
 import { describe, expect, it } from 'vitest';
 
-const BIN = new URL('../../bin/flock.mjs', import.meta.url).pathname;
+const BIN = new URL('../../bin/flockctl.mjs', import.meta.url).pathname;
 
 /** What one device downloads per round: the 2NN in the default float16 downlink. */
 function mlpDownlinkBytes(): number {
@@ -26,7 +26,7 @@ function runFlock(args: string[]): Promise<{ code: number | null; stdout: string
   });
 }
 
-describe('flock simulate', () => {
+describe('flockctl simulate', () => {
   it('runs 10 virtual devices for 3 rounds, prints valid JSON lines and reaches 60% accuracy', { timeout: 240_000 }, async () => {
     const out = await mkdtemp(join(tmpdir(), 'flock-sim-out-'));
     const args = ['simulate', '--devices', '10', '--fraction', '0.5', '--rounds', '3', '--model', 'mnist-mlp', '--examples-per-device', '100'];

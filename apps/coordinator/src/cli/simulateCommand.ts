@@ -1,7 +1,7 @@
 import type { AggregationMode, DemoDataset, FederationConfig, ModelName, RoundDeadline } from '@flock/fl-core';
 import { DEFAULT_DEADLINE, MODEL_NAMES } from '@flock/fl-core';
 import { NODE_BACKENDS, type NodeBackend } from '@flock/fl-core/node';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { MNIST_TRAIN_EXAMPLES } from '../federations/datasetPartition.ts';
 import type { RoundReport } from './roundLedger.ts';
 import { runSimulation, type SimulationPlan } from './simulation.ts';
@@ -90,6 +90,11 @@ function parsePartition(raw: string): SimulateFlags['partition'] {
   throw new InvalidArgumentError('expected iid, shards or dirichlet:ALPHA');
 }
 
+/** An option whose help gives its default as a person types it (iid, not {"partition":"iid"}; cpu, not "cpu"). */
+function withDefault<T>(flags: string, description: string, parse: (raw: string) => T, value: T, words: string): Option {
+  return new Option(flags, description).argParser(parse).default(value, words);
+}
+
 /** A fixed hour: without --deadline a simulated round waits for every selected device, as FedAvg does. */
 const DEFAULT_SIMULATION_DEADLINE: RoundDeadline = { mode: 'fixed', ms: 3_600_000 };
 const DEFAULT_QUORUM = 0.5;
@@ -132,39 +137,40 @@ export function simulationConfig(f: SimulateFlags): FederationConfig {
 }
 
 export function addSimulateCommand(program: Command): void {
+  const verbose = () => program.opts<{ verbose?: boolean }>().verbose === true;
   program
     .command('simulate')
     .description('run a federation of virtual devices (real Socket.IO, real protocol) and report each round')
     .option('--devices <n>', 'virtual devices K (the partition has K shards)', int(1), 100)
     .option('--fraction <c>', 'fraction C of the devices selected each round', fraction, 0.1)
     .option('--rounds <n>', 'round budget', int(1), 50)
-    .option('--model <name>', `zoo model: ${MODEL_NAMES.join(', ')}`, oneOf(MODEL_NAMES), 'mnist-mlp')
+    .addOption(withDefault('--model <name>', `zoo model: ${MODEL_NAMES.join(', ')}`, oneOf(MODEL_NAMES), 'mnist-mlp', 'mnist-mlp'))
     .option('--epochs <e>', 'local epochs E', int(1), 1)
     .option('--batch <b>', 'local batch size B', int(1), 10)
     .option('--lr <rate>', 'SGD learning rate', positive, 0.1)
-    .option('--partition <kind>', 'iid, shards (2 label-sorted shards per device) or dirichlet:ALPHA', parsePartition, { partition: 'iid' })
+    .addOption(withDefault('--partition <kind>', 'iid, shards (2 label-sorted shards per device) or dirichlet:ALPHA', parsePartition, { partition: 'iid' }, 'iid'))
     .option('--seed <s>', 'seed of the partition, the initial model and the selection', int(0), 1)
     .option('--target-accuracy <a>', 'finish when the test accuracy reaches this', fraction)
     .option('--examples-per-device <n>', 'examples per device (default: 60000 / devices)', int(1))
     .option('--eval-examples <n>', 'MNIST test examples the coordinator evaluates on', int(1), 10_000)
     .option('--backend <name>', `force a backend: ${NODE_BACKENDS.join(', ')} (default: webgpu if Dawn finds an adapter, else cpu)`, oneOf(NODE_BACKENDS))
-    .option('--eval-backend <name>', `backend of the in-process coordinator's evaluation: ${NODE_BACKENDS.join(', ')}`, oneOf(NODE_BACKENDS), 'cpu')
+    .addOption(withDefault('--eval-backend <name>', `backend of the in-process coordinator's evaluation: ${NODE_BACKENDS.join(', ')}`, oneOf(NODE_BACKENDS), 'cpu', 'cpu'))
     .option('--threads <n>', 'device threads (default: the number of cores, 1 on webgpu)', int(1))
-    .option('--deadline <ms|adaptive>', 'round deadline: fixed ms, or adaptive (3x the slowest selected device\'s last training, 30 s to 10 min) (default: 3600000)', parseDeadline)
+    .option('--deadline <ms|adaptive>', 'round deadline: fixed ms, or adaptive (3x the slowest selected device\'s last training, 30 s to 10 min) (default: 3600000, an hour: every selected device is waited for)', parseDeadline)
     .option('--quorum <q>', 'fraction of the selected devices that must answer by the deadline', unitInterval, DEFAULT_QUORUM)
-    .option('--below-quorum <policy>', 'below the quorum at the deadline: extend-once or abandon (the round is redone)', oneOf(['extend-once', 'abandon'] as const), DEFAULT_BELOW_QUORUM)
+    .addOption(withDefault('--below-quorum <policy>', 'below the quorum at the deadline: extend-once or abandon (the round is redone)', oneOf(['extend-once', 'abandon'] as const), DEFAULT_BELOW_QUORUM, DEFAULT_BELOW_QUORUM))
     .option('--dropout <p>', 'probability that a device drops out of a round it trains for (disconnects mid-round, uploads nothing, comes back later)', unitInterval, 0)
-    .option('--mode <kind>', 'sync (FedAvg rounds) or async (FedBuff: every free device trains on the latest model)', oneOf(['sync', 'async'] as const), 'sync')
-    .option('--buffer <k>', `async: aggregate every k updates (default ${DEFAULT_BUFFER})`, int(1))
-    .option('--max-staleness <s>', `async: refuse updates more than s aggregations old (default ${DEFAULT_MAX_STALENESS})`, int(0))
+    .addOption(withDefault('--mode <kind>', 'sync (FedAvg rounds) or async (FedBuff: every free device trains on the latest model)', oneOf(['sync', 'async'] as const), 'sync', 'sync'))
+    .option('--buffer <k>', `async: aggregate every k updates (default: ${DEFAULT_BUFFER})`, int(1))
+    .option('--max-staleness <s>', `async: refuse updates more than s aggregations old (default: ${DEFAULT_MAX_STALENESS})`, int(0))
     .option('--slow-fraction <f>', 'fraction of the devices that are slow (a seeded draw)', unitInterval, 0)
     .option('--slow-factor <x>', 'a slow device\'s training takes x times longer', atLeastOne, DEFAULT_SLOW_FACTOR)
-    .option('--strategy <name>', `aggregation strategy: ${STRATEGY_NAMES.join(', ')} (default fedavg)`, oneOf(STRATEGY_NAMES))
+    .option('--strategy <name>', `aggregation strategy: ${STRATEGY_NAMES.join(', ')} (default: fedavg)`, oneOf(STRATEGY_NAMES))
     .option('--strategy-opts <json>', 'the strategy\'s options as a JSON object, e.g. \'{"beta":0.2}\'', parseStrategyOpts)
     .option('--byzantine <fraction:mode>', 'that fraction of the devices (seeded) sends sign-flipped (signflip) or 10x-scaled (scale10) updates', parseByzantine)
     .option('--dp-clip <c>', 'differential privacy: clip every update to this L2 norm', positive)
     .option('--dp-noise <z>', 'differential privacy: Gaussian noise multiplier z (std z x clip)', nonNegative)
-    .option('--dp-delta <d>', 'differential privacy: the delta epsilon is reported at (default 1e-5)', positive)
+    .option('--dp-delta <d>', 'differential privacy: the delta epsilon is reported at (default: 1e-5)', positive)
     .option('--dp-mode <mode>', 'central (the coordinator adds the noise) or local (each device does)', oneOf(['central', 'local'] as const))
     .option('--dp-target <epsilon>', 'stop the federation once epsilon reaches this', positive)
     .option('--server <url>', 'use this coordinator instead of starting one')
@@ -190,6 +196,7 @@ export function addSimulateCommand(program: Command): void {
         ...(flags.backend ? { backend: flags.backend } : {}),
         ...(flags.evalBackend ? { evalBackend: flags.evalBackend } : {}),
         ...(flags.threads ? { threads: flags.threads } : {}),
+        verbose: verbose(),
       };
       const rounds: RoundReport[] = [];
       const tty = !flags.json && process.stdout.isTTY;

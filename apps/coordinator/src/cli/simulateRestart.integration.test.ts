@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const BIN = new URL('../../bin/flock.mjs', import.meta.url).pathname;
+const BIN = new URL('../../bin/flockctl.mjs', import.meta.url).pathname;
 const TOKEN = 'simulate-restart-test-token';
 const ROUNDS = 4;
 
@@ -52,7 +52,7 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-describe('flock simulate --server', () => {
+describe('flockctl simulate --server', () => {
   it('rides out a coordinator killed (SIGKILL) and restarted on the same data dir and port mid-run: every round completes', { timeout: 240_000 }, async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'flock-sim-restart-'));
     const port = await freePort();

@@ -25,6 +25,8 @@ export interface SimulationPlan {
   evalBackend?: NodeBackend;
   /** Absent: one per core, one on webgpu (see DevicePool). */
   threads?: number;
+  /** Let tfjs and Dawn print their notes and warnings (flockctl --verbose). */
+  verbose?: boolean;
   /** Dropouts and slow devices; absent: every device answers every round at its own speed. */
   behaviour?: DeviceBehaviour;
   /** Fraction of the devices that are slow (by `behaviour.slowFactor`). */
@@ -64,10 +66,10 @@ export async function runSimulation(plan: SimulationPlan, onRound: (r: RoundRepo
   const started = performance.now();
   // The device threads load tfjs while the coordinator starts.
   const [pool, local] = await settleBoth(
-    DevicePool.start({ devices: plan.devices, ...(plan.threads ? { threads: plan.threads } : {}), ...(plan.backend ? { backend: plan.backend } : {}) }),
-    plan.server ? Promise.resolve(null) : startLocalCoordinator(plan.evalBackend ?? 'cpu'),
+    DevicePool.start({ devices: plan.devices, verbose: plan.verbose ?? false, ...(plan.threads ? { threads: plan.threads } : {}), ...(plan.backend ? { backend: plan.backend } : {}) }),
+    plan.server ? Promise.resolve(null) : startLocalCoordinator(plan.evalBackend ?? 'cpu', plan.verbose ?? false),
   );
-  const client = plan.server ? new CoordinatorClient(plan.server.url, plan.server.token, plan.server.retry) : local!.client;
+  const client = plan.server ? new CoordinatorClient(plan.server.url, plan.server.token, plan.server.retry, '--server') : local!.client;
   const id = plan.config.id;
   const behaviour = plan.behaviour ?? NO_MISBEHAVIOUR;
   const ledger = new RoundLedger();
@@ -129,10 +131,10 @@ async function settleBoth<A extends { close(): Promise<void> }, B extends { clos
   throw ra.status === 'rejected' ? ra.reason : (rb as PromiseRejectedResult).reason;
 }
 
-async function startLocalCoordinator(evalBackend: NodeBackend): Promise<{ client: CoordinatorClient; close(): Promise<void> }> {
+async function startLocalCoordinator(evalBackend: NodeBackend, verbose: boolean): Promise<{ client: CoordinatorClient; close(): Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'flock-sim-'));
   const adminToken = randomBytes(16).toString('hex');
-  const prepareEvaluation = async () => void (await chooseNodeBackend(evalBackend));
+  const prepareEvaluation = async () => void (await chooseNodeBackend(evalBackend, { verbose }));
   const coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir, adminToken, logLevel: 'silent', prepareEvaluation });
   return {
     client: new CoordinatorClient(coordinator.url, adminToken),

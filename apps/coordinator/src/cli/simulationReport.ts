@@ -4,7 +4,7 @@ import type { RoundRecord } from '@flock/fl-core';
 import type { RoundReport } from './roundLedger.ts';
 import type { SimulationSummary } from './simulation.ts';
 
-/** The per-round JSON line of `flock simulate --json`. */
+/** The per-round JSON line of `flockctl simulate --json`. */
 export function roundLine(r: RoundReport): string {
   const { round, participants, dropped, closedBy, extended, withinDeadline, meanStaleness, accuracy, loss, durationMs, bytesUp, bytesDown, rejected } = r;
   const epsilon = r.epsilon ?? null;

@@ -27,7 +27,7 @@ function post(msg: WorkerToPool): void {
 port.on('message', (msg: PoolToWorker) => {
   switch (msg.type) {
     case 'init':
-      chooseNodeBackend(msg.backend)
+      chooseNodeBackend(msg.backend, { verbose: msg.verbose })
         .then((choice) => {
           backend = choice;
           post({ type: 'ready', ...choice });

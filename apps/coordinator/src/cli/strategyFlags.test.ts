@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseByzantine, parseStrategyOpts, strategyFields } from './strategyFlags.ts';
 
-describe('flock simulate strategy flags', () => {
+describe('flockctl simulate strategy flags', () => {
   it('parses --byzantine FRACTION:MODE and refuses anything else with the expected form', () => {
     expect(parseByzantine('0.2:signflip')).toEqual({ fraction: 0.2, mode: 'signflip' });
     expect(() => parseByzantine('0.2:flip')).toThrow(/MODE one of signflip, scale10/);

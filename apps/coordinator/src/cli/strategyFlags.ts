@@ -2,7 +2,7 @@ import { PrivacyConfig, STRATEGIES, StrategyConfig, type FederationConfig, type 
 import { InvalidArgumentError } from 'commander';
 import { BYZANTINE_MODES, type ByzantineMode, type ByzantinePlan } from './byzantine.ts';
 
-/** The strategy and privacy flags of `flock simulate`. */
+/** The strategy and privacy flags of `flockctl simulate`. */
 export interface StrategyFlags {
   strategy?: StrategyName;
   strategyOpts?: Record<string, unknown>;

@@ -10,12 +10,12 @@ const ADMIN = 'token-cli-test-admin-token';
 let dir: string;
 let coordinator: RunningCoordinator;
 
-/** Runs `flock token ...` in-process: the command's own code, commander's parsing, real REST. */
+/** Runs `flockctl token ...` in-process: the command's own code, commander's parsing, real REST. */
 async function token(adminToken: string, ...args: string[]): Promise<string[]> {
   const lines: string[] = [];
-  const program = new Command('flock').exitOverride();
+  const program = new Command('flockctl').exitOverride();
   addTokenCommand(program, (line) => lines.push(line));
-  await program.parseAsync(['node', 'flock', 'token', ...args, '--url', coordinator.url, '--admin-token', adminToken]);
+  await program.parseAsync(['node', 'flockctl', 'token', ...args, '--url', coordinator.url, '--admin-token', adminToken]);
   return lines;
 }
 
@@ -32,7 +32,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('flock token', () => {
+describe('flockctl token', () => {
   it('mints a viewer token that logs in, lists it, and revokes it so that it no longer does', async () => {
     const [line, viewer] = await token(ADMIN, 'create', '--role', 'viewer', '--expires', '7d', '--label', 'auditor');
     const id = line!.split(' ')[0]!;

@@ -16,7 +16,7 @@ function describeToken(t: TokenRecord): string {
   return `${t.id}  ${t.kind}${scope}${label}  ${state}`;
 }
 
-/** `flock token create|revoke|list`: viewer and enrollment tokens, minted by a running coordinator over REST. */
+/** `flockctl token create|revoke|list`: viewer and enrollment tokens, minted by a running coordinator over REST. */
 export function addTokenCommand(program: Command, print: (line: string) => void = (line) => console.log(line)): void {
   const token = program.command('token').description('mint, list and revoke viewer and enrollment tokens on a running coordinator');
 

@@ -30,7 +30,7 @@ export async function takeBackup(db: PGlite, dataDir: string): Promise<Uint8Arra
 }
 
 export function readBackup(bytes: Uint8Array): Backup {
-  const notOurs = new Error('this file is not a Flock backup (one written by `flock backup`)');
+  const notOurs = new Error('this file is not a Flock backup (one written by `flockctl backup`)');
   if (Buffer.from(bytes.subarray(0, MAGIC.length)).toString('latin1') !== MAGIC) throw notOurs;
   const end = bytes.indexOf(0x0a, MAGIC.length);
   if (end < 0) throw notOurs;

@@ -138,7 +138,7 @@ export class DatabaseOpenError extends Error {
   constructor(dataDir: string, path: string, cause: unknown) {
     super(
       `the database in ${path} could not be opened; it may be damaged. ` +
-        `Restore a backup with \`flock restore --data-dir ${dataDir} BACKUP_FILE\` (after moving ${path} away), or move ${path} away to start with an empty database ` +
+        `Restore a backup with \`flockctl restore --data-dir ${dataDir} BACKUP_FILE\` (after moving ${path} away), or move ${path} away to start with an empty database ` +
         `(PGlite said: ${cause instanceof Error ? cause.message : String(cause)})`,
       { cause },
     );

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { AdapterInfo } from '../protocol/messages.ts';
 
@@ -11,6 +13,14 @@ export interface NodeBackendChoice {
   reason: string;
 }
 
+export interface NodeBackendOptions {
+  /**
+   * false (the default): tfjs's notes (its "install tfjs-node" banner, once per thread) stay unsaid, and
+   * Dawn is not tried where no Vulkan loader is installed, since it then prints a warning of its own.
+   */
+  verbose?: boolean;
+}
+
 interface GpuAdapterLike {
   info?: { vendor?: string; architecture?: string };
 }
@@ -18,11 +28,13 @@ interface GpuAdapterLike {
 /**
  * WebGPU through Dawn (the `webgpu` package) when it finds an adapter, else tfjs's cpu kernels. A
  * forced backend that cannot start is an error, not a silent fallback: a benchmark must know what it ran on.
- * Dawn looks for Vulkan drivers through VK_ICD_FILENAMES (the README's `flock simulate` flags name the values).
+ * Dawn looks for Vulkan drivers through VK_ICD_FILENAMES (the README's `flockctl simulate` flags name the values).
  */
-export async function chooseNodeBackend(forced?: NodeBackend): Promise<NodeBackendChoice> {
+export async function chooseNodeBackend(forced?: NodeBackend, { verbose = false }: NodeBackendOptions = {}): Promise<NodeBackendChoice> {
+  // PROD mutes tfjs's console notes and nothing else (tfjs-core log.ts).
+  tf.env().set('PROD', !verbose);
   if (forced === 'cpu') return useCpu('forced by --backend cpu');
-  const gpu = await tryWebGpu();
+  const gpu = !verbose && !vulkanLoaderInstalled() ? { ok: false as const, reason: 'no Vulkan loader (libvulkan.so.1) is installed; --verbose tries Dawn anyway' } : await tryWebGpu();
   if (gpu.ok) return { backend: 'webgpu', adapter: gpu.adapter, reason: forced ? 'forced by --backend webgpu' : 'WebGPU adapter found (Dawn)' };
   if (forced === 'webgpu') throw new Error(`--backend webgpu cannot start: ${gpu.reason}`);
   return useCpu(`fallback (webgpu: ${gpu.reason})`);
@@ -50,5 +62,19 @@ async function tryWebGpu(): Promise<{ ok: true; adapter: AdapterInfo | null } | 
     return { ok: true, adapter: info ? { vendor: info.vendor ?? '', architecture: info.architecture ?? '' } : null };
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** Where Dawn runs on Vulkan (Linux): whether the dynamic loader can find libvulkan.so.1 (LD_LIBRARY_PATH or ld.so's cache). */
+function vulkanLoaderInstalled(): boolean {
+  if (process.platform !== 'linux') return true;
+  const LOADER = 'libvulkan.so.1';
+  const dirs = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean);
+  if (dirs.some((dir) => existsSync(join(dir, LOADER)))) return true;
+  try {
+    return readFileSync('/etc/ld.so.cache').includes(LOADER);
+  } catch {
+    // No cache to read (another libc): let Dawn look for itself.
+    return true;
   }
 }

@@ -17,7 +17,7 @@ async function csvFile(text: string): Promise<string> {
   return path;
 }
 
-describe('flock client data for a device-data federation', () => {
+describe('flockctl client data for a device-data federation', () => {
   it('checks the CSV against the schema and holds out the test fraction', async () => {
     const rows = Array.from({ length: 8 }, (_, i) => `${i},${i / 2},${i % 2 === 0 ? 'a' : 'b'}`);
     const { train, test } = await loadSiloData(await csvFile(['x,y,class', ...rows].join('\n')), dataset, 'silo-1');
