@@ -94,7 +94,7 @@ test('rounds survive a tab closed mid-round, a tab reloaded mid-training and a c
       await expect(tab.page.getByTestId('backend')).toHaveText(/^webgpu/, { timeout: 90_000 });
       await expect(tab.page.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 90_000 });
       await expect(tab.page.getByTestId('examples-stored')).toHaveText(String(EXAMPLES_PER_DEVICE));
-      tab.deviceId = (await tab.page.getByTestId('device-id').textContent()) ?? '';
+      tab.deviceId = (await tab.page.getByTestId('device-id').getAttribute('data-device-id')) ?? '';
       expect(tab.shardRequests).toHaveLength(1);
     }
     expect((await request.post(`/api/federations/${FEDERATION}/start`, { headers: adminHeaders, data: {} })).ok()).toBe(true);
@@ -123,7 +123,7 @@ test('rounds survive a tab closed mid-round, a tab reloaded mid-training and a c
     reloaded.shardRequests.length = 0;
     const reloadAt = Date.now();
     await reloaded.page.reload();
-    await expect(reloaded.page.getByTestId('device-id')).toHaveText(reloaded.deviceId, { timeout: 60_000 });
+    await expect(reloaded.page.getByTestId('device-id')).toHaveAttribute('data-device-id', reloaded.deviceId, { timeout: 60_000 });
     await expect(reloaded.page.getByTestId('backend')).toHaveText(/^webgpu/, { timeout: 90_000 });
     await expect(reloaded.page.getByTestId('device-status')).toHaveText(/waiting-for-round|training|uploading/, { timeout: 90_000 });
     await expect(reloaded.page.getByTestId('examples-stored')).toHaveText(String(EXAMPLES_PER_DEVICE));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deviceJoinedText, roundAbandonedText, roundExtendedText } from './eventWords.ts';
+import { deviceJoinedText, roundAbandonedText, roundExtendedText, roundStartedText } from './eventWords.ts';
 
 describe('event log words', () => {
   it('says a device with its own data joined with its own data, not with shard -1', () => {
@@ -16,6 +16,10 @@ describe('event log words', () => {
     expect(roundAbandonedText(paused, 'redone-on-resume', 1)).toBe(
       'round 5 called off: the operator paused the federation; the updates already in (1 of 3) are discarded; it is trained again from the start when the federation resumes',
     );
+  });
+
+  it('counts the devices a round went to instead of listing their ids', () => {
+    expect(roundStartedText(3, 2)).toBe('round 3: model sent to 2 devices');
   });
 
   it('says how much longer an extended round waits, not a timestamp', () => {

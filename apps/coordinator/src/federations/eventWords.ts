@@ -16,6 +16,10 @@ export function deviceJoinedText(device: { shardIndex: number; examples: number 
   return `device joined and was given training shard ${device.shardIndex + 1} of ${shardCount} (${examples})`;
 }
 
+export function roundStartedText(round: number, devices: number): string {
+  return `round ${round}: model sent to ${countOf(devices, 'device')}`;
+}
+
 export function roundClosedText(e: RoundClosed, record: RoundRecord): string {
   const accuracy = record.accuracy === null ? 'not evaluated' : `accuracy ${(record.accuracy * 100).toFixed(1)}%`;
   const how = e.closedBy === 'deadline' ? 'at its deadline' : e.closedBy === 'buffer-full' ? `with a full buffer (mean staleness ${e.meanStaleness.toFixed(2)})` : 'with every selected device';

@@ -41,7 +41,7 @@ import { DeviceTraffic } from './deviceTraffic.ts';
 import { DownlinkModels } from './downlinkModels.ts';
 import { FederationShards } from './federationShards.ts';
 import { ownDataRefusal } from './ownData.ts';
-import { deviceJoinedText, roundAbandonedText, roundClosedText, roundExtendedText } from './eventWords.ts';
+import { deviceJoinedText, roundAbandonedText, roundClosedText, roundExtendedText, roundStartedText } from './eventWords.ts';
 import { roundRecordOf, type RoundClosed } from './roundRecord.ts';
 
 /** What the transports do on the runtime's behalf. */
@@ -375,7 +375,8 @@ export class FederationRuntime {
       this.bytesDown.set(round, (this.bytesDown.get(round) ?? 0) + payload.weights.byteLength * ids.length);
       this.traffic.sent(round, ids, payload.weights.byteLength);
     }
-    this.record('info', 'round-started', `round ${round}: model sent to ${deviceIds.join(', ')}`);
+    // Without the ids: each device gets its own event row when it answers, and the device list names them.
+    this.record('info', 'round-started', roundStartedText(round, deviceIds.length));
   }
 
   /** Evaluate, then persist model and record in one transaction; only then may the next round start. */

@@ -105,7 +105,7 @@ export function FederationDashboard({ token, federationId, onUnauthorized, onAct
           </dd>
           <dt>Updates this round</dt>
           <dd>
-            {summary ? `${summary.updatesThisRound} of ${summary.selectedThisRound} selected` : '—'}
+            {!summary ? '—' : summary.selectedThisRound === 0 ? 'no round running' : `${summary.updatesThisRound} of ${summary.selectedThisRound} selected`}
           </dd>
           <dt>Global accuracy</dt>
           <dd data-testid="global-accuracy">{formatPercent(lastRecord?.accuracy)}</dd>

@@ -76,7 +76,7 @@ export function FederationsPanel({ token, federations, selected, showArchived, o
               <td className="num">
                 {f.round} / {f.config.maxRounds}
               </td>
-              <td className="num">{f.devices ? `${f.devices.connected} of ${f.devices.registered}` : '—'}</td>
+              <td className="num">{!f.devices ? '—' : f.devices.registered === 0 ? 'none yet' : `${f.devices.connected} of ${f.devices.registered}`}</td>
               <td>
                 {f.config.model} on {f.config.dataset.kind}
               </td>

@@ -1,6 +1,6 @@
 import { describeSituation } from '@flock/fl-core/device';
 import { useMemo } from 'react';
-import { formatBytes, formatNumber, formatPercent } from '../format.ts';
+import { formatBytes, formatNumber, formatPercent, shortId } from '../format.ts';
 import { TryModel } from '../tryModel/TryModel.tsx';
 import type { DeviceView } from './deviceController.ts';
 import { engineText, joinPendingText, type EngineStatus } from './engineStatus.ts';
@@ -53,8 +53,9 @@ export function DevicePage() {
             </span>
           </dd>
           <dt>Device id</dt>
-          <dd className="mono" data-testid="device-id">
-            {view.deviceId ?? '—'}
+          {/* Shortened as the dashboard shows it, so a person can point the operator to this device. */}
+          <dd className="mono" data-testid="device-id" data-device-id={view.deviceId ?? ''} title={view.deviceId ?? undefined}>
+            {view.deviceId ? shortId(view.deviceId) : '—'}
           </dd>
           <dt>Federation</dt>
           <dd>
