@@ -46,6 +46,25 @@ describe('flockctl simulate', () => {
     expect(await readFile(join(out, 'accuracy.svg'), 'utf8')).toContain('<svg');
   });
 
+  it('is quiet by default: no TensorFlow.js banner, no Vulkan warning; --verbose lets them through', { timeout: 120_000 }, async () => {
+    // No --backend: the chooser's own path, where Dawn used to be tried and warn on a machine without Vulkan.
+    const args = ['simulate', '--devices', '2', '--fraction', '1', '--rounds', '1', '--examples-per-device', '20', '--eval-examples', '50', '--threads', '1'];
+    const noise = /Hi, looks like you are running TensorFlow\.js|Vulkan/;
+    const quiet = await runFlock(args);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stdout + quiet.stderr).not.toMatch(noise);
+    expect(quiet.stdout).toMatch(/"roundsCompleted":1/);
+    const verbose = await runFlock(['--verbose', ...args]);
+    expect(verbose.code, verbose.stderr).toBe(0);
+    expect(verbose.stdout + verbose.stderr).toMatch(noise);
+  });
+
+  it('gives its defaults in words in --help', async () => {
+    const { stdout } = await runFlock(['simulate', '--help']);
+    expect(stdout).toMatch(/dirichlet:ALPHA \(default: iid\)/);
+    expect(stdout).not.toMatch(/default: [{"]/);
+  });
+
   it('refuses a bad flag with a reason', async () => {
     const { code, stderr } = await runFlock(['simulate', '--partition', 'zipf']);
     expect(code).not.toBe(0);
