@@ -1,4 +1,4 @@
-import { FederationConfig, type FederationSummary } from '@flock/fl-core';
+import { FederationConfig, fieldName, type FederationSummary } from '@flock/fl-core';
 import { z } from 'zod';
 import type { FederationCatalog } from '../storage/federationCatalog.ts';
 import { zodReason } from '../transport/zodReason.ts';
@@ -87,7 +87,7 @@ export class FederationDirectory {
     this.federations.set(federationId, fresh);
     // Devices stay connected through an edit; the new runtime must count them online.
     for (const d of joined) if (d.connected) fresh.deviceConnected(d.deviceId);
-    fresh.record('info', 'federation-edited', `configuration edited: ${Object.keys(patch.data).join(', ')}`);
+    fresh.record('info', 'federation-edited', `configuration edited: ${Object.keys(patch.data).map((key) => fieldName([key])).join(', ')}`);
     return { ok: true, summary: this.summaryOf(fresh) };
   }
 

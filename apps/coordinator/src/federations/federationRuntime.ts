@@ -24,6 +24,7 @@ import {
   type RoundStartMessage,
   type WeightsManifest,
 } from '@flock/fl-core';
+import { describeError } from '@flock/fl-core/device';
 import type { Logger } from 'pino';
 import type { MnistSource } from '../evaluation/mnistSource.ts';
 import type { ModelEvaluator } from '../evaluation/modelEvaluator.ts';
@@ -149,6 +150,10 @@ export class FederationRuntime {
 
   roundRecords(): RoundRecord[] {
     return [...this.rounds];
+  }
+
+  lastRoundRecord(): RoundRecord | null {
+    return this.rounds[this.rounds.length - 1] ?? null;
   }
 
   deviceList() {
@@ -386,14 +391,14 @@ export class FederationRuntime {
       // Device-data federations have no test set here: their devices evaluate (federated evaluation).
       if (demoDataset(this.config.dataset)) evaluation = await this.deps.evaluator.evaluate(this.config.model, e.newGlobal, this.config.evalExamples, demoDataset(this.config.dataset)?.kind);
     } catch (err) {
-      this.record('warn', 'evaluation-failed', `round ${e.round} could not be evaluated: ${String(err)}`);
+      this.record('warn', 'evaluation-failed', `round ${e.round} could not be scored on the coordinator's test examples (${describeError(err)}): its accuracy stays empty and training goes on`);
     }
     const record = roundRecordOf(e, evaluation, this.bytesDown.get(e.round) ?? 0, this.config.mode);
     try {
       const model = { bytes: encodeWeights(this.manifest, e.newGlobal, 'weights'), serverState: e.serverState };
       await this.deps.store.saveRound(this.config.id, record, model, this.traffic.settle(e.contributions, e.round));
     } catch (err) {
-      this.record('warn', 'persist-failed', `round ${e.round} could not be saved (${String(err)}); federation paused`);
+      this.record('warn', 'persist-failed', `round ${e.round} could not be saved (${describeError(err)}); the federation is paused: resume it once the data directory can be written again`);
       this.apply(this.engine.pause().effects);
       return;
     }

@@ -13,6 +13,6 @@ export function privacyExhausted(config: PrivacyFields, round: number): boolean 
 export function privacyNote(config: PrivacyFields, round: number, epsilon: number | null): { level: 'warn'; kind: string; message: string } | null {
   const target = config.privacy?.targetEpsilon;
   if (epsilon === null || target === undefined || epsilon < target) return null;
-  const action = config.privacy!.onTarget === 'stop' ? 'the federation stops here' : 'training goes on (onTarget: warn)';
-  return { level: 'warn', kind: 'privacy-target', message: `round ${round}: epsilon ${epsilon.toFixed(3)} reached the target ${target}; ${action}` };
+  const action = config.privacy!.onTarget === 'stop' ? 'the federation stops here' : 'training goes on, as the federation is set to only warn at its target';
+  return { level: 'warn', kind: 'privacy-target', message: `round ${round}: the privacy spent (epsilon ${epsilon.toFixed(3)}) reached the target of ${target}; ${action}` };
 }
