@@ -1,6 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { adminHeaders, E2E_ADMIN_TOKEN, fetchRounds } from './support/coordinator.ts';
 import { forbiddenIn, type ForbiddenHit } from './support/forbiddenText.ts';
+import { createMnistFederation, operateFederation } from './support/mnistFederation.ts';
 
 const FEDERATION = 'words-e2e';
 /** The console's views (apps/web-client/src/admin): each is read once the federation has history. */
@@ -18,28 +19,14 @@ test('no text a person reads on the device page or the dashboard leaks code valu
   const hits: ForbiddenHit[] = [];
   const read = async (where: string, page: Page) => hits.push(...forbiddenIn(where, await visibleText(page)));
 
-  const created = await request.post('/api/federations', {
-    headers: adminHeaders,
-    data: {
-      id: FEDERATION,
-      name: 'words',
-      model: 'mnist-mlp',
-      dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 200, numDevices: 2, seed: 9 },
-      // Long enough that the pause lands in the middle of the round (as in devicePage.spec.ts).
-      training: { epochs: 60, batchSize: 10, learningRate: 0.05 },
-      maxRounds: 1,
-      minDevices: 2,
-      clientsPerRound: 'all',
-      deadline: { mode: 'fixed', ms: 300_000 },
-      quorum: 1,
-      belowQuorum: 'abandon',
-      mode: { kind: 'sync' },
-      evalExamples: 100,
-      modelSeed: 9,
-    },
+  await createMnistFederation(request, FEDERATION, {
+    dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 200, numDevices: 2, seed: 9 },
+    // Long enough that the pause lands in the middle of the round (as in devicePage.spec.ts).
+    training: { epochs: 60, batchSize: 10, learningRate: 0.05 },
+    maxRounds: 1,
+    minDevices: 2,
   });
-  expect(created.status(), await created.text()).toBe(201);
-  const operate = async (action: 'start' | 'pause' | 'resume') => expect((await request.post(`/api/federations/${FEDERATION}/${action}`, { headers: adminHeaders, data: {} })).ok()).toBe(true);
+  const operate = (action: 'start' | 'pause' | 'resume') => operateFederation(request, FEDERATION, action);
 
   const devices: Page[] = [];
   for (let i = 0; i < 2; i++) {

@@ -33,3 +33,14 @@ export function useTestCoordinator(prefix: string, adminToken: string): TestCoor
     },
   };
 }
+
+/** Polls `probe` every 100 ms until it gives a value (not undefined), failing after `timeoutMs` with `what` it waited for. */
+export async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

@@ -2,7 +2,7 @@ import { subset, type DeviceEvaluation, type EventLogEntry, type FederatedEvalua
 import { DeviceSession, type DeviceSessionView } from '@flock/fl-core/device';
 import { InProcessTrainer, MemoryShards, nodeAdapters } from '@flock/fl-core/node';
 import { describe, expect, it } from 'vitest';
-import { useTestCoordinator } from '../testCoordinator.ts';
+import { until, useTestCoordinator } from '../testCoordinator.ts';
 
 const TOKEN = 'final-evaluation-test-admin-token';
 const FEDERATION = 'scored';
@@ -18,16 +18,6 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
   });
   if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
-}
-
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('a finished federation', () => {

@@ -3,7 +3,7 @@ import { DeviceSession } from '@flock/fl-core/device';
 import { InProcessTrainer, MemoryShards, nodeAdapters } from '@flock/fl-core/node';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { useTestCoordinator } from '../testCoordinator.ts';
+import { until, useTestCoordinator } from '../testCoordinator.ts';
 
 const TOKEN = 'uploaded-model-federation-test-admin-token';
 const env = useTestCoordinator('flock-uploaded-model-', TOKEN);
@@ -51,16 +51,6 @@ function config(id: string, model: string, dataset: unknown = MNIST): Record<str
     evalExamples: 200,
     modelSeed: 1,
   };
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('a federation on an uploaded model', () => {
