@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DeviceInfo, DeviceRoundBytes, EventLogEntry, Page, RoundRecord, RoundSeries } from '@flock/fl-core';
+import { ConsoleSnapshot, type DeviceInfo, type DeviceRoundBytes, type EventLogEntry, type Page, type RoundRecord, type RoundSeries } from '@flock/fl-core';
+import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDataDir } from '../../../../e2e/support/seedFederation.ts';
 import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
@@ -91,6 +92,23 @@ describe('console REST pages', () => {
     expect(bucketed.rounds).toBe(30);
     expect(bucketed.points.at(-1)!.round).toBe(30);
     expect(bucketed.points.length).toBeLessThanOrEqual(7);
+  });
+
+  it('sends the console a slim snapshot: counts and the last round, no device or round list', async () => {
+    const socket = connect(`${coordinator.url}/admin`, { transports: ['websocket'], forceNew: true, auth: { token: TOKEN } });
+    try {
+      const snapshot = new Promise<unknown>((resolve) => socket.once('snapshot', resolve));
+      const ack = await socket.emitWithAck('subscribe', { federationId: federation, console: true });
+      expect(ack).toEqual({ ok: true });
+      const raw = await snapshot;
+      expect(Object.keys(raw as object).sort()).toEqual(['deviceCounts', 'federation', 'lastRound']);
+      const slim = ConsoleSnapshot.parse(raw);
+      expect(slim.deviceCounts).toEqual({ total: 150, online: 0, training: 0 });
+      expect(slim.lastRound?.round).toBe(30);
+      expect(JSON.stringify(raw).length).toBeLessThan(4_000);
+    } finally {
+      socket.disconnect();
+    }
   });
 
   it('answers a bad query with 400 and a sentence', async () => {

@@ -1,6 +1,7 @@
 import {
   ADMIN_NAMESPACE,
   FederationId,
+  type ConsoleSnapshot,
   type AdminToCoordinatorEvents,
   type CoordinatorToAdminEvents,
 } from '@flock/fl-core';
@@ -14,8 +15,24 @@ import { zodReason } from './zodReason.ts';
 
 type AdminNamespace = Namespace<AdminToCoordinatorEvents, CoordinatorToAdminEvents>;
 
-const SubscribeMessage = z.object({ federationId: FederationId });
+const SubscribeMessage = z.object({ federationId: FederationId, console: z.boolean().optional() });
 const adminRoom = (federationId: string) => `admin:${federationId}`;
+/** Subscribers that asked for the console's slim snapshots. */
+const consoleRoom = (federationId: string) => `admin-console:${federationId}`;
+
+/** The console's snapshot: counts and the last round, so its size does not grow with devices or rounds. */
+export function consoleSnapshot(runtime: FederationRuntime): ConsoleSnapshot {
+  const devices = runtime.deviceList();
+  return {
+    federation: runtime.summary(),
+    deviceCounts: {
+      total: devices.length,
+      online: devices.filter((d) => d.connected).length,
+      training: devices.filter((d) => d.connected && d.state === 'training').length,
+    },
+    lastRound: runtime.lastRoundRecord(),
+  };
+}
 
 function adminNamespace(io: Server): AdminNamespace {
   // The server is typed for devices; this namespace speaks the dashboard's events.
@@ -36,11 +53,13 @@ export function adminOutputs(io: Server, federations: ReadonlyMap<string, Federa
       setImmediate(() => {
         dirty.delete(federationId);
         const runtime = federations.get(federationId);
-        if (runtime) nsp.to(adminRoom(federationId)).emit('snapshot', runtime.snapshot());
+        if (!runtime) return;
+        nsp.to(adminRoom(federationId)).emit('snapshot', runtime.snapshot());
+        nsp.to(consoleRoom(federationId)).emit('snapshot', consoleSnapshot(runtime));
       });
     },
     event(entry) {
-      if (entry.federationId) nsp.to(adminRoom(entry.federationId)).emit('event', entry);
+      if (entry.federationId) nsp.to([adminRoom(entry.federationId), consoleRoom(entry.federationId)]).emit('event', entry);
     },
   };
 }
@@ -75,8 +94,9 @@ export function attachAdminSocket(io: Server, { federations, logger, metrics }: 
         if (!parsed.success) return answer({ ok: false, reason: zodReason(parsed.error) });
         const runtime = federations.get(parsed.data.federationId);
         if (!runtime) return answer({ ok: false, reason: `unknown federation "${parsed.data.federationId}"` });
-        void socket.join(adminRoom(parsed.data.federationId));
-        socket.emit('snapshot', runtime.snapshot());
+        const slim = parsed.data.console === true;
+        void socket.join((slim ? consoleRoom : adminRoom)(parsed.data.federationId));
+        socket.emit('snapshot', slim ? consoleSnapshot(runtime) : runtime.snapshot());
         answer({ ok: true });
       }),
     );

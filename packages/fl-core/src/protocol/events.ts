@@ -13,6 +13,7 @@ import type {
   UpdateMessage,
 } from './messages.ts';
 import type { EventLogEntry, FederationSnapshot } from './federation.ts';
+import type { ConsoleSnapshot } from './pages.ts';
 
 /**
  * Socket.IO event maps shared by the coordinator and every client. Payload types are what a
@@ -43,11 +44,12 @@ export interface CoordinatorToDeviceEvents {
 export const ADMIN_NAMESPACE = '/admin';
 
 export interface AdminToCoordinatorEvents {
-  subscribe: (msg: { federationId: string }) => void;
+  /** `console: true` asks for the console's slim snapshots (ConsoleSnapshot) instead of full ones. */
+  subscribe: (msg: { federationId: string; console?: boolean }) => void;
 }
 
 export interface CoordinatorToAdminEvents {
-  snapshot: (msg: FederationSnapshot) => void;
+  snapshot: (msg: FederationSnapshot | ConsoleSnapshot) => void;
   event: (msg: EventLogEntry) => void;
   'protocol:error': (msg: ProtocolErrorMessage) => void;
 }

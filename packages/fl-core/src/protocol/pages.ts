@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FederationSummary, RoundRecord } from './federation.ts';
 import { DeviceState } from './messages.ts';
 
 /** One page of a console table: `total` counts every row matching the filter, `nextCursor` is null on the last page. */
@@ -85,3 +86,14 @@ export const RoundSeriesPoint = z.object({
 export type RoundSeriesPoint = z.infer<typeof RoundSeriesPoint>;
 export const RoundSeries = z.object({ rounds: z.number().int(), points: z.array(RoundSeriesPoint) });
 export type RoundSeries = z.infer<typeof RoundSeries>;
+
+/**
+ * What the console's live feed sends on every change (subscribe with `console: true`): counts and the
+ * last round only, never a list that grows with the federation; the open view refetches its page.
+ */
+export const ConsoleSnapshot = z.object({
+  federation: FederationSummary,
+  deviceCounts: z.object({ total: z.number().int(), online: z.number().int(), training: z.number().int() }),
+  lastRound: RoundRecord.nullable(),
+});
+export type ConsoleSnapshot = z.infer<typeof ConsoleSnapshot>;
