@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -56,6 +58,21 @@ describe('flockctl federation', () => {
     await writeFile(file, JSON.stringify({ ...CONFIG, id: 'bad', training: { ...CONFIG.training, batchSize: 0 } }));
     await expect(federation('create', '--config', file)).rejects.toThrow(/bad\.json: training\.batchSize: /);
     await expect(federation('start', 'cli-fed')).rejects.toThrow(/HTTP 409: .*stopped/);
+  });
+});
+
+describe('flockctl federation status without a coordinator', () => {
+  it('names the address it tried and says what to do', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    const child = spawn(process.execPath, [BIN, 'federation', 'status', '--url', url, '--admin-token', TOKEN], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe(`flockctl: no coordinator answers at ${url} (ECONNREFUSED): start one with \`flockctl serve\`, or pass --url with the address of one that runs`);
   });
 });
 
