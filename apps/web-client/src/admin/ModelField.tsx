@@ -16,16 +16,16 @@ export function ModelField({ token, dataset, ...field }: Omit<FieldProps, 'label
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    void listUploadedModels(token).then((r) => (r.ok ? setUploaded(r.value) : setNote(`uploaded models: ${r.reason}`)));
+    void listUploadedModels(token).then((r) => (r.ok ? setUploaded(r.value) : setNote(`Your uploaded models could not be listed (${r.reason}); the zoo models can still be chosen. Reload the page to try again.`)));
   }, [token]);
 
   const upload = async (files: readonly File[]) => {
     setBusy(true);
     const result = await uploadModel(token, files, dataset);
     setBusy(false);
-    if (!result.ok) return setNote(`upload refused: ${result.reason}`);
+    if (!result.ok) return setNote(`The upload was refused: ${result.reason}. Choose model.json with all its weight files again.`);
     setUploaded((list) => [...list, result.value]);
-    setNote(`uploaded ${result.value.name} as ${result.value.id}`);
+    setNote(`Uploaded ${result.value.name}: it is now this federation's model.`);
     field.onChange(field.path, result.value.id);
   };
 
