@@ -12,10 +12,12 @@ import {
   uplinkCodec,
   type Ack,
   type DeviceInfo,
+  type DeviceRoundBytes,
   type EventLogEntry,
   type FederationSnapshot,
   type FederationSummary,
   type HelloReply,
+  type Page,
   type ParsedRoundStartMessage,
   type RoundAbandonedMessage,
   type RoundRecord,
@@ -361,12 +363,19 @@ describe('coordinator', () => {
     // Resumed: the same round goes out again, and this time its update closes it.
     const redo = nextEvent<ParsedRoundStartMessage>(d, 'round:start');
     expect(await post('/resume')).toMatchObject({ status: 200, body: { status: 'training' } });
-    expect((await redo).round).toBe(1);
+    const redone = await redo;
+    expect(redone.round).toBe(1);
     expect(await d.emitWithAck('update', { ...update(1, encodeWeights(opsManifest, smallDelta(size, 3), 'delta', uplinkCodec(round1.codec)), 50), federationId: 'ops-fed' })).toEqual({ ok: true });
-    await until(async () => {
+    const [recorded] = await until(async () => {
       const r = await api<RoundRecord[]>('/api/federations/ops-fed/rounds', { headers: auth });
       return r.body.length > 0 ? r.body : undefined;
     }, 'ops-fed round 1 to be recorded');
+    // The round's bytes are the attempt that closed it; the paused attempt's model download is counted apart (issue 16 item 6).
+    expect(recorded).toMatchObject({ bytesDown: redone.weights.byteLength, abandonedBytesDown: round1.weights.byteLength, abandonedBytesUp: 0 });
+    const perDevice = await api<Page<DeviceRoundBytes>>('/api/federations/ops-fed/device-bytes?paged=true&round=1', { headers: auth });
+    expect(perDevice.body.items).toEqual([
+      { round: 1, deviceId: 'ops-device', bytesUp: expect.any(Number), bytesDown: redone.weights.byteLength, abandonedBytesUp: 0, abandonedBytesDown: round1.weights.byteLength },
+    ]);
 
     // Stop is final: nothing starts it again.
     expect(await post('/stop')).toMatchObject({ status: 200, body: { status: 'stopped' } });

@@ -9,9 +9,26 @@ describe('DeviceTraffic', () => {
     t.received(1, 'a', 100);
     t.received(1, 'b', 120);
     expect(t.settle([{ deviceId: 'a', round: 1 }, { deviceId: 'b', round: 1 }], 1)).toEqual([
-      { deviceId: 'a', round: 1, bytesUp: 100, bytesDown: 800 },
-      { deviceId: 'b', round: 1, bytesUp: 120, bytesDown: 400 },
+      { deviceId: 'a', round: 1, bytesUp: 100, bytesDown: 800, abandonedBytesUp: 0, abandonedBytesDown: 0 },
+      { deviceId: 'b', round: 1, bytesUp: 120, bytesDown: 400, abandonedBytesUp: 0, abandonedBytesDown: 0 },
     ]);
     expect(t.settle([{ deviceId: 'a', round: 1 }], 2)).toEqual([{ deviceId: 'a', round: 1 }]);
+  });
+});
+
+describe('DeviceTraffic, called-off attempts', () => {
+  it('counts a round only by the attempt that closed it and keeps the called-off attempt apart', () => {
+    const t = new DeviceTraffic();
+    t.sent(1, ['a', 'b'], 1_000);
+    t.received(1, 'a', 300);
+    t.abandoned(1); // paused: the attempt is called off
+    t.sent(1, ['a', 'b'], 1_000);
+    t.received(1, 'a', 310);
+    t.received(1, 'b', 320);
+    expect(t.roundTotals(1)).toEqual({ bytesDown: 2_000, abandonedBytesUp: 300, abandonedBytesDown: 2_000 });
+    expect(t.settle([{ deviceId: 'a', round: 1 }, { deviceId: 'b', round: 1 }], 1)).toEqual([
+      { deviceId: 'a', round: 1, bytesUp: 310, bytesDown: 1_000, abandonedBytesUp: 300, abandonedBytesDown: 1_000 },
+      { deviceId: 'b', round: 1, bytesUp: 320, bytesDown: 1_000, abandonedBytesUp: 0, abandonedBytesDown: 1_000 },
+    ]);
   });
 });

@@ -3,12 +3,22 @@ import type { Contribution } from '../rounds/engineEffects.ts';
 /** How many rounds back a sent model or an update may still be folded in (FedBuff's staleness included). */
 const KEPT_ROUNDS = 1_000;
 
+/** One device's traffic for one round: the attempt under way, and attempts called off before it. */
+interface Traffic {
+  up: number;
+  down: number;
+  abandonedUp: number;
+  abandonedDown: number;
+}
+
 /**
  * Bytes each device sent and received per round, from the model going out to the round being
- * stored, so each stored contribution carries its own traffic. Entries of stored rounds are dropped.
+ * stored, so each stored contribution carries its own traffic. An attempt called off (pause, too
+ * few answers) is set apart, so the round that closes counts only the attempt that made it.
+ * Entries of stored rounds are dropped.
  */
 export class DeviceTraffic {
-  private readonly byRound = new Map<number, Map<string, { up: number; down: number }>>();
+  private readonly byRound = new Map<number, Map<string, Traffic>>();
 
   sent(round: number, deviceIds: readonly string[], bytes: number): void {
     for (const id of deviceIds) this.entry(round, id).down += bytes;
@@ -18,22 +28,43 @@ export class DeviceTraffic {
     this.entry(round, deviceId).up += bytes;
   }
 
+  /** The round's attempt was called off: what it moved so far is its abandoned traffic. */
+  abandoned(round: number): void {
+    for (const t of this.byRound.get(round)?.values() ?? []) {
+      t.abandonedUp += t.up;
+      t.abandonedDown += t.down;
+      t.up = 0;
+      t.down = 0;
+    }
+  }
+
+  /** The round's traffic over all its devices: the closing attempt's down, and what called-off attempts moved. */
+  roundTotals(round: number): { bytesDown: number; abandonedBytesUp: number; abandonedBytesDown: number } {
+    const totals = { bytesDown: 0, abandonedBytesUp: 0, abandonedBytesDown: 0 };
+    for (const t of this.byRound.get(round)?.values() ?? []) {
+      totals.bytesDown += t.down;
+      totals.abandonedBytesUp += t.abandonedUp;
+      totals.abandonedBytesDown += t.abandonedDown;
+    }
+    return totals;
+  }
+
   /** The contributions with their bytes; forgets what they used and rounds too old to be folded in. */
   settle(contributions: readonly Contribution[], aggregatedRound: number): Contribution[] {
     const settled = contributions.map((c) => {
       const t = this.byRound.get(c.round)?.get(c.deviceId);
       this.byRound.get(c.round)?.delete(c.deviceId);
-      return t ? { ...c, bytesUp: t.up, bytesDown: t.down } : c;
+      return t ? { ...c, bytesUp: t.up, bytesDown: t.down, abandonedBytesUp: t.abandonedUp, abandonedBytesDown: t.abandonedDown } : c;
     });
     for (const round of this.byRound.keys()) if (round <= aggregatedRound - KEPT_ROUNDS || this.byRound.get(round)!.size === 0) this.byRound.delete(round);
     return settled;
   }
 
-  private entry(round: number, deviceId: string): { up: number; down: number } {
+  private entry(round: number, deviceId: string): Traffic {
     let devices = this.byRound.get(round);
     if (!devices) this.byRound.set(round, (devices = new Map()));
     let e = devices.get(deviceId);
-    if (!e) devices.set(deviceId, (e = { up: 0, down: 0 }));
+    if (!e) devices.set(deviceId, (e = { up: 0, down: 0, abandonedUp: 0, abandonedDown: 0 }));
     return e;
   }
 }

@@ -76,7 +76,6 @@ export class FederationRuntime {
   private readonly log: Logger;
   private readonly downlink: DownlinkModels;
   private readonly shards: FederationShards;
-  private readonly bytesDown = new Map<number, number>();
   private readonly traffic = new DeviceTraffic();
 
   private constructor(
@@ -316,6 +315,7 @@ export class FederationRuntime {
           this.deps.work.track(this.finishRound(e));
           break;
         case 'roundAbandoned': {
+          this.traffic.abandoned(e.round);
           const next = this.abandonedRoundNext();
           this.record('warn', 'round-abandoned', roundAbandonedText(e, next, this.config.minDevices));
           this.deps.outputs.broadcastRoundAbandoned({ federationId: this.config.id, round: e.round, reason: e.reason, next });
@@ -377,7 +377,6 @@ export class FederationRuntime {
         instructions: this.engine.instructions,
       };
       this.deps.outputs.sendRoundStart(this.config.id, ids, msg);
-      this.bytesDown.set(round, (this.bytesDown.get(round) ?? 0) + payload.weights.byteLength * ids.length);
       this.traffic.sent(round, ids, payload.weights.byteLength);
     }
     // Without the ids: each device gets its own event row when it answers, and the device list names them.
@@ -393,7 +392,7 @@ export class FederationRuntime {
     } catch (err) {
       this.record('warn', 'evaluation-failed', `round ${e.round} could not be scored on the coordinator's test examples (${describeError(err)}): its accuracy stays empty and training goes on`);
     }
-    const record = roundRecordOf(e, evaluation, this.bytesDown.get(e.round) ?? 0, this.config.mode);
+    const record = roundRecordOf(e, evaluation, this.traffic.roundTotals(e.round), this.config.mode);
     try {
       const model = { bytes: encodeWeights(this.manifest, e.newGlobal, 'weights'), serverState: e.serverState };
       await this.deps.store.saveRound(this.config.id, record, model, this.traffic.settle(e.contributions, e.round));
@@ -402,7 +401,6 @@ export class FederationRuntime {
       this.apply(this.engine.pause().effects);
       return;
     }
-    this.bytesDown.delete(e.round);
     this.rounds.push(record);
     this.devices.addContributions(e.participants);
     this.record('info', 'round-closed', roundClosedText(e, record));

@@ -7,7 +7,7 @@ export type RoundClosed = Extract<EngineEffect, { type: 'roundClosed' }>;
 export function roundRecordOf(
   e: RoundClosed,
   evaluation: { accuracy: number; loss: number } | null,
-  bytesDown: number,
+  traffic: { bytesDown: number; abandonedBytesUp: number; abandonedBytesDown: number },
   mode: FederationConfig['mode'],
 ): RoundRecord {
   return {
@@ -20,7 +20,9 @@ export function roundRecordOf(
     trainAccuracy: e.trainAccuracy,
     durationMs: e.closedAt - e.startedAt,
     bytesUp: e.bytesUp,
-    bytesDown,
+    bytesDown: traffic.bytesDown,
+    abandonedBytesUp: traffic.abandonedBytesUp,
+    abandonedBytesDown: traffic.abandonedBytesDown,
     rejected: e.rejected,
     completedAt: new Date(e.closedAt).toISOString(),
     closedBy: e.closedBy,

@@ -136,7 +136,7 @@ describe('federations over REST', () => {
     expect(json.body).toEqual([]);
     const csv = await api('GET', '/api/federations/clothes/rounds?format=csv');
     expect(csv.type).toMatch(/text\/csv/);
-    expect(csv.text.split('\r\n')[0]).toBe('round,participants,examples,accuracy,loss,trainLoss,trainAccuracy,durationMs,bytesUp,bytesDown,rejected,completedAt,closedBy,deadlineMs,extended,meanStaleness');
+    expect(csv.text.split('\r\n')[0]).toBe('round,participants,examples,accuracy,loss,trainLoss,trainAccuracy,durationMs,bytesUp,bytesDown,abandonedBytesUp,abandonedBytesDown,rejected,completedAt,closedBy,deadlineMs,extended,meanStaleness');
     const bad = await api('GET', '/api/federations/clothes/rounds?format=xml');
     expect(bad.status).toBe(400);
     expect(bad.body.reason).toMatch(/format/);

@@ -12,6 +12,8 @@ export const ROUND_COLUMNS = [
   'durationMs',
   'bytesUp',
   'bytesDown',
+  'abandonedBytesUp',
+  'abandonedBytesDown',
   'rejected',
   'completedAt',
   'closedBy',
@@ -21,12 +23,12 @@ export const ROUND_COLUMNS = [
 ] as const satisfies readonly (keyof RoundRecord)[];
 
 function cell(value: RoundRecord[keyof RoundRecord]): string {
-  if (value === null) return '';
+  if (value === null || value === undefined) return '';
   const text = String(value);
   return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** RFC 4180 CSV with a header row; a missing value (not evaluated, not recorded) is an empty cell. */
+/** RFC 4180 CSV with a header row; a missing value (not evaluated, not recorded, recorded only since a later version) is an empty cell. */
 export function roundsCsv(rounds: readonly RoundRecord[]): string {
   const lines = [ROUND_COLUMNS.join(',')];
   for (const r of rounds) lines.push(ROUND_COLUMNS.map((c) => cell(r[c])).join(','));

@@ -23,6 +23,9 @@ export interface Contribution {
   /** The runtime's count of what this device sent and received for the round (DeviceTraffic). */
   bytesUp?: number;
   bytesDown?: number;
+  /** What this device moved in attempts at the round that were called off (paused, too few answers). */
+  abandonedBytesUp?: number;
+  abandonedBytesDown?: number;
 }
 
 export type EngineEffect =

@@ -112,6 +112,11 @@ create table if not exists device_evaluations (
 -- A repeated event is one row (storage/eventLog.ts): at is its latest occurrence, first_at its first.
 alter table events add column if not exists count integer not null default 1;
 alter table events add column if not exists first_at timestamptz;
+-- Traffic of called-off attempts at a round (paused, too few answers), kept apart from the attempt that closed it.
+alter table rounds add column if not exists abandoned_bytes_up bigint;
+alter table rounds add column if not exists abandoned_bytes_down bigint;
+alter table contributions add column if not exists abandoned_bytes_up bigint;
+alter table contributions add column if not exists abandoned_bytes_down bigint;
 `;
 
 export async function openDatabase(dataDir: string): Promise<PGlite> {

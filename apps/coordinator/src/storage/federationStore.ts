@@ -110,6 +110,8 @@ export class FederationStore {
       durationMs: Number(r.duration_ms),
       bytesUp: Number(r.bytes_up),
       bytesDown: Number(r.bytes_down),
+      ...(r.abandoned_bytes_up == null ? {} : { abandonedBytesUp: Number(r.abandoned_bytes_up) }),
+      ...(r.abandoned_bytes_down == null ? {} : { abandonedBytesDown: Number(r.abandoned_bytes_down) }),
       rejected: Number(r.rejected),
       completedAt: toIso(r.completed_at),
       closedBy: r.closed_by == null ? null : RoundRecord.shape.closedBy.parse(r.closed_by),
@@ -130,8 +132,9 @@ export class FederationStore {
     await this.db.transaction(async (tx) => {
       await tx.query(
         `insert into rounds (federation_id, round, participants, examples, accuracy, loss, train_loss, duration_ms,
-           bytes_up, bytes_down, rejected, completed_at, closed_by, deadline_ms, extended, mean_staleness, epsilon, train_accuracy)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+           bytes_up, bytes_down, rejected, completed_at, closed_by, deadline_ms, extended, mean_staleness, epsilon, train_accuracy,
+           abandoned_bytes_up, abandoned_bytes_down)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
         [
           federationId,
           record.round,
@@ -151,6 +154,8 @@ export class FederationStore {
           record.meanStaleness,
           record.epsilon ?? null,
           record.trainAccuracy,
+          record.abandonedBytesUp ?? null,
+          record.abandonedBytesDown ?? null,
         ],
       );
       await insertModel(tx, federationId, record.round, model.bytes, model.serverState);
@@ -160,8 +165,8 @@ export class FederationStore {
         [federationId, participants],
       );
       await tx.query(
-        `insert into contributions (federation_id, device_id, trained_round, aggregated_round, bytes_up, bytes_down)
-         select $1, d, r, $4, u, w from unnest($2::text[], $3::int[], $5::bigint[], $6::bigint[]) as c(d, r, u, w)`,
+        `insert into contributions (federation_id, device_id, trained_round, aggregated_round, bytes_up, bytes_down, abandoned_bytes_up, abandoned_bytes_down)
+         select $1, d, r, $4, u, w, au, aw from unnest($2::text[], $3::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[]) as c(d, r, u, w, au, aw)`,
         [
           federationId,
           contributions.map((c) => c.deviceId),
@@ -169,6 +174,8 @@ export class FederationStore {
           record.round,
           contributions.map((c) => c.bytesUp ?? null),
           contributions.map((c) => c.bytesDown ?? null),
+          contributions.map((c) => c.abandonedBytesUp ?? null),
+          contributions.map((c) => c.abandonedBytesDown ?? null),
         ],
       );
     });
@@ -177,7 +184,7 @@ export class FederationStore {
   /** Per device and round, the bytes of each update folded in and of the model it was sent, newest rounds first. */
   async deviceBytes(federationId: string, rounds: number): Promise<DeviceRoundBytes[]> {
     const { rows } = await this.db.query<Row>(
-      `select aggregated_round, device_id, bytes_up, bytes_down from contributions
+      `select aggregated_round, device_id, bytes_up, bytes_down, abandoned_bytes_up, abandoned_bytes_down from contributions
        where federation_id = $1 and bytes_up is not null
          and aggregated_round > (select coalesce(max(aggregated_round), 0) from contributions where federation_id = $1) - $2
        order by aggregated_round desc, device_id`,
@@ -189,7 +196,7 @@ export class FederationStore {
   /** Every update's bytes (up, and the model down) per device and the round it was folded into; `round` narrows to one round. */
   async contributionBytes(federationId: string, round?: number): Promise<DeviceRoundBytes[]> {
     const { rows } = await this.db.query<Row>(
-      `select aggregated_round, device_id, bytes_up, bytes_down from contributions
+      `select aggregated_round, device_id, bytes_up, bytes_down, abandoned_bytes_up, abandoned_bytes_down from contributions
        where federation_id = $1 and bytes_up is not null and ($2::int is null or aggregated_round = $2)`,
       [federationId, round ?? null],
     );
@@ -302,6 +309,8 @@ function deviceBytesOf(r: Row): DeviceRoundBytes {
     deviceId: String(r.device_id),
     bytesUp: Number(r.bytes_up),
     bytesDown: r.bytes_down == null ? null : Number(r.bytes_down),
+    ...(r.abandoned_bytes_up == null ? {} : { abandonedBytesUp: Number(r.abandoned_bytes_up) }),
+    ...(r.abandoned_bytes_down == null ? {} : { abandonedBytesDown: Number(r.abandoned_bytes_down) }),
   };
 }
 

@@ -8,5 +8,8 @@ export const DeviceRoundBytes = z.object({
   bytesUp: z.number().int(),
   /** Null when the round was stored before downlink bytes were recorded per device. */
   bytesDown: z.number().int().nullable(),
+  /** What the device moved in called-off attempts at this round; absent for rounds stored before this was recorded. */
+  abandonedBytesUp: z.number().int().optional(),
+  abandonedBytesDown: z.number().int().optional(),
 });
 export type DeviceRoundBytes = z.infer<typeof DeviceRoundBytes>;

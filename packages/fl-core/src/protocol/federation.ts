@@ -175,6 +175,9 @@ export const RoundRecord = z.object({
   durationMs: z.number(),
   bytesUp: z.number().int(),
   bytesDown: z.number().int(),
+  /** Traffic of attempts at this round that were called off (paused, too few answers), apart from bytesUp/bytesDown; absent before issue 16. */
+  abandonedBytesUp: z.number().int().optional(),
+  abandonedBytesDown: z.number().int().optional(),
   rejected: z.number().int(),
   completedAt: z.string(),
   /** Why the round closed; null for rounds stored before this was recorded. */
