@@ -80,11 +80,15 @@ export async function seedDataDir(dataDir: string, options: SeedOptions): Promis
 
     for (let round = 1; round <= options.rounds; round++) {
       const startedAt = seedStart + (round - 1) * ROUND_MS;
+      // Every 25th round was paused once and redone: its first attempt's traffic is abandoned traffic.
+      const calledOff = round % 25 === 0;
       const contributions: Contribution[] = Array.from({ length: perRound }, (_, k) => ({
         deviceId: deviceId((round * 7 + k * 97) % options.devices),
         round,
         bytesUp: modelBytes + 64 + ((round + k) % 5) * 16,
         bytesDown: modelBytes,
+        abandonedBytesUp: calledOff && k === 0 ? modelBytes + 64 : 0,
+        abandonedBytesDown: calledOff ? modelBytes : 0,
       }));
       const unique = [...new Map(contributions.map((c) => [c.deviceId, c])).values()];
       const progress = 1 - Math.exp(-round / 30);
@@ -100,6 +104,8 @@ export async function seedDataDir(dataDir: string, options: SeedOptions): Promis
         durationMs,
         bytesUp: unique.reduce((sum, c) => sum + (c.bytesUp ?? 0), 0),
         bytesDown: unique.reduce((sum, c) => sum + (c.bytesDown ?? 0), 0),
+        abandonedBytesUp: unique.reduce((sum, c) => sum + (c.abandonedBytesUp ?? 0), 0),
+        abandonedBytesDown: unique.reduce((sum, c) => sum + (c.abandonedBytesDown ?? 0), 0),
         rejected: round % 17 === 0 ? 1 : 0,
         completedAt: new Date(startedAt + durationMs).toISOString(),
         closedBy: round % 9 === 0 ? 'deadline' : 'all-answered',

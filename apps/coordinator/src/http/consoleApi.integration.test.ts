@@ -84,6 +84,9 @@ describe('console REST pages', () => {
     const all = (await walk<DeviceRoundBytes>('device-bytes?paged=true&limit=100')).flat();
     expect(all).toHaveLength(150);
     expect(all[0]!.round).toBe(30);
+    // Round 25 was seeded as paused once and redone: its called-off traffic stays apart.
+    const redone = await get<Page<DeviceRoundBytes>>('device-bytes?paged=true&round=25');
+    expect(redone.body.items.every((b) => (b.abandonedBytesDown ?? 0) > 0 && b.bytesDown! > 0)).toBe(true);
   });
 
   it('gives the charts every round, or buckets beyond maxPoints', async () => {
@@ -92,6 +95,7 @@ describe('console REST pages', () => {
     expect(bucketed.rounds).toBe(30);
     expect(bucketed.points.at(-1)!.round).toBe(30);
     expect(bucketed.points.length).toBeLessThanOrEqual(7);
+    expect(bucketed.points.reduce((sum, p) => sum + p.abandonedBytesDown, 0)).toBeGreaterThan(0);
   });
 
   it('sends the console a slim snapshot: counts and the last round, no device or round list', async () => {

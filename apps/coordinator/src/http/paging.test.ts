@@ -107,7 +107,7 @@ describe('roundSeries', () => {
     const series = roundSeries(Array.from({ length: 1000 }, (_, i) => record(i + 1)), 100);
     expect(series.rounds).toBe(1000);
     expect(series.points).toHaveLength(100);
-    expect(series.points[0]).toMatchObject({ round: 10, accuracy: 0.5, trainingAccuracy: null, bytesUp: 100, bytesDown: 200, participants: 2, durationMs: 100 });
+    expect(series.points[0]).toMatchObject({ round: 10, accuracy: 0.5, trainingAccuracy: null, bytesUp: 100, bytesDown: 200, abandonedBytesDown: 0, participants: 2, durationMs: 100 });
     expect(series.points.at(-1)!.round).toBe(1000);
   });
 });

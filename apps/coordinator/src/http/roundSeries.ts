@@ -23,6 +23,8 @@ function pointOf(bucket: readonly RoundRecord[]): RoundSeriesPoint {
     participants: sum((r) => r.participants) / bucket.length,
     bytesUp: sum((r) => r.bytesUp),
     bytesDown: sum((r) => r.bytesDown),
+    abandonedBytesUp: sum((r) => r.abandonedBytesUp ?? 0),
+    abandonedBytesDown: sum((r) => r.abandonedBytesDown ?? 0),
     durationMs: sum((r) => r.durationMs) / bucket.length,
     // Privacy spent is cumulative: the bucket's last round says what was spent by then.
     epsilon: last.epsilon ?? null,

@@ -80,6 +80,9 @@ export const RoundSeriesPoint = z.object({
   participants: z.number(),
   bytesUp: z.number(),
   bytesDown: z.number(),
+  /** Called-off attempts' traffic, summed like the bytes (0 for rounds stored before it was recorded). */
+  abandonedBytesUp: z.number(),
+  abandonedBytesDown: z.number(),
   durationMs: z.number(),
   epsilon: z.number().nullable(),
 });
