@@ -16,15 +16,16 @@ export function pageSchema<T extends z.ZodType>(item: T) {
 export const MAX_PAGE_LIMIT = 100;
 export const DEFAULT_PAGE_LIMIT = 50;
 
+/** A whole number in a query string; every way it can be wrong gets the same sentence. */
+function wholeNumber(words: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  const error = `${words} is a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
 /** What every paged route takes; `paged=true` selects the page answer (without it the routes keep their full lists). */
 export const PageQuery = z.object({
   paged: z.literal('true', { error: 'add paged=true for one page, or leave out the paging parameters' }),
-  limit: z.coerce
-    .number({ error: `the limit is a whole number from 1 to ${MAX_PAGE_LIMIT}` })
-    .int({ error: `the limit is a whole number from 1 to ${MAX_PAGE_LIMIT}` })
-    .min(1, { error: `the limit is a whole number from 1 to ${MAX_PAGE_LIMIT}` })
-    .max(MAX_PAGE_LIMIT, { error: `a page holds at most ${MAX_PAGE_LIMIT} rows` })
-    .default(DEFAULT_PAGE_LIMIT),
+  limit: wholeNumber(`the limit (rows per page)`, 1, MAX_PAGE_LIMIT).default(DEFAULT_PAGE_LIMIT),
   cursor: z.string().max(500, { error: 'the cursor is too long: use the nextCursor of the previous page' }).optional(),
   filter: z.string().max(200, { error: 'the filter text is at most 200 characters' }).optional(),
 });
@@ -54,19 +55,14 @@ export const RoundsPageQuery = PageQuery.extend({
 export const DEVICE_BYTES_SORT_FIELDS = ['round', 'deviceId', 'bytesUp', 'bytesDown'] as const;
 export const DeviceBytesPageQuery = PageQuery.extend({
   sort: sortParam(DEVICE_BYTES_SORT_FIELDS).default({ field: 'round', descending: true }),
-  round: z.coerce.number({ error: 'the round is a whole number from 1' }).int({ error: 'the round is a whole number from 1' }).min(1, { error: 'the round is a whole number from 1' }).optional(),
+  round: wholeNumber('the round', 1).optional(),
 }).strict();
 
 /** The accuracy/loss/bytes charts: every round up to maxPoints, else evenly bucketed. */
 export const MAX_SERIES_POINTS = 2_000;
 export const RoundSeriesQuery = z
   .object({
-    maxPoints: z.coerce
-      .number({ error: `maxPoints is a whole number from 1 to ${MAX_SERIES_POINTS}` })
-      .int({ error: `maxPoints is a whole number from 1 to ${MAX_SERIES_POINTS}` })
-      .min(1, { error: `maxPoints is a whole number from 1 to ${MAX_SERIES_POINTS}` })
-      .max(MAX_SERIES_POINTS, { error: `maxPoints is at most ${MAX_SERIES_POINTS}` })
-      .default(500),
+    maxPoints: wholeNumber('maxPoints', 1, MAX_SERIES_POINTS).default(500),
   })
   .strict();
 
