@@ -35,7 +35,10 @@ const pathSegment = fc.oneof(
   fc.string({ minLength: 1, maxLength: 30 }).map(encodeURIComponent),
 );
 
-const query = fc.oneof(fc.constant(''), fc.constantFrom('?archived=true', '?format=csv', '?limit=-1', '?limit=1e400', '?kind[]=x', '?level=%', `?${'a=1&'.repeat(1_000)}`));
+const query = fc.oneof(fc.constant(''), fc.constantFrom('?archived=true', '?format=csv', '?limit=-1', '?limit=1e400', '?kind[]=x', '?level=%', `?${'a=1&'.repeat(1_000)}`,
+  // The console's paged reads and chart series (http/consoleApi.ts).
+  '?paged=true&limit=101', '?paged[]=true', '?paged=true&cursor=%25', '?paged=true&cursor=WyJ4Il0', '?paged=true&sort=-', '?paged=true&filter[]=x',
+  '?paged=true&round=1e400', '?maxPoints=0'));
 
 const body = fc.oneof(
   fc.constant(undefined),
