@@ -7,9 +7,9 @@ import './styles.css';
 // Loaded only on /admin: the device page (often a phone) does not parse the dashboard and its charts before Join.
 const AdminPage = lazy(async () => ({ default: (await import('./admin/AdminPage.tsx')).AdminPage }));
 
-/** One entry for both pages: `/admin` is the dashboard, every other path the device page. */
+/** One entry for both pages: `/admin` and the console's views under it are the dashboard, every other path the device page. */
 function App() {
-  const isAdmin = window.location.pathname.replace(/\/+$/, '') === '/admin';
+  const isAdmin = /^\/admin(\/|$)/.test(window.location.pathname);
   return isAdmin ? (
     <Suspense fallback={<main className="page">Loading the dashboard…</main>}>
       <AdminPage />

@@ -1,23 +1,44 @@
 import type { FederationSummary } from '@flock/fl-core/protocol';
-import { useCallback, useEffect, useMemo, useState } from 'react';
-import { federationFromQuery } from '../device/queryParams.ts';
+import { useCallback, useEffect, useState } from 'react';
 import { listFederations } from './adminApi.ts';
 import { loadAdminToken, saveAdminToken } from './adminToken.ts';
-import { FederationDashboard } from './FederationDashboard.tsx';
+import { consolePath, parseConsoleRoute, type ConsoleRoute } from './consoleRoute.ts';
+import { FederationConsole } from './FederationConsole.tsx';
 import { FederationForm } from './FederationForm.tsx';
 import { FederationsPanel } from './FederationsPanel.tsx';
 import { LoginPage } from './LoginPage.tsx';
-import { RoleContext, roleOfSession, useCanOperate } from './session.ts';
-import { TokensPanel } from './TokensPanel.tsx';
+import { RoleContext, roleOfSession } from './session.ts';
 import './admin.css';
 
 const WRONG_TOKEN = 'wrong token';
 /** The list is cheap: refreshed this often so other operators' changes show up. */
 const LIST_REFRESH_MS = 5_000;
 
+/** The console's place, from the URL; links and the browser's back button move it. */
+function useConsoleRoute(): [ConsoleRoute, (route: ConsoleRoute) => void] {
+  const [route, setRoute] = useState(() => {
+    const first = parseConsoleRoute(window.location.pathname, window.location.search);
+    // An old `/admin?federation=ID` link: show the URL of the view it opened.
+    if (window.location.pathname !== consolePath(first)) window.history.replaceState(null, '', consolePath(first));
+    return first;
+  });
+  useEffect(() => {
+    const back = () => setRoute(parseConsoleRoute(window.location.pathname, window.location.search));
+    window.addEventListener('popstate', back);
+    return () => window.removeEventListener('popstate', back);
+  }, []);
+  const navigate = useCallback((next: ConsoleRoute) => {
+    window.history.pushState(null, '', consolePath(next));
+    setRoute(next);
+    window.scrollTo(0, 0);
+  }, []);
+  return [route, navigate];
+}
+
 export function AdminPage() {
   const [token, setToken] = useState<string | null>(() => loadAdminToken());
   const [loginError, setLoginError] = useState<string | null>(null);
+  const [route, navigate] = useConsoleRoute();
 
   const signIn = (value: string) => {
     saveAdminToken(value);
@@ -33,14 +54,25 @@ export function AdminPage() {
   return (
     <main className="page admin">
       <header>
-        <h1>Flock dashboard</h1>
+        <h1>Flock console</h1>
       </header>
-      {token ? (
-        <RoleContext.Provider value={roleOfSession(token)}>
-          <Federations token={token} onUnauthorized={rejectToken} />
-        </RoleContext.Provider>
-      ) : (
+      {!token ? (
         <LoginPage error={loginError} onSignedIn={signIn} />
+      ) : (
+        <RoleContext.Provider value={roleOfSession(token)}>
+          {route.federationId === null ? (
+            <Federations token={token} navigate={navigate} onUnauthorized={rejectToken} />
+          ) : (
+            <FederationConsole
+              key={route.federationId}
+              token={token}
+              federationId={route.federationId}
+              view={route.view}
+              navigate={navigate}
+              onUnauthorized={rejectToken}
+            />
+          )}
+        </RoleContext.Provider>
       )}
     </main>
   );
@@ -48,22 +80,13 @@ export function AdminPage() {
 
 type FormState = { kind: 'closed' } | { kind: 'new' } | { kind: 'edit'; summary: FederationSummary };
 
-/** The federations list, the form, and the selected federation's live dashboard (`?federation=ID`). */
-function Federations({ token, onUnauthorized }: { token: string; onUnauthorized: () => void }) {
-  const initial = useMemo(() => federationFromQuery(window.location.search), []);
-  const [selected, setSelected] = useState(initial);
+/** The federations list and the create/edit form (`/admin`); a federation's id opens its console. */
+function Federations({ token, navigate, onUnauthorized }: { token: string; navigate: (route: ConsoleRoute) => void; onUnauthorized: () => void }) {
+  const [selected, setSelected] = useState('');
   const [federations, setFederations] = useState<FederationSummary[]>([]);
   const [showArchived, setShowArchived] = useState(false);
   const [form, setForm] = useState<FormState>({ kind: 'closed' });
   const [problem, setProblem] = useState<string | null>(null);
-  const canOperate = useCanOperate();
-
-  const select = useCallback((federationId: string) => {
-    setSelected(federationId);
-    const url = new URL(window.location.href);
-    url.searchParams.set('federation', federationId);
-    window.history.replaceState(null, '', url);
-  }, []);
 
   const refresh = useCallback(async () => {
     const listed = await listFederations(token, showArchived);
@@ -71,7 +94,7 @@ function Federations({ token, onUnauthorized }: { token: string; onUnauthorized:
       setFederations(listed.value);
       setProblem(null);
     } else if (listed.status === 401) onUnauthorized();
-    else setProblem(`could not list the federations: ${listed.reason}`);
+    else setProblem(`Could not list the federations: ${listed.reason}. The list is asked for again every few seconds.`);
   }, [token, showArchived, onUnauthorized]);
 
   useEffect(() => {
@@ -79,12 +102,6 @@ function Federations({ token, onUnauthorized }: { token: string; onUnauthorized:
     const timer = setInterval(() => void refresh(), LIST_REFRESH_MS);
     return () => clearInterval(timer);
   }, [refresh]);
-
-  const saved = (summary: FederationSummary) => {
-    setForm({ kind: 'closed' });
-    select(summary.config.id);
-    void refresh();
-  };
 
   return (
     <>
@@ -94,11 +111,12 @@ function Federations({ token, onUnauthorized }: { token: string; onUnauthorized:
         selected={selected}
         showArchived={showArchived}
         onShowArchived={setShowArchived}
-        onSelect={select}
+        onSelect={setSelected}
+        navigate={navigate}
         onNew={() => setForm({ kind: 'new' })}
         onEdit={(summary) => setForm({ kind: 'edit', summary })}
         onChanged={(next) => {
-          if (next) select(next);
+          if (next) setSelected(next);
           void refresh();
         }}
       />
@@ -108,15 +126,10 @@ function Federations({ token, onUnauthorized }: { token: string; onUnauthorized:
           key={form.kind === 'edit' ? form.summary.config.id : 'new'}
           token={token}
           {...(form.kind === 'edit' ? { editing: form.summary.config } : {})}
-          onSaved={saved}
+          onSaved={(summary) => navigate({ federationId: summary.config.id, view: 'overview' })}
           onCancel={() => setForm({ kind: 'closed' })}
         />
       )}
-      <h2 className="selected-federation" data-testid="selected-federation">
-        Federation “{selected}”
-      </h2>
-      <FederationDashboard key={selected} token={token} federationId={selected} onUnauthorized={onUnauthorized} onActed={() => void refresh()} />
-      {canOperate && <TokensPanel token={token} federationId={selected} />}
     </>
   );
 }

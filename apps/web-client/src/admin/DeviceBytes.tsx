@@ -1,72 +1,63 @@
-import { DeviceRoundBytes, type RoundRecord } from '@flock/fl-core/protocol';
-import { useEffect, useState } from 'react';
-import { z } from 'zod';
+import type { DeviceRoundBytes } from '@flock/fl-core/protocol';
 import { formatBytes, shortId } from '../format.ts';
+import { PageControls, SortHeader } from './PageControls.tsx';
+import type { PagedRows } from './usePagedRows.ts';
 
-const ROUNDS_SHOWN = 10;
+const bytesOrDash = (bytes: number | null | undefined) => (bytes === null || bytes === undefined ? '—' : formatBytes(bytes));
 
-interface DeviceBytesProps {
-  token: string;
-  federationId: string;
-  /** A new stored round triggers a reload. */
-  rounds: RoundRecord[];
-}
-
-type Loaded = { ok: true; rows: DeviceRoundBytes[] } | { ok: false; reason: string } | null;
-
-/** `GET /api/federations/<id>/device-bytes` with the dashboard's token. */
-async function fetchDeviceBytes(token: string, federationId: string): Promise<Loaded> {
-  try {
-    const response = await fetch(`/api/federations/${encodeURIComponent(federationId)}/device-bytes?rounds=${ROUNDS_SHOWN}`, {
-      headers: { Authorization: `Bearer ${token}` },
-    });
-    if (!response.ok) return { ok: false, reason: `HTTP ${response.status}` };
-    const parsed = z.array(DeviceRoundBytes).safeParse(await response.json());
-    return parsed.success ? { ok: true, rows: parsed.data } : { ok: false, reason: 'the device bytes reply is malformed' };
-  } catch (err) {
-    return { ok: false, reason: `coordinator not reachable: ${err instanceof Error ? err.message : String(err)}` };
-  }
-}
-
-/** What each device sent (its update) and was sent (the global model) in each of the last rounds it contributed to. */
-export function DeviceBytes({ token, federationId, rounds }: DeviceBytesProps) {
-  const [loaded, setLoaded] = useState<Loaded>(null);
-  const completed = rounds.length;
-
-  useEffect(() => {
-    let current = true;
-    void fetchDeviceBytes(token, federationId).then((result) => current && setLoaded(result));
-    return () => {
-      current = false;
-    };
-  }, [token, federationId, completed]);
-
+/**
+ * What each device sent (its update) and was sent (the global model) in each round it contributed to,
+ * one page at a time; traffic of attempts that were called off (a pause, a lost device) is apart.
+ */
+export function DeviceBytes({ table }: { table: PagedRows<DeviceRoundBytes> }) {
   return (
     <section className="card" data-testid="device-bytes">
-      <h2>Bytes per device</h2>
-      {loaded?.ok === false && <p className="error">{loaded.reason}</p>}
-      {loaded?.ok && loaded.rows.length === 0 && <p className="muted">No round has been stored with per-device bytes yet.</p>}
-      {loaded?.ok && loaded.rows.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th>Round</th>
-              <th>Device</th>
-              <th>Up (update)</th>
-              <th>Down (model)</th>
-            </tr>
-          </thead>
-          <tbody>
-            {loaded.rows.map((r) => (
-              <tr key={`${r.round}/${r.deviceId}`} data-testid="device-bytes-row">
-                <td>{r.round}</td>
-                <td title={r.deviceId}>{shortId(r.deviceId)}</td>
-                <td>{formatBytes(r.bytesUp)}</td>
-                <td>{r.bytesDown === null ? '–' : formatBytes(r.bytesDown)}</td>
+      <h2>Bytes per device and round</h2>
+      <PageControls table={table} noun="row" filterLabel="Find device">
+        <label>
+          Round{' '}
+          <input
+            data-testid="device-bytes-round"
+            type="number"
+            min={1}
+            className="narrow"
+            value={table.params.round ?? ''}
+            onChange={(e) => table.setParam('round', /^[1-9]\d*$/.test(e.target.value) ? e.target.value : null)}
+          />
+        </label>
+      </PageControls>
+      {table.problem && <p className="error">{table.problem}</p>}
+      {!table.loading && table.rows.length === 0 ? (
+        <p className="muted">{table.params.round || table.params.filter ? 'No device traffic matches: change or clear the round or filter.' : 'No round has been stored with per-device bytes yet.'}</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <SortHeader table={table} field="round" label="Round" numeric />
+                <SortHeader table={table} field="deviceId" label="Device" />
+                <SortHeader table={table} field="bytesUp" label="Up (update)" numeric />
+                <SortHeader table={table} field="bytesDown" label="Down (model)" numeric />
+                <th className="num">Called-off attempts: up / down</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {table.rows.map((r) => (
+                <tr key={`${r.round}/${r.deviceId}`} data-testid="device-bytes-row">
+                  <td className="num">{r.round}</td>
+                  <td className="mono" title={r.deviceId}>
+                    {shortId(r.deviceId)}
+                  </td>
+                  <td className="num">{formatBytes(r.bytesUp)}</td>
+                  <td className="num">{bytesOrDash(r.bytesDown)}</td>
+                  <td className="num">
+                    {r.abandonedBytesUp || r.abandonedBytesDown ? `${bytesOrDash(r.abandonedBytesUp)} / ${bytesOrDash(r.abandonedBytesDown)}` : 'none'}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );

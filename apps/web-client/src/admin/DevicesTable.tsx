@@ -1,40 +1,62 @@
 import type { DeviceInfo } from '@flock/fl-core/protocol';
 import { formatTime, shortId } from '../format.ts';
+import { PageControls, SortHeader } from './PageControls.tsx';
+import type { PagedRows } from './usePagedRows.ts';
 
-export function DevicesTable({ devices }: { devices: DeviceInfo[] }) {
-  if (devices.length === 0) return <p className="muted">No device has joined yet.</p>;
+
+/** One page of the federation's devices, sorted and filtered by the coordinator. */
+export function DevicesTable({ table }: { table: PagedRows<DeviceInfo> }) {
   return (
-    <table className="table" data-testid="devices-table">
-      <thead>
-        <tr>
-          <th>Device</th>
-          <th>Connected</th>
-          <th>State</th>
-          <th>Backend</th>
-          <th>Adapter</th>
-          <th className="num">Examples</th>
-          <th className="num">Rounds</th>
-          <th>Last seen</th>
-        </tr>
-      </thead>
-      <tbody>
-        {devices.map((d) => (
-          <tr key={d.deviceId} data-testid="device-row" data-device-id={d.deviceId}>
-            <td className="mono" title={d.deviceId}>
-              {shortId(d.deviceId)}
-            </td>
-            <td>{d.connected ? 'yes' : 'no'}</td>
-            <td>
-              <span className={`state state-${d.state}`}>{d.state}</span>
-            </td>
-            <td>{d.backend ?? '—'}</td>
-            <td>{d.adapter ? `${d.adapter.vendor} / ${d.adapter.architecture}` : '—'}</td>
-            <td className="num">{d.examples}</td>
-            <td className="num">{d.roundsContributed}</td>
-            <td>{formatTime(d.lastSeen)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <>
+      <PageControls table={table} noun="device" filterLabel="Find device">
+        <label>
+          Connected{' '}
+          <select data-testid="devices-connected" value={table.params.connected ?? ''} onChange={(e) => table.setParam('connected', e.target.value || null)}>
+            <option value="">online or not</option>
+            <option value="true">online</option>
+            <option value="false">offline</option>
+          </select>
+        </label>
+      </PageControls>
+      {table.problem && <p className="error">{table.problem}</p>}
+      {!table.loading && table.rows.length === 0 ? (
+        <p className="muted">{table.params.filter || table.params.connected ? 'No device matches: change or clear the filter.' : 'No device has joined yet: share the join link.'}</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="table" data-testid="devices-table">
+            <thead>
+              <tr>
+                <SortHeader table={table} field="id" label="Device" />
+                <th>Connected</th>
+                <SortHeader table={table} field="state" label="State" />
+                <th>Backend</th>
+                <th>Adapter</th>
+                <SortHeader table={table} field="examples" label="Examples" numeric />
+                <SortHeader table={table} field="rounds" label="Rounds" numeric />
+                <SortHeader table={table} field="lastSeen" label="Last seen" />
+              </tr>
+            </thead>
+            <tbody>
+              {table.rows.map((d) => (
+                <tr key={d.deviceId} data-testid="device-row" data-device-id={d.deviceId}>
+                  <td className="mono" title={d.deviceId}>
+                    {shortId(d.deviceId)}
+                  </td>
+                  <td>{d.connected ? 'yes' : 'no'}</td>
+                  <td>
+                    <span className={`state state-${d.state}`}>{d.state}</span>
+                  </td>
+                  <td>{d.backend ?? '—'}</td>
+                  <td>{d.adapter ? `${d.adapter.vendor} / ${d.adapter.architecture}` : '—'}</td>
+                  <td className="num">{d.examples}</td>
+                  <td className="num">{d.roundsContributed}</td>
+                  <td>{formatTime(d.lastSeen)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
   );
 }

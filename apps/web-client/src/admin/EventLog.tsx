@@ -1,27 +1,48 @@
 import type { EventLogEntry } from '@flock/fl-core/protocol';
-import { useState } from 'react';
 import { formatTime, shortId } from '../format.ts';
+import { PageControls } from './PageControls.tsx';
+import type { PagedRows } from './usePagedRows.ts';
 
-/** The federation's event log, newest first; a toggle narrows it to warnings (rejections, drops, abandoned rounds). */
-export function EventLog({ events, warnings }: { events: EventLogEntry[]; warnings: EventLogEntry[] }) {
-  const [warningsOnly, setWarningsOnly] = useState(false);
-  const shown = warningsOnly ? warnings : events;
+const KINDS: Record<string, string> = {
+  'device-joined': 'devices joining',
+  'device-offline': 'devices going offline',
+  'round-started': 'rounds starting',
+  'round-closed': 'rounds closing',
+  'round-abandoned': 'rounds called off',
+  'update-accepted': 'updates accepted',
+  'update-rejected': 'updates rejected',
+  'privacy-target': 'privacy budget',
+};
+
+/** One page of the federation's event log, newest first, narrowed by kind, level and text on the coordinator. */
+export function EventLog({ table }: { table: PagedRows<EventLogEntry> }) {
   return (
     <>
-      <div className="controls">
+      <PageControls table={table} noun="event" filterLabel="Find text">
         <label>
-          <input data-testid="warnings-only" type="checkbox" checked={warningsOnly} onChange={(e) => setWarningsOnly(e.target.checked)} />{' '}
-          Warnings only ({warnings.length})
+          Kind{' '}
+          <select data-testid="events-kind" value={table.params.kind ?? ''} onChange={(e) => table.setParam('kind', e.target.value || null)}>
+            <option value="">every kind</option>
+            {Object.entries(KINDS).map(([kind, words]) => (
+              <option key={kind} value={kind}>
+                {words}
+              </option>
+            ))}
+          </select>
         </label>
-      </div>
-      {shown.length === 0 ? (
-        <p className="muted">{warningsOnly ? 'No warnings.' : 'No events yet.'}</p>
+        <label>
+          <input data-testid="warnings-only" type="checkbox" checked={table.params.level === 'warn'} onChange={(e) => table.setParam('level', e.target.checked ? 'warn' : null)} /> Warnings only
+        </label>
+      </PageControls>
+      {table.problem && <p className="error">{table.problem}</p>}
+      {!table.loading && table.rows.length === 0 ? (
+        <p className="muted">{table.params.level || table.params.kind || table.params.filter ? 'No event matches: change or clear the filters.' : 'No events yet.'}</p>
       ) : (
         <ol className="event-log" data-testid="event-log">
-          {shown.map((e, i) => (
+          {table.rows.map((e, i) => (
             <li key={`${e.at}-${i}`} className={`event event-${e.level}`} data-testid="event-entry" data-kind={e.kind} data-level={e.level}>
               <time>{formatTime(e.at)}</time> <span className="kind">{e.kind}</span>{' '}
-              {e.deviceId && <span className="mono">[{shortId(e.deviceId)}]</span>} {e.message}
+              {e.deviceId && <span className="mono" title={e.deviceId}>[{shortId(e.deviceId)}]</span>} {e.message}
               {e.count !== undefined && e.firstAt && (
                 <span className="muted" data-testid="event-count">
                   {' '}

@@ -1,13 +1,18 @@
-import { FederatedEvaluationReport, type RoundRecord } from '@flock/fl-core/protocol';
+import { FederatedEvaluationReport, type RoundSeriesPoint } from '@flock/fl-core/protocol';
 import { useEffect, useState } from 'react';
 import { formatPercent } from '../format.ts';
 import { adminCall, type ApiResult } from './adminApi.ts';
 
+/** A table row per evaluated model: the most recent ones, so a long federation does not render hundreds of rows. */
+const EVALUATIONS_SHOWN = 20;
+
 interface FederatedEvaluationProps {
   token: string;
   federationId: string;
-  /** The coordinator's own rounds: their accuracy goes beside the devices', and a new one triggers a reload. */
-  rounds: RoundRecord[];
+  /** The coordinator's own accuracy per round goes beside the devices'. */
+  points: RoundSeriesPoint[];
+  /** Changes when the federation changed: the report is fetched again. */
+  refreshKey: number;
 }
 
 /**
@@ -16,9 +21,8 @@ interface FederatedEvaluationProps {
  * held-out examples (min / median / max across devices, as a bar from min to max with the median
  * marked), beside the coordinator's own test accuracy when it has test data.
  */
-export function FederatedEvaluation({ token, federationId, rounds }: FederatedEvaluationProps) {
+export function FederatedEvaluation({ token, federationId, points, refreshKey }: FederatedEvaluationProps) {
   const [loaded, setLoaded] = useState<ApiResult<FederatedEvaluationReport> | null>(null);
-  const completed = rounds.length;
 
   useEffect(() => {
     let current = true;
@@ -27,16 +31,21 @@ export function FederatedEvaluation({ token, federationId, rounds }: FederatedEv
     return () => {
       current = false;
     };
-  }, [token, federationId, completed]);
+  }, [token, federationId, refreshKey]);
 
-  const coordinator = new Map(rounds.map((r) => [r.round, r.accuracy]));
+  const coordinator = new Map(points.map((p) => [p.round, p.accuracy]));
+  const shown = loaded?.ok ? loaded.value.rounds.slice(-EVALUATIONS_SHOWN) : [];
   return (
     <section className="card" data-testid="federated-evaluation">
       <h2>Federated evaluation</h2>
       {loaded?.ok === false && <p className="error">{loaded.reason}</p>}
       {loaded?.ok && loaded.value.rounds.length === 0 && <p className="muted">No device has reported an evaluation yet (devices with their own data score each model they receive, and the final one when the federation finishes).</p>}
-      {loaded?.ok && loaded.value.rounds.length > 0 && (
-        <table>
+      {loaded?.ok && loaded.value.rounds.length > EVALUATIONS_SHOWN && (
+        <p className="muted">The {EVALUATIONS_SHOWN} most recent of {loaded.value.rounds.length} evaluated models.</p>
+      )}
+      {shown.length > 0 && (
+        <div className="table-wrap">
+        <table className="table">
           <thead>
             <tr>
               <th>Model</th>
@@ -49,7 +58,7 @@ export function FederatedEvaluation({ token, federationId, rounds }: FederatedEv
             </tr>
           </thead>
           <tbody>
-            {loaded.value.rounds.map((r) => (
+            {shown.map((r) => (
               <tr key={r.round} data-testid="federated-evaluation-row">
                 <td>{r.round === 0 ? 'initial' : `after round ${r.round}`}</td>
                 <td data-testid="federated-evaluation-devices">{r.devices}</td>
@@ -66,6 +75,7 @@ export function FederatedEvaluation({ token, federationId, rounds }: FederatedEv
             ))}
           </tbody>
         </table>
+        </div>
       )}
     </section>
   );

@@ -1,6 +1,8 @@
 import type { FederationSummary } from '@flock/fl-core/protocol';
 import { useState } from 'react';
 import { archiveFederation, cloneFederation } from './adminApi.ts';
+import type { ConsoleRoute } from './consoleRoute.ts';
+import { ConsoleLink } from './FederationConsole.tsx';
 import { useCanOperate } from './session.ts';
 
 interface FederationsPanelProps {
@@ -10,6 +12,7 @@ interface FederationsPanelProps {
   showArchived: boolean;
   onShowArchived: (show: boolean) => void;
   onSelect: (federationId: string) => void;
+  navigate: (route: ConsoleRoute) => void;
   onNew: () => void;
   onEdit: (summary: FederationSummary) => void;
   /** After a clone or an archive: the list must be fetched again. */
@@ -21,8 +24,8 @@ export function editable(summary: FederationSummary): boolean {
   return summary.status === 'idle' && summary.round === 0;
 }
 
-/** Every federation with its status, round and devices; archived ones behind a toggle. */
-export function FederationsPanel({ token, federations, selected, showArchived, onShowArchived, onSelect, onNew, onEdit, onChanged }: FederationsPanelProps) {
+/** Every federation with its status, round and devices (its id opens its console); archived ones behind a toggle. */
+export function FederationsPanel({ token, federations, selected, showArchived, onShowArchived, onSelect, navigate, onNew, onEdit, onChanged }: FederationsPanelProps) {
   const [problem, setProblem] = useState<string | null>(null);
   const [cloneId, setCloneId] = useState('');
   const canOperate = useCanOperate();
@@ -47,6 +50,7 @@ export function FederationsPanel({ token, federations, selected, showArchived, o
           <input data-testid="show-archived" type="checkbox" checked={showArchived} onChange={(e) => onShowArchived(e.target.checked)} /> Show archived
         </label>
       </div>
+      <div className="table-wrap">
       <table className="table" data-testid="federations-table">
         <thead>
           <tr>
@@ -67,7 +71,10 @@ export function FederationsPanel({ token, federations, selected, showArchived, o
               onClick={() => onSelect(f.config.id)}
             >
               <td>
-                <strong>{f.config.id}</strong> <span className="muted">{f.config.name}</span>
+                <ConsoleLink route={{ federationId: f.config.id, view: 'overview' }} navigate={navigate} data-testid="open-federation">
+                  <strong>{f.config.id}</strong>
+                </ConsoleLink>{' '}
+                <span className="muted">{f.config.name}</span>
                 {f.archived && <span className="muted"> (archived)</span>}
               </td>
               <td>
@@ -84,6 +91,7 @@ export function FederationsPanel({ token, federations, selected, showArchived, o
           ))}
         </tbody>
       </table>
+      </div>
       {current && canOperate && (
         <div className="controls">
           <button data-testid="edit-federation" disabled={!editable(current)} title="only before the first start" onClick={() => onEdit(current)}>

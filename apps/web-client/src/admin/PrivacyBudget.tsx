@@ -1,11 +1,21 @@
-import type { FederationConfig, RoundRecord } from '@flock/fl-core/protocol';
+import type { FederationConfig, RoundSeriesPoint } from '@flock/fl-core/protocol';
 import { privacyGuarantee } from '@flock/fl-core/strategy';
+import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { AXIS, CHART_MARGIN, lineDots } from './chartStyle.ts';
 
-/** The federation's differential privacy: its settings and the epsilon spent after every round. */
-export function PrivacyBudget({ config, rounds }: { config: FederationConfig | null; rounds: RoundRecord[] }) {
+/** The federation's differential privacy: its settings and the epsilon spent after every round (a chart, whatever the number of rounds). */
+export function PrivacyBudget({ config, points }: { config: FederationConfig | null; points: RoundSeriesPoint[] }) {
   const privacy = config?.privacy;
-  if (!privacy) return null;
-  const spent = rounds.filter((r) => r.epsilon !== null && r.epsilon !== undefined);
+  if (!config) return <p className="muted">Loading the federation…</p>;
+  if (!privacy) {
+    return (
+      <section className="card" data-testid="privacy-budget">
+        <h2>Differential privacy</h2>
+        <p data-testid="privacy-off">This federation trains without differential privacy: updates are not clipped or noised. To use it, create a federation (or a clone) with privacy turned on.</p>
+      </section>
+    );
+  }
+  const spent = points.filter((p) => p.epsilon !== null);
   const latest = spent.at(-1)?.epsilon ?? null;
   const target = privacy.targetEpsilon;
   return (
@@ -23,24 +33,22 @@ export function PrivacyBudget({ config, rounds }: { config: FederationConfig | n
         <dd>{privacy.delta}</dd>
         <dt>target ε</dt>
         <dd>{target === undefined ? 'none' : `${target} (then ${privacy.onTarget === 'stop' ? 'stop' : 'warn'})`}</dd>
+        <dt>ε spent so far</dt>
+        <dd data-testid="epsilon-spent">{latest === null ? 'nothing yet (no round has completed)' : latest.toFixed(3)}</dd>
       </dl>
       {spent.length > 0 && (
-        <table className="rounds" data-testid="epsilon-per-round">
-          <thead>
-            <tr>
-              <th>round</th>
-              <th>ε</th>
-            </tr>
-          </thead>
-          <tbody>
-            {spent.map((r) => (
-              <tr key={r.round} data-round={r.round}>
-                <td>{r.round}</td>
-                <td className={target !== undefined && r.epsilon! >= target ? 'warn' : undefined}>{r.epsilon!.toFixed(3)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <div className="chart" data-testid="epsilon-chart">
+          <ResponsiveContainer width="100%" height={220}>
+            <LineChart data={spent} margin={CHART_MARGIN}>
+              <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
+              <XAxis dataKey="round" allowDecimals={false} height={AXIS.xHeight} label={{ value: 'round', position: 'insideBottom', offset: 0 }} />
+              <YAxis width={AXIS.plainWidth} domain={[0, 'auto']} tickFormatter={(v: number) => v.toFixed(1)} />
+              <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : String(v))} labelFormatter={(round) => `after round ${String(round)}`} />
+              {target !== undefined && <ReferenceLine y={target} stroke="#c0392b" strokeDasharray="4 3" label={{ value: 'target', position: 'insideTopRight' }} />}
+              <Line type="monotone" dataKey="epsilon" name="ε spent" stroke="#6c3483" dot={lineDots(spent.length)} isAnimationActive={false} />
+            </LineChart>
+          </ResponsiveContainer>
+        </div>
       )}
     </section>
   );

@@ -1,41 +1,73 @@
 import type { RoundRecord } from '@flock/fl-core/protocol';
 import { formatBytes, formatDuration, formatNumber, formatPercent } from '../format.ts';
+import { PageControls, SortHeader } from './PageControls.tsx';
+import type { PagedRows } from './usePagedRows.ts';
 
-/** Completed rounds, newest first. */
-export function RoundsTable({ rounds }: { rounds: RoundRecord[] }) {
-  if (rounds.length === 0) return <p className="muted">No round has completed yet.</p>;
-  const newestFirst = [...rounds].sort((a, b) => b.round - a.round);
+const CLOSED_BY: Record<NonNullable<RoundRecord['closedBy']>, string> = {
+  'all-answered': 'every device answered',
+  deadline: 'the deadline',
+  'buffer-full': 'a full buffer',
+};
+
+/** One page of the completed rounds (newest first unless sorted otherwise). */
+export function RoundsTable({ table }: { table: PagedRows<RoundRecord> }) {
   return (
-    <table className="table" data-testid="rounds-table">
-      <thead>
-        <tr>
-          <th className="num">Round</th>
-          <th className="num">Participants</th>
-          <th className="num">Examples</th>
-          <th className="num">Accuracy</th>
-          <th className="num">Loss</th>
-          <th className="num">Duration</th>
-          <th className="num">Bytes up</th>
-          <th className="num">Bytes down</th>
-        </tr>
-      </thead>
-      <tbody>
-        {newestFirst.map((r) => (
-          <tr key={r.round} data-testid="round-row" data-round={r.round}>
-            <td className="num">{r.round}</td>
-            <td className="num">
-              {r.participants}
-              {r.rejected > 0 && <span className="muted"> (+{r.rejected} rejected)</span>}
-            </td>
-            <td className="num">{r.examples}</td>
-            <td className="num">{formatPercent(r.accuracy)}</td>
-            <td className="num">{formatNumber(r.loss)}</td>
-            <td className="num">{formatDuration(r.durationMs)}</td>
-            <td className="num">{formatBytes(r.bytesUp)}</td>
-            <td className="num">{formatBytes(r.bytesDown)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <>
+      <PageControls table={table} noun="round" filterLabel="Find round">
+        <label>
+          Closed by{' '}
+          <select data-testid="rounds-closed-by" value={table.params.closedBy ?? ''} onChange={(e) => table.setParam('closedBy', e.target.value || null)}>
+            <option value="">anything</option>
+            {Object.entries(CLOSED_BY).map(([value, words]) => (
+              <option key={value} value={value}>
+                {words}
+              </option>
+            ))}
+          </select>
+        </label>
+      </PageControls>
+      {table.problem && <p className="error">{table.problem}</p>}
+      {!table.loading && table.rows.length === 0 ? (
+        <p className="muted">{table.params.filter || table.params.closedBy ? 'No round matches: change or clear the filter.' : 'No round has completed yet.'}</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="table" data-testid="rounds-table">
+            <thead>
+              <tr>
+                <SortHeader table={table} field="round" label="Round" numeric />
+                <SortHeader table={table} field="participants" label="Participants" numeric />
+                <th className="num">Examples</th>
+                <SortHeader table={table} field="accuracy" label="Accuracy" numeric />
+                <SortHeader table={table} field="loss" label="Loss" numeric />
+                <SortHeader table={table} field="trainAccuracy" label="Training accuracy" numeric />
+                <SortHeader table={table} field="durationMs" label="Duration" numeric />
+                <SortHeader table={table} field="bytesUp" label="Bytes up" numeric />
+                <SortHeader table={table} field="bytesDown" label="Bytes down" numeric />
+                <th>Closed by</th>
+              </tr>
+            </thead>
+            <tbody>
+              {table.rows.map((r) => (
+                <tr key={r.round} data-testid="round-row" data-round={r.round}>
+                  <td className="num">{r.round}</td>
+                  <td className="num">
+                    {r.participants}
+                    {r.rejected > 0 && <span className="muted"> (+{r.rejected} rejected)</span>}
+                  </td>
+                  <td className="num">{r.examples}</td>
+                  <td className="num">{formatPercent(r.accuracy)}</td>
+                  <td className="num">{formatNumber(r.loss)}</td>
+                  <td className="num">{formatPercent(r.trainAccuracy)}</td>
+                  <td className="num">{formatDuration(r.durationMs)}</td>
+                  <td className="num">{formatBytes(r.bytesUp)}</td>
+                  <td className="num">{formatBytes(r.bytesDown)}</td>
+                  <td>{r.closedBy ? CLOSED_BY[r.closedBy] : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
   );
 }

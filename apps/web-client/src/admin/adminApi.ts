@@ -1,4 +1,4 @@
-import { EventLogEntry, FederationSummary, type FederationConfig } from '@flock/fl-core/protocol';
+import { FederationSummary, type FederationConfig } from '@flock/fl-core/protocol';
 
 export type FederationAction = 'start' | 'pause' | 'resume' | 'stop';
 
@@ -21,28 +21,6 @@ export async function postFederationAction(
   }
   if (response.ok) return { ok: true };
   return { ok: false, status: response.status, reason: await reasonOf(response) };
-}
-
-/** `GET /api/federations/<id>/events`: the newest `limit` matching events, oldest first. */
-export async function fetchEvents(
-  token: string,
-  federationId: string,
-  query: { level?: EventLogEntry['level']; limit: number },
-): Promise<{ ok: true; events: EventLogEntry[] } | { ok: false; status: number; reason: string }> {
-  const params = new URLSearchParams({ limit: String(query.limit) });
-  if (query.level) params.set('level', query.level);
-  let response: Response;
-  try {
-    response = await fetch(`/api/federations/${encodeURIComponent(federationId)}/events?${params}`, {
-      headers: { Authorization: `Bearer ${token}` },
-    });
-  } catch (err) {
-    return { ok: false, status: 0, reason: `coordinator not reachable: ${err instanceof Error ? err.message : String(err)}` };
-  }
-  if (!response.ok) return { ok: false, status: response.status, reason: await reasonOf(response) };
-  const parsed = EventLogEntry.array().safeParse(await response.json().catch(() => null));
-  if (!parsed.success) return { ok: false, status: response.status, reason: 'the event log reply is malformed' };
-  return { ok: true, events: parsed.data };
 }
 
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; status: number; reason: string };

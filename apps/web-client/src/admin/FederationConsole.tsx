@@ -1,0 +1,82 @@
+import { useEffect, type MouseEvent } from 'react';
+import { CONSOLE_VIEWS, VIEW_TITLES, consolePath, type ConsoleRoute, type ConsoleView } from './consoleRoute.ts';
+import { DevicesView, EventsView, PrivacyView, RoundsView, type ViewProps } from './ConsoleViews.tsx';
+import { OverviewView } from './OverviewView.tsx';
+import { useCanOperate } from './session.ts';
+import { TokensPanel } from './TokensPanel.tsx';
+import { useConsoleFeed } from './useConsoleFeed.ts';
+import { useRoundSeries } from './useRoundSeries.ts';
+
+interface ConsoleProps {
+  token: string;
+  federationId: string;
+  view: ConsoleView;
+  navigate: (route: ConsoleRoute) => void;
+  onUnauthorized: () => void;
+}
+
+/** A link that changes the view without reloading the page, and still opens in a new tab. */
+export function ConsoleLink({ route, navigate, children, ...rest }: { route: ConsoleRoute; navigate: (route: ConsoleRoute) => void; children: React.ReactNode; className?: string; 'data-testid'?: string; 'aria-current'?: 'page' }) {
+  const open = (event: MouseEvent) => {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+    event.preventDefault();
+    navigate(route);
+  };
+  return (
+    <a href={consolePath(route)} onClick={open} {...rest}>
+      {children}
+    </a>
+  );
+}
+
+const CONNECTION_WORDS = { connecting: 'Connecting…', reconnecting: 'Connection lost: reconnecting…', unauthorized: 'Signed out', connected: 'Live' } as const;
+
+/** One federation's console: its views as tabs, each with its own URL, over one live feed. */
+export function FederationConsole({ token, federationId, view, navigate, onUnauthorized }: ConsoleProps) {
+  const feed = useConsoleFeed(token, federationId);
+  const canOperate = useCanOperate();
+  const chartsShown = view === 'overview' || view === 'rounds' || view === 'privacy';
+  const series = useRoundSeries(token, federationId, chartsShown ? feed.changes : -1);
+
+  useEffect(() => {
+    if (feed.connection === 'unauthorized') onUnauthorized();
+  }, [feed.connection, onUnauthorized]);
+
+  const props: ViewProps = { token, federationId, snapshot: feed.snapshot, series, changes: feed.changes };
+  return (
+    <>
+      <div className="console-head">
+        <ConsoleLink route={{ federationId: null }} navigate={navigate} data-testid="all-federations">
+          ← All federations
+        </ConsoleLink>
+        <h2 className="selected-federation" data-testid="selected-federation">
+          Federation “{feed.snapshot?.federation.config.name ?? federationId}”
+        </h2>
+        <span className="connection" data-testid="connection-state">
+          {CONNECTION_WORDS[feed.connection]}
+        </span>
+      </div>
+      <nav className="console-nav" aria-label="Federation views">
+        {CONSOLE_VIEWS.map((v) => (
+          <ConsoleLink key={v} route={{ federationId, view: v }} navigate={navigate} data-testid={`view-${v}`} {...(v === view ? { 'aria-current': 'page' as const } : {})}>
+            {VIEW_TITLES[v]}
+          </ConsoleLink>
+        ))}
+      </nav>
+      {feed.problem && <p className="error">{feed.problem}</p>}
+      <div data-testid={`console-${view}`}>
+        {view === 'overview' && <OverviewView {...props} onUnauthorized={onUnauthorized} />}
+        {view === 'devices' && <DevicesView {...props} />}
+        {view === 'rounds' && <RoundsView {...props} />}
+        {view === 'events' && <EventsView {...props} />}
+        {view === 'privacy' && <PrivacyView {...props} />}
+        {view === 'tokens' &&
+          (canOperate ? (
+            <TokensPanel token={token} federationId={federationId} />
+          ) : (
+            <p className="card muted">Only an administrator can see and mint tokens; this session is read-only. Ask an administrator for a device or viewer token.</p>
+          ))}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,49 @@
+import { useEffect, useState, type ReactNode } from 'react';
+import { formatCount } from './consoleFormat.ts';
+import type { PagedRows } from './usePagedRows.ts';
+
+const FILTER_DELAY_MS = 300;
+
+/** A table's filter box, route filters (children), row count and page buttons. */
+export function PageControls<T>({ table, noun, filterLabel, children }: { table: PagedRows<T>; noun: string; filterLabel: string; children?: ReactNode }) {
+  const [text, setText] = useState(table.params.filter ?? '');
+  const { setParam } = table;
+  useEffect(() => {
+    const timer = setTimeout(() => setParam('filter', text.trim() || null), FILTER_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [text, setParam]);
+
+  return (
+    <div className="controls table-controls">
+      <label>
+        {filterLabel}{' '}
+        <input data-testid="table-filter" type="search" value={text} onChange={(e) => setText(e.target.value)} />
+      </label>
+      {children}
+      <span className="muted" data-testid="table-total">
+        {table.loading ? 'Loading…' : formatCount(table.total, noun)}
+      </span>
+      <button data-testid="page-previous" onClick={table.previous} disabled={!table.hasPrevious}>
+        Previous
+      </button>
+      <button data-testid="page-next" onClick={table.next} disabled={!table.hasNext}>
+        Next
+      </button>
+    </div>
+  );
+}
+
+/** A column header that sorts by `field` (click again to reverse), as the server sorts. */
+export function SortHeader<T>({ table, field, label, numeric = false }: { table: PagedRows<T>; field: string; label: string; numeric?: boolean }) {
+  const sort = table.params.sort;
+  const active = sort === field || sort === `-${field}`;
+  const descending = sort === `-${field}`;
+  return (
+    <th className={numeric ? 'num' : undefined} aria-sort={active ? (descending ? 'descending' : 'ascending') : 'none'}>
+      <button className="sort" onClick={() => table.setParam('sort', descending || !active ? field : `-${field}`)}>
+        {label}
+        {active ? (descending ? ' ▼' : ' ▲') : ''}
+      </button>
+    </th>
+  );
+}
