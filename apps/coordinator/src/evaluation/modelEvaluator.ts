@@ -9,6 +9,8 @@ export interface GlobalEvaluation {
 
 /** The coordinator never trains; the CPU kernels are enough to score a model and behave the same everywhere. */
 export async function useCpuBackend(): Promise<void> {
+  // PROD mutes tfjs's console notes (its "install tfjs-node" banner) and nothing else.
+  tf.env().set('PROD', true);
   if (tf.getBackend() !== 'cpu') await tf.setBackend('cpu');
   await tf.ready();
 }

@@ -91,3 +91,9 @@ describe('a coordinator process asked to hold uploads it would never take (issue
     expect(coordinator.death()).toBeNull();
   }, 90_000);
 });
+
+describe('the coordinator process (issue 16, a quiet start)', () => {
+  it('prints no TensorFlow.js banner about installing tfjs-node', () => {
+    expect(coordinator.output()).not.toContain('tfjs-node');
+  });
+});
