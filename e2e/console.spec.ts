@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Locator, type Page } from '@playwright/test';
 import { E2E_ADMIN_TOKEN } from './support/coordinator.ts';
 import { CoordinatorProcess } from './support/coordinatorProcess.ts';
 import { seedDataDir } from './support/seedFederation.ts';
@@ -68,6 +68,7 @@ const horizontalOverflow = (page: Page) =>
   });
 
 test(`each console view of a federation with ${DEVICES} devices and ${ROUNDS} rounds loads in under 2 s from its own URL, with at most ${MAX_ROWS} rows per table`, async ({ page }, testInfo) => {
+  await page.setViewportSize({ width: 1280, height: 800 });
   await signIn(page);
   const timings: Record<string, number> = {};
   for (const view of VIEWS) {
@@ -78,6 +79,10 @@ test(`each console view of a federation with ${DEVICES} devices and ${ROUNDS} ro
     await expect(page.getByTestId(`console-${view}`)).toBeVisible();
     await expect(page.getByTestId(`view-${view}`)).toHaveAttribute('aria-current', 'page');
     expect(await mostRows(page), `${view}: rows rendered`).toBeLessThanOrEqual(MAX_ROWS);
+    if (view === 'overview') {
+      const height = await page.evaluate(() => document.scrollingElement!.scrollHeight);
+      expect(height, 'the overview fits one 1280x800 screen').toBeLessThanOrEqual(800);
+    }
   }
   testInfo.annotations.push({ type: 'view load ms', description: JSON.stringify(timings) });
   console.log(`console view load times (ms) at ${DEVICES} devices x ${ROUNDS} rounds: ${JSON.stringify(timings)}`);
@@ -107,30 +112,29 @@ test('a table link keeps its sort, filter and page across a reload, and the tabs
   await expect(page.getByTestId('device-row').first()).toBeVisible();
 });
 
-test('every console view fits a 390-pixel-wide phone without scrolling sideways', async ({ browser }, testInfo) => {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+/** Opens every view, loaded, in a fresh signed-in tab of that size. */
+async function eachView(browser: Browser, viewport: { width: number; height: number }, check: (page: Page, view: View) => Promise<void>): Promise<void> {
+  const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   await signIn(page);
   for (const view of VIEWS) {
     await page.goto(viewUrl(view));
     await expect(loaded(page, view)).toBeVisible();
-    await testInfo.attach(`console-${view}-390.png`, { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
-    expect(await horizontalOverflow(page), `${view}: pixels past the right edge`).toBeLessThanOrEqual(0);
+    await check(page, view);
   }
   await context.close();
+}
+
+test('every console view fits a 390-pixel-wide phone without scrolling sideways', async ({ browser }, testInfo) => {
+  await eachView(browser, { width: 390, height: 844 }, async (page, view) => {
+    await testInfo.attach(`console-${view}-390.png`, { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
+    expect(await horizontalOverflow(page), `${view}: pixels past the right edge`).toBeLessThanOrEqual(0);
+  });
 });
 
 // The README's pictures: FLOCK_CONSOLE_SCREENSHOTS=1 npx playwright test e2e/console.spec.ts writes docs/console-<view>.png.
 test('README screenshots of each view at 1280x800', async ({ browser }) => {
   test.skip(!process.env.FLOCK_CONSOLE_SCREENSHOTS, 'set FLOCK_CONSOLE_SCREENSHOTS=1 to refresh docs/console-<view>.png');
   mkdirSync('docs', { recursive: true });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  await signIn(page);
-  for (const view of VIEWS) {
-    await page.goto(viewUrl(view));
-    await expect(loaded(page, view)).toBeVisible();
-    await page.screenshot({ path: `docs/console-${view}.png` });
-  }
-  await context.close();
+  await eachView(browser, { width: 1280, height: 800 }, async (page, view) => void (await page.screenshot({ path: `docs/console-${view}.png` })));
 });

@@ -115,7 +115,7 @@ test('devices import their own CSV, train on it, and report federated evaluation
   expect((await request.get(`/api/federations/${FEDERATION}/evaluations`)).status()).toBe(401);
 
   const admin = await (await browser.newContext()).newPage();
-  await admin.goto(`/admin?federation=${FEDERATION}`);
+  await admin.goto(`/admin/federations/${FEDERATION}/rounds`);
   await admin.getByTestId('admin-token').fill(E2E_ADMIN_TOKEN);
   await admin.getByTestId('admin-login').click();
   await expect(admin.getByTestId('federated-evaluation-row')).toHaveCount(3);

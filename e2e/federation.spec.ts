@@ -58,10 +58,11 @@ test('three WebGPU tabs train the MNIST demo federation from the dashboard, and 
 
   // The operator starts the federation through the dashboard, with the admin token.
   const admin = await (await browser.newContext()).newPage();
-  await admin.goto('/admin');
+  await admin.goto('/admin/federations/demo/devices');
   await admin.getByTestId('admin-token').fill(E2E_ADMIN_TOKEN);
   await admin.getByTestId('admin-login').click();
   await expect(admin.getByTestId('device-row')).toHaveCount(3);
+  await admin.getByTestId('view-overview').click();
   await admin.getByTestId('start').click();
   await expect(devices[1]!.page.getByTestId('device-status')).toHaveText(/training|uploading/, { timeout: 60_000 });
 
@@ -99,8 +100,10 @@ test('three WebGPU tabs train the MNIST demo federation from the dashboard, and 
   expect(rounds[4]!.accuracy!).toBeGreaterThan(rounds[0]!.accuracy!);
 
   // The dashboard shows the rounds, and every tab contributed to each of them.
-  await expect.poll(() => admin.getByTestId('round-row').count()).toBeGreaterThanOrEqual(5);
   await expect(admin.getByTestId('metrics-chart')).toBeVisible();
+  await admin.getByTestId('view-rounds').click();
+  await expect.poll(() => admin.getByTestId('round-row').count()).toBeGreaterThanOrEqual(5);
+  await admin.getByTestId('view-overview').click();
   for (const { page } of devices) {
     await expect.poll(async () => Number(await page.getByTestId('rounds-done').textContent())).toBeGreaterThanOrEqual(5);
   }

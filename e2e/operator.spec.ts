@@ -68,9 +68,11 @@ test('an operator creates a federation in the dashboard, three devices join by i
   await form.getByTestId('form-batch-size').fill('8');
   await form.getByTestId('form-submit').click();
   await expect(form).toHaveCount(0);
-  const row = admin.locator(`[data-testid="federation-row"][data-federation-id="${FEDERATION}"]`);
-  await expect(row).toContainText('idle');
+  // Saving opens the new federation's console; its join link is in the Devices view.
   await expect(admin.getByTestId('selected-federation')).toContainText(FEDERATION);
+  await expect(admin.getByTestId('federation-status')).toHaveText('idle');
+  await admin.getByTestId('view-devices').click();
+  await expect(admin).toHaveURL(new RegExp(`/admin/federations/${FEDERATION}/devices$`));
   await expect(admin.getByTestId('join-qr')).toBeVisible();
   const link = (await admin.getByTestId('join-link').getAttribute('href'))!;
   expect(link).toMatch(new RegExp(`/\\?federation=${FEDERATION}$`));
@@ -91,11 +93,12 @@ test('an operator creates a federation in the dashboard, three devices join by i
 
   // Two rounds, started from the dashboard and watched there.
   await expect(admin.getByTestId('device-row')).toHaveCount(3);
+  await admin.getByTestId('view-overview').click();
   await admin.getByTestId('start').click();
   await expect(admin.getByTestId('federation-status')).toHaveText('finished', { timeout: 120_000 });
+  await admin.getByTestId('view-rounds').click();
   await expect(admin.getByTestId('round-row')).toHaveCount(2);
   for (const r of await fetchRounds(request, FEDERATION)) expect(r).toMatchObject({ participants: 3, examples: 90 });
-  await expect(row).toContainText('finished');
   const metrics = await (await request.get('/metrics', { headers: adminHeaders })).text();
   expect(metrics).toContain(`flock_rounds_completed_total{federation="${FEDERATION}"} 2`);
   expect(metrics).toContain(`flock_round_duration_seconds_count{federation="${FEDERATION}"} 2`);
@@ -115,8 +118,11 @@ test('an operator creates a federation in the dashboard, three devices join by i
   // Try the model: a device's own example, then a digit drawn on the dashboard's panel (the demo federation).
   await devices[1]!.getByTestId('try-example').click();
   await expect(devices[1]!.getByTestId('try-prediction')).toHaveText(/^(red|green|blue)$/);
-  await admin.locator('[data-testid="federation-row"][data-federation-id="demo"]').click();
+  await admin.getByTestId('all-federations').click();
+  await expect(admin.locator(`[data-testid="federation-row"][data-federation-id="${FEDERATION}"]`)).toContainText('finished');
+  await admin.locator('[data-testid="federation-row"][data-federation-id="demo"]').getByTestId('open-federation').click();
   await expect(admin.getByTestId('selected-federation')).toContainText('demo');
+  await admin.getByTestId('view-rounds').click();
   const canvas = admin.getByTestId('try-canvas');
   await canvas.scrollIntoViewIfNeeded();
   const box = (await canvas.boundingBox())!;
@@ -127,8 +133,8 @@ test('an operator creates a federation in the dashboard, three devices join by i
   await admin.getByTestId('try-predict').click();
   await expect(admin.getByTestId('try-prediction')).toHaveText(/^[0-9]$/, { timeout: 60_000 });
 
-  // The dashboard of the finished federation, as a picture that is not blank.
-  await admin.locator(`[data-testid="federation-row"][data-federation-id="${FEDERATION}"]`).click();
+  // The console of the finished federation, as a picture that is not blank.
+  await admin.goto(`/admin/federations/${FEDERATION}/rounds`);
   await expect(admin.getByTestId('round-row')).toHaveCount(2);
   await admin.evaluate(() => window.scrollTo(0, 0));
   const screenshot = await admin.screenshot({ fullPage: true, path: test.info().outputPath('dashboard.png') });

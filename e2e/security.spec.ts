@@ -82,12 +82,18 @@ test('an enrollment-only federation admits the join link, not a bare tab; the pa
   // The admin's dashboard loads under the CSP and can act; a viewer sees the same federation without any button that acts.
   const admin = await logIn(browser, E2E_ADMIN_TOKEN);
   await expect(admin.page.getByTestId('start')).toBeVisible();
+  await admin.page.getByTestId('view-tokens').click();
   await expect(admin.page.getByTestId('tokens-panel')).toBeVisible();
   expect(await admin.violations()).toEqual([]);
 
   const viewerToken = ((await (await request.post('/api/tokens', { headers: adminHeaders, data: { role: 'viewer', label: 'e2e' } })).json()) as { token: string }).token;
   const viewer = await logIn(browser, viewerToken);
   await expect(viewer.page.getByTestId('federation-status')).toHaveText('idle');
-  for (const id of ['start', 'stop', 'new-federation', 'edit-federation', 'tokens-panel']) await expect(viewer.page.getByTestId(id)).toHaveCount(0);
+  for (const id of ['start', 'stop']) await expect(viewer.page.getByTestId(id)).toHaveCount(0);
+  await viewer.page.getByTestId('view-tokens').click();
+  await expect(viewer.page.getByTestId('tokens-panel')).toHaveCount(0);
+  await viewer.page.getByTestId('all-federations').click();
+  await expect(viewer.page.getByTestId('federation-row')).not.toHaveCount(0);
+  for (const id of ['new-federation', 'edit-federation']) await expect(viewer.page.getByTestId(id)).toHaveCount(0);
   expect(await viewer.violations()).toEqual([]);
 });

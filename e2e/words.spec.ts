@@ -49,7 +49,8 @@ test('no text a person reads on the device page or the dashboard leaks code valu
   await expect(admin.getByTestId('selected-federation')).toContainText(FEDERATION);
   await read('dashboard before the start', admin);
 
-  // The create-federation form, sent empty and with a bad value: its problems are sentences.
+  // The create-federation form (on the federations list), sent empty and with a bad value: its problems are sentences.
+  await admin.getByTestId('all-federations').click();
   await admin.getByTestId('new-federation').click();
   const form = admin.getByTestId('federation-form');
   await form.getByTestId('form-batch-size').fill('0');
@@ -59,6 +60,7 @@ test('no text a person reads on the device page or the dashboard leaks code valu
   await expect(form.getByTestId('form-batch-size-error')).toBeVisible();
   await read('the create-federation form with problems', admin);
   await form.getByTestId('form-cancel').click();
+  await admin.locator(`[data-testid="federation-row"][data-federation-id="${FEDERATION}"]`).getByTestId('open-federation').click();
 
   await operate('start');
   await expect(devices[0]!.getByTestId('progress-text')).toContainText('Epoch', { timeout: 60_000 });

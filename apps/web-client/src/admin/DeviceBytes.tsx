@@ -1,6 +1,6 @@
 import type { DeviceRoundBytes } from '@flock/fl-core/protocol';
 import { formatBytes, shortId } from '../format.ts';
-import { PageControls, SortHeader } from './PageControls.tsx';
+import { PageBody, PageControls, SortHeader } from './PageControls.tsx';
 import type { PagedRows } from './usePagedRows.ts';
 
 const bytesOrDash = (bytes: number | null | undefined) => (bytes === null || bytes === undefined ? '—' : formatBytes(bytes));
@@ -26,12 +26,7 @@ export function DeviceBytes({ table }: { table: PagedRows<DeviceRoundBytes> }) {
           />
         </label>
       </PageControls>
-      {table.problem && <p className="error">{table.problem}</p>}
-      {!table.loading && table.rows.length === 0 ? (
-        <p className="muted">{table.params.round || table.params.filter ? 'No device traffic matches: change or clear the round or filter.' : 'No round has been stored with per-device bytes yet.'}</p>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
+      <PageBody table={table} noMatch="No device traffic matches: change or clear the round or filter." empty="No round has been stored with per-device bytes yet." tableTestId="device-bytes-table">
             <thead>
               <tr>
                 <SortHeader table={table} field="round" label="Round" numeric />
@@ -56,9 +51,7 @@ export function DeviceBytes({ table }: { table: PagedRows<DeviceRoundBytes> }) {
                 </tr>
               ))}
             </tbody>
-          </table>
-        </div>
-      )}
+      </PageBody>
     </section>
   );
 }

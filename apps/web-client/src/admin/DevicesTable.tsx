@@ -1,29 +1,19 @@
 import type { DeviceInfo } from '@flock/fl-core/protocol';
 import { formatTime, shortId } from '../format.ts';
-import { PageControls, SortHeader } from './PageControls.tsx';
+import { FilterSelect, PageBody, PageControls, SortHeader } from './PageControls.tsx';
 import type { PagedRows } from './usePagedRows.ts';
 
+
+const CONNECTED = { true: 'online', false: 'offline' };
 
 /** One page of the federation's devices, sorted and filtered by the coordinator. */
 export function DevicesTable({ table }: { table: PagedRows<DeviceInfo> }) {
   return (
     <>
       <PageControls table={table} noun="device" filterLabel="Find device">
-        <label>
-          Connected{' '}
-          <select data-testid="devices-connected" value={table.params.connected ?? ''} onChange={(e) => table.setParam('connected', e.target.value || null)}>
-            <option value="">online or not</option>
-            <option value="true">online</option>
-            <option value="false">offline</option>
-          </select>
-        </label>
+        <FilterSelect table={table} param="connected" label="Connected" any="online or not" options={CONNECTED} testId="devices-connected" />
       </PageControls>
-      {table.problem && <p className="error">{table.problem}</p>}
-      {!table.loading && table.rows.length === 0 ? (
-        <p className="muted">{table.params.filter || table.params.connected ? 'No device matches: change or clear the filter.' : 'No device has joined yet: share the join link.'}</p>
-      ) : (
-        <div className="table-wrap">
-          <table className="table" data-testid="devices-table">
+      <PageBody table={table} noMatch="No device matches: change or clear the filter." empty="No device has joined yet: share the join link above." tableTestId="devices-table">
             <thead>
               <tr>
                 <SortHeader table={table} field="id" label="Device" />
@@ -54,9 +44,7 @@ export function DevicesTable({ table }: { table: PagedRows<DeviceInfo> }) {
                 </tr>
               ))}
             </tbody>
-          </table>
-        </div>
-      )}
+      </PageBody>
     </>
   );
 }

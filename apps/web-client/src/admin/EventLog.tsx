@@ -1,6 +1,6 @@
 import type { EventLogEntry } from '@flock/fl-core/protocol';
 import { formatTime, shortId } from '../format.ts';
-import { PageControls } from './PageControls.tsx';
+import { FilterSelect, PageBody, PageControls } from './PageControls.tsx';
 import type { PagedRows } from './usePagedRows.ts';
 
 const KINDS: Record<string, string> = {
@@ -19,25 +19,12 @@ export function EventLog({ table }: { table: PagedRows<EventLogEntry> }) {
   return (
     <>
       <PageControls table={table} noun="event" filterLabel="Find text">
-        <label>
-          Kind{' '}
-          <select data-testid="events-kind" value={table.params.kind ?? ''} onChange={(e) => table.setParam('kind', e.target.value || null)}>
-            <option value="">every kind</option>
-            {Object.entries(KINDS).map(([kind, words]) => (
-              <option key={kind} value={kind}>
-                {words}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect table={table} param="kind" label="Kind" any="every kind" options={KINDS} testId="events-kind" />
         <label>
           <input data-testid="warnings-only" type="checkbox" checked={table.params.level === 'warn'} onChange={(e) => table.setParam('level', e.target.checked ? 'warn' : null)} /> Warnings only
         </label>
       </PageControls>
-      {table.problem && <p className="error">{table.problem}</p>}
-      {!table.loading && table.rows.length === 0 ? (
-        <p className="muted">{table.params.level || table.params.kind || table.params.filter ? 'No event matches: change or clear the filters.' : 'No events yet.'}</p>
-      ) : (
+      <PageBody table={table} noMatch="No event matches: change or clear the filters." empty="No events yet.">
         <ol className="event-log" data-testid="event-log">
           {table.rows.map((e, i) => (
             <li key={`${e.at}-${i}`} className={`event event-${e.level}`} data-testid="event-entry" data-kind={e.kind} data-level={e.level}>
@@ -52,7 +39,7 @@ export function EventLog({ table }: { table: PagedRows<EventLogEntry> }) {
             </li>
           ))}
         </ol>
-      )}
+      </PageBody>
     </>
   );
 }

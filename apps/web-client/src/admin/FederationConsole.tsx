@@ -50,7 +50,7 @@ export function FederationConsole({ token, federationId, view, navigate, onUnaut
           ← All federations
         </ConsoleLink>
         <h2 className="selected-federation" data-testid="selected-federation">
-          Federation “{feed.snapshot?.federation.config.name ?? federationId}”
+          Federation “{federationId}”{feed.snapshot && <span className="muted"> {feed.snapshot.federation.config.name}</span>}
         </h2>
         <span className="connection" data-testid="connection-state">
           {CONNECTION_WORDS[feed.connection]}

@@ -47,3 +47,44 @@ export function SortHeader<T>({ table, field, label, numeric = false }: { table:
     </th>
   );
 }
+
+/**
+ * The rows (children: a table's head and body, in a table that scrolls sideways inside its card when
+ * `tableTestId` is given), or why there are none: a load problem, no row matching the filters, or no row yet.
+ */
+export function PageBody<T>({ table, noMatch, empty, tableTestId, children }: { table: PagedRows<T>; noMatch: string; empty: string; tableTestId?: string; children: ReactNode }) {
+  const filtered = Object.keys(table.params).some((key) => key !== 'sort' && key !== 'cursor');
+  return (
+    <>
+      {table.problem && <p className="error">{table.problem}</p>}
+      {!table.loading && table.rows.length === 0 ? (
+        <p className="muted">{filtered ? noMatch : empty}</p>
+      ) : tableTestId === undefined ? (
+        children
+      ) : (
+        <div className="table-wrap">
+          <table className="table" data-testid={tableTestId}>
+            {children}
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+/** A route filter as a choice: `any` clears it. */
+export function FilterSelect<T>({ table, param, label, any, options, testId }: { table: PagedRows<T>; param: string; label: string; any: string; options: Record<string, string>; testId: string }) {
+  return (
+    <label>
+      {label}{' '}
+      <select data-testid={testId} value={table.params[param] ?? ''} onChange={(e) => table.setParam(param, e.target.value || null)}>
+        <option value="">{any}</option>
+        {Object.entries(options).map(([value, words]) => (
+          <option key={value} value={value}>
+            {words}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}

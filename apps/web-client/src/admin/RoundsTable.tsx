@@ -1,6 +1,6 @@
 import type { RoundRecord } from '@flock/fl-core/protocol';
 import { formatBytes, formatDuration, formatNumber, formatPercent } from '../format.ts';
-import { PageControls, SortHeader } from './PageControls.tsx';
+import { FilterSelect, PageBody, PageControls, SortHeader } from './PageControls.tsx';
 import type { PagedRows } from './usePagedRows.ts';
 
 const CLOSED_BY: Record<NonNullable<RoundRecord['closedBy']>, string> = {
@@ -14,24 +14,9 @@ export function RoundsTable({ table }: { table: PagedRows<RoundRecord> }) {
   return (
     <>
       <PageControls table={table} noun="round" filterLabel="Find round">
-        <label>
-          Closed by{' '}
-          <select data-testid="rounds-closed-by" value={table.params.closedBy ?? ''} onChange={(e) => table.setParam('closedBy', e.target.value || null)}>
-            <option value="">anything</option>
-            {Object.entries(CLOSED_BY).map(([value, words]) => (
-              <option key={value} value={value}>
-                {words}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect table={table} param="closedBy" label="Closed by" any="anything" options={CLOSED_BY} testId="rounds-closed-by" />
       </PageControls>
-      {table.problem && <p className="error">{table.problem}</p>}
-      {!table.loading && table.rows.length === 0 ? (
-        <p className="muted">{table.params.filter || table.params.closedBy ? 'No round matches: change or clear the filter.' : 'No round has completed yet.'}</p>
-      ) : (
-        <div className="table-wrap">
-          <table className="table" data-testid="rounds-table">
+      <PageBody table={table} noMatch="No round matches: change or clear the filter." empty="No round has completed yet." tableTestId="rounds-table">
             <thead>
               <tr>
                 <SortHeader table={table} field="round" label="Round" numeric />
@@ -65,9 +50,7 @@ export function RoundsTable({ table }: { table: PagedRows<RoundRecord> }) {
                 </tr>
               ))}
             </tbody>
-          </table>
-        </div>
-      )}
+      </PageBody>
     </>
   );
 }

@@ -85,9 +85,11 @@ export function usePagedRows<T>({ token, path, item, keys, prefix = '', refreshK
   }, [token, path, item, params, refreshKey]);
 
   const setParam = useCallback((key: string, value: string | null) => {
-    setEarlier([]);
-    setParams(({ cursor: _first, ...rest }) => {
-      const { [key]: _old, ...others } = rest;
+    setParams((current) => {
+      // The same value (the filter box settling on what the URL already said) keeps the page and fetches nothing.
+      if ((current[key] ?? null) === (value || null)) return current;
+      setEarlier([]);
+      const { cursor: _first, [key]: _old, ...others } = current;
       return value ? { ...others, [key]: value } : others;
     });
   }, []);

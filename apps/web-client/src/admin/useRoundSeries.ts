@@ -2,8 +2,8 @@ import { RoundSeries } from '@flock/fl-core/protocol';
 import { useEffect, useState } from 'react';
 import { adminCall, type ApiResult } from './adminApi.ts';
 
-/** Points a chart draws at most: the coordinator buckets longer federations evenly. */
-const MAX_POINTS = 300;
+/** Points a chart draws at most (a few hundred bars cost a phone seconds to draw): the coordinator buckets longer federations evenly. */
+const MAX_POINTS = 120;
 
 /** The per-round series the charts read (`/round-series`), fetched again when the live feed says something changed. */
 export function useRoundSeries(token: string, federationId: string, refreshKey: number): ApiResult<RoundSeries> | null {
