@@ -10,6 +10,6 @@ export function lineDots(points: number): false | { r: number } {
 }
 
 /** Axis label room: recharts clips tick labels wider than the axis, so the percent and byte axes get their width. */
-export const AXIS = { percentWidth: 48, bytesWidth: 76, plainWidth: 48, xHeight: 36 } as const;
+export const AXIS = { percentWidth: 48, bytesWidth: 96, plainWidth: 48, xHeight: 36 } as const;
 
 export const CHART_MARGIN = { top: 8, right: 8, bottom: 4, left: 4 };
