@@ -26,6 +26,7 @@ import {
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from './coordinator.ts';
+import { until } from './testCoordinator.ts';
 
 const TOKEN = 'integration-test-admin-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -55,16 +56,6 @@ function nextEvent<T>(socket: Socket, event: string): Promise<T> {
 async function api<T>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
   const res = await fetch(`${coordinator.url}${path}`, init);
   return { status: res.status, body: (await res.json()) as T };
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 async function hello(socket: Socket, deviceId: string): Promise<HelloReply> {
