@@ -128,8 +128,8 @@ describe('chunked uploads over real sockets', () => {
     // And per device, as the dashboard shows them: device a was sent the round again when it came back.
     const perDevice = await (await fetch(`${coordinator.url}/api/federations/chunky/device-bytes`, { headers: auth })).json();
     expect(perDevice).toEqual([
-      { round: 1, deviceId: 'chunky-device-a', bytesUp: payload.byteLength, bytesDown: 2 * round.weights.byteLength },
-      { round: 1, deviceId: 'chunky-device-b', bytesUp: payloadB.byteLength, bytesDown: round.weights.byteLength },
+      { round: 1, deviceId: 'chunky-device-a', bytesUp: payload.byteLength, bytesDown: 2 * round.weights.byteLength, abandonedBytesUp: 0, abandonedBytesDown: 0 },
+      { round: 1, deviceId: 'chunky-device-b', bytesUp: payloadB.byteLength, bytesDown: round.weights.byteLength, abandonedBytesUp: 0, abandonedBytesDown: 0 },
     ]);
   }, 120_000);
 });
