@@ -31,7 +31,7 @@ test('Join is enabled within 3 s of the page loading, while the engine is still 
   await expect(page.getByTestId('notice')).toContainText('Joined: this device connects to the federation as soon as it knows which engine trains fastest here');
   await expect(page.getByTestId('backend-reason')).toContainText('fastest for mnist-mlp on this device: ', { timeout: 90_000 });
   await expect(page.getByTestId('engine')).not.toContainText('setBackend');
-  await expect(page.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 60_000 });
+  await expect(page.getByTestId('device-status')).toHaveAttribute('data-state', 'waiting-for-round', { timeout: 60_000 });
   await context.close();
 });
 
@@ -41,7 +41,7 @@ test('a paused federation: the training device stops, discards its round, says i
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto('/?federation=device-pause&backend=cpu&autojoin=1');
-  await expect(page.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 90_000 });
+  await expect(page.getByTestId('device-status')).toHaveAttribute('data-state', 'waiting-for-round', { timeout: 90_000 });
   await operateFederation(request, 'device-pause', 'start');
   await expect(page.getByTestId('progress-text')).toContainText('Epoch', { timeout: 60_000 });
 
@@ -49,7 +49,7 @@ test('a paused federation: the training device stops, discards its round, says i
   const notice = page.getByTestId('notice');
   await expect(notice).toContainText('Round 1 was called off (the operator paused the federation): this device stopped and discarded its work on it.');
   await expect(notice).toContainText('The operator paused the federation. Nothing to do: this device carries on by itself when it resumes.');
-  await expect(page.getByTestId('device-status')).toHaveText('waiting-for-round');
+  await expect(page.getByTestId('device-status')).toHaveAttribute('data-state', 'waiting-for-round');
   await expect(page.getByTestId('progress')).toHaveCount(0);
   await expect(page.getByTestId('progress-text')).toHaveText(/^Round 1 was called off .*: its training was stopped and its work discarded\.$/);
   await expect(page.getByTestId('rounds-done')).toHaveText('0');
@@ -57,7 +57,7 @@ test('a paused federation: the training device stops, discards its round, says i
   // Resumed: round 1 is handed out again and trained anew (about half a minute), not answered at once with the discarded work.
   await operateFederation(request, 'device-pause', 'resume');
   await expect(page.getByTestId('progress-text')).toHaveText(/^Epoch \d+ of 60, batch \d+ of 20$/, { timeout: 30_000 });
-  await expect(page.getByTestId('device-status')).toHaveText('training');
+  await expect(page.getByTestId('device-status')).toHaveAttribute('data-state', 'training');
   await expect(page.getByTestId('rounds-done')).toHaveText('0');
   await context.close();
 });
@@ -76,7 +76,7 @@ test('the device page at 390x844 (a phone) has no horizontal overflow', async ({
   // Unforced: the engine line carries the longest words the page shows (each engine's speed, or why it did not start).
   await page.goto('/?federation=device-phone&autojoin=1');
   await expect(page.getByTestId('backend-reason')).toContainText('fastest for mnist-mlp on this device', { timeout: 90_000 });
-  await expect(page.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 60_000 });
+  await expect(page.getByTestId('device-status')).toHaveAttribute('data-state', 'waiting-for-round', { timeout: 60_000 });
   await page.getByTestId('try-predict').click();
   await expect(page.locator('[data-testid=try-result], [data-testid=try-error]')).toBeVisible({ timeout: 60_000 });
 

@@ -83,7 +83,7 @@ test('devices import their own CSV, train on it, and report federated evaluation
 
   for (const page of [a, b]) {
     await page.getByTestId('join').click();
-    await expect(page.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 60_000 });
+    await expect(page.getByTestId('device-status')).toHaveAttribute('data-state', 'waiting-for-round', { timeout: 60_000 });
   }
   // Each declares what it trains on: its examples less the held-out quarter.
   const devices = (await (await request.get(`/api/federations/${FEDERATION}/devices`, { headers: adminHeaders })).json()) as { examples: number }[];

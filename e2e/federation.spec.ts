@@ -36,7 +36,7 @@ test('three WebGPU tabs train the MNIST demo federation from the dashboard, and 
 
   for (const { page } of devices) {
     await expect(page.getByTestId('backend')).toHaveText(/^webgpu/, { timeout: 90_000 });
-    await expect(page.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 90_000 });
+    await expect(page.getByTestId('device-status')).toHaveAttribute('data-state', 'waiting-for-round', { timeout: 90_000 });
   }
 
   // Each device holds its own 600-example shard in its own IndexedDB.
@@ -53,7 +53,7 @@ test('three WebGPU tabs train the MNIST demo federation from the dashboard, and 
   const reloaded = devices[0]!;
   reloaded.shardRequests.length = 0;
   await reloaded.page.reload();
-  await expect(reloaded.page.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 90_000 });
+  await expect(reloaded.page.getByTestId('device-status')).toHaveAttribute('data-state', 'waiting-for-round', { timeout: 90_000 });
   expect(reloaded.shardRequests).toEqual([]);
 
   // The operator starts the federation through the dashboard, with the admin token.
@@ -64,7 +64,7 @@ test('three WebGPU tabs train the MNIST demo federation from the dashboard, and 
   await expect(admin.getByTestId('device-row')).toHaveCount(3);
   await admin.getByTestId('view-overview').click();
   await admin.getByTestId('start').click();
-  await expect(devices[1]!.page.getByTestId('device-status')).toHaveText(/training|uploading/, { timeout: 60_000 });
+  await expect(devices[1]!.page.getByTestId('device-status')).toHaveAttribute('data-state', /training|uploading/, { timeout: 60_000 });
 
   // Meanwhile a hostile client sends garbage, an oversized payload and a NaN update; each gets a reason.
   const rogue = io(baseURL!, { transports: ['websocket'], reconnection: false });

@@ -88,7 +88,7 @@ test('an operator creates a federation in the dashboard, three devices join by i
     await page.getByTestId('import-file').setInputFiles(csvFile(`device-${i}.csv`, syntheticCsv(40, i + 2)));
     await expect(page.getByTestId('own-examples')).toHaveText('40');
     await page.getByTestId('join').click();
-    await expect(page.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 60_000 });
+    await expect(page.getByTestId('device-status')).toHaveAttribute('data-state', 'waiting-for-round', { timeout: 60_000 });
   }
 
   // Two rounds, started from the dashboard and watched there.

@@ -92,7 +92,7 @@ test('rounds survive a tab closed mid-round, a tab reloaded mid-training and a c
     for (let i = 0; i < 4; i++) tabs.push(await openTab(browser, coordinator.url, `tab${i}`)); // one after another: ~2 s each to parse tfjs
     for (const tab of tabs) {
       await expect(tab.page.getByTestId('backend')).toHaveText(/^webgpu/, { timeout: 90_000 });
-      await expect(tab.page.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 90_000 });
+      await expect(tab.page.getByTestId('device-status')).toHaveAttribute('data-state', 'waiting-for-round', { timeout: 90_000 });
       await expect(tab.page.getByTestId('examples-stored')).toHaveText(String(EXAMPLES_PER_DEVICE));
       tab.deviceId = (await tab.page.getByTestId('device-id').getAttribute('data-device-id')) ?? '';
       expect(tab.shardRequests).toHaveLength(1);
@@ -102,7 +102,7 @@ test('rounds survive a tab closed mid-round, a tab reloaded mid-training and a c
 
     // (a) A tab closed while it trains: its round closes with the other three, well before the deadline.
     const closed = tabs[3]!;
-    await expect(closed.page.getByTestId('device-status')).toHaveText('training', { timeout: 120_000 });
+    await expect(closed.page.getByTestId('device-status')).toHaveAttribute('data-state', 'training', { timeout: 120_000 });
     const roundA = (await fed.summary()).round;
     const tabClosedAt = Date.now();
     await closed.context.close();
@@ -118,14 +118,14 @@ test('rounds survive a tab closed mid-round, a tab reloaded mid-training and a c
 
     // (b) A tab reloaded while it trains: the same device, its shard from IndexedDB, and it contributes again.
     const reloaded = live[1]!;
-    await expect(reloaded.page.getByTestId('device-status')).toHaveText('training', { timeout: 120_000 });
+    await expect(reloaded.page.getByTestId('device-status')).toHaveAttribute('data-state', 'training', { timeout: 120_000 });
     const contributedBeforeReload = await fed.contributed(reloaded.deviceId);
     reloaded.shardRequests.length = 0;
     const reloadAt = Date.now();
     await reloaded.page.reload();
     await expect(reloaded.page.getByTestId('device-id')).toHaveAttribute('data-device-id', reloaded.deviceId, { timeout: 60_000 });
     await expect(reloaded.page.getByTestId('backend')).toHaveText(/^webgpu/, { timeout: 90_000 });
-    await expect(reloaded.page.getByTestId('device-status')).toHaveText(/waiting-for-round|training|uploading/, { timeout: 90_000 });
+    await expect(reloaded.page.getByTestId('device-status')).toHaveAttribute('data-state', /waiting-for-round|training|uploading/, { timeout: 90_000 });
     await expect(reloaded.page.getByTestId('examples-stored')).toHaveText(String(EXAMPLES_PER_DEVICE));
     await expect.poll(() => fed.contributed(reloaded.deviceId), { timeout: 120_000 }).toBeGreaterThan(contributedBeforeReload);
     await expect(reloaded.page.getByTestId('rounds-done')).not.toHaveText('0');
@@ -134,7 +134,7 @@ test('rounds survive a tab closed mid-round, a tab reloaded mid-training and a c
 
     // (c) The coordinator killed with SIGKILL mid-round, restarted on the same data directory and port.
     await expect
-      .poll(async () => (await Promise.all(live.map((t) => t.page.getByTestId('device-status').textContent()))).includes('training'), {
+      .poll(async () => (await Promise.all(live.map((t) => t.page.getByTestId('device-status').getAttribute('data-state')))).includes('training'), {
         timeout: 120_000,
       })
       .toBe(true);

@@ -62,7 +62,7 @@ test('an enrollment-only federation admits the join link, not a bare tab; the pa
   const tabViolations = await watchCsp(tab);
   await tab.goto(`/?federation=locked&token=${enrollment}&autojoin=1&backend=webgpu`);
   await expect(tab.getByTestId('backend')).toHaveText(/^webgpu/, { timeout: 90_000 });
-  await expect(tab.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 90_000 });
+  await expect(tab.getByTestId('device-status')).toHaveAttribute('data-state', 'waiting-for-round', { timeout: 90_000 });
   const meta = await tab.evaluate(
     () =>
       new Promise<string[]>((resolve) => {
@@ -76,7 +76,7 @@ test('an enrollment-only federation admits the join link, not a bare tab; the pa
   expect(meta).toContain('credential:locked');
   expect(await readStore(tab, 'shards')).toHaveLength(1);
   await tab.goto('/?federation=locked&autojoin=1&backend=webgpu'); // no token in the URL: the kept credential is enough
-  await expect(tab.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 90_000 });
+  await expect(tab.getByTestId('device-status')).toHaveAttribute('data-state', 'waiting-for-round', { timeout: 90_000 });
   expect(await tabViolations()).toEqual([]);
 
   // The admin's dashboard loads under the CSP and can act; a viewer sees the same federation without any button that acts.

@@ -48,7 +48,7 @@ test('a Node silo (flockctl client) and a browser tab train in the same rounds o
 
   const tab = await (await browser.newContext()).newPage();
   await tab.goto(`/?federation=${FEDERATION}&autojoin=1&backend=cpu`);
-  await expect(tab.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 90_000 });
+  await expect(tab.getByTestId('device-status')).toHaveAttribute('data-state', 'waiting-for-round', { timeout: 90_000 });
 
   const data = await writeSiloData();
   const bin = join(process.cwd(), 'apps/coordinator/bin/flockctl.mjs');

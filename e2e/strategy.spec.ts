@@ -49,7 +49,7 @@ test('two WebGPU tabs train a FedProx federation with central DP created over RE
   const tabs = [await openDevice(browser), await openDevice(browser)];
   for (const page of tabs) {
     await expect(page.getByTestId('backend')).toHaveText(/^webgpu/, { timeout: 90_000 });
-    await expect(page.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 90_000 });
+    await expect(page.getByTestId('device-status')).toHaveAttribute('data-state', 'waiting-for-round', { timeout: 90_000 });
     await expect(page.getByTestId('privacy-guarantee')).toContainText('adds noise to their sum');
   }
   expect((await request.post(`/api/federations/${FEDERATION}/start`, { headers: adminHeaders, data: {} })).ok()).toBe(true);

@@ -34,7 +34,7 @@ test('no text a person reads on the device page or the dashboard leaks code valu
     await page.goto(`/?federation=${FEDERATION}&backend=cpu`);
     await read(`device ${i + 1} before joining`, page);
     await page.getByTestId('join').click();
-    await expect(page.getByTestId('device-status')).toHaveText('waiting-for-round', { timeout: 90_000 });
+    await expect(page.getByTestId('device-status')).toHaveAttribute('data-state', 'waiting-for-round', { timeout: 90_000 });
     devices.push(page);
   }
   const readDevices = async (when: string) => {

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { seedFromText, uploadedTopologyFrom } from '@flock/fl-core';
 import { DeviceCredentials, DeviceSession, type DeviceSessionView } from '@flock/fl-core/device';
-import { DatasetConfig } from '@flock/fl-core';
+import { DatasetConfig, deviceStateWords } from '@flock/fl-core';
 import { chooseNodeBackend, describeLocalData, InProcessTrainer, loadSiloData, NODE_BACKENDS, nodeAdapters, OwnData, reportingStalls, type NodeBackend } from '@flock/fl-core/node';
 import { InvalidArgumentError, type Command } from 'commander';
 import { networkFailure } from './coordinatorClient.ts';
@@ -115,7 +115,7 @@ function describe(v: DeviceSessionView): string {
   const federation = v.federation ? `, federation ${v.federation.status} round ${v.federation.round}` : '';
   const detail = v.detail ? `: ${v.detail}` : '';
   const round = v.state === 'training' || v.state === 'uploading' ? ` round ${v.round}` : '';
-  return `${v.connection}, ${v.state}${round}${detail}${federation}, rounds done ${v.roundsDone}`;
+  return `${v.connection}, ${deviceStateWords(v.state).toLowerCase()}${round}${detail}${federation}, rounds done ${v.roundsDone}`;
 }
 
 function log(line: string): void {

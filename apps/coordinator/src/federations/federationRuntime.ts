@@ -11,7 +11,6 @@ import {
   type DeviceEvaluation,
   type DeviceState,
   type EventLogEntry,
-  type FederationSnapshot,
   type FederationStatusMessage,
   type FinalEvaluationMessage,
   type FinalModelMessage,
@@ -141,10 +140,6 @@ export class FederationRuntime {
       updatesThisRound: this.engine.updatesThisRound,
       selectedThisRound: this.engine.selectedThisRound,
     };
-  }
-
-  snapshot(): FederationSnapshot {
-    return { federation: this.summary(), devices: this.devices.list(), rounds: this.roundRecords() };
   }
 
   roundRecords(): RoundRecord[] {

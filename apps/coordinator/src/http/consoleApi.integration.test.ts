@@ -102,7 +102,7 @@ describe('console REST pages', () => {
     const socket = connect(`${coordinator.url}/admin`, { transports: ['websocket'], forceNew: true, auth: { token: TOKEN } });
     try {
       const snapshot = new Promise<unknown>((resolve) => socket.once('snapshot', resolve));
-      const ack = await socket.emitWithAck('subscribe', { federationId: federation, console: true });
+      const ack = await socket.emitWithAck('subscribe', { federationId: federation });
       expect(ack).toEqual({ ok: true });
       const raw = await snapshot;
       expect(Object.keys(raw as object).sort()).toEqual(['deviceCounts', 'federation', 'lastRound']);

@@ -15,9 +15,7 @@ import { zodReason } from './zodReason.ts';
 
 type AdminNamespace = Namespace<AdminToCoordinatorEvents, CoordinatorToAdminEvents>;
 
-const SubscribeMessage = z.object({ federationId: FederationId, console: z.boolean().optional() });
-const adminRoom = (federationId: string) => `admin:${federationId}`;
-/** Subscribers that asked for the console's slim snapshots. */
+const SubscribeMessage = z.object({ federationId: FederationId });
 const consoleRoom = (federationId: string) => `admin-console:${federationId}`;
 
 /** The console's snapshot: counts and the last round, so its size does not grow with devices or rounds. */
@@ -54,12 +52,11 @@ export function adminOutputs(io: Server, federations: ReadonlyMap<string, Federa
         dirty.delete(federationId);
         const runtime = federations.get(federationId);
         if (!runtime) return;
-        nsp.to(adminRoom(federationId)).emit('snapshot', runtime.snapshot());
         nsp.to(consoleRoom(federationId)).emit('snapshot', consoleSnapshot(runtime));
       });
     },
     event(entry) {
-      if (entry.federationId) nsp.to([adminRoom(entry.federationId), consoleRoom(entry.federationId)]).emit('event', entry);
+      if (entry.federationId) nsp.to(consoleRoom(entry.federationId)).emit('event', entry);
     },
   };
 }
@@ -94,9 +91,8 @@ export function attachAdminSocket(io: Server, { federations, logger, metrics }: 
         if (!parsed.success) return answer({ ok: false, reason: zodReason(parsed.error) });
         const runtime = federations.get(parsed.data.federationId);
         if (!runtime) return answer({ ok: false, reason: `unknown federation "${parsed.data.federationId}"` });
-        const slim = parsed.data.console === true;
-        void socket.join((slim ? consoleRoom : adminRoom)(parsed.data.federationId));
-        socket.emit('snapshot', slim ? consoleSnapshot(runtime) : runtime.snapshot());
+        void socket.join(consoleRoom(parsed.data.federationId));
+        socket.emit('snapshot', consoleSnapshot(runtime));
         answer({ ok: true });
       }),
     );

@@ -1,4 +1,4 @@
-import type { DeviceInfo } from '@flock/fl-core/protocol';
+import { deviceStateWords, type DeviceInfo } from '@flock/fl-core/protocol';
 import { formatTime, shortId } from '../format.ts';
 import { FilterSelect, PageBody, PageControls, SortHeader } from './PageControls.tsx';
 import type { PagedRows } from './usePagedRows.ts';
@@ -34,7 +34,9 @@ export function DevicesTable({ table }: { table: PagedRows<DeviceInfo> }) {
                   </td>
                   <td>{d.connected ? 'yes' : 'no'}</td>
                   <td>
-                    <span className={`state state-${d.state}`}>{d.state}</span>
+                    <span className={`state state-${d.state}`} data-state={d.state}>
+                      {deviceStateWords(d.state)}
+                    </span>
                   </td>
                   <td>{d.backend ?? '—'}</td>
                   <td>{d.adapter ? `${d.adapter.vendor} / ${d.adapter.architecture}` : '—'}</td>

@@ -42,7 +42,7 @@ export function useConsoleFeed(token: string, federationId: string): ConsoleFeed
     };
     socket.on('connect', () => {
       setFeed((f) => ({ ...f, connection: 'connected' }));
-      socket.emit('subscribe', { federationId, console: true });
+      socket.emit('subscribe', { federationId });
     });
     socket.on('disconnect', () => setFeed((f) => ({ ...f, connection: 'reconnecting' })));
     socket.on('connect_error', (err) => {

@@ -1,4 +1,5 @@
 import { describeSituation } from '@flock/fl-core/device';
+import { deviceStateWords } from '@flock/fl-core/protocol';
 import { useMemo } from 'react';
 import { formatBytes, formatNumber, formatPercent, shortId } from '../format.ts';
 import { TryModel } from '../tryModel/TryModel.tsx';
@@ -48,8 +49,8 @@ export function DevicePage() {
         <dl className="facts">
           <dt>State</dt>
           <dd>
-            <span className={`state state-${view.state}`} data-testid="device-status">
-              {view.state}
+            <span className={`state state-${view.state}`} data-testid="device-status" data-state={view.state}>
+              {deviceStateWords(view.state)}
             </span>
           </dd>
           <dt>Device id</dt>

@@ -12,7 +12,7 @@ import type {
   StatusMessage,
   UpdateMessage,
 } from './messages.ts';
-import type { EventLogEntry, FederationSnapshot } from './federation.ts';
+import type { EventLogEntry } from './federation.ts';
 import type { ConsoleSnapshot } from './pages.ts';
 
 /**
@@ -45,11 +45,11 @@ export const ADMIN_NAMESPACE = '/admin';
 
 export interface AdminToCoordinatorEvents {
   /** `console: true` asks for the console's slim snapshots (ConsoleSnapshot) instead of full ones. */
-  subscribe: (msg: { federationId: string; console?: boolean }) => void;
+  subscribe: (msg: { federationId: string }) => void;
 }
 
 export interface CoordinatorToAdminEvents {
-  snapshot: (msg: FederationSnapshot | ConsoleSnapshot) => void;
+  snapshot: (msg: ConsoleSnapshot) => void;
   event: (msg: EventLogEntry) => void;
   'protocol:error': (msg: ProtocolErrorMessage) => void;
 }

@@ -233,10 +233,3 @@ export const EventLogEntry = z.object({
 });
 export type EventLogEntry = z.infer<typeof EventLogEntry>;
 
-/** What the dashboard receives on the `/admin` namespace whenever a federation changes. */
-export const FederationSnapshot = z.object({
-  federation: FederationSummary,
-  devices: z.array(DeviceInfo),
-  rounds: z.array(RoundRecord),
-});
-export type FederationSnapshot = z.infer<typeof FederationSnapshot>;

@@ -8,5 +8,6 @@ export * from './auth.ts';
 export * from './chunkedUpload.ts';
 export * from './chunkedDownload.ts';
 export * from './deviceBytes.ts';
+export * from './deviceStateWords.ts';
 export * from './issueWords.ts';
 export * from './pages.ts';
