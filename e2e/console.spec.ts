@@ -132,9 +132,9 @@ test('every console view fits a 390-pixel-wide phone without scrolling sideways'
   });
 });
 
-// The README's pictures: FLOCK_CONSOLE_SCREENSHOTS=1 npx playwright test e2e/console.spec.ts writes docs/console-<view>.png.
+// The README's pictures: FLOCK_README_SCREENSHOTS=1 npx playwright test e2e/console.spec.ts writes docs/console-<view>.png.
 test('README screenshots of each view at 1280x800', async ({ browser }) => {
-  test.skip(!process.env.FLOCK_CONSOLE_SCREENSHOTS, 'set FLOCK_CONSOLE_SCREENSHOTS=1 to refresh docs/console-<view>.png');
+  test.skip(!process.env.FLOCK_README_SCREENSHOTS, 'set FLOCK_README_SCREENSHOTS=1 to refresh docs/console-<view>.png');
   mkdirSync('docs', { recursive: true });
   await eachView(browser, { width: 1280, height: 800 }, async (page, view) => void (await page.screenshot({ path: `docs/console-${view}.png` })));
 });

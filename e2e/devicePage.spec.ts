@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { createMnistFederation, operateFederation } from './support/mnistFederation.ts';
 
@@ -83,5 +84,21 @@ test('the device page at 390x844 (a phone) has no horizontal overflow', async ({
   const { scrollWidth, clientWidth } = await horizontalOverflow(page);
   await test.info().attach('device-page-390x844.png', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
   expect(scrollWidth, `the page is ${scrollWidth} px wide in a ${clientWidth} px viewport`).toBeLessThanOrEqual(clientWidth);
+  await context.close();
+});
+
+// The README's picture: FLOCK_README_SCREENSHOTS=1 npx playwright test e2e/devicePage.spec.ts writes docs/device.png.
+test('README screenshot of the device page while it trains', async ({ browser, request }) => {
+  test.skip(!process.env.FLOCK_README_SCREENSHOTS, 'set FLOCK_README_SCREENSHOTS=1 to refresh docs/device.png');
+  await createMnistFederation(request, 'device-picture', { maxRounds: 5, training: { epochs: 20, batchSize: 10, learningRate: 0.05 } });
+  const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
+  const page = await context.newPage();
+  await page.goto('/?federation=device-picture&backend=webgpu&autojoin=1');
+  await expect(page.getByTestId('device-status')).toHaveAttribute('data-state', 'waiting-for-round', { timeout: 90_000 });
+  await operateFederation(request, 'device-picture', 'start');
+  await expect(page.getByTestId('rounds-done')).toHaveText('2', { timeout: 300_000 });
+  await expect(page.getByTestId('progress-text')).toContainText('Epoch 5', { timeout: 120_000 });
+  mkdirSync('docs', { recursive: true });
+  await page.screenshot({ path: 'docs/device.png', fullPage: true });
   await context.close();
 });

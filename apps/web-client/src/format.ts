@@ -23,6 +23,7 @@ export function formatTime(iso: string): string {
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleTimeString();
 }
 
+/** A tab's random id (32 hex digits) shows as its first 8, enough to tell devices apart; a name an operator gave (silo-berlin, device-0001) shows whole. */
 export function shortId(id: string): string {
-  return id.length > 10 ? `${id.slice(0, 8)}…` : id;
+  return /^[0-9a-f]{16,}$/i.test(id) ? `${id.slice(0, 8)}…` : id;
 }
