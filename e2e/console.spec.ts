@@ -105,6 +105,18 @@ test('a table link keeps its sort, filter and page across a reload, and the tabs
   await expect(page.getByTestId('table-filter')).toHaveValue('device-00');
   await expect(page.getByTestId('device-row').first()).toHaveAttribute('data-device-id', secondPage!);
 
+  // Previous after a reload on page 3 goes to page 2, not to the first page.
+  await page.goto(viewUrl('devices', '?sort=id&filter=device-0'));
+  await expect(page.getByTestId('device-row').first()).toHaveAttribute('data-device-id', 'device-0001');
+  await page.getByTestId('page-next').click();
+  await expect(page.getByTestId('device-row').first()).toHaveAttribute('data-device-id', 'device-0051');
+  await page.getByTestId('page-next').click();
+  await expect(page.getByTestId('device-row').first()).toHaveAttribute('data-device-id', 'device-0101');
+  await page.reload();
+  await expect(page.getByTestId('device-row').first()).toHaveAttribute('data-device-id', 'device-0101');
+  await page.getByTestId('page-previous').click();
+  await expect(page.getByTestId('device-row').first()).toHaveAttribute('data-device-id', 'device-0051');
+
   await page.getByTestId('view-rounds').click();
   await expect(page).toHaveURL(new RegExp(`/admin/federations/${federationId}/rounds$`));
   await expect(page.getByTestId('round-row').first()).toHaveAttribute('data-round', String(ROUNDS));

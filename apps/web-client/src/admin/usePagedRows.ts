@@ -17,13 +17,22 @@ function readParams(prefix: string, keys: readonly string[]): Record<string, str
   return params;
 }
 
-function writeParams(prefix: string, keys: readonly string[], params: Record<string, string>): void {
+/** Where the cursors of earlier pages live: in the tab's history entry, so Previous still works after a reload. */
+const earlierKey = (prefix: string) => `${prefix}earlierCursors`;
+
+function readEarlier(prefix: string): string[] {
+  const stored: unknown = (window.history.state as Record<string, unknown> | null)?.[earlierKey(prefix)];
+  return Array.isArray(stored) && stored.every((c) => typeof c === 'string') ? stored : [];
+}
+
+function writeParams(prefix: string, keys: readonly string[], params: Record<string, string>, earlier: readonly string[]): void {
   const url = new URL(window.location.href);
   for (const key of [...keys, 'cursor']) {
     if (params[key]) url.searchParams.set(prefix + key, params[key]);
     else url.searchParams.delete(prefix + key);
   }
-  window.history.replaceState(window.history.state, '', url);
+  const state = { ...(window.history.state as Record<string, unknown> | null), [earlierKey(prefix)]: earlier };
+  window.history.replaceState(state, '', url);
 }
 
 interface PagedRowsOptions<T> {
@@ -56,12 +65,12 @@ export interface PagedRows<T> {
 export function usePagedRows<T>({ token, path, item, keys, prefix = '', refreshKey }: PagedRowsOptions<T>): PagedRows<T> {
   const [params, setParams] = useState(() => readParams(prefix, keys));
   // Cursors of the pages before this one, for Previous (keyset cursors only go forward).
-  const [earlier, setEarlier] = useState<string[]>([]);
+  const [earlier, setEarlier] = useState<string[]>(() => (readParams(prefix, keys).cursor ? readEarlier(prefix) : []));
   const [page, setPage] = useState<{ rows: T[]; total: number; nextCursor: string | null }>({ rows: [], total: 0, nextCursor: null });
   const [loading, setLoading] = useState(true);
   const [problem, setProblem] = useState<string | null>(null);
 
-  useEffect(() => writeParams(prefix, keys, params), [prefix, keys, params]);
+  useEffect(() => writeParams(prefix, keys, params, earlier), [prefix, keys, params, earlier]);
 
   useEffect(() => {
     let current = true;
