@@ -21,7 +21,7 @@ if (missing.length > 0) {
 await build({
   absWorkingDir: new URL('apps/coordinator', root).pathname,
   // The device pool starts its threads from ./simulationWorker.mjs next to the code that spawns them.
-  entryPoints: { flockctl: 'src/cli/flockctl.ts', simulationWorker: 'src/cli/simulationWorker.ts' },
+  entryPoints: { flockctl: 'src/cli/flockctl.ts', simulationWorker: 'src/simulation/simulationWorker.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   bundle: true,

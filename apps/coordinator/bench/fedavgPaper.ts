@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { RoundRecord } from '@flock/fl-core';
 import type { NodeBackend } from '@flock/fl-core/node';
-import { runSimulation } from '../src/cli/simulation.ts';
+import { runSimulation } from '../src/simulation/simulation.ts';
 import { simulationConfig } from '../src/cli/simulateCommand.ts';
 
 /** One setting of McMahan et al. 2017 (Communication-Efficient Learning of Deep Networks from Decentralized Data). */

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { io, type Socket } from 'socket.io-client';
 import { buildModel, encodeWeights, manifestOf, manifestSize, PROTOCOL_VERSION, type FederationConfig } from '@flock/fl-core';
 import { CoordinatorClient } from '../src/cli/coordinatorClient.ts';
-import { waitFor } from '../src/cli/simulation.ts';
+import { waitFor } from '../src/simulation/simulation.ts';
 
 const { values } = parseArgs({ options: { devices: { type: 'string', default: '250,500,1000' }, rounds: { type: 'string', default: '5' } } });
 const counts = values.devices.split(',').map(Number);

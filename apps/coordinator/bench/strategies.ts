@@ -11,8 +11,8 @@
 // (--match runs only the runs whose label matches the regular expression, e.g. "scale10" or "clean|signflip")
 import { parseArgs } from 'node:util';
 import { gaussianEpsilon, type StrategyName } from '@flock/fl-core';
-import type { ByzantinePlan } from '../src/cli/byzantine.ts';
-import { runSimulation } from '../src/cli/simulation.ts';
+import type { ByzantinePlan } from '../src/simulation/byzantine.ts';
+import { runSimulation } from '../src/simulation/simulation.ts';
 import { simulationConfig } from '../src/cli/simulateCommand.ts';
 import type { StrategyFlags } from '../src/cli/strategyFlags.ts';
 

@@ -3,10 +3,10 @@ import { DEFAULT_DEADLINE, MODEL_NAMES } from '@flock/fl-core';
 import { NODE_BACKENDS, type NodeBackend } from '@flock/fl-core/node';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { MNIST_TRAIN_EXAMPLES } from '../federations/datasetPartition.ts';
-import type { RoundReport } from './roundLedger.ts';
-import { runSimulation, type SimulationPlan } from './simulation.ts';
+import type { RoundReport } from '../simulation/roundLedger.ts';
+import { runSimulation, type SimulationPlan } from '../simulation/simulation.ts';
+import { progressLine, roundLine, summaryLine, writeReport } from '../simulation/simulationReport.ts';
 import { parseByzantine, parseStrategyOpts, STRATEGY_NAMES, strategyFields, type StrategyFlags } from './strategyFlags.ts';
-import { progressLine, roundLine, summaryLine, writeReport } from './simulationReport.ts';
 
 interface SimulateFlags extends StrategyFlags {
   devices: number;

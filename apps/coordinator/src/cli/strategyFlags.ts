@@ -1,6 +1,6 @@
 import { PrivacyConfig, STRATEGIES, StrategyConfig, type FederationConfig, type StrategyName } from '@flock/fl-core';
 import { InvalidArgumentError } from 'commander';
-import { BYZANTINE_MODES, type ByzantineMode, type ByzantinePlan } from './byzantine.ts';
+import { BYZANTINE_MODES, type ByzantineMode, type ByzantinePlan } from '../simulation/byzantine.ts';
 
 /** The strategy and privacy flags of `flockctl simulate`. */
 export interface StrategyFlags {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { strategyOf, type FederationConfig, type RoundRecord } from '@flock/fl-core';
 import { chooseNodeBackend, type NodeBackend } from '@flock/fl-core/node';
 import { startCoordinator } from '../coordinator.ts';
-import { CoordinatorClient, type RetryPolicy } from './coordinatorClient.ts';
+import { CoordinatorClient, type RetryPolicy } from '../cli/coordinatorClient.ts';
 import type { ByzantinePlan } from './byzantine.ts';
 import { drawByzantineDevices, drawSlowDevices, NO_MISBEHAVIOUR, type DeviceBehaviour } from './deviceBehaviour.ts';
 import { DevicePool } from './devicePool.ts';
