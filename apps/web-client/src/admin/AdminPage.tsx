@@ -1,13 +1,13 @@
 import type { FederationSummary } from '@flock/fl-core/protocol';
 import { useCallback, useEffect, useState } from 'react';
-import { listFederations } from './adminApi.ts';
-import { loadAdminToken, saveAdminToken } from './adminToken.ts';
+import { listFederations } from './api/adminApi.ts';
+import { loadAdminToken, saveAdminToken } from './api/adminToken.ts';
+import { RoleContext, roleOfSession } from './api/session.ts';
 import { consolePath, parseConsoleRoute, type ConsoleRoute } from './consoleRoute.ts';
 import { FederationConsole } from './FederationConsole.tsx';
-import { FederationForm } from './FederationForm.tsx';
 import { FederationsPanel } from './FederationsPanel.tsx';
+import { FederationForm } from './form/FederationForm.tsx';
 import { LoginPage } from './LoginPage.tsx';
-import { RoleContext, roleOfSession } from './session.ts';
 import './admin.css';
 
 const WRONG_TOKEN = 'wrong token';

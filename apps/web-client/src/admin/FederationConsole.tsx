@@ -1,11 +1,11 @@
 import { useEffect, type MouseEvent } from 'react';
+import { useCanOperate } from './api/session.ts';
+import { useConsoleFeed } from './api/useConsoleFeed.ts';
+import { useRoundSeries } from './api/useRoundSeries.ts';
 import { CONSOLE_VIEWS, VIEW_TITLES, consolePath, type ConsoleRoute, type ConsoleView } from './consoleRoute.ts';
-import { DevicesView, EventsView, PrivacyView, RoundsView, type ViewProps } from './ConsoleViews.tsx';
-import { OverviewView } from './OverviewView.tsx';
-import { useCanOperate } from './session.ts';
-import { TokensPanel } from './TokensPanel.tsx';
-import { useConsoleFeed } from './useConsoleFeed.ts';
-import { useRoundSeries } from './useRoundSeries.ts';
+import { DevicesView, EventsView, PrivacyView, RoundsView, type ViewProps } from './views/ConsoleViews.tsx';
+import { OverviewView } from './views/OverviewView.tsx';
+import { TokensPanel } from './views/TokensPanel.tsx';
 
 interface ConsoleProps {
   token: string;

@@ -1,9 +1,9 @@
 import type { FederationSummary } from '@flock/fl-core/protocol';
 import { useState } from 'react';
-import { archiveFederation, cloneFederation } from './adminApi.ts';
+import { archiveFederation, cloneFederation } from './api/adminApi.ts';
+import { useCanOperate } from './api/session.ts';
 import type { ConsoleRoute } from './consoleRoute.ts';
 import { ConsoleLink } from './FederationConsole.tsx';
-import { useCanOperate } from './session.ts';
 
 interface FederationsPanelProps {
   token: string;

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { logIn } from './tokensApi.ts';
+import { logIn } from './api/tokensApi.ts';
 
 /** Logs in with the admin secret or a viewer token; the coordinator answers with a session token the dashboard keeps. */
 export function LoginPage({ error, onSignedIn }: { error: string | null; onSignedIn: (sessionToken: string) => void }) {

@@ -1,10 +1,10 @@
 import type { ConsoleSnapshot, RoundSeries } from '@flock/fl-core/protocol';
 import { useState } from 'react';
-import { formatBytes, formatDuration, formatPercent } from '../format.ts';
-import { postFederationAction, type ApiResult, type FederationAction } from './adminApi.ts';
+import { formatBytes, formatDuration, formatPercent } from '../../format.ts';
+import { postFederationAction, type ApiResult, type FederationAction } from '../api/adminApi.ts';
+import { useCanOperate } from '../api/session.ts';
 import { allowedActions } from './allowedActions.ts';
-import { MetricsChart } from './MetricsChart.tsx';
-import { useCanOperate } from './session.ts';
+import { MetricsChart } from './charts/MetricsChart.tsx';
 
 interface OverviewProps {
   token: string;

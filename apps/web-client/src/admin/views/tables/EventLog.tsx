@@ -1,7 +1,7 @@
 import type { EventLogEntry } from '@flock/fl-core/protocol';
-import { formatTime, shortId } from '../format.ts';
+import { formatTime, shortId } from '../../../format.ts';
+import type { PagedRows } from '../../api/usePagedRows.ts';
 import { FilterSelect, PageBody, PageControls } from './PageControls.tsx';
-import type { PagedRows } from './usePagedRows.ts';
 
 const KINDS: Record<string, string> = {
   'device-joined': 'devices joining',

@@ -1,6 +1,6 @@
 import type { RoundSeriesPoint } from '@flock/fl-core/protocol';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { formatBytes } from '../format.ts';
+import { formatBytes } from '../../../format.ts';
 import { AXIS, CHART_MARGIN, lineDots } from './chartStyle.ts';
 
 const HEIGHT = 200;

@@ -1,6 +1,6 @@
 import type { MintedToken, TokenRecord } from '@flock/fl-core/protocol';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { createToken, listTokens, revokeToken } from './tokensApi.ts';
+import { createToken, listTokens, revokeToken } from '../api/tokensApi.ts';
 
 /** Admins mint viewer tokens and enrollment tokens for the selected federation, see them all, and revoke them. */
 export function TokensPanel({ token, federationId }: { token: string; federationId: string }) {

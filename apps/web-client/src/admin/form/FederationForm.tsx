@@ -1,12 +1,12 @@
 import { DEFAULT_MAX_EXAMPLES_PER_DEVICE, DownlinkCodecName, UplinkCodecName, type FederationConfig, type FederationSummary, type FieldProblem } from '@flock/fl-core/protocol';
 import { strategyCatalog } from '@flock/fl-core/strategy';
 import { useState, type FormEvent } from 'react';
-import { createFederation, editFederation } from './adminApi.ts';
+import { createFederation, editFederation } from '../api/adminApi.ts';
 import { checkDraft, datasetOfKind, draftFromConfig, getIn, NEW_FEDERATION_DRAFT, problemsByPath, setIn, type FederationDraft } from './federationDraft.ts';
 import { ListField, NumberField, SelectField, TextField } from './formFields.tsx';
 import { ModelField } from './ModelField.tsx';
-import { StrategyOptions } from './StrategyOptions.tsx';
 import { PrivacyFields } from './PrivacyFields.tsx';
+import { StrategyOptions } from './StrategyOptions.tsx';
 
 type Path = readonly (string | number)[];
 

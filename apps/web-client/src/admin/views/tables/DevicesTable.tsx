@@ -1,7 +1,7 @@
 import { deviceStateWords, type DeviceInfo } from '@flock/fl-core/protocol';
-import { formatTime, shortId } from '../format.ts';
+import { formatTime, shortId } from '../../../format.ts';
+import type { PagedRows } from '../../api/usePagedRows.ts';
 import { FilterSelect, PageBody, PageControls, SortHeader } from './PageControls.tsx';
-import type { PagedRows } from './usePagedRows.ts';
 
 
 const CONNECTED = { true: 'online', false: 'offline' };

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { downloadRounds } from './adminApi.ts';
+import { downloadRounds } from '../api/adminApi.ts';
 
 /** CSV and JSON downloads of every round record (`GET /api/federations/<id>/rounds?format=`). */
 export function RoundsExport({ token, federationId }: { token: string; federationId: string }) {

@@ -1,6 +1,6 @@
 import { useEffect, useState, type ReactNode } from 'react';
+import type { PagedRows } from '../../api/usePagedRows.ts';
 import { formatCount } from './consoleFormat.ts';
-import type { PagedRows } from './usePagedRows.ts';
 
 const FILTER_DELAY_MS = 300;
 

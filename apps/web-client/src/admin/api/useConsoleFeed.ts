@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { io, type Socket } from 'socket.io-client';
 import { ADMIN_NAMESPACE, ConsoleSnapshot, type AdminToCoordinatorEvents, type CoordinatorToAdminEvents } from '@flock/fl-core/protocol';
-import { socketTransportOptions } from '../socketTransport.ts';
+import { socketTransportOptions } from '../../socketTransport.ts';
 
 type AdminSocket = Socket<CoordinatorToAdminEvents, AdminToCoordinatorEvents>;
 

@@ -1,8 +1,8 @@
 import { ModelName } from '@flock/fl-core/protocol';
 import { useEffect, useState } from 'react';
+import { listUploadedModels, uploadModel, type UploadedModelInfo } from '../api/uploadedModelsApi.ts';
 import type { FieldProps } from './formFields.tsx';
 import { SelectField } from './formFields.tsx';
-import { listUploadedModels, uploadModel, type UploadedModelInfo } from './uploadedModelsApi.ts';
 
 const describe = (m: UploadedModelInfo) => `${m.name} (uploaded: ${m.inputShape.join('x')} → ${m.numClasses} classes, ${m.parameters.toLocaleString('en-US')} parameters)`;
 

@@ -1,7 +1,7 @@
 import type { RoundRecord } from '@flock/fl-core/protocol';
-import { formatBytes, formatDuration, formatNumber, formatPercent } from '../format.ts';
+import { formatBytes, formatDuration, formatNumber, formatPercent } from '../../../format.ts';
+import type { PagedRows } from '../../api/usePagedRows.ts';
 import { FilterSelect, PageBody, PageControls, SortHeader } from './PageControls.tsx';
-import type { PagedRows } from './usePagedRows.ts';
 
 const CLOSED_BY: Record<NonNullable<RoundRecord['closedBy']>, string> = {
   'all-answered': 'every device answered',

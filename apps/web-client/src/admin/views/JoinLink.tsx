@@ -1,7 +1,7 @@
 import type { FederationConfig } from '@flock/fl-core/protocol';
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
-import { mintEnrollmentToken } from './adminApi.ts';
+import { mintEnrollmentToken } from '../api/adminApi.ts';
 
 /** The device page for this federation; an enrollment-only federation's link carries an enrollment token. */
 export function joinUrl(origin: string, federationId: string, enrollmentToken?: string): string {

@@ -1,7 +1,7 @@
 import { FederatedEvaluationReport, type RoundSeriesPoint } from '@flock/fl-core/protocol';
 import { useEffect, useState } from 'react';
-import { formatPercent } from '../format.ts';
-import { adminCall, type ApiResult } from './adminApi.ts';
+import { formatPercent } from '../../format.ts';
+import { adminCall, type ApiResult } from '../api/adminApi.ts';
 
 /** A table row per evaluated model: the most recent ones, so a long federation does not render hundreds of rows. */
 const EVALUATIONS_SHOWN = 20;

@@ -1,20 +1,20 @@
 import { DeviceInfo, DeviceRoundBytes, EventLogEntry, RoundRecord, type ConsoleSnapshot, type RoundSeries } from '@flock/fl-core/protocol';
-import { TryModel } from '../tryModel/TryModel.tsx';
-import type { ApiResult } from './adminApi.ts';
-import { DeviceBytes } from './DeviceBytes.tsx';
-import { DevicesTable } from './DevicesTable.tsx';
-import { EventLog } from './EventLog.tsx';
+import { TryModel } from '../../tryModel/TryModel.tsx';
+import type { ApiResult } from '../api/adminApi.ts';
+import { useCanOperate } from '../api/session.ts';
+import { usePagedRows } from '../api/usePagedRows.ts';
+import { PrivacyBudget } from './charts/PrivacyBudget.tsx';
+import { RoundCharts } from './charts/RoundCharts.tsx';
+import { RoundTimeline } from './charts/RoundTimeline.tsx';
 import { FederatedEvaluation } from './FederatedEvaluation.tsx';
 import { JoinLink } from './JoinLink.tsx';
 import { ModelDownload } from './ModelDownload.tsx';
-import { PrivacyBudget } from './PrivacyBudget.tsx';
-import { RoundCharts } from './RoundCharts.tsx';
 import { RoundPolicy } from './RoundPolicy.tsx';
 import { RoundsExport } from './RoundsExport.tsx';
-import { RoundsTable } from './RoundsTable.tsx';
-import { RoundTimeline } from './RoundTimeline.tsx';
-import { useCanOperate } from './session.ts';
-import { usePagedRows } from './usePagedRows.ts';
+import { DeviceBytes } from './tables/DeviceBytes.tsx';
+import { DevicesTable } from './tables/DevicesTable.tsx';
+import { EventLog } from './tables/EventLog.tsx';
+import { RoundsTable } from './tables/RoundsTable.tsx';
 
 export interface ViewProps {
   token: string;

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { downloadModel } from './adminApi.ts';
+import { downloadModel } from '../api/adminApi.ts';
 
 /** The latest stored global model as one file, fetched with the session token (`GET /api/federations/<id>/model.flkw`). */
 export function ModelDownload({ token, federationId }: { token: string; federationId: string }) {

@@ -1,7 +1,7 @@
 import type { DeviceRoundBytes } from '@flock/fl-core/protocol';
-import { formatBytes, shortId } from '../format.ts';
+import { formatBytes, shortId } from '../../../format.ts';
+import type { PagedRows } from '../../api/usePagedRows.ts';
 import { PageBody, PageControls, SortHeader } from './PageControls.tsx';
-import type { PagedRows } from './usePagedRows.ts';
 
 const bytesOrDash = (bytes: number | null | undefined) => (bytes === null || bytes === undefined ? '—' : formatBytes(bytes));
 

@@ -1,5 +1,5 @@
 import type { FederationStatus } from '@flock/fl-core/protocol';
-import type { FederationAction } from './adminApi.ts';
+import type { FederationAction } from '../api/adminApi.ts';
 
 /**
  * The operator actions that make sense in a status; the dashboard enables only these buttons.
