@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { expect, test, type Browser, type Locator, type Page } from '@playwright/test';
+import { CoordinatorProcess } from '../apps/coordinator/src/testing/coordinatorProcess.ts';
 import { E2E_ADMIN_TOKEN } from './support/coordinator.ts';
-import { CoordinatorProcess } from './support/coordinatorProcess.ts';
 import { seedDataDir } from './support/seedFederation.ts';
 
 // The console of a federation seeded with 1,000 devices and 200 rounds, on a real coordinator process.
@@ -17,7 +17,7 @@ let federationId: string;
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
-  coordinator = await CoordinatorProcess.create();
+  coordinator = await CoordinatorProcess.create({ adminToken: E2E_ADMIN_TOKEN });
   ({ federationId } = await seedDataDir(coordinator.dataDir, { devices: DEVICES, rounds: ROUNDS }));
   await coordinator.start();
 });

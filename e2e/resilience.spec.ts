@@ -1,6 +1,6 @@
 import { expect, test, type APIRequestContext, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { adminHeaders, type RoundRow } from './support/coordinator.ts';
-import { CoordinatorProcess } from './support/coordinatorProcess.ts';
+import { CoordinatorProcess } from '../apps/coordinator/src/testing/coordinatorProcess.ts';
+import { adminHeaders, E2E_ADMIN_TOKEN, type RoundRow } from './support/coordinator.ts';
 
 const FEDERATION = 'resilience';
 const EXAMPLES_PER_DEVICE = 100;
@@ -62,7 +62,7 @@ test('rounds survive a tab closed mid-round, a tab reloaded mid-training and a c
 }) => {
   test.setTimeout(8 * 60_000);
   const startedAt = Date.now();
-  const coordinator = await CoordinatorProcess.create();
+  const coordinator = await CoordinatorProcess.create({ adminToken: E2E_ADMIN_TOKEN });
   await coordinator.start();
   const request = await playwright.request.newContext({ baseURL: coordinator.url });
   const fed = api(request);

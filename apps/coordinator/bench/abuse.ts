@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MAX_UPDATE_BYTES, type EventLogEntry } from '@flock/fl-core';
-import { SpawnedCoordinator } from '../src/fuzz/spawnedCoordinator.ts';
+import { CoordinatorProcess } from '../src/testing/coordinatorProcess.ts';
 import { admin, benchFederation, startedFederation } from './abuse/benchDevice.ts';
 
 const { values } = parseArgs({
@@ -39,7 +39,7 @@ const MANY_PER_IP = { FLOCK_MAX_CONNECTIONS_PER_IP: '1000000' };
 
 async function uploads() {
   const n = num('devices');
-  const coordinator = await SpawnedCoordinator.start({ ...UNLIMITED_RATES, ...MANY_PER_IP, FLOCK_UPLOAD_BUDGET_BYTES: String(budgetBytes) });
+  const coordinator = await CoordinatorProcess.launch({ env: { ...UNLIMITED_RATES, ...MANY_PER_IP, FLOCK_UPLOAD_BUDGET_BYTES: String(budgetBytes) } });
   try {
     const { devices, round } = await startedFederation(coordinator, benchFederation('abuse-uploads', 'mnist-cnn', n), n);
     const idle = await settledRss(coordinator);
@@ -96,7 +96,7 @@ async function uploads() {
 async function connections() {
   const total = num('connections');
   const processes = num('client-processes');
-  const coordinator = await SpawnedCoordinator.start({ ...UNLIMITED_RATES, ...MANY_PER_IP });
+  const coordinator = await CoordinatorProcess.launch({ env: { ...UNLIMITED_RATES, ...MANY_PER_IP } });
   const children: ReturnType<typeof fork>[] = [];
   try {
     const rssIdle = await settledRss(coordinator);
@@ -145,7 +145,7 @@ async function flood() {
   const rate = num('flood-rate');
   const seconds = num('flood-seconds');
   // Socket event limits stay at their defaults: they are part of what an attacker meets.
-  const coordinator = await SpawnedCoordinator.start(MANY_PER_IP);
+  const coordinator = await CoordinatorProcess.launch({ env: MANY_PER_IP });
   try {
     const id = 'abuse-flood';
     const { devices, round } = await startedFederation(coordinator, benchFederation(id, 'mnist-mlp', n), n);
@@ -202,7 +202,7 @@ type Ack = { ok: true } | { ok: false; reason: string };
 class RssSampler {
   private peak: number;
   private readonly timer: NodeJS.Timeout;
-  constructor(coordinator: SpawnedCoordinator) {
+  constructor(coordinator: CoordinatorProcess) {
     this.peak = coordinator.rssBytes();
     this.timer = setInterval(() => (this.peak = Math.max(this.peak, coordinator.rssBytes())), 100);
   }
@@ -213,7 +213,7 @@ class RssSampler {
 }
 
 /** RSS once start-up's garbage is collected: the first 1 s median within 2% of the one before (at most 20 s). */
-async function settledRss(coordinator: SpawnedCoordinator): Promise<number> {
+async function settledRss(coordinator: CoordinatorProcess): Promise<number> {
   let previous = await medianRss(coordinator, 1);
   for (let i = 0; i < 20; i++) {
     const current = await medianRss(coordinator, 1);
@@ -223,14 +223,14 @@ async function settledRss(coordinator: SpawnedCoordinator): Promise<number> {
   return previous;
 }
 
-async function medianRss(coordinator: SpawnedCoordinator, seconds: number): Promise<number> {
+async function medianRss(coordinator: CoordinatorProcess, seconds: number): Promise<number> {
   const samples: number[] = [];
   for (const end = Date.now() + seconds * 1000; Date.now() < end; await sleep(100)) samples.push(coordinator.rssBytes());
   return percentile(samples, 0.5);
 }
 
 /** Sequential GET /api/health: p50 and p99 in milliseconds. */
-async function healthLatency(coordinator: SpawnedCoordinator, requests: number): Promise<{ p50: number; p99: number; failed: number }> {
+async function healthLatency(coordinator: CoordinatorProcess, requests: number): Promise<{ p50: number; p99: number; failed: number }> {
   const times: number[] = [];
   let failed = 0;
   for (let i = 0; i < requests; i++) {

@@ -26,7 +26,7 @@ import {
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from './coordinator.ts';
-import { until } from './testCoordinator.ts';
+import { until } from './testing/testCoordinator.ts';
 
 const TOKEN = 'integration-test-admin-token';
 const auth = { authorization: `Bearer ${TOKEN}` };

@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import { findChromium, WEBGPU_SWIFTSHADER_ARGS } from '../../../e2e/support/chromium.ts';
-import { adminHeaders } from '../../../e2e/support/coordinator.ts';
-import { CoordinatorProcess } from '../../../e2e/support/coordinatorProcess.ts';
+import { adminHeaders, E2E_ADMIN_TOKEN } from '../../../e2e/support/coordinator.ts';
+import { CoordinatorProcess } from '../../coordinator/src/testing/coordinatorProcess.ts';
 
 const { values } = parseArgs({ options: { tabs: { type: 'string', default: '3' }, rounds: { type: 'string', default: '5' } } });
 const tabs = Number(values.tabs);
@@ -25,7 +25,7 @@ interface RoundRow {
 const built = spawnSync(process.execPath, ['scripts/ensure-built.mjs'], { stdio: 'inherit' });
 if (built.status !== 0) throw new Error('the web client did not build');
 
-const coordinator = await CoordinatorProcess.create();
+const coordinator = await CoordinatorProcess.create({ adminToken: E2E_ADMIN_TOKEN });
 await coordinator.start();
 const browser = await chromium.launch({ executablePath: findChromium(), args: WEBGPU_SWIFTSHADER_ARGS });
 try {

@@ -1,6 +1,6 @@
 import { PROTOCOL_VERSION, type FederationConfig } from '@flock/fl-core';
 import { io, type Socket } from 'socket.io-client';
-import type { SpawnedCoordinator } from '../../src/fuzz/spawnedCoordinator.ts';
+import type { CoordinatorProcess } from '../../src/testing/coordinatorProcess.ts';
 
 const REPLY_TIMEOUT_MS = 30_000;
 
@@ -45,7 +45,7 @@ export function benchFederation(id: string, model: FederationConfig['model'], de
 }
 
 /** Creates `config`, brings its devices, starts it and waits until every device heard round:start; returns the devices and the round. */
-export async function startedFederation(coordinator: SpawnedCoordinator, config: FederationConfig, devices: number): Promise<{ devices: BenchDevice[]; round: number }> {
+export async function startedFederation(coordinator: CoordinatorProcess, config: FederationConfig, devices: number): Promise<{ devices: BenchDevice[]; round: number }> {
   await admin(coordinator, 'POST', '/api/federations', config);
   const joined: BenchDevice[] = [];
   for (let i = 0; i < devices; i++) joined.push(await benchDevice(coordinator.url, config.id, `${config.id}-${String(i).padStart(3, '0')}`));
@@ -55,7 +55,7 @@ export async function startedFederation(coordinator: SpawnedCoordinator, config:
 }
 
 /** An admin REST call that must succeed; returns the response body's bytes. */
-export async function admin(coordinator: SpawnedCoordinator, method: string, path: string, body?: unknown): Promise<Uint8Array> {
+export async function admin(coordinator: CoordinatorProcess, method: string, path: string, body?: unknown): Promise<Uint8Array> {
   const res = await fetch(`${coordinator.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${coordinator.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { useTestCoordinator } from '../testCoordinator.ts';
+import { useTestCoordinator } from '../testing/testCoordinator.ts';
 import { addFederationCommand } from './federationCommand.ts';
 
 const TOKEN = 'federation-cli-test-admin-token';

@@ -2,7 +2,7 @@ import { subset, type DeviceEvaluation, type EventLogEntry, type FederatedEvalua
 import { DeviceSession, type DeviceSessionView } from '@flock/fl-core/device';
 import { InProcessTrainer, MemoryShards, nodeAdapters } from '@flock/fl-core/node';
 import { describe, expect, it } from 'vitest';
-import { until, useTestCoordinator } from '../testCoordinator.ts';
+import { until, useTestCoordinator } from '../testing/testCoordinator.ts';
 
 const TOKEN = 'final-evaluation-test-admin-token';
 const FEDERATION = 'scored';

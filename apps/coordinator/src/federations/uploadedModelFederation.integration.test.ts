@@ -3,7 +3,7 @@ import { DeviceSession } from '@flock/fl-core/device';
 import { InProcessTrainer, MemoryShards, nodeAdapters } from '@flock/fl-core/node';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { until, useTestCoordinator } from '../testCoordinator.ts';
+import { until, useTestCoordinator } from '../testing/testCoordinator.ts';
 
 const TOKEN = 'uploaded-model-federation-test-admin-token';
 const env = useTestCoordinator('flock-uploaded-model-', TOKEN);

@@ -12,7 +12,7 @@ import { fuzzSeed } from './fuzzSeed.ts';
 import { junk, mutated } from './junkArbitraries.ts';
 import { restRequests, VALID_CONFIG, type RestRequest } from './restArbitraries.ts';
 import { atLiveRound, mayAccept, socketCommands, type Sender, type SocketFuzzContext } from './socketArbitraries.ts';
-import { SpawnedCoordinator } from './spawnedCoordinator.ts';
+import { CoordinatorProcess } from '../testing/coordinatorProcess.ts';
 
 /**
  * Property-based fuzzing of every door of a real coordinator process: each Socket.IO event (device
@@ -32,7 +32,7 @@ const UNLIMITED = {
   FLOCK_SOCKET_EVENT_BURST: '1000000',
 };
 
-let coordinator: SpawnedCoordinator;
+let coordinator: CoordinatorProcess;
 let sockets: FuzzSockets;
 let routes: RouteEntry[];
 let ctx: SocketFuzzContext;
@@ -130,7 +130,7 @@ function judge(sender: Sender, event: string, payload: unknown, reply: Reply): v
 
 beforeAll(async () => {
   routes = await routeTable();
-  coordinator = await SpawnedCoordinator.start(UNLIMITED);
+  coordinator = await CoordinatorProcess.launch({ env: UNLIMITED });
   const live = { ...VALID_CONFIG, id: LIVE, name: LIVE, codec: { uplink: 'float32', downlink: 'float32' }, deadline: { mode: 'fixed', ms: 600_000 }, quorum: 1, maxRounds: 100_000 };
   expect((await admin('POST', '/api/federations', live)).status).toBe(201);
   sockets = new FuzzSockets(coordinator.url, LIVE);

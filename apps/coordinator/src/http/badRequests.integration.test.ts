@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RouteEntry } from '../auth/routeTable.ts';
-import { useTestCoordinator } from '../testCoordinator.ts';
+import { useTestCoordinator } from '../testing/testCoordinator.ts';
 
 /**
  * Every REST route of a real coordinator, sent what a careless or hostile caller sends: a body that

@@ -3,7 +3,7 @@ import { io as connect } from 'socket.io-client';
 import { MnistSource } from '../evaluation/mnistSource.ts';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { useTestCoordinator } from '../testCoordinator.ts';
+import { useTestCoordinator } from '../testing/testCoordinator.ts';
 
 const TOKEN = 'federation-api-test-admin-token';
 const env = useTestCoordinator('flock-federation-api-', TOKEN);

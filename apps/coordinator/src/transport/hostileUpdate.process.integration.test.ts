@@ -2,15 +2,15 @@ import { PROTOCOL_VERSION, type RoundStartAnnouncement } from '@flock/fl-core';
 import type { DeviceSocket } from '@flock/fl-core/device';
 import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SpawnedCoordinator } from '../fuzz/spawnedCoordinator.ts';
+import { CoordinatorProcess } from '../testing/coordinatorProcess.ts';
 
 // A separate process, not useTestCoordinator: what finding 1 broke was the process itself, which an
 // in-process coordinator cannot show (the test runner would catch the throw and go on).
-let coordinator: SpawnedCoordinator;
+let coordinator: CoordinatorProcess;
 const sockets: DeviceSocket[] = [];
 
 beforeAll(async () => {
-  coordinator = await SpawnedCoordinator.start();
+  coordinator = await CoordinatorProcess.launch();
 }, 120_000);
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { ADMIN_NAMESPACE } from '@flock/fl-core';
 import { io as connect } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
-import { useTestCoordinator } from '../testCoordinator.ts';
+import { useTestCoordinator } from '../testing/testCoordinator.ts';
 
 const TOKEN = 'malformed-update-test-admin-token';
 const test = useTestCoordinator('flock-malformed-', TOKEN);

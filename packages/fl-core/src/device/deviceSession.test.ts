@@ -1,11 +1,11 @@
 import { Manager } from 'socket.io-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fakeAdapters, FakeLink, FakeTrainer, FEDERATION, helloReply, roundStart, settle } from '../testing/fakeDevicePlatform.ts';
 import type { DeviceSessionView } from './deviceAdapters.ts';
+import { DeviceCredentials } from './deviceCredentials.ts';
 import { DeviceSession } from './deviceSession.ts';
 import { describeSituation } from './deviceSituation.ts';
-import { DeviceCredentials } from './deviceCredentials.ts';
 import { DEVICE_RECONNECTION } from './deviceSocket.ts';
-import { fakeAdapters, FakeLink, FakeTrainer, FEDERATION, helloReply, roundStart, settle } from './fakeDevicePlatform.ts';
 
 function joinedDevice() {
   const link = new FakeLink();

@@ -1,9 +1,9 @@
 // What a device does and says as the federation calls rounds off, pauses or waits.
 import { describe, expect, it } from 'vitest';
+import { fakeAdapters, FakeLink, FakeTrainer, FEDERATION, helloReply, roundStart, settle } from '../testing/fakeDevicePlatform.ts';
 import type { DeviceSessionView } from './deviceAdapters.ts';
 import { DeviceSession } from './deviceSession.ts';
 import { describeSituation } from './deviceSituation.ts';
-import { fakeAdapters, FakeLink, FakeTrainer, FEDERATION, helloReply, roundStart, settle } from './fakeDevicePlatform.ts';
 
 const PAUSED = { federationId: FEDERATION, round: 2, reason: 'the operator paused the federation', next: 'redone-on-resume' } as const;
 

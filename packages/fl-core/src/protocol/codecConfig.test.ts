@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { MINIMAL_CONFIG } from '../testing/configFixture.ts';
 import { DEFAULT_CODEC, downlinkCodecOf, FederationConfig, roundCodecOf } from './federation.ts';
-import { MINIMAL_CONFIG } from './configFixture.ts';
 import { RoundStartMessage } from './messages.ts';
 
 const newConfig = MINIMAL_CONFIG;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { MINIMAL_CONFIG } from '../testing/configFixture.ts';
 import { classNames, DatasetConfig, demoDataset, describeDataset } from './datasetConfig.ts';
-import { MINIMAL_CONFIG } from './configFixture.ts';
 import { FederationConfig } from './federation.ts';
 
 const storedConfig = MINIMAL_CONFIG;

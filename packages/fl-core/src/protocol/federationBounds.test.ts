@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { strategyCatalog } from '../strategy/catalog.ts';
-import { MINIMAL_CONFIG } from './configFixture.ts';
+import { MINIMAL_CONFIG } from '../testing/configFixture.ts';
 import { FederationConfig } from './federation.ts';
 
 /**

@@ -1,8 +1,8 @@
 // Test doubles for DeviceSession: a Socket.IO connection driven by the test (it plays the
 // coordinator), data that is always there, and a trainer whose rounds the test finishes.
+import type { DeviceAdapters, TrainingJob, TrainingOutcome } from '../device/deviceAdapters.ts';
+import type { DeviceSocket } from '../device/deviceSocket.ts';
 import type { Ack, HelloReply, RoundStartMessage, UpdateMessage } from '../protocol/messages.ts';
-import type { DeviceAdapters, TrainingJob, TrainingOutcome } from './deviceAdapters.ts';
-import type { DeviceSocket } from './deviceSocket.ts';
 
 type Handler = (...args: never[]) => void;
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { startCoordinator, type RunningCoordinator } from './coordinator.ts';
+import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
 
 export interface TestCoordinator {
   /** Set once beforeAll ran. */
