@@ -23,9 +23,11 @@ import {
   type RoundRecord,
   type WeightsManifest,
 } from '@flock/fl-core';
+import { testFederationConfig } from '@flock/fl-core/testing';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from './coordinator.ts';
+import { connectDevice, sayHello } from './testing/deviceSockets.ts';
 import { until } from './testing/testCoordinator.ts';
 
 const TOKEN = 'integration-test-admin-token';
@@ -44,7 +46,7 @@ const credentials = new Map<string, string>();
 
 function device(deviceId?: string): Socket {
   const token = deviceId === undefined ? undefined : credentials.get(deviceId);
-  const s = connect(coordinator.url, { transports: ['websocket'], forceNew: true, ...(token ? { auth: { token } } : {}) });
+  const s = connectDevice(coordinator.url, token ? { auth: { token } } : {});
   sockets.push(s);
   return s;
 }
@@ -59,7 +61,7 @@ async function api<T>(path: string, init: RequestInit = {}): Promise<{ status: n
 }
 
 async function hello(socket: Socket, deviceId: string): Promise<HelloReply> {
-  const reply: HelloReply = await socket.emitWithAck('hello', { protocolVersion: PROTOCOL_VERSION, deviceId, federationId: 'demo', backend: 'cpu', adapter: null });
+  const reply = await sayHello(socket, deviceId, 'demo');
   if (reply.ok && reply.credential) credentials.set(deviceId, reply.credential);
   return reply;
 }
@@ -254,23 +256,17 @@ describe('coordinator', () => {
   });
 
   it('creates a federation over REST, explains refused configs, and admits a device with its own data', async () => {
-    const config = {
+    const config = testFederationConfig({
       id: 'silo-fed',
       name: 'silos',
       model: 'mnist-cnn-small',
       dataset: { kind: 'mnist', partition: 'dirichlet', alpha: 0.3, examplesPerDevice: 50, numDevices: 4, seed: 5 },
-      training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
       maxRounds: 2,
-      minDevices: 1,
       clientsPerRound: { fraction: 0.5 },
       targetAccuracy: 0.9,
-      deadline: { mode: 'fixed', ms: 60_000 },
       quorum: 0.5,
-      belowQuorum: 'abandon',
-      mode: { kind: 'sync' },
-      evalExamples: 100,
       modelSeed: 3,
-    };
+    });
     const post = (body: unknown, headers: Record<string, string> = auth) =>
       api<{ ok?: boolean; reason?: string; status?: string }>('/api/federations', {
         method: 'POST',
@@ -297,7 +293,7 @@ describe('coordinator', () => {
     expect(reply).toMatchObject({ ok: true, dataset: { kind: 'own', numExamples: 1234 } });
     credentials.set('silo-device-1', reply.credential);
     const tab = device();
-    const tabReply = await tab.emitWithAck('hello', { protocolVersion: PROTOCOL_VERSION, deviceId: 'tab-device-1', federationId: 'silo-fed', backend: 'cpu', adapter: null });
+    const tabReply = await sayHello(tab, 'tab-device-1', 'silo-fed');
     expect(tabReply).toMatchObject({ ok: true, dataset: { kind: 'mnist-shard', shardId: 'silo-fed-0' } });
     const shard = await fetch(`${coordinator.url}/api/federations/silo-fed/shard/silo-device-1`, { headers: bearer('silo-device-1') });
     expect(shard.status).toBe(404);
@@ -309,22 +305,14 @@ describe('coordinator', () => {
         headers: { ...auth, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-    const config = {
+    const config = testFederationConfig({
       id: 'ops-fed',
       name: 'operator actions',
-      model: 'mnist-mlp',
       dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 50, numDevices: 2, seed: 9 },
-      training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
       maxRounds: 5,
-      minDevices: 1,
-      clientsPerRound: 'all',
-      deadline: { mode: 'fixed', ms: 60_000 },
-      quorum: 1,
-      belowQuorum: 'abandon',
-      mode: { kind: 'sync' },
       evalExamples: 50,
       modelSeed: 4,
-    };
+    });
     expect((await api('/api/federations', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(config) })).status).toBe(201);
 
     // Not running yet: nothing to pause or resume.
@@ -334,7 +322,7 @@ describe('coordinator', () => {
     expect((await api('/api/federations/ops-fed/pause', { method: 'POST' })).status).toBe(401);
 
     const d = device();
-    const helloReply: HelloReply = await d.emitWithAck('hello', { protocolVersion: PROTOCOL_VERSION, deviceId: 'ops-device', federationId: 'ops-fed', backend: 'cpu', adapter: null });
+    const helloReply = await sayHello(d, 'ops-device', 'ops-fed');
     expect(helloReply.ok).toBe(true);
     const first = nextEvent<ParsedRoundStartMessage>(d, 'round:start');
     expect(await post('/start')).toMatchObject({ status: 200, body: { status: 'training' } });
@@ -465,13 +453,11 @@ describe('coordinator heartbeat', () => {
 
   it('marks a device that stops answering pings as disconnected, and keeps one that answers', async () => {
     const relay = await silenceableRelay(quick.port);
-    const vanishing = connect(relay.url, { transports: ['websocket'], forceNew: true, reconnection: false });
-    const healthy = connect(quick.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+    const vanishing = connectDevice(relay.url, { reconnection: false });
+    const healthy = connectDevice(quick.url, { reconnection: false });
     try {
-      const helloAs = (s: Socket, deviceId: string): Promise<HelloReply> =>
-        s.emitWithAck('hello', { protocolVersion: PROTOCOL_VERSION, deviceId, federationId: 'demo', backend: 'cpu', adapter: null });
-      expect((await helloAs(vanishing, 'device-vanishing')).ok).toBe(true);
-      expect((await helloAs(healthy, 'device-healthy')).ok).toBe(true);
+      expect((await sayHello(vanishing, 'device-vanishing', 'demo')).ok).toBe(true);
+      expect((await sayHello(healthy, 'device-healthy', 'demo')).ok).toBe(true);
       const devices = async () => (await (await fetch(`${quick.url}/api/federations/demo/devices`, { headers: auth })).json()) as DeviceInfo[];
       const connectedOf = async (deviceId: string) => (await devices()).find((d) => d.deviceId === deviceId)?.connected;
       await until(async () => ((await connectedOf('device-vanishing')) && (await connectedOf('device-healthy')) ? true : undefined), 'both devices online');

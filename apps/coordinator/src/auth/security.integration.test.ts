@@ -1,11 +1,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROTOCOL_VERSION, type HelloReply } from '@flock/fl-core';
+import { testFederationConfig } from '@flock/fl-core/testing';
 import { SignJWT } from 'jose';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
+import { sayHello } from '../testing/deviceSockets.ts';
 import type { RouteEntry } from './routeTable.ts';
 
 /**
@@ -19,21 +20,17 @@ let dataDir: string;
 let coordinator: RunningCoordinator;
 const sockets: Socket[] = [];
 
-const federation = (id: string, join: 'open' | 'enrollment') => ({
-  id,
-  name: id,
-  join,
-  model: 'mnist-cnn-small',
-  dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 20, numDevices: 4, seed: 1 },
-  training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
-  maxRounds: 2,
-  minDevices: 1,
-  clientsPerRound: 'all',
-  deadline: { mode: 'fixed', ms: 60_000 },
-  quorum: 0.5,
-  evalExamples: 20,
-  modelSeed: 1,
-});
+const federation = (id: string, join: 'open' | 'enrollment') =>
+  testFederationConfig({
+    id,
+    join,
+    model: 'mnist-cnn-small',
+    dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 20, numDevices: 4, seed: 1 },
+    maxRounds: 2,
+    quorum: 0.5,
+    belowQuorum: 'extend-once',
+    evalExamples: 20,
+  });
 
 async function call(method: string, path: string, headers: Record<string, string> = {}, body?: unknown) {
   const res = await fetch(`${coordinator.url}${path}`, {
@@ -63,9 +60,6 @@ function connected(s: Socket): Promise<{ ok: true } | { ok: false; message: stri
     s.once('connect_error', (err) => resolve({ ok: false, message: err.message }));
   });
 }
-
-const hello = (s: Socket, deviceId: string, federationId: string): Promise<HelloReply> =>
-  s.emitWithAck('hello', { protocolVersion: PROTOCOL_VERSION, deviceId, federationId, backend: 'cpu', adapter: null });
 
 /** Everything a refused act could have changed, read as the admin. */
 async function state(): Promise<unknown> {
@@ -108,9 +102,9 @@ beforeAll(async () => {
   expect([viewer.status, enrollment.status, openEnrollment.status]).toEqual([201, 201, 201]);
 
   const enrolled = socketTo('/', enrollment.body.token!);
-  const enrolledHello = await hello(enrolled, 'closed-device-1', 'closed-fed');
+  const enrolledHello = await sayHello(enrolled, 'closed-device-1', 'closed-fed');
   const openSocket = socketTo('/');
-  const openHello = await hello(openSocket, 'open-device-1', 'open-fed');
+  const openHello = await sayHello(openSocket, 'open-device-1', 'open-fed');
   if (!enrolledHello.ok || !openHello.ok || !enrolledHello.credential || !openHello.credential) throw new Error('setup hellos refused');
 
   const key = new Uint8Array(Buffer.from((await readFile(join(dataDir, 'jwt-key'), 'utf8')).trim(), 'base64url'));
@@ -219,7 +213,7 @@ describe('security', () => {
   it("refuses a shard to the enrollment token and to another device's credential", async () => {
     const shard = '/api/federations/open-fed/shard/open-device-1';
     expect(await call('GET', shard, { authorization: `Bearer ${creds.openDevice}` })).toMatchObject({ status: 200 });
-    const other = await hello(socketTo('/'), 'open-device-2', 'open-fed');
+    const other = await sayHello(socketTo('/'), 'open-device-2', 'open-fed');
     if (!other.ok) throw new Error(other.reason);
     expect(await call('GET', shard, { authorization: `Bearer ${other.credential}` })).toMatchObject({
       status: 403,
@@ -255,7 +249,7 @@ describe('security', () => {
     const refused = async (token: string | undefined, deviceId: string, federationId: string, reason: RegExp) => {
       const s = socketTo('/', token);
       expect(await connected(s)).toEqual({ ok: true });
-      const reply = await hello(s, deviceId, federationId);
+      const reply = await sayHello(s, deviceId, federationId);
       expect(reply, `${deviceId} in ${federationId}`).toMatchObject({ ok: false, reason: expect.stringMatching(reason) });
       // Nothing else the connection sends counts either.
       const update = { federationId, round: 1, numExamples: 10, metrics: { loss: 1, accuracy: 0.5 }, payload: new Uint8Array(8) };
@@ -276,14 +270,7 @@ describe('security', () => {
   it("refuses a hello whose own data would outweigh the federation's bound, and logs why", async () => {
     const s = socketTo('/');
     expect(await connected(s)).toEqual({ ok: true });
-    const reply = await s.emitWithAck('hello', {
-      protocolVersion: PROTOCOL_VERSION,
-      deviceId: 'inflated-device',
-      federationId: 'open-fed',
-      backend: 'cpu',
-      adapter: null,
-      dataSource: { kind: 'own', numExamples: 100_000_000 },
-    });
+    const reply = await sayHello(s, 'inflated-device', 'open-fed', { dataSource: { kind: 'own', numExamples: 100_000_000 } });
     const reason = 'federation open-fed counts at most 100,000 examples per device (maxExamplesPerDevice); this device declares 100,000,000: train on fewer, or ask the operator to raise the bound';
     expect(reply).toEqual({ ok: false, reason });
     const devices = (await call('GET', '/api/federations/open-fed/devices', admin)).body as unknown as Array<{ deviceId: string }>;
@@ -294,8 +281,8 @@ describe('security', () => {
 
   it('lets a device with its credential rejoin, and an enrollment token bring a new device', async () => {
     const again = socketTo('/', creds.openDevice);
-    expect(await hello(again, 'open-device-1', 'open-fed')).toMatchObject({ ok: true });
-    const fresh = await hello(socketTo('/', creds.otherEnrollment), 'closed-device-2', 'closed-fed');
+    expect(await sayHello(again, 'open-device-1', 'open-fed')).toMatchObject({ ok: true });
+    const fresh = await sayHello(socketTo('/', creds.otherEnrollment), 'closed-device-2', 'closed-fed');
     expect(fresh).toMatchObject({ ok: true, credential: expect.any(String) });
   });
 });

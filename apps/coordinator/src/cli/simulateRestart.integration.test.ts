@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../testing/coordinatorProcess.ts';
+import { until } from '../testing/testCoordinator.ts';
 
 const BIN = new URL('../../bin/flockctl.mjs', import.meta.url).pathname;
 const TOKEN = 'simulate-restart-test-token';
@@ -23,27 +24,11 @@ function flock(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProce
   return { child, output: () => ({ stdout, stderr }) };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function until(probe: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** A coordinator process on `port` keeping its data in `dataDir`, once it answers /api/health. */
 async function serve(port: number, dir: string): Promise<ChildProcess> {
   const { child, output } = flock(['serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dir], { FLOCK_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn' });
   const healthy = async () => (await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => null))?.ok === true;
-  await until(async () => child.exitCode === null && (await healthy()), `the coordinator on port ${port} (${output().stderr})`, 60_000);
+  await until(async () => (child.exitCode === null && (await healthy()) ? true : undefined), `the coordinator on port ${port} (${output().stderr})`, 60_000);
   return child;
 }
 
@@ -62,7 +47,7 @@ describe('flockctl simulate --server', () => {
     const sim = flock(['simulate', '--server', url, '--token', TOKEN, ...args, '--backend', 'cpu', '--threads', '1', '--json']);
     const exited = new Promise<number | null>((resolve) => sim.child.on('exit', resolve));
     try {
-      await until(() => sim.output().stdout.includes('"round":1,'), 'round 1', 120_000);
+      await until(async () => (sim.output().stdout.includes('"round":1,') ? true : undefined), 'round 1', 120_000);
       coordinator.kill('SIGKILL');
       await new Promise((resolve) => coordinator.once('exit', resolve));
       await new Promise((r) => setTimeout(r, 2_000)); // the simulation's calls find nobody listening

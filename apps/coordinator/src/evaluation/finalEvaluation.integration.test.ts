@@ -1,7 +1,9 @@
 import { subset, type DeviceEvaluation, type EventLogEntry, type FederatedEvaluationReport, type FederationSummary, type RoundRecord } from '@flock/fl-core';
 import { DeviceSession, type DeviceSessionView } from '@flock/fl-core/device';
 import { InProcessTrainer, MemoryShards, nodeAdapters } from '@flock/fl-core/node';
+import { testFederationConfig } from '@flock/fl-core/testing';
 import { describe, expect, it } from 'vitest';
+import { restOk } from '../testing/restCalls.ts';
 import { until, useTestCoordinator } from '../testing/testCoordinator.ts';
 
 const TOKEN = 'final-evaluation-test-admin-token';
@@ -10,32 +12,22 @@ const ROUNDS = 2;
 const HELD_OUT = 20;
 const env = useTestCoordinator('flock-final-evaluation-', TOKEN);
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${env.coordinator.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
+const api = <T>(method: string, path: string, body?: unknown) => restOk<T>(env.coordinator.url, TOKEN, method, path, body);
 
 describe('a finished federation', () => {
   it('has its final model scored by the devices online, and every round carries the devices\' training accuracy and loss', async () => {
-    await api('POST', '/api/federations', {
-      id: FEDERATION,
-      name: 'final evaluation',
-      model: 'mnist-mlp',
-      dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 60, numDevices: 2, seed: 3 },
-      training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
-      maxRounds: ROUNDS,
-      minDevices: 2,
-      clientsPerRound: 'all',
-      deadline: { mode: 'fixed', ms: 60_000 },
-      quorum: 1,
-      evalExamples: 100,
-      modelSeed: 1,
-    });
+    await api(
+      'POST',
+      '/api/federations',
+      testFederationConfig({
+        id: FEDERATION,
+        name: 'final evaluation',
+        dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 60, numDevices: 2, seed: 3 },
+        maxRounds: ROUNDS,
+        minDevices: 2,
+        belowQuorum: 'extend-once',
+      }),
+    );
     const url = env.coordinator.url;
     const shards = new MemoryShards(url);
     // The first examples of each shard stand in for a device's held-out examples (a silo's test split).

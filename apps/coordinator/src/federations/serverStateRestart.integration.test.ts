@@ -2,22 +2,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  PROTOCOL_VERSION,
   StrategyConfig,
   createStrategy,
   decodeWeights,
   encodeWeights,
-  type HelloReply,
   type ParsedRoundStartMessage,
   type RoundRecord,
   type WeightsManifest,
 } from '@flock/fl-core';
-import { io as connect, type Socket } from 'socket.io-client';
+import { testFederationConfig } from '@flock/fl-core/testing';
+import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
+import { connectDevice, sayHello } from '../testing/deviceSockets.ts';
+import { restCall } from '../testing/restCalls.ts';
 
 const TOKEN = 'server-state-restart-test-admin-token';
-const auth = { authorization: `Bearer ${TOKEN}` };
 const strategy = StrategyConfig.parse({ name: 'fedadam', options: { eta: 0.1, beta1: 0.5, beta2: 0.75, tau: 0.5 } });
 
 let dir: string;
@@ -40,14 +40,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${coordinator.url}${path}`, {
-    method,
-    headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-}
+const api = <T>(method: string, path: string, body?: unknown) => restCall<T>(coordinator.url, TOKEN, method, path, body);
 
 async function roundsRecorded(count: number): Promise<void> {
   const end = Date.now() + 60_000;
@@ -60,10 +53,10 @@ async function roundsRecorded(count: number): Promise<void> {
 
 /** Connects the federation's one device (again, with its credential after the first hello) and waits for its next round. */
 async function deviceForNextRound(): Promise<{ socket: Socket; round: ParsedRoundStartMessage }> {
-  const socket = connect(coordinator.url, { transports: ['websocket'], forceNew: true, ...(credential ? { auth: { token: credential } } : {}) });
+  const socket = connectDevice(coordinator.url, credential ? { auth: { token: credential } } : {});
   sockets.push(socket);
   const round = new Promise<ParsedRoundStartMessage>((resolve) => socket.once('round:start', resolve));
-  const reply: HelloReply = await socket.emitWithAck('hello', { protocolVersion: PROTOCOL_VERSION, deviceId: 'device-adam', federationId: 'adam', backend: 'cpu', adapter: null });
+  const reply = await sayHello(socket, 'device-adam', 'adam');
   if (!reply.ok) throw new Error(reply.reason);
   credential ??= reply.credential;
   return { socket, round: await round };
@@ -75,22 +68,20 @@ function delta(size: number, phase: number): Float32Array {
 
 describe('a FedAdam federation across a coordinator restart', () => {
   it('stores the server optimizer\'s moments with each round and resumes them, so round 2 is what an uninterrupted run gives', async () => {
-    const created = await api('POST', '/api/federations', {
-      id: 'adam',
-      name: 'fedadam restart',
-      model: 'mnist-mlp',
-      dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 10, numDevices: 1, seed: 1 },
-      training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
-      maxRounds: 3,
-      minDevices: 1,
-      clientsPerRound: 'all',
-      deadline: { mode: 'fixed', ms: 60_000 },
-      quorum: 1,
-      evalExamples: 10,
-      modelSeed: 1,
-      codec: { uplink: 'float32', downlink: 'float32' },
-      strategy,
-    });
+    const created = await api(
+      'POST',
+      '/api/federations',
+      testFederationConfig({
+        id: 'adam',
+        name: 'fedadam restart',
+        dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 10, numDevices: 1, seed: 1 },
+        maxRounds: 3,
+        belowQuorum: 'extend-once',
+        evalExamples: 10,
+        codec: { uplink: 'float32', downlink: 'float32' },
+        strategy,
+      }),
+    );
     expect(created.status).toBe(201);
 
     const first = deviceForNextRound();

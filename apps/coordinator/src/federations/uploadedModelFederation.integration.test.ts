@@ -1,22 +1,17 @@
 import { readWeights, saveInMemory, uploadedTopologyFrom, type FederationConfig, type FederationSummary, type RoundRecord } from '@flock/fl-core';
 import { DeviceSession } from '@flock/fl-core/device';
 import { InProcessTrainer, MemoryShards, nodeAdapters } from '@flock/fl-core/node';
+import { testFederationConfig } from '@flock/fl-core/testing';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { restCall } from '../testing/restCalls.ts';
 import { until, useTestCoordinator } from '../testing/testCoordinator.ts';
 
 const TOKEN = 'uploaded-model-federation-test-admin-token';
 const env = useTestCoordinator('flock-uploaded-model-', TOKEN);
 const MNIST = { kind: 'mnist', partition: 'iid', examplesPerDevice: 60, numDevices: 2, seed: 5 } as const;
 
-async function api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${env.coordinator.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-}
+const api = <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => restCall<T>(env.coordinator.url, TOKEN, method, path, body);
 
 /** A small MNIST MLP (784-16-10, logits), saved as tfjs writes it and uploaded; resolves to its id and its weights. */
 async function uploadMlp(): Promise<{ id: string; weights: Float32Array }> {
@@ -37,20 +32,8 @@ async function uploadMlp(): Promise<{ id: string; weights: Float32Array }> {
 }
 
 function config(id: string, model: string, dataset: unknown = MNIST): Record<string, unknown> {
-  return {
-    id,
-    name: `uploaded ${id}`,
-    model,
-    dataset,
-    training: { epochs: 1, batchSize: 10, learningRate: 0.05 },
-    maxRounds: 1,
-    minDevices: 1,
-    clientsPerRound: 'all',
-    deadline: { mode: 'fixed', ms: 60_000 },
-    quorum: 1,
-    evalExamples: 200,
-    modelSeed: 1,
-  };
+  const rest = testFederationConfig({ id, name: `uploaded ${id}`, training: { epochs: 1, batchSize: 10, learningRate: 0.05 }, evalExamples: 200, belowQuorum: 'extend-once' });
+  return { ...rest, model, dataset };
 }
 
 describe('a federation on an uploaded model', () => {

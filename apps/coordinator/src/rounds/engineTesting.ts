@@ -1,24 +1,19 @@
 import { encodeWeights, type FederationConfig, type WeightsManifest } from '@flock/fl-core';
+import { testFederationConfig } from '@flock/fl-core/testing';
 import type { DeviceUpdate, EngineEffect } from './engineEffects.ts';
 
 /** What the engine tests share: a small synchronous federation whose updates the tests hand-encode in float32. */
-export const ENGINE_TEST_CONFIG: FederationConfig = {
+export const ENGINE_TEST_CONFIG: FederationConfig = testFederationConfig({
   id: 'fed',
   name: 'test',
-  model: 'mnist-mlp',
   dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 600, seed: 1 },
-  training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
   maxRounds: 3,
   minDevices: 2,
-  clientsPerRound: 'all',
   deadline: { mode: 'fixed', ms: 10_000 },
   quorum: 0.5,
-  belowQuorum: 'abandon',
-  mode: { kind: 'sync' },
-  evalExamples: 100,
   modelSeed: 7,
   codec: { uplink: 'float32', downlink: 'float32' },
-};
+});
 
 /** The fake clock's start. */
 export const T0 = 1_000_000;

@@ -1,24 +1,15 @@
 import { DEFAULT_CODEC, LEGACY_CODEC, roundCodecOf, type FederationConfig } from '@flock/fl-core';
+import { testFederationConfig } from '@flock/fl-core/testing';
 import { describe, expect, it } from 'vitest';
 import { FederationStore } from './federationStore.ts';
 import { useTestDatabase } from './testDatabase.ts';
 
-const config: FederationConfig = {
+const config: FederationConfig = testFederationConfig({
   id: 'fed',
   name: 'a federation',
-  model: 'mnist-mlp',
   dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 50, seed: 1 },
-  training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
-  maxRounds: 1,
-  minDevices: 1,
-  clientsPerRound: 'all',
-  deadline: { mode: 'fixed', ms: 60_000 },
-  quorum: 1,
-  belowQuorum: 'abandon',
-  mode: { kind: 'sync' },
   evalExamples: 10,
-  modelSeed: 1,
-};
+});
 
 const test = useTestDatabase('flock-store-');
 

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import type { FederationSummary, RoundRecord } from '@flock/fl-core';
 import { DeviceSession, type DeviceSocket } from '@flock/fl-core/device';
 import { InProcessTrainer, MemoryShards, nodeAdapters } from '@flock/fl-core/node';
+import { testFederationConfig } from '@flock/fl-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
+import { restCall } from '../testing/restCalls.ts';
 
 const TOKEN = 'chunked-download-test-admin-token';
 const CHUNK = 16 * 1024;
@@ -25,31 +27,17 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${coordinator.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-}
+const api = <T>(method: string, path: string, body?: unknown) => restCall<T>(coordinator.url, TOKEN, method, path, body);
 
 describe('chunked model downloads over real sockets', () => {
   it('a device pulls the model in chunks, resumes after its link drops without fetching an acknowledged chunk again, and trains the round', async () => {
-    const config = {
+    const config = testFederationConfig({
       id: 'pully',
       name: 'chunked downloads',
-      model: 'mnist-mlp',
       dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 40, numDevices: 1, seed: 3 },
-      training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
-      maxRounds: 1,
-      minDevices: 1,
-      clientsPerRound: 'all',
       deadline: { mode: 'fixed', ms: 120_000 },
-      quorum: 1,
-      evalExamples: 100,
-      modelSeed: 1,
-    };
+      belowQuorum: 'extend-once',
+    });
     expect((await api('POST', '/api/federations', config)).status).toBe(201);
 
     const url = coordinator.url;

@@ -1,18 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  PROTOCOL_VERSION,
-  decodeWeights,
-  encodeWeights,
-  uplinkCodec,
-  type ParsedRoundStartMessage,
-  type RoundRecord,
-} from '@flock/fl-core';
+import { decodeWeights, encodeWeights, uplinkCodec, type ParsedRoundStartMessage, type RoundRecord } from '@flock/fl-core';
 import { uploadUpdate, type DeviceSocket } from '@flock/fl-core/device';
-import { io as connect } from 'socket.io-client';
+import { testFederationConfig } from '@flock/fl-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
+import { connectDevice, sayHello } from '../testing/deviceSockets.ts';
 
 const TOKEN = 'chunked-upload-test-admin-token';
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
@@ -34,7 +28,7 @@ afterAll(async () => {
 });
 
 function device(): DeviceSocket {
-  const s: DeviceSocket = connect(coordinator.url, { transports: ['websocket'], forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 200 });
+  const s: DeviceSocket = connectDevice(coordinator.url, { reconnectionDelay: 100, reconnectionDelayMax: 200 });
   sockets.push(s);
   return s;
 }
@@ -42,7 +36,7 @@ function device(): DeviceSocket {
 const once = <T>(s: DeviceSocket, event: string) => new Promise<T>((resolve) => s.once(event as 'connect', resolve as () => void));
 
 async function hello(s: DeviceSocket, deviceId: string): Promise<void> {
-  const reply = await s.emitWithAck('hello', { protocolVersion: PROTOCOL_VERSION, deviceId, federationId: 'chunky', backend: 'cpu', adapter: null });
+  const reply = await sayHello(s, deviceId, 'chunky');
   if (!reply.ok) throw new Error(`hello refused: ${reply.reason}`);
   // The device credential the coordinator binds a device to on its first hello goes in every later handshake.
   if (reply.credential) s.auth = { token: reply.credential };
@@ -50,22 +44,15 @@ async function hello(s: DeviceSocket, deviceId: string): Promise<void> {
 
 describe('chunked uploads over real sockets', () => {
   it('an update whose link drops mid-upload lands once, and no acknowledged chunk is sent again', async () => {
-    const config = {
+    const config = testFederationConfig({
       id: 'chunky',
       name: 'chunked uploads',
-      model: 'mnist-mlp',
       dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 20, numDevices: 2, seed: 3 },
-      training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
       maxRounds: 2,
       minDevices: 2,
-      clientsPerRound: 'all',
       deadline: { mode: 'fixed', ms: 120_000 },
-      quorum: 1,
-      belowQuorum: 'abandon',
-      mode: { kind: 'sync' },
       evalExamples: 20,
-      modelSeed: 1,
-    };
+    });
     expect((await fetch(`${coordinator.url}/api/federations`, { method: 'POST', headers: auth, body: JSON.stringify(config) })).status).toBe(201);
     const a = device();
     const b = device();

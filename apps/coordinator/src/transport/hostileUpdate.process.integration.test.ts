@@ -1,8 +1,8 @@
-import { PROTOCOL_VERSION, type RoundStartAnnouncement } from '@flock/fl-core';
+import type { RoundStartAnnouncement } from '@flock/fl-core';
 import type { DeviceSocket } from '@flock/fl-core/device';
-import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinatorProcess } from '../testing/coordinatorProcess.ts';
+import { connectDevice, helloFrom } from '../testing/deviceSockets.ts';
 
 // A separate process, not useTestCoordinator: what finding 1 broke was the process itself, which an
 // in-process coordinator cannot show (the test runner would catch the throw and go on).
@@ -19,9 +19,9 @@ afterAll(async () => {
 });
 
 async function helloDemo(deviceId: string): Promise<DeviceSocket> {
-  const s: DeviceSocket = connect(coordinator.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+  const s: DeviceSocket = connectDevice(coordinator.url, { reconnection: false });
   sockets.push(s);
-  const reply = await s.timeout(10_000).emitWithAck('hello', { protocolVersion: PROTOCOL_VERSION, deviceId, federationId: 'demo', backend: 'cpu', adapter: null });
+  const reply = await s.timeout(10_000).emitWithAck('hello', helloFrom(deviceId, 'demo'));
   expect(reply).toMatchObject({ ok: true });
   return s;
 }
