@@ -19,7 +19,7 @@ stage="$PACK/stage"
 # Output names are the entry names: devicePool.ts starts ./simulationWorker.mjs beside the bundle,
 # scale.ts spawns ./main.mjs beside itself, and coordinator.ts reads ../package.json for its version.
 npx esbuild apps/coordinator/bench/fedavg-2nn.ts apps/coordinator/bench/fedavg-cnn.ts apps/coordinator/bench/scale.ts \
-  apps/coordinator/src/cli/simulationWorker.ts apps/coordinator/src/main.ts packages/fl-core/bench/train.ts \
+  apps/coordinator/src/simulation/simulationWorker.ts apps/coordinator/src/main.ts packages/fl-core/bench/train.ts \
   --bundle --splitting --platform=node --format=esm --target=node20 --outdir="$stage/b" --entry-names=[name] \
   --chunk-names=chunk-[hash] --out-extension:.js=.mjs \
   --external:webgpu --external:bufferutil --external:utf-8-validate --log-level=warning \

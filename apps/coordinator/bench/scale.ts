@@ -10,9 +10,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { io, type Socket } from 'socket.io-client';
-import { buildModel, encodeWeights, manifestOf, manifestSize, PROTOCOL_VERSION, type FederationConfig } from '@flock/fl-core';
+import { buildModel, encodeWeights, manifestOf, manifestSize } from '@flock/fl-core';
+import { testFederationConfig } from '@flock/fl-core/testing';
 import { CoordinatorClient } from '../src/cli/coordinatorClient.ts';
 import { waitFor } from '../src/simulation/simulation.ts';
+import { helloFrom } from '../src/testing/deviceSockets.ts';
 
 const { values } = parseArgs({ options: { devices: { type: 'string', default: '250,500,1000' }, rounds: { type: 'string', default: '5' } } });
 const counts = values.devices.split(',').map(Number);
@@ -46,24 +48,17 @@ async function measure(n: number) {
   try {
     await waitFor(() => fetch(`${url}/api/health`).then((r) => r.ok, () => false), 60_000, 'the coordinator');
     const id = `scale${n}`;
-    const config: FederationConfig = {
+    const config = testFederationConfig({
       id,
       name: `scale ${n}`,
       model: MODEL,
       dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 10, numDevices: n, seed: 1 },
-      training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
       maxRounds: rounds,
       minDevices: n,
-      clientsPerRound: 'all',
       deadline: { mode: 'fixed', ms: 600_000 },
-      quorum: 1,
-      belowQuorum: 'abandon',
-      mode: { kind: 'sync' },
-      evalExamples: 100,
-      modelSeed: 1,
       // The light devices send one precomputed float32 delta.
       codec: { uplink: 'float32', downlink: 'float32' },
-    };
+    });
     await client.createFederation(config);
     const idle = await rss(coordinator);
     for (let i = 0; i < n; i++) sockets.push(await lightDevice(url, id, `${id}-dev-${String(i).padStart(5, '0')}`));
@@ -102,8 +97,7 @@ async function lightDevice(url: string, federationId: string, deviceId: string):
     socket.emit('update', { federationId, round: msg.round, numExamples: 10, metrics: { loss: 1, accuracy: 0.1 }, payload: delta }, () => {});
   });
   socket.on('connect', () => {
-    const hello = { protocolVersion: PROTOCOL_VERSION, deviceId, federationId, backend: 'cpu', adapter: null, dataSource: { kind: 'own', numExamples: 10 } };
-    socket.emit('hello', hello, () => {});
+    socket.emit('hello', helloFrom(deviceId, federationId, { dataSource: { kind: 'own', numExamples: 10 } }), () => {});
   });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());

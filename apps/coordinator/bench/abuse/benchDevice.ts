@@ -1,6 +1,8 @@
-import { PROTOCOL_VERSION, type FederationConfig } from '@flock/fl-core';
+import type { FederationConfig } from '@flock/fl-core';
+import { testFederationConfig } from '@flock/fl-core/testing';
 import { io, type Socket } from 'socket.io-client';
 import type { CoordinatorProcess } from '../../src/testing/coordinatorProcess.ts';
+import { helloFrom } from '../../src/testing/deviceSockets.ts';
 
 const REPLY_TIMEOUT_MS = 30_000;
 
@@ -17,7 +19,7 @@ export async function benchDevice(url: string, federationId: string, deviceId: s
     socket.once('connect', () => resolve());
     socket.once('connect_error', reject);
   });
-  const hello = { protocolVersion: PROTOCOL_VERSION, deviceId, federationId, backend: 'cpu', adapter: null, dataSource: { kind: 'own', numExamples: 10 } };
+  const hello = helloFrom(deviceId, federationId, { dataSource: { kind: 'own', numExamples: 10 } });
   const reply = (await socket.timeout(REPLY_TIMEOUT_MS).emitWithAck('hello', hello)) as { ok: boolean; reason?: string };
   if (!reply.ok) throw new Error(`hello of ${deviceId} refused: ${reply.reason}`);
   return { socket, round };
@@ -25,23 +27,14 @@ export async function benchDevice(url: string, federationId: string, deviceId: s
 
 /** A federation that starts its first round once `devices` said hello, with a deadline far beyond the bench. */
 export function benchFederation(id: string, model: FederationConfig['model'], devices: number): FederationConfig {
-  return {
+  return testFederationConfig({
     id,
-    name: id,
     model,
     dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 10, numDevices: devices, seed: 1 },
-    training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
-    maxRounds: 1,
     minDevices: devices,
-    clientsPerRound: 'all',
     deadline: { mode: 'fixed', ms: 3_600_000 },
-    quorum: 1,
-    belowQuorum: 'abandon',
-    mode: { kind: 'sync' },
-    evalExamples: 100,
-    modelSeed: 1,
     codec: { uplink: 'float32', downlink: 'float32' },
-  };
+  });
 }
 
 /** Creates `config`, brings its devices, starts it and waits until every device heard round:start; returns the devices and the round. */

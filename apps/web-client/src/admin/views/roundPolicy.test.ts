@@ -1,20 +1,10 @@
 import { FederationConfig } from '@flock/fl-core/protocol';
+import { MINIMAL_CONFIG } from '@flock/fl-core/testing';
 import { describe, expect, it } from 'vitest';
 import { describeRoundPolicy, span } from './roundPolicy.ts';
 
-const base = FederationConfig.parse({
-  id: 'policy',
-  name: 'policy',
-  model: 'mnist-mlp',
-  dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 600, seed: 1 },
-  training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
-  maxRounds: 10,
-  minDevices: 2,
-  clientsPerRound: { fraction: 0.1 },
-  quorum: 0.5,
-  evalExamples: 100,
-  modelSeed: 1,
-});
+// Parsed, so the schema's defaults (adaptive deadline, extend-once, sync rounds) fill in what the config leaves out.
+const base = FederationConfig.parse({ ...MINIMAL_CONFIG, id: 'policy', name: 'policy', minDevices: 2, clientsPerRound: { fraction: 0.1 }, evalExamples: 100 });
 
 const valueOf = (config: FederationConfig, key: string) => describeRoundPolicy(config).find((l) => l.key === key)?.value;
 
