@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { testFederationConfig } from '@flock/fl-core/testing';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { adminHeaders, E2E_ADMIN_TOKEN, fetchRounds } from './support/coordinator.ts';
 import { readStore } from './support/indexedDb.ts';
@@ -37,7 +38,7 @@ async function devicePage(browser: Browser, federation: string): Promise<Page> {
 test('devices import their own CSV, train on it, and report federated evaluation; the model can be tried', async ({ browser, request }) => {
   const created = await request.post('/api/federations', {
     headers: adminHeaders,
-    data: {
+    data: testFederationConfig({
       id: FEDERATION,
       name: 'device data',
       model: 'tabular-mlp',
@@ -45,14 +46,10 @@ test('devices import their own CSV, train on it, and report federated evaluation
       training: { epochs: 3, batchSize: 8, learningRate: 0.3 },
       maxRounds: 2,
       minDevices: 2,
-      clientsPerRound: 'all',
       deadline: { mode: 'fixed', ms: 300_000 },
-      quorum: 1,
-      belowQuorum: 'abandon',
-      mode: { kind: 'sync' },
       evalExamples: 1,
       modelSeed: 3,
-    },
+    }),
   });
   expect(created.status(), await created.text()).toBe(201);
 

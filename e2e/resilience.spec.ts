@@ -1,3 +1,4 @@
+import { testFederationConfig } from '@flock/fl-core/testing';
 import { expect, test, type APIRequestContext, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { CoordinatorProcess } from '../apps/coordinator/src/testing/coordinatorProcess.ts';
 import { adminHeaders, E2E_ADMIN_TOKEN, type RoundRow } from './support/coordinator.ts';
@@ -69,22 +70,18 @@ test('rounds survive a tab closed mid-round, a tab reloaded mid-training and a c
   try {
     const created = await request.post('/api/federations', {
       headers: adminHeaders,
-      data: {
+      data: testFederationConfig({
         id: FEDERATION,
-        name: 'resilience',
-        model: 'mnist-mlp',
         dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: EXAMPLES_PER_DEVICE, numDevices: 4, seed: 5 },
         training: { epochs: 1, batchSize: 20, learningRate: 0.1 },
         maxRounds: 50,
         minDevices: 3,
-        clientsPerRound: 'all',
         deadline: { mode: 'fixed', ms: DEADLINE_MS },
         quorum: 0.5,
         belowQuorum: 'extend-once',
-        mode: { kind: 'sync' },
         evalExamples: 200,
         modelSeed: 5,
-      },
+      }),
     });
     expect(created.status(), await created.text()).toBe(201);
 

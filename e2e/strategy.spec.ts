@@ -1,3 +1,4 @@
+import { testFederationConfig } from '@flock/fl-core/testing';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { adminHeaders, fetchRounds } from './support/coordinator.ts';
 
@@ -16,25 +17,21 @@ test('two WebGPU tabs train a FedProx federation with central DP created over RE
 }) => {
   test.setTimeout(5 * 60_000);
   const started = Date.now();
-  const config = {
+  const config = testFederationConfig({
     id: FEDERATION,
     name: 'FedProx with central DP',
-    model: 'mnist-mlp',
     dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 100, numDevices: 2, seed: 3 },
     training: { epochs: 1, batchSize: 20, learningRate: 0.1 },
     maxRounds: 2,
     minDevices: 2,
-    clientsPerRound: 'all',
     deadline: { mode: 'fixed', ms: 120_000 },
-    quorum: 1,
     belowQuorum: 'extend-once',
-    mode: { kind: 'sync' },
     strategy: { name: 'fedprox', options: { mu: 0.05 } },
     // Little noise: two devices cannot hide one another; the test checks the mechanism, not the guarantee.
-    privacy: { mode: 'central', clipNorm: 5, noiseMultiplier: 0.001, delta: 1e-5 },
+    privacy: { mode: 'central', clipNorm: 5, noiseMultiplier: 0.001, delta: 1e-5, onTarget: 'stop' },
     evalExamples: 200,
     modelSeed: 3,
-  };
+  });
   const created = await request.post('/api/federations', { headers: adminHeaders, data: config });
   expect(created.status(), await created.text()).toBe(201);
 

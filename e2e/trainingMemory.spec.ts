@@ -1,27 +1,21 @@
+import type { FederationConfig } from '@flock/fl-core';
+import { testFederationConfig } from '@flock/fl-core/testing';
 import { expect, test, type APIRequestContext } from '@playwright/test';
 import { adminHeaders, fetchRounds } from './support/coordinator.ts';
 
 const ROUNDS = 50;
 
-async function createFederation(request: APIRequestContext, id: string, model: string, maxRounds: number): Promise<void> {
+async function createFederation(request: APIRequestContext, id: string, model: FederationConfig['model'], maxRounds: number): Promise<void> {
   const created = await request.post('/api/federations', {
     headers: adminHeaders,
-    data: {
+    data: testFederationConfig({
       id,
-      name: id,
       model,
       dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 20, numDevices: 1, seed: 3 },
-      training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
       maxRounds,
-      minDevices: 1,
-      clientsPerRound: 'all',
       deadline: { mode: 'fixed', ms: 20_000 },
-      quorum: 1,
-      belowQuorum: 'abandon',
-      mode: { kind: 'sync' },
-      evalExamples: 100,
       modelSeed: 3,
-    },
+    }),
   });
   expect(created.status(), await created.text()).toBe(201);
 }

@@ -1,27 +1,21 @@
+import type { FederationConfig } from '@flock/fl-core';
+import { testFederationConfig } from '@flock/fl-core/testing';
 import { expect, type APIRequestContext } from '@playwright/test';
 import { adminHeaders } from './coordinator.ts';
 
 /** A synchronous MNIST federation of `mnist-mlp` for one spec; `overrides` replace whole top-level fields. */
-export async function createMnistFederation(request: APIRequestContext, id: string, overrides: Record<string, unknown> = {}): Promise<void> {
+export async function createMnistFederation(request: APIRequestContext, id: string, overrides: Partial<FederationConfig> = {}): Promise<void> {
   const created = await request.post('/api/federations', {
     headers: adminHeaders,
-    data: {
+    data: testFederationConfig({
       id,
-      name: id,
-      model: 'mnist-mlp',
       dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 200, numDevices: 1, seed: 5 },
       training: { epochs: 1, batchSize: 10, learningRate: 0.05 },
       maxRounds: 3,
-      minDevices: 1,
-      clientsPerRound: 'all',
       deadline: { mode: 'fixed', ms: 300_000 },
-      quorum: 1,
-      belowQuorum: 'abandon',
-      mode: { kind: 'sync' },
-      evalExamples: 100,
       modelSeed: 5,
       ...overrides,
-    },
+    }),
   });
   expect(created.status(), await created.text()).toBe(201);
 }

@@ -1,14 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeviceInfo, EventLogEntry, RoundRecord } from '@flock/fl-core';
-import { mnistDataDir } from '@flock/fl-core/node';
 import { testFederationConfig } from '@flock/fl-core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
 import { restOk } from '../testing/restCalls.ts';
+import { writeSiloData } from '../testing/siloData.ts';
 import { until } from '../testing/testCoordinator.ts';
 
 const BIN = new URL('../../bin/flockctl.mjs', import.meta.url).pathname;
@@ -76,20 +76,6 @@ let coordinator: RunningCoordinator;
 
 const api = <T>(path: string, body?: unknown) => restOk<T>(coordinator.url, TOKEN, body === undefined ? 'GET' : 'POST', path, body);
 
-/** The silo's own files: the first examples of MNIST's test split as an IDX pair. */
-async function writeSiloData(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'flock-silo-'));
-  const images = await readFile(join(mnistDataDir(), 't10k-images-idx3-ubyte'));
-  const labels = await readFile(join(mnistDataDir(), 't10k-labels-idx1-ubyte'));
-  const imageOut = Buffer.from(images.subarray(0, 16 + SILO_EXAMPLES * 784));
-  imageOut.writeUInt32BE(SILO_EXAMPLES, 4);
-  const labelOut = Buffer.from(labels.subarray(0, 8 + SILO_EXAMPLES));
-  labelOut.writeUInt32BE(SILO_EXAMPLES, 4);
-  await writeFile(join(dir, 'silo-images-idx3-ubyte'), imageOut);
-  await writeFile(join(dir, 'silo-labels-idx1-ubyte'), labelOut);
-  return dir;
-}
-
 afterAll(async () => {
   await coordinator?.close();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -101,7 +87,7 @@ describe('flockctl client', () => {
     const link = await Link.create();
     const silo: ChildProcess = spawn(
       process.execPath,
-      [BIN, 'client', '--server', link.url, '--federation', FEDERATION, '--data', await writeSiloData(), '--device-id', 'silo-reconnect-1', '--backend', 'cpu'],
+      [BIN, 'client', '--server', link.url, '--federation', FEDERATION, '--data', await writeSiloData(SILO_EXAMPLES), '--device-id', 'silo-reconnect-1', '--backend', 'cpu'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let log = '';

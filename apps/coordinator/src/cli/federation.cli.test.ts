@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MINIMAL_CONFIG } from '@flock/fl-core/testing';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../testing/coordinatorProcess.ts';
 import { useTestCoordinator } from '../testing/testCoordinator.ts';
 import { addFederationCommand } from './federationCommand.ts';
 
@@ -14,17 +14,14 @@ const env = useTestCoordinator('flock-federation-cli-', TOKEN);
 
 /** As a person writes it: the round policy fields left to their defaults. */
 const CONFIG = {
+  ...MINIMAL_CONFIG,
   id: 'cli-fed',
   name: 'made by the CLI',
-  model: 'mnist-mlp',
   dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 100, numDevices: 4, seed: 1 },
   training: { epochs: 1, batchSize: 10, learningRate: 0.1, optimizer: 'momentum' },
   maxRounds: 5,
   minDevices: 2,
-  clientsPerRound: 'all',
-  quorum: 0.5,
   evalExamples: 200,
-  modelSeed: 1,
 };
 
 /** Runs `flockctl federation ...` in-process: the command's own code, commander's parsing, real REST. */
@@ -63,10 +60,7 @@ describe('flockctl federation', () => {
 
 describe('flockctl federation status without a coordinator', () => {
   it('names the address it tried and says what to do', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
-    await new Promise((resolve) => closed.close(resolve));
+    const url = `http://127.0.0.1:${await freePort()}`;
     const child = spawn(process.execPath, [BIN, 'federation', 'status', '--url', url, '--admin-token', TOKEN], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
