@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { runRound, tinyStrategy } from '../testing/strategyRounds.ts';
 import { StrategyConfig } from './catalog.ts';
-import { runRound, tinyStrategy } from './testing.ts';
 
 describe('fedavg', () => {
   it('adds the example-weighted mean delta: (1*[1,2] + 3*[3,-2]) / 4 = [2.5, -1]', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { runRound, tinyStrategy } from '../testing/strategyRounds.ts';
 import { StrategyConfig } from './catalog.ts';
-import { runRound, tinyStrategy } from './testing.ts';
 
 describe('fedavgm', () => {
   it('carries server momentum across rounds: v1 = d, v2 = 0.5 v1 + d, w += 2 v', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { runRound, tinyStrategy } from '../testing/strategyRounds.ts';
 import { StrategyConfig } from './catalog.ts';
-import { runRound, tinyStrategy } from './testing.ts';
 
 // Five 1-d updates 0, 1, 2, 3, 20 with f = 1: each scores its n - f - 2 = 2 nearest squared distances.
 // 0: 1+4 = 5; 1: 1+1 = 2; 2: 1+1 = 2; 3: 1+4 = 5; 20: 289+324 = 613.

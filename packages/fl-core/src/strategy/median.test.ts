@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runRound, tinyStrategy } from './testing.ts';
+import { runRound, tinyStrategy } from '../testing/strategyRounds.ts';
 
 describe('median', () => {
   it('takes each coordinate median, unweighted: an outlier does not move it', () => {

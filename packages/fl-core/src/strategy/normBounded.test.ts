@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { runRound, tinyStrategy } from '../testing/strategyRounds.ts';
 import { StrategyConfig } from './catalog.ts';
-import { runRound, tinyStrategy } from './testing.ts';
 
 describe('norm-bounded', () => {
   it('clips each update to the bound before the weighted mean: [30, 40] -> [3, 4]', () => {

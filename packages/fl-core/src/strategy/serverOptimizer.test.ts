@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { runRound, tinyStrategy } from '../testing/strategyRounds.ts';
 import { StrategyConfig } from './catalog.ts';
-import { runRound, tinyStrategy } from './testing.ts';
 
 const options = { eta: 0.1, beta1: 0.5, beta2: 0.75, tau: 0.5 };
 const strategy = (name: 'fedadam' | 'fedyogi' | 'fedadagrad') => tinyStrategy(StrategyConfig.parse({ name, options }), 1);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { runRound, tinyStrategy } from '../testing/strategyRounds.ts';
 import { StrategyConfig } from './catalog.ts';
-import { runRound, tinyStrategy } from './testing.ts';
 
 describe('trimmed-mean', () => {
   it('drops floor(beta n) values from each end per coordinate: beta 0.2 of 5 drops 1 each side', () => {

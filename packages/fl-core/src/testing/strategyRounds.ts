@@ -1,5 +1,5 @@
-import { createStrategy, type StrategyConfig } from './catalog.ts';
-import type { Strategy } from './strategy.ts';
+import { createStrategy, type StrategyConfig } from '../strategy/catalog.ts';
+import type { Strategy } from '../strategy/strategy.ts';
 
 /** Test helper: a strategy over tiny arrays, and one round of it. */
 export function tinyStrategy(config: StrategyConfig, size = 2, maxHeldUpdates = 100): Strategy {
