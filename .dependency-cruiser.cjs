@@ -1,0 +1,41 @@
+// The architecture, checked by `npm run lint` (dependency-cruiser): what may import what.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-import-loops',
+      comment: 'A loop makes load order matter and hides which module owns a concept.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'fl-core-never-imports-an-app',
+      comment: 'fl-core runs in tabs, workers, Node silos and the coordinator: it cannot know any of them.',
+      severity: 'error',
+      from: { path: '^packages/fl-core/' },
+      to: { path: '^apps/' },
+    },
+    {
+      name: 'protocol-imports-only-zod',
+      comment: 'The wire messages are the contract every peer (tabs, flockctl, the Python client) reads: schemas only.',
+      severity: 'error',
+      from: { path: '^packages/fl-core/src/protocol/', pathNot: '\\.test\\.ts$' },
+      to: { pathNot: ['^packages/fl-core/src/protocol/', '^node_modules/zod/'] },
+    },
+    {
+      name: 'rounds-import-only-fl-core',
+      comment: 'The round engine is a pure state machine: no sockets, storage or HTTP, so it is testable alone.',
+      severity: 'error',
+      from: { path: '^apps/coordinator/src/rounds/', pathNot: '\\.test\\.ts$' },
+      to: { pathNot: ['^apps/coordinator/src/rounds/', '^packages/fl-core/'] },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: ['(^|/)dist/', '^node_modules/'] },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.base.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};
