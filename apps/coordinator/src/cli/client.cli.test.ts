@@ -131,7 +131,7 @@ describe('flockctl client', () => {
       expect(siloEvents.slice(offline)).toContain('device-online'); // the hello after the drop
       expect(log).toMatch(/reconnecting[\s\S]*\bconnected, /);
     } catch (err) {
-      throw new Error(`${String(err)}\nthe silo's log:\n${log}`);
+      throw new Error(`${String(err)}\nthe silo's log:\n${log}`, { cause: err });
     } finally {
       silo.kill('SIGTERM');
       await link.close();

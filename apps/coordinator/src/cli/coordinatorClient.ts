@@ -117,6 +117,7 @@ export class CoordinatorClient {
           throw new Error(
             `the connection to the coordinator at ${this.url} broke during ${method} ${path} (${failure}); it may have taken effect: ` +
               `check with \`flockctl federation status --url ${this.url}\` before trying again`,
+            { cause: err },
           );
         }
       }

@@ -22,7 +22,7 @@ export function addFederationCommand(program: Command, print: (line: string) => 
       try {
         raw = JSON.parse(await readFile(flags.config, 'utf8'));
       } catch (err) {
-        throw new Error(`${flags.config}: ${err instanceof Error ? err.message : String(err)}`);
+        throw new Error(`${flags.config}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
       const config = FederationConfig.safeParse(raw);
       if (!config.success) throw new Error(`${flags.config}: ${zodReason(config.error)}`);

@@ -71,7 +71,7 @@ describe('a flockctl client silo with all 60,000 MNIST training examples', () =>
       console.log(`silo: ${/round 1: trained .*/.exec(log)![0]}`);
       expect(stallMs).toBeLessThan(HEARTBEAT.pingTimeoutMs);
     } catch (err) {
-      throw new Error(`${String(err)}\nthe silo's log:\n${log}`);
+      throw new Error(`${String(err)}\nthe silo's log:\n${log}`, { cause: err });
     } finally {
       silo.kill('SIGTERM');
     }

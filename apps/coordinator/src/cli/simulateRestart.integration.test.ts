@@ -65,7 +65,7 @@ describe('flockctl simulate --server', () => {
       expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
     } catch (err) {
       const { stdout, stderr } = sim.output();
-      throw new Error(`${String(err)}\nsimulate stdout:\n${stdout}\nsimulate stderr:\n${stderr}`);
+      throw new Error(`${String(err)}\nsimulate stdout:\n${stdout}\nsimulate stderr:\n${stderr}`, { cause: err });
     }
   });
 });

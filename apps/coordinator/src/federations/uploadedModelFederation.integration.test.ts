@@ -1,4 +1,4 @@
-import { readWeights, saveInMemory, uploadedTopologyFrom, type FederationConfig, type FederationSummary, type RoundRecord } from '@flock/fl-core';
+import { readWeights, saveInMemory, uploadedTopologyFrom, type FederationSummary, type RoundRecord } from '@flock/fl-core';
 import { DeviceSession } from '@flock/fl-core/device';
 import { InProcessTrainer, MemoryShards, nodeAdapters } from '@flock/fl-core/node';
 import { testFederationConfig } from '@flock/fl-core/testing';
