@@ -1,24 +1,17 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FederationSummary } from '@flock/fl-core';
 import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
+import { runInProcess } from '../testing/inProcessCommand.ts';
 import { addDataDirCommands } from './dataDirCommand.ts';
 
 const ADMIN = 'datadir-cli-test-admin-token';
 let dir: string;
 let coordinator: RunningCoordinator;
 
-/** Runs `flockctl <args>` in-process: the command's own code and commander's parsing. */
-async function flock(...args: string[]): Promise<string[]> {
-  const lines: string[] = [];
-  const program = new Command('flockctl').exitOverride();
-  addDataDirCommands(program, (line) => lines.push(line));
-  await program.parseAsync(['node', 'flockctl', ...args]);
-  return lines;
-}
+const flock = (...args: string[]) => runInProcess(addDataDirCommands, args);
 
 const start = (dataDir: string) => startCoordinator({ port: 0, host: '127.0.0.1', dataDir, adminToken: ADMIN, logLevel: 'silent' });
 

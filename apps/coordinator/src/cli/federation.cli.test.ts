@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MINIMAL_CONFIG } from '@flock/fl-core/testing';
-import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../testing/coordinatorProcess.ts';
+import { runInProcess } from '../testing/inProcessCommand.ts';
 import { useTestCoordinator } from '../testing/testCoordinator.ts';
 import { addFederationCommand } from './federationCommand.ts';
 
@@ -24,14 +24,8 @@ const CONFIG = {
   evalExamples: 200,
 };
 
-/** Runs `flockctl federation ...` in-process: the command's own code, commander's parsing, real REST. */
-async function federation(...args: string[]): Promise<string[]> {
-  const lines: string[] = [];
-  const program = new Command('flockctl').exitOverride();
-  addFederationCommand(program, (line) => lines.push(line));
-  await program.parseAsync(['node', 'flockctl', 'federation', ...args, '--url', env.coordinator.url, '--admin-token', TOKEN]);
-  return lines;
-}
+/** `flockctl federation ...` in-process against the test's coordinator, real REST. */
+const federation = (...args: string[]) => runInProcess(addFederationCommand, ['federation', ...args, '--url', env.coordinator.url, '--admin-token', TOKEN]);
 
 
 describe('flockctl federation', () => {
