@@ -1,40 +1,22 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useTestCoordinator } from '../testing/testCoordinator.ts';
 import { DEFAULT_SECURITY_LIMITS } from './securityLimits.ts';
 import { ConnectionsPerIp } from './socketGuards.ts';
 
-let dataDir: string;
-let coordinator: RunningCoordinator;
+const env = useTestCoordinator('flock-per-ip-', 'per-ip-admin-token', { security: { ...DEFAULT_SECURITY_LIMITS, maxConnectionsPerIp: 3 } });
 const sockets: Socket[] = [];
 
 const open = (path = '', token = 'per-ip-admin-token') =>
   new Promise<{ socket: Socket; outcome: string }>((resolve) => {
-    const socket = connect(`${coordinator.url}${path}`, { transports: ['websocket'], forceNew: true, reconnection: false, auth: path ? { token } : {} });
+    const socket = connect(`${env.coordinator.url}${path}`, { transports: ['websocket'], forceNew: true, reconnection: false, auth: path ? { token } : {} });
     sockets.push(socket);
     socket.once('connect', () => resolve({ socket, outcome: 'connected' }));
     socket.once('connect_error', (err) => resolve({ socket, outcome: `refused: ${err.message}` }));
   });
 
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'flock-per-ip-'));
-  coordinator = await startCoordinator({
-    port: 0,
-    host: '127.0.0.1',
-    dataDir,
-    adminToken: 'per-ip-admin-token',
-    logLevel: 'silent',
-    security: { ...DEFAULT_SECURITY_LIMITS, maxConnectionsPerIp: 3 },
-  });
-}, 60_000);
-
-afterAll(async () => {
+afterAll(() => {
   for (const s of sockets) s.disconnect();
-  await coordinator?.close();
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 describe('connections per IP', () => {

@@ -1,18 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useTestCoordinator } from '../testing/testCoordinator.ts';
 import { DEFAULT_SECURITY_LIMITS } from './securityLimits.ts';
 
 const ALLOWED = 'https://lab.example.org';
-let dataDir: string;
-let coordinator: RunningCoordinator;
+const env = useTestCoordinator('flock-limits-', 'limits-test-admin-secret', {
+  security: { ...DEFAULT_SECURITY_LIMITS, restRequestsPerMinute: 5, socketEventBurst: 3, socketEventsPerSecond: 0.01, maxSocketMessageBytes: 4_096, corsOrigins: [ALLOWED] },
+});
 const sockets: Socket[] = [];
 
 function socket(options: { origin?: string } = {}): Socket {
-  const s = connect(coordinator.url, { transports: ['websocket'], forceNew: true, ...(options.origin ? { extraHeaders: { origin: options.origin } } : {}) });
+  const s = connect(env.coordinator.url, { transports: ['websocket'], forceNew: true, ...(options.origin ? { extraHeaders: { origin: options.origin } } : {}) });
   sockets.push(s);
   return s;
 }
@@ -23,22 +21,8 @@ const outcome = (s: Socket) =>
     s.once('connect_error', (err) => resolve(`refused: ${err.message}`));
   });
 
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'flock-limits-'));
-  coordinator = await startCoordinator({
-    port: 0,
-    host: '127.0.0.1',
-    dataDir,
-    adminToken: 'limits-test-admin-secret',
-    logLevel: 'silent',
-    security: { ...DEFAULT_SECURITY_LIMITS, restRequestsPerMinute: 5, socketEventBurst: 3, socketEventsPerSecond: 0.01, maxSocketMessageBytes: 4_096, corsOrigins: [ALLOWED] },
-  });
-}, 60_000);
-
-afterAll(async () => {
+afterAll(() => {
   for (const s of sockets) s.disconnect();
-  await coordinator?.close();
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 describe('security limits', () => {
@@ -66,15 +50,15 @@ describe('security limits', () => {
   });
 
   it('sends security headers and CORS only for the allowlist, then limits REST requests per IP with a reason', async () => {
-    const allowed = await fetch(`${coordinator.url}/api/health`, { headers: { origin: ALLOWED } });
+    const allowed = await fetch(`${env.coordinator.url}/api/health`, { headers: { origin: ALLOWED } });
     expect(allowed.headers.get('access-control-allow-origin')).toBe(ALLOWED);
     expect(allowed.headers.get('content-security-policy')).toContain("default-src 'self'");
-    const foreign = await fetch(`${coordinator.url}/api/health`, { headers: { origin: 'https://evil.example' } });
+    const foreign = await fetch(`${env.coordinator.url}/api/health`, { headers: { origin: 'https://evil.example' } });
     expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
     const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await fetch(`${coordinator.url}/api/health`)).status);
+    for (let i = 0; i < 4; i++) statuses.push((await fetch(`${env.coordinator.url}/api/health`)).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
-    const limited = await fetch(`${coordinator.url}/api/health`);
+    const limited = await fetch(`${env.coordinator.url}/api/health`);
     expect(await limited.json()).toEqual({ ok: false, reason: expect.stringMatching(/^too many requests from this address; at most 5 a minute/) });
   });
 });

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
+import { startCoordinator, type CoordinatorOptions, type RunningCoordinator } from '../coordinator.ts';
 
 export interface TestCoordinator {
   /** Set once beforeAll ran. */
@@ -11,12 +11,15 @@ export interface TestCoordinator {
   readonly dir: string;
 }
 
+/** What a test may set beyond the defaults (its limits, heartbeat, download chunks). */
+export type TestCoordinatorOptions = Partial<Omit<CoordinatorOptions, 'port' | 'host' | 'dataDir' | 'adminToken' | 'logLevel'>>;
+
 /** Registers beforeAll/afterAll hooks: a silent coordinator on a free port and a fresh directory, removed afterwards. */
-export function useTestCoordinator(prefix: string, adminToken: string): TestCoordinator {
+export function useTestCoordinator(prefix: string, adminToken: string, options: TestCoordinatorOptions = {}): TestCoordinator {
   const state: { coordinator?: RunningCoordinator; dir?: string } = {};
   beforeAll(async () => {
     state.dir = await mkdtemp(join(tmpdir(), prefix));
-    state.coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir: join(state.dir, 'data'), adminToken, logLevel: 'silent' });
+    state.coordinator = await startCoordinator({ ...options, port: 0, host: '127.0.0.1', dataDir: join(state.dir, 'data'), adminToken, logLevel: 'silent' });
   }, 60_000);
   afterAll(async () => {
     await state.coordinator?.close();
