@@ -1,14 +1,15 @@
-import { decodeDataset, PROTOCOL_VERSION, type FederationConfig, type FederationSummary, type HelloReply } from '@flock/fl-core';
-import { io as connect } from 'socket.io-client';
+import { decodeDataset, type FederationConfig, type FederationSummary } from '@flock/fl-core';
+import { testFederationConfig } from '@flock/fl-core/testing';
 import { MnistSource } from '../evaluation/mnistSource.ts';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { connectDevice, sayHello } from '../testing/deviceSockets.ts';
 import { useTestCoordinator } from '../testing/testCoordinator.ts';
 
 const TOKEN = 'federation-api-test-admin-token';
 const env = useTestCoordinator('flock-federation-api-', TOKEN);
 
-const CONFIG: FederationConfig = {
+const CONFIG: FederationConfig = testFederationConfig({
   id: 'clothes',
   name: 'Fashion-MNIST CNN',
   model: 'mnist-cnn-small',
@@ -16,14 +17,10 @@ const CONFIG: FederationConfig = {
   training: { epochs: 1, batchSize: 16, learningRate: 0.01, optimizer: 'adam' },
   maxRounds: 3,
   minDevices: 2,
-  clientsPerRound: 'all',
-  deadline: { mode: 'fixed', ms: 60_000 },
   quorum: 0.5,
-  belowQuorum: 'abandon',
-  mode: { kind: 'sync' },
   evalExamples: 500,
   modelSeed: 3,
-};
+});
 
 async function api<T = Record<string, unknown>>(method: string, path: string, body?: unknown, token: string | null = TOKEN) {
   const res = await fetch(`${env.coordinator.url}${path}`, {
@@ -73,9 +70,9 @@ describe('federations over REST', () => {
   });
 
   it('gives a device of the Fashion-MNIST federation a shard of Fashion-MNIST training images, and then refuses a dataset change', async () => {
-    const socket = connect(env.coordinator.url, { transports: ['websocket'], forceNew: true });
+    const socket = connectDevice(env.coordinator.url);
     try {
-      const reply: HelloReply = await socket.emitWithAck('hello', { protocolVersion: PROTOCOL_VERSION, deviceId: 'fashion-device-1', federationId: 'clothes', backend: 'cpu', adapter: null });
+      const reply = await sayHello(socket, 'fashion-device-1', 'clothes');
       if (!reply.ok || reply.dataset.kind !== 'mnist-shard') throw new Error(`hello refused or without a shard: ${JSON.stringify(reply)}`);
       const response = await fetch(`${env.coordinator.url}${reply.dataset.shardPath}`, { headers: { authorization: `Bearer ${reply.credential}` } });
       const shard = decodeDataset(new Uint8Array(await response.arrayBuffer()));
