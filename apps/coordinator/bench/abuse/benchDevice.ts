@@ -1,8 +1,8 @@
 import type { FederationConfig } from '@flock/fl-core';
 import { testFederationConfig } from '@flock/fl-core/testing';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import type { CoordinatorProcess } from '../../src/testing/coordinatorProcess.ts';
-import { helloFrom } from '../../src/testing/deviceSockets.ts';
+import { connectDevice, helloFrom } from '../../src/testing/deviceSockets.ts';
 
 const REPLY_TIMEOUT_MS = 30_000;
 
@@ -13,7 +13,7 @@ export interface BenchDevice {
 }
 
 export async function benchDevice(url: string, federationId: string, deviceId: string): Promise<BenchDevice> {
-  const socket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false });
+  const socket = connectDevice(url, { reconnection: false });
   const round = new Promise<number>((resolve) => socket.once('round:start', (msg: { round: number }) => resolve(msg.round)));
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());

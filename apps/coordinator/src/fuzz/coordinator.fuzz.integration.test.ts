@@ -89,7 +89,7 @@ async function survives(input: unknown, send: () => Promise<void>): Promise<void
     const death = answers ? null : await coordinator.deathWithin(5_000);
     if (!death) throw err;
     fatalInput ??= fc.stringify(input).slice(0, 3_000);
-    throw new Error(`${death}\nthe input it died on: ${fatalInput}`);
+    throw new Error(`${death}\nthe input it died on: ${fatalInput}`, { cause: err });
   }
 }
 

@@ -1,5 +1,5 @@
-import { PROTOCOL_VERSION } from '@flock/fl-core';
-import { io as connect, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
+import { connectDevice, helloFrom } from '../testing/deviceSockets.ts';
 import type { Sender } from './socketArbitraries.ts';
 
 const REPLY_TIMEOUT_MS = 5_000;
@@ -28,7 +28,7 @@ export class FuzzSockets {
     const existing = this.sockets.get(sender);
     if (existing?.connected) return existing;
     existing?.close();
-    const socket = connect(this.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+    const socket = connectDevice(this.url, { reconnection: false });
     this.sockets.set(sender, socket);
     if (sender === 'live') socket.on('round:start', (msg: { round: number }) => (this.liveRound = msg.round));
     await new Promise<void>((resolve, reject) => {
@@ -38,7 +38,7 @@ export class FuzzSockets {
     if (sender !== 'stranger') {
       const federationId = sender === 'live' ? this.liveFederation : 'demo';
       const deviceId = `fuzz-${sender}-device`;
-      const reply = await socket.timeout(REPLY_TIMEOUT_MS).emitWithAck('hello', { protocolVersion: PROTOCOL_VERSION, deviceId, federationId, backend: 'cpu', adapter: null });
+      const reply = await socket.timeout(REPLY_TIMEOUT_MS).emitWithAck('hello', helloFrom(deviceId, federationId));
       if (!(reply as { ok?: boolean }).ok) throw new Error(`hello of ${deviceId} refused: ${JSON.stringify(reply)}`);
     }
     return socket;
