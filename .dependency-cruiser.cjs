@@ -30,6 +30,13 @@ module.exports = {
       from: { path: '^apps/coordinator/src/rounds/', pathNot: '\\.test\\.ts$' },
       to: { pathNot: ['^apps/coordinator/src/rounds/', '^packages/fl-core/'] },
     },
+    {
+      name: 'production-never-imports-testing',
+      comment: 'Fixtures and fakes stay out of the coordinator and the device bundle.',
+      severity: 'error',
+      from: { path: '^(apps|packages)/', pathNot: ['\\.test\\.ts$', '/testing/', '/bench/', '/fuzz/'] },
+      to: { path: '/src/testing/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
