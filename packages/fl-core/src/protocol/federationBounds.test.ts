@@ -97,7 +97,9 @@ const above = (r: Row) => (r.integer ? r.max + 1 : r.max * 1.5);
 function refusalOf(config: Config, path: string): string | null {
   const parsed = FederationConfig.safeParse(config);
   if (parsed.success) return null;
-  return parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  // A union reports at its own path (clientsPerRound for clientsPerRound.fraction).
+  const atPath = parsed.error.issues.filter((i) => path.startsWith(i.path.join('.')));
+  return atPath.length === 0 ? `refused, but not at ${path}: ${parsed.error.message}` : atPath.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
 }
 
 describe('federation config bounds', () => {
