@@ -32,7 +32,8 @@ import { storedTopology } from './federations/federationModel.ts';
 import { adminOutputs, attachAdminSocket } from './transport/adminSocket.ts';
 import { ChunkedDownloads, type DownloadLimits } from './transport/chunkedDownloads.ts';
 import { DEFAULT_UPLOAD_LIMITS, federationUploads } from './transport/chunkedUploads.ts';
-import { attachDeviceSocket, deviceOutputs, type DeviceServer } from './transport/deviceSocket.ts';
+import type { DeviceServer } from './transport/deviceEvents.ts';
+import { attachDeviceSocket, deviceOutputs } from './transport/deviceSocket.ts';
 
 export interface CoordinatorOptions {
   port: number;

@@ -14,7 +14,7 @@ import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { allow } from '../auth/guard.ts';
 import type { FederationRuntime } from '../federations/federationRuntime.ts';
-import type { ApiDeps } from './federationApi.ts';
+import type { ApiDeps } from './apiDeps.ts';
 import { pageOf, type PageResult } from './paging.ts';
 import { roundSeries } from './roundSeries.ts';
 

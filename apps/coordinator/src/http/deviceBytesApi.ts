@@ -3,7 +3,7 @@ import express from 'express';
 import { z } from 'zod';
 import { allow } from '../auth/guard.ts';
 import { zodReason } from '../transport/zodReason.ts';
-import type { ApiDeps } from './federationApi.ts';
+import type { ApiDeps } from './apiDeps.ts';
 
 const DeviceBytesParams = z.object({ id: FederationId });
 const DeviceBytesQuery = z.object({ rounds: z.coerce.number().int().min(1).max(1_000).default(20) }).strict();

@@ -2,21 +2,15 @@ import { DeviceId, EventLogEntry, FederationConfig, FederationId, joinPolicyOf, 
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { allow, allowMembers } from '../auth/guard.ts';
-import { CloneRequest, type FederationDirectory } from '../federations/federationDirectory.ts';
+import { CloneRequest } from '../federations/federationDirectory.ts';
 import type { FederationRuntime } from '../federations/federationRuntime.ts';
-import type { FederationStore } from '../storage/federationStore.ts';
 import { zodReason } from '../transport/zodReason.ts';
+import type { ApiDeps } from './apiDeps.ts';
 import { consoleApi, EventKinds } from './consoleApi.ts';
 import { deviceDataApi } from './deviceDataApi.ts';
 import { EmptyBody } from './emptyBody.ts';
 import { roundsCsv } from './roundsExport.ts';
 
-export interface ApiDeps {
-  federations: ReadonlyMap<string, FederationRuntime>;
-  store: FederationStore;
-  version: string;
-  directory: FederationDirectory;
-}
 
 const FederationParams = z.object({ id: FederationId });
 const ShardParams = z.object({ id: FederationId, deviceId: DeviceId });

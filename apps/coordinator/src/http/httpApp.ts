@@ -12,7 +12,8 @@ import { backupApi } from './backupApi.ts';
 import { deviceBytesApi } from './deviceBytesApi.ts';
 import { errorBoundary } from './errorBoundary.ts';
 import type { UploadedModelStore } from '../storage/uploadedModelStore.ts';
-import { federationApi, type ApiDeps } from './federationApi.ts';
+import type { ApiDeps } from './apiDeps.ts';
+import { federationApi } from './federationApi.ts';
 import { modelsApi } from './modelsApi.ts';
 import { webClient } from './webClient.ts';
 

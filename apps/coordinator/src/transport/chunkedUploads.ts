@@ -7,7 +7,7 @@ import {
   type ParsedUpdateMessage,
 } from '@flock/fl-core';
 import type { FederationRuntime } from '../federations/federationRuntime.ts';
-import type { DeviceEvent, DeviceSocketData } from './deviceSocket.ts';
+import type { DeviceEvent, DeviceSocketData } from './deviceEvents.ts';
 import type { GuardedOn } from './socketBoundary.ts';
 import { zodReason } from './zodReason.ts';
 

@@ -5,34 +5,18 @@ import {
   StatusMessage,
   UpdateMessage,
   type Ack,
-  type CoordinatorToDeviceEvents,
-  type DeviceToCoordinatorEvents,
   type HelloReply,
   type ModelChunkReply,
 } from '@flock/fl-core';
 import type { Logger } from 'pino';
-import type { DefaultEventsMap, Server, Socket } from 'socket.io';
 import type { DeviceAdmission } from '../auth/deviceAdmission.ts';
-import type { Credential } from '../auth/principal.ts';
 import type { FederationOutputs, FederationRuntime } from '../federations/federationRuntime.ts';
 import type { ChunkedDownloads } from './chunkedDownloads.ts';
 import type { CoordinatorMetrics } from '../metrics/coordinatorMetrics.ts';
 import { attachChunkedUploads, type ChunkedUploads } from './chunkedUploads.ts';
+import { DEVICE_EVENTS, type DeviceEvent, type DeviceServer, type DeviceSocket } from './deviceEvents.ts';
 import { answerer, guarded, type GuardedOn, type SocketBoundaryDeps } from './socketBoundary.ts';
 import { zodReason } from './zodReason.ts';
-
-export interface DeviceSocketData {
-  federationId?: string;
-  deviceId?: string;
-  /** What the handshake token was worth (auth/socketGuards.ts). */
-  credential?: Credential;
-}
-
-export type DeviceServer = Server<DeviceToCoordinatorEvents, CoordinatorToDeviceEvents, DefaultEventsMap, DeviceSocketData>;
-type DeviceSocket = Socket<DeviceToCoordinatorEvents, CoordinatorToDeviceEvents, DefaultEventsMap, DeviceSocketData>;
-
-const DEVICE_EVENTS = ['hello', 'status', 'update', 'update:begin', 'update:chunk', 'model:chunk', 'evaluation:final'] as const;
-export type DeviceEvent = (typeof DEVICE_EVENTS)[number] | 'disconnect';
 
 const federationRoom = (federationId: string) => `federation:${federationId}`;
 const deviceRoom = (federationId: string, deviceId: string) => `device:${federationId}:${deviceId}`;
