@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FederationConfig, WeightsManifest } from '@flock/fl-core';
 import type { DeviceUpdate } from './engineEffects.ts';
-import { effectsOfType as ofType, ENGINE_TEST_CONFIG, T0, testUpdate } from './engineTesting.ts';
+import { effectsOfType as ofType, ENGINE_TEST_CONFIG, T0, testUpdate } from '../testing/engineTesting.ts';
 import { FedBuffEngine, stalenessWeight } from './fedBuffEngine.ts';
 
 const manifest: WeightsManifest = [{ name: 'w', shape: [2], dtype: 'float32' }];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeWeights, type FederationConfig, type WeightsManifest } from '@flock/fl-core';
-import { effectsOfType as ofType, ENGINE_TEST_CONFIG as config, T0, testUpdate } from './engineTesting.ts';
+import { effectsOfType as ofType, ENGINE_TEST_CONFIG as config, T0, testUpdate } from '../testing/engineTesting.ts';
 import { RoundEngine, selectDevices, type DeviceUpdate, type EngineEffect } from './roundEngine.ts';
 
 const manifest: WeightsManifest = [

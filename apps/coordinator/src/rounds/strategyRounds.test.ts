@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng, epsilonAfter, gaussian, StrategyConfig, type FederationConfig, type WeightsManifest } from '@flock/fl-core';
 import type { DeviceUpdate, EngineEffect } from './engineEffects.ts';
-import { ENGINE_TEST_CONFIG, T0, testUpdate } from './engineTesting.ts';
+import { ENGINE_TEST_CONFIG, T0, testUpdate } from '../testing/engineTesting.ts';
 import { FedBuffEngine } from './fedBuffEngine.ts';
 import { RoundEngine } from './roundEngine.ts';
 

@@ -1,6 +1,6 @@
 import { encodeWeights, type FederationConfig, type WeightsManifest } from '@flock/fl-core';
 import { testFederationConfig } from '@flock/fl-core/testing';
-import type { DeviceUpdate, EngineEffect } from './engineEffects.ts';
+import type { DeviceUpdate, EngineEffect } from '../rounds/engineEffects.ts';
 
 /** What the engine tests share: a small synchronous federation whose updates the tests hand-encode in float32. */
 export const ENGINE_TEST_CONFIG: FederationConfig = testFederationConfig({
