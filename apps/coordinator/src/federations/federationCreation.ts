@@ -20,6 +20,23 @@ export function configProblem(config: FederationConfig): string | null {
   return isUploadedModel(config.model) ? null : modelProblem(config.model, datasetShape(config.dataset));
 }
 
+export type VettedConfig = { ok: true; weights: Uint8Array } | { ok: false; reason: string };
+
+/**
+ * Every check a parsed config must pass before it is stored, whether it is being created or edited:
+ * the dataset and model (configProblem), then the strategy against the model's size. Gives the
+ * initial model's weights, built once.
+ */
+export async function vetConfig(config: FederationConfig, uploadedModels: RuntimeDeps['uploadedModels']): Promise<VettedConfig> {
+  const problem = configProblem(config);
+  if (problem) return { ok: false, reason: problem };
+  const initial = await initialModel(config, uploadedModels);
+  if (!initial.ok) return { ok: false, reason: initial.reason };
+  const strategy = strategyProblem(config, decodeWeights(initial.value).values.length);
+  if (strategy) return { ok: false, reason: `strategy: ${strategy}` };
+  return { ok: true, weights: initial.value };
+}
+
 /** Stores a new federation with its initial model and starts its runtime (idle until started). */
 export async function createFederation(
   config: FederationConfig,
@@ -27,14 +44,9 @@ export async function createFederation(
   deps: RuntimeDeps & { store: FederationStore },
 ): Promise<CreationResult> {
   if (federations.has(config.id)) return { ok: false, status: 409, reason: `federation "${config.id}" already exists` };
-  const problem = configProblem(config);
-  if (problem) return { ok: false, status: 400, reason: problem };
-  const initial = await initialModel(config, deps.uploadedModels);
-  if (!initial.ok) return { ok: false, status: 400, reason: initial.reason };
-  const weights = initial.value;
-  const strategy = strategyProblem(config, decodeWeights(weights).values.length);
-  if (strategy) return { ok: false, status: 400, reason: `strategy: ${strategy}` };
-  await deps.store.createFederation(config, weights);
+  const vetted = await vetConfig(config, deps.uploadedModels);
+  if (!vetted.ok) return { ok: false, status: 400, reason: vetted.reason };
+  await deps.store.createFederation(config, vetted.weights);
   const runtime = await FederationRuntime.load({ config, status: 'idle', round: 0 }, deps);
   federations.set(config.id, runtime);
   runtime.record('info', 'federation-created', `federation created: ${config.model}, ${describeDataset(config.dataset)}`);

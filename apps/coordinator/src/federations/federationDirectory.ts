@@ -2,8 +2,7 @@ import { FederationConfig, fieldName, type FederationSummary } from '@flock/fl-c
 import { z } from 'zod';
 import type { FederationCatalog } from '../storage/federationCatalog.ts';
 import { zodReason } from '../transport/zodReason.ts';
-import { configProblem, createFederation, type CreationResult } from './federationCreation.ts';
-import { initialModel } from './federationModel.ts';
+import { createFederation, vetConfig, type CreationResult } from './federationCreation.ts';
 import { FederationRuntime, type RuntimeDeps } from './federationRuntime.ts';
 
 export type CloneResult = CreationResult | { ok: false; status: 404; reason: string };
@@ -72,15 +71,13 @@ export class FederationDirectory {
     const parsed = FederationConfig.safeParse({ ...runtime.config, ...patch.data });
     if (!parsed.success) return { ok: false, status: 400, reason: `federation config: ${zodReason(parsed.error)}` };
     const config = parsed.data;
-    const problem = configProblem(config);
-    if (problem) return { ok: false, status: 400, reason: problem };
+    const vetted = await vetConfig(config, this.deps().uploadedModels);
+    if (!vetted.ok) return { ok: false, status: 400, reason: vetted.reason };
     const joined = runtime.deviceList();
     if (joined.length > 0 && JSON.stringify(config.dataset) !== JSON.stringify(runtime.config.dataset)) {
       return { ok: false, status: 409, reason: `federation "${federationId}": the dataset cannot change once devices joined (${joined.length} hold data of it); clone the federation instead` };
     }
-    const initial = await initialModel(config, this.deps().uploadedModels);
-    if (!initial.ok) return { ok: false, status: 400, reason: initial.reason };
-    if (!(await this.catalog.replaceConfig(config, initial.value))) {
+    if (!(await this.catalog.replaceConfig(config, vetted.weights))) {
       return { ok: false, status: 409, reason: `federation "${federationId}" started while it was being edited` };
     }
     const fresh = await FederationRuntime.load({ config, status: 'idle', round: 0 }, this.deps());

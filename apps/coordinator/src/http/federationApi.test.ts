@@ -67,6 +67,16 @@ describe('federations over REST', () => {
     const renamed = await api('PATCH', '/api/federations/clothes', { id: 'other' });
     expect(renamed.status).toBe(400);
     expect(renamed.body.reason).toMatch(/id cannot change/);
+
+    // An edit is held to what creation is held to: a robust strategy in async (FedBuff) mode is refused either way.
+    const robustAsync = { mode: { kind: 'async', bufferSize: 2, maxStaleness: 2 }, strategy: { name: 'median', options: {} } };
+    const createdAsync = await api('POST', '/api/federations', { ...CONFIG, id: 'clothes-async', ...robustAsync });
+    expect(createdAsync.status).toBe(400);
+    const editedAsync = await api('PATCH', '/api/federations/clothes', robustAsync);
+    expect(editedAsync.status).toBe(400);
+    expect(editedAsync.body.reason).toBe(createdAsync.body.reason);
+    expect(editedAsync.body.reason).toMatch(/^strategy: strategy median is not supported in async \(FedBuff\) mode/);
+    expect((await api<FederationSummary>('GET', '/api/federations/clothes')).body.config.mode).toEqual({ kind: 'sync' });
   });
 
   it('gives a device of the Fashion-MNIST federation a shard of Fashion-MNIST training images, and then refuses a dataset change', async () => {
