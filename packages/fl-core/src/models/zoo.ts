@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { WeightsManifest } from '../codec/weightsCodec.ts';
 
 import { MNIST_SHAPE, type DataShape } from '../protocol/datasetConfig.ts';
-import type { ZooModelName } from './modelNames.ts';
+import type { ZooModelName } from '../protocol/modelNames.ts';
 
-export { MODEL_NAMES, type ZooModelName } from './modelNames.ts';
+export { MODEL_NAMES, type ZooModelName } from '../protocol/modelNames.ts';
 
 export interface ModelSpec {
   name: ZooModelName;

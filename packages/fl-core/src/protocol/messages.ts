@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DOWNLINK_CODECS, WEIGHTS_CODECS } from '../codec/codecSpec.ts';
-import { MODEL_NAMES } from '../models/modelNames.ts';
+import { MODEL_NAMES } from './modelNames.ts';
 import { boundedNumber } from './boundedNumber.ts';
 
 /** Bumped whenever a message's shape changes; the coordinator refuses other versions at `hello`. */
