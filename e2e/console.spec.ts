@@ -67,7 +67,9 @@ const horizontalOverflow = (page: Page) =>
     return root.scrollWidth - root.clientWidth;
   });
 
-test(`each console view of a federation with ${DEVICES} devices and ${ROUNDS} rounds loads in under 2 s from its own URL, with at most ${MAX_ROWS} rows per table`, async ({ page }, testInfo) => {
+test(`each console view of a federation with ${DEVICES} devices and ${ROUNDS} rounds loads in under 2 s from its own URL, with at most ${MAX_ROWS} rows per table`, async ({
+  page,
+}, testInfo) => {
   await page.setViewportSize({ width: 1280, height: 800 });
   await signIn(page);
   const timings: Record<string, number> = {};
@@ -87,7 +89,6 @@ test(`each console view of a federation with ${DEVICES} devices and ${ROUNDS} ro
   testInfo.annotations.push({ type: 'view load ms', description: JSON.stringify(timings) });
   console.log(`console view load times (ms) at ${DEVICES} devices x ${ROUNDS} rounds: ${JSON.stringify(timings)}`);
   for (const view of VIEWS) expect(timings[view], `${view} loaded in ${timings[view]} ms`).toBeLessThan(VIEW_LOAD_MS);
-
 });
 
 test('a table link keeps its sort, filter and page across a reload, and the tabs move between views', async ({ page }) => {

@@ -27,7 +27,9 @@ test('Join is enabled within 3 s of the page loading, while the engine is still 
   await expect(join).toHaveText('Join federation “device-join”');
 
   // Joined before the engine is known: the page says what it waits for, then connects by itself.
-  await expect(page.getByTestId('engine')).toContainText(/Measuring which engine trains fastest on this device \(webgpu, webgl, wasm, cpu\)|Starting the training engine/);
+  await expect(page.getByTestId('engine')).toContainText(
+    /Measuring which engine trains fastest on this device \(webgpu, webgl, wasm, cpu\)|Starting the training engine/,
+  );
   await join.click();
   await expect(page.getByTestId('notice')).toContainText('Joined: this device connects to the federation as soon as it knows which engine trains fastest here');
   await expect(page.getByTestId('backend-reason')).toContainText('fastest for mnist-mlp on this device: ', { timeout: 90_000 });
@@ -36,7 +38,10 @@ test('Join is enabled within 3 s of the page loading, while the engine is still 
   await context.close();
 });
 
-test('a paused federation: the training device stops, discards its round, says it is paused, and trains the round afresh on resume', async ({ browser, request }) => {
+test('a paused federation: the training device stops, discards its round, says it is paused, and trains the round afresh on resume', async ({
+  browser,
+  request,
+}) => {
   // 60 epochs of 200 examples on cpu: a round trains long enough to be paused in the middle.
   await createMnistFederation(request, 'device-pause', { training: { epochs: 60, batchSize: 10, learningRate: 0.05 } });
   const context = await browser.newContext();

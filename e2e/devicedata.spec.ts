@@ -42,7 +42,11 @@ test('devices import their own CSV, train on it, and report federated evaluation
       id: FEDERATION,
       name: 'device data',
       model: 'tabular-mlp',
-      dataset: { kind: 'device', schema: { type: 'csv', features: ['f1', 'f2', 'f3', 'f4'], label: 'species', classes: CSV_CLASSES }, testFraction: TEST_FRACTION },
+      dataset: {
+        kind: 'device',
+        schema: { type: 'csv', features: ['f1', 'f2', 'f3', 'f4'], label: 'species', classes: CSV_CLASSES },
+        testFraction: TEST_FRACTION,
+      },
       training: { epochs: 3, batchSize: 8, learningRate: 0.3 },
       maxRounds: 2,
       minDevices: 2,
@@ -94,7 +98,10 @@ test('devices import their own CSV, train on it, and report federated evaluation
     expect(r.accuracy).toBeNull(); // the coordinator holds no test data for device data
   }
 
-  type Report = { devices: { round: number; examples: number }[]; rounds: { round: number; devices: number; examples: number; accuracy: { min: number; max: number } }[] };
+  type Report = {
+    devices: { round: number; examples: number }[];
+    rounds: { round: number; devices: number; examples: number; accuracy: { min: number; max: number } }[];
+  };
   const evaluationReport = async () => {
     const evaluations = await request.get(`/api/federations/${FEDERATION}/evaluations`, { headers: adminHeaders });
     expect(evaluations.ok()).toBe(true);
@@ -124,7 +131,9 @@ test('devices import their own CSV, train on it, and report federated evaluation
   // Try the model on one of the tab's own examples: a prediction among the schema's classes.
   await a.getByTestId('try-example').click();
   await expect(a.getByTestId('try-prediction')).toHaveText(/^(red|green|blue)$/);
-  await expect(a.getByTestId('try-result')).toHaveText(/^On example \d+ of the \d+ this device holds it looks like (red|green|blue) \(\d+(\.\d)?% sure\).*\. It is labelled (red|green|blue): the model is (right|wrong)\.$/);
+  await expect(a.getByTestId('try-result')).toHaveText(
+    /^On example \d+ of the \d+ this device holds it looks like (red|green|blue) \(\d+(\.\d)?% sure\).*\. It is labelled (red|green|blue): the model is (right|wrong)\.$/,
+  );
   for (const page of [a, b]) await expect(page.getByTestId('backend')).toHaveText(/^webgpu/);
 });
 
@@ -134,7 +143,11 @@ test('try the model: a digit drawn with the mouse gets a predicted class, said i
   const box = (await canvas.boundingBox())!;
   await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.2);
   await page.mouse.down();
-  for (const [x, y] of [[0.5, 0.5], [0.5, 0.8]] as const) await page.mouse.move(box.x + box.width * x, box.y + box.height * y, { steps: 8 });
+  for (const [x, y] of [
+    [0.5, 0.5],
+    [0.5, 0.8],
+  ] as const)
+    await page.mouse.move(box.x + box.width * x, box.y + box.height * y, { steps: 8 });
   await page.mouse.up();
   await page.getByTestId('try-predict').click();
   await expect(page.getByTestId('try-prediction')).toHaveText(/^[0-9]$/, { timeout: 60_000 });

@@ -26,11 +26,7 @@ function emitWithAck(socket: Socket, event: string, payload: unknown): Promise<u
   return socket.timeout(10_000).emitWithAck(event, payload);
 }
 
-test('three WebGPU tabs train the MNIST demo federation from the dashboard, and bad input never breaks a round', async ({
-  browser,
-  request,
-  baseURL,
-}) => {
+test('three WebGPU tabs train the MNIST demo federation from the dashboard, and bad input never breaks a round', async ({ browser, request, baseURL }) => {
   const devices: Device[] = [];
   for (let i = 0; i < 3; i++) devices.push(await openDevice(browser)); // one after another: ~2 s each to parse tfjs
 
@@ -83,9 +79,7 @@ test('three WebGPU tabs train the MNIST demo federation from the dashboard, and 
   rogue.close();
 
   // Five rounds later the shared model is good and got better.
-  await expect
-    .poll(async () => (await fetchRounds(request)).length, { timeout: 12 * 60_000, intervals: [3_000] })
-    .toBeGreaterThanOrEqual(5);
+  await expect.poll(async () => (await fetchRounds(request)).length, { timeout: 12 * 60_000, intervals: [3_000] }).toBeGreaterThanOrEqual(5);
   const rounds = (await fetchRounds(request)).slice(0, 5);
   for (const r of rounds) {
     console.log(

@@ -57,10 +57,7 @@ function report(line: string): void {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-test('rounds survive a tab closed mid-round, a tab reloaded mid-training and a coordinator killed with SIGKILL', async ({
-  browser,
-  playwright,
-}) => {
+test('rounds survive a tab closed mid-round, a tab reloaded mid-training and a coordinator killed with SIGKILL', async ({ browser, playwright }) => {
   test.setTimeout(8 * 60_000);
   const startedAt = Date.now();
   const coordinator = await CoordinatorProcess.create({ adminToken: E2E_ADMIN_TOKEN });
@@ -174,11 +171,17 @@ test('rounds survive a tab closed mid-round, a tab reloaded mid-training and a c
         `(${abandoned} abandoned, ${interrupted} interrupted by the kill; the round running at the end not counted)`,
     );
     for (const r of rounds) report(`round ${r.round}: ${r.participants} devices, ${seconds(r.durationMs)}`);
-    const trace = await fed.events('round-started,round-closed,round-abandoned,update-accepted,update-rejected,device-dropped,device-online,coordinator-restarted');
-    await test.info().attach('event log', { body: trace.map((e) => `${e.at} ${e.kind} ${e.deviceId ?? '-'} ${e.message}`).join('\n'), contentType: 'text/plain' });
+    const trace = await fed.events(
+      'round-started,round-closed,round-abandoned,update-accepted,update-rejected,device-dropped,device-online,coordinator-restarted',
+    );
+    await test
+      .info()
+      .attach('event log', { body: trace.map((e) => `${e.at} ${e.kind} ${e.deviceId ?? '-'} ${e.message}`).join('\n'), contentType: 'text/plain' });
     for (const tab of live) {
       await expect(tab.page.getByTestId('backend')).toHaveText(/^webgpu/);
-      report(`${tab.name}: rounds done ${await tab.page.getByTestId('rounds-done').textContent()}, missed ${await tab.page.getByTestId('rounds-missed').textContent()}`);
+      report(
+        `${tab.name}: rounds done ${await tab.page.getByTestId('rounds-done').textContent()}, missed ${await tab.page.getByTestId('rounds-missed').textContent()}`,
+      );
     }
     report(`total ${seconds(Date.now() - startedAt)}`);
   } finally {

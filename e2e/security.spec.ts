@@ -11,7 +11,9 @@ async function watchCsp(page: Page): Promise<() => Promise<string[]>> {
   await page.addInitScript(() => {
     const w = window as unknown as { cspViolations: string[] };
     w.cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => w.cspViolations.push(`${e.violatedDirective} ${e.blockedURI} from ${e.sourceFile}:${e.lineNumber}`));
+    document.addEventListener('securitypolicyviolation', (e) =>
+      w.cspViolations.push(`${e.violatedDirective} ${e.blockedURI} from ${e.sourceFile}:${e.lineNumber}`),
+    );
   });
   return async () => [...fromConsole, ...(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations))];
 }
@@ -26,7 +28,10 @@ async function logIn(browser: Browser, secret: string): Promise<{ page: Page; vi
   return { page, violations };
 }
 
-test('an enrollment-only federation admits the join link, not a bare tab; the pages load under the CSP; a viewer only watches', async ({ browser, request }) => {
+test('an enrollment-only federation admits the join link, not a bare tab; the pages load under the CSP; a viewer only watches', async ({
+  browser,
+  request,
+}) => {
   const created = await request.post('/api/federations', {
     headers: adminHeaders,
     data: {
@@ -86,7 +91,9 @@ test('an enrollment-only federation admits the join link, not a bare tab; the pa
   await expect(admin.page.getByTestId('tokens-panel')).toBeVisible();
   expect(await admin.violations()).toEqual([]);
 
-  const viewerToken = ((await (await request.post('/api/tokens', { headers: adminHeaders, data: { role: 'viewer', label: 'e2e' } })).json()) as { token: string }).token;
+  const viewerToken = (
+    (await (await request.post('/api/tokens', { headers: adminHeaders, data: { role: 'viewer', label: 'e2e' } })).json()) as { token: string }
+  ).token;
   const viewer = await logIn(browser, viewerToken);
   await expect(viewer.page.getByTestId('federation-status')).toHaveText('idle');
   for (const id of ['start', 'stop']) await expect(viewer.page.getByTestId(id)).toHaveCount(0);

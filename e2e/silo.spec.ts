@@ -45,9 +45,7 @@ test('a Node silo (flockctl client) and a browser tab train in the same rounds o
         examples: number;
         roundsContributed: number;
       }[];
-    await expect
-      .poll(async () => (await devices()).filter((d) => d.connected && d.state === 'waiting-for-round').length, { timeout: 60_000 })
-      .toBe(2);
+    await expect.poll(async () => (await devices()).filter((d) => d.connected && d.state === 'waiting-for-round').length, { timeout: 60_000 }).toBe(2);
     expect((await devices()).map((d) => d.examples).sort()).toEqual([200, SILO_EXAMPLES]);
 
     expect((await request.post(`/api/federations/${FEDERATION}/start`, { headers: adminHeaders, data: {} })).ok()).toBe(true);

@@ -54,7 +54,9 @@ test('two WebGPU tabs train a FedProx federation with central DP created over RE
   await expect.poll(async () => (await fetchRounds(request, FEDERATION)).length, { timeout: 4 * 60_000, intervals: [2_000] }).toBe(2);
   const rounds = (await fetchRounds(request, FEDERATION)) as (Awaited<ReturnType<typeof fetchRounds>>[number] & { epsilon: number | null })[];
   for (const r of rounds) {
-    console.log(`round ${r.round}: ${r.participants} devices, accuracy ${r.accuracy?.toFixed(3)}, epsilon ${r.epsilon?.toFixed(1)}, ${(r.durationMs / 1000).toFixed(1)} s`);
+    console.log(
+      `round ${r.round}: ${r.participants} devices, accuracy ${r.accuracy?.toFixed(3)}, epsilon ${r.epsilon?.toFixed(1)}, ${(r.durationMs / 1000).toFixed(1)} s`,
+    );
     expect(r.participants).toBe(2);
   }
   expect(rounds[0]!.epsilon).toBeGreaterThan(0);

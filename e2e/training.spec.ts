@@ -1,9 +1,7 @@
 import { chromium, expect, test } from '@playwright/test';
 import { findChromium, WEBGPU_SWIFTSHADER_ARGS } from './support/chromium.ts';
 
-test('without ?backend= the device times training on each backend, picks the fastest, and remembers it', async ({
-  browser,
-}) => {
+test('without ?backend= the device times training on each backend, picks the fastest, and remembers it', async ({ browser }) => {
   const page = await (await browser.newContext()).newPage();
   await page.goto('/');
   const reason = page.getByTestId('backend-reason');

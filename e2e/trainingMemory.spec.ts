@@ -20,7 +20,7 @@ async function createFederation(request: APIRequestContext, id: string, model: F
   expect(created.status(), await created.text()).toBe(201);
 }
 
-test('the backend chooser times the federation\'s model, and wasm only for a dense one', async ({ browser, request }) => {
+test("the backend chooser times the federation's model, and wasm only for a dense one", async ({ browser, request }) => {
   await createFederation(request, 'chooser-cnn', 'mnist-cnn-small', 1);
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -66,6 +66,8 @@ test(`a tab trains ${ROUNDS} rounds on WebGPU with flat tensor count and GPU byt
   expect(Number(first.tensors)).toBeGreaterThan(0);
   expect(Number(first.gpuBytes)).toBeGreaterThan(0);
   for (const [round, sample] of seen) expect(sample, `round ${round}`).toEqual(first);
-  console.log(`${ROUNDS} rounds in ${wallSeconds.toFixed(1)} s; ${seen.size} rounds sampled from 5 on: ${first.tensors} tensors, ${first.gpuBytes} GPU bytes throughout`);
+  console.log(
+    `${ROUNDS} rounds in ${wallSeconds.toFixed(1)} s; ${seen.size} rounds sampled from 5 on: ${first.tensors} tensors, ${first.gpuBytes} GPU bytes throughout`,
+  );
   await context.close();
 });

@@ -14,7 +14,10 @@ async function visibleText(page: Page): Promise<string> {
   return [body, ...labels].join('\n');
 }
 
-test('no text a person reads on the device page or the dashboard leaks code values, zod or tfjs messages, or raw ids, through a run with a pause', async ({ browser, request }) => {
+test('no text a person reads on the device page or the dashboard leaks code values, zod or tfjs messages, or raw ids, through a run with a pause', async ({
+  browser,
+  request,
+}) => {
   test.setTimeout(300_000);
   const hits: ForbiddenHit[] = [];
   const read = async (where: string, page: Page) => hits.push(...forbiddenIn(where, await visibleText(page)));
@@ -76,12 +79,17 @@ test('no text a person reads on the device page or the dashboard leaks code valu
 
   await operate('resume');
   await expect.poll(async () => (await fetchRounds(request, FEDERATION)).length, { timeout: 180_000, intervals: [1_000] }).toBe(1);
-  await expect.poll(async () => ((await (await request.get(`/api/federations/${FEDERATION}`, { headers: adminHeaders })).json()) as { status: string }).status, { timeout: 30_000 }).toBe('finished');
+  await expect
+    .poll(async () => ((await (await request.get(`/api/federations/${FEDERATION}`, { headers: adminHeaders })).json()) as { status: string }).status, {
+      timeout: 30_000,
+    })
+    .toBe('finished');
   await readDevices('after the federation finished');
   await read('dashboard after the federation finished', admin);
 
   // The events route answers a list, or a page of one (the console's paged REST).
-  const events = (await (await request.get(`/api/federations/${FEDERATION}/events?kind=round-abandoned`, { headers: adminHeaders })).json()) as { message: string }[] | { items: { message: string }[] };
+  const events = (await (await request.get(`/api/federations/${FEDERATION}/events?kind=round-abandoned`, { headers: adminHeaders })).json()) as
+    { message: string }[] | { items: { message: string }[] };
   const abandoned = Array.isArray(events) ? events : events.items;
   expect(abandoned.map((e) => e.message)).toEqual([
     'round 1 called off: the operator paused the federation; none of its 2 selected devices had sent an update; it is trained again from the start when the federation resumes',

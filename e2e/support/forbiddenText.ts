@@ -15,7 +15,7 @@ export const FORBIDDEN_TEXT: readonly { pattern: RegExp; why: string }[] = [
   { pattern: /expected (string|number|int|boolean|array|object)\b/, why: "zod's own message" },
   { pattern: /Invalid (input|option)/, why: "zod's own message" },
   { pattern: />=|<=/, why: 'a comparison operator instead of words' },
-  { pattern: /\b(waiting-for-round|downloading-data)\b/, why: "a device state's code name (say \"Waiting for a round\")" },
+  { pattern: /\b(waiting-for-round|downloading-data)\b/, why: 'a device state\'s code name (say "Waiting for a round")' },
   { pattern: /\b0 of 0\b/, why: 'a count that counts nothing' },
   { pattern: /\b[A-Za-z]*Error:/, why: 'a stack-trace prefix instead of what happened' },
   { pattern: /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/i, why: 'a raw UUID' },

@@ -105,7 +105,9 @@ async function connections() {
     const held = await Promise.all(
       Array.from({ length: processes }, (_, i) => {
         const share = Math.floor(total / processes) + (i < total % processes ? 1 : 0);
-        const child = fork(fileURLToPath(new URL('./abuse/heldConnections.ts', import.meta.url)), [coordinator.url, String(share)], { execArgv: ['--import', 'tsx'] });
+        const child = fork(fileURLToPath(new URL('./abuse/heldConnections.ts', import.meta.url)), [coordinator.url, String(share)], {
+          execArgv: ['--import', 'tsx'],
+        });
         children.push(child);
         return new Promise<{ connected: number; failed: number; firstError: string | null }>((resolve, reject) => {
           child.once('message', (m) => resolve(m as { connected: number; failed: number; firstError: string | null }));
@@ -164,7 +166,10 @@ async function flood() {
             socket
               .timeout(5_000)
               .emitWithAck('update', bad)
-              .then((r: Ack) => void (r.ok ? 0 : refused++), () => void unanswered++),
+              .then(
+                (r: Ack) => void (r.ok ? 0 : refused++),
+                () => void unanswered++,
+              ),
           );
           await sleep(floodStart + ((i + 1) * 1000) / rate - Date.now());
         }
@@ -174,7 +179,9 @@ async function flood() {
     const floodSeconds = (Date.now() - floodStart) / 1000;
     await sleep(1_000);
     const maxRows = 5_000;
-    const events = JSON.parse(new TextDecoder().decode(await admin(coordinator, 'GET', `/api/federations/${id}/events?limit=${maxRows}`))) as (EventLogEntry & { count?: number })[];
+    const events = JSON.parse(new TextDecoder().decode(await admin(coordinator, 'GET', `/api/federations/${id}/events?limit=${maxRows}`))) as (EventLogEntry & {
+      count?: number;
+    })[];
     const rows = events.filter((e) => Date.parse(e.at) >= floodStart);
     for (const d of devices) d.socket.close();
     return {
@@ -235,7 +242,10 @@ async function healthLatency(coordinator: CoordinatorProcess, requests: number):
   let failed = 0;
   for (let i = 0; i < requests; i++) {
     const t0 = performance.now();
-    const ok = await fetch(`${coordinator.url}/api/health`).then((r) => r.arrayBuffer().then(() => r.ok), () => false);
+    const ok = await fetch(`${coordinator.url}/api/health`).then(
+      (r) => r.arrayBuffer().then(() => r.ok),
+      () => false,
+    );
     times.push(performance.now() - t0);
     if (!ok) failed++;
   }
@@ -255,7 +265,10 @@ function reexecWithFileLimit(needed: number): void {
   const limit = Math.min(needed, hard!);
   if (limit < needed) console.error(`abuse bench: open files limited to ${hard}; ${needed} wanted, connections beyond that will fail`);
   const argv = [process.execPath, ...process.execArgv, ...process.argv.slice(1)];
-  const result = spawnSync('sh', ['-c', `ulimit -n ${limit} && exec "$@"`, 'sh', ...argv], { stdio: 'inherit', env: { ...process.env, FLOCK_ABUSE_REEXEC: '1' } });
+  const result = spawnSync('sh', ['-c', `ulimit -n ${limit} && exec "$@"`, 'sh', ...argv], {
+    stdio: 'inherit',
+    env: { ...process.env, FLOCK_ABUSE_REEXEC: '1' },
+  });
   process.exit(result.status ?? 1);
 }
 

@@ -46,7 +46,15 @@ async function measure(n: number) {
   let peak = 0;
   const sampler = setInterval(() => void rss(coordinator).then((r) => (peak = Math.max(peak, r))), 50);
   try {
-    await waitFor(() => fetch(`${url}/api/health`).then((r) => r.ok, () => false), 60_000, 'the coordinator');
+    await waitFor(
+      () =>
+        fetch(`${url}/api/health`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      60_000,
+      'the coordinator',
+    );
     const id = `scale${n}`;
     const config = testFederationConfig({
       id,

@@ -70,7 +70,7 @@ const bearer = (deviceId: string) => ({ authorization: `Bearer ${credentials.get
 
 function smallDelta(size: number, scale: number): Float32Array {
   const d = new Float32Array(size);
-  for (let i = 0; i < size; i++) d[i] = (Math.sin(i * 12.9898 + scale) * 0.5) * 0.01;
+  for (let i = 0; i < size; i++) d[i] = Math.sin(i * 12.9898 + scale) * 0.5 * 0.01;
   return d;
 }
 
@@ -113,7 +113,9 @@ describe('coordinator', () => {
     // Shards: 600 examples each, no example in both.
     const [shardA, shardB] = await Promise.all(
       [replyA.dataset, replyB.dataset].map(async (d, i) =>
-        decodeDataset(new Uint8Array(await (await fetch(`${coordinator.url}${d.shardPath}`, { headers: bearer(i === 0 ? 'device-aaaa' : 'device-bbbb') })).arrayBuffer())),
+        decodeDataset(
+          new Uint8Array(await (await fetch(`${coordinator.url}${d.shardPath}`, { headers: bearer(i === 0 ? 'device-aaaa' : 'device-bbbb') })).arrayBuffer()),
+        ),
       ),
     );
     expect(shardA!.count).toBe(600);
@@ -160,7 +162,9 @@ describe('coordinator', () => {
     const nan = smallDelta(size, 1);
     nan[10] = NaN;
     expect(await reasonOf(update(1, encode(manifest, nan)))).toMatch(/is NaN/);
-    expect(await reasonOf(update(1, encodeWeights(manifest, smallDelta(size, 1), 'delta')))).toBe('payload is encoded as float32; this federation takes int8 updates');
+    expect(await reasonOf(update(1, encodeWeights(manifest, smallDelta(size, 1), 'delta')))).toBe(
+      'payload is encoded as float32; this federation takes int8 updates',
+    );
     expect(await reasonOf(update(1, new Uint8Array(3_000_000)))).toMatch(/exceeds the \d+-byte limit/);
     expect(await reasonOf(update(5, encode(manifest, smallDelta(size, 1))))).toBe('update for round 5 but round 1 is running');
     const wrongManifest = manifest.map((t, i) => (i === 0 ? { ...t, shape: [784, 100] } : t));
@@ -313,7 +317,9 @@ describe('coordinator', () => {
       evalExamples: 50,
       modelSeed: 4,
     });
-    expect((await api('/api/federations', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(config) })).status).toBe(201);
+    expect(
+      (await api('/api/federations', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(config) })).status,
+    ).toBe(201);
 
     // Not running yet: nothing to pause or resume.
     expect(await post('/pause')).toMatchObject({ status: 409, body: { ok: false, reason: 'cannot pause a federation that is idle' } });
@@ -336,7 +342,10 @@ describe('coordinator', () => {
     expect(await post('/pause')).toMatchObject({ status: 200, body: { status: 'paused' } });
     expect(await calledOff).toEqual({ federationId: 'ops-fed', round: 1, reason: 'the operator paused the federation', next: 'redone-on-resume' });
     expect(await post('/pause')).toMatchObject({ status: 409, body: { reason: 'cannot pause a federation that is paused' } });
-    const late: Ack = await d.emitWithAck('update', { ...update(1, encodeWeights(opsManifest, smallDelta(size, 3), 'delta', uplinkCodec(round1.codec)), 50), federationId: 'ops-fed' });
+    const late: Ack = await d.emitWithAck('update', {
+      ...update(1, encodeWeights(opsManifest, smallDelta(size, 3), 'delta', uplinkCodec(round1.codec)), 50),
+      federationId: 'ops-fed',
+    });
     expect(late.ok).toBe(false);
 
     // Resumed: the same round goes out again, and this time its update closes it.
@@ -344,7 +353,12 @@ describe('coordinator', () => {
     expect(await post('/resume')).toMatchObject({ status: 200, body: { status: 'training' } });
     const redone = await redo;
     expect(redone.round).toBe(1);
-    expect(await d.emitWithAck('update', { ...update(1, encodeWeights(opsManifest, smallDelta(size, 3), 'delta', uplinkCodec(round1.codec)), 50), federationId: 'ops-fed' })).toEqual({ ok: true });
+    expect(
+      await d.emitWithAck('update', {
+        ...update(1, encodeWeights(opsManifest, smallDelta(size, 3), 'delta', uplinkCodec(round1.codec)), 50),
+        federationId: 'ops-fed',
+      }),
+    ).toEqual({ ok: true });
     const [recorded] = await until(async () => {
       const r = await api<RoundRecord[]>('/api/federations/ops-fed/rounds', { headers: auth });
       return r.body.length > 0 ? r.body : undefined;
@@ -353,7 +367,14 @@ describe('coordinator', () => {
     expect(recorded).toMatchObject({ bytesDown: redone.weights.byteLength, abandonedBytesDown: round1.weights.byteLength, abandonedBytesUp: 0 });
     const perDevice = await api<Page<DeviceRoundBytes>>('/api/federations/ops-fed/device-bytes?paged=true&round=1', { headers: auth });
     expect(perDevice.body.items).toEqual([
-      { round: 1, deviceId: 'ops-device', bytesUp: expect.any(Number), bytesDown: redone.weights.byteLength, abandonedBytesUp: 0, abandonedBytesDown: round1.weights.byteLength },
+      {
+        round: 1,
+        deviceId: 'ops-device',
+        bytesUp: expect.any(Number),
+        bytesDown: redone.weights.byteLength,
+        abandonedBytesUp: 0,
+        abandonedBytesDown: round1.weights.byteLength,
+      },
     ]);
 
     // Stop is final: nothing starts it again.

@@ -90,7 +90,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   });
   const metrics = new CoordinatorMetrics({
     connectedDevices: () => [...federations.values()].map((f) => [f.config.id, f.deviceList().filter((d) => d.connected).length]),
-    roundRecord: (federationId, round) => federations.get(federationId)?.roundRecords().find((r) => r.round === round),
+    roundRecord: (federationId, round) =>
+      federations
+        .get(federationId)
+        ?.roundRecords()
+        .find((r) => r.round === round),
   });
 
   // Express must be the server's listener before Socket.IO attaches: Socket.IO then keeps /socket.io/ for itself.

@@ -57,9 +57,22 @@ try {
     console.log(JSON.stringify({ bench: 'tabs', tab: i + 1, joinEnabledMs: Math.round(joinEnabledMs), backend }));
   }
   for (const r of done.slice(0, rounds)) {
-    console.log(JSON.stringify({ bench: 'tabs', round: r.round, participants: r.participants, durationMs: r.durationMs, accuracy: r.accuracy, bytesUp: r.bytesUp, bytesDown: r.bytesDown }));
+    console.log(
+      JSON.stringify({
+        bench: 'tabs',
+        round: r.round,
+        participants: r.participants,
+        durationMs: r.durationMs,
+        accuracy: r.accuracy,
+        bytesUp: r.bytesUp,
+        bytesDown: r.bytesDown,
+      }),
+    );
   }
-  const durations = done.slice(0, rounds).map((r) => r.durationMs).sort((a, b) => a - b);
+  const durations = done
+    .slice(0, rounds)
+    .map((r) => r.durationMs)
+    .sort((a, b) => a - b);
   console.log(
     JSON.stringify({
       bench: 'tabs',

@@ -68,14 +68,15 @@ const CODECS: BenchCodec[] = args.codecs.split(',').map((name) => {
 /** One device's encoder: a seeded stochastic-rounding source, and a residual when the codec keeps one. */
 class DeviceEncoder {
   private readonly feedback: ErrorFeedback | null;
-  constructor(readonly c: BenchCodec, size: number) {
+  constructor(
+    readonly c: BenchCodec,
+    size: number,
+  ) {
     this.feedback = c.errorFeedback ? new ErrorFeedback(size) : null;
   }
   encode(manifest: WeightsManifest, delta: Float32Array, seed: number): Uint8Array {
     const random = createRng(seed);
-    return this.feedback
-      ? this.feedback.encode(manifest, delta, this.c.codec, { random })
-      : encodeWeights(manifest, delta, 'delta', this.c.codec, { random });
+    return this.feedback ? this.feedback.encode(manifest, delta, this.c.codec, { random }) : encodeWeights(manifest, delta, 'delta', this.c.codec, { random });
   }
 }
 
@@ -165,7 +166,10 @@ const test = await loadMnist('test');
 const parts = partitionIid(train.count, DEVICES, EXAMPLES, SEED);
 const shards = parts.map((indices) => subset(train, indices));
 
-const roundTest = subset(test, Array.from({ length: Math.min(test.count, Number(args['eval-examples'])) }, (_, i) => i));
+const roundTest = subset(
+  test,
+  Array.from({ length: Math.min(test.count, Number(args['eval-examples'])) }, (_, i) => i),
+);
 const accuracy = new Map<string, Simulation>();
 if (!args['no-accuracy']) {
   for (const c of CODECS) {
@@ -182,7 +186,15 @@ const MODELS: { name: ZooModelName; examples: number }[] = [
   { name: 'mnist-cnn', examples: 50 },
 ];
 for (const m of MODELS) {
-  const { manifest, delta } = await realDelta(m.name, shards[0]!.count > m.examples ? subset(shards[0]!, Array.from({ length: m.examples }, (_, i) => i)) : shards[0]!);
+  const { manifest, delta } = await realDelta(
+    m.name,
+    shards[0]!.count > m.examples
+      ? subset(
+          shards[0]!,
+          Array.from({ length: m.examples }, (_, i) => i),
+        )
+      : shards[0]!,
+  );
   for (const c of CODECS) {
     const sim = m.name === 'mnist-mlp' ? accuracy.get(c.label) : undefined;
     console.log(

@@ -115,7 +115,9 @@ function fitRunner(name: ZooModelName, data: ImageDataset, batchSize: number): R
 function torchFigures(path: string | undefined): Map<string, number> {
   const figures = new Map<string, number>();
   if (!path) return figures;
-  for (const line of readFileSync(path, 'utf8').split('\n').filter((l) => l.startsWith('{'))) {
+  for (const line of readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))) {
     const row = JSON.parse(line) as { model: string; batch: number; samplesPerSec: number };
     figures.set(`${row.model}/${row.batch}`, row.samplesPerSec);
   }

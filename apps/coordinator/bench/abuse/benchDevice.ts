@@ -38,7 +38,11 @@ export function benchFederation(id: string, model: FederationConfig['model'], de
 }
 
 /** Creates `config`, brings its devices, starts it and waits until every device heard round:start; returns the devices and the round. */
-export async function startedFederation(coordinator: CoordinatorProcess, config: FederationConfig, devices: number): Promise<{ devices: BenchDevice[]; round: number }> {
+export async function startedFederation(
+  coordinator: CoordinatorProcess,
+  config: FederationConfig,
+  devices: number,
+): Promise<{ devices: BenchDevice[]; round: number }> {
   await admin(coordinator, 'POST', '/api/federations', config);
   const joined: BenchDevice[] = [];
   for (let i = 0; i < devices; i++) joined.push(await benchDevice(coordinator.url, config.id, `${config.id}-${String(i).padStart(3, '0')}`));

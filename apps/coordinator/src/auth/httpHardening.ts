@@ -42,7 +42,9 @@ export function restRateLimit(limits: SecurityLimits): RequestHandler {
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     handler: (_req, res) => {
-      res.status(429).json({ ok: false, reason: `too many requests from this address; at most ${limits.restRequestsPerMinute} a minute (FLOCK_RATE_LIMIT_PER_MINUTE)` });
+      res
+        .status(429)
+        .json({ ok: false, reason: `too many requests from this address; at most ${limits.restRequestsPerMinute} a minute (FLOCK_RATE_LIMIT_PER_MINUTE)` });
     },
   });
 }

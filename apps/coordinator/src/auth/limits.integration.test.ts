@@ -5,12 +5,23 @@ import { DEFAULT_SECURITY_LIMITS } from './securityLimits.ts';
 
 const ALLOWED = 'https://lab.example.org';
 const env = useTestCoordinator('flock-limits-', 'limits-test-admin-secret', {
-  security: { ...DEFAULT_SECURITY_LIMITS, restRequestsPerMinute: 5, socketEventBurst: 3, socketEventsPerSecond: 0.01, maxSocketMessageBytes: 4_096, corsOrigins: [ALLOWED] },
+  security: {
+    ...DEFAULT_SECURITY_LIMITS,
+    restRequestsPerMinute: 5,
+    socketEventBurst: 3,
+    socketEventsPerSecond: 0.01,
+    maxSocketMessageBytes: 4_096,
+    corsOrigins: [ALLOWED],
+  },
 });
 const sockets: Socket[] = [];
 
 function socket(options: { origin?: string } = {}): Socket {
-  const s = connect(env.coordinator.url, { transports: ['websocket'], forceNew: true, ...(options.origin ? { extraHeaders: { origin: options.origin } } : {}) });
+  const s = connect(env.coordinator.url, {
+    transports: ['websocket'],
+    forceNew: true,
+    ...(options.origin ? { extraHeaders: { origin: options.origin } } : {}),
+  });
   sockets.push(s);
   return s;
 }

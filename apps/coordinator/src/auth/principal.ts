@@ -43,7 +43,8 @@ export function refusalFor(credential: Credential, needed: RequiredRole, federat
       return { status: 401, reason: credential.reason };
     case 'valid': {
       const { principal } = credential;
-      if (!grants(principal.role, needed)) return { status: 403, reason: `this needs the ${needed} role; the token presented is ${article(principal.role)} ${principal.role} token` };
+      if (!grants(principal.role, needed))
+        return { status: 403, reason: `this needs the ${needed} role; the token presented is ${article(principal.role)} ${principal.role} token` };
       if (principal.role === 'device' && federationId !== undefined && principal.federationId !== federationId) {
         return { status: 403, reason: `the token presented is for federation "${principal.federationId}", not "${federationId}"` };
       }

@@ -142,16 +142,27 @@ afterAll(async () => {
  */
 function concrete(route: RouteEntry): string {
   const federation = route.role === 'member' ? 'closed-fed' : 'open-fed';
-  return route.path.replace(':deviceId', 'open-device-1').replace(':tokenId', creds.viewerId).replace(':id', federation).replace(/:[A-Za-z]+/g, 'x');
+  return route.path
+    .replace(':deviceId', 'open-device-1')
+    .replace(':tokenId', creds.viewerId)
+    .replace(':id', federation)
+    .replace(/:[A-Za-z]+/g, 'x');
 }
 
 /** "Another federation" than the one the route acts on. */
-const OTHER_FEDERATION = /needs the (viewer|admin) role; the token presented is a device token|for federation "closed-fed", not "open-fed"|for federation "open-fed", not "closed-fed"/;
+const OTHER_FEDERATION =
+  /needs the (viewer|admin) role; the token presented is a device token|for federation "closed-fed", not "open-fed"|for federation "open-fed", not "closed-fed"/;
 
 type Case = { name: string; token: (r: RouteEntry) => string | undefined; status: 401 | 403; reason: RegExp; applies: (r: RouteEntry) => boolean };
 const CASES: Case[] = [
   { name: 'no token', token: () => undefined, status: 401, reason: /needs a (viewer|admin|device) token/, applies: () => true },
-  { name: 'a viewer token', token: () => creds.viewer, status: 403, reason: /needs the admin role; the token presented is a viewer token/, applies: (r) => r.role === 'admin' },
+  {
+    name: 'a viewer token',
+    token: () => creds.viewer,
+    status: 403,
+    reason: /needs the admin role; the token presented is a viewer token/,
+    applies: (r) => r.role === 'admin',
+  },
   {
     name: "another federation's enrollment token",
     token: (r) => (r.role === 'member' ? creds.openEnrollment : creds.otherEnrollment),
@@ -174,7 +185,12 @@ describe('security', () => {
   it('finds a declared role, on the first handler, for every route registered on the app', () => {
     expect(coordinator.routes.filter((r) => r.role === null)).toEqual([]);
     const paths = coordinator.routes.map((r) => `${r.method} ${r.path}`);
-    for (const known of ['POST /api/auth/login', 'GET /api/federations/:id/shard/:deviceId', 'POST /api/federations/:id/start', 'DELETE /api/tokens/:tokenId']) {
+    for (const known of [
+      'POST /api/auth/login',
+      'GET /api/federations/:id/shard/:deviceId',
+      'POST /api/federations/:id/start',
+      'DELETE /api/tokens/:tokenId',
+    ]) {
       expect(paths).toContain(known);
     }
   });
@@ -186,7 +202,12 @@ describe('security', () => {
     for (const route of guarded) {
       for (const c of CASES.filter((k) => k.applies(route))) {
         const token = c.token(route);
-        const res = await call(route.method, concrete(route), token === undefined ? {} : { authorization: `Bearer ${token}` }, route.method === 'GET' ? undefined : {});
+        const res = await call(
+          route.method,
+          concrete(route),
+          token === undefined ? {} : { authorization: `Bearer ${token}` },
+          route.method === 'GET' ? undefined : {},
+        );
         const ok = res.status === c.status && res.body.ok === false && c.reason.test(res.body.reason ?? '');
         if (!ok) outcomes.push(`${route.method} ${route.path} with ${c.name}: ${res.status} ${JSON.stringify(res.body)}`);
       }
@@ -253,7 +274,13 @@ describe('security', () => {
       expect(reply, `${deviceId} in ${federationId}`).toMatchObject({ ok: false, reason: expect.stringMatching(reason) });
       // Nothing else the connection sends counts either.
       const update = { federationId, round: 1, numExamples: 10, metrics: { loss: 1, accuracy: 0.5 }, payload: new Uint8Array(8) };
-      for (const [event, msg] of [['status', { state: 'idle' }], ['update', update], ['update:begin', { ...update, payload: undefined, totalBytes: 8, chunkBytes: 8 }], ['update:chunk', { index: 0 }], ['model:chunk', { federationId, round: 1, hash: '00000000', offset: 0 }]] as const) {
+      for (const [event, msg] of [
+        ['status', { state: 'idle' }],
+        ['update', update],
+        ['update:begin', { ...update, payload: undefined, totalBytes: 8, chunkBytes: 8 }],
+        ['update:chunk', { index: 0 }],
+        ['model:chunk', { federationId, round: 1, hash: '00000000', offset: 0 }],
+      ] as const) {
         expect(await s.timeout(5_000).emitWithAck(event, msg), event).toMatchObject({ ok: false, reason: expect.stringMatching(/say hello|malformed/) });
       }
       s.disconnect();
@@ -271,11 +298,15 @@ describe('security', () => {
     const s = socketTo('/');
     expect(await connected(s)).toEqual({ ok: true });
     const reply = await sayHello(s, 'inflated-device', 'open-fed', { dataSource: { kind: 'own', numExamples: 100_000_000 } });
-    const reason = 'federation open-fed counts at most 100,000 examples per device (maxExamplesPerDevice); this device declares 100,000,000: train on fewer, or ask the operator to raise the bound';
+    const reason =
+      'federation open-fed counts at most 100,000 examples per device (maxExamplesPerDevice); this device declares 100,000,000: train on fewer, or ask the operator to raise the bound';
     expect(reply).toEqual({ ok: false, reason });
     const devices = (await call('GET', '/api/federations/open-fed/devices', admin)).body as unknown as Array<{ deviceId: string }>;
     expect(devices.map((d) => d.deviceId)).not.toContain('inflated-device');
-    const events = (await call('GET', '/api/federations/open-fed/events?kind=device-refused', admin)).body as unknown as Array<{ message: string; deviceId: string }>;
+    const events = (await call('GET', '/api/federations/open-fed/events?kind=device-refused', admin)).body as unknown as Array<{
+      message: string;
+      deviceId: string;
+    }>;
     expect(events).toContainEqual(expect.objectContaining({ message: reason, deviceId: 'inflated-device' }));
   });
 

@@ -8,7 +8,10 @@ describe('parseSecurityEnv', () => {
       corsOrigins: ['https://a.example', 'http://b.example:8080'],
       restRequestsPerMinute: 100,
     });
-    expect(parseSecurityEnv({ FLOCK_UPLOAD_BUDGET_BYTES: '67108864', FLOCK_MAX_CONNECTIONS_PER_IP: '20' })).toMatchObject({ uploadBudgetBytes: 64 * 1024 * 1024, maxConnectionsPerIp: 20 });
+    expect(parseSecurityEnv({ FLOCK_UPLOAD_BUDGET_BYTES: '67108864', FLOCK_MAX_CONNECTIONS_PER_IP: '20' })).toMatchObject({
+      uploadBudgetBytes: 64 * 1024 * 1024,
+      maxConnectionsPerIp: 20,
+    });
   });
 
   it('refuses a bad value, naming the variable', () => {

@@ -44,7 +44,12 @@ const SecurityEnv = z.object({
   FLOCK_CORS_ORIGINS: z
     .string()
     .default('')
-    .transform((s) => s.split(',').map((o) => o.trim()).filter((o) => o !== ''))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== ''),
+    )
     .pipe(z.array(z.url({ message: 'each origin is a URL like https://example.org' }))),
 });
 

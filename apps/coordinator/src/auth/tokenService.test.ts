@@ -49,7 +49,9 @@ describe('TokenService', () => {
     const [header, payload, signature] = minted.token.split('.') as [string, string, string];
     const flipped = `${header}.${payload}.${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}`;
     expect(await tokens.check(flipped)).toEqual({ kind: 'invalid', reason: 'token signature is not valid' });
-    const forgedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), role: 'admin', kind: 'viewer' })).toString('base64url');
+    const forgedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), role: 'admin', kind: 'viewer' })).toString(
+      'base64url',
+    );
     expect(await tokens.check(`${header}.${forgedPayload}.${signature}`)).toEqual({ kind: 'invalid', reason: 'token signature is not valid' });
     clock += 61_000;
     expect(await tokens.check(minted.token)).toEqual({ kind: 'invalid', reason: 'token has expired' });
@@ -65,7 +67,12 @@ describe('TokenService', () => {
       { kind: 'device', role: 'device', fed: 'fed-x', sub: 'device-0001' },
     ];
     for (const claim of claims) {
-      const forever = await new SignJWT(claim).setProtectedHeader({ alg: 'HS256' }).setIssuer('flock').setJti(`no-exp-${claim.kind}`).setIssuedAt(Math.floor(clock / 1000)).sign(key);
+      const forever = await new SignJWT(claim)
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer('flock')
+        .setJti(`no-exp-${claim.kind}`)
+        .setIssuedAt(Math.floor(clock / 1000))
+        .sign(key);
       expect(await tokens.check(forever), claim.kind).toEqual({ kind: 'invalid', reason: 'token has no expiry; ask for a new one' });
     }
   });

@@ -140,9 +140,7 @@ function principalOf(c: z.infer<typeof Claims>): Principal | null {
     case 'enrollment':
       return c.role === 'device' && c.fed ? { role: 'device', via: 'token', kind: 'enrollment', jti: c.jti, federationId: c.fed } : null;
     case 'device':
-      return c.role === 'device' && c.fed && c.sub
-        ? { role: 'device', via: 'token', kind: 'device', jti: c.jti, federationId: c.fed, deviceId: c.sub }
-        : null;
+      return c.role === 'device' && c.fed && c.sub ? { role: 'device', via: 'token', kind: 'device', jti: c.jti, federationId: c.fed, deviceId: c.sub } : null;
     default: {
       const unknown: never = c.kind;
       return unknown;

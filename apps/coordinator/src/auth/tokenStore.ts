@@ -41,10 +41,7 @@ export class TokenStore {
 
   /** The token, or null if it is unknown. */
   async revoke(id: string): Promise<TokenRecord | null> {
-    const result = await this.db.query<TokenRow>(
-      `update auth_tokens set revoked_at = coalesce(revoked_at, now()) where jti = $1 returning *`,
-      [id],
-    );
+    const result = await this.db.query<TokenRow>(`update auth_tokens set revoked_at = coalesce(revoked_at, now()) where jti = $1 returning *`, [id]);
     return result.rows[0] ? toRecord(result.rows[0]) : null;
   }
 
@@ -69,10 +66,10 @@ export class TokenStore {
        where kind = 'device' and federation_id = $1 and device_id = $2 and revoked_at is null and expires_at < now()`,
       [federationId, deviceId],
     );
-    const result = await this.db.query(
-      `select 1 from auth_tokens where kind = 'device' and federation_id = $1 and device_id = $2 and revoked_at is null`,
-      [federationId, deviceId],
-    );
+    const result = await this.db.query(`select 1 from auth_tokens where kind = 'device' and federation_id = $1 and device_id = $2 and revoked_at is null`, [
+      federationId,
+      deviceId,
+    ]);
     return result.rows.length > 0;
   }
 }

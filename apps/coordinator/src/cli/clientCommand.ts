@@ -4,7 +4,17 @@ import { resolve } from 'node:path';
 import { seedFromText, uploadedTopologyFrom } from '@flock/fl-core';
 import { DeviceCredentials, DeviceSession, type DeviceSessionView } from '@flock/fl-core/device';
 import { DatasetConfig, deviceStateWords } from '@flock/fl-core';
-import { chooseNodeBackend, describeLocalData, InProcessTrainer, loadSiloData, NODE_BACKENDS, nodeAdapters, OwnData, reportingStalls, type NodeBackend } from '@flock/fl-core/node';
+import {
+  chooseNodeBackend,
+  describeLocalData,
+  InProcessTrainer,
+  loadSiloData,
+  NODE_BACKENDS,
+  nodeAdapters,
+  OwnData,
+  reportingStalls,
+  type NodeBackend,
+} from '@flock/fl-core/node';
 import { InvalidArgumentError, type Command } from 'commander';
 import { networkFailure } from './coordinatorClient.ts';
 
@@ -20,7 +30,9 @@ interface ClientFlags {
 
 /** Stable across restarts of the same silo (host and data path), so the coordinator knows it again. */
 function defaultDeviceId(dataPath: string): string {
-  return `silo-${seedFromText(`${hostname()}:${resolve(dataPath)}`).toString(16).padStart(8, '0')}`;
+  return `silo-${seedFromText(`${hostname()}:${resolve(dataPath)}`)
+    .toString(16)
+    .padStart(8, '0')}`;
 }
 
 export function addClientCommand(program: Command): void {
@@ -30,13 +42,16 @@ export function addClientCommand(program: Command): void {
     .requiredOption('--server <url>', 'the coordinator, e.g. http://localhost:3000')
     .requiredOption('--federation <id>', 'the federation to join')
     .requiredOption('--data <path>', "a CSV file with the federation's columns (device-data federations); else an MNIST IDX directory or a 784-pixel CSV")
-    .option('--device-id <id>', 'this device\'s id (default: derived from the host name and the data path)')
+    .option('--device-id <id>', "this device's id (default: derived from the host name and the data path)")
     .option('--backend <name>', `force a backend: ${NODE_BACKENDS.join(', ')}`, (raw: string) => {
       if (!NODE_BACKENDS.includes(raw as NodeBackend)) throw new InvalidArgumentError(`expected one of ${NODE_BACKENDS.join(', ')}`);
       return raw as NodeBackend;
     })
     .option('--token <token>', 'the enrollment token of an enrollment-only federation (its join link carries it)')
-    .option('--credential-file <path>', 'keep the device credential the coordinator binds this device id to here, so a restarted client is the same device (default: memory only)')
+    .option(
+      '--credential-file <path>',
+      'keep the device credential the coordinator binds this device id to here, so a restarted client is the same device (default: memory only)',
+    )
     .action(async (flags: ClientFlags) => {
       const deviceId = flags.deviceId ?? defaultDeviceId(flags.data);
       const local = await loadSiloData(flags.data, await federationDataset(flags.server, flags.federation), deviceId);
@@ -44,9 +59,15 @@ export function addClientCommand(program: Command): void {
       const test = local.test?.data ?? null;
       const choice = await chooseNodeBackend(flags.backend, { verbose: program.opts<{ verbose?: boolean }>().verbose === true });
       log(`device ${deviceId}: ${describeLocalData(local)}; backend ${choice.backend} (${choice.reason})`);
-      const trainer = new InProcessTrainer((shardId) => data.get(shardId), () => test, uploadedTopologyFrom(flags.server));
+      const trainer = new InProcessTrainer(
+        (shardId) => data.get(shardId),
+        () => test,
+        uploadedTopologyFrom(flags.server),
+      );
       const reported = reportingStalls(trainer, (r) =>
-        log(`round ${r.round}: trained on ${r.examples.toLocaleString('en-US')} examples in ${r.seconds.toFixed(1)} s, longest event-loop stall ${Math.round(r.longestStallMs)} ms`),
+        log(
+          `round ${r.round}: trained on ${r.examples.toLocaleString('en-US')} examples in ${r.seconds.toFixed(1)} s, longest event-loop stall ${Math.round(r.longestStallMs)} ms`,
+        ),
       );
       const identity = {
         deviceId,

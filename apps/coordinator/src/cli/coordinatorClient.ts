@@ -138,7 +138,8 @@ export class CoordinatorClient {
   private unreachable(failure: string): void {
     if (this.unreachableSince !== null) return;
     this.unreachableSince = Date.now();
-    if (this.retry.retryForMs > 0) this.retry.onWaiting?.(`coordinator at ${this.url} unreachable (${failure}); retrying for up to ${Math.round(this.retry.retryForMs / 1000)} s`);
+    if (this.retry.retryForMs > 0)
+      this.retry.onWaiting?.(`coordinator at ${this.url} unreachable (${failure}); retrying for up to ${Math.round(this.retry.retryForMs / 1000)} s`);
   }
 
   private reachable(): void {
@@ -161,7 +162,6 @@ export class CoordinatorClient {
     });
   }
 }
-
 
 function retriableStatus(method: Method, status: number): boolean {
   return status === 503 || (method === 'GET' && (status === 502 || status === 504));

@@ -44,7 +44,9 @@ describe('flockctl backup and flockctl restore', () => {
     const viewer = await api<{ token: string }>(coordinator, '/api/tokens', { role: 'viewer' });
     const file = join(dir, 'flock.backup');
 
-    expect((await flock('backup', '--out', file, '--url', coordinator.url, '--admin-token', ADMIN))[0]).toMatch(/^backup written to .*flock\.backup \(\d+\.\d MiB\)/);
+    expect((await flock('backup', '--out', file, '--url', coordinator.url, '--admin-token', ADMIN))[0]).toMatch(
+      /^backup written to .*flock\.backup \(\d+\.\d MiB\)/,
+    );
     await expect(flock('backup', '--out', file, '--url', coordinator.url, '--admin-token', ADMIN)).rejects.toThrow(/already exists: choose another --out/);
 
     const restored = join(dir, 'restored');
@@ -53,7 +55,11 @@ describe('flockctl backup and flockctl restore', () => {
     const second = await start(restored);
     try {
       expect(await federationIds(second)).toContain('kept');
-      const login = await fetch(`${second.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: viewer.token }) });
+      const login = await fetch(`${second.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: viewer.token }),
+      });
       expect(login.status).toBe(200);
     } finally {
       await second.close();

@@ -27,7 +27,6 @@ const CONFIG = {
 /** `flockctl federation ...` in-process against the test's coordinator, real REST. */
 const federation = (...args: string[]) => runInProcess(addFederationCommand, ['federation', ...args, '--url', env.coordinator.url, '--admin-token', TOKEN]);
 
-
 describe('flockctl federation', () => {
   it('creates from a config file, starts, reports status and stops', async () => {
     const file = join(env.dir, 'config.json');
@@ -44,7 +43,7 @@ describe('flockctl federation', () => {
     expect(json.status).toBe('stopped');
   });
 
-  it('names what is wrong in a config file before sending it, and passes on the coordinator\'s refusal', async () => {
+  it("names what is wrong in a config file before sending it, and passes on the coordinator's refusal", async () => {
     const file = join(env.dir, 'bad.json');
     await writeFile(file, JSON.stringify({ ...CONFIG, id: 'bad', training: { ...CONFIG.training, batchSize: 0 } }));
     await expect(federation('create', '--config', file)).rejects.toThrow(/bad\.json: training\.batchSize: /);
@@ -60,7 +59,9 @@ describe('flockctl federation status without a coordinator', () => {
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(1);
-    expect(stderr.trim()).toBe(`flockctl: no coordinator answers at ${url} (ECONNREFUSED): start one with \`flockctl serve\`, or pass --url with the address of one that runs`);
+    expect(stderr.trim()).toBe(
+      `flockctl: no coordinator answers at ${url} (ECONNREFUSED): start one with \`flockctl serve\`, or pass --url with the address of one that runs`,
+    );
   });
 });
 

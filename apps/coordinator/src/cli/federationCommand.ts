@@ -56,7 +56,8 @@ export function addFederationCommand(program: Command, print: (line: string) => 
       const last = rounds.at(-1);
       const accuracy = last?.accuracy == null ? 'no evaluated round yet' : `accuracy ${(last.accuracy * 100).toFixed(1)}% after round ${last.round}`;
       print(describeSummary(summary));
-      const connected = devices.length === 0 ? 'no device has joined yet' : `${devices.filter((d) => d.connected).length} of ${devices.length} devices connected`;
+      const connected =
+        devices.length === 0 ? 'no device has joined yet' : `${devices.filter((d) => d.connected).length} of ${devices.length} devices connected`;
       const updates = summary.selectedThisRound === 0 ? 'no round running' : `${summary.updatesThisRound} of ${summary.selectedThisRound} updates this round`;
       print(`  ${connected}, ${updates}, ${accuracy}`);
     });

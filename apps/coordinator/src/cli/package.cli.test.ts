@@ -25,7 +25,11 @@ describe('the packed flockctl', () => {
     const help = await run(flockctl, ['--help'], { cwd: work });
     expect(help.stdout).toMatch(/^Usage: flockctl \[options\] \[command\]/);
     expect(help.stdout).toMatch(/simulate/);
-    const sim = await run(flockctl, ['simulate', '--devices', '2', '--fraction', '1', '--rounds', '1', '--examples-per-device', '20', '--eval-examples', '50', '--threads', '1', '--json'], { cwd: work });
+    const sim = await run(
+      flockctl,
+      ['simulate', '--devices', '2', '--fraction', '1', '--rounds', '1', '--examples-per-device', '20', '--eval-examples', '50', '--threads', '1', '--json'],
+      { cwd: work },
+    );
     expect(JSON.parse(sim.stdout.trim().split('\n').at(-1)!)).toMatchObject({ roundsCompleted: 1 });
   });
 });

@@ -11,7 +11,9 @@ interface ServeFlags {
 export function addServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('run the coordinator (pages, REST API, Socket.IO on one port), as npm start does; other settings come from the environment (README, Configuration)')
+    .description(
+      'run the coordinator (pages, REST API, Socket.IO on one port), as npm start does; other settings come from the environment (README, Configuration)',
+    )
     .option('--port <n>', 'port to listen on (PORT, default 3000; 0 picks a free one)')
     .option('--host <address>', 'interface to listen on (HOST, default 0.0.0.0)')
     .option('--data-dir <path>', 'database and admin token (FLOCK_DATA_DIR, default ./data)')

@@ -30,9 +30,25 @@ describe('flockctl simulate', () => {
   it('runs 10 virtual devices for 3 rounds, prints valid JSON lines and reaches 60% accuracy', { timeout: 240_000 }, async () => {
     const out = await mkdtemp(join(tmpdir(), 'flock-sim-out-'));
     const args = ['simulate', '--devices', '10', '--fraction', '0.5', '--rounds', '3', '--model', 'mnist-mlp', '--examples-per-device', '100'];
-    const { code, stdout, stderr } = await runFlock([...args, '--eval-examples', '500', '--seed', '7', '--backend', 'cpu', '--threads', '2', '--json', '--out', out]);
+    const { code, stdout, stderr } = await runFlock([
+      ...args,
+      '--eval-examples',
+      '500',
+      '--seed',
+      '7',
+      '--backend',
+      'cpu',
+      '--threads',
+      '2',
+      '--json',
+      '--out',
+      out,
+    ]);
     expect(code, stderr).toBe(0);
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(4);
     for (const [i, r] of lines.slice(0, 3).entries()) {
       expect(r).toMatchObject({ round: i + 1, participants: 5, accuracy: expect.any(Number), loss: expect.any(Number) });
@@ -74,27 +90,67 @@ describe('flockctl simulate', () => {
     expect(sync.stderr).toMatch(/need --mode async/);
   });
 
-  it('50 devices, 20% dropping out mid-round: every round closes within its 20 s deadline, none is lost, and no dropped device uploads', { timeout: 120_000 }, async () => {
-    const args = ['simulate', '--devices', '50', '--fraction', '0.3', '--rounds', '3', '--model', 'mnist-mlp', '--examples-per-device', '20', '--eval-examples', '200'];
-    const flags = ['--deadline', '20000', '--quorum', '0.5', '--dropout', '0.2', '--seed', '3', '--backend', 'cpu', '--threads', '2', '--json'];
-    const { code, stdout, stderr } = await runFlock([...args, ...flags]);
-    expect(code, stderr).toBe(0);
-    const { rounds, summary } = parseReport(stdout);
-    expect(rounds.map((r) => r.round)).toEqual([1, 2, 3]);
-    for (const r of rounds) {
-      expect(r).toMatchObject({ withinDeadline: true, extended: false });
-      expect(r.durationMs).toBeLessThan(20_000);
-      // Every selected device got the model once: those that answered and those that dropped out are all of them.
-      expect(r.bytesDown).toBe((r.participants + r.dropped) * mlpDownlinkBytes());
-    }
-    expect(summary).toMatchObject({ roundsCompleted: 3, roundsAttempted: 3 });
-    expect(summary.dropped).toBeGreaterThan(0);
-    console.log(`20% dropout, 50 devices: rounds completed ${summary.roundsCompleted} of ${summary.roundsAttempted} attempted, ${summary.dropped} dropouts, ${summary.wallSeconds} s`);
-  });
+  it(
+    '50 devices, 20% dropping out mid-round: every round closes within its 20 s deadline, none is lost, and no dropped device uploads',
+    { timeout: 120_000 },
+    async () => {
+      const args = [
+        'simulate',
+        '--devices',
+        '50',
+        '--fraction',
+        '0.3',
+        '--rounds',
+        '3',
+        '--model',
+        'mnist-mlp',
+        '--examples-per-device',
+        '20',
+        '--eval-examples',
+        '200',
+      ];
+      const flags = ['--deadline', '20000', '--quorum', '0.5', '--dropout', '0.2', '--seed', '3', '--backend', 'cpu', '--threads', '2', '--json'];
+      const { code, stdout, stderr } = await runFlock([...args, ...flags]);
+      expect(code, stderr).toBe(0);
+      const { rounds, summary } = parseReport(stdout);
+      expect(rounds.map((r) => r.round)).toEqual([1, 2, 3]);
+      for (const r of rounds) {
+        expect(r).toMatchObject({ withinDeadline: true, extended: false });
+        expect(r.durationMs).toBeLessThan(20_000);
+        // Every selected device got the model once: those that answered and those that dropped out are all of them.
+        expect(r.bytesDown).toBe((r.participants + r.dropped) * mlpDownlinkBytes());
+      }
+      expect(summary).toMatchObject({ roundsCompleted: 3, roundsAttempted: 3 });
+      expect(summary.dropped).toBeGreaterThan(0);
+      console.log(
+        `20% dropout, 50 devices: rounds completed ${summary.roundsCompleted} of ${summary.roundsAttempted} attempted, ${summary.dropped} dropouts, ${summary.wallSeconds} s`,
+      );
+    },
+  );
 
   it('FedBuff: with 30% of the devices 5x slower, async aggregation reaches 80% test accuracy within 10 aggregations', { timeout: 120_000 }, async () => {
     const args = ['simulate', '--devices', '6', '--mode', 'async', '--buffer', '2', '--max-staleness', '4', '--slow-fraction', '0.3', '--slow-factor', '5'];
-    const flags = ['--rounds', '10', '--target-accuracy', '0.8', '--model', 'mnist-mlp', '--epochs', '2', '--examples-per-device', '300', '--eval-examples', '500', '--seed', '7', '--backend', 'cpu', '--threads', '2', '--json'];
+    const flags = [
+      '--rounds',
+      '10',
+      '--target-accuracy',
+      '0.8',
+      '--model',
+      'mnist-mlp',
+      '--epochs',
+      '2',
+      '--examples-per-device',
+      '300',
+      '--eval-examples',
+      '500',
+      '--seed',
+      '7',
+      '--backend',
+      'cpu',
+      '--threads',
+      '2',
+      '--json',
+    ];
     const { code, stdout, stderr } = await runFlock([...args, ...flags]);
     expect(code, stderr).toBe(0);
     const { rounds, summary } = parseReport(stdout);
@@ -130,6 +186,9 @@ interface SummaryLine {
 
 /** `--json` output: a line per round, then the summary. */
 function parseReport(stdout: string): { rounds: RoundLine[]; summary: SummaryLine } {
-  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown);
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as unknown);
   return { rounds: lines.slice(0, -1) as RoundLine[], summary: lines.at(-1) as SummaryLine };
 }

@@ -76,10 +76,12 @@ function parseDeadline(raw: string): RoundDeadline {
   if (!Number.isInteger(ms) || ms < 1_000 || ms > 86_400_000) throw new InvalidArgumentError('expected adaptive or a whole number of ms from 1000 to 86400000');
   return { mode: 'fixed', ms };
 }
-const oneOf = <T extends string>(values: readonly T[]) => (raw: string) => {
-  if (!values.includes(raw as T)) throw new InvalidArgumentError(`expected one of ${values.join(', ')}`);
-  return raw as T;
-};
+const oneOf =
+  <T extends string>(values: readonly T[]) =>
+  (raw: string) => {
+    if (!values.includes(raw as T)) throw new InvalidArgumentError(`expected one of ${values.join(', ')}`);
+    return raw as T;
+  };
 function parsePartition(raw: string): SimulateFlags['partition'] {
   const [kind, alpha] = raw.split(':');
   if (kind === 'iid' || kind === 'shards') {
@@ -148,26 +150,65 @@ export function addSimulateCommand(program: Command): void {
     .option('--epochs <e>', 'local epochs E', int(1), 1)
     .option('--batch <b>', 'local batch size B', int(1), 10)
     .option('--lr <rate>', 'SGD learning rate', positive, 0.1)
-    .addOption(withDefault('--partition <kind>', 'iid, shards (2 label-sorted shards per device) or dirichlet:ALPHA', parsePartition, { partition: 'iid' }, 'iid'))
+    .addOption(
+      withDefault('--partition <kind>', 'iid, shards (2 label-sorted shards per device) or dirichlet:ALPHA', parsePartition, { partition: 'iid' }, 'iid'),
+    )
     .option('--seed <s>', 'seed of the partition, the initial model and the selection', int(0), 1)
     .option('--target-accuracy <a>', 'finish when the test accuracy reaches this', fraction)
     .option('--examples-per-device <n>', 'examples per device (default: 60000 / devices)', int(1))
     .option('--eval-examples <n>', 'MNIST test examples the coordinator evaluates on', int(1), 10_000)
     .option('--backend <name>', `force a backend: ${NODE_BACKENDS.join(', ')} (default: webgpu if Dawn finds an adapter, else cpu)`, oneOf(NODE_BACKENDS))
-    .addOption(withDefault('--eval-backend <name>', `backend of the in-process coordinator's evaluation: ${NODE_BACKENDS.join(', ')}`, oneOf(NODE_BACKENDS), 'cpu', 'cpu'))
+    .addOption(
+      withDefault(
+        '--eval-backend <name>',
+        `backend of the in-process coordinator's evaluation: ${NODE_BACKENDS.join(', ')}`,
+        oneOf(NODE_BACKENDS),
+        'cpu',
+        'cpu',
+      ),
+    )
     .option('--threads <n>', 'device threads (default: the number of cores, 1 on webgpu)', int(1))
-    .option('--deadline <ms|adaptive>', 'round deadline: fixed ms, or adaptive (3x the slowest selected device\'s last training, 30 s to 10 min) (default: 3600000, an hour: every selected device is waited for)', parseDeadline)
+    .option(
+      '--deadline <ms|adaptive>',
+      "round deadline: fixed ms, or adaptive (3x the slowest selected device's last training, 30 s to 10 min) (default: 3600000, an hour: every selected device is waited for)",
+      parseDeadline,
+    )
     .option('--quorum <q>', 'fraction of the selected devices that must answer by the deadline', unitInterval, DEFAULT_QUORUM)
-    .addOption(withDefault('--below-quorum <policy>', 'below the quorum at the deadline: extend-once or abandon (the round is redone)', oneOf(['extend-once', 'abandon'] as const), DEFAULT_BELOW_QUORUM, DEFAULT_BELOW_QUORUM))
-    .option('--dropout <p>', 'probability that a device drops out of a round it trains for (disconnects mid-round, uploads nothing, comes back later)', unitInterval, 0)
-    .addOption(withDefault('--mode <kind>', 'sync (FedAvg rounds) or async (FedBuff: every free device trains on the latest model)', oneOf(['sync', 'async'] as const), 'sync', 'sync'))
+    .addOption(
+      withDefault(
+        '--below-quorum <policy>',
+        'below the quorum at the deadline: extend-once or abandon (the round is redone)',
+        oneOf(['extend-once', 'abandon'] as const),
+        DEFAULT_BELOW_QUORUM,
+        DEFAULT_BELOW_QUORUM,
+      ),
+    )
+    .option(
+      '--dropout <p>',
+      'probability that a device drops out of a round it trains for (disconnects mid-round, uploads nothing, comes back later)',
+      unitInterval,
+      0,
+    )
+    .addOption(
+      withDefault(
+        '--mode <kind>',
+        'sync (FedAvg rounds) or async (FedBuff: every free device trains on the latest model)',
+        oneOf(['sync', 'async'] as const),
+        'sync',
+        'sync',
+      ),
+    )
     .option('--buffer <k>', `async: aggregate every k updates (default: ${DEFAULT_BUFFER})`, int(1))
     .option('--max-staleness <s>', `async: refuse updates more than s aggregations old (default: ${DEFAULT_MAX_STALENESS})`, int(0))
     .option('--slow-fraction <f>', 'fraction of the devices that are slow (a seeded draw)', unitInterval, 0)
-    .option('--slow-factor <x>', 'a slow device\'s training takes x times longer', atLeastOne, DEFAULT_SLOW_FACTOR)
+    .option('--slow-factor <x>', "a slow device's training takes x times longer", atLeastOne, DEFAULT_SLOW_FACTOR)
     .option('--strategy <name>', `aggregation strategy: ${STRATEGY_NAMES.join(', ')} (default: fedavg)`, oneOf(STRATEGY_NAMES))
-    .option('--strategy-opts <json>', 'the strategy\'s options as a JSON object, e.g. \'{"beta":0.2}\'', parseStrategyOpts)
-    .option('--byzantine <fraction:mode>', 'that fraction of the devices (seeded) sends sign-flipped (signflip) or 10x-scaled (scale10) updates', parseByzantine)
+    .option('--strategy-opts <json>', "the strategy's options as a JSON object, e.g. '{\"beta\":0.2}'", parseStrategyOpts)
+    .option(
+      '--byzantine <fraction:mode>',
+      'that fraction of the devices (seeded) sends sign-flipped (signflip) or 10x-scaled (scale10) updates',
+      parseByzantine,
+    )
     .option('--dp-clip <c>', 'differential privacy: clip every update to this L2 norm', positive)
     .option('--dp-noise <z>', 'differential privacy: Gaussian noise multiplier z (std z x clip)', nonNegative)
     .option('--dp-delta <d>', 'differential privacy: the delta epsilon is reported at (default: 1e-5)', positive)
@@ -175,7 +216,12 @@ export function addSimulateCommand(program: Command): void {
     .option('--dp-target <epsilon>', 'stop the federation once epsilon reaches this', positive)
     .option('--server <url>', 'use this coordinator instead of starting one')
     .option('--token <token>', "the coordinator's admin token (with --server)")
-    .option('--retry-for <seconds>', 'with --server: how long to wait for a coordinator that stops answering (a restart) before giving up', int(0), DEFAULT_RETRY_FOR_S)
+    .option(
+      '--retry-for <seconds>',
+      'with --server: how long to wait for a coordinator that stops answering (a restart) before giving up',
+      int(0),
+      DEFAULT_RETRY_FOR_S,
+    )
     .option('--json', 'one JSON line per round, then a summary line')
     .option('--out <dir>', 'write rounds.csv and accuracy.svg here')
     .action(async (flags: SimulateFlags) => {
@@ -192,7 +238,15 @@ export function addSimulateCommand(program: Command): void {
         },
         slowFraction: flags.slowFraction ?? 0,
         ...(flags.byzantine ? { byzantine: flags.byzantine } : {}),
-        ...(flags.server ? { server: { url: flags.server, token: flags.token!, retry: { retryForMs: (flags.retryFor ?? DEFAULT_RETRY_FOR_S) * 1000, onWaiting: (m) => console.error(m) } } } : {}),
+        ...(flags.server
+          ? {
+              server: {
+                url: flags.server,
+                token: flags.token!,
+                retry: { retryForMs: (flags.retryFor ?? DEFAULT_RETRY_FOR_S) * 1000, onWaiting: (m) => console.error(m) },
+              },
+            }
+          : {}),
         ...(flags.backend ? { backend: flags.backend } : {}),
         ...(flags.evalBackend ? { evalBackend: flags.evalBackend } : {}),
         ...(flags.threads ? { threads: flags.threads } : {}),

@@ -56,7 +56,10 @@ describe('flockctl simulate --server', () => {
       const code = await exited;
       const { stdout, stderr } = sim.output();
       expect(code, stderr).toBe(0);
-      const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines.slice(0, -1).map((l) => l.round)).toEqual(Array.from({ length: ROUNDS }, (_, i) => i + 1));
       expect(lines.at(-1)).toMatchObject({ roundsCompleted: ROUNDS });
       // Reset when the kill catches a poll in flight, refused when it falls between two.

@@ -12,7 +12,9 @@ describe('flockctl simulate strategy flags', () => {
     expect(strategyFields({ strategy: 'trimmed-mean', strategyOpts: parseStrategyOpts('{"beta":0.1}') })).toEqual({
       strategy: { name: 'trimmed-mean', options: { beta: 0.1 } },
     });
-    expect(() => strategyFields({ strategy: 'trimmed-mean', strategyOpts: { beta: 0.9 } })).toThrow(/--strategy-opts: options.beta: expected a number from 0 to 0.49, got 0.9/);
+    expect(() => strategyFields({ strategy: 'trimmed-mean', strategyOpts: { beta: 0.9 } })).toThrow(
+      /--strategy-opts: options.beta: expected a number from 0 to 0.49, got 0.9/,
+    );
     expect(() => parseStrategyOpts('[1]')).toThrow(/JSON object/);
     expect(strategyFields({ dpClip: 1, dpNoise: 1.1 })).toEqual({
       strategy: { name: 'fedavg', options: {} },

@@ -38,7 +38,8 @@ export function parseByzantine(raw: string): ByzantinePlan {
 /** The federation's `strategy` and `privacy` from the flags, each validated by its schema. */
 export function strategyFields(f: StrategyFlags): Pick<FederationConfig, 'strategy' | 'privacy'> {
   const strategy = StrategyConfig.safeParse({ name: f.strategy ?? 'fedavg', options: f.strategyOpts ?? {} });
-  if (!strategy.success) throw new InvalidArgumentError(`--strategy-opts: ${strategy.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; ')}`);
+  if (!strategy.success)
+    throw new InvalidArgumentError(`--strategy-opts: ${strategy.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; ')}`);
   const wantsDp = f.dpClip !== undefined || f.dpNoise !== undefined || f.dpDelta !== undefined || f.dpTarget !== undefined;
   if (!wantsDp) return { strategy: strategy.data };
   if (f.dpClip === undefined || f.dpNoise === undefined) throw new InvalidArgumentError('differential privacy needs both --dp-clip and --dp-noise');

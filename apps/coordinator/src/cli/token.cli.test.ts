@@ -7,10 +7,17 @@ const ADMIN = 'token-cli-test-admin-token';
 const env = useTestCoordinator('flock-token-cli-', ADMIN);
 
 /** `flockctl token ...` in-process against the test's coordinator, real REST. */
-const token = (adminToken: string, ...args: string[]) => runInProcess(addTokenCommand, ['token', ...args, '--url', env.coordinator.url, '--admin-token', adminToken]);
+const token = (adminToken: string, ...args: string[]) =>
+  runInProcess(addTokenCommand, ['token', ...args, '--url', env.coordinator.url, '--admin-token', adminToken]);
 
 const login = async (secret: string) =>
-  (await fetch(`${env.coordinator.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: secret }) })).status;
+  (
+    await fetch(`${env.coordinator.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: secret }),
+    })
+  ).status;
 
 describe('flockctl token', () => {
   it('mints a viewer token that logs in, lists it, and revokes it so that it no longer does', async () => {

@@ -15,7 +15,7 @@ const env = useTestCoordinator('flock-final-evaluation-', TOKEN);
 const api = <T>(method: string, path: string, body?: unknown) => restOk<T>(env.coordinator.url, TOKEN, method, path, body);
 
 describe('a finished federation', () => {
-  it('has its final model scored by the devices online, and every round carries the devices\' training accuracy and loss', async () => {
+  it("has its final model scored by the devices online, and every round carries the devices' training accuracy and loss", async () => {
     await api(
       'POST',
       '/api/federations',
@@ -31,16 +31,35 @@ describe('a finished federation', () => {
     const url = env.coordinator.url;
     const shards = new MemoryShards(url);
     // The first examples of each shard stand in for a device's held-out examples (a silo's test split).
-    const trainer = new InProcessTrainer((id) => shards.get(id), (id) => subset(shards.get(id), Array.from({ length: HELD_OUT }, (_, i) => i)));
+    const trainer = new InProcessTrainer(
+      (id) => shards.get(id),
+      (id) =>
+        subset(
+          shards.get(id),
+          Array.from({ length: HELD_OUT }, (_, i) => i),
+        ),
+    );
     const views = new Map<string, DeviceSessionView>();
     const sessions = ['final-device-1', 'final-device-2'].map(
-      (deviceId) => new DeviceSession({ deviceId, federationId: FEDERATION, backend: 'cpu', adapter: null }, nodeAdapters(url, shards, trainer), (view) => views.set(deviceId, view)),
+      (deviceId) =>
+        new DeviceSession({ deviceId, federationId: FEDERATION, backend: 'cpu', adapter: null }, nodeAdapters(url, shards, trainer), (view) =>
+          views.set(deviceId, view),
+        ),
     );
     for (const s of sessions) s.start();
     try {
-      await until(async () => ((await api<FederationSummary & { devices?: { connected: number } }>('GET', `/api/federations/${FEDERATION}`)).devices?.connected === 2 ? true : undefined), 'both devices to join');
+      await until(
+        async () =>
+          (await api<FederationSummary & { devices?: { connected: number } }>('GET', `/api/federations/${FEDERATION}`)).devices?.connected === 2
+            ? true
+            : undefined,
+        'both devices to join',
+      );
       await api('POST', `/api/federations/${FEDERATION}/start`, {});
-      await until(async () => ((await api<{ status: string }>('GET', `/api/federations/${FEDERATION}`)).status === 'finished' ? true : undefined), 'the federation to finish');
+      await until(
+        async () => ((await api<{ status: string }>('GET', `/api/federations/${FEDERATION}`)).status === 'finished' ? true : undefined),
+        'the federation to finish',
+      );
 
       const report = await until(async () => {
         const r = await api<FederatedEvaluationReport>('GET', `/api/federations/${FEDERATION}/evaluations`);
@@ -53,7 +72,8 @@ describe('a finished federation', () => {
         [2, 2, 2 * HELD_OUT],
       ]);
       const final: DeviceEvaluation[] = report.devices.filter((d) => d.round === ROUNDS);
-      for (const [deviceId, view] of views) expect(view.finalEvaluation).toEqual(expect.objectContaining({ examples: HELD_OUT, accuracy: final.find((d) => d.deviceId === deviceId)!.accuracy }));
+      for (const [deviceId, view] of views)
+        expect(view.finalEvaluation).toEqual(expect.objectContaining({ examples: HELD_OUT, accuracy: final.find((d) => d.deviceId === deviceId)!.accuracy }));
 
       const rounds = await api<RoundRecord[]>('GET', `/api/federations/${FEDERATION}/rounds`);
       expect(rounds).toHaveLength(ROUNDS);

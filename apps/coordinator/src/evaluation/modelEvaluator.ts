@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { evaluateModel, MNIST_SHAPE, ModelCache, noTopology, subset, writeWeights, type ImageDataset, type ModelRef, type TopologyLoader } from '@flock/fl-core';
+import {
+  evaluateModel,
+  MNIST_SHAPE,
+  ModelCache,
+  noTopology,
+  subset,
+  writeWeights,
+  type ImageDataset,
+  type ModelRef,
+  type TopologyLoader,
+} from '@flock/fl-core';
 import type { DemoDatasetKind } from './mnistSource.ts';
 
 export interface GlobalEvaluation {
@@ -48,7 +58,10 @@ export class ModelEvaluator {
     if (!set) {
       const test = await this.loadTestSet(dataset);
       const n = Math.min(examples, test.count);
-      set = subset(test, Array.from({ length: n }, (_, i) => i));
+      set = subset(
+        test,
+        Array.from({ length: n }, (_, i) => i),
+      );
       this.evalSets.set(key, set);
     }
     return set;

@@ -1,12 +1,4 @@
-import {
-  createRng,
-  partitionDirichlet,
-  partitionIid,
-  partitionShards,
-  shuffleInPlace,
-  type DemoDataset,
-  type Partition,
-} from '@flock/fl-core';
+import { createRng, partitionDirichlet, partitionIid, partitionShards, shuffleInPlace, type DemoDataset, type Partition } from '@flock/fl-core';
 
 /** MNIST's training split; devices' shards are cut from it. */
 export const MNIST_TRAIN_EXAMPLES = 60_000;

@@ -8,7 +8,15 @@ describe('DeviceTraffic', () => {
     t.sent(1, ['a'], 400); // the round sent again after a reconnect
     t.received(1, 'a', 100);
     t.received(1, 'b', 120);
-    expect(t.settle([{ deviceId: 'a', round: 1 }, { deviceId: 'b', round: 1 }], 1)).toEqual([
+    expect(
+      t.settle(
+        [
+          { deviceId: 'a', round: 1 },
+          { deviceId: 'b', round: 1 },
+        ],
+        1,
+      ),
+    ).toEqual([
       { deviceId: 'a', round: 1, bytesUp: 100, bytesDown: 800, abandonedBytesUp: 0, abandonedBytesDown: 0 },
       { deviceId: 'b', round: 1, bytesUp: 120, bytesDown: 400, abandonedBytesUp: 0, abandonedBytesDown: 0 },
     ]);
@@ -26,7 +34,15 @@ describe('DeviceTraffic, called-off attempts', () => {
     t.received(1, 'a', 310);
     t.received(1, 'b', 320);
     expect(t.roundTotals(1)).toEqual({ bytesDown: 2_000, abandonedBytesUp: 300, abandonedBytesDown: 2_000 });
-    expect(t.settle([{ deviceId: 'a', round: 1 }, { deviceId: 'b', round: 1 }], 1)).toEqual([
+    expect(
+      t.settle(
+        [
+          { deviceId: 'a', round: 1 },
+          { deviceId: 'b', round: 1 },
+        ],
+        1,
+      ),
+    ).toEqual([
       { deviceId: 'a', round: 1, bytesUp: 310, bytesDown: 1_000, abandonedBytesUp: 300, abandonedBytesDown: 1_000 },
       { deviceId: 'b', round: 1, bytesUp: 320, bytesDown: 1_000, abandonedBytesUp: 0, abandonedBytesDown: 1_000 },
     ]);

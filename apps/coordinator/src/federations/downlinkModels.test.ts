@@ -36,7 +36,9 @@ describe('DownlinkModels', () => {
       fullBytes += full.payload.weights.byteLength;
       deltaBytes += delta.payload.weights.byteLength;
     }
-    console.log(`downlink per device: float16 model ${fullBytes / 5} B, int8 delta ${deltaBytes / 5} B (${((1 - deltaBytes / fullBytes) * 100).toFixed(1)}% saved)`);
+    console.log(
+      `downlink per device: float16 model ${fullBytes / 5} B, int8 delta ${deltaBytes / 5} B (${((1 - deltaBytes / fullBytes) * 100).toFixed(1)}% saved)`,
+    );
     expect(deltaBytes / fullBytes).toBeLessThan(0.52);
   });
 

@@ -1,12 +1,4 @@
-import {
-  applyModelDelta,
-  encodeModelDelta,
-  encodeWeights,
-  onDownlinkGrid,
-  type DownlinkCodecName,
-  type ModelBase,
-  type WeightsManifest,
-} from '@flock/fl-core';
+import { applyModelDelta, encodeModelDelta, encodeWeights, onDownlinkGrid, type DownlinkCodecName, type ModelBase, type WeightsManifest } from '@flock/fl-core';
 
 interface SentModel {
   round: number;

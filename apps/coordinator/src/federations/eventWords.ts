@@ -22,7 +22,12 @@ export function roundStartedText(round: number, devices: number): string {
 
 export function roundClosedText(e: RoundClosed, record: RoundRecord): string {
   const accuracy = record.accuracy === null ? 'not evaluated' : `accuracy ${(record.accuracy * 100).toFixed(1)}%`;
-  const how = e.closedBy === 'deadline' ? 'at its deadline' : e.closedBy === 'buffer-full' ? `with a full buffer (mean staleness ${e.meanStaleness.toFixed(2)})` : 'with every selected device';
+  const how =
+    e.closedBy === 'deadline'
+      ? 'at its deadline'
+      : e.closedBy === 'buffer-full'
+        ? `with a full buffer (mean staleness ${e.meanStaleness.toFixed(2)})`
+        : 'with every selected device';
   return `round ${e.round} closed ${how}: ${countOf(record.participants, 'device')}, ${countOf(record.examples, 'example')}, ${accuracy}`;
 }
 
@@ -30,7 +35,10 @@ type RoundAbandoned = Extract<EngineEffect, { type: 'roundAbandoned' }>;
 
 /** Why the round was called off, what became of the updates already in, and what happens to the round now. */
 export function roundAbandonedText(e: RoundAbandoned, next: RoundAbandonedMessage['next'], minDevices: number): string {
-  const updates = e.answered === 0 ? `none of its ${countOf(e.selected, 'selected device')} had sent an update` : `the updates already in (${e.answered} of ${e.selected}) are discarded`;
+  const updates =
+    e.answered === 0
+      ? `none of its ${countOf(e.selected, 'selected device')} had sent an update`
+      : `the updates already in (${e.answered} of ${e.selected}) are discarded`;
   return `round ${e.round} called off: ${e.reason}; ${updates}; ${NEXT[next](minDevices)}`;
 }
 

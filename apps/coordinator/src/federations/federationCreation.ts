@@ -1,4 +1,13 @@
-import { datasetShape, decodeWeights, demoDataset, describeDataset, isUploadedModel, modelProblem, strategyProblem, type FederationConfig } from '@flock/fl-core';
+import {
+  datasetShape,
+  decodeWeights,
+  demoDataset,
+  describeDataset,
+  isUploadedModel,
+  modelProblem,
+  strategyProblem,
+  type FederationConfig,
+} from '@flock/fl-core';
 import type { FederationStore } from '../storage/federationStore.ts';
 import { datasetProblem } from './datasetPartition.ts';
 import { FederationRuntime, type RuntimeDeps } from './federationRuntime.ts';

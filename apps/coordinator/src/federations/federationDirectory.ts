@@ -19,7 +19,8 @@ const ConfigPatch = z
   .refine((patch) => Object.keys(patch).length > 0, { message: 'name at least one config field to change' })
   .superRefine((patch, ctx) => {
     for (const key of Object.keys(patch)) {
-      if (!CONFIG_FIELDS.has(key)) ctx.addIssue({ code: 'custom', path: [key], message: `not a federation config field (fields: ${[...CONFIG_FIELDS].join(', ')})` });
+      if (!CONFIG_FIELDS.has(key))
+        ctx.addIssue({ code: 'custom', path: [key], message: `not a federation config field (fields: ${[...CONFIG_FIELDS].join(', ')})` });
     }
   });
 
@@ -44,7 +45,11 @@ export class FederationDirectory {
 
   summaryOf(runtime: FederationRuntime): FederationSummary {
     const devices = runtime.deviceList();
-    return { ...runtime.summary(), archived: this.archived.has(runtime.config.id), devices: { registered: devices.length, connected: devices.filter((d) => d.connected).length } };
+    return {
+      ...runtime.summary(),
+      archived: this.archived.has(runtime.config.id),
+      devices: { registered: devices.length, connected: devices.filter((d) => d.connected).length },
+    };
   }
 
   list({ includeArchived }: { includeArchived: boolean }): FederationSummary[] {
@@ -66,7 +71,11 @@ export class FederationDirectory {
     }
     const { status, round } = runtime.summary();
     if (status !== 'idle' || round > 0) {
-      return { ok: false, status: 409, reason: `federation "${federationId}" has started (${status}, round ${round}): only a federation that never ran can be edited; clone it instead` };
+      return {
+        ok: false,
+        status: 409,
+        reason: `federation "${federationId}" has started (${status}, round ${round}): only a federation that never ran can be edited; clone it instead`,
+      };
     }
     const parsed = FederationConfig.safeParse({ ...runtime.config, ...patch.data });
     if (!parsed.success) return { ok: false, status: 400, reason: `federation config: ${zodReason(parsed.error)}` };
@@ -75,7 +84,11 @@ export class FederationDirectory {
     if (!vetted.ok) return { ok: false, status: 400, reason: vetted.reason };
     const joined = runtime.deviceList();
     if (joined.length > 0 && JSON.stringify(config.dataset) !== JSON.stringify(runtime.config.dataset)) {
-      return { ok: false, status: 409, reason: `federation "${federationId}": the dataset cannot change once devices joined (${joined.length} hold data of it); clone the federation instead` };
+      return {
+        ok: false,
+        status: 409,
+        reason: `federation "${federationId}": the dataset cannot change once devices joined (${joined.length} hold data of it); clone the federation instead`,
+      };
     }
     if (!(await this.catalog.replaceConfig(config, vetted.weights))) {
       return { ok: false, status: 409, reason: `federation "${federationId}" started while it was being edited` };
@@ -84,7 +97,13 @@ export class FederationDirectory {
     this.federations.set(federationId, fresh);
     // Devices stay connected through an edit; the new runtime must count them online.
     for (const d of joined) if (d.connected) fresh.deviceConnected(d.deviceId);
-    fresh.record('info', 'federation-edited', `configuration edited: ${Object.keys(patch.data).map((key) => fieldName([key])).join(', ')}`);
+    fresh.record(
+      'info',
+      'federation-edited',
+      `configuration edited: ${Object.keys(patch.data)
+        .map((key) => fieldName([key]))
+        .join(', ')}`,
+    );
     return { ok: true, summary: this.summaryOf(fresh) };
   }
 
@@ -108,7 +127,11 @@ export class FederationDirectory {
     await this.catalog.setArchived(federationId, archived);
     if (archived) this.archived.add(federationId);
     else this.archived.delete(federationId);
-    runtime.record('info', archived ? 'archived' : 'unarchived', archived ? 'federation archived: hidden from the default lists, data kept' : 'federation restored from the archive');
+    runtime.record(
+      'info',
+      archived ? 'archived' : 'unarchived',
+      archived ? 'federation archived: hidden from the default lists, data kept' : 'federation restored from the archive',
+    );
     return { ok: true, summary: this.summaryOf(runtime) };
   }
 }

@@ -113,7 +113,11 @@ export class FederationRuntime {
     const devices = new DeviceRegistry(config, await deps.store.listDevices(config.id));
     const runtime = new FederationRuntime(deps, engine, devices, await deps.store.listRounds(config.id), topology);
     if (interrupted) {
-      runtime.record('warn', 'coordinator-restarted', `coordinator restarted mid-round: continuing after round ${latest.round}, round ${latest.round + 1} is redone`);
+      runtime.record(
+        'warn',
+        'coordinator-restarted',
+        `coordinator restarted mid-round: continuing after round ${latest.round}, round ${latest.round + 1} is redone`,
+      );
     } else if (status !== 'idle') {
       runtime.record('info', 'coordinator-restarted', `coordinator restarted: federation ${status} after round ${latest.round}`);
     }
@@ -267,11 +271,17 @@ export class FederationRuntime {
   finalEvaluation(deviceId: string, msg: FinalEvaluationMessage): Ack {
     const last = this.engine.completedRounds;
     if (msg.federationId !== this.config.id) return { ok: false, reason: `this device belongs to federation "${this.config.id}", not "${msg.federationId}"` };
-    if (this.engine.status !== 'finished') return { ok: false, reason: `the federation is ${this.engine.status}: only a finished federation's final model is scored this way` };
+    if (this.engine.status !== 'finished')
+      return { ok: false, reason: `the federation is ${this.engine.status}: only a finished federation's final model is scored this way` };
     if (msg.round !== last) return { ok: false, reason: `the final model is round ${last}'s, not round ${msg.round}'s` };
     this.deps.work.track(this.deps.evaluations.save(this.config.id, deviceId, last, msg.evaluation));
     const { accuracy, examples } = msg.evaluation;
-    this.record('info', 'final-evaluation', `device scored the final model: ${(accuracy * 100).toFixed(1)}% of its ${examples} held-out examples right`, deviceId);
+    this.record(
+      'info',
+      'final-evaluation',
+      `device scored the final model: ${(accuracy * 100).toFixed(1)}% of its ${examples} held-out examples right`,
+      deviceId,
+    );
     return { ok: true };
   }
 
@@ -383,16 +393,25 @@ export class FederationRuntime {
     let evaluation: { accuracy: number; loss: number } | null = null;
     try {
       // Device-data federations have no test set here: their devices evaluate (federated evaluation).
-      if (demoDataset(this.config.dataset)) evaluation = await this.deps.evaluator.evaluate(this.config.model, e.newGlobal, this.config.evalExamples, demoDataset(this.config.dataset)?.kind);
+      if (demoDataset(this.config.dataset))
+        evaluation = await this.deps.evaluator.evaluate(this.config.model, e.newGlobal, this.config.evalExamples, demoDataset(this.config.dataset)?.kind);
     } catch (err) {
-      this.record('warn', 'evaluation-failed', `round ${e.round} could not be scored on the coordinator's test examples (${describeError(err)}): its accuracy stays empty and training goes on`);
+      this.record(
+        'warn',
+        'evaluation-failed',
+        `round ${e.round} could not be scored on the coordinator's test examples (${describeError(err)}): its accuracy stays empty and training goes on`,
+      );
     }
     const record = roundRecordOf(e, evaluation, this.traffic.roundTotals(e.round), this.config.mode);
     try {
       const model = { bytes: encodeWeights(this.manifest, e.newGlobal, 'weights'), serverState: e.serverState };
       await this.deps.store.saveRound(this.config.id, record, model, this.traffic.settle(e.contributions, e.round));
     } catch (err) {
-      this.record('warn', 'persist-failed', `round ${e.round} could not be saved (${describeError(err)}); the federation is paused: resume it once the data directory can be written again`);
+      this.record(
+        'warn',
+        'persist-failed',
+        `round ${e.round} could not be saved (${describeError(err)}); the federation is paused: resume it once the data directory can be written again`,
+      );
       this.apply(this.engine.pause().effects);
       return;
     }

@@ -36,7 +36,12 @@ describe('device-data federations', () => {
   });
 
   it("refuse a device whose own data would outweigh the federation's bound, on device data and on assigned shards alike", () => {
-    const mnist = FederationConfig.parse({ ...config, id: 'mnist', model: 'mnist-mlp', dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 600, seed: 1 } });
+    const mnist = FederationConfig.parse({
+      ...config,
+      id: 'mnist',
+      model: 'mnist-mlp',
+      dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 600, seed: 1 },
+    });
     expect(ownDataRefusal(mnist, hello({ kind: 'own', numExamples: 100_000_000 }))).toBe(
       'federation mnist counts at most 100,000 examples per device (maxExamplesPerDevice); this device declares 100,000,000: train on fewer, or ask the operator to raise the bound',
     );

@@ -67,7 +67,7 @@ function delta(size: number, phase: number): Float32Array {
 }
 
 describe('a FedAdam federation across a coordinator restart', () => {
-  it('stores the server optimizer\'s moments with each round and resumes them, so round 2 is what an uninterrupted run gives', async () => {
+  it("stores the server optimizer's moments with each round and resumes them, so round 2 is what an uninterrupted run gives", async () => {
     const created = await api(
       'POST',
       '/api/federations',
@@ -91,7 +91,13 @@ describe('a FedAdam federation across a coordinator restart', () => {
     const { manifest, values: initial } = decodeWeights(round1.weights) as { manifest: WeightsManifest; values: Float32Array };
     const [d1, d2] = [delta(initial.length, 1), delta(initial.length, 2)];
     const send = (s: Socket, round: number, d: Float32Array) =>
-      s.emitWithAck('update', { federationId: 'adam', round, numExamples: 10, metrics: { loss: 1, accuracy: 0.1 }, payload: encodeWeights(manifest, d, 'delta') });
+      s.emitWithAck('update', {
+        federationId: 'adam',
+        round,
+        numExamples: 10,
+        metrics: { loss: 1, accuracy: 0.1 },
+        payload: encodeWeights(manifest, d, 'delta'),
+      });
     expect(await send(socket, 1, d1)).toEqual({ ok: true });
     await roundsRecorded(1);
 

@@ -32,7 +32,13 @@ async function uploadMlp(): Promise<{ id: string; weights: Float32Array }> {
 }
 
 function config(id: string, model: string, dataset: unknown = MNIST): Record<string, unknown> {
-  const rest = testFederationConfig({ id, name: `uploaded ${id}`, training: { epochs: 1, batchSize: 10, learningRate: 0.05 }, evalExamples: 200, belowQuorum: 'extend-once' });
+  const rest = testFederationConfig({
+    id,
+    name: `uploaded ${id}`,
+    training: { epochs: 1, batchSize: 10, learningRate: 0.05 },
+    evalExamples: 200,
+    belowQuorum: 'extend-once',
+  });
   return { ...rest, model, dataset };
 }
 
@@ -40,7 +46,10 @@ describe('a federation on an uploaded model', () => {
   it('refuses an unknown model id, a name that is neither, and an upload that does not fit the dataset, with the reason, on creation and edit', async () => {
     const { id } = await uploadMlp();
     const unknown = await api('POST', '/api/federations', config('ghost', 'uploaded-0123456789ab'));
-    expect(unknown).toEqual({ status: 400, body: { ok: false, reason: 'model: there is no uploaded model "uploaded-0123456789ab" (GET /api/models lists them)' } });
+    expect(unknown).toEqual({
+      status: 400,
+      body: { ok: false, reason: 'model: there is no uploaded model "uploaded-0123456789ab" (GET /api/models lists them)' },
+    });
 
     const neither = await api<{ reason: string }>('POST', '/api/federations', config('neither', 'resnet-50'));
     expect(neither.status).toBe(400);
@@ -60,7 +69,7 @@ describe('a federation on an uploaded model', () => {
     expect((await api<FederationSummary>('PATCH', '/api/federations/fits', { model: 'mnist-mlp' })).body.config?.model).toBe('mnist-mlp');
   });
 
-  it('starts from the upload\'s weights, serves its topology, and a headless device trains a round that the coordinator evaluates', async () => {
+  it("starts from the upload's weights, serves its topology, and a headless device trains a round that the coordinator evaluates", async () => {
     const { id, weights } = await uploadMlp();
     expect((await api('POST', '/api/federations', config('custom', id))).status).toBe(201);
 
@@ -71,12 +80,22 @@ describe('a federation on an uploaded model', () => {
     served.dispose();
 
     const url = env.coordinator.url;
-    const trainer = new InProcessTrainer((shardId) => shards.get(shardId), () => null, uploadedTopologyFrom(url));
+    const trainer = new InProcessTrainer(
+      (shardId) => shards.get(shardId),
+      () => null,
+      uploadedTopologyFrom(url),
+    );
     const shards = new MemoryShards(url);
-    const session = new DeviceSession({ deviceId: 'uploaded-device-1', federationId: 'custom', backend: 'cpu', adapter: null }, nodeAdapters(url, shards, trainer));
+    const session = new DeviceSession(
+      { deviceId: 'uploaded-device-1', federationId: 'custom', backend: 'cpu', adapter: null },
+      nodeAdapters(url, shards, trainer),
+    );
     session.start();
     try {
-      await until(async () => ((await api<FederationSummary>('GET', '/api/federations/custom')).body.devices?.connected ? true : undefined), 'the device to join');
+      await until(
+        async () => ((await api<FederationSummary>('GET', '/api/federations/custom')).body.devices?.connected ? true : undefined),
+        'the device to join',
+      );
       expect((await api('POST', '/api/federations/custom/start', {})).status).toBe(200);
       const [round] = await until(async () => {
         const rounds = (await api<RoundRecord[]>('GET', '/api/federations/custom/rounds')).body;

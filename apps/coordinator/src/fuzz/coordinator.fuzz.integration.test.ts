@@ -61,7 +61,9 @@ async function admin(method: string, path: string, body?: unknown): Promise<{ st
 async function storedState(): Promise<unknown> {
   const list = (await admin('GET', '/api/federations?archived=true')).body as { config: { id: string }; status: string; round: number; archived: boolean }[];
   return {
-    federations: list.map((f) => (f.config.id === LIVE ? { config: f.config, archived: f.archived } : { config: f.config, status: f.status, round: f.round, archived: f.archived })),
+    federations: list.map((f) =>
+      f.config.id === LIVE ? { config: f.config, archived: f.archived } : { config: f.config, status: f.status, round: f.round, archived: f.archived },
+    ),
     demoRounds: (await admin('GET', '/api/federations/demo/rounds')).body,
   };
 }
@@ -85,7 +87,10 @@ async function survives(input: unknown, send: () => Promise<void>): Promise<void
     await send();
     await assertAlive();
   } catch (err) {
-    const answers = await fetch(`${coordinator.url}/api/health`).then((r) => r.ok, () => false);
+    const answers = await fetch(`${coordinator.url}/api/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     const death = answers ? null : await coordinator.deathWithin(5_000);
     if (!death) throw err;
     fatalInput ??= fc.stringify(input).slice(0, 3_000);
@@ -125,13 +130,23 @@ function judge(sender: Sender, event: string, payload: unknown, reply: Reply): v
     if (event === 'hello') sockets.forget(sender);
     return;
   }
-  throw new Error(`"${event}" from the ${sender} device was answered ${reply.kind === 'ack' || reply.kind === 'protocol-error' ? `${reply.kind} ${JSON.stringify(reply.value)?.slice(0, 300)}` : `with ${reply.kind}`}`);
+  throw new Error(
+    `"${event}" from the ${sender} device was answered ${reply.kind === 'ack' || reply.kind === 'protocol-error' ? `${reply.kind} ${JSON.stringify(reply.value)?.slice(0, 300)}` : `with ${reply.kind}`}`,
+  );
 }
 
 beforeAll(async () => {
   routes = await routeTable();
   coordinator = await CoordinatorProcess.launch({ env: UNLIMITED });
-  const live = { ...VALID_CONFIG, id: LIVE, name: LIVE, codec: { uplink: 'float32', downlink: 'float32' }, deadline: { mode: 'fixed', ms: 600_000 }, quorum: 1, maxRounds: 100_000 };
+  const live = {
+    ...VALID_CONFIG,
+    id: LIVE,
+    name: LIVE,
+    codec: { uplink: 'float32', downlink: 'float32' },
+    deadline: { mode: 'fixed', ms: 600_000 },
+    quorum: 1,
+    maxRounds: 100_000,
+  };
   expect((await admin('POST', '/api/federations', live)).status).toBe(201);
   sockets = new FuzzSockets(coordinator.url, LIVE);
   await sockets.open('live');
@@ -188,14 +203,25 @@ describe(`coordinator fuzz (seed ${SEED})`, () => {
       ),
       parameters(30, 10),
     );
-    const dashboard = connect(`${coordinator.url}/admin`, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token: coordinator.adminToken } });
+    const dashboard = connect(`${coordinator.url}/admin`, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      auth: { token: coordinator.adminToken },
+    });
     try {
       await fc.assert(
-        fc.asyncProperty(fc.oneof(fc.constant('subscribe'), fc.string({ minLength: 1, maxLength: 30 })), mutated({ federationId: 'no-such-federation' }), (event, payload) =>
-          survives([event, payload], async () => {
-            const reply = await dashboard.timeout(5_000).emitWithAck(event, payload).catch(() => 'silence');
-            if (!isRefusal(reply)) throw new Error(`admin "${event}" was answered ${JSON.stringify(reply)?.slice(0, 300)}`);
-          }),
+        fc.asyncProperty(
+          fc.oneof(fc.constant('subscribe'), fc.string({ minLength: 1, maxLength: 30 })),
+          mutated({ federationId: 'no-such-federation' }),
+          (event, payload) =>
+            survives([event, payload], async () => {
+              const reply = await dashboard
+                .timeout(5_000)
+                .emitWithAck(event, payload)
+                .catch(() => 'silence');
+              if (!isRefusal(reply)) throw new Error(`admin "${event}" was answered ${JSON.stringify(reply)?.slice(0, 300)}`);
+            }),
         ),
         parameters(20, 15),
       );

@@ -29,7 +29,11 @@ const knownBadManifest = fc.constantFrom(
 function badManifest(valid: Uint8Array): fc.Arbitrary<string> {
   const entries = decodeWeights(valid).manifest as unknown as Record<string, unknown>[];
   const entry = fc.oneof(fc.constantFrom(...entries), mutated(entries[0]!), fc.constant(null), fc.jsonValue({ maxDepth: 2 }));
-  return fc.oneof(knownBadManifest, fc.array(entry, { minLength: 1, maxLength: 4 }).map((list) => JSON.stringify(list) ?? '[]'), fc.json({ maxDepth: 3 }));
+  return fc.oneof(
+    knownBadManifest,
+    fc.array(entry, { minLength: 1, maxLength: 4 }).map((list) => JSON.stringify(list) ?? '[]'),
+    fc.json({ maxDepth: 3 }),
+  );
 }
 
 /** `valid` (an encoded FLKW payload) with the manifest replaced by `manifest`, the data kept. */

@@ -7,7 +7,25 @@ const binary = fc.uint8Array({ maxLength: 512 }).map((b) => Buffer.from(b));
 
 /** Any wrong value a field may be given: wrong types, NaN and the infinities, extremes, huge strings and arrays, bytes. */
 export const junk: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constantFrom<unknown>(null, true, false, 0, -1, 0.5, NaN, Infinity, -Infinity, 1e308, -1e308, 2 ** 53 + 2, '', '\u0000', '%E0%A4%A', '__proto__', '🦆'.repeat(100)),
+  fc.constantFrom<unknown>(
+    null,
+    true,
+    false,
+    0,
+    -1,
+    0.5,
+    NaN,
+    Infinity,
+    -Infinity,
+    1e308,
+    -1e308,
+    2 ** 53 + 2,
+    '',
+    '\u0000',
+    '%E0%A4%A',
+    '__proto__',
+    '🦆'.repeat(100),
+  ),
   fc.double(),
   fc.integer(),
   fc.string({ maxLength: 80 }),

@@ -35,10 +35,27 @@ const pathSegment = fc.oneof(
   fc.string({ minLength: 1, maxLength: 30 }).map(encodeURIComponent),
 );
 
-const query = fc.oneof(fc.constant(''), fc.constantFrom('?archived=true', '?format=csv', '?limit=-1', '?limit=1e400', '?kind[]=x', '?level=%', `?${'a=1&'.repeat(1_000)}`,
-  // The console's paged reads and chart series (http/consoleApi.ts).
-  '?paged=true&limit=101', '?paged[]=true', '?paged=true&cursor=%25', '?paged=true&cursor=WyJ4Il0', '?paged=true&sort=-', '?paged=true&filter[]=x',
-  '?paged=true&round=1e400', '?maxPoints=0'));
+const query = fc.oneof(
+  fc.constant(''),
+  fc.constantFrom(
+    '?archived=true',
+    '?format=csv',
+    '?limit=-1',
+    '?limit=1e400',
+    '?kind[]=x',
+    '?level=%',
+    `?${'a=1&'.repeat(1_000)}`,
+    // The console's paged reads and chart series (http/consoleApi.ts).
+    '?paged=true&limit=101',
+    '?paged[]=true',
+    '?paged=true&cursor=%25',
+    '?paged=true&cursor=WyJ4Il0',
+    '?paged=true&sort=-',
+    '?paged=true&filter[]=x',
+    '?paged=true&round=1e400',
+    '?maxPoints=0',
+  ),
+);
 
 const body = fc.oneof(
   fc.constant(undefined),
@@ -58,7 +75,10 @@ export function restRequests(routes: readonly RouteEntry[]): fc.Arbitrary<RestRe
   return fc
     .record({
       caller: fc.constantFrom<Caller>('none', 'garbage', 'admin'),
-      garbageToken: fc.oneof(fc.string({ maxLength: 60 }).map((t) => t.replace(/[^\x21-\x7e]/g, '')), fc.constantFrom('eyJhbGciOiJub25lIn0.eyJraW5kIjoic2Vzc2lvbiJ9.', 'a.b.c')),
+      garbageToken: fc.oneof(
+        fc.string({ maxLength: 60 }).map((t) => t.replace(/[^\x21-\x7e]/g, '')),
+        fc.constantFrom('eyJhbGciOiJub25lIn0.eyJraW5kIjoic2Vzc2lvbiJ9.', 'a.b.c'),
+      ),
       route: fc.constantFrom(...routes),
       segments: fc.array(pathSegment, { minLength: 3, maxLength: 3 }),
       query,

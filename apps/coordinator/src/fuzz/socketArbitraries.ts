@@ -84,7 +84,8 @@ export function atLiveRound(message: unknown, aim: boolean, liveRound: number): 
 /** A payload cut into upload chunks, in order, or with chunk `resend` sent again right after itself (an overlapping resend). */
 function chunked(payload: Uint8Array, federationId: string, resend: number | null): unknown[] {
   const chunks = [];
-  for (let offset = 0; offset < payload.byteLength; offset += UPLOAD_CHUNK_BYTES) chunks.push({ federationId, round: 0, offset, data: payload.subarray(offset, offset + UPLOAD_CHUNK_BYTES) });
+  for (let offset = 0; offset < payload.byteLength; offset += UPLOAD_CHUNK_BYTES)
+    chunks.push({ federationId, round: 0, offset, data: payload.subarray(offset, offset + UPLOAD_CHUNK_BYTES) });
   const again = resend === null ? undefined : chunks[resend];
   return again ? [...chunks.slice(0, resend! + 1), again, ...chunks.slice(resend! + 1)] : chunks;
 }
@@ -97,10 +98,18 @@ export function socketCommands(ctx: SocketFuzzContext): fc.Arbitrary<SocketComma
     .map(({ loss, ...u }) => ({ ...u, metrics: { loss, accuracy: 0.5 } }));
   const validUpdate = { federationId: ctx.liveFederation, round: 1, numExamples: 10, metrics: { loss: 0.5, accuracy: 0.5 }, payload: ctx.validPayload };
   const { payload: _, ...validHeader } = validUpdate;
-  const hello = { protocolVersion: PROTOCOL_VERSION, deviceId: 'fuzz-device-0001', federationId: 'demo', backend: 'cpu', adapter: null, dataSource: { kind: 'own', numExamples: 10 } };
+  const hello = {
+    protocolVersion: PROTOCOL_VERSION,
+    deviceId: 'fuzz-device-0001',
+    federationId: 'demo',
+    backend: 'cpu',
+    adapter: null,
+    dataSource: { kind: 'own', numExamples: 10 },
+  };
   const chunk = { federationId: ctx.liveFederation, round: 1, offset: 0, data: ctx.validPayload.subarray(0, 1024) };
   const sender = fc.constantFrom<Sender>('demo', 'live', 'stranger');
-  const event = (name: string, arb: fc.Arbitrary<unknown>) => fc.record({ kind: fc.constant('event' as const), sender, event: fc.constant(name), payload: arb, atLiveRound: fc.boolean() });
+  const event = (name: string, arb: fc.Arbitrary<unknown>) =>
+    fc.record({ kind: fc.constant('event' as const), sender, event: fc.constant(name), payload: arb, atLiveRound: fc.boolean() });
   // The live device's own updates for the running round: what survives the header checks meets the decoder.
   const liveUpdate = fc
     .record({ payload, numExamples: fc.constantFrom(10, 10, 10, 1e9), loss: fc.constantFrom(0.5, 0.5, 0.5, NaN) })
@@ -129,7 +138,10 @@ export function socketCommands(ctx: SocketFuzzContext): fc.Arbitrary<SocketComma
     chunks: fc.array(
       fc.oneof(
         fc
-          .record({ offset: fc.oneof(fc.nat({ max: ctx.validPayload.byteLength + 16 }), fc.constantFrom(-1, MAX_UPDATE_BYTES, NaN)), length: fc.integer({ min: 1, max: MAX_CHUNK_BYTES + 1 }) })
+          .record({
+            offset: fc.oneof(fc.nat({ max: ctx.validPayload.byteLength + 16 }), fc.constantFrom(-1, MAX_UPDATE_BYTES, NaN)),
+            length: fc.integer({ min: 1, max: MAX_CHUNK_BYTES + 1 }),
+          })
           .map(({ offset, length }) => ({ ...chunk, offset, data: Buffer.alloc(Math.min(length, 64 * 1024), 1) })),
         fc.nat({ max: ctx.validPayload.byteLength - 1 }).map((offset) => ({ ...chunk, offset, data: ctx.validPayload.subarray(offset, offset + 64 * 1024) })),
         mutated(chunk),
@@ -139,7 +151,10 @@ export function socketCommands(ctx: SocketFuzzContext): fc.Arbitrary<SocketComma
   });
 
   return fc.oneof(
-    event('hello', fc.oneof(mutated(hello), fc.constantFrom({ ...hello, dataSource: { kind: 'own', numExamples: 100_000_000 } }, { ...hello, protocolVersion: 99 }))),
+    event(
+      'hello',
+      fc.oneof(mutated(hello), fc.constantFrom({ ...hello, dataSource: { kind: 'own', numExamples: 100_000_000 } }, { ...hello, protocolVersion: 99 })),
+    ),
     event('status', mutated({ state: 'training', detail: 'fuzz' })),
     { arbitrary: event('update', fc.oneof({ arbitrary: update, weight: 3 }, { arbitrary: mutated(validUpdate), weight: 1 })), weight: 4 },
     { arbitrary: liveUpdate, weight: 4 },
@@ -148,7 +163,16 @@ export function socketCommands(ctx: SocketFuzzContext): fc.Arbitrary<SocketComma
     event('update:chunk', mutated(chunk)),
     event('model:chunk', mutated({ federationId: ctx.liveFederation, round: 1, hash: '00000000', offset: 0 })),
     event('evaluation:final', mutated({ federationId: ctx.liveFederation, round: 1, evaluation: { loss: 1, accuracy: 0.5, examples: 10 } })),
-    fc.record({ kind: fc.constant('event' as const), sender, event: fc.oneof(fc.string({ maxLength: 40 }).filter((e) => !RESERVED_EVENTS.has(e)), fc.constantFrom('round:start', 'protocol:error', 'subscribe', 'constructor')), payload: junk, atLiveRound: fc.constant(false) }),
+    fc.record({
+      kind: fc.constant('event' as const),
+      sender,
+      event: fc.oneof(
+        fc.string({ maxLength: 40 }).filter((e) => !RESERVED_EVENTS.has(e)),
+        fc.constantFrom('round:start', 'protocol:error', 'subscribe', 'constructor'),
+      ),
+      payload: junk,
+      atLiveRound: fc.constant(false),
+    }),
     transfer,
   );
 }

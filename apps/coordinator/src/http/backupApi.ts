@@ -8,7 +8,10 @@ export function backupApi(takeBackup: () => Promise<Uint8Array>): express.Router
   api.post('/admin/backup', allow('admin'), express.json(), async (req, res) => {
     if (!EmptyBody.safeParse(req.body).success) return void res.status(400).json({ ok: false, reason: 'a backup takes no options: send no body' });
     const backup = await takeBackup();
-    res.type('application/octet-stream').attachment(`flock-backup-${new Date().toISOString().replace(/[:.]/g, '-')}.flockbak`).send(Buffer.from(backup));
+    res
+      .type('application/octet-stream')
+      .attachment(`flock-backup-${new Date().toISOString().replace(/[:.]/g, '-')}.flockbak`)
+      .send(Buffer.from(backup));
   });
   return api;
 }

@@ -39,7 +39,8 @@ function objectOfSize(bytes: number): string {
 
 const withBody = (r: RouteEntry) => r.method !== 'GET';
 const concrete = (r: RouteEntry) => r.path.replace(/:[A-Za-z]+/g, (p) => (p === ':id' ? 'demo' : 'x'));
-const describeReply = (r: RouteEntry, what: string, reply: { status: number; reason: unknown }) => `${r.method} ${r.path} ${what}: ${reply.status} ${String(reply.reason)}`;
+const describeReply = (r: RouteEntry, what: string, reply: { status: number; reason: unknown }) =>
+  `${r.method} ${r.path} ${what}: ${reply.status} ${String(reply.reason)}`;
 
 describe('bad requests on every REST route', () => {
   it('answers a body that is not JSON with 400 and says so', async () => {

@@ -22,7 +22,12 @@ const EventKind = z.string().regex(/^[a-z][a-z0-9-]*$/, 'an event kind is lowerc
 /** `?kind=a,b` or `?kind=a&kind=b`. */
 export const EventKinds = z
   .union([z.string(), z.array(z.string())])
-  .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((k) => k.split(',')).map((k) => k.trim()).filter((k) => k !== ''))
+  .transform((v) =>
+    (Array.isArray(v) ? v : [v])
+      .flatMap((k) => k.split(','))
+      .map((k) => k.trim())
+      .filter((k) => k !== ''),
+  )
   .pipe(z.array(EventKind));
 const EventsPageQuery = PageQuery.extend({ kind: EventKinds.optional(), level: EventLogEntry.shape.level.optional() }).strict();
 
@@ -36,7 +41,10 @@ export function queryReason(error: z.ZodError): string {
  * answer one Page sorted and filtered here; without it the request goes on to the routes' full answers
  * (federationApi, deviceBytesApi). Plus /round-series for the charts.
  */
-export function consoleApi(deps: Pick<ApiDeps, 'federations' | 'store'>, federationOf: (req: Request, res: Response) => FederationRuntime | null): express.Router {
+export function consoleApi(
+  deps: Pick<ApiDeps, 'federations' | 'store'>,
+  federationOf: (req: Request, res: Response) => FederationRuntime | null,
+): express.Router {
   const api = express.Router();
   const paged = (req: Request) => req.query.paged !== undefined;
 
@@ -61,11 +69,14 @@ export function consoleApi(deps: Pick<ApiDeps, 'federations' | 'store'>, federat
     const rows = runtime
       .deviceList()
       .filter((d) => (query.state === undefined || d.state === query.state) && (query.connected === undefined || String(d.connected) === query.connected));
-    answer(res, pageOf<DeviceInfo, (typeof query.sort)['field']>(rows, query, {
-      key: (d) => d.deviceId,
-      value: (d, field) => DEVICE_SORT[field](d),
-      text: (d) => `${d.deviceId} ${d.state} ${d.backend ?? ''} ${d.connected ? 'online' : 'offline'}`,
-    }));
+    answer(
+      res,
+      pageOf<DeviceInfo, (typeof query.sort)['field']>(rows, query, {
+        key: (d) => d.deviceId,
+        value: (d, field) => DEVICE_SORT[field](d),
+        text: (d) => `${d.deviceId} ${d.state} ${d.backend ?? ''} ${d.connected ? 'online' : 'offline'}`,
+      }),
+    );
   });
 
   api.get('/federations/:id/rounds', allow('viewer'), (req, res, next) => {
@@ -74,11 +85,14 @@ export function consoleApi(deps: Pick<ApiDeps, 'federations' | 'store'>, federat
     const runtime = query && federationOf(req, res);
     if (!query || !runtime) return;
     const rows = runtime.roundRecords().filter((r) => query.closedBy === undefined || r.closedBy === query.closedBy);
-    answer(res, pageOf<RoundRecord, (typeof query.sort)['field']>(rows, query, {
-      key: (r) => String(r.round).padStart(10, '0'),
-      value: (r, field) => r[field],
-      text: (r) => `round ${r.round} ${r.closedBy ?? ''} ${r.extended ? 'extended' : ''}`,
-    }));
+    answer(
+      res,
+      pageOf<RoundRecord, (typeof query.sort)['field']>(rows, query, {
+        key: (r) => String(r.round).padStart(10, '0'),
+        value: (r, field) => r[field],
+        text: (r) => `round ${r.round} ${r.closedBy ?? ''} ${r.extended ? 'extended' : ''}`,
+      }),
+    );
   });
 
   api.get('/federations/:id/device-bytes', allow('viewer'), async (req, res, next) => {
@@ -87,11 +101,14 @@ export function consoleApi(deps: Pick<ApiDeps, 'federations' | 'store'>, federat
     const runtime = query && federationOf(req, res);
     if (!query || !runtime) return;
     const rows = await deps.store.contributionBytes(runtime.config.id, query.round);
-    answer(res, pageOf<DeviceRoundBytes, (typeof query.sort)['field']>(rows, query, {
-      key: (b) => `${String(b.round).padStart(10, '0')} ${b.deviceId}`,
-      value: (b, field) => b[field],
-      text: (b) => `${b.deviceId} round ${b.round}`,
-    }));
+    answer(
+      res,
+      pageOf<DeviceRoundBytes, (typeof query.sort)['field']>(rows, query, {
+        key: (b) => `${String(b.round).padStart(10, '0')} ${b.deviceId}`,
+        value: (b, field) => b[field],
+        text: (b) => `${b.deviceId} round ${b.round}`,
+      }),
+    );
   });
 
   /** Newest first; the cursor is the id of the last event shown, so events arriving meanwhile do not shift the pages. */
@@ -105,7 +122,8 @@ export function consoleApi(deps: Pick<ApiDeps, 'federations' | 'store'>, federat
     if (beforeId === undefined) {
       return void res.status(400).json({
         ok: false,
-        reason: 'This request was refused: the cursor belongs to other filters or is not one this coordinator gave; start again from the first page (leave out cursor).',
+        reason:
+          'This request was refused: the cursor belongs to other filters or is not one this coordinator gave; start again from the first page (leave out cursor).',
       });
     }
     const page = await deps.store.eventsPage(runtime.config.id, {

@@ -51,8 +51,18 @@ describe('errorBoundary', () => {
     expect(text).toContain('flock_handler_failures_total{door="POST /api/rejects"} 1');
     const warnings = logLines.map((l) => JSON.parse(l) as { level: number; msg: string; door: string; err: { message: string } });
     expect(warnings).toEqual([
-      expect.objectContaining({ level: 40, msg: 'request failed', door: 'GET /api/throws/:id', err: expect.objectContaining({ message: 'Cannot read properties of undefined' }) }),
-      expect.objectContaining({ level: 40, msg: 'request failed', door: 'POST /api/rejects', err: expect.objectContaining({ message: 'the store went away' }) }),
+      expect.objectContaining({
+        level: 40,
+        msg: 'request failed',
+        door: 'GET /api/throws/:id',
+        err: expect.objectContaining({ message: 'Cannot read properties of undefined' }),
+      }),
+      expect.objectContaining({
+        level: 40,
+        msg: 'request failed',
+        door: 'POST /api/rejects',
+        err: expect.objectContaining({ message: 'the store went away' }),
+      }),
     ]);
   });
 

@@ -87,6 +87,8 @@ export function errorBoundary(deps: ErrorBoundaryDeps): ErrorRequestHandler {
     deps.metrics.handlerFailed(door);
     deps.logger.warn({ err, door }, 'request failed');
     if (res.headersSent) return void res.destroy();
-    res.status(500).json({ ok: false, reason: `the coordinator failed while answering ${door}; the failure is in its log ("request failed"), please report it` });
+    res
+      .status(500)
+      .json({ ok: false, reason: `the coordinator failed while answering ${door}; the failure is in its log ("request failed"), please report it` });
   };
 }

@@ -38,12 +38,16 @@ async function api<T = Record<string, unknown>>(method: string, path: string, bo
   return { status: res.status, body: json as T, text, type: res.headers.get('content-type') ?? '' };
 }
 
-
 describe('federations over REST', () => {
   it('creates a Fashion-MNIST federation and refuses a bad config naming the field', async () => {
     const created = await api<FederationSummary>('POST', '/api/federations', CONFIG);
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ status: 'idle', round: 0, archived: false, config: { dataset: { kind: 'fashion-mnist' }, training: { optimizer: 'adam' } } });
+    expect(created.body).toMatchObject({
+      status: 'idle',
+      round: 0,
+      archived: false,
+      config: { dataset: { kind: 'fashion-mnist' }, training: { optimizer: 'adam' } },
+    });
 
     const bad = await api('POST', '/api/federations', { ...CONFIG, id: 'bad', training: { ...CONFIG.training, learningRate: -1, optimizer: 'rmsprop' } });
     expect(bad.status).toBe(400);
@@ -53,7 +57,10 @@ describe('federations over REST', () => {
   });
 
   it('edits an idle federation, naming unknown fields and refusing an id change', async () => {
-    const edited = await api<FederationSummary>('PATCH', '/api/federations/clothes', { name: 'Clothes', training: { epochs: 2, batchSize: 8, learningRate: 0.02 } });
+    const edited = await api<FederationSummary>('PATCH', '/api/federations/clothes', {
+      name: 'Clothes',
+      training: { epochs: 2, batchSize: 8, learningRate: 0.02 },
+    });
     expect(edited.status).toBe(200);
     expect(edited.body.config).toMatchObject({ name: 'Clothes', training: { epochs: 2, batchSize: 8 }, model: 'mnist-cnn-small' });
     expect((await api<FederationSummary>('GET', '/api/federations/clothes')).body.config.name).toBe('Clothes');
@@ -89,10 +96,15 @@ describe('federations over REST', () => {
       expect(shard.count).toBe(100);
       // Every image is one of Fashion-MNIST's training images, with its label.
       const train = await new MnistSource().get('train', 'fashion-mnist');
-      const keys = new Set(Array.from({ length: train.count }, (_, i) => `${train.labels[i]}:${Buffer.from(train.pixels.subarray(i * 784, (i + 1) * 784)).toString('base64')}`));
-      for (let i = 0; i < shard.count; i++) expect(keys.has(`${shard.labels[i]}:${Buffer.from(shard.pixels.subarray(i * 784, (i + 1) * 784)).toString('base64')}`)).toBe(true);
+      const keys = new Set(
+        Array.from({ length: train.count }, (_, i) => `${train.labels[i]}:${Buffer.from(train.pixels.subarray(i * 784, (i + 1) * 784)).toString('base64')}`),
+      );
+      for (let i = 0; i < shard.count; i++)
+        expect(keys.has(`${shard.labels[i]}:${Buffer.from(shard.pixels.subarray(i * 784, (i + 1) * 784)).toString('base64')}`)).toBe(true);
 
-      const edit = await api('PATCH', '/api/federations/clothes', { dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 100, numDevices: 3, seed: 4 } });
+      const edit = await api('PATCH', '/api/federations/clothes', {
+        dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 100, numDevices: 3, seed: 4 },
+      });
       expect(edit.status).toBe(409);
       expect(edit.body.reason).toMatch(/dataset cannot change once devices joined \(1 hold data of it\)/);
       // Other fields may change; the connected device stays connected to the edited federation.
@@ -143,7 +155,9 @@ describe('federations over REST', () => {
     expect(json.body).toEqual([]);
     const csv = await api('GET', '/api/federations/clothes/rounds?format=csv');
     expect(csv.type).toMatch(/text\/csv/);
-    expect(csv.text.split('\r\n')[0]).toBe('round,participants,examples,accuracy,loss,trainLoss,trainAccuracy,durationMs,bytesUp,bytesDown,abandonedBytesUp,abandonedBytesDown,rejected,completedAt,closedBy,deadlineMs,extended,meanStaleness');
+    expect(csv.text.split('\r\n')[0]).toBe(
+      'round,participants,examples,accuracy,loss,trainLoss,trainAccuracy,durationMs,bytesUp,bytesDown,abandonedBytesUp,abandonedBytesDown,rejected,completedAt,closedBy,deadlineMs,extended,meanStaleness',
+    );
     const bad = await api('GET', '/api/federations/clothes/rounds?format=xml');
     expect(bad.status).toBe(400);
     expect(bad.body.reason).toMatch(/format/);
@@ -154,7 +168,13 @@ describe('federations over REST', () => {
     const metrics = await api('GET', '/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.type).toMatch(/text\/plain/);
-    for (const name of ['flock_devices_connected', 'flock_rounds_completed_total', 'flock_round_duration_seconds', 'flock_bytes_up_total', 'flock_update_rejections_total']) {
+    for (const name of [
+      'flock_devices_connected',
+      'flock_rounds_completed_total',
+      'flock_round_duration_seconds',
+      'flock_bytes_up_total',
+      'flock_update_rejections_total',
+    ]) {
       expect(metrics.text).toContain(`# TYPE ${name}`);
     }
     expect(metrics.text).toContain('flock_devices_connected{federation="clothes"} 0');

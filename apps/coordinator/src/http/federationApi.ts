@@ -11,7 +11,6 @@ import { deviceDataApi } from './deviceDataApi.ts';
 import { EmptyBody } from './emptyBody.ts';
 import { roundsCsv } from './roundsExport.ts';
 
-
 const FederationParams = z.object({ id: FederationId });
 const ShardParams = z.object({ id: FederationId, deviceId: DeviceId });
 
@@ -103,7 +102,10 @@ export function federationApi(deps: ApiDeps): express.Router {
     const runtime = federationOf(req, res);
     if (!runtime) return;
     const w = runtime.globalWeights;
-    res.set('cache-control', 'no-store').type('application/octet-stream').send(Buffer.from(w.buffer, w.byteOffset, w.byteLength));
+    res
+      .set('cache-control', 'no-store')
+      .type('application/octet-stream')
+      .send(Buffer.from(w.buffer, w.byteOffset, w.byteLength));
   });
 
   // One file to keep: the latest stored global model in Flock's weights format (manifest + float32
@@ -160,7 +162,10 @@ export function federationApi(deps: ApiDeps): express.Router {
     res.status(201).json(deps.directory.summaryOf(cloned.runtime));
   });
 
-  for (const [action, archived] of [['archive', true], ['unarchive', false]] as const) {
+  for (const [action, archived] of [
+    ['archive', true],
+    ['unarchive', false],
+  ] as const) {
     api.post(`/federations/:id/${action}`, allow('admin'), async (req, res) => {
       const body = EmptyBody.safeParse(req.body);
       if (!body.success) return refuse(res, 400, `body: ${zodReason(body.error)}`);

@@ -18,7 +18,15 @@ import { modelsApi } from './modelsApi.ts';
 import { webClient } from './webClient.ts';
 
 export function createHttpApp(
-  deps: ApiDeps & { logger: Logger; webClientDir?: string; metrics: CoordinatorMetrics; uploadedModels: UploadedModelStore; tokens: TokenService; security: SecurityLimits; takeBackup: () => Promise<Uint8Array> },
+  deps: ApiDeps & {
+    logger: Logger;
+    webClientDir?: string;
+    metrics: CoordinatorMetrics;
+    uploadedModels: UploadedModelStore;
+    tokens: TokenService;
+    security: SecurityLimits;
+    takeBackup: () => Promise<Uint8Array>;
+  },
 ): express.Express {
   const app = express();
   app.disable('x-powered-by');

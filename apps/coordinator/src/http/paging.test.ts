@@ -11,7 +11,11 @@ interface Row {
 }
 
 const access: RowAccess<Row, 'id' | 'score'> = { key: (r) => r.id, value: (r, f) => r[f], text: (r) => r.name };
-const rows: Row[] = Array.from({ length: 25 }, (_, i) => ({ id: `r${String(i).padStart(2, '0')}`, score: i % 5 === 4 ? null : i % 7, name: i % 2 ? 'Odd Row' : 'even row' }));
+const rows: Row[] = Array.from({ length: 25 }, (_, i) => ({
+  id: `r${String(i).padStart(2, '0')}`,
+  score: i % 5 === 4 ? null : i % 7,
+  name: i % 2 ? 'Odd Row' : 'even row',
+}));
 const asc = { field: 'score' as const, descending: false };
 
 function pages(list: Row[], request: { limit: number; sort: typeof asc; filter?: string }): Row[][] {
@@ -90,24 +94,51 @@ describe('page queries', () => {
     expect(RoundsPageQuery.parse({ paged: 'true' }).sort).toEqual({ field: 'round', descending: true });
     const bad = RoundsPageQuery.safeParse({ paged: 'true', sort: 'color', page: '2' });
     expect(bad.success).toBe(false);
-    if (!bad.success) expect(queryReason(bad.error)).toBe(
-      'This request was refused: Sort by one of round, accuracy, loss, trainAccuracy, durationMs, bytesUp, bytesDown, participants, completedAt (a leading "-" sorts descending). Remove page: no such setting.',
-    );
+    if (!bad.success)
+      expect(queryReason(bad.error)).toBe(
+        'This request was refused: Sort by one of round, accuracy, loss, trainAccuracy, durationMs, bytesUp, bytesDown, participants, completedAt (a leading "-" sorts descending). Remove page: no such setting.',
+      );
   });
 });
 
 describe('roundSeries', () => {
   const record = (round: number) => ({
-    round, participants: 2, examples: 10, accuracy: round % 2 ? 0.5 : null, loss: 1, trainLoss: null, trainAccuracy: null, durationMs: 100,
-    bytesUp: 10, bytesDown: 20, rejected: 0, completedAt: '', closedBy: null, deadlineMs: null, extended: false, meanStaleness: null,
+    round,
+    participants: 2,
+    examples: 10,
+    accuracy: round % 2 ? 0.5 : null,
+    loss: 1,
+    trainLoss: null,
+    trainAccuracy: null,
+    durationMs: 100,
+    bytesUp: 10,
+    bytesDown: 20,
+    rejected: 0,
+    completedAt: '',
+    closedBy: null,
+    deadlineMs: null,
+    extended: false,
+    meanStaleness: null,
   });
 
   it('gives every round while they fit, and even buckets (last round, means, byte sums) beyond', () => {
     expect(roundSeries([record(1)], 500).points).toHaveLength(1);
-    const series = roundSeries(Array.from({ length: 1000 }, (_, i) => record(i + 1)), 100);
+    const series = roundSeries(
+      Array.from({ length: 1000 }, (_, i) => record(i + 1)),
+      100,
+    );
     expect(series.rounds).toBe(1000);
     expect(series.points).toHaveLength(100);
-    expect(series.points[0]).toMatchObject({ round: 10, accuracy: 0.5, trainingAccuracy: null, bytesUp: 100, bytesDown: 200, abandonedBytesDown: 0, participants: 2, durationMs: 100 });
+    expect(series.points[0]).toMatchObject({
+      round: 10,
+      accuracy: 0.5,
+      trainingAccuracy: null,
+      bytesUp: 100,
+      bytesDown: 200,
+      abandonedBytesDown: 0,
+      participants: 2,
+      durationMs: 100,
+    });
     expect(series.points.at(-1)!.round).toBe(1000);
   });
 });

@@ -29,7 +29,10 @@ function event(kind: string, message: string): EventLogEntry {
 describe('CoordinatorMetrics', () => {
   it('counts closed rounds, their duration and bytes, refusals by reason, and reads connected devices when scraped', async () => {
     const metrics = new CoordinatorMetrics({
-      connectedDevices: () => [['f1', 3], ['f2', 0]],
+      connectedDevices: () => [
+        ['f1', 3],
+        ['f2', 0],
+      ],
       roundRecord: (federationId, round) => (federationId === 'f1' && round === 2 ? RECORD : undefined),
     });
     metrics.observe(event('round-closed', 'round 2 closed with every selected device: 3 devices, 1800 examples, accuracy 90.0%'));
@@ -55,7 +58,7 @@ describe('CoordinatorMetrics', () => {
     expect(rejectionLabel('payload of 40000000 bytes exceeds the 800000-byte limit for this model')).toBe('too-large');
     expect(rejectionLabel('payload is encoded as float32; this federation takes int8 updates')).toBe('codec');
     expect(rejectionLabel('update for federation "a" sent to federation "b"')).toBe('wrong-federation');
-    expect(rejectionLabel('numExamples must be an integer from 1 to 600 (the device\'s examples), got 9000')).toBe('examples');
+    expect(rejectionLabel("numExamples must be an integer from 1 to 600 (the device's examples), got 9000")).toBe('examples');
     expect(rejectionLabel('update is malformed: payload: larger than 33554432 bytes')).toBe('schema');
     expect(rejectionLabel('something new')).toBe('other');
   });

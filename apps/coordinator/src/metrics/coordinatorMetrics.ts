@@ -46,8 +46,18 @@ export class CoordinatorMetrics {
       buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800],
       registers,
     });
-    this.bytesUp = new Counter({ name: 'flock_bytes_up_total', help: 'Update bytes received from devices in completed rounds', labelNames: ['federation'], registers });
-    this.bytesDown = new Counter({ name: 'flock_bytes_down_total', help: 'Model bytes sent to devices in completed rounds', labelNames: ['federation'], registers });
+    this.bytesUp = new Counter({
+      name: 'flock_bytes_up_total',
+      help: 'Update bytes received from devices in completed rounds',
+      labelNames: ['federation'],
+      registers,
+    });
+    this.bytesDown = new Counter({
+      name: 'flock_bytes_down_total',
+      help: 'Model bytes sent to devices in completed rounds',
+      labelNames: ['federation'],
+      registers,
+    });
     this.rejections = new Counter({
       name: 'flock_update_rejections_total',
       help: 'Updates refused, by reason (schema, stale, not-selected, too-large, codec, non-finite, ...)',

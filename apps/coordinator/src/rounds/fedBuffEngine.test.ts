@@ -15,7 +15,6 @@ function engine(overrides: Partial<FederationConfig> = {}): FedBuffEngine {
 const update = (deviceId: string, round: number, values: [number, number], numExamples = 100): DeviceUpdate =>
   testUpdate(manifest, deviceId, round, values, numExamples);
 
-
 /** Running, with a, b and c each sent the round-1 model. */
 function running(): FedBuffEngine {
   const e = engine();

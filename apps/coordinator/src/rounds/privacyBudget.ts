@@ -14,5 +14,9 @@ export function privacyNote(config: PrivacyFields, round: number, epsilon: numbe
   const target = config.privacy?.targetEpsilon;
   if (epsilon === null || target === undefined || epsilon < target) return null;
   const action = config.privacy!.onTarget === 'stop' ? 'the federation stops here' : 'training goes on, as the federation is set to only warn at its target';
-  return { level: 'warn', kind: 'privacy-target', message: `round ${round}: the privacy spent (epsilon ${epsilon.toFixed(3)}) reached the target of ${target}; ${action}` };
+  return {
+    level: 'warn',
+    kind: 'privacy-target',
+    message: `round ${round}: the privacy spent (epsilon ${epsilon.toFixed(3)}) reached the target of ${target}; ${action}`,
+  };
 }

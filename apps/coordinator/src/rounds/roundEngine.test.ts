@@ -8,7 +8,6 @@ const manifest: WeightsManifest = [
   { name: 'dense/bias', shape: [2], dtype: 'float32' },
 ];
 
-
 function engine(overrides: Partial<FederationConfig> = {}): RoundEngine {
   return new RoundEngine({ ...config, ...overrides }, manifest, {
     status: 'idle',
@@ -19,7 +18,6 @@ function engine(overrides: Partial<FederationConfig> = {}): RoundEngine {
 
 const update = (deviceId: string, round: number, values: number[], numExamples = 100, kind: 'delta' | 'weights' = 'delta'): DeviceUpdate =>
   testUpdate(manifest, deviceId, round, values, numExamples, kind);
-
 
 /** An engine in round 1 with devices a and b selected. */
 function training(overrides: Partial<FederationConfig> = {}): RoundEngine {
@@ -58,7 +56,7 @@ describe('RoundEngine', () => {
     expect(e.status).toBe('aggregating');
   });
 
-  it('reports the devices\' training loss and accuracy weighted by the examples each trained on', () => {
+  it("reports the devices' training loss and accuracy weighted by the examples each trained on", () => {
     const e = training();
     e.submitUpdate({ ...update('a', 1, [0, 0, 0, 0, 0, 0], 100), metrics: { loss: 2, accuracy: 0.2 } }, T0 + 1);
     const { effects } = e.submitUpdate({ ...update('b', 1, [0, 0, 0, 0, 0, 0], 300), metrics: { loss: 0.4, accuracy: 0.9 } }, T0 + 2);
@@ -80,7 +78,10 @@ describe('RoundEngine', () => {
     expect(e.completedRounds).toBe(1);
     // A device retrying its round-1 upload while round 2 runs is told it arrived.
     expect(e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1]), T0 + 101).result).toEqual({ ok: true, duplicate: true });
-    expect(e.submitUpdate(update('a', 3, [1, 1, 1, 1, 1, 1]), T0 + 101).result).toMatchObject({ ok: false, reason: 'update for round 3 but round 2 is running' });
+    expect(e.submitUpdate(update('a', 3, [1, 1, 1, 1, 1, 1]), T0 + 101).result).toMatchObject({
+      ok: false,
+      reason: 'update for round 3 but round 2 is running',
+    });
   });
 
   it('rejects a stale round, an unselected device and a wrong federation with reasons', () => {
@@ -156,7 +157,12 @@ describe('RoundEngine', () => {
     const effects = e.tick(T0 + 10_000);
     expect(ofType(effects, 'roundClosed')).toEqual([]);
     const [abandoned] = ofType(effects, 'roundAbandoned');
-    expect(abandoned).toMatchObject({ round: 1, answered: 1, selected: 2, reason: 'only 1 of the 2 devices still in it sent an update by its deadline (2 needed)' });
+    expect(abandoned).toMatchObject({
+      round: 1,
+      answered: 1,
+      selected: 2,
+      reason: 'only 1 of the 2 devices still in it sent an update by its deadline (2 needed)',
+    });
     const [retry] = ofType(effects, 'broadcastRound');
     expect(retry).toMatchObject({ round: 1, deviceIds: ['a', 'b'], deadline: T0 + 20_000 });
     expect(e.updatesThisRound).toBe(0);
@@ -217,10 +223,7 @@ describe('RoundEngine', () => {
 
   it('stop is final: the model stays, nothing starts again', () => {
     const e = training();
-    expect(e.stop().effects).toEqual([
-      expect.objectContaining({ type: 'roundAbandoned', round: 1 }),
-      { type: 'statusChanged', status: 'stopped', round: 0 },
-    ]);
+    expect(e.stop().effects).toEqual([expect.objectContaining({ type: 'roundAbandoned', round: 1 }), { type: 'statusChanged', status: 'stopped', round: 0 }]);
     expect(e.start(T0).outcome).toMatchObject({ ok: false });
     expect(e.resume(T0).outcome).toMatchObject({ ok: false });
     expect(e.stop().outcome).toEqual({ ok: false, reason: 'federation is already stopped' });
@@ -290,7 +293,7 @@ describe('RoundEngine', () => {
     expect(e.roundPersisted(2, T0, 0.93)).toEqual([{ type: 'statusChanged', status: 'finished', round: 2 }]);
   });
 
-  it('caps the examples an update may claim at the device\'s own maximum', () => {
+  it("caps the examples an update may claim at the device's own maximum", () => {
     const e = training();
     const tooMany = { ...update('a', 1, [1, 1, 1, 1, 1, 1], 700), maxExamples: 650 };
     expect(e.submitUpdate(tooMany, T0).result).toMatchObject({ ok: false, reason: expect.stringContaining('1 to 650') });
@@ -317,7 +320,7 @@ describe('RoundEngine', () => {
     expect(ofType(effects, 'roundClosed')[0]).toMatchObject({ round: 1, participants: ['a', 'b'], closedAt: T0 + 15_000 });
   });
 
-  it('sets an adaptive deadline from the slowest selected device\'s measured time, within floor and ceiling', () => {
+  it("sets an adaptive deadline from the slowest selected device's measured time, within floor and ceiling", () => {
     const deadline = { mode: 'adaptive', multiplier: 2, floorMs: 5_000, ceilingMs: 60_000 } as const;
     const e = training({ deadline });
     // Nobody measured yet: the ceiling.
@@ -348,7 +351,7 @@ describe('RoundEngine', () => {
     expect(ofType(e.deviceOnline('b', T0), 'broadcastRound')[0]).toMatchObject({ round: 2, deviceIds: ['a', 'b'] });
   });
 
-  it('takes updates only in the federation\'s uplink codec and folds int8 ones in', () => {
+  it("takes updates only in the federation's uplink codec and folds int8 ones in", () => {
     const e = training({ codec: { uplink: 'int8', downlink: 'float32' } });
     expect(e.submitUpdate(update('a', 1, [1, 1, 1, 1, 1, 1]), T0).result).toMatchObject({ ok: false, reason: expect.stringContaining('int8') });
     const int8 = { ...update('a', 1, [0, 0, 0, 0, 0, 0]), payload: encodeWeights(manifest, new Float32Array([1, 1, 1, 1, 1, 1]), 'delta', { name: 'int8' }) };
@@ -357,4 +360,3 @@ describe('RoundEngine', () => {
     expect([...closed!.newGlobal]).toEqual([2, 3, 4, 5, 6, 7]);
   });
 });
-

@@ -14,7 +14,8 @@ const config: FederationConfig = {
   maxRounds: 10,
 };
 
-const update = (deviceId: string, round: number, values: number[], numExamples = 100): DeviceUpdate => testUpdate(manifest, deviceId, round, values, numExamples);
+const update = (deviceId: string, round: number, values: number[], numExamples = 100): DeviceUpdate =>
+  testUpdate(manifest, deviceId, round, values, numExamples);
 
 function closed(effects: EngineEffect[]): Extract<EngineEffect, { type: 'roundClosed' }> {
   const e = effects.find((x): x is Extract<EngineEffect, { type: 'roundClosed' }> => x.type === 'roundClosed');
@@ -53,7 +54,7 @@ describe('round engines aggregate through the federation strategy', () => {
     expect(running({ strategy: { name: 'fedprox', options: { mu: 0.2 } } }).instructions).toEqual({ proximalMu: 0.2 });
   });
 
-  it('FedAdam\'s moments go out with each closed round and a restarted engine resumes them', () => {
+  it("FedAdam's moments go out with each closed round and a restarted engine resumes them", () => {
     const strategy = StrategyConfig.parse({ name: 'fedadam', options: { eta: 0.1, beta1: 0.5, beta2: 0.75, tau: 0.5 } });
     const twoRounds = (e: RoundEngine, round: number, values: number[]) => {
       e.submitUpdate(update('a', round, values), T0 + 1);
@@ -65,7 +66,12 @@ describe('round engines aggregate through the federation strategy', () => {
     uninterrupted.roundPersisted(1, T0 + 3);
     const r2 = twoRounds(uninterrupted, 2, [1, 1]);
 
-    const restarted = new RoundEngine({ ...config, strategy }, manifest, { status: 'waiting', completedRounds: 1, global: r1.newGlobal, serverState: r1.serverState });
+    const restarted = new RoundEngine({ ...config, strategy }, manifest, {
+      status: 'waiting',
+      completedRounds: 1,
+      global: r1.newGlobal,
+      serverState: r1.serverState,
+    });
     restarted.deviceOnline('a', T0);
     restarted.deviceOnline('b', T0);
     expect([...twoRounds(restarted, 2, [1, 1]).newGlobal]).toEqual([...r2.newGlobal]);

@@ -17,5 +17,10 @@ export function corruptUpdate(payload: Uint8Array, mode: ByzantineMode, codec: R
   const decoded = decodeWeights(payload);
   const factor = FACTORS[mode];
   // encodeWeights allocates a fresh ArrayBuffer.
-  return encodeWeights(decoded.manifest, decoded.values.map((v) => v * factor), 'delta', uplinkCodec(codec)) as Uint8Array<ArrayBuffer>;
+  return encodeWeights(
+    decoded.manifest,
+    decoded.values.map((v) => v * factor),
+    'delta',
+    uplinkCodec(codec),
+  ) as Uint8Array<ArrayBuffer>;
 }

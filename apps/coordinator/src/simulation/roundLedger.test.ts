@@ -20,7 +20,14 @@ const record = (round: number): RoundRecord => ({
   extended: false,
   meanStaleness: null,
 });
-const event = (kind: string, message: string, at = '2026-01-01T00:00:00.000Z'): EventLogEntry => ({ at, federationId: 'f', level: 'warn', kind, message, deviceId: null });
+const event = (kind: string, message: string, at = '2026-01-01T00:00:00.000Z'): EventLogEntry => ({
+  at,
+  federationId: 'f',
+  level: 'warn',
+  kind,
+  message,
+  deviceId: null,
+});
 
 describe('RoundLedger', () => {
   it('counts each abandoned attempt once although the event log is read in overlapping windows', () => {
@@ -36,7 +43,10 @@ describe('RoundLedger', () => {
     ledger.noteDropped(1);
     ledger.noteDropped(1);
     expect(ledger.report(record(1))).toMatchObject({ round: 1, dropped: 2, closedBy: 'all-answered', withinDeadline: true });
-    expect(ledger.report({ ...record(2), closedBy: 'deadline', extended: true, durationMs: 30_000, deadlineMs: 40_000 })).toMatchObject({ dropped: 0, withinDeadline: false });
+    expect(ledger.report({ ...record(2), closedBy: 'deadline', extended: true, durationMs: 30_000, deadlineMs: 40_000 })).toMatchObject({
+      dropped: 0,
+      withinDeadline: false,
+    });
     expect(ledger.report({ ...record(3), deadlineMs: null, closedBy: 'buffer-full' }).withinDeadline).toBeNull();
     expect(ledger.droppedTotal).toBe(2);
   });

@@ -66,7 +66,12 @@ export async function runSimulation(plan: SimulationPlan, onRound: (r: RoundRepo
   const started = performance.now();
   // The device threads load tfjs while the coordinator starts.
   const [pool, local] = await settleBoth(
-    DevicePool.start({ devices: plan.devices, verbose: plan.verbose ?? false, ...(plan.threads ? { threads: plan.threads } : {}), ...(plan.backend ? { backend: plan.backend } : {}) }),
+    DevicePool.start({
+      devices: plan.devices,
+      verbose: plan.verbose ?? false,
+      ...(plan.threads ? { threads: plan.threads } : {}),
+      ...(plan.backend ? { backend: plan.backend } : {}),
+    }),
     plan.server ? Promise.resolve(null) : startLocalCoordinator(plan.evalBackend ?? 'cpu', plan.verbose ?? false),
   );
   const client = plan.server ? new CoordinatorClient(plan.server.url, plan.server.token, plan.server.retry, '--server') : local!.client;
@@ -82,11 +87,17 @@ export async function runSimulation(plan: SimulationPlan, onRound: (r: RoundRepo
       deviceIds,
       behaviour,
       slowDeviceIds: drawSlowDevices(deviceIds, plan.slowFraction ?? 0, behaviour.seed),
-      ...(plan.byzantine ? { byzantine: { mode: plan.byzantine.mode, deviceIds: drawByzantineDevices(deviceIds, plan.byzantine.fraction, behaviour.seed) } } : {}),
+      ...(plan.byzantine
+        ? { byzantine: { mode: plan.byzantine.mode, deviceIds: drawByzantineDevices(deviceIds, plan.byzantine.fraction, behaviour.seed) } }
+        : {}),
       onError,
       onDropped: (_deviceId, round) => ledger.noteDropped(round),
     });
-    await waitFor(async () => (await client.devices(id)).filter((d) => d.connected && d.state === 'waiting-for-round').length >= plan.devices, JOIN_TIMEOUT_MS, `${plan.devices} devices to join`);
+    await waitFor(
+      async () => (await client.devices(id)).filter((d) => d.connected && d.state === 'waiting-for-round').length >= plan.devices,
+      JOIN_TIMEOUT_MS,
+      `${plan.devices} devices to join`,
+    );
     await client.start(id);
     const seen: RoundRecord[] = [];
     for (let poll = 0; ; poll++) {

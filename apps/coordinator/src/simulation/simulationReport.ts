@@ -8,12 +8,38 @@ import type { SimulationSummary } from './simulation.ts';
 export function roundLine(r: RoundReport): string {
   const { round, participants, dropped, closedBy, extended, withinDeadline, meanStaleness, accuracy, loss, durationMs, bytesUp, bytesDown, rejected } = r;
   const epsilon = r.epsilon ?? null;
-  return JSON.stringify({ round, participants, dropped, closedBy, extended, withinDeadline, meanStaleness, accuracy, loss, durationMs, bytesUp, bytesDown, rejected, epsilon });
+  return JSON.stringify({
+    round,
+    participants,
+    dropped,
+    closedBy,
+    extended,
+    withinDeadline,
+    meanStaleness,
+    accuracy,
+    loss,
+    durationMs,
+    bytesUp,
+    bytesDown,
+    rejected,
+    epsilon,
+  });
 }
 
 export function summaryLine(s: SimulationSummary): string {
   const { rounds: roundsCompleted, roundsAttempted, roundsToTarget, bestAccuracy, dropped, backend, threads, strategy, epsilon } = s;
-  return JSON.stringify({ roundsCompleted, roundsAttempted, roundsToTarget, bestAccuracy, dropped, wallSeconds: round3(s.wallSeconds), backend, threads, strategy, epsilon });
+  return JSON.stringify({
+    roundsCompleted,
+    roundsAttempted,
+    roundsToTarget,
+    bestAccuracy,
+    dropped,
+    wallSeconds: round3(s.wallSeconds),
+    backend,
+    threads,
+    strategy,
+    epsilon,
+  });
 }
 
 /** One line redrawn in place on a terminal. */
@@ -30,7 +56,22 @@ export async function writeReport(dir: string, reports: RoundReport[], target: n
   await mkdir(dir, { recursive: true });
   const header = 'round,participants,examples,accuracy,loss,trainLoss,durationMs,bytesUp,bytesDown,rejected,dropped,closedBy,extended,withinDeadline';
   const rows = reports.map((r) =>
-    [r.round, r.participants, r.examples, r.accuracy ?? '', r.loss ?? '', r.trainLoss ?? '', r.durationMs, r.bytesUp, r.bytesDown, r.rejected, r.dropped, r.closedBy ?? '', r.extended, r.withinDeadline ?? ''].join(','),
+    [
+      r.round,
+      r.participants,
+      r.examples,
+      r.accuracy ?? '',
+      r.loss ?? '',
+      r.trainLoss ?? '',
+      r.durationMs,
+      r.bytesUp,
+      r.bytesDown,
+      r.rejected,
+      r.dropped,
+      r.closedBy ?? '',
+      r.extended,
+      r.withinDeadline ?? '',
+    ].join(','),
   );
   await writeFile(join(dir, 'rounds.csv'), `${[header, ...rows].join('\n')}\n`);
   await writeFile(join(dir, 'accuracy.svg'), accuracyChart(reports, target));

@@ -59,16 +59,23 @@ function startDevices(msg: PoolDevices): void {
   const byzantine = new Set(msg.byzantine?.deviceIds);
   for (const deviceId of msg.deviceIds) {
     let socket: DeviceSocket | null = null;
-    const trainer = new SimulatedDeviceTrainer(deviceId, thread, msg.behaviour, slow.has(deviceId), {
-      dropOut(round, pauseMs) {
-        const s = socket;
-        if (!s) return;
-        // A client-side disconnect: the session does not reconnect by itself; we bring it back below.
-        s.disconnect();
-        post({ type: 'dropped', deviceId, round });
-        void comeBack(s, round, pauseMs, msg.behaviour.comeBack);
+    const trainer = new SimulatedDeviceTrainer(
+      deviceId,
+      thread,
+      msg.behaviour,
+      slow.has(deviceId),
+      {
+        dropOut(round, pauseMs) {
+          const s = socket;
+          if (!s) return;
+          // A client-side disconnect: the session does not reconnect by itself; we bring it back below.
+          s.disconnect();
+          post({ type: 'dropped', deviceId, round });
+          void comeBack(s, round, pauseMs, msg.behaviour.comeBack);
+        },
       },
-    }, byzantine.has(deviceId) ? msg.byzantine!.mode : null);
+      byzantine.has(deviceId) ? msg.byzantine!.mode : null,
+    );
     const adapters = nodeAdapters(msg.serverUrl, shards, trainer);
     // The same connection, kept at hand so that a dropout can cut it.
     const connect = () => (socket = adapters.connect());

@@ -74,7 +74,9 @@ describe('the data dir', () => {
     const start = await runCoordinatorProcess(dataDir);
     expect(start.code).toBe(1);
     const pg = join(dataDir, 'pg');
-    expect(start.output).toContain(`the database in ${pg} could not be opened; it may be damaged. Restore a backup with \`flockctl restore --data-dir ${dataDir} BACKUP_FILE\``);
+    expect(start.output).toContain(
+      `the database in ${pg} could not be opened; it may be damaged. Restore a backup with \`flockctl restore --data-dir ${dataDir} BACKUP_FILE\``,
+    );
     expect(start.output).toContain(`or move ${pg} away to start with an empty database`);
     // The failed start let go of the directory.
     lockDataDir(dataDir).release();

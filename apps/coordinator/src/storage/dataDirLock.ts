@@ -11,9 +11,7 @@ export class DataDirInUseError extends Error {
     readonly dataDir: string,
     readonly pid: number,
   ) {
-    super(
-      `data dir ${dataDir} is in use by PID ${pid}: stop that coordinator first, or give this one another data dir (FLOCK_DATA_DIR)`,
-    );
+    super(`data dir ${dataDir} is in use by PID ${pid}: stop that coordinator first, or give this one another data dir (FLOCK_DATA_DIR)`);
     this.name = 'DataDirInUseError';
   }
 }

@@ -51,7 +51,10 @@ export class EventLog {
   private readonly pruners: NodeJS.Timeout[];
   private pruning: Promise<unknown> | null = null;
 
-  constructor(private readonly db: PGlite, options: EventLogOptions = {}) {
+  constructor(
+    private readonly db: PGlite,
+    options: EventLogOptions = {},
+  ) {
     this.limits = options.limits ?? DEFAULT_EVENT_LOG_LIMITS;
     this.onError = options.onError ?? ((err) => console.error('event log:', err));
     const prune = () => {

@@ -51,7 +51,10 @@ export function withStoredCodec(stored: unknown): unknown {
 export class FederationStore {
   private readonly events: EventLog;
 
-  constructor(private readonly db: PGlite, eventLog: EventLogOptions = {}) {
+  constructor(
+    private readonly db: PGlite,
+    eventLog: EventLogOptions = {},
+  ) {
     this.events = new EventLog(db, eventLog);
   }
 
@@ -87,10 +90,9 @@ export class FederationStore {
   }
 
   async latestModel(federationId: string): Promise<StoredModel | null> {
-    const { rows } = await this.db.query<Row>(
-      'select round, bytes, server_state from models where federation_id = $1 order by round desc limit 1',
-      [federationId],
-    );
+    const { rows } = await this.db.query<Row>('select round, bytes, server_state from models where federation_id = $1 order by round desc limit 1', [
+      federationId,
+    ]);
     const row = rows[0];
     if (!row) return null;
     const state = row.server_state as Uint8Array | null;
@@ -160,10 +162,10 @@ export class FederationStore {
       );
       await insertModel(tx, federationId, record.round, model.bytes, model.serverState);
       await tx.query('update federations set round = $2 where id = $1', [federationId, record.round]);
-      await tx.query(
-        'update devices set rounds_contributed = rounds_contributed + 1 where federation_id = $1 and device_id = any($2::text[])',
-        [federationId, participants],
-      );
+      await tx.query('update devices set rounds_contributed = rounds_contributed + 1 where federation_id = $1 and device_id = any($2::text[])', [
+        federationId,
+        participants,
+      ]);
       await tx.query(
         `insert into contributions (federation_id, device_id, trained_round, aggregated_round, bytes_up, bytes_down, abandoned_bytes_up, abandoned_bytes_down)
          select $1, d, r, $4, u, w, au, aw from unnest($2::text[], $3::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[]) as c(d, r, u, w, au, aw)`,
@@ -205,17 +207,15 @@ export class FederationStore {
 
   /** Updates folded into rounds after `afterRound`: what the engine must not count again. */
   async contributionsSince(federationId: string, afterRound: number): Promise<Contribution[]> {
-    const { rows } = await this.db.query<Row>(
-      'select device_id, trained_round from contributions where federation_id = $1 and aggregated_round > $2',
-      [federationId, afterRound],
-    );
+    const { rows } = await this.db.query<Row>('select device_id, trained_round from contributions where federation_id = $1 and aggregated_round > $2', [
+      federationId,
+      afterRound,
+    ]);
     return rows.map((r) => ({ deviceId: String(r.device_id), round: Number(r.trained_round) }));
   }
 
   async listDevices(federationId: string): Promise<StoredDevice[]> {
-    const { rows } = await this.db.query<Row>('select * from devices where federation_id = $1 order by shard_index', [
-      federationId,
-    ]);
+    const { rows } = await this.db.query<Row>('select * from devices where federation_id = $1 order by shard_index', [federationId]);
     return rows.map((r) => ({
       deviceId: String(r.device_id),
       shardIndex: Number(r.shard_index),
@@ -285,11 +285,7 @@ export class FederationStore {
   }
 
   /** The newest `limit` events, oldest first; `kinds` and `level` narrow them in the query itself. */
-  async listEvents(
-    federationId: string,
-    limit = 500,
-    filter: { kinds?: readonly string[]; level?: EventLogEntry['level'] } = {},
-  ): Promise<EventLogEntry[]> {
+  async listEvents(federationId: string, limit = 500, filter: { kinds?: readonly string[]; level?: EventLogEntry['level'] } = {}): Promise<EventLogEntry[]> {
     await this.events.flushed();
     const { rows } = await this.db.query<Row>(
       `select * from (

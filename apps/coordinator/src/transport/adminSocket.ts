@@ -1,10 +1,4 @@
-import {
-  ADMIN_NAMESPACE,
-  FederationId,
-  type ConsoleSnapshot,
-  type AdminToCoordinatorEvents,
-  type CoordinatorToAdminEvents,
-} from '@flock/fl-core';
+import { ADMIN_NAMESPACE, FederationId, type ConsoleSnapshot, type AdminToCoordinatorEvents, type CoordinatorToAdminEvents } from '@flock/fl-core';
 import type { Logger } from 'pino';
 import type { Namespace, Server } from 'socket.io';
 import { z } from 'zod';

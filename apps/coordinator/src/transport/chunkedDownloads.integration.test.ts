@@ -19,7 +19,14 @@ let coordinator: RunningCoordinator;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'flock-downloads-'));
-  coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir, adminToken: TOKEN, logLevel: 'silent', downloads: { inlineBytes: CHUNK, chunkBytes: CHUNK } });
+  coordinator = await startCoordinator({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    adminToken: TOKEN,
+    logLevel: 'silent',
+    downloads: { inlineBytes: CHUNK, chunkBytes: CHUNK },
+  });
 }, 180_000);
 
 afterAll(async () => {

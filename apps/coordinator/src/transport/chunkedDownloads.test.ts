@@ -34,7 +34,10 @@ describe('ChunkedDownloads', () => {
     const downloads = new ChunkedDownloads({ inlineBytes: 4, chunkBytes: 4 });
     expect(downloads.chunk('fed', request(0))).toEqual({ ok: false, reason: 'round 3 is not the round being served (none)' });
     downloads.announce(start(3));
-    expect(downloads.chunk('fed', { ...request(0), offset: -1 })).toMatchObject({ ok: false, reason: expect.stringMatching(/^model:chunk is malformed: offset/) });
+    expect(downloads.chunk('fed', { ...request(0), offset: -1 })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^model:chunk is malformed: offset/),
+    });
     expect(downloads.chunk('other', request(0))).toEqual({ ok: false, reason: 'this device belongs to federation "other", not "fed"' });
     expect(downloads.chunk('fed', request(0, 2))).toEqual({ ok: false, reason: 'round 2 is not the round being served (round 3)' });
     expect(downloads.chunk('fed', request(0, 3, 'deadbeef'))).toEqual({ ok: false, reason: 'round 3 has no model deadbeef' });

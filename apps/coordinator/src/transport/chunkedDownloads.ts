@@ -50,7 +50,8 @@ export class ChunkedDownloads {
     const msg = parsed.data;
     if (msg.federationId !== federationId) return { ok: false, reason: `this device belongs to federation "${federationId}", not "${msg.federationId}"` };
     const entry = this.served.get(federationId);
-    if (entry?.round !== msg.round) return { ok: false, reason: `round ${msg.round} is not the round being served (${entry ? `round ${entry.round}` : 'none'})` };
+    if (entry?.round !== msg.round)
+      return { ok: false, reason: `round ${msg.round} is not the round being served (${entry ? `round ${entry.round}` : 'none'})` };
     const payload = entry.payloads.get(msg.hash);
     if (!payload) return { ok: false, reason: `round ${msg.round} has no model ${msg.hash}` };
     if (msg.offset >= payload.byteLength) return { ok: false, reason: `offset ${msg.offset} is past the model's ${payload.byteLength} bytes` };

@@ -99,7 +99,12 @@ describe('chunked uploads over real sockets', () => {
     expect(await uploadUpdate(a, update, { chunkBytes: CHUNK })).toEqual({ outcome: 'accepted' });
     expect(chunkOffsets).toHaveLength(before);
 
-    const payloadB = encodeWeights(manifest, delta.map((d) => -d), 'delta', uplinkCodec(round.codec)) as Uint8Array<ArrayBuffer>;
+    const payloadB = encodeWeights(
+      manifest,
+      delta.map((d) => -d),
+      'delta',
+      uplinkCodec(round.codec),
+    ) as Uint8Array<ArrayBuffer>;
     expect(await uploadUpdate(b, { ...update, payload: payloadB }, { chunkBytes: CHUNK })).toEqual({ outcome: 'accepted' });
     const rounds = await (async () => {
       for (let i = 0; i < 200; i++) {
@@ -115,7 +120,14 @@ describe('chunked uploads over real sockets', () => {
     // And per device, as the dashboard shows them: device a was sent the round again when it came back.
     const perDevice = await (await fetch(`${coordinator.url}/api/federations/chunky/device-bytes`, { headers: auth })).json();
     expect(perDevice).toEqual([
-      { round: 1, deviceId: 'chunky-device-a', bytesUp: payload.byteLength, bytesDown: 2 * round.weights.byteLength, abandonedBytesUp: 0, abandonedBytesDown: 0 },
+      {
+        round: 1,
+        deviceId: 'chunky-device-a',
+        bytesUp: payload.byteLength,
+        bytesDown: 2 * round.weights.byteLength,
+        abandonedBytesUp: 0,
+        abandonedBytesDown: 0,
+      },
       { round: 1, deviceId: 'chunky-device-b', bytesUp: payloadB.byteLength, bytesDown: round.weights.byteLength, abandonedBytesUp: 0, abandonedBytesDown: 0 },
     ]);
   }, 120_000);

@@ -53,7 +53,10 @@ describe('ChunkedUploads', () => {
     expect(uploads.begin(d1, { ...header, round: 2, totalBytes: 6 })).toEqual({ ok: false, reason: 'update for round 2 but round 3 is running' });
     expect(uploads.begin(d2, { ...header, totalBytes: 6 })).toEqual({ ok: false, reason: 'device d2 is not selected for round 3' });
     expect(uploads.begin(d1, { ...header, totalBytes: 10 })).toEqual({ ok: false, reason: expect.stringContaining('larger than any update') });
-    expect(uploads.begin(d1, { ...header, federationId: 'other', totalBytes: 6 })).toEqual({ ok: false, reason: expect.stringContaining('said hello to "fed"') });
+    expect(uploads.begin(d1, { ...header, federationId: 'other', totalBytes: 6 })).toEqual({
+      ok: false,
+      reason: expect.stringContaining('said hello to "fed"'),
+    });
     expect(uploads.begin(d1, { ...header, totalBytes: 6 })).toMatchObject({ ok: true });
   });
 

@@ -1,11 +1,4 @@
-import {
-  ChunkAssembly,
-  UpdateBeginMessage,
-  UpdateChunkMessage,
-  type Ack,
-  type ChunkAck,
-  type ParsedUpdateMessage,
-} from '@flock/fl-core';
+import { ChunkAssembly, UpdateBeginMessage, UpdateChunkMessage, type Ack, type ChunkAck, type ParsedUpdateMessage } from '@flock/fl-core';
 import type { FederationRuntime } from '../federations/federationRuntime.ts';
 import type { DeviceEvent, DeviceSocketData } from './deviceEvents.ts';
 import type { GuardedOn } from './socketBoundary.ts';
@@ -160,7 +153,12 @@ export function federationUploads(federations: ReadonlyMap<string, FederationRun
 }
 
 /** Answers a device's `update:begin` and `update:chunk` (after its hello); refusals go to the event log. */
-export function attachChunkedUploads(socket: { data: DeviceSocketData }, uploads: ChunkedUploads, runtimeOf: () => FederationRuntime | undefined, on: GuardedOn<DeviceEvent>): void {
+export function attachChunkedUploads(
+  socket: { data: DeviceSocketData },
+  uploads: ChunkedUploads,
+  runtimeOf: () => FederationRuntime | undefined,
+  on: GuardedOn<DeviceEvent>,
+): void {
   const handle = (event: 'update:begin' | 'update:chunk', payload: unknown): ChunkAck => {
     const runtime = runtimeOf();
     const { federationId, deviceId } = socket.data;

@@ -21,7 +21,10 @@ import { zodReason } from './zodReason.ts';
 const federationRoom = (federationId: string) => `federation:${federationId}`;
 const deviceRoom = (federationId: string, deviceId: string) => `device:${federationId}:${deviceId}`;
 
-export function deviceOutputs(io: DeviceServer, downloads: ChunkedDownloads): Pick<FederationOutputs, 'sendRoundStart' | 'broadcastStatus' | 'broadcastRoundAbandoned' | 'broadcastFinalModel'> {
+export function deviceOutputs(
+  io: DeviceServer,
+  downloads: ChunkedDownloads,
+): Pick<FederationOutputs, 'sendRoundStart' | 'broadcastStatus' | 'broadcastRoundAbandoned' | 'broadcastFinalModel'> {
   return {
     sendRoundStart(federationId, deviceIds, msg) {
       // An empty room list would broadcast to every socket.

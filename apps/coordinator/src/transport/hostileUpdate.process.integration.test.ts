@@ -44,7 +44,10 @@ function demoRound(): Promise<{ device: DeviceSocket; round: number }> {
     const device = await helloDemo('hostile-a');
     await helloDemo('hostile-b');
     const started = new Promise<RoundStartAnnouncement>((resolve) => device.once('round:start', resolve));
-    const start = await fetch(`${coordinator.url}/api/federations/demo/start`, { method: 'POST', headers: { authorization: `Bearer ${coordinator.adminToken}` } });
+    const start = await fetch(`${coordinator.url}/api/federations/demo/start`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${coordinator.adminToken}` },
+    });
     expect(start.status).toBe(200);
     return { device, round: (await started).round };
   })();
@@ -54,7 +57,13 @@ function demoRound(): Promise<{ device: DeviceSocket; round: number }> {
 describe('a coordinator process sent a hostile update by a device that only said hello (issue 15, finding 1)', () => {
   it('refuses each one with a reason and stays alive', async () => {
     const { device, round } = await demoRound();
-    const manifests = ['[null]', '[1]', '["x"]', '[{"name":"w","shape":[65536,65536,65536],"dtype":"float32"}]', '[{"name":"w","shape":"3","dtype":"float32"}]'];
+    const manifests = [
+      '[null]',
+      '[1]',
+      '["x"]',
+      '[{"name":"w","shape":[65536,65536,65536],"dtype":"float32"}]',
+      '[{"name":"w","shape":"3","dtype":"float32"}]',
+    ];
     for (const manifest of manifests) {
       const reply = await device.timeout(10_000).emitWithAck('update', {
         federationId: 'demo',

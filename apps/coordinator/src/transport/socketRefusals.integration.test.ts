@@ -8,7 +8,12 @@ const test = useTestCoordinator('flock-malformed-', TOKEN);
 
 describe('the dashboard namespace', () => {
   it('answers an event it does not know with a reason', async () => {
-    const dashboard = connect(`${test.coordinator.url}${ADMIN_NAMESPACE}`, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token: TOKEN } });
+    const dashboard = connect(`${test.coordinator.url}${ADMIN_NAMESPACE}`, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      auth: { token: TOKEN },
+    });
     try {
       const reply = await dashboard.timeout(5_000).emitWithAck('unsubscribe', { federationId: 'demo' });
       expect(reply).toEqual({ ok: false, reason: 'unknown event "unsubscribe"; the dashboard sends subscribe' });

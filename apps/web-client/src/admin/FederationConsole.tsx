@@ -16,7 +16,19 @@ interface ConsoleProps {
 }
 
 /** A link that changes the view without reloading the page, and still opens in a new tab. */
-export function ConsoleLink({ route, navigate, children, ...rest }: { route: ConsoleRoute; navigate: (route: ConsoleRoute) => void; children: React.ReactNode; className?: string; 'data-testid'?: string; 'aria-current'?: 'page' }) {
+export function ConsoleLink({
+  route,
+  navigate,
+  children,
+  ...rest
+}: {
+  route: ConsoleRoute;
+  navigate: (route: ConsoleRoute) => void;
+  children: React.ReactNode;
+  className?: string;
+  'data-testid'?: string;
+  'aria-current'?: 'page';
+}) {
   const open = (event: MouseEvent) => {
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
     event.preventDefault();
@@ -58,7 +70,13 @@ export function FederationConsole({ token, federationId, view, navigate, onUnaut
       </div>
       <nav className="console-nav" aria-label="Federation views">
         {CONSOLE_VIEWS.map((v) => (
-          <ConsoleLink key={v} route={{ federationId, view: v }} navigate={navigate} data-testid={`view-${v}`} {...(v === view ? { 'aria-current': 'page' as const } : {})}>
+          <ConsoleLink
+            key={v}
+            route={{ federationId, view: v }}
+            navigate={navigate}
+            data-testid={`view-${v}`}
+            {...(v === view ? { 'aria-current': 'page' as const } : {})}
+          >
             {VIEW_TITLES[v]}
           </ConsoleLink>
         ))}
@@ -74,7 +92,9 @@ export function FederationConsole({ token, federationId, view, navigate, onUnaut
           (canOperate ? (
             <TokensPanel token={token} federationId={federationId} />
           ) : (
-            <p className="card muted">Only an administrator can see and mint tokens; this session is read-only. Ask an administrator for a device or viewer token.</p>
+            <p className="card muted">
+              Only an administrator can see and mint tokens; this session is read-only. Ask an administrator for a device or viewer token.
+            </p>
           ))}
       </div>
     </>

@@ -25,7 +25,18 @@ export function editable(summary: FederationSummary): boolean {
 }
 
 /** Every federation with its status, round and devices (its id opens its console); archived ones behind a toggle. */
-export function FederationsPanel({ token, federations, selected, showArchived, onShowArchived, onSelect, navigate, onNew, onEdit, onChanged }: FederationsPanelProps) {
+export function FederationsPanel({
+  token,
+  federations,
+  selected,
+  showArchived,
+  onShowArchived,
+  onSelect,
+  navigate,
+  onNew,
+  onEdit,
+  onChanged,
+}: FederationsPanelProps) {
   const [problem, setProblem] = useState<string | null>(null);
   const [cloneId, setCloneId] = useState('');
   const canOperate = useCanOperate();
@@ -51,46 +62,46 @@ export function FederationsPanel({ token, federations, selected, showArchived, o
         </label>
       </div>
       <div className="table-wrap">
-      <table className="table" data-testid="federations-table">
-        <thead>
-          <tr>
-            <th>Federation</th>
-            <th>Status</th>
-            <th className="num">Round</th>
-            <th className="num">Devices</th>
-            <th>Model and data</th>
-          </tr>
-        </thead>
-        <tbody>
-          {federations.map((f) => (
-            <tr
-              key={f.config.id}
-              data-testid="federation-row"
-              data-federation-id={f.config.id}
-              className={`selectable${f.config.id === selected ? ' selected' : ''}${f.archived ? ' archived' : ''}`}
-              onClick={() => onSelect(f.config.id)}
-            >
-              <td>
-                <ConsoleLink route={{ federationId: f.config.id, view: 'overview' }} navigate={navigate} data-testid="open-federation">
-                  <strong>{f.config.id}</strong>
-                </ConsoleLink>{' '}
-                <span className="muted">{f.config.name}</span>
-                {f.archived && <span className="muted"> (archived)</span>}
-              </td>
-              <td>
-                <span className={`state state-${f.status}`}>{f.status}</span>
-              </td>
-              <td className="num">
-                {f.round} / {f.config.maxRounds}
-              </td>
-              <td className="num">{!f.devices ? '—' : f.devices.registered === 0 ? 'none yet' : `${f.devices.connected} of ${f.devices.registered}`}</td>
-              <td>
-                {f.config.model} on {f.config.dataset.kind}
-              </td>
+        <table className="table" data-testid="federations-table">
+          <thead>
+            <tr>
+              <th>Federation</th>
+              <th>Status</th>
+              <th className="num">Round</th>
+              <th className="num">Devices</th>
+              <th>Model and data</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {federations.map((f) => (
+              <tr
+                key={f.config.id}
+                data-testid="federation-row"
+                data-federation-id={f.config.id}
+                className={`selectable${f.config.id === selected ? ' selected' : ''}${f.archived ? ' archived' : ''}`}
+                onClick={() => onSelect(f.config.id)}
+              >
+                <td>
+                  <ConsoleLink route={{ federationId: f.config.id, view: 'overview' }} navigate={navigate} data-testid="open-federation">
+                    <strong>{f.config.id}</strong>
+                  </ConsoleLink>{' '}
+                  <span className="muted">{f.config.name}</span>
+                  {f.archived && <span className="muted"> (archived)</span>}
+                </td>
+                <td>
+                  <span className={`state state-${f.status}`}>{f.status}</span>
+                </td>
+                <td className="num">
+                  {f.round} / {f.config.maxRounds}
+                </td>
+                <td className="num">{!f.devices ? '—' : f.devices.registered === 0 ? 'none yet' : `${f.devices.connected} of ${f.devices.registered}`}</td>
+                <td>
+                  {f.config.model} on {f.config.dataset.kind}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       </div>
       {current && canOperate && (
         <div className="controls">
@@ -98,7 +109,11 @@ export function FederationsPanel({ token, federations, selected, showArchived, o
             Edit
           </button>
           <input data-testid="clone-id" placeholder="new id" value={cloneId} onChange={(e) => setCloneId(e.target.value)} />
-          <button data-testid="clone-federation" disabled={cloneId.trim() === ''} onClick={() => void run(() => cloneFederation(token, current.config.id, { id: cloneId.trim() }), cloneId.trim())}>
+          <button
+            data-testid="clone-federation"
+            disabled={cloneId.trim() === ''}
+            onClick={() => void run(() => cloneFederation(token, current.config.id, { id: cloneId.trim() }), cloneId.trim())}
+          >
             Clone
           </button>
           <button data-testid="archive-federation" onClick={() => void run(() => archiveFederation(token, current.config.id, !current.archived))}>

@@ -21,8 +21,7 @@ export function LoginPage({ error, onSignedIn }: { error: string | null; onSigne
       <h2>Sign in</h2>
       <p className="muted">The admin token the coordinator printed at first start, or a viewer token an admin gave you.</p>
       <label>
-        Token{' '}
-        <input data-testid="admin-token" type="password" autoComplete="off" value={secret} onChange={(e) => setSecret(e.target.value)} autoFocus />
+        Token <input data-testid="admin-token" type="password" autoComplete="off" value={secret} onChange={(e) => setSecret(e.target.value)} autoFocus />
       </label>{' '}
       <button data-testid="admin-login" type="submit" disabled={!secret.trim() || pending}>
         Sign in

@@ -23,9 +23,7 @@ export function DevicePage() {
     <main className="page device">
       <header>
         <h1>Flock device</h1>
-        <p className="privacy">
-          Your training examples stay on this device: only model updates (weight deltas) are sent.
-        </p>
+        <p className="privacy">Your training examples stay on this device: only model updates (weight deltas) are sent.</p>
         <PrivacyNotice view={view} />
       </header>
 
@@ -64,8 +62,8 @@ export function DevicePage() {
             {view.federation && (
               <span className="muted">
                 {' '}
-                — {view.federation.status}, round <span data-testid="global-round">{view.federation.round}</span>,
-                accuracy <span data-testid="global-accuracy">{formatPercent(view.federation.accuracy)}</span>
+                — {view.federation.status}, round <span data-testid="global-round">{view.federation.round}</span>, accuracy{' '}
+                <span data-testid="global-accuracy">{formatPercent(view.federation.accuracy)}</span>
               </span>
             )}
           </dd>
@@ -126,7 +124,11 @@ export function DevicePage() {
         </dl>
       </section>
 
-      <TryModel federationId={view.federationId} dataset={view.dataset} {...(controller ? { pickExample: controller.pickExample, modelToken: controller.modelToken } : {})} />
+      <TryModel
+        federationId={view.federationId}
+        dataset={view.dataset}
+        {...(controller ? { pickExample: controller.pickExample, modelToken: controller.modelToken } : {})}
+      />
 
       {view.messages.length > 0 && (
         <section className="card">

@@ -33,7 +33,13 @@ export function OwnDataPanel({ view, dataset, onImport, onDelete }: OwnDataPanel
       <label className="join-row">
         {schema.type === 'csv' ? 'Import a CSV file: ' : 'Import a folder of images: '}
         {schema.type === 'csv' ? (
-          <input type="file" accept=".csv,text/csv" data-testid="import-file" disabled={locked} onChange={(e) => picked(e.currentTarget.files, e.currentTarget)} />
+          <input
+            type="file"
+            accept=".csv,text/csv"
+            data-testid="import-file"
+            disabled={locked}
+            onChange={(e) => picked(e.currentTarget.files, e.currentTarget)}
+          />
         ) : (
           <input
             type="file"

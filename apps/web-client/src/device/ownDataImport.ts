@@ -1,13 +1,4 @@
-import {
-  classOfFile,
-  concatDatasets,
-  imageSizeProblem,
-  imagesToDataset,
-  parseCsvExamples,
-  refused,
-  toChannels,
-  type ImportResult,
-} from '@flock/fl-core/data';
+import { classOfFile, concatDatasets, imageSizeProblem, imagesToDataset, parseCsvExamples, refused, toChannels, type ImportResult } from '@flock/fl-core/data';
 import type { DataSchema, ImageSchema } from '@flock/fl-core/protocol';
 import { examplesDataset, storedExamples, type DeviceStore } from '../storage/deviceStore.ts';
 

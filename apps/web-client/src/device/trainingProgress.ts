@@ -9,7 +9,12 @@ export interface TrainingProgress {
 
 export function trainingProgress(view: DeviceSessionView): TrainingProgress {
   const { job, progress, lastAbandoned } = view;
-  if (!job) return { heading: 'Local training', fraction: null, text: view.state === 'training' ? 'Preparing the model…' : 'No training yet: rounds start when the operator starts the federation.' };
+  if (!job)
+    return {
+      heading: 'Local training',
+      fraction: null,
+      text: view.state === 'training' ? 'Preparing the model…' : 'No training yet: rounds start when the operator starts the federation.',
+    };
   const heading = `Local training — round ${job.round}`;
   switch (job.phase) {
     case 'training':

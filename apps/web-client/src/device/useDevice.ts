@@ -16,10 +16,7 @@ export function useDevice(options: DeviceOptions): { view: DeviceView | null; jo
     return () => created.dispose();
   }, [federationId, backend, autojoin, enrollmentToken]);
 
-  const view = useSyncExternalStore(
-    controller?.subscribe ?? noopSubscribe,
-    () => controller?.getView() ?? null,
-  );
+  const view = useSyncExternalStore(controller?.subscribe ?? noopSubscribe, () => controller?.getView() ?? null);
   const join = useCallback(() => controller?.join(), [controller]);
   return { view, join, controller };
 }

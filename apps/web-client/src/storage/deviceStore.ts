@@ -65,7 +65,19 @@ export interface StoredExamples {
 
 export function storedExamples(federationId: string, schema: string, d: ImageDataset): StoredExamples {
   const { count, height, width, channels, numClasses, labels, pixels } = d;
-  return { federationId, schema, count, height, width, channels, numClasses, labels, pixels, features: d.features ?? null, updatedAt: new Date().toISOString() };
+  return {
+    federationId,
+    schema,
+    count,
+    height,
+    width,
+    channels,
+    numClasses,
+    labels,
+    pixels,
+    features: d.features ?? null,
+    updatedAt: new Date().toISOString(),
+  };
 }
 
 export function examplesDataset(s: StoredExamples): ImageDataset {

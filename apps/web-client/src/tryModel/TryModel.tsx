@@ -22,10 +22,7 @@ interface TryModelProps {
 
 const CANVAS_SIDE = 196;
 
-type Outcome =
-  | { kind: 'prediction'; probabilities: number[]; source: string; truth: number | null }
-  | { kind: 'error'; message: string }
-  | null;
+type Outcome = { kind: 'prediction'; probabilities: number[]; source: string; truth: number | null } | { kind: 'error'; message: string } | null;
 
 /**
  * Runs the current global model in this page on a drawing (image datasets) or on a local example,
@@ -45,10 +42,23 @@ export function TryModel({ federationId, dataset, pickExample, modelToken }: Try
     setBusy(true);
     try {
       const picked = await input();
-      if (!picked) setOutcome({ kind: 'error', message: 'This device holds no examples yet: they are stored here once it joins the federation (or once you import your own).' });
-      else setOutcome({ kind: 'prediction', probabilities: await predictWithGlobalModel(federationId, picked.input, (await modelToken?.()) ?? null), source: picked.source, truth: picked.truth });
+      if (!picked)
+        setOutcome({
+          kind: 'error',
+          message: 'This device holds no examples yet: they are stored here once it joins the federation (or once you import your own).',
+        });
+      else
+        setOutcome({
+          kind: 'prediction',
+          probabilities: await predictWithGlobalModel(federationId, picked.input, (await modelToken?.()) ?? null),
+          source: picked.source,
+          truth: picked.truth,
+        });
     } catch (err) {
-      setOutcome({ kind: 'error', message: `Could not run the model (${err instanceof Error ? err.message : String(err)}): the federation may have no model yet; try again after its first round.` });
+      setOutcome({
+        kind: 'error',
+        message: `Could not run the model (${err instanceof Error ? err.message : String(err)}): the federation may have no model yet; try again after its first round.`,
+      });
     } finally {
       setBusy(false);
     }
@@ -80,7 +90,9 @@ export function TryModel({ federationId, dataset, pickExample, modelToken }: Try
   return (
     <section className="card try-model" data-testid="try-model">
       <h2>Try the model</h2>
-      <p className="muted">Runs the current global model in this page{drawable ? ': draw in the box, or try an example this device holds.' : ' on an example this device holds.'}</p>
+      <p className="muted">
+        Runs the current global model in this page{drawable ? ': draw in the box, or try an example this device holds.' : ' on an example this device holds.'}
+      </p>
       {drawable && (
         <canvas
           ref={(element) => {
@@ -102,7 +114,13 @@ export function TryModel({ federationId, dataset, pickExample, modelToken }: Try
       <div className="join-row">
         {drawable && (
           <>
-            <button data-testid="try-predict" disabled={busy} onClick={() => void run(async () => (canvas.current ? { input: canvasInput(canvas.current, shape.inputShape), source: 'your drawing', truth: null } : null))}>
+            <button
+              data-testid="try-predict"
+              disabled={busy}
+              onClick={() =>
+                void run(async () => (canvas.current ? { input: canvasInput(canvas.current, shape.inputShape), source: 'your drawing', truth: null } : null))
+              }
+            >
               Predict the drawing
             </button>
             <button data-testid="try-clear" disabled={busy} onClick={clear}>
@@ -114,10 +132,12 @@ export function TryModel({ federationId, dataset, pickExample, modelToken }: Try
           <button
             data-testid="try-example"
             disabled={busy}
-            onClick={() => void run(async () => {
-              const example = await pickExample();
-              return example && { input: example.input, source: example.description, truth: example.label };
-            })}
+            onClick={() =>
+              void run(async () => {
+                const example = await pickExample();
+                return example && { input: example.input, source: example.description, truth: example.label };
+              })
+            }
           >
             Try a local example
           </button>

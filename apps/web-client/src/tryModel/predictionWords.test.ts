@@ -11,7 +11,13 @@ describe('predictionWords', () => {
 
   it('reads "an 8", says nothing of runners-up under 1%, and says whether a labelled example was right', () => {
     const p = [0.005, 0, 0, 0, 0, 0, 0, 0, 0.995, 0];
-    expect(predictionWords(p, digits, 3)).toMatchObject({ article: 'an ', name: '8', sure: '(100% sure)', next: '', verdict: 'It is labelled 3: the model is wrong.' });
+    expect(predictionWords(p, digits, 3)).toMatchObject({
+      article: 'an ',
+      name: '8',
+      sure: '(100% sure)',
+      next: '',
+      verdict: 'It is labelled 3: the model is wrong.',
+    });
   });
 
   it('uses class names as they are', () => {

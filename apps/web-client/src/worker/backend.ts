@@ -47,7 +47,10 @@ async function firstThatStarts(order: ClientBackend[], forced: ClientBackend): P
   for (const backend of order) {
     const attempt = await tryBackend(backend);
     if (attempt.ok) {
-      const reason = backend === forced ? `asked for with ?backend=${forced}` : `?backend=${forced} asked for ${forced}, but ${failures.join('; ')}; ${backend} is the first that started`;
+      const reason =
+        backend === forced
+          ? `asked for with ?backend=${forced}`
+          : `?backend=${forced} asked for ${forced}, but ${failures.join('; ')}; ${backend} is the first that started`;
       return { backend, adapter: attempt.adapter, reason };
     }
     failures.push(didNotStart(backend, attempt.reason));

@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, isUploadedModel, modelFromTopology, releaseResidentTensors, residentTensors, trainEpochs, uploadedTopologyFrom, type ImageDataset, type ModelRef } from '@flock/fl-core';
+import {
+  buildModel,
+  isUploadedModel,
+  modelFromTopology,
+  releaseResidentTensors,
+  residentTensors,
+  trainEpochs,
+  uploadedTopologyFrom,
+  type ImageDataset,
+  type ModelRef,
+} from '@flock/fl-core';
 
 const PROBE_EXAMPLES = 20;
 const PROBE_BATCH = 10;

@@ -22,9 +22,7 @@ describe('streaming FedAvg', () => {
     const streamed = new FedAvgAccumulator(size);
     for (const u of updates) streamed.add(u.delta, u.weight);
     const total = updates.reduce((n, u) => n + u.weight, 0);
-    const batch = Float32Array.from({ length: size }, (_, i) =>
-      updates.reduce((s, u) => s + u.delta[i]! * u.weight, 0) / total,
-    );
+    const batch = Float32Array.from({ length: size }, (_, i) => updates.reduce((s, u) => s + u.delta[i]! * u.weight, 0) / total);
     const mean = streamed.mean();
     for (let i = 0; i < size; i++) expect(mean[i]).toBeCloseTo(batch[i]!, 6);
   });

@@ -11,7 +11,10 @@ import { decodeWeights, encodeWeights, type EncodeOptions, type WeightsManifest 
 export class ErrorFeedback {
   private readonly kept: Float32Array;
 
-  constructor(readonly size: number, residual?: Float32Array) {
+  constructor(
+    readonly size: number,
+    residual?: Float32Array,
+  ) {
     if (residual && residual.length !== size) throw new RangeError(`residual has ${residual.length} values, expected ${size}`);
     this.kept = residual ? Float32Array.from(residual) : new Float32Array(size);
   }

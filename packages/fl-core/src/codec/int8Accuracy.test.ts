@@ -38,7 +38,15 @@ async function federate(codec: RoundCodec): Promise<number> {
     const weights = encodeWeights(manifest, global, 'weights', { name: 'float16' });
     const acc = new FedAvgAccumulator(global.length);
     for (let d = 0; d < DEVICES; d++) {
-      const job = { round, model: 'mnist-mlp' as const, weights, config: { epochs: 1, batchSize: 10, learningRate: 0.1 }, shardId: `shard-${d}`, federationId: 'sim', codec };
+      const job = {
+        round,
+        model: 'mnist-mlp' as const,
+        weights,
+        config: { epochs: 1, batchSize: 10, learningRate: 0.1 },
+        shardId: `shard-${d}`,
+        federationId: 'sim',
+        codec,
+      };
       const { payload, numExamples } = await trainer.train(job, shards[d]!);
       acc.add(decodeWeights(payload, manifest).values, numExamples);
     }

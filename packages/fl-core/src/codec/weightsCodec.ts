@@ -36,7 +36,13 @@ export const MAX_MODEL_VALUES = 1 << 26;
 
 const TensorSpecSchema = z.object({
   name: z.string(),
-  shape: z.array(z.number().int().min(0).max(MAX_DIMENSION - 1)),
+  shape: z.array(
+    z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_DIMENSION - 1),
+  ),
   dtype: z.literal('float32'),
 });
 
@@ -178,9 +184,7 @@ export function assertSameManifest(actual: WeightsManifest, expected: WeightsMan
   actual.forEach((t, i) => {
     const e = expected[i]!;
     if (t.name !== e.name || t.dtype !== e.dtype || t.shape.join('x') !== e.shape.join('x')) {
-      throw new CodecError(
-        `tensor ${i} is ${t.name} ${t.dtype}[${t.shape.join('x')}], expected ${e.name} ${e.dtype}[${e.shape.join('x')}]`,
-      );
+      throw new CodecError(`tensor ${i} is ${t.name} ${t.dtype}[${t.shape.join('x')}], expected ${e.name} ${e.dtype}[${e.shape.join('x')}]`);
     }
   });
 }

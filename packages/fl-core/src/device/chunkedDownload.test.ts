@@ -52,7 +52,10 @@ describe('ModelDownloader', () => {
 
   it("stops with the coordinator's reason when it refuses a chunk", async () => {
     const { socket } = fakeSocket(model, Number.POSITIVE_INFINITY, 'round 2 is not the round being served (round 3)');
-    expect(await new ModelDownloader(socket).pull('fed', 2, download)).toEqual({ outcome: 'refused', reason: 'round 2 is not the round being served (round 3)' });
+    expect(await new ModelDownloader(socket).pull('fed', 2, download)).toEqual({
+      outcome: 'refused',
+      reason: 'round 2 is not the round being served (round 3)',
+    });
   });
 });
 
@@ -62,7 +65,11 @@ describe('roundStartReceiver', () => {
   it('hands a round:start carrying its model straight on, and one carrying a descriptor once the model arrived', async () => {
     const { socket } = fakeSocket();
     const handled: unknown[] = [];
-    const receive = roundStartReceiver(socket, (raw) => handled.push(raw), () => {});
+    const receive = roundStartReceiver(
+      socket,
+      (raw) => handled.push(raw),
+      () => {},
+    );
     const inline = { ...announcement, weights: model };
     receive(inline);
     expect(handled).toEqual([inline]);
@@ -74,7 +81,11 @@ describe('roundStartReceiver', () => {
   it('says why a download was refused', async () => {
     const { socket } = fakeSocket(model, Number.POSITIVE_INFINITY, 'offset 0 is past the model');
     const notices: string[] = [];
-    const receive = roundStartReceiver(socket, () => expect.unreachable(), (text) => notices.push(text));
+    const receive = roundStartReceiver(
+      socket,
+      () => expect.unreachable(),
+      (text) => notices.push(text),
+    );
     receive({ ...announcement, download });
     await expect.poll(() => notices).toEqual(['could not download the model of round 2: offset 0 is past the model']);
   });

@@ -29,7 +29,8 @@ export class ModelDownloader {
     const superseded: DownloadOutcome = { outcome: 'undelivered', reason: 'a newer pull of the same model took over' };
     while (!assembly.complete) {
       // A request emitted while disconnected would be buffered and sent before the next hello.
-      if (!this.socket.connected) return { outcome: 'undelivered', reason: `the connection dropped after ${assembly.received} of ${download.totalBytes} bytes` };
+      if (!this.socket.connected)
+        return { outcome: 'undelivered', reason: `the connection dropped after ${assembly.received} of ${download.totalBytes} bytes` };
       const offset = assembly.received;
       let raw: unknown;
       try {

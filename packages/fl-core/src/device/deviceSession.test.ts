@@ -245,7 +245,9 @@ describe('DeviceSession', () => {
     link.open();
     await settle();
     expect(view().state).toBe('error');
-    expect(view().detail).toBe('the coordinator did not let this device join (the coordinator could not register this device; try again); it asks again by itself in 5 s');
+    expect(view().detail).toBe(
+      'the coordinator did not let this device join (the coordinator could not register this device; try again); it asks again by itself in 5 s',
+    );
     await vi.advanceTimersByTimeAsync(5_000);
     await settle();
     expect(link.hellos).toBe(2);
@@ -259,7 +261,7 @@ describe('DeviceSession', () => {
     expect(view().state).toBe('waiting-for-round');
   });
 
-  it('sends its update when round:start arrived while the hello reply\'s credential was being kept (the older reply does not move the device back)', async () => {
+  it("sends its update when round:start arrived while the hello reply's credential was being kept (the older reply does not move the device back)", async () => {
     const link = new FakeLink();
     const trainer = new FakeTrainer();
     let persisted: () => void = () => {};

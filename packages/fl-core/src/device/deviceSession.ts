@@ -11,12 +11,7 @@ import {
   type OwnDataAssignment,
   type ParsedRoundStartMessage,
 } from '../protocol/messages.ts';
-import {
-  initialSessionView,
-  type DeviceAdapters,
-  type DeviceIdentity,
-  type DeviceSessionView,
-} from './deviceAdapters.ts';
+import { initialSessionView, type DeviceAdapters, type DeviceIdentity, type DeviceSessionView } from './deviceAdapters.ts';
 import { roundStartReceiver } from './chunkedDownload.ts';
 import { uploadUpdate } from './chunkedUpload.ts';
 import { describeError, sendHello, type DeviceSocket } from './deviceSocket.ts';
@@ -91,7 +86,14 @@ export class DeviceSession {
       if (/^unauthorized/.test(err.message)) void this.afterRefusedCredential(socket, err.message);
     });
     socket.io.on('reconnect_attempt', (attempt) => this.update({ connection: 'reconnecting', reconnectAttempt: attempt }));
-    socket.on('round:start', roundStartReceiver(socket, (raw) => this.onRoundStart(raw), (text) => this.notice(text)));
+    socket.on(
+      'round:start',
+      roundStartReceiver(
+        socket,
+        (raw) => this.onRoundStart(raw),
+        (text) => this.notice(text),
+      ),
+    );
     socket.on('round:abandoned', (raw) => this.onRoundAbandoned(raw));
     socket.on('model:final', (raw) => void this.onFinalModel(socket, raw));
     socket.on('federation:status', (raw) => {
@@ -157,7 +159,10 @@ export class DeviceSession {
       await this.ensureData(reply.dataset);
     } catch (err) {
       this.data = null;
-      this.setState('error', `this device could not get its training examples (${describeError(err)}); it tries again when it reconnects: reload the page if this stays`);
+      this.setState(
+        'error',
+        `this device could not get its training examples (${describeError(err)}); it tries again when it reconnects: reload the page if this stays`,
+      );
       return;
     }
     if (connection !== this.connection || this.closed) return;
@@ -259,7 +264,9 @@ export class DeviceSession {
     this.update({ progress: null, lastAbandoned: { round, reason, next } });
     this.publishJob();
     const dropped = wasTraining ? 'this device stopped training it and discarded its work' : 'this device discarded the update it had computed';
-    this.notice(`round ${round} was called off (${reason}): ${dropped}${next === 'redone-on-resume' ? '; the round is trained afresh when the federation resumes' : ''}`);
+    this.notice(
+      `round ${round} was called off (${reason}): ${dropped}${next === 'redone-on-resume' ? '; the round is trained afresh when the federation resumes' : ''}`,
+    );
     this.setState('waiting-for-round');
     this.runNextRound();
   }
@@ -279,7 +286,10 @@ export class DeviceSession {
     }
     if (!evaluation || this.closed) return;
     this.update({ finalEvaluation: evaluation });
-    const answer: unknown = await socket.timeout(FINAL_EVALUATION_ACK_MS).emitWithAck('evaluation:final', { federationId, round, evaluation }).catch(() => null);
+    const answer: unknown = await socket
+      .timeout(FINAL_EVALUATION_ACK_MS)
+      .emitWithAck('evaluation:final', { federationId, round, evaluation })
+      .catch(() => null);
     const reply = Ack.safeParse(answer);
     const scored = `the final model scored ${(evaluation.accuracy * 100).toFixed(1)}% on this device's ${evaluation.examples} held-out examples`;
     if (reply.success && reply.data.ok) this.notice(`${scored}; the coordinator has the score`);

@@ -8,7 +8,8 @@ export function describeSituation(view: DeviceSessionView): string {
   if (away) {
     const attempt = view.reconnectAttempt ? ` (attempt ${view.reconnectAttempt})` : '';
     if (job?.phase === 'training') return `Connection lost${attempt}: training round ${job.round} goes on; its update is sent once reconnected.`;
-    if (job?.phase === 'ready' || job?.phase === 'sending') return `Connection lost${attempt}: the update for round ${job.round} is kept and sent once reconnected.`;
+    if (job?.phase === 'ready' || job?.phase === 'sending')
+      return `Connection lost${attempt}: the update for round ${job.round} is kept and sent once reconnected.`;
     return `Connection lost${attempt}: reconnecting; nothing to do until then.`;
   }
   switch (view.state) {
@@ -49,7 +50,8 @@ function waitingText(view: DeviceSessionView): string {
   if (federation?.status === 'training' && federation.round > (job?.round ?? 0)) {
     return `${missed}${sent}The federation is training round ${federation.round} without this device; waiting for the next round.`;
   }
-  if (federation?.status === 'idle') return `${missed}${sent}The operator has not started the federation yet: nothing to do, training starts by itself when they do.`;
+  if (federation?.status === 'idle')
+    return `${missed}${sent}The operator has not started the federation yet: nothing to do, training starts by itself when they do.`;
   if (federation?.status === 'waiting') return `${missed}${sent}The federation waits for more devices to join before its next round: nothing to do.`;
   return `${missed}${sent}Waiting for the next round.`;
 }

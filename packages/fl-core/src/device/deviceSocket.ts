@@ -48,10 +48,7 @@ export async function sendHello(socket: DeviceSocket, msg: HelloMessage): Promis
  * How an update fared: `accepted` (acknowledged, possibly as a duplicate), `refused` (the
  * coordinator said why), `undelivered` (no answer: the connection dropped or the ack timed out).
  */
-export type UpdateDelivery =
-  | { outcome: 'accepted' }
-  | { outcome: 'refused'; reason: string }
-  | { outcome: 'undelivered'; reason: string };
+export type UpdateDelivery = { outcome: 'accepted' } | { outcome: 'refused'; reason: string } | { outcome: 'undelivered'; reason: string };
 
 /** Sends one update; Socket.IO fails the ack at once when the connection drops, so nothing waits for the timeout then. */
 export async function sendUpdate(socket: DeviceSocket, msg: UpdateMessage): Promise<UpdateDelivery> {

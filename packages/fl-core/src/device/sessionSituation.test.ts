@@ -35,7 +35,12 @@ describe('a round the coordinator calls off', () => {
     const { link, trainer, view } = await deviceTrainingRound2({ cancellable: true });
     await pause(link);
     expect(trainer.cancels).toBe(1);
-    expect(view()).toMatchObject({ state: 'waiting-for-round', progress: null, job: { round: 2, phase: 'discarded' }, lastAbandoned: { round: 2, reason: PAUSED.reason, next: PAUSED.next } });
+    expect(view()).toMatchObject({
+      state: 'waiting-for-round',
+      progress: null,
+      job: { round: 2, phase: 'discarded' },
+      lastAbandoned: { round: 2, reason: PAUSED.reason, next: PAUSED.next },
+    });
     expect(describeSituation(view())).toBe(
       'Round 2 was called off (the operator paused the federation): this device stopped and discarded its work on it. ' +
         'The operator paused the federation. Nothing to do: this device carries on by itself when it resumes.',
@@ -90,7 +95,9 @@ describe('a round the coordinator calls off', () => {
     trainer.finish();
     await settle();
     expect(view().job).toEqual({ round: 2, phase: 'ready' });
-    expect(describeSituation(view())).toBe('The update for round 2 is kept for when it resumes. The operator paused the federation. Nothing to do: this device carries on by itself when it resumes.');
+    expect(describeSituation(view())).toBe(
+      'The update for round 2 is kept for when it resumes. The operator paused the federation. Nothing to do: this device carries on by itself when it resumes.',
+    );
   });
 
   it('keeps training when the round is redone at once with the same model', async () => {
@@ -106,7 +113,11 @@ describe('a device waiting for work', () => {
   it('says what the federation waits for: the operator, or more devices', async () => {
     const link = new FakeLink();
     let view: DeviceSessionView | null = null;
-    const session = new DeviceSession({ deviceId: 'device-0001', federationId: FEDERATION, backend: 'cpu', adapter: null }, fakeAdapters(link, new FakeTrainer()), (v) => (view = v));
+    const session = new DeviceSession(
+      { deviceId: 'device-0001', federationId: FEDERATION, backend: 'cpu', adapter: null },
+      fakeAdapters(link, new FakeTrainer()),
+      (v) => (view = v),
+    );
     session.start();
     link.answerHello = () => helloReply('idle', 0);
     link.open();

@@ -43,7 +43,11 @@ export class ModelCache {
   dispose(): void {
     for (const m of this.zoo.values()) m.dispose();
     this.zoo.clear();
-    for (const m of this.uploaded.values()) void m.then((built) => built.dispose(), () => undefined);
+    for (const m of this.uploaded.values())
+      void m.then(
+        (built) => built.dispose(),
+        () => undefined,
+      );
     this.uploaded.clear();
   }
 }

@@ -43,7 +43,11 @@ export async function saveInMemory(model: tf.LayersModel): Promise<{ modelJson: 
     tf.io.withSaveHandler(async (artifacts) => {
       const data = artifacts.weightData;
       out = {
-        modelJson: { format: 'layers-model', modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }] },
+        modelJson: {
+          format: 'layers-model',
+          modelTopology: artifacts.modelTopology,
+          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+        },
         weights: new Uint8Array(data instanceof ArrayBuffer ? data : await new Blob(data as ArrayBuffer[]).arrayBuffer()),
       };
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };

@@ -32,7 +32,10 @@ export function reportingStalls(trainer: DeviceTrainer, report: (r: TrainingRepo
       const outcome = await trainer.train(job, onProgress);
       const seconds = (performance.now() - started) / 1000;
       // A stall that just ended is seen when the timer runs late, after this chain of microtasks.
-      setTimeout(() => report({ round: job.round, examples: outcome.numExamples, seconds, longestStallMs: Math.max(longest, performance.now() - last - TICK_MS) }), TICK_MS);
+      setTimeout(
+        () => report({ round: job.round, examples: outcome.numExamples, seconds, longestStallMs: Math.max(longest, performance.now() - last - TICK_MS) }),
+        TICK_MS,
+      );
       return outcome;
     },
   };

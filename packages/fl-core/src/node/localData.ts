@@ -67,7 +67,9 @@ function idxPairs(dir: string, names: string[]): { train: IdxPair; test: IdxPair
   if (pairs.length === 0) throw new Error(`${dir}: no IDX pair (*images*idx3* and *labels*idx1*) found`);
   if (pairs.length === 1) return { train: pairs[0]!, test: null };
   if (trains.length === 1 && tests.length === 1) return { train: trains[0]!, test: tests[0]! };
-  throw new Error(`${dir}: ${pairs.length} IDX pairs (${pairs.map((p) => p.images).join(', ')}); keep one training pair and at most one test pair (t10k-* or *test*)`);
+  throw new Error(
+    `${dir}: ${pairs.length} IDX pairs (${pairs.map((p) => p.images).join(', ')}); keep one training pair and at most one test pair (t10k-* or *test*)`,
+  );
 }
 
 async function loadIdxPair(dir: string, { images, labels }: IdxPair): Promise<ImageDataset> {
@@ -90,7 +92,10 @@ async function loadIdxPair(dir: string, { images, labels }: IdxPair): Promise<Im
 
 export function parseMnistCsv(text: string): ImageDataset {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  const header = lines.shift()?.split(',').map((h) => h.trim().toLowerCase());
+  const header = lines
+    .shift()
+    ?.split(',')
+    .map((h) => h.trim().toLowerCase());
   const labelColumn = header?.indexOf('label') ?? -1;
   const size = MNIST_SIDE * MNIST_SIDE;
   if (!header || labelColumn < 0) throw new Error('CSV needs a header row with a "label" column');

@@ -18,10 +18,7 @@ export function mnistDataDir(): string {
 }
 
 export async function loadMnist(split: MnistSplit, dir = mnistDataDir()): Promise<ImageDataset> {
-  const [imageBytes, labelBytes] = await Promise.all([
-    readFile(join(dir, FILES[split].images)),
-    readFile(join(dir, FILES[split].labels)),
-  ]);
+  const [imageBytes, labelBytes] = await Promise.all([readFile(join(dir, FILES[split].images)), readFile(join(dir, FILES[split].labels))]);
   const images = parseIdxImages(new Uint8Array(imageBytes.buffer, imageBytes.byteOffset, imageBytes.byteLength));
   const labels = parseIdxLabels(new Uint8Array(labelBytes.buffer, labelBytes.byteOffset, labelBytes.byteLength));
   if (labels.length !== images.count) throw new Error(`MNIST ${split}: ${images.count} images but ${labels.length} labels`);

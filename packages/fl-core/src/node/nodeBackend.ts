@@ -34,7 +34,10 @@ export async function chooseNodeBackend(forced?: NodeBackend, { verbose = false 
   // PROD mutes tfjs's console notes and nothing else (tfjs-core log.ts).
   tf.env().set('PROD', !verbose);
   if (forced === 'cpu') return useCpu('forced by --backend cpu');
-  const gpu = !verbose && !vulkanLoaderInstalled() ? { ok: false as const, reason: 'no Vulkan loader (libvulkan.so.1) is installed; --verbose tries Dawn anyway' } : await tryWebGpu();
+  const gpu =
+    !verbose && !vulkanLoaderInstalled()
+      ? { ok: false as const, reason: 'no Vulkan loader (libvulkan.so.1) is installed; --verbose tries Dawn anyway' }
+      : await tryWebGpu();
   if (gpu.ok) return { backend: 'webgpu', adapter: gpu.adapter, reason: forced ? 'forced by --backend webgpu' : 'WebGPU adapter found (Dawn)' };
   if (forced === 'webgpu') throw new Error(`--backend webgpu cannot start: ${gpu.reason}`);
   return useCpu(`fallback (webgpu: ${gpu.reason})`);

@@ -13,8 +13,10 @@ import { loadLocalData, type LocalData } from './localData.ts';
 export async function loadSiloData(path: string, dataset: DatasetConfig | null, splitSeed: string): Promise<LocalData> {
   if (dataset?.kind !== 'device') return loadLocalData(path);
   const { schema } = dataset;
-  if (schema.type !== 'csv') throw new Error(`federation takes ${schema.width}x${schema.height} images: import them on the device page (flockctl client reads CSV files)`);
-  if ((await stat(path)).isDirectory()) throw new Error(`${path}: this federation takes a CSV file with the columns ${[...schema.features, schema.label].join(', ')}`);
+  if (schema.type !== 'csv')
+    throw new Error(`federation takes ${schema.width}x${schema.height} images: import them on the device page (flockctl client reads CSV files)`);
+  if ((await stat(path)).isDirectory())
+    throw new Error(`${path}: this federation takes a CSV file with the columns ${[...schema.features, schema.label].join(', ')}`);
   const result = parseCsvExamples(await readFile(path, 'utf8'), schema);
   if (!result.ok) throw new Error(`${path} refused: ${describeProblems(result)}`);
   const { train, test } = splitLocal(result.data, dataset.testFraction, splitSeed);

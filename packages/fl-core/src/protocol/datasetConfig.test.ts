@@ -37,13 +37,9 @@ describe('dataset config', () => {
   });
 
   it('refuses inconsistent schemas with the reason', () => {
-    expect(reason({ kind: 'device', schema: { ...csv, features: ['label', 'f2'] } })).toBe(
-      'schema: the label column cannot also be a feature',
-    );
+    expect(reason({ kind: 'device', schema: { ...csv, features: ['label', 'f2'] } })).toBe('schema: the label column cannot also be a feature');
     expect(reason({ kind: 'device', schema: { ...csv, classes: ['a', 'a'] } })).toBe('schema.classes: class names must be unique');
-    expect(reason({ kind: 'device', schema: { type: 'image', width: 28, height: 28, channels: 2, classes: ['a', 'b'] } })).toMatch(
-      /^schema\.channels: /,
-    );
+    expect(reason({ kind: 'device', schema: { type: 'image', width: 28, height: 28, channels: 2, classes: ['a', 'b'] } })).toMatch(/^schema\.channels: /);
     expect(reason({ kind: 'device', schema: csv, testFraction: 0.95 })).toMatch(/^testFraction: /);
     expect(reason({ kind: 'cifar' })).toMatch(/^kind: /);
   });

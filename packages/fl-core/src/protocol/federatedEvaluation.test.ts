@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { summarizeEvaluations, type DeviceEvaluation } from './federatedEvaluation.ts';
 
 const at = '2026-01-01T00:00:00.000Z';
-const e = (deviceId: string, round: number, accuracy: number, examples: number): DeviceEvaluation => ({ deviceId, round, accuracy, loss: 1 - accuracy, examples, reportedAt: at });
+const e = (deviceId: string, round: number, accuracy: number, examples: number): DeviceEvaluation => ({
+  deviceId,
+  round,
+  accuracy,
+  loss: 1 - accuracy,
+  examples,
+  reportedAt: at,
+});
 
 describe('federated evaluation summary', () => {
   it('gives each round min, median and max across devices and the accuracy over all held-out examples', () => {

@@ -29,12 +29,14 @@ const SELECTED_DEVICES: Bounds = { min: 1, max: MAX_DEVICES, integer: true };
 const SELECTED_FRACTION: Bounds = { min: 0, max: 1, exclusiveMin: true };
 const DEADLINE_MS = boundedNumber({ min: 1_000, max: 86_400_000, integer: true, why: 'milliseconds, from a second to a day' });
 export const RoundDeadline = z.discriminatedUnion('mode', [
-  z.object({
-    mode: z.literal('adaptive'),
-    multiplier: boundedNumber({ min: 1, max: 100 }),
-    floorMs: DEADLINE_MS,
-    ceilingMs: DEADLINE_MS,
-  }).refine((d) => d.floorMs <= d.ceilingMs, { message: 'floorMs must not exceed ceilingMs' }),
+  z
+    .object({
+      mode: z.literal('adaptive'),
+      multiplier: boundedNumber({ min: 1, max: 100 }),
+      floorMs: DEADLINE_MS,
+      ceilingMs: DEADLINE_MS,
+    })
+    .refine((d) => d.floorMs <= d.ceilingMs, { message: 'floorMs must not exceed ceilingMs' }),
   z.object({ mode: z.literal('fixed'), ms: DEADLINE_MS }),
 ]);
 export type RoundDeadline = z.infer<typeof RoundDeadline>;
@@ -76,9 +78,7 @@ export const LEGACY_CODEC: CodecConfig = { uplink: 'float32', downlink: 'float32
 /** The codec a federation's round:start names (DEFAULT_CODEC when its config names none). */
 export function roundCodecOf(config: Pick<FederationConfig, 'codec'>): RoundCodec {
   const codec = config.codec ?? DEFAULT_CODEC;
-  return codec.uplink === 'topk' && codec.topkFraction !== undefined
-    ? { uplink: codec.uplink, topkFraction: codec.topkFraction }
-    : { uplink: codec.uplink };
+  return codec.uplink === 'topk' && codec.topkFraction !== undefined ? { uplink: codec.uplink, topkFraction: codec.topkFraction } : { uplink: codec.uplink };
 }
 
 /** The codec a federation's global model goes out in. */
@@ -124,10 +124,16 @@ export const FederationConfig = z.object({
   dataset: DatasetConfig,
   training: TrainingConfig,
   maxRounds: boundedNumber({ min: 1, max: 100_000, integer: true }),
-  minDevices: boundedNumber({ min: 1, max: MAX_DEVICES, integer: true, why: 'a federation waiting for more devices than a coordinator serves would never start' }),
+  minDevices: boundedNumber({
+    min: 1,
+    max: MAX_DEVICES,
+    integer: true,
+    why: 'a federation waiting for more devices than a coordinator serves would never start',
+  }),
   /** 'all' selects every eligible connected device each round; `{fraction}` selects max(1, round(C x online)). */
   clientsPerRound: z.union([z.literal('all'), boundedNumber(SELECTED_DEVICES), z.object({ fraction: boundedNumber(SELECTED_FRACTION) })], {
-    error: (issue) => `expected "all", ${describeBounds(SELECTED_DEVICES)} of devices, or {"fraction": ${describeBounds(SELECTED_FRACTION)}}, got ${JSON.stringify(issue.input)}`,
+    error: (issue) =>
+      `expected "all", ${describeBounds(SELECTED_DEVICES)} of devices, or {"fraction": ${describeBounds(SELECTED_FRACTION)}}, got ${JSON.stringify(issue.input)}`,
   }),
   /** The federation finishes as soon as a round's evaluated accuracy reaches this. */
   targetAccuracy: boundedNumber({ min: 0, max: 1, exclusiveMin: true, why: 'a fraction: 0.9 is 90%' }).optional(),
@@ -232,4 +238,3 @@ export const EventLogEntry = z.object({
   firstAt: z.string().optional(),
 });
 export type EventLogEntry = z.infer<typeof EventLogEntry>;
-

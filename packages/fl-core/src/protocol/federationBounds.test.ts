@@ -42,7 +42,13 @@ const ROWS: Row[] = [
   { path: 'targetAccuracy', base: demo, min: 0, max: 1, exclusiveMin: true },
   { path: 'deadline.ms', base: fixed, min: 1_000, max: 86_400_000, integer: true },
   { path: 'deadline.multiplier', base: demo, min: 1, max: 100 },
-  { path: 'deadline.floorMs', base: { ...demo, deadline: { mode: 'adaptive', multiplier: 3, floorMs: 1_000, ceilingMs: 86_400_000 } }, min: 1_000, max: 86_400_000, integer: true },
+  {
+    path: 'deadline.floorMs',
+    base: { ...demo, deadline: { mode: 'adaptive', multiplier: 3, floorMs: 1_000, ceilingMs: 86_400_000 } },
+    min: 1_000,
+    max: 86_400_000,
+    integer: true,
+  },
   { path: 'deadline.ceilingMs', base: demo, min: 1_000, max: 86_400_000, integer: true },
   { path: 'quorum', base: demo, min: 0, max: 1 },
   { path: 'mode.bufferSize', base: demo, min: 1, max: 10_000, integer: true },
@@ -111,6 +117,8 @@ describe('federation config bounds', () => {
   });
 
   it('refuses a federation that waits for 1e15 devices, saying why', () => {
-    expect(refusalOf({ ...MINIMAL_CONFIG, minDevices: 1e15 }, 'minDevices')).toMatch(/^minDevices: expected a whole number from 1 to 10,000 \(.+\), got 1,000,000,000,000,000$/);
+    expect(refusalOf({ ...MINIMAL_CONFIG, minDevices: 1e15 }, 'minDevices')).toMatch(
+      /^minDevices: expected a whole number from 1 to 10,000 \(.+\), got 1,000,000,000,000,000$/,
+    );
   });
 });

@@ -13,26 +13,20 @@ export const MAX_UPDATE_BYTES = 32 * 1024 * 1024;
 export const MAX_DECLARED_EXAMPLES = 100_000_000;
 
 /** Binary arrives as Buffer in Node and as ArrayBuffer in browsers; both are normalised to Uint8Array. */
-export const BinaryPayload = z
-  .union([z.instanceof(Uint8Array), z.instanceof(ArrayBuffer)])
-  .transform((b) => (b instanceof Uint8Array ? b : new Uint8Array(b)));
+export const BinaryPayload = z.union([z.instanceof(Uint8Array), z.instanceof(ArrayBuffer)]).transform((b) => (b instanceof Uint8Array ? b : new Uint8Array(b)));
 
-const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, _ and - only');
+const Id = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, _ and - only');
 export const DeviceId = Id.min(8);
 export const FederationId = Id;
 
 export const BackendName = z.enum(['webgpu', 'webgl', 'cpu', 'wasm']);
 export type BackendName = z.infer<typeof BackendName>;
 
-export const DeviceState = z.enum([
-  'idle',
-  'joining',
-  'downloading-data',
-  'waiting-for-round',
-  'training',
-  'uploading',
-  'error',
-]);
+export const DeviceState = z.enum(['idle', 'joining', 'downloading-data', 'waiting-for-round', 'training', 'uploading', 'error']);
 export type DeviceState = z.infer<typeof DeviceState>;
 
 export const AdapterInfo = z.object({
@@ -161,10 +155,7 @@ export type OwnDataAssignment = z.infer<typeof OwnDataAssignment>;
 export const FederationStatus = z.enum(['idle', 'waiting', 'training', 'aggregating', 'paused', 'finished', 'stopped']);
 export type FederationStatus = z.infer<typeof FederationStatus>;
 
-export const Ack = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true) }),
-  z.object({ ok: z.literal(false), reason: z.string() }),
-]);
+export const Ack = z.discriminatedUnion('ok', [z.object({ ok: z.literal(true) }), z.object({ ok: z.literal(false), reason: z.string() })]);
 export type Ack = z.infer<typeof Ack>;
 
 export const HelloReply = z.discriminatedUnion('ok', [

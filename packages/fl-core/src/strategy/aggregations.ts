@@ -6,7 +6,10 @@ export class WeightedMean implements RoundAggregation {
   private readonly accumulator: FedAvgAccumulator;
 
   /** `clipNorm`: each delta is first scaled down to this L2 norm (norm-bounded averaging). */
-  constructor(size: number, private readonly clipNorm?: number) {
+  constructor(
+    size: number,
+    private readonly clipNorm?: number,
+  ) {
     this.accumulator = new FedAvgAccumulator(size);
   }
 

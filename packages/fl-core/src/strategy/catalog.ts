@@ -58,5 +58,13 @@ export interface StrategyDescription {
 }
 
 export function strategyCatalog(): StrategyDescription[] {
-  return STRATEGIES.map(({ name, label, summary, params, holdsUpdates, async, centralDp }) => ({ name, label, summary, params, holdsUpdates, async, centralDp }));
+  return STRATEGIES.map(({ name, label, summary, params, holdsUpdates, async, centralDp }) => ({
+    name,
+    label,
+    summary,
+    params,
+    holdsUpdates,
+    async,
+    centralDp,
+  }));
 }

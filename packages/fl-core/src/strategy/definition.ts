@@ -23,8 +23,6 @@ export interface StrategyDefinition<N extends string = string, P extends readonl
   create(options: OptionsOf<P>, context: StrategyContext): Strategy;
 }
 
-export function defineStrategy<const N extends string, const P extends readonly ParamSpec[]>(
-  definition: StrategyDefinition<N, P>,
-): StrategyDefinition<N, P> {
+export function defineStrategy<const N extends string, const P extends readonly ParamSpec[]>(definition: StrategyDefinition<N, P>): StrategyDefinition<N, P> {
   return definition;
 }

@@ -6,6 +6,15 @@ describe('fedprox', () => {
   it('tells every device its proximal mu and averages like FedAvg', () => {
     const s = tinyStrategy(StrategyConfig.parse({ name: 'fedprox', options: { mu: 0.1 } }));
     expect(s.instructions()).toEqual({ proximalMu: 0.1 });
-    expect(runRound(s, [0, 0], [[[1, 0], 1], [[0, 1], 1]])).toEqual([0.5, 0.5]);
+    expect(
+      runRound(
+        s,
+        [0, 0],
+        [
+          [[1, 0], 1],
+          [[0, 1], 1],
+        ],
+      ),
+    ).toEqual([0.5, 0.5]);
   });
 });

@@ -39,7 +39,7 @@ export function strategyProblem(config: StrategyFields, size: number): string | 
     return `strategy ${chosen.name} is not supported in async (FedBuff) mode, which aggregates with FedAvg; choose fedavg or sync mode`;
   }
   if (config.privacy?.mode === 'central') {
-    if (isAsync) return 'central DP is not supported in async (FedBuff) mode: staleness weights change each update\'s sensitivity; use local DP or sync mode';
+    if (isAsync) return "central DP is not supported in async (FedBuff) mode: staleness weights change each update's sensitivity; use local DP or sync mode";
     if (!definition.centralDp) return `central DP needs a mean-based strategy; ${chosen.name} does not average the clipped updates (use local DP with it)`;
   }
   if (definition.holdsUpdates) {

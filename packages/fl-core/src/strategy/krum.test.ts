@@ -4,7 +4,13 @@ import { StrategyConfig } from './catalog.ts';
 
 // Five 1-d updates 0, 1, 2, 3, 20 with f = 1: each scores its n - f - 2 = 2 nearest squared distances.
 // 0: 1+4 = 5; 1: 1+1 = 2; 2: 1+1 = 2; 3: 1+4 = 5; 20: 289+324 = 613.
-const updates: Array<[number[], number]> = [[[0], 1], [[1], 1], [[2], 1], [[3], 1], [[20], 1]];
+const updates: Array<[number[], number]> = [
+  [[0], 1],
+  [[1], 1],
+  [[2], 1],
+  [[3], 1],
+  [[20], 1],
+];
 
 describe('krum', () => {
   it('keeps the lowest-scoring update (ties go to the first)', () => {

@@ -17,7 +17,12 @@ function error(config: StrategyConfig, mode: 'signflip' | 'scale10' | 'none'): n
   const round = strategy.beginRound();
   for (const d of honest) round.add(d, 100);
   const factor = mode === 'signflip' ? -1 : 10;
-  if (mode !== 'none') for (let k = 0; k < 2; k++) round.add(honest[k]!.map((v) => v * factor), 100);
+  if (mode !== 'none')
+    for (let k = 0; k < 2; k++)
+      round.add(
+        honest[k]!.map((v) => v * factor),
+        100,
+      );
   const out = round.result();
   return l2Norm(out.map((v, i) => v - truth[i]!)) / l2Norm(truth);
 }

@@ -28,7 +28,16 @@ describe('FedOpt server optimizers (Reddi et al. 2021)', () => {
   it('feeds the weighted mean of the round into the optimizer', () => {
     const s = strategy('fedadam');
     // mean of [4] x1 and [0] x1 = 2: the first round above
-    expect(runRound(s, [0], [[[4], 1], [[0], 1]])[0]).toBeCloseTo(0.1 / 1.5, 6);
+    expect(
+      runRound(
+        s,
+        [0],
+        [
+          [[4], 1],
+          [[0], 1],
+        ],
+      )[0],
+    ).toBeCloseTo(0.1 / 1.5, 6);
   });
 });
 

@@ -29,17 +29,20 @@ export function cpuConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, padding: 'valid' 
 }
 
 /** dW[kh, kw, ci, co] = sum over n, oh, ow of x[n, oh + kh, ow + kw, ci] * dy[n, oh, ow, co]. */
-function filterGradient(
-  x: tf.Tensor4D,
-  dy: tf.Tensor4D,
-  [kh, kw, ci, co]: [number, number, number, number],
-  padding: 'valid' | 'same',
-): tf.Tensor4D {
+function filterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, [kh, kw, ci, co]: [number, number, number, number], padding: 'valid' | 'same'): tf.Tensor4D {
   return tf.tidy(() => {
     const [n, oh, ow] = dy.shape;
     const top = padding === 'same' ? Math.floor((kh - 1) / 2) : 0;
     const left = padding === 'same' ? Math.floor((kw - 1) / 2) : 0;
-    const padded = padding === 'same' ? tf.pad(x, [[0, 0], [top, kh - 1 - top], [left, kw - 1 - left], [0, 0]]) : x;
+    const padded =
+      padding === 'same'
+        ? tf.pad(x, [
+            [0, 0],
+            [top, kh - 1 - top],
+            [left, kw - 1 - left],
+            [0, 0],
+          ])
+        : x;
     const [, ph, pw] = padded.shape;
     const rows = patchRows(n, ph, pw, oh, ow, kh, kw);
     const patches = tf.gather(padded.reshape([n * ph * pw, ci]), rows).reshape([n * oh * ow, kh * kw * ci]);
@@ -58,8 +61,7 @@ function patchRows(n: number, h: number, w: number, oh: number, ow: number, kh: 
     let r = 0;
     for (let b = 0; b < n; b++)
       for (let y = 0; y < oh; y++)
-        for (let x = 0; x < ow; x++)
-          for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) rows[r++] = (b * h + y + i) * w + x + j;
+        for (let x = 0; x < ow; x++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) rows[r++] = (b * h + y + i) * w + x + j;
     rowCache.set(key, rows);
   }
   return tf.tensor1d(rows, 'int32');

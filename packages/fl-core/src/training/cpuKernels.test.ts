@@ -21,8 +21,7 @@ describe('cpu kernels', () => {
     expect(await maxDifference(ours(x, w, b), reference(x, w, b))).toBeLessThan(1e-5);
     const loss = (f: typeof ours) => (xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => f(xs, ws, bs).square().sum();
     // With the data as input, x is no input of the op: its gradient is not computed at all.
-    const gradOf = (f: typeof ours) =>
-      dataIsInput ? tf.grads((ws: tf.Tensor, bs: tf.Tensor) => loss(f)(x, ws, bs))([w, b]) : tf.grads(loss(f))([x, w, b]);
+    const gradOf = (f: typeof ours) => (dataIsInput ? tf.grads((ws: tf.Tensor, bs: tf.Tensor) => loss(f)(x, ws, bs))([w, b]) : tf.grads(loss(f))([x, w, b]));
     const got = gradOf(ours);
     const want = gradOf(reference);
     expect(got).toHaveLength(want.length);

@@ -9,13 +9,7 @@ export type FusableActivation = 'relu' | 'linear';
  * tfjs's fused.matMul falls back to three ops whenever gradients are recorded), with its gradient
  * written out (`customDense`: none for the data).
  */
-export function fusedDense(
-  x: tf.Tensor2D,
-  kernel: tf.Tensor2D,
-  bias: tf.Tensor1D | null,
-  activation: FusableActivation,
-  dataIsInput: boolean,
-): tf.Tensor2D {
+export function fusedDense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D | null, activation: FusableActivation, dataIsInput: boolean): tf.Tensor2D {
   const attrs = { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0 } as unknown as tf.NamedAttrMap;
   return customDense(x, kernel, bias, dataIsInput, {
     forward: (input, w, b) => {

@@ -28,7 +28,11 @@ describe('FedProx proximal term', () => {
   it('keeps local training closer to the global model, and leaks no tensor', async () => {
     const rng = createRng(3);
     const data: ImageDataset = {
-      count: 40, height: 28, width: 28, channels: 1, numClasses: 10,
+      count: 40,
+      height: 28,
+      width: 28,
+      channels: 1,
+      numClasses: 10,
       labels: new Uint8Array(40).map((_, i) => i % 10),
       pixels: new Uint8Array(40 * 784).map(() => Math.floor(rng() * 256)),
     };

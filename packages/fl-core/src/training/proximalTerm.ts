@@ -15,8 +15,7 @@ export function proximalTerm(variables: readonly tf.Variable[], mu: number): Pro
   if (!(mu > 0)) return null;
   const anchors = variables.map((v) => tf.keep(v.clone()));
   return {
-    penalty: () =>
-      tf.tidy(() => tf.addN(variables.map((v, i) => tf.sum(tf.squaredDifference(v, anchors[i]!)))).mul(mu / 2) as tf.Scalar),
+    penalty: () => tf.tidy(() => tf.addN(variables.map((v, i) => tf.sum(tf.squaredDifference(v, anchors[i]!)))).mul(mu / 2) as tf.Scalar),
     dispose: () => tf.dispose(anchors),
   };
 }

@@ -17,7 +17,10 @@ describe('RoundTrainer honours the round instructions', () => {
     const manifest = manifestOf(model);
     const weights = encodeWeights(manifest, await readWeights(model), 'weights');
     model.dispose();
-    const data = subset(await loadMnist('test'), Array.from({ length: 40 }, (_, i) => i));
+    const data = subset(
+      await loadMnist('test'),
+      Array.from({ length: 40 }, (_, i) => i),
+    );
     const trainer = new RoundTrainer();
     const job = (instructions?: RoundTrainerJob['instructions']): RoundTrainerJob => ({
       round: 1,

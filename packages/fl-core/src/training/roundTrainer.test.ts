@@ -18,7 +18,10 @@ describe('RoundTrainer codecs', () => {
     const manifest = manifestOf(model);
     const global = await readWeights(model);
     model.dispose();
-    const data = subset(await loadMnist('test'), Array.from({ length: 40 }, (_, i) => i));
+    const data = subset(
+      await loadMnist('test'),
+      Array.from({ length: 40 }, (_, i) => i),
+    );
     const trainer = new RoundTrainer();
     const job = (round: number, codec?: RoundTrainerJob['codec'], weights = encodeWeights(manifest, global, 'weights')): RoundTrainerJob => ({
       round,
@@ -66,7 +69,10 @@ describe('RoundTrainer codecs', () => {
     const manifest = manifestOf(model);
     const global = await readWeights(model);
     model.dispose();
-    const data = subset(await loadMnist('test'), Array.from({ length: 20 }, (_, i) => i));
+    const data = subset(
+      await loadMnist('test'),
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     const trainer = new RoundTrainer();
     const base = { model: 'mnist-cnn-small' as const, config: { epochs: 1, batchSize: 10, learningRate: 0.1 }, shardId: 'shard-1', federationId: 'fed' };
     await trainer.train({ ...base, round: 1, weights: encodeWeights(manifest, global, 'weights', { name: 'float16' }) }, data);

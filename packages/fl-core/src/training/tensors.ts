@@ -15,7 +15,12 @@ export interface DatasetTensors {
 export function datasetToTensors(d: ImageDataset): DatasetTensors {
   return tf.tidy(() => {
     const shape: [number, number, number, number] = [d.count, d.height, d.width, d.channels];
-    const xs = d.features ? tf.tensor4d(d.features, shape, 'float32') : (tf.tensor4d(d.pixels, shape, 'int32').toFloat().mul(1 / 255) as tf.Tensor4D);
+    const xs = d.features
+      ? tf.tensor4d(d.features, shape, 'float32')
+      : (tf
+          .tensor4d(d.pixels, shape, 'int32')
+          .toFloat()
+          .mul(1 / 255) as tf.Tensor4D);
     const ys = tf.oneHot(tf.tensor1d(d.labels, 'int32'), d.numClasses).toFloat() as tf.Tensor2D;
     return { xs, ys };
   });

@@ -35,12 +35,7 @@ export interface EpochOptions {
  * device through a shuffled index tensor uploaded once per epoch; the loss is summed on the device
  * and read back asynchronously only every `progressEvery` batches and at the end. Returns the mean loss of the last epoch.
  */
-export async function trainEpochs(
-  model: tf.LayersModel,
-  data: DatasetTensors,
-  config: TrainingConfig,
-  options: EpochOptions = {},
-): Promise<number> {
+export async function trainEpochs(model: tf.LayersModel, data: DatasetTensors, config: TrainingConfig, options: EpochOptions = {}): Promise<number> {
   const count = data.xs.shape[0];
   const { batchSize, epochs } = config;
   const batches = Math.ceil(count / batchSize);

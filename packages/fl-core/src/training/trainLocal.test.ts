@@ -39,7 +39,10 @@ describe('model zoo', () => {
 describe('trainLocal', () => {
   it('learns on real MNIST, returns the delta it applied, and leaks no tensor across rounds', async () => {
     const train = await loadMnist('train');
-    const local = subset(train, Array.from({ length: 300 }, (_, i) => i));
+    const local = subset(
+      train,
+      Array.from({ length: 300 }, (_, i) => i),
+    );
     const model = buildModel('mnist-mlp', 1);
     const initial = await readWeights(model);
     const before = await evaluateModel(model, local);

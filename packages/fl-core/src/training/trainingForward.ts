@@ -49,7 +49,8 @@ function rewrittenLayer(layer: tf.layers.Layer, isFirst: boolean, onCpu: boolean
       const padding = l.padding as 'valid' | 'same';
       if (simple && onCpu) return (x) => withBias(cpuConv2d(x as tf.Tensor4D, kernel() as tf.Tensor4D, padding, isFirst));
       if (!isFirst || l.dataFormat !== 'channelsLast') return null;
-      return (x) => withBias(tf.conv2d(x as tf.Tensor4D, kernel() as tf.Tensor4D, l.strides as [number, number], padding, 'NHWC', l.dilationRate as [number, number]));
+      return (x) =>
+        withBias(tf.conv2d(x as tf.Tensor4D, kernel() as tf.Tensor4D, l.strides as [number, number], padding, 'NHWC', l.dilationRate as [number, number]));
     }
     default:
       return null;

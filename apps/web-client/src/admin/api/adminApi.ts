@@ -5,11 +5,7 @@ export type FederationAction = 'start' | 'pause' | 'resume' | 'stop';
 export type ActionResult = { ok: true } | { ok: false; status: number; reason: string };
 
 /** `POST /api/federations/<id>/<action>` with the admin token; failures carry the server's reason. */
-export async function postFederationAction(
-  token: string,
-  federationId: string,
-  action: FederationAction,
-): Promise<ActionResult> {
+export async function postFederationAction(token: string, federationId: string, action: FederationAction): Promise<ActionResult> {
   let response: Response;
   try {
     response = await fetch(`/api/federations/${encodeURIComponent(federationId)}/${action}`, {
@@ -26,7 +22,13 @@ export async function postFederationAction(
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; status: number; reason: string };
 
 /** An admin REST call with the token; the reply is checked against `schema`, a refusal carries the coordinator's reason. */
-export async function adminCall<T>(token: string, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, body?: unknown): Promise<ApiResult<T>> {
+export async function adminCall<T>(
+  token: string,
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  path: string,
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } },
+  body?: unknown,
+): Promise<ApiResult<T>> {
   let response: Response;
   try {
     response = await fetch(path, {

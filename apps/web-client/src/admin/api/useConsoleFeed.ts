@@ -56,7 +56,10 @@ export function useConsoleFeed(token: string, federationId: string): ConsoleFeed
     socket.on('snapshot', (raw) => {
       const parsed = ConsoleSnapshot.safeParse(raw);
       if (!parsed.success) {
-        setFeed((f) => ({ ...f, problem: 'The coordinator sent an update this page cannot read; reload the page (the coordinator may be newer than this page).' }));
+        setFeed((f) => ({
+          ...f,
+          problem: 'The coordinator sent an update this page cannot read; reload the page (the coordinator may be newer than this page).',
+        }));
         return;
       }
       if (parsed.data.federation.config.id !== federationId) return;

@@ -1,4 +1,11 @@
-import { DEFAULT_MAX_EXAMPLES_PER_DEVICE, DownlinkCodecName, UplinkCodecName, type FederationConfig, type FederationSummary, type FieldProblem } from '@flock/fl-core/protocol';
+import {
+  DEFAULT_MAX_EXAMPLES_PER_DEVICE,
+  DownlinkCodecName,
+  UplinkCodecName,
+  type FederationConfig,
+  type FederationSummary,
+  type FieldProblem,
+} from '@flock/fl-core/protocol';
 import { strategyCatalog } from '@flock/fl-core/strategy';
 import { useState, type FormEvent } from 'react';
 import { createFederation, editFederation } from '../api/adminApi.ts';
@@ -80,7 +87,15 @@ export function FederationForm({ token, editing, onSaved, onCancel }: Federation
             <SelectField {...field} path={['dataset', 'partition']} label="Partition" testId="form-partition" options={['iid', 'shards', 'dirichlet']} />
             {dataset.partition === 'dirichlet' && <NumberField {...field} path={['dataset', 'alpha']} label="Dirichlet alpha" testId="form-alpha" optional />}
             <NumberField {...field} path={['dataset', 'examplesPerDevice']} label="Examples per device" testId="form-examples-per-device" step={1} />
-            <NumberField {...field} path={['dataset', 'numDevices']} label="Shards (K)" testId="form-num-devices" step={1} optional hint="default: the training set / examples per device" />
+            <NumberField
+              {...field}
+              path={['dataset', 'numDevices']}
+              label="Shards (K)"
+              testId="form-num-devices"
+              step={1}
+              optional
+              hint="default: the training set / examples per device"
+            />
             <NumberField {...field} path={['dataset', 'seed']} label="Partition seed" testId="form-dataset-seed" step={1} />
           </>
         ) : (
@@ -92,7 +107,12 @@ export function FederationForm({ token, editing, onSaved, onCancel }: Federation
               testId="form-schema-type"
               options={['csv', 'image']}
               onChange={(_path, type) =>
-                change(['dataset', 'schema'], type === 'image' ? { type, width: 28, height: 28, channels: 1, classes: ['a', 'b'] } : { type, features: ['x1', 'x2'], label: 'label', classes: ['a', 'b'] })
+                change(
+                  ['dataset', 'schema'],
+                  type === 'image'
+                    ? { type, width: 28, height: 28, channels: 1, classes: ['a', 'b'] }
+                    : { type, features: ['x1', 'x2'], label: 'label', classes: ['a', 'b'] },
+                )
               }
             />
             {schemaType === 'csv' ? (
@@ -104,7 +124,14 @@ export function FederationForm({ token, editing, onSaved, onCancel }: Federation
               <>
                 <NumberField {...field} path={['dataset', 'schema', 'width']} label="Width" testId="form-schema-width" step={1} />
                 <NumberField {...field} path={['dataset', 'schema', 'height']} label="Height" testId="form-schema-height" step={1} />
-                <SelectField {...field} path={['dataset', 'schema', 'channels']} label="Channels" testId="form-schema-channels" options={['1', '3']} onChange={(p, v) => change(p, Number(v))} />
+                <SelectField
+                  {...field}
+                  path={['dataset', 'schema', 'channels']}
+                  label="Channels"
+                  testId="form-schema-channels"
+                  options={['1', '3']}
+                  onChange={(p, v) => change(p, Number(v))}
+                />
               </>
             )}
             <ListField {...field} path={['dataset', 'schema', 'classes']} label="Classes (label order)" testId="form-schema-classes" />
@@ -139,10 +166,25 @@ export function FederationForm({ token, editing, onSaved, onCancel }: Federation
         </label>
         {clientsKind === 'count' && <NumberField {...field} path={['clientsPerRound']} label="Count" testId="form-clients-count" step={1} />}
         {clientsKind === 'fraction' && <NumberField {...field} path={['clientsPerRound', 'fraction']} label="Fraction C" testId="form-clients-fraction" />}
-        <NumberField {...field} path={['targetAccuracy']} label="Target accuracy" testId="form-target-accuracy" optional hint="finish early at this test accuracy" />
+        <NumberField
+          {...field}
+          path={['targetAccuracy']}
+          label="Target accuracy"
+          testId="form-target-accuracy"
+          optional
+          hint="finish early at this test accuracy"
+        />
         <NumberField {...field} path={['evalExamples']} label="Test examples" testId="form-eval-examples" step={1} />
         <NumberField {...field} path={['modelSeed']} label="Model seed" testId="form-model-seed" step={1} />
-        <NumberField {...field} path={['maxExamplesPerDevice']} label="Max examples per device" testId="form-max-examples-per-device" step={1} optional hint={`a device bringing its own data counts at most this many (default ${DEFAULT_MAX_EXAMPLES_PER_DEVICE.toLocaleString()})`} />
+        <NumberField
+          {...field}
+          path={['maxExamplesPerDevice']}
+          label="Max examples per device"
+          testId="form-max-examples-per-device"
+          step={1}
+          optional
+          hint={`a device bringing its own data counts at most this many (default ${DEFAULT_MAX_EXAMPLES_PER_DEVICE.toLocaleString()})`}
+        />
       </fieldset>
 
       <fieldset>
@@ -188,7 +230,9 @@ export function FederationForm({ token, editing, onSaved, onCancel }: Federation
       <fieldset>
         <legend>Updates and aggregation</legend>
         <SelectField {...field} path={['codec', 'uplink']} label="Uplink codec" testId="form-uplink" options={UplinkCodecName.options} />
-        {getIn(draft, ['codec', 'uplink']) === 'topk' && <NumberField {...field} path={['codec', 'topkFraction']} label="Top-k fraction" testId="form-topk-fraction" optional />}
+        {getIn(draft, ['codec', 'uplink']) === 'topk' && (
+          <NumberField {...field} path={['codec', 'topkFraction']} label="Top-k fraction" testId="form-topk-fraction" optional />
+        )}
         <SelectField {...field} path={['codec', 'downlink']} label="Downlink codec" testId="form-downlink" options={DownlinkCodecName.options} />
         <SelectField
           {...field}

@@ -4,7 +4,8 @@ import { listUploadedModels, uploadModel, type UploadedModelInfo } from '../api/
 import type { FieldProps } from './formFields.tsx';
 import { SelectField } from './formFields.tsx';
 
-const describe = (m: UploadedModelInfo) => `${m.name} (uploaded: ${m.inputShape.join('x')} → ${m.numClasses} classes, ${m.parameters.toLocaleString('en-US')} parameters)`;
+const describe = (m: UploadedModelInfo) =>
+  `${m.name} (uploaded: ${m.inputShape.join('x')} → ${m.numClasses} classes, ${m.parameters.toLocaleString('en-US')} parameters)`;
 
 /**
  * The federation's model: a zoo model, or one of the operator's uploaded tfjs LayersModels. A new one
@@ -16,7 +17,11 @@ export function ModelField({ token, dataset, ...field }: Omit<FieldProps, 'label
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    void listUploadedModels(token).then((r) => (r.ok ? setUploaded(r.value) : setNote(`Your uploaded models could not be listed (${r.reason}); the zoo models can still be chosen. Reload the page to try again.`)));
+    void listUploadedModels(token).then((r) =>
+      r.ok
+        ? setUploaded(r.value)
+        : setNote(`Your uploaded models could not be listed (${r.reason}); the zoo models can still be chosen. Reload the page to try again.`),
+    );
   }, [token]);
 
   const upload = async (files: readonly File[]) => {
@@ -35,7 +40,10 @@ export function ModelField({ token, dataset, ...field }: Omit<FieldProps, 'label
         {...field}
         label="Model"
         testId="form-model"
-        options={[...ModelName.options.map((name) => ({ value: name as string, label: `${name} (zoo)` })), ...uploaded.map((m) => ({ value: m.id, label: describe(m) }))]}
+        options={[
+          ...ModelName.options.map((name) => ({ value: name as string, label: `${name} (zoo)` })),
+          ...uploaded.map((m) => ({ value: m.id, label: describe(m) })),
+        ]}
       />
       <label className="field">
         <span>Upload a tfjs model</span>

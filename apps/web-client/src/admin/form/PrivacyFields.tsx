@@ -10,7 +10,15 @@ const MODES = [
 ] as const;
 
 /** The federation form's differential-privacy fields: off, or central/local DP with its parameters. */
-export function PrivacyFields({ draft, onChange, problems }: { draft: FederationDraft; onChange: (path: Path, value: unknown) => void; problems?: ReadonlyMap<string, string> }) {
+export function PrivacyFields({
+  draft,
+  onChange,
+  problems,
+}: {
+  draft: FederationDraft;
+  onChange: (path: Path, value: unknown) => void;
+  problems?: ReadonlyMap<string, string>;
+}) {
   const mode = getIn(draft, ['privacy', 'mode']);
   const field = { draft, onChange, problems };
   return (
@@ -22,13 +30,22 @@ export function PrivacyFields({ draft, onChange, problems }: { draft: Federation
         testId="form-privacy-mode"
         options={MODES}
         onChange={(_p, next) =>
-          onChange(['privacy'], next === 'none' ? undefined : { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5, onTarget: 'stop', ...(getIn(draft, ['privacy']) ?? {}), mode: next })
+          onChange(
+            ['privacy'],
+            next === 'none' ? undefined : { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5, onTarget: 'stop', ...(getIn(draft, ['privacy']) ?? {}), mode: next },
+          )
         }
       />
       {mode !== undefined && (
         <>
           <NumberField {...field} path={['privacy', 'clipNorm']} label="Clip norm C" testId="form-privacy-clip" hint="each update is clipped to this L2 norm" />
-          <NumberField {...field} path={['privacy', 'noiseMultiplier']} label="Noise multiplier z" testId="form-privacy-noise" hint="Gaussian noise std z × C" />
+          <NumberField
+            {...field}
+            path={['privacy', 'noiseMultiplier']}
+            label="Noise multiplier z"
+            testId="form-privacy-noise"
+            hint="Gaussian noise std z × C"
+          />
           <NumberField {...field} path={['privacy', 'delta']} label="δ" testId="form-privacy-delta" hint="epsilon is reported at this delta" />
           <NumberField {...field} path={['privacy', 'targetEpsilon']} label="Target ε" testId="form-privacy-target" optional hint="empty: no target" />
           <SelectField {...field} path={['privacy', 'onTarget']} label="At the target" testId="form-privacy-on-target" options={['stop', 'warn'] as const} />

@@ -21,7 +21,10 @@ describe('federation drafts', () => {
 
   it('names the field of a bad value and says in words what to enter (no raw zod text)', () => {
     const bad = setIn(setIn(setIn(NEW_FEDERATION_DRAFT, ['id'], 'x'), ['name'], 'x'), ['training', 'batchSize'], Number.NaN);
-    expect(checkDraft(bad)).toEqual({ ok: false, problems: [{ path: 'training.batchSize', field: 'batch size', text: 'Enter a whole number from 1 to 4096.' }] });
+    expect(checkDraft(bad)).toEqual({
+      ok: false,
+      problems: [{ path: 'training.batchSize', field: 'batch size', text: 'Enter a whole number from 1 to 4096.' }],
+    });
     const unnamed = checkDraft(setIn(NEW_FEDERATION_DRAFT, ['id'], 'fed one'));
     expect(unnamed.ok ? [] : [...problemsByPath(unnamed.problems)]).toEqual([
       ['id', 'Use letters, digits, _ and - only.'],

@@ -79,5 +79,8 @@ export function draftFromConfig(config: FederationConfig): FederationDraft {
 
 /** Comma-separated text to a list, and back. */
 export function listOfText(text: string): string[] {
-  return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }

@@ -49,14 +49,29 @@ export function TextField({ draft, path, onChange, label, testId, hint, disabled
   return (
     <label className="field">
       <span>{label}</span>
-      <input data-testid={testId} type="text" value={typeof value === 'string' ? value : ''} disabled={disabled} onChange={(e) => onChange(path, e.target.value)} />
+      <input
+        data-testid={testId}
+        type="text"
+        value={typeof value === 'string' ? value : ''}
+        disabled={disabled}
+        onChange={(e) => onChange(path, e.target.value)}
+      />
       {hint && <small className="muted">{hint}</small>}
       <FieldError problems={problems} path={path} testId={testId} />
     </label>
   );
 }
 
-export function SelectField<T extends string>({ draft, path, onChange, label, testId, hint, options, problems }: FieldProps & { options: readonly T[] | readonly { value: T; label: string }[] }) {
+export function SelectField<T extends string>({
+  draft,
+  path,
+  onChange,
+  label,
+  testId,
+  hint,
+  options,
+  problems,
+}: FieldProps & { options: readonly T[] | readonly { value: T; label: string }[] }) {
   const value = getIn(draft, path);
   const entries = options.map((o) => (typeof o === 'string' ? { value: o, label: o } : o));
   return (

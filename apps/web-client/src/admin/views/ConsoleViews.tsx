@@ -55,7 +55,14 @@ export function DevicesView({ token, federationId, snapshot, changes }: ViewProp
 
 export function RoundsView({ token, federationId, snapshot, series, changes }: ViewProps) {
   const rounds = usePagedRows({ token, path: apiPath(federationId, 'rounds'), item: RoundRecord, keys: ROUND_KEYS, refreshKey: changes });
-  const bytes = usePagedRows({ token, path: apiPath(federationId, 'device-bytes'), item: DeviceRoundBytes, keys: BYTES_KEYS, prefix: 'bytes-', refreshKey: changes });
+  const bytes = usePagedRows({
+    token,
+    path: apiPath(federationId, 'device-bytes'),
+    item: DeviceRoundBytes,
+    keys: BYTES_KEYS,
+    prefix: 'bytes-',
+    refreshKey: changes,
+  });
   const points = series?.ok ? series.value.points : [];
   return (
     <>

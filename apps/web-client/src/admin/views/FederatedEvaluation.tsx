@@ -39,42 +39,48 @@ export function FederatedEvaluation({ token, federationId, points, refreshKey }:
     <section className="card" data-testid="federated-evaluation">
       <h2>Federated evaluation</h2>
       {loaded?.ok === false && <p className="error">{loaded.reason}</p>}
-      {loaded?.ok && loaded.value.rounds.length === 0 && <p className="muted">No device has reported an evaluation yet (devices with their own data score each model they receive, and the final one when the federation finishes).</p>}
+      {loaded?.ok && loaded.value.rounds.length === 0 && (
+        <p className="muted">
+          No device has reported an evaluation yet (devices with their own data score each model they receive, and the final one when the federation finishes).
+        </p>
+      )}
       {loaded?.ok && loaded.value.rounds.length > EVALUATIONS_SHOWN && (
-        <p className="muted">The {EVALUATIONS_SHOWN} most recent of {loaded.value.rounds.length} evaluated models.</p>
+        <p className="muted">
+          The {EVALUATIONS_SHOWN} most recent of {loaded.value.rounds.length} evaluated models.
+        </p>
       )}
       {shown.length > 0 && (
         <div className="table-wrap">
-        <table className="table">
-          <thead>
-            <tr>
-              <th>Model</th>
-              <th>Devices</th>
-              <th>Held-out examples</th>
-              <th>Device accuracy: min / median / max</th>
-              <th>Spread</th>
-              <th>All held-out examples</th>
-              <th>Coordinator test accuracy</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((r) => (
-              <tr key={r.round} data-testid="federated-evaluation-row">
-                <td>{r.round === 0 ? 'initial' : `after round ${r.round}`}</td>
-                <td data-testid="federated-evaluation-devices">{r.devices}</td>
-                <td>{r.examples}</td>
-                <td data-testid="federated-evaluation-accuracy">
-                  {formatPercent(r.accuracy.min)} / {formatPercent(r.accuracy.median)} / {formatPercent(r.accuracy.max)}
-                </td>
-                <td>
-                  <SpreadBar {...r.accuracy} />
-                </td>
-                <td>{formatPercent(r.pooledAccuracy)}</td>
-                <td>{coordinator.has(r.round) ? formatPercent(coordinator.get(r.round)) : '—'}</td>
+          <table className="table">
+            <thead>
+              <tr>
+                <th>Model</th>
+                <th>Devices</th>
+                <th>Held-out examples</th>
+                <th>Device accuracy: min / median / max</th>
+                <th>Spread</th>
+                <th>All held-out examples</th>
+                <th>Coordinator test accuracy</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {shown.map((r) => (
+                <tr key={r.round} data-testid="federated-evaluation-row">
+                  <td>{r.round === 0 ? 'initial' : `after round ${r.round}`}</td>
+                  <td data-testid="federated-evaluation-devices">{r.devices}</td>
+                  <td>{r.examples}</td>
+                  <td data-testid="federated-evaluation-accuracy">
+                    {formatPercent(r.accuracy.min)} / {formatPercent(r.accuracy.median)} / {formatPercent(r.accuracy.max)}
+                  </td>
+                  <td>
+                    <SpreadBar {...r.accuracy} />
+                  </td>
+                  <td>{formatPercent(r.pooledAccuracy)}</td>
+                  <td>{coordinator.has(r.round) ? formatPercent(coordinator.get(r.round)) : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </div>
       )}
     </section>

@@ -24,7 +24,11 @@ export function JoinLink({ token, config }: { token: string; config: FederationC
   useEffect(() => {
     let current = true;
     setQr(null);
-    if (url) void QRCode.toDataURL(url, { margin: 1, width: 176 }).then((data) => current && setQr(data), (err: unknown) => current && setProblem(`no QR code: ${String(err)}`));
+    if (url)
+      void QRCode.toDataURL(url, { margin: 1, width: 176 }).then(
+        (data) => current && setQr(data),
+        (err: unknown) => current && setProblem(`no QR code: ${String(err)}`),
+      );
     return () => {
       current = false;
     };

@@ -89,7 +89,9 @@ export function OverviewView({ token, federationId, snapshot, series, onUnauthor
             {!summary ? '—' : summary.selectedThisRound === 0 ? 'no round running' : `${summary.updatesThisRound} of ${summary.selectedThisRound} selected`}
           </dd>
           <dt>Devices</dt>
-          <dd data-testid="device-counts">{counts ? (counts.total === 0 ? 'none yet' : `${counts.online} online, ${counts.training} training, ${counts.total} in all`) : '—'}</dd>
+          <dd data-testid="device-counts">
+            {counts ? (counts.total === 0 ? 'none yet' : `${counts.online} online, ${counts.training} training, ${counts.total} in all`) : '—'}
+          </dd>
           <dt>Global accuracy</dt>
           <dd data-testid="global-accuracy">{formatPercent(last?.accuracy)}</dd>
           <dt>Model</dt>
@@ -105,15 +107,17 @@ export function OverviewView({ token, federationId, snapshot, series, onUnauthor
         {series?.ok === false && <p className="error">Could not load the chart: {series.reason}. It is loaded again when the federation changes.</p>}
         <MetricsChart points={series?.ok ? series.value.points : []} height={240} />
         {series?.ok && series.value.rounds > series.value.points.length && (
-          <p className="muted">Each point sums up {Math.ceil(series.value.rounds / series.value.points.length)} rounds ({series.value.rounds} in all).</p>
+          <p className="muted">
+            Each point sums up {Math.ceil(series.value.rounds / series.value.points.length)} rounds ({series.value.rounds} in all).
+          </p>
         )}
       </section>
       <section className="card" data-testid="last-round">
         <h2>Last round</h2>
         {last ? (
           <p>
-            Round {last.round}: {last.participants} update{last.participants === 1 ? '' : 's'} from {last.examples.toLocaleString('en-US')} examples in {formatDuration(last.durationMs)}, accuracy{' '}
-            {formatPercent(last.accuracy)}, {formatBytes(last.bytesDown)} down and {formatBytes(last.bytesUp)} up.
+            Round {last.round}: {last.participants} update{last.participants === 1 ? '' : 's'} from {last.examples.toLocaleString('en-US')} examples in{' '}
+            {formatDuration(last.durationMs)}, accuracy {formatPercent(last.accuracy)}, {formatBytes(last.bytesDown)} down and {formatBytes(last.bytesUp)} up.
           </p>
         ) : (
           <p className="muted">No round has completed yet.</p>

@@ -59,7 +59,8 @@ function describeMode(mode: FederationConfig['mode']): string {
 
 function describeSelection(config: FederationConfig): string {
   const per = config.clientsPerRound;
-  const selected = per === 'all' ? 'every connected device' : typeof per === 'number' ? `${per} device(s)` : `${percent(per.fraction)} of the connected devices`;
+  const selected =
+    per === 'all' ? 'every connected device' : typeof per === 'number' ? `${per} device(s)` : `${percent(per.fraction)} of the connected devices`;
   return `${selected} per round, at least ${config.minDevices} connected`;
 }
 

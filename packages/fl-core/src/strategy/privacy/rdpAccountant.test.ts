@@ -12,7 +12,11 @@ describe('RDP accountant', () => {
 
   it('matches dp_accounting test_compute_epsilon_delta_pure_dp: constant RDP 1.1 at orders 2..32, delta 1e-5', () => {
     const orders = Array.from({ length: 31 }, (_, i) => i + 2);
-    const { epsilon, order } = epsilonFromRdp(orders, orders.map(() => 1.1), 1e-5);
+    const { epsilon, order } = epsilonFromRdp(
+      orders,
+      orders.map(() => 1.1),
+      1e-5,
+    );
     expect(epsilon).toBeCloseTo(1.32783806176, 9);
     expect(order).toBe(32);
   });

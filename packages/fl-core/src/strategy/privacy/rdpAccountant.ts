@@ -6,10 +6,7 @@
  */
 
 /** Opacus's default orders: 1.1 .. 10.9 by 0.1, then 12 .. 63. */
-export const DEFAULT_ORDERS: readonly number[] = [
-  ...Array.from({ length: 99 }, (_, i) => 1 + (i + 1) / 10),
-  ...Array.from({ length: 52 }, (_, i) => 12 + i),
-];
+export const DEFAULT_ORDERS: readonly number[] = [...Array.from({ length: 99 }, (_, i) => 1 + (i + 1) / 10), ...Array.from({ length: 52 }, (_, i) => 12 + i)];
 
 function logAdd(x: number, y: number): number {
   const a = Math.min(x, y);
@@ -31,7 +28,7 @@ export function logErfc(x: number): number {
       term *= (2 * z * z) / (2 * n + 1);
       sum += term;
     }
-    const erf = ((2 / Math.sqrt(Math.PI)) * Math.exp(-z * z) * sum);
+    const erf = (2 / Math.sqrt(Math.PI)) * Math.exp(-z * z) * sum;
     return Math.log(x >= 0 ? 1 - erf : 1 + erf);
   }
   // erfc(z) = e^(-z^2) / sqrt(pi) / (z + (1/2) / (z + 1 / (z + (3/2) / (z + ...)))), evaluated from the tail.
@@ -72,10 +69,8 @@ function logAFrac(q: number, sigma: number, alpha: number): number {
     if (i > 0) coef *= Math.abs((alpha - i + 1) / i);
     const logCoef = Math.log(coef);
     const j = alpha - i;
-    const logS0 = logCoef + i * Math.log(q) + j * log1mq + (i * i - i) / (2 * sigma * sigma) +
-      Math.log(0.5) + logErfc((i - z0) / (Math.SQRT2 * sigma));
-    const logS1 = logCoef + j * Math.log(q) + i * log1mq + (j * j - j) / (2 * sigma * sigma) +
-      Math.log(0.5) + logErfc((z0 - j) / (Math.SQRT2 * sigma));
+    const logS0 = logCoef + i * Math.log(q) + j * log1mq + (i * i - i) / (2 * sigma * sigma) + Math.log(0.5) + logErfc((i - z0) / (Math.SQRT2 * sigma));
+    const logS1 = logCoef + j * Math.log(q) + i * log1mq + (j * j - j) / (2 * sigma * sigma) + Math.log(0.5) + logErfc((z0 - j) / (Math.SQRT2 * sigma));
     logA0 = logAdd(logA0, logS0);
     logA1 = logAdd(logA1, logS1);
     const total = logAdd(logA0, logA1);

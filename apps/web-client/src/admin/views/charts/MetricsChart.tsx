@@ -14,10 +14,20 @@ export function MetricsChart({ points, height = 260 }: { points: RoundSeriesPoin
         <ResponsiveContainer width="100%" height={height}>
           <LineChart data={points} margin={CHART_MARGIN}>
             <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
-            <XAxis dataKey="round" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} height={AXIS.xHeight} label={{ value: 'round', position: 'insideBottom', offset: 0 }} />
+            <XAxis
+              dataKey="round"
+              type="number"
+              domain={['dataMin', 'dataMax']}
+              allowDecimals={false}
+              height={AXIS.xHeight}
+              label={{ value: 'round', position: 'insideBottom', offset: 0 }}
+            />
             <YAxis yAxisId="accuracy" domain={[0, 1]} width={AXIS.percentWidth} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} />
             <YAxis yAxisId="loss" orientation="right" domain={[0, 'auto']} width={AXIS.plainWidth} tickFormatter={(v: number) => v.toFixed(2)} />
-            <Tooltip formatter={(value) => (typeof value === 'number' ? value.toFixed(4) : String(value))} labelFormatter={(round) => `round ${String(round)}`} />
+            <Tooltip
+              formatter={(value) => (typeof value === 'number' ? value.toFixed(4) : String(value))}
+              labelFormatter={(round) => `round ${String(round)}`}
+            />
             <Legend />
             <Line yAxisId="accuracy" {...line} dataKey="accuracy" name="global accuracy" stroke="#2f7d32" />
             <Line yAxisId="accuracy" {...line} dataKey="trainingAccuracy" name="devices' training accuracy" stroke="#7fb77e" strokeDasharray="4 3" />

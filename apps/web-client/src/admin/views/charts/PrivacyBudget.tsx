@@ -11,7 +11,10 @@ export function PrivacyBudget({ config, points }: { config: FederationConfig | n
     return (
       <section className="card" data-testid="privacy-budget">
         <h2>Differential privacy</h2>
-        <p data-testid="privacy-off">This federation trains without differential privacy: updates are not clipped or noised. To use it, create a federation (or a clone) with privacy turned on.</p>
+        <p data-testid="privacy-off">
+          This federation trains without differential privacy: updates are not clipped or noised. To use it, create a federation (or a clone) with privacy
+          turned on.
+        </p>
       </section>
     );
   }
@@ -44,7 +47,9 @@ export function PrivacyBudget({ config, points }: { config: FederationConfig | n
               <XAxis dataKey="round" allowDecimals={false} height={AXIS.xHeight} label={{ value: 'round', position: 'insideBottom', offset: 0 }} />
               <YAxis width={AXIS.plainWidth} domain={[0, 'auto']} tickFormatter={(v: number) => v.toFixed(1)} />
               <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : String(v))} labelFormatter={(round) => `after round ${String(round)}`} />
-              {target !== undefined && <ReferenceLine y={target} stroke="#c0392b" strokeDasharray="4 3" label={{ value: 'target', position: 'insideTopRight' }} />}
+              {target !== undefined && (
+                <ReferenceLine y={target} stroke="#c0392b" strokeDasharray="4 3" label={{ value: 'target', position: 'insideTopRight' }} />
+              )}
               <Line type="monotone" dataKey="epsilon" name="ε spent" stroke="#6c3483" dot={lineDots(spent.length)} isAnimationActive={false} />
             </LineChart>
           </ResponsiveContainer>

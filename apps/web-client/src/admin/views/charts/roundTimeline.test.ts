@@ -4,8 +4,22 @@ import { timelineBars } from './roundTimeline.ts';
 
 function round(n: number, completedAt: string, durationMs: number): RoundRecord {
   return {
-    round: n, participants: 3, examples: 300, accuracy: null, loss: null, trainLoss: null, trainAccuracy: null, durationMs, bytesUp: 0, bytesDown: 0, rejected: 0,
-    completedAt, closedBy: 'all-answered', deadlineMs: null, extended: false, meanStaleness: null,
+    round: n,
+    participants: 3,
+    examples: 300,
+    accuracy: null,
+    loss: null,
+    trainLoss: null,
+    trainAccuracy: null,
+    durationMs,
+    bytesUp: 0,
+    bytesDown: 0,
+    rejected: 0,
+    completedAt,
+    closedBy: 'all-answered',
+    deadlineMs: null,
+    extended: false,
+    meanStaleness: null,
   };
 }
 

@@ -26,31 +26,36 @@ export function DeviceBytes({ table }: { table: PagedRows<DeviceRoundBytes> }) {
           />
         </label>
       </PageControls>
-      <PageBody table={table} noMatch="No device traffic matches: change or clear the round or filter." empty="No round has been stored with per-device bytes yet." tableTestId="device-bytes-table">
-            <thead>
-              <tr>
-                <SortHeader table={table} field="round" label="Round" numeric />
-                <SortHeader table={table} field="deviceId" label="Device" />
-                <SortHeader table={table} field="bytesUp" label="Up (update)" numeric />
-                <SortHeader table={table} field="bytesDown" label="Down (model)" numeric />
-                <th className="num">Called-off attempts: up / down</th>
-              </tr>
-            </thead>
-            <tbody>
-              {table.rows.map((r) => (
-                <tr key={`${r.round}/${r.deviceId}`} data-testid="device-bytes-row">
-                  <td className="num">{r.round}</td>
-                  <td className="mono" title={r.deviceId}>
-                    {shortId(r.deviceId)}
-                  </td>
-                  <td className="num">{formatBytes(r.bytesUp)}</td>
-                  <td className="num">{bytesOrDash(r.bytesDown)}</td>
-                  <td className="num">
-                    {r.abandonedBytesUp || r.abandonedBytesDown ? `${bytesOrDash(r.abandonedBytesUp)} / ${bytesOrDash(r.abandonedBytesDown)}` : 'none'}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
+      <PageBody
+        table={table}
+        noMatch="No device traffic matches: change or clear the round or filter."
+        empty="No round has been stored with per-device bytes yet."
+        tableTestId="device-bytes-table"
+      >
+        <thead>
+          <tr>
+            <SortHeader table={table} field="round" label="Round" numeric />
+            <SortHeader table={table} field="deviceId" label="Device" />
+            <SortHeader table={table} field="bytesUp" label="Up (update)" numeric />
+            <SortHeader table={table} field="bytesDown" label="Down (model)" numeric />
+            <th className="num">Called-off attempts: up / down</th>
+          </tr>
+        </thead>
+        <tbody>
+          {table.rows.map((r) => (
+            <tr key={`${r.round}/${r.deviceId}`} data-testid="device-bytes-row">
+              <td className="num">{r.round}</td>
+              <td className="mono" title={r.deviceId}>
+                {shortId(r.deviceId)}
+              </td>
+              <td className="num">{formatBytes(r.bytesUp)}</td>
+              <td className="num">{bytesOrDash(r.bytesDown)}</td>
+              <td className="num">
+                {r.abandonedBytesUp || r.abandonedBytesDown ? `${bytesOrDash(r.abandonedBytesUp)} / ${bytesOrDash(r.abandonedBytesDown)}` : 'none'}
+              </td>
+            </tr>
+          ))}
+        </tbody>
       </PageBody>
     </section>
   );

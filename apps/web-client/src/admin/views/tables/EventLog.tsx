@@ -21,7 +21,13 @@ export function EventLog({ table }: { table: PagedRows<EventLogEntry> }) {
       <PageControls table={table} noun="event" filterLabel="Find text">
         <FilterSelect table={table} param="kind" label="Kind" any="every kind" options={KINDS} testId="events-kind" />
         <label>
-          <input data-testid="warnings-only" type="checkbox" checked={table.params.level === 'warn'} onChange={(e) => table.setParam('level', e.target.checked ? 'warn' : null)} /> Warnings only
+          <input
+            data-testid="warnings-only"
+            type="checkbox"
+            checked={table.params.level === 'warn'}
+            onChange={(e) => table.setParam('level', e.target.checked ? 'warn' : null)}
+          />{' '}
+          Warnings only
         </label>
       </PageControls>
       <PageBody table={table} noMatch="No event matches: change or clear the filters." empty="No events yet.">
@@ -29,7 +35,12 @@ export function EventLog({ table }: { table: PagedRows<EventLogEntry> }) {
           {table.rows.map((e, i) => (
             <li key={`${e.at}-${i}`} className={`event event-${e.level}`} data-testid="event-entry" data-kind={e.kind} data-level={e.level}>
               <time>{formatTime(e.at)}</time> <span className="kind">{e.kind}</span>{' '}
-              {e.deviceId && <span className="mono" title={e.deviceId}>[{shortId(e.deviceId)}]</span>} {e.message}
+              {e.deviceId && (
+                <span className="mono" title={e.deviceId}>
+                  [{shortId(e.deviceId)}]
+                </span>
+              )}{' '}
+              {e.message}
               {e.count !== undefined && e.firstAt && (
                 <span className="muted" data-testid="event-count">
                   {' '}

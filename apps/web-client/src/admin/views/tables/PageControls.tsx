@@ -16,8 +16,7 @@ export function PageControls<T>({ table, noun, filterLabel, children }: { table:
   return (
     <div className="controls table-controls">
       <label>
-        {filterLabel}{' '}
-        <input data-testid="table-filter" type="search" value={text} onChange={(e) => setText(e.target.value)} />
+        {filterLabel} <input data-testid="table-filter" type="search" value={text} onChange={(e) => setText(e.target.value)} />
       </label>
       {children}
       <span className="muted" data-testid="table-total">
@@ -52,7 +51,19 @@ export function SortHeader<T>({ table, field, label, numeric = false }: { table:
  * The rows (children: a table's head and body, in a table that scrolls sideways inside its card when
  * `tableTestId` is given), or why there are none: a load problem, no row matching the filters, or no row yet.
  */
-export function PageBody<T>({ table, noMatch, empty, tableTestId, children }: { table: PagedRows<T>; noMatch: string; empty: string; tableTestId?: string; children: ReactNode }) {
+export function PageBody<T>({
+  table,
+  noMatch,
+  empty,
+  tableTestId,
+  children,
+}: {
+  table: PagedRows<T>;
+  noMatch: string;
+  empty: string;
+  tableTestId?: string;
+  children: ReactNode;
+}) {
   const filtered = Object.keys(table.params).some((key) => key !== 'sort' && key !== 'cursor');
   return (
     <>
@@ -73,7 +84,21 @@ export function PageBody<T>({ table, noMatch, empty, tableTestId, children }: { 
 }
 
 /** A route filter as a choice: `any` clears it. */
-export function FilterSelect<T>({ table, param, label, any, options, testId }: { table: PagedRows<T>; param: string; label: string; any: string; options: Record<string, string>; testId: string }) {
+export function FilterSelect<T>({
+  table,
+  param,
+  label,
+  any,
+  options,
+  testId,
+}: {
+  table: PagedRows<T>;
+  param: string;
+  label: string;
+  any: string;
+  options: Record<string, string>;
+  testId: string;
+}) {
   return (
     <label>
       {label}{' '}
