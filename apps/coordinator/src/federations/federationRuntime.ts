@@ -68,7 +68,7 @@ export interface RuntimeDeps {
 }
 
 /**
- * The adapter around one federation's RoundEngine: carries out its effects (send the model,
+ * The adapter around one federation's SyncRoundEngine: carries out its effects (send the model,
  * evaluate, persist, then let the next round start) and keeps the device registry.
  */
 export class FederationRuntime {

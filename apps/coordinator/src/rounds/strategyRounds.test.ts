@@ -3,7 +3,7 @@ import { createRng, epsilonAfter, gaussian, StrategyConfig, type FederationConfi
 import type { DeviceUpdate, EngineEffect } from './engineEffects.ts';
 import { ENGINE_TEST_CONFIG, T0, testUpdate } from '../testing/engineTesting.ts';
 import { FedBuffEngine } from './fedBuffEngine.ts';
-import { RoundEngine } from './roundEngine.ts';
+import { SyncRoundEngine } from './syncRoundEngine.ts';
 
 const manifest: WeightsManifest = [{ name: 'w', shape: [2], dtype: 'float32' }];
 
@@ -23,8 +23,8 @@ function closed(effects: EngineEffect[]): Extract<EngineEffect, { type: 'roundCl
   return e;
 }
 
-function running(overrides: Partial<FederationConfig>, random?: () => number): RoundEngine {
-  const e = new RoundEngine({ ...config, ...overrides }, manifest, { status: 'idle', completedRounds: 0, global: Float32Array.of(0, 0), random });
+function running(overrides: Partial<FederationConfig>, random?: () => number): SyncRoundEngine {
+  const e = new SyncRoundEngine({ ...config, ...overrides }, manifest, { status: 'idle', completedRounds: 0, global: Float32Array.of(0, 0), random });
   e.deviceOnline('a', T0);
   e.deviceOnline('b', T0);
   e.start(T0);
@@ -56,7 +56,7 @@ describe('round engines aggregate through the federation strategy', () => {
 
   it("FedAdam's moments go out with each closed round and a restarted engine resumes them", () => {
     const strategy = StrategyConfig.parse({ name: 'fedadam', options: { eta: 0.1, beta1: 0.5, beta2: 0.75, tau: 0.5 } });
-    const twoRounds = (e: RoundEngine, round: number, values: number[]) => {
+    const twoRounds = (e: SyncRoundEngine, round: number, values: number[]) => {
       e.submitUpdate(update('a', round, values), T0 + 1);
       return closed(e.submitUpdate(update('b', round, values), T0 + 2).effects);
     };
@@ -66,7 +66,7 @@ describe('round engines aggregate through the federation strategy', () => {
     uninterrupted.roundPersisted(1, T0 + 3);
     const r2 = twoRounds(uninterrupted, 2, [1, 1]);
 
-    const restarted = new RoundEngine({ ...config, strategy }, manifest, {
+    const restarted = new SyncRoundEngine({ ...config, strategy }, manifest, {
       status: 'waiting',
       completedRounds: 1,
       global: r1.newGlobal,
@@ -75,7 +75,7 @@ describe('round engines aggregate through the federation strategy', () => {
     restarted.deviceOnline('a', T0);
     restarted.deviceOnline('b', T0);
     expect([...twoRounds(restarted, 2, [1, 1]).newGlobal]).toEqual([...r2.newGlobal]);
-    const forgetful = new RoundEngine({ ...config, strategy }, manifest, { status: 'waiting', completedRounds: 1, global: r1.newGlobal });
+    const forgetful = new SyncRoundEngine({ ...config, strategy }, manifest, { status: 'waiting', completedRounds: 1, global: r1.newGlobal });
     forgetful.deviceOnline('a', T0);
     forgetful.deviceOnline('b', T0);
     expect(twoRounds(forgetful, 2, [1, 1]).newGlobal[0]).not.toBeCloseTo(r2.newGlobal[0]!, 6);

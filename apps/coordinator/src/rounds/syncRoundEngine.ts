@@ -31,7 +31,7 @@ interface OpenRound {
  * round closes when all of them answered, or at the deadline with the quorum; below the quorum it
  * is extended once or abandoned and redone with a fresh selection.
  */
-export class RoundEngine extends EngineCore {
+export class SyncRoundEngine extends EngineCore {
   private open: OpenRound | null = null;
   /** Abandoned attempts of the current round number, so each retry draws a fresh selection. */
   private attempt = 0;

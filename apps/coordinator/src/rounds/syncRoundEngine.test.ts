@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { encodeWeights, type FederationConfig, type WeightsManifest } from '@flock/fl-core';
 import { effectsOfType as ofType, ENGINE_TEST_CONFIG as config, T0, testUpdate } from '../testing/engineTesting.ts';
-import { RoundEngine, selectDevices, type DeviceUpdate, type EngineEffect } from './roundEngine.ts';
+import { SyncRoundEngine, selectDevices, type DeviceUpdate, type EngineEffect } from './syncRoundEngine.ts';
 
 const manifest: WeightsManifest = [
   { name: 'dense/kernel', shape: [2, 2], dtype: 'float32' },
   { name: 'dense/bias', shape: [2], dtype: 'float32' },
 ];
 
-function engine(overrides: Partial<FederationConfig> = {}): RoundEngine {
-  return new RoundEngine({ ...config, ...overrides }, manifest, {
+function engine(overrides: Partial<FederationConfig> = {}): SyncRoundEngine {
+  return new SyncRoundEngine({ ...config, ...overrides }, manifest, {
     status: 'idle',
     completedRounds: 0,
     global: new Float32Array([1, 2, 3, 4, 5, 6]),
@@ -20,7 +20,7 @@ const update = (deviceId: string, round: number, values: number[], numExamples =
   testUpdate(manifest, deviceId, round, values, numExamples, kind);
 
 /** An engine in round 1 with devices a and b selected. */
-function training(overrides: Partial<FederationConfig> = {}): RoundEngine {
+function training(overrides: Partial<FederationConfig> = {}): SyncRoundEngine {
   const e = engine(overrides);
   e.deviceOnline('a', T0);
   e.deviceOnline('b', T0);
@@ -29,7 +29,7 @@ function training(overrides: Partial<FederationConfig> = {}): RoundEngine {
   return e;
 }
 
-describe('RoundEngine', () => {
+describe('SyncRoundEngine', () => {
   it('waits for minDevices, then broadcasts round 1 with a deadline to every eligible device', () => {
     const e = engine();
     e.start(T0);
@@ -339,7 +339,7 @@ describe('RoundEngine', () => {
   });
 
   it('after a restart, acknowledges a retry of an update already stored instead of refusing it', () => {
-    const e = new RoundEngine(config, manifest, {
+    const e = new SyncRoundEngine(config, manifest, {
       status: 'waiting',
       completedRounds: 1,
       global: new Float32Array(6),
