@@ -33,7 +33,7 @@ import { adminOutputs, attachAdminSocket } from './transport/adminSocket.ts';
 import { ChunkedDownloads, type DownloadLimits } from './transport/chunkedDownloads.ts';
 import { DEFAULT_UPLOAD_LIMITS, federationUploads } from './transport/chunkedUploads.ts';
 import type { DeviceServer } from './transport/deviceEvents.ts';
-import { attachDeviceSocket, deviceOutputs } from './transport/deviceSocket.ts';
+import { attachDeviceSocket, deviceOutputs } from './transport/deviceNamespace.ts';
 
 export interface CoordinatorOptions {
   port: number;

@@ -5,7 +5,7 @@ export * from './codec/errorFeedback.ts';
 export * from './codec/residualStore.ts';
 export * from './codec/downlinkDelta.ts';
 export * from './transfer/chunkAssembly.ts';
-export * from './aggregation/fedAvg.ts';
+export * from './aggregation/fedAvgAccumulator.ts';
 export * from './strategy/index.ts';
 export * from './models/zoo.ts';
 export * from './models/modelCache.ts';

@@ -18,7 +18,7 @@ export interface DownloadLimits {
 export const DEFAULT_DOWNLOAD_LIMITS: DownloadLimits = { inlineBytes: 1024 * 1024, chunkBytes: DOWNLOAD_CHUNK_BYTES };
 
 /**
- * The coordinator's side of chunked model downloads (protocol/chunkedDownload.ts): per federation,
+ * The coordinator's side of chunked model downloads (protocol/chunkedDownloadMessages.ts): per federation,
  * the payloads of its latest announced round, by content hash. Every device reads slices of the same
  * bytes, so memory is O(model) whatever the number of devices, and a device pulls one chunk at a time.
  */

@@ -43,7 +43,7 @@ interface Upload {
 const keyOf = (s: UploadSender) => `${s.federationId}/${s.deviceId}`;
 
 /**
- * The coordinator's side of chunked updates (protocol/chunkedUpload.ts), keyed by federation and
+ * The coordinator's side of chunked updates (protocol/chunkedUploadMessages.ts), keyed by federation and
  * device so a transfer survives the device's reconnect: at most one update per device is buffered,
  * and a finished one is handed to `submit` (the runtime folds it in) exactly once; the outcome is
  * kept so a device whose last ack was lost is told it again instead of sending anything twice.

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applyDelta, FedAvgAccumulator } from '../aggregation/fedAvg.ts';
+import { applyDelta, FedAvgAccumulator } from '../aggregation/fedAvgAccumulator.ts';
 import { subset, type ImageDataset } from '../data/dataset.ts';
 import { partitionIid } from '../data/partition.ts';
 import { buildModel, manifestOf, readWeights, writeWeights } from '../models/zoo.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentHash, type ModelChunkReply, type ModelDownload } from '../protocol/chunkedDownload.ts';
+import { contentHash, type ModelChunkReply, type ModelDownload } from '../protocol/chunkedDownloadMessages.ts';
 import { ModelDownloader, roundStartReceiver } from './chunkedDownload.ts';
 import type { DeviceSocket } from './deviceSocket.ts';
 

@@ -1,4 +1,4 @@
-import { contentHash, ModelChunkReply, RoundStartAnnouncement, type ModelDownload } from '../protocol/chunkedDownload.ts';
+import { contentHash, ModelChunkReply, RoundStartAnnouncement, type ModelDownload } from '../protocol/chunkedDownloadMessages.ts';
 import { ChunkAssembly } from '../transfer/chunkAssembly.ts';
 import { describeError, type DeviceSocket } from './deviceSocket.ts';
 
@@ -7,7 +7,7 @@ const CHUNK_TIMEOUT_MS = 30_000;
 export type DownloadOutcome = { outcome: 'complete'; weights: Uint8Array } | { outcome: 'undelivered' | 'refused'; reason: string };
 
 /**
- * Pulls a model announced with a download descriptor (protocol/chunkedDownload.ts), one acknowledged
+ * Pulls a model announced with a download descriptor (protocol/chunkedDownloadMessages.ts), one acknowledged
  * chunk at a time. What arrived is kept across reconnects: the same model announced again (the
  * coordinator re-sends round:start after the hello) goes on from the offset held, and that newer
  * pull takes over from one stuck on the dead connection.

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { ChunkAck } from '../protocol/chunkedUpload.ts';
+import type { ChunkAck } from '../protocol/chunkedUploadMessages.ts';
 import { ChunkAssembly } from '../transfer/chunkAssembly.ts';
 import { uploadUpdate } from './chunkedUpload.ts';
 import type { DeviceSocket } from './deviceSocket.ts';

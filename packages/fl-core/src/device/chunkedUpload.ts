@@ -1,4 +1,4 @@
-import { ChunkAck, UPLOAD_CHUNK_BYTES } from '../protocol/chunkedUpload.ts';
+import { ChunkAck, UPLOAD_CHUNK_BYTES } from '../protocol/chunkedUploadMessages.ts';
 import type { UpdateMessage } from '../protocol/messages.ts';
 import { describeError, sendUpdate, type DeviceSocket, type UpdateDelivery } from './deviceSocket.ts';
 
@@ -12,7 +12,7 @@ export interface ChunkedUploadOptions {
 }
 
 /**
- * Sends an update as one message when it fits one chunk, else in chunks (protocol/chunkedUpload.ts):
+ * Sends an update as one message when it fits one chunk, else in chunks (protocol/chunkedUploadMessages.ts):
  * `update:begin` says how many bytes the coordinator already holds for this round, and each chunk
  * waits for its ack before the next goes out. When the link drops the upload stops as `undelivered`;
  * sent again after the next hello, it goes on from the last acknowledged byte.

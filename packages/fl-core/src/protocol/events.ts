@@ -1,5 +1,5 @@
-import type { ModelChunkReply, ModelChunkRequest, RoundStartAnnouncement } from './chunkedDownload.ts';
-import type { ChunkAck, UpdateBeginMessage, UpdateChunkMessage } from './chunkedUpload.ts';
+import type { ModelChunkReply, ModelChunkRequest, RoundStartAnnouncement } from './chunkedDownloadMessages.ts';
+import type { ChunkAck, UpdateBeginMessage, UpdateChunkMessage } from './chunkedUploadMessages.ts';
 import type {
   Ack,
   FederationStatusMessage,

@@ -1,4 +1,4 @@
-import { FedAvgAccumulator } from '../aggregation/fedAvg.ts';
+import { FedAvgAccumulator } from '../aggregation/fedAvgAccumulator.ts';
 import { clipToNorm, type RoundAggregation } from './strategy.ts';
 
 /** The streaming weighted mean (FedAvg's): O(model) memory whatever the number of updates. */

@@ -1,4 +1,4 @@
-import { applyDelta } from '../aggregation/fedAvg.ts';
+import { applyDelta } from '../aggregation/fedAvgAccumulator.ts';
 import { WeightedMean } from './aggregations.ts';
 import { defineStrategy } from './definition.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyDelta, FedAvgAccumulator, firstNonFinite } from './fedAvg.ts';
+import { applyDelta, FedAvgAccumulator, firstNonFinite } from './fedAvgAccumulator.ts';
 
 describe('streaming FedAvg', () => {
   it('equals the hand-computed example-weighted mean', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_CHUNK_BYTES } from './chunkedUpload.ts';
+import { MAX_CHUNK_BYTES } from './chunkedUploadMessages.ts';
 import { BinaryPayload, MAX_UPDATE_BYTES, RoundStartMessage } from './messages.ts';
 
 /**
