@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { testFederationConfig } from '@flock/fl-core/testing';
 import { expect, test } from '@playwright/test';
-import { writeSiloData } from '../apps/coordinator/src/testing/siloData.ts';
+import { writeSiloData } from '../apps/coordinator/src/testing/siloDataFiles.ts';
 import { adminHeaders, fetchRounds } from './support/coordinator.ts';
 
 const FEDERATION = 'silo-e2e';

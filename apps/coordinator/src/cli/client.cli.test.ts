@@ -8,7 +8,7 @@ import { testFederationConfig } from '@flock/fl-core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
 import { restOk } from '../testing/restCalls.ts';
-import { writeSiloData } from '../testing/siloData.ts';
+import { writeSiloData } from '../testing/siloDataFiles.ts';
 import { until } from '../testing/testCoordinator.ts';
 
 const BIN = new URL('../../bin/flockctl.mjs', import.meta.url).pathname;

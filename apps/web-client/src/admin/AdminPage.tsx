@@ -1,7 +1,7 @@
 import type { FederationSummary } from '@flock/fl-core/protocol';
 import { useCallback, useEffect, useState } from 'react';
 import { listFederations } from './api/adminApi.ts';
-import { loadAdminToken, saveAdminToken } from './api/adminToken.ts';
+import { loadAdminToken, saveAdminToken } from './api/adminTokenStorage.ts';
 import { RoleContext, roleOfSession } from './api/session.ts';
 import { consolePath, parseConsoleRoute, type ConsoleRoute } from './consoleRoute.ts';
 import { FederationConsole } from './FederationConsole.tsx';

@@ -16,7 +16,7 @@ import type { EngineStatus } from './engineStatus.ts';
 import { socketTransportOptions } from '../socketTransport.ts';
 import type { DeviceOptions } from './queryParams.ts';
 import { fetchDataset, ownExamplesHeld, storageUsed } from './federationDataset.ts';
-import { fetchFederationModel } from './federationModel.ts';
+import { fetchFederationModel } from './federationModelRef.ts';
 import type { LocalExample } from '../tryModel/TryModel.tsx';
 import { pickLocalExample } from './localExample.ts';
 import { importExamples } from './ownDataImport.ts';

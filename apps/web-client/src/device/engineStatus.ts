@@ -1,4 +1,4 @@
-import type { BackendChoice, ClientBackend } from '../worker/messages.ts';
+import type { BackendChoice, ClientBackend } from '../worker/workerMessages.ts';
 
 /** Where choosing the training engine (the tfjs backend) stands. */
 export type EngineStatus =

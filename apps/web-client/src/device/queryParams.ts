@@ -1,5 +1,5 @@
 import { FederationId } from '@flock/fl-core/protocol';
-import { CLIENT_BACKENDS, type ClientBackend } from '../worker/messages.ts';
+import { CLIENT_BACKENDS, type ClientBackend } from '../worker/workerMessages.ts';
 
 export interface DeviceOptions {
   federationId: string;

@@ -10,7 +10,7 @@ import {
   type ResultEvent,
   type TrainRequest,
   type WorkerToPageMessage,
-} from '../worker/messages.ts';
+} from '../worker/workerMessages.ts';
 
 interface Pending<T> {
   resolve: (value: T) => void;

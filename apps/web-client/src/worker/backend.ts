@@ -6,7 +6,7 @@ import type { AdapterInfo } from '@flock/fl-core/protocol';
 import type { ModelRef } from '@flock/fl-core';
 import type { DeviceStore } from '../storage/deviceStore.ts';
 import { isDenseModel, measureTrainingSpeed } from './backendSpeed.ts';
-import { CLIENT_BACKENDS, type BackendChoice, type ClientBackend } from './messages.ts';
+import { CLIENT_BACKENDS, type BackendChoice, type ClientBackend } from './workerMessages.ts';
 
 /** The slice of the WebGPU API used here (TypeScript's DOM library does not declare it). */
 interface GpuAdapterLike {

@@ -15,7 +15,7 @@ import {
   type QueuedRequest,
   type TrainRequest,
   type WorkerToPageMessage,
-} from './messages.ts';
+} from './workerMessages.ts';
 
 /**
  * Trains off the UI thread. Requests are handled one at a time, in order. The model of each zoo
