@@ -1,4 +1,5 @@
-import type { AdapterInfo, BackendName, LocalEvaluation, ModelBase, ModelRef, RoundCodec, RoundInstructions, TrainingConfig } from '@flock/fl-core/protocol';
+import type { TrainingJob } from '@flock/fl-core/device';
+import type { AdapterInfo, BackendName, LocalEvaluation, ModelRef } from '@flock/fl-core/protocol';
 
 /** Backends this client can run, in the order they are tried; `wasm` only for dense models (its convolutions cannot train). */
 export const CLIENT_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const satisfies readonly BackendName[];
@@ -21,23 +22,13 @@ export interface InitRequest {
   model?: ModelRef;
 }
 
-export interface TrainRequest {
+/** A device's training job (fl-core's TrainingJob) as posted to the worker: the weights travel as a transferred buffer. */
+export interface TrainRequest extends Omit<TrainingJob, 'weights'> {
   type: 'train';
   /** Numbers this request (a round redone after a pause is a new job with the same round). */
   job: number;
-  round: number;
-  model: ModelRef;
   /** The global model, encoded with the weights codec (transferred). */
   weights: ArrayBuffer;
-  config: TrainingConfig;
-  shardId: string;
-  federationId?: string;
-  /** How to encode the update (round:start's codec); absent: float32. */
-  codec?: RoundCodec;
-  /** Set when `weights` is a delta against a model of an earlier round the worker kept. */
-  modelBase?: ModelBase;
-  /** The strategy's instructions from round:start (proximal mu, clip norm, local DP noise). */
-  instructions?: RoundInstructions;
   /** Train on the examples imported for `federationId`, holding out `testFraction` to evaluate on; absent: the shard. */
   ownData?: { testFraction: number };
 }
