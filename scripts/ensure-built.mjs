@@ -1,11 +1,10 @@
-// Builds the web client when its bundle is missing or older than any of its sources.
+// Builds what is missing or older than its sources: the web client (Vite) and the compiled coordinator
+// (scripts/build-coordinator.mjs). `npm start`, bin/flockctl.mjs and the test runs call it; run alone, it does both.
 import { execSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const bundle = join(root, 'apps/web-client/dist/index.html');
-const sources = ['apps/web-client/src', 'apps/web-client/index.html', 'packages/fl-core/src', 'vite.config.ts'];
 
 function newestMtime(path) {
   const full = join(root, path);
@@ -15,8 +14,37 @@ function newestMtime(path) {
   return readdirSync(full).reduce((max, name) => Math.max(max, newestMtime(join(path, name))), stat.mtimeMs);
 }
 
-const builtAt = existsSync(bundle) ? statSync(bundle).mtimeMs : 0;
-if (builtAt < Math.max(...sources.map(newestMtime))) {
-  console.log(builtAt ? 'Web client sources changed: rebuilding…' : 'Building the web client (first start)…');
-  execSync('npx vite build --logLevel warn', { cwd: root, stdio: 'inherit' });
+/** When `output` is missing or older than any of `sources`: says so in `what`'s words, then runs `rebuild`. */
+async function rebuildIfStale(output, sources, what, rebuild) {
+  const builtAt = existsSync(join(root, output)) ? statSync(join(root, output)).mtimeMs : 0;
+  if (builtAt >= Math.max(...sources.map(newestMtime))) return;
+  // On stderr: flockctl's stdout is for what the command prints (JSON included).
+  console.error(builtAt ? `${what} sources changed: rebuilding…` : `Building ${what.toLowerCase()} (first start)…`);
+  await rebuild();
+}
+
+export async function ensureWebClientBuilt() {
+  const sources = ['apps/web-client/src', 'apps/web-client/index.html', 'packages/fl-core/src', 'vite.config.ts'];
+  await rebuildIfStale('apps/web-client/dist/index.html', sources, 'The web client', () =>
+    execSync('npx vite build --logLevel warn', { cwd: root, stdio: 'inherit' }),
+  );
+}
+
+export async function ensureCoordinatorBuilt() {
+  const sources = [
+    'apps/coordinator/src',
+    'apps/coordinator/package.json',
+    'packages/fl-core/src',
+    'packages/fl-core/package.json',
+    'scripts/build-coordinator.mjs',
+  ];
+  await rebuildIfStale('apps/coordinator/dist/main.mjs', sources, 'The coordinator', async () => {
+    const { buildCoordinator } = await import('./build-coordinator.mjs');
+    await buildCoordinator();
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await ensureWebClientBuilt();
+  await ensureCoordinatorBuilt();
 }

@@ -1,8 +1,7 @@
-// `npm start`: build what is missing, then run the coordinator, which serves everything on one port.
-import { spawn } from 'node:child_process';
+// `npm start`: build what is missing, then run the compiled coordinator in this process; it serves
+// the device page, the dashboard and the API on one port.
+import { ensureCoordinatorBuilt, ensureWebClientBuilt } from './ensure-built.mjs';
 
-const root = new URL('..', import.meta.url).pathname;
-await import('./ensure-built.mjs');
-const child = spawn('npx', ['tsx', 'apps/coordinator/src/main.ts'], { cwd: root, stdio: 'inherit' });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+await ensureWebClientBuilt();
+await ensureCoordinatorBuilt();
+await import('../apps/coordinator/dist/main.mjs');

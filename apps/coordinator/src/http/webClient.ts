@@ -1,10 +1,17 @@
 import { existsSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type RequestHandler } from 'express';
 
-/** The Vite build of apps/web-client, found relative to this file so the working directory does not matter. */
-export const WEB_CLIENT_DIST = fileURLToPath(new URL('../../../web-client/dist', import.meta.url));
+/**
+ * The Vite build of apps/web-client, found from the coordinator package's folder (the nearest one above this
+ * file with a package.json), so neither the working directory nor running from src/ or the compiled dist/ matters.
+ */
+export const WEB_CLIENT_DIST = join(packageRoot(dirname(fileURLToPath(import.meta.url))), '../web-client/dist');
+
+function packageRoot(dir: string): string {
+  return existsSync(join(dir, 'package.json')) || dirname(dir) === dir ? dir : packageRoot(dirname(dir));
+}
 
 /** Static assets, then index.html for every page path (/, /admin, ...) so the client router decides. */
 export function webClient(distDir = WEB_CLIENT_DIST): RequestHandler[] {

@@ -13,12 +13,22 @@ export interface CoordinatorProcessOptions {
   adminToken?: string;
   /** Variables added to or overriding the coordinator's environment. */
   env?: Record<string, string>;
+  /**
+   * 'sources' (default): main.ts through tsx, so tests never run a stale build. 'compiled': `node scripts/start.mjs`,
+   * what `npm start` runs (it builds what is missing, then imports the compiled coordinator in the same process).
+   */
+  run?: 'sources' | 'compiled';
 }
+
+const COMMANDS = {
+  sources: ['--import', 'tsx', 'apps/coordinator/src/main.ts'],
+  compiled: ['scripts/start.mjs'],
+} as const;
 
 /**
  * A coordinator in its own Node process, as devices, browsers and attackers meet it: specs kill it
  * (SIGKILL) and start it again on the same data directory and port, the fuzz suite and the abuse
- * bench read its RSS from /proc. Node runs main.ts through tsx's loader in-process, so `pid` is the
+ * bench read its RSS from /proc. Node runs main.ts through tsx's loader, or the compiled coordinator, in-process, so `pid` is the
  * coordinator itself, not a launcher that would outlive a kill.
  */
 export class CoordinatorProcess {
@@ -31,13 +41,14 @@ export class CoordinatorProcess {
     readonly dataDir: string,
     readonly adminToken: string,
     private readonly env: Record<string, string>,
+    private readonly run: 'sources' | 'compiled',
   ) {}
 
   /** A fresh data directory and a free port; call start() to run it. */
-  static async create({ adminToken, env = {} }: CoordinatorProcessOptions = {}): Promise<CoordinatorProcess> {
+  static async create({ adminToken, env = {}, run = 'sources' }: CoordinatorProcessOptions = {}): Promise<CoordinatorProcess> {
     const port = await freePort();
     const dataDir = await mkdtemp(join(tmpdir(), 'flock-spawned-'));
-    return new CoordinatorProcess(port, dataDir, adminToken ?? `spawned-admin-${process.pid}-${port}`, env);
+    return new CoordinatorProcess(port, dataDir, adminToken ?? `spawned-admin-${process.pid}-${port}`, env, run);
   }
 
   /** create() and start(). */
@@ -59,7 +70,7 @@ export class CoordinatorProcess {
   /** Spawns the process and resolves once /api/health answers; rejects with its output if it exits first. */
   async start(): Promise<void> {
     if (this.child) throw new Error('the coordinator is already running');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'apps/coordinator/src/main.ts'], {
+    const child = spawn(process.execPath, [...COMMANDS[this.run]], {
       cwd: REPO_ROOT,
       env: {
         ...process.env,
@@ -100,6 +111,11 @@ export class CoordinatorProcess {
       });
     }
     return this.death();
+  }
+
+  /** How the process ended (exit code or signal), or null while it runs. */
+  get exitStatus(): { code: number | null; signal: string | null } | null {
+    return this.exit;
   }
 
   /** The process's recent output, for failure messages. */
