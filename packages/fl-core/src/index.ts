@@ -1,4 +1,5 @@
 export * from './protocol/index.ts';
+export * from './config/index.ts';
 export * from './codec/weightsCodec.ts';
 export * from './codec/codecSpec.ts';
 export * from './codec/errorFeedback.ts';
@@ -6,6 +7,7 @@ export * from './codec/residualStore.ts';
 export * from './codec/downlinkDelta.ts';
 export * from './transfer/chunkAssembly.ts';
 export * from './aggregation/fedAvgAccumulator.ts';
+export * from './aggregation/vectorMath.ts';
 export * from './strategy/index.ts';
 export * from './models/zoo.ts';
 export * from './models/modelCache.ts';

@@ -1,5 +1,5 @@
 import { heldOutCount } from '@flock/fl-core/data';
-import type { DeviceDataset } from '@flock/fl-core/protocol';
+import type { DeviceDataset } from '@flock/fl-core/config';
 import { formatBytes } from '../format.ts';
 import type { DeviceView } from './deviceController.ts';
 

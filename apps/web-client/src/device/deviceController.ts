@@ -9,7 +9,7 @@ import {
   type DeviceSocket,
 } from '@flock/fl-core/device';
 import { describeProblems, heldOutCount } from '@flock/fl-core/data';
-import type { DatasetConfig } from '@flock/fl-core/protocol';
+import type { DatasetConfig } from '@flock/fl-core/config';
 import { io } from 'socket.io-client';
 import { DeviceStore } from '../storage/deviceStore.ts';
 import type { EngineStatus } from './engineStatus.ts';

@@ -1,4 +1,4 @@
-import { DatasetConfig } from '@flock/fl-core/protocol';
+import { DatasetConfig } from '@flock/fl-core/config';
 import type { DeviceStore } from '../storage/deviceStore.ts';
 
 /** `GET /api/federations/<id>/dataset`: what the federation trains on; null when the coordinator cannot say. */

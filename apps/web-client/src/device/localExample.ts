@@ -1,5 +1,5 @@
 import { dataShapeOf, decodeDataset, subset, type ImageDataset } from '@flock/fl-core/data';
-import type { DatasetConfig } from '@flock/fl-core/protocol';
+import type { DatasetConfig } from '@flock/fl-core/config';
 import { examplesDataset, type DeviceStore } from '../storage/deviceStore.ts';
 import type { LocalExample } from '../tryModel/TryModel.tsx';
 

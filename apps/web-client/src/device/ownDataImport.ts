@@ -1,5 +1,5 @@
 import { classOfFile, concatDatasets, imageSizeProblem, imagesToDataset, parseCsvExamples, refused, toChannels, type ImportResult } from '@flock/fl-core/data';
-import type { DataSchema, ImageSchema } from '@flock/fl-core/protocol';
+import type { DataSchema, ImageSchema } from '@flock/fl-core/config';
 import { examplesDataset, storedExamples, type DeviceStore } from '../storage/deviceStore.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { classNames, datasetShape, type DatasetConfig } from '@flock/fl-core/protocol';
+import { classNames, datasetShape, type DatasetConfig } from '@flock/fl-core/config';
 import { useRef, useState, type PointerEvent } from 'react';
 import { canvasInput, predictWithGlobalModel, type ModelInput } from './predict.ts';
 import { predictionWords } from './predictionWords.ts';

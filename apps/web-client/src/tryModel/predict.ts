@@ -1,5 +1,5 @@
 import { toChannels } from '@flock/fl-core/data';
-import type { DataShape } from '@flock/fl-core/protocol';
+import type { DataShape } from '@flock/fl-core/config';
 import type { Tensor2D } from '@tensorflow/tfjs';
 
 /** One input for the model: values already scaled as in training (pixels / 255, CSV features as they are). */

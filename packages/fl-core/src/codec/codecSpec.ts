@@ -1,12 +1,10 @@
-/**
- * The codecs a "FLKW" payload may carry (its codec byte) and how a federation's choice maps to one.
- * Free of tfjs and zod: the protocol schemas take their names from here.
- */
-export const WEIGHTS_CODECS = ['float32', 'float16', 'int8', 'topk'] as const;
-export type WeightsCodecName = (typeof WEIGHTS_CODECS)[number];
+import { WEIGHTS_CODECS } from '../protocol/codecNames.ts';
 
-/** Codecs for the global model sent to devices (a full model is never sparsified). */
-export const DOWNLINK_CODECS = ['float32', 'float16'] as const;
+/**
+ * The codec byte of each codec a "FLKW" payload may carry, and how a federation's choice maps to one.
+ * Free of tfjs and zod; the names themselves are the wire's (protocol/codecNames.ts).
+ */
+export type WeightsCodecName = (typeof WEIGHTS_CODECS)[number];
 
 /** Values per int8 chunk when the encoder is not told otherwise: 4 bytes of scale per 256 values. */
 export const DEFAULT_INT8_CHUNK = 256;

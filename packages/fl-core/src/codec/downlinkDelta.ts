@@ -1,4 +1,4 @@
-import type { DownlinkCodecName } from '../protocol/messages.ts';
+import type { DownlinkCodecName } from '../protocol/device.ts';
 import { CodecError } from './codecError.ts';
 import { floatsToHalves, halvesToFloats } from './float16.ts';
 import { decodeWeights, encodeWeights, type WeightsManifest } from './weightsCodec.ts';

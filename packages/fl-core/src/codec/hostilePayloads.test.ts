@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { WEIGHTS_CODECS, type WeightsCodec } from './codecSpec.ts';
+import { WEIGHTS_CODECS } from '../protocol/codecNames.ts';
+import type { WeightsCodec } from './codecSpec.ts';
 import { applyModelDelta } from './downlinkDelta.ts';
 import { CodecError, decodeWeights, encodeWeights, type WeightsManifest } from './weightsCodec.ts';
 

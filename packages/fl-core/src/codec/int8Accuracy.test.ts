@@ -5,7 +5,7 @@ import { subset, type ImageDataset } from '../data/dataset.ts';
 import { partitionIid } from '../data/partition.ts';
 import { buildModel, manifestOf, readWeights, writeWeights } from '../models/zoo.ts';
 import { loadMnist } from '../node/mnistFiles.ts';
-import type { RoundCodec } from '../protocol/messages.ts';
+import type { RoundCodec } from '../protocol/device.ts';
 import { evaluateModel } from '../training/evaluate.ts';
 import { RoundTrainer } from '../training/roundTrainer.ts';
 import { decodeWeights, encodeWeights } from './weightsCodec.ts';

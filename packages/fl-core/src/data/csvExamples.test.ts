@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeWeights } from '../codec/weightsCodec.ts';
 import { buildModel, manifestOf, readWeights } from '../models/zoo.ts';
-import type { CsvSchema } from '../protocol/datasetConfig.ts';
+import type { CsvSchema } from '../config/datasetConfig.ts';
 import { RoundTrainer } from '../training/roundTrainer.ts';
 import { describeProblems, parseCsvExamples, type ImportResult } from './csvExamples.ts';
 import { dataShapeOf } from './dataset.ts';

@@ -1,5 +1,5 @@
 import Papa from 'papaparse';
-import type { CsvSchema } from '../protocol/datasetConfig.ts';
+import type { CsvSchema } from '../config/datasetConfig.ts';
 import type { ImageDataset } from './dataset.ts';
 
 /** Problems listed per refused file; the count says how many there were in all. */

@@ -1,5 +1,5 @@
 import { CodecError } from '../codec/codecError.ts';
-import type { DataShape } from '../protocol/datasetConfig.ts';
+import type { DataShape } from '../config/datasetConfig.ts';
 
 /** A labelled image dataset held as raw bytes (pixels 0..255), as stored on a device. */
 export interface ImageDataset {

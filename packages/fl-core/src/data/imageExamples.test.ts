@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ImageSchema } from '../protocol/datasetConfig.ts';
+import type { ImageSchema } from '../config/datasetConfig.ts';
 import { classOfFile, imageSizeProblem, imagesToDataset, toChannels } from './imageExamples.ts';
 
 const schema: ImageSchema = { type: 'image', width: 28, height: 28, channels: 1, classes: ['cat', 'dog'] };

@@ -1,4 +1,4 @@
-import type { ImageSchema } from '../protocol/datasetConfig.ts';
+import type { ImageSchema } from '../config/datasetConfig.ts';
 import type { ImageDataset } from './dataset.ts';
 
 const IMAGE_FILE = /\.(png|jpe?g|gif|bmp|webp)$/i;

@@ -1,5 +1,5 @@
 import { ChunkAck, UPLOAD_CHUNK_BYTES } from '../protocol/chunkedUploadMessages.ts';
-import type { UpdateMessage } from '../protocol/messages.ts';
+import type { UpdateMessage } from '../protocol/device.ts';
 import { describeError, sendUpdate, type DeviceSocket, type UpdateDelivery } from './deviceSocket.ts';
 
 const CHUNK_TIMEOUT_MS = 60_000;

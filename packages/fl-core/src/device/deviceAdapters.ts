@@ -13,7 +13,7 @@ import type {
   RoundAbandonedMessage,
   RoundInstructions,
   TrainingConfig,
-} from '../protocol/messages.ts';
+} from '../protocol/device.ts';
 import type { DeviceCredentials } from './deviceCredentials.ts';
 import type { DeviceSocket } from './deviceSocket.ts';
 import type { RoundJobPhase } from './roundJob.ts';

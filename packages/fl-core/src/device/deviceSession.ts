@@ -10,7 +10,7 @@ import {
   type DeviceState,
   type OwnDataAssignment,
   type ParsedRoundStartMessage,
-} from '../protocol/messages.ts';
+} from '../protocol/device.ts';
 import { initialSessionView, type DeviceAdapters, type DeviceIdentity, type DeviceSessionView } from './deviceAdapters.ts';
 import { roundStartReceiver } from './chunkedDownload.ts';
 import { uploadUpdate } from './chunkedUpload.ts';

@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io-client';
 import type { CoordinatorToDeviceEvents, DeviceToCoordinatorEvents } from '../protocol/events.ts';
-import { Ack, HelloReply, type HelloMessage, type UpdateMessage } from '../protocol/messages.ts';
+import { Ack, HelloReply, type HelloMessage, type UpdateMessage } from '../protocol/device.ts';
 
 /** A device's Socket.IO connection, typed by the shared event maps (tab and Node alike). */
 export type DeviceSocket = Socket<CoordinatorToDeviceEvents, DeviceToCoordinatorEvents>;

@@ -1,4 +1,4 @@
-import type { FederationStatus, UpdateMessage } from '../protocol/messages.ts';
+import type { FederationStatus, UpdateMessage } from '../protocol/device.ts';
 
 /**
  * Where one round's work stands on the device:

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MNIST_SHAPE } from '../protocol/datasetConfig.ts';
+import { MNIST_SHAPE } from '../config/datasetConfig.ts';
 import { ModelCache } from './modelCache.ts';
 import { manifestOf, buildModel } from './zoo.ts';
 

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
-import { MNIST_SHAPE, type DataShape } from '../protocol/datasetConfig.ts';
-import { isUploadedModel, type ModelRef, type UploadedModelId } from '../protocol/messages.ts';
+import { MNIST_SHAPE, type DataShape } from '../config/datasetConfig.ts';
+import { isUploadedModel, type ModelRef, type UploadedModelId } from '../protocol/device.ts';
 import type { ZooModelName } from '../protocol/modelNames.ts';
 import { modelFromTopology } from './uploadedModel.ts';
 import { buildModel } from './zoo.ts';

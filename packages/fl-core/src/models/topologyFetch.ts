@@ -1,4 +1,4 @@
-import type { UploadedModelId } from '../protocol/messages.ts';
+import type { UploadedModelId } from '../protocol/device.ts';
 import type { TopologyLoader } from './modelCache.ts';
 
 /** Reads uploaded models' topologies from a coordinator's public model route (`<origin>/api/models/<id>/model.json`). */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { DataShape } from '../protocol/datasetConfig.ts';
+import type { DataShape } from '../config/datasetConfig.ts';
 
 /** A tfjs LayersModel as `model.save()` writes it: model.json's topology and weights manifest, and the weight files' bytes. */
 export interface UploadedModelFiles {

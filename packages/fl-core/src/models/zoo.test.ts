@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { datasetShape, MNIST_SHAPE, type DataShape } from '../protocol/datasetConfig.ts';
+import { datasetShape, MNIST_SHAPE, type DataShape } from '../config/datasetConfig.ts';
 import { ModelCache } from './modelCache.ts';
 import { buildModel, manifestOf, modelProblem, readWeights } from './zoo.ts';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WeightsManifest } from '../codec/weightsCodec.ts';
 
-import { MNIST_SHAPE, type DataShape } from '../protocol/datasetConfig.ts';
+import { MNIST_SHAPE, type DataShape } from '../config/datasetConfig.ts';
 import type { ZooModelName } from '../protocol/modelNames.ts';
 
 export { MODEL_NAMES, type ZooModelName } from '../protocol/modelNames.ts';

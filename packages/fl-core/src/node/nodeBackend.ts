@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { AdapterInfo } from '../protocol/messages.ts';
+import type { AdapterInfo } from '../protocol/device.ts';
 
 export const NODE_BACKENDS = ['webgpu', 'cpu'] as const;
 export type NodeBackend = (typeof NODE_BACKENDS)[number];

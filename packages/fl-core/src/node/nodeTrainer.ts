@@ -1,6 +1,6 @@
 import type { ImageDataset } from '../data/dataset.ts';
 import type { DeviceTrainer, EvaluationJob, TrainingJob, TrainingOutcome, TrainingProgressView } from '../device/deviceAdapters.ts';
-import type { LocalEvaluation } from '../protocol/messages.ts';
+import type { LocalEvaluation } from '../protocol/device.ts';
 import type { TopologyLoader } from '../models/modelCache.ts';
 import { RoundTrainer } from '../training/roundTrainer.ts';
 

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { DatasetConfig } from '../protocol/datasetConfig.ts';
+import type { DatasetConfig } from '../config/datasetConfig.ts';
 import { loadSiloData } from './siloData.ts';
 
 const dataset: DatasetConfig = {

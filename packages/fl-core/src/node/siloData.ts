@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { describeProblems, parseCsvExamples } from '../data/csvExamples.ts';
 import { splitLocal } from '../data/localSplit.ts';
-import type { DatasetConfig } from '../protocol/datasetConfig.ts';
+import type { DatasetConfig } from '../config/datasetConfig.ts';
 import { loadLocalData, type LocalData } from './localData.ts';
 
 /**

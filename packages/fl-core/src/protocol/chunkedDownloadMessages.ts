@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_CHUNK_BYTES } from './chunkedUploadMessages.ts';
-import { BinaryPayload, MAX_UPDATE_BYTES, RoundStartMessage } from './messages.ts';
+import { BinaryPayload, MAX_UPDATE_BYTES, RoundStartMessage } from './device.ts';
 
 /**
  * A global model (or downlink delta) larger than the coordinator's inline limit (1 MiB by default)

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BinaryPayload, MAX_UPDATE_BYTES, UpdateMessage } from './messages.ts';
+import { BinaryPayload, MAX_UPDATE_BYTES, UpdateMessage } from './device.ts';
 
 /**
  * An update larger than one chunk travels as `update:begin` then `update:chunk`s, each acknowledged

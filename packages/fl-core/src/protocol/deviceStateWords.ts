@@ -1,4 +1,4 @@
-import type { DeviceState } from './messages.ts';
+import type { DeviceState } from './device.ts';
 
 const DEVICE_STATE_WORDS: Record<DeviceState, string> = {
   idle: 'Not joined',

@@ -11,8 +11,8 @@ import type {
   RoundAbandonedMessage,
   StatusMessage,
   UpdateMessage,
-} from './messages.ts';
-import type { EventLogEntry } from './federation.ts';
+} from './device.ts';
+import type { EventLogEntry } from './dashboard.ts';
 import type { ConsoleSnapshot } from './pages.ts';
 
 /**

@@ -1,7 +1,7 @@
-// Free of tfjs: the device page and the dashboard import only this (and ../data).
-export * from './messages.ts';
-export * from './federation.ts';
-export * from './datasetConfig.ts';
+// The wire, free of tfjs: the device page and the dashboard import only this, ../config and ../data.
+export * from './device.ts';
+export * from './dashboard.ts';
+export * from './codecNames.ts';
 export * from './federatedEvaluation.ts';
 export * from './events.ts';
 export * from './auth.ts';

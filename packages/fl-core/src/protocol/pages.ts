@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { FederationSummary, RoundRecord } from './federation.ts';
-import { DeviceState } from './messages.ts';
+import { FederationSummary, RoundRecord } from './dashboard.ts';
+import { DeviceState } from './device.ts';
 
 /** One page of a console table: `total` counts every row matching the filter, `nextCursor` is null on the last page. */
 export interface Page<T> {

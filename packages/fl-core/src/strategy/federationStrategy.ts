@@ -1,4 +1,4 @@
-import type { FederationConfig } from '../protocol/federation.ts';
+import type { FederationConfig } from '../config/federation.ts';
 import { createStrategy, DEFAULT_STRATEGY, strategyDefinition, type StrategyConfig } from './catalog.ts';
 import { withCentralDp } from './privacy/centralDp.ts';
 import { withLocalDp } from './privacy/localDp.ts';

@@ -1,4 +1,4 @@
-import type { RoundInstructions } from '../protocol/messages.ts';
+import type { RoundInstructions } from '../protocol/device.ts';
 
 /**
  * A federated-learning strategy in the shape of Flower's: it says what each round's devices are told

@@ -1,4 +1,4 @@
-import type { FederationConfig } from '../protocol/federation.ts';
+import type { FederationConfig } from '../config/federation.ts';
 
 /** A federation config as the oldest stored ones look (no codec, demo MNIST dataset): protocol tests parse it. */
 export const MINIMAL_CONFIG = {

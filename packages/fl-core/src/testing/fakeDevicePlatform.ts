@@ -2,7 +2,7 @@
 // coordinator), data that is always there, and a trainer whose rounds the test finishes.
 import type { DeviceAdapters, TrainingJob, TrainingOutcome } from '../device/deviceAdapters.ts';
 import type { DeviceSocket } from '../device/deviceSocket.ts';
-import type { Ack, HelloReply, RoundStartMessage, UpdateMessage } from '../protocol/messages.ts';
+import type { Ack, HelloReply, RoundStartMessage, UpdateMessage } from '../protocol/device.ts';
 
 type Handler = (...args: never[]) => void;
 

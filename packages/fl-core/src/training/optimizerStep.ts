@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { TrainingConfig } from '../protocol/messages.ts';
+import type { TrainingConfig } from '../protocol/device.ts';
 import { subtractStep } from './cpuKernels.ts';
 
 /** SGD's momentum coefficient when a federation asks for `momentum`. */

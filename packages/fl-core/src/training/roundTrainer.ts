@@ -11,7 +11,7 @@ import { noTopology } from '../models/topologyFetch.ts';
 import { manifestOf, writeWeights } from '../models/zoo.ts';
 import { privatizeDelta, secureRandom } from '../strategy/privacy/localDp.ts';
 import type { EvaluationJob, TrainingJob, TrainingOutcome } from '../device/deviceAdapters.ts';
-import type { RoundCodec } from '../protocol/messages.ts';
+import type { RoundCodec } from '../protocol/device.ts';
 import { evaluateModel, type Evaluation } from './evaluate.ts';
 import { trainLocal, type TrainLocalOptions } from './trainLocal.ts';
 

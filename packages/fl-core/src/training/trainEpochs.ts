@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng, shuffleInPlace } from '../data/random.ts';
-import type { TrainingConfig } from '../protocol/messages.ts';
+import type { TrainingConfig } from '../protocol/device.ts';
 import { EventLoopYield } from './eventLoopYield.ts';
 import { optimizerStep } from './optimizerStep.ts';
 import { meanSoftmaxCrossEntropy } from './crossEntropy.ts';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '../data/dataset.ts';
 import { readWeights } from '../models/zoo.ts';
-import type { TrainingConfig } from '../protocol/messages.ts';
+import type { TrainingConfig } from '../protocol/device.ts';
 import { evaluateTensors } from './evaluate.ts';
 import { residentTensors } from './tensors.ts';
 import { trainEpochs, type EpochOptions } from './trainEpochs.ts';

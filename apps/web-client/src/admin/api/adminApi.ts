@@ -1,4 +1,5 @@
-import { FederationSummary, type FederationConfig } from '@flock/fl-core/protocol';
+import { FederationSummary } from '@flock/fl-core/protocol';
+import { type FederationConfig } from '@flock/fl-core/config';
 
 export type FederationAction = 'start' | 'pause' | 'resume' | 'stop';
 

@@ -1,4 +1,4 @@
-import { DatasetConfig } from '@flock/fl-core/protocol';
+import { DatasetConfig } from '@flock/fl-core/config';
 import { z } from 'zod';
 import { adminCall, type ApiResult } from './adminApi.ts';
 

@@ -1,11 +1,5 @@
-import {
-  DEFAULT_MAX_EXAMPLES_PER_DEVICE,
-  DownlinkCodecName,
-  UplinkCodecName,
-  type FederationConfig,
-  type FederationSummary,
-  type FieldProblem,
-} from '@flock/fl-core/protocol';
+import { DownlinkCodecName, UplinkCodecName, type FederationSummary, type FieldProblem } from '@flock/fl-core/protocol';
+import { DEFAULT_MAX_EXAMPLES_PER_DEVICE, type FederationConfig } from '@flock/fl-core/config';
 import { strategyCatalog } from '@flock/fl-core/strategy';
 import { useState, type FormEvent } from 'react';
 import { createFederation, editFederation } from '../api/adminApi.ts';

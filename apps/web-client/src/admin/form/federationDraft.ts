@@ -1,4 +1,5 @@
-import { FederationConfig, fieldProblems, type DatasetConfig, type FieldProblem } from '@flock/fl-core/protocol';
+import { fieldProblems, type FieldProblem } from '@flock/fl-core/protocol';
+import { FederationConfig, type DatasetConfig } from '@flock/fl-core/config';
 import type { z } from 'zod';
 
 /** What the form edits: a config as a person writes it (defaults not yet filled in). */

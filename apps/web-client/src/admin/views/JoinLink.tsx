@@ -1,4 +1,4 @@
-import type { FederationConfig } from '@flock/fl-core/protocol';
+import type { FederationConfig } from '@flock/fl-core/config';
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
 import { mintEnrollmentToken } from '../api/adminApi.ts';

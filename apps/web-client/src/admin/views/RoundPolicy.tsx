@@ -1,4 +1,4 @@
-import type { FederationConfig } from '@flock/fl-core/protocol';
+import type { FederationConfig } from '@flock/fl-core/config';
 import { Fragment } from 'react';
 import { describeRoundPolicy } from './roundPolicy.ts';
 

@@ -1,4 +1,4 @@
-import { FederationConfig } from '@flock/fl-core/protocol';
+import { FederationConfig } from '@flock/fl-core/config';
 import { MINIMAL_CONFIG } from '@flock/fl-core/testing';
 import { describe, expect, it } from 'vitest';
 import { describeRoundPolicy, span } from './roundPolicy.ts';

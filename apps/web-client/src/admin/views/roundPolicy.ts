@@ -1,4 +1,4 @@
-import type { FederationConfig } from '@flock/fl-core/protocol';
+import type { FederationConfig } from '@flock/fl-core/config';
 
 export interface PolicyLine {
   /** Stable key, also the row's `data-policy` attribute. */

@@ -1,4 +1,4 @@
-import type { FederationConfig } from '../../protocol/federation.ts';
+import type { FederationConfig } from '../../config/federation.ts';
 import type { PrivacyConfig } from './privacyConfig.ts';
 import { gaussianEpsilon } from './rdpAccountant.ts';
 

@@ -1,5 +1,5 @@
 import { gaussian } from '../../data/random.ts';
-import type { RoundInstructions } from '../../protocol/messages.ts';
+import type { RoundInstructions } from '../../protocol/device.ts';
 import { clipToNorm, type Strategy } from '../strategy.ts';
 import type { PrivacyConfig } from './privacyConfig.ts';
 

@@ -1,4 +1,5 @@
-import type { FederationConfig, RoundSeriesPoint } from '@flock/fl-core/protocol';
+import type { RoundSeriesPoint } from '@flock/fl-core/protocol';
+import type { FederationConfig } from '@flock/fl-core/config';
 import { privacyGuarantee } from '@flock/fl-core/strategy';
 import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { AXIS, CHART_MARGIN, lineDots } from './chartStyle.ts';

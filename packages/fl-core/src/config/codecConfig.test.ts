@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MINIMAL_CONFIG } from '../testing/configFixture.ts';
 import { DEFAULT_CODEC, downlinkCodecOf, FederationConfig, roundCodecOf } from './federation.ts';
-import { RoundStartMessage } from './messages.ts';
+import { RoundStartMessage } from '../protocol/device.ts';
 
 const newConfig = MINIMAL_CONFIG;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DOWNLINK_CODECS, WEIGHTS_CODECS } from '../codec/codecSpec.ts';
-import { MODEL_NAMES } from './modelNames.ts';
 import { boundedNumber } from './boundedNumber.ts';
+import { DOWNLINK_CODECS, WEIGHTS_CODECS } from './codecNames.ts';
+import { MODEL_NAMES } from './modelNames.ts';
 
 /** Bumped whenever a message's shape changes; the coordinator refuses other versions at `hello`. */
 export const PROTOCOL_VERSION = 1;

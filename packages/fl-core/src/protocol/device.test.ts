@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HelloMessage, isUploadedModel, ModelRef, PROTOCOL_VERSION, RoundStartMessage, StatusMessage, UpdateMessage, MAX_UPDATE_BYTES } from './messages.ts';
-import { FederationConfig } from './federation.ts';
+import { HelloMessage, isUploadedModel, ModelRef, PROTOCOL_VERSION, RoundStartMessage, StatusMessage, UpdateMessage, MAX_UPDATE_BYTES } from './device.ts';
+import { FederationConfig } from '../config/federation.ts';
 
 const validUpdate = {
   federationId: 'demo',

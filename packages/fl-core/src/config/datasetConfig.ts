@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boundedNumber, type Bounds } from './boundedNumber.ts';
+import { boundedNumber, type Bounds } from '../protocol/boundedNumber.ts';
 
 /** Class names, in label order (label i is classes[i]). */
 const Classes = z
