@@ -1,5 +1,5 @@
-import type { PGlite, Transaction } from '@electric-sql/pglite';
 import type { EventLogEntry } from '@flock/fl-core';
+import type { EventPage, EventPageQuery, EventQuery, EventRepository } from './store.ts';
 
 /** How big and how old the event log may grow, and how repeats fold into one row. */
 export interface EventLogLimits {
@@ -26,11 +26,25 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 /** The first retention pass comes soon after start, so a coordinator restarted often still prunes. */
 const FIRST_PRUNE_AFTER_MS = 60_000;
 
-interface LoggedRow {
+/** One row of the log as the store holds it; `id` is null until the store first wrote it. */
+export interface LoggedRow {
   id: number | null;
   entry: EventLogEntry;
   count: number;
   firstAt: string;
+}
+
+/** Where a store keeps the event log's rows: EventLog decides what to write, the store only writes and reads. */
+export interface EventRows {
+  /**
+   * All in one transaction: a row with an id gets its count and time (written again when retention
+   * deleted it meanwhile), a row without one is inserted and given its id (ids grow).
+   */
+  write(rows: readonly LoggedRow[]): Promise<void>;
+  /** Deletes rows older than `limits.maxAgeDays`, then all but each federation's newest `maxRowsPerFederation`; returns how many. */
+  deleteBeyond(limits: EventLogLimits): Promise<number>;
+  page(federationId: string, query: EventPageQuery): Promise<EventPage>;
+  recent(federationId: string, limit: number, query: EventQuery): Promise<EventLogEntry[]>;
 }
 
 const sourceOf = (e: EventLogEntry) => `${e.federationId ?? ''}\u0000${e.deviceId ?? ''}`;
@@ -41,7 +55,7 @@ const sourceOf = (e: EventLogEntry) => `${e.federationId ?? ''}\u0000${e.deviceI
  * costs one UPDATE per batch rather than a row per message. Writes are batched in the background;
  * retention runs on a timer, never per insert.
  */
-export class EventLog {
+export class EventLog implements EventRepository {
   private readonly latest = new Map<string, LoggedRow>();
   private readonly dirty = new Set<LoggedRow>();
   private readonly dropped = new Map<string, number>();
@@ -52,7 +66,7 @@ export class EventLog {
   private pruning: Promise<unknown> | null = null;
 
   constructor(
-    private readonly db: PGlite,
+    private readonly rows: EventRows,
     options: EventLogOptions = {},
   ) {
     this.limits = options.limits ?? DEFAULT_EVENT_LOG_LIMITS;
@@ -90,8 +104,8 @@ export class EventLog {
     return e;
   }
 
-  /** Resolves once everything appended so far is in the database (not waiting for what a flood appends meanwhile). */
-  async flushed(): Promise<void> {
+  /** Resolves once everything appended so far is stored (not waiting for what a flood appends meanwhile). */
+  async written(): Promise<void> {
     const inNextBatch = this.dirty.size > 0 || this.dropped.size > 0;
     if (this.flushing) await this.flushing;
     if (inNextBatch && this.flushing) await this.flushing;
@@ -99,15 +113,19 @@ export class EventLog {
 
   /** Deletes rows beyond each federation's row limit and rows older than the age limit. */
   async prune(): Promise<number> {
-    await this.flushed();
-    const byAge = await this.db.query(`delete from events where at < now() - make_interval(days => $1)`, [this.limits.maxAgeDays]);
-    const byCount = await this.db.query(
-      `delete from events where id in (
-         select id from (select id, row_number() over (partition by federation_id order by id desc) as rank from events) ranked
-         where rank > $1)`,
-      [this.limits.maxRowsPerFederation],
-    );
-    return (byAge.affectedRows ?? 0) + (byCount.affectedRows ?? 0);
+    await this.written();
+    return this.rows.deleteBeyond(this.limits);
+  }
+
+  /** Waits for what was appended before it, never for a flood that goes on meanwhile. */
+  async page(federationId: string, query: EventPageQuery): Promise<EventPage> {
+    await this.written();
+    return this.rows.page(federationId, query);
+  }
+
+  async recent(federationId: string, limit: number, query: EventQuery = {}): Promise<EventLogEntry[]> {
+    await this.written();
+    return this.rows.recent(federationId, limit, query);
   }
 
   async close(): Promise<void> {
@@ -142,10 +160,7 @@ export class EventLog {
     const drops = [...this.dropped];
     this.dropped.clear();
     try {
-      await this.db.transaction(async (tx) => {
-        for (const row of batch) await write(tx, row);
-        for (const [federation, count] of drops) await write(tx, droppedRow(federation, count));
-      });
+      await this.rows.write([...batch, ...drops.map(([federation, count]) => droppedRow(federation, count))]);
     } catch (err) {
       this.onError(err);
     }
@@ -175,19 +190,4 @@ function droppedRow(federation: string, count: number): LoggedRow {
     deviceId: null,
   };
   return { id: null, entry, count: 1, firstAt: entry.at };
-}
-
-async function write(tx: Transaction, row: LoggedRow): Promise<void> {
-  const e = row.entry;
-  if (row.id !== null) {
-    const updated = await tx.query('update events set count = $2, at = $3 where id = $1', [row.id, row.count, e.at]);
-    // Retention may have deleted the row meanwhile: write it again.
-    if ((updated.affectedRows ?? 0) > 0) return;
-  }
-  const { rows } = await tx.query<{ id: number }>(
-    `insert into events (at, federation_id, level, kind, message, device_id, count, first_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8) returning id`,
-    [e.at, e.federationId, e.level, e.kind, e.message, e.deviceId, row.count, row.firstAt],
-  );
-  row.id = Number(rows[0]!.id);
 }

@@ -12,6 +12,9 @@ import {
 } from '@flock/fl-core';
 import type { Contribution } from '../rounds/engineEffects.ts';
 import { EventLog, type EventLogOptions } from './eventLog.ts';
+import { PgliteEventRows } from './pglite/pgliteEvents.ts';
+import { nullableNumber, toIso, type Row } from './pglite/rows.ts';
+import type { EventPage, EventPageQuery, EventQuery } from './store.ts';
 
 export interface StoredFederation {
   config: FederationConfig;
@@ -40,8 +43,6 @@ export interface StoredModel extends StoredModelState {
   round: number;
 }
 
-type Row = Record<string, unknown>;
-
 /** A config stored before codecs existed keeps float32: new defaults are for new federations only. */
 export function withStoredCodec(stored: unknown): unknown {
   return typeof stored === 'object' && stored !== null && !('codec' in stored) ? { ...stored, codec: LEGACY_CODEC } : stored;
@@ -55,7 +56,7 @@ export class FederationStore {
     private readonly db: PGlite,
     eventLog: EventLogOptions = {},
   ) {
-    this.events = new EventLog(db, eventLog);
+    this.events = new EventLog(new PgliteEventRows(db), eventLog);
   }
 
   /** Writes what the event log still holds and stops its retention timer. */
@@ -253,7 +254,7 @@ export class FederationStore {
 
   /** Resolves once every event appended so far is in the database. */
   eventsWritten(): Promise<void> {
-    return this.events.flushed();
+    return this.events.written();
   }
 
   /** Applies the event log's retention limits now (they also apply every few minutes); returns the rows deleted. */
@@ -261,41 +262,12 @@ export class FederationStore {
     return this.events.prune();
   }
 
-  /**
-   * One page of events, newest first, older than the event `beforeId` (keyset: stable while new events arrive);
-   * `text` matches the message case-insensitively. `total` counts every matching event.
-   */
-  async eventsPage(
-    federationId: string,
-    page: { limit: number; beforeId: number | null; kinds?: readonly string[]; level?: EventLogEntry['level']; text?: string },
-  ): Promise<{ items: Array<EventLogEntry & { id: number }>; total: number }> {
-    await this.events.flushed();
-    const where = `federation_id = $1 and ($2::text[] is null or kind = any($2)) and ($3::text is null or level = $3)
-      and ($4::text is null or strpos(lower(message), lower($4)) > 0)`;
-    const params = [federationId, page.kinds && page.kinds.length > 0 ? [...page.kinds] : null, page.level ?? null, page.text || null];
-    const [{ rows }, counted] = await Promise.all([
-      this.db.query<Row>(`select * from events where ${where} and ($5::bigint is null or id < $5) order by id desc limit $6`, [
-        ...params,
-        page.beforeId,
-        page.limit,
-      ]),
-      this.db.query<{ total: number }>(`select count(*)::int as total from events where ${where}`, params),
-    ]);
-    return { items: rows.map((r) => ({ id: Number(r.id), ...eventOf(r) })), total: Number(counted.rows[0]?.total ?? 0) };
+  eventsPage(federationId: string, page: EventPageQuery): Promise<EventPage> {
+    return this.events.page(federationId, page);
   }
 
-  /** The newest `limit` events, oldest first; `kinds` and `level` narrow them in the query itself. */
-  async listEvents(federationId: string, limit = 500, filter: { kinds?: readonly string[]; level?: EventLogEntry['level'] } = {}): Promise<EventLogEntry[]> {
-    await this.events.flushed();
-    const { rows } = await this.db.query<Row>(
-      `select * from (
-         select * from events
-         where federation_id = $1 and ($3::text[] is null or kind = any($3)) and ($4::text is null or level = $4)
-         order by id desc limit $2
-       ) recent order by id`,
-      [federationId, limit, filter.kinds && filter.kinds.length > 0 ? [...filter.kinds] : null, filter.level ?? null],
-    );
-    return rows.map(eventOf);
+  listEvents(federationId: string, limit = 500, filter: EventQuery = {}): Promise<EventLogEntry[]> {
+    return this.events.recent(federationId, limit, filter);
   }
 }
 
@@ -310,18 +282,6 @@ function deviceBytesOf(r: Row): DeviceRoundBytes {
   };
 }
 
-function eventOf(r: Row): EventLogEntry {
-  return {
-    at: toIso(r.at),
-    federationId: r.federation_id == null ? null : String(r.federation_id),
-    level: r.level === 'warn' ? 'warn' : 'info',
-    kind: String(r.kind),
-    message: String(r.message),
-    deviceId: r.device_id == null ? null : String(r.device_id),
-    ...(Number(r.count) > 1 ? { count: Number(r.count), firstAt: toIso(r.first_at) } : {}),
-  };
-}
-
 async function insertModel(tx: Transaction, federationId: string, round: number, bytes: Uint8Array, serverState: Float64Array | null = null): Promise<void> {
   await tx.query(
     `insert into models (federation_id, round, bytes, server_state) values ($1, $2, $3, $4)
@@ -333,12 +293,4 @@ async function insertModel(tx: Transaction, federationId: string, round: number,
 /** bytea comes back as a Uint8Array that may not sit on an 8-byte boundary: copy before viewing as float64. */
 function float64Of(bytes: Uint8Array): Float64Array {
   return new Float64Array(bytes.slice().buffer);
-}
-
-function nullableNumber(v: unknown): number | null {
-  return v == null ? null : Number(v);
-}
-
-function toIso(v: unknown): string {
-  return v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString();
 }

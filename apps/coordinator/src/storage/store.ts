@@ -1,0 +1,192 @@
+import type {
+  AdapterInfo,
+  BackendName,
+  DeviceEvaluation,
+  DeviceRoundBytes,
+  EventLogEntry,
+  FederationConfig,
+  FederationStatus,
+  LocalEvaluation,
+  RoundRecord,
+  TokenRecord,
+} from '@flock/fl-core';
+import type { Contribution } from '../rounds/engineEffects.ts';
+import type { EventLogOptions } from './eventLog.ts';
+
+/**
+ * Everything the coordinator keeps across restarts, in narrow parts typed by what their callers use.
+ * Each implementation (storage/pglite, storage/memory) passes the contract suite in storeContract.ts.
+ */
+export interface CoordinatorStore {
+  federations: FederationRepository;
+  rounds: RoundRepository;
+  models: ModelRepository;
+  devices: DeviceRepository;
+  evaluations: EvaluationRepository;
+  uploadedModels: UploadedModelRepository;
+  tokens: TokenRepository;
+  events: EventRepository;
+  /** Writes what the event log still holds and stops its timers; the store is not used afterwards. */
+  close(): Promise<void>;
+}
+
+/** A store kept on disk, which can be copied while the coordinator runs (`flockctl backup`). */
+export interface DurableStore extends CoordinatorStore {
+  /** A backup file: the data and the signing key every token was signed with. */
+  backup(): Promise<Uint8Array>;
+}
+
+export interface StoreOptions {
+  /** Event-log retention and where its background write errors go. */
+  eventLog?: EventLogOptions;
+}
+
+export interface StoredFederation {
+  config: FederationConfig;
+  status: FederationStatus;
+  /** Last completed round. */
+  round: number;
+}
+
+export interface FederationRepository {
+  /** Oldest first. A config stored without a codec reads as LEGACY_CODEC. */
+  list(): Promise<StoredFederation[]>;
+  /** The federation (idle, round 0) and its round-0 model appear together or not at all; an id already stored is refused. */
+  create(config: FederationConfig, initialModel: Uint8Array): Promise<void>;
+  setStatus(federationId: string, status: FederationStatus): Promise<void>;
+  /**
+   * An edit before the first start: the config and its round-0 model change together, and only
+   * while the stored federation is still idle at round 0. Returns false when it no longer is.
+   */
+  replaceConfigIfUnstarted(config: FederationConfig, initialModel: Uint8Array): Promise<boolean>;
+  archivedIds(): Promise<Set<string>>;
+  setArchived(federationId: string, archived: boolean): Promise<void>;
+}
+
+/** A round's model as stored: its weights file and the strategy's server state after that round. */
+export interface StoredModelState {
+  bytes: Uint8Array;
+  serverState: Float64Array | null;
+}
+
+export interface StoredModel extends StoredModelState {
+  round: number;
+}
+
+export interface RoundRepository {
+  /** By round. */
+  list(federationId: string): Promise<RoundRecord[]>;
+  /**
+   * The round's record, its model, the federation's round counter, the participants' contribution
+   * counts and the (device, trained round) pairs it folded in commit together: a crash never leaves
+   * a record without its model, and a retry after a restart is recognised as already counted.
+   * A round already saved is refused, and nothing of it is written.
+   */
+  save(federationId: string, record: RoundRecord, model: StoredModelState, contributions: Contribution[]): Promise<void>;
+  /** Updates folded into rounds after `afterRound`: what the engine must not count again. */
+  contributionsSince(federationId: string, afterRound: number): Promise<Contribution[]>;
+  /** Per device and round, the bytes of each update folded into the last `rounds` rounds and of the model it was sent, newest rounds first. */
+  deviceBytes(federationId: string, rounds: number): Promise<DeviceRoundBytes[]>;
+  /** Every update's bytes (up, and the model down) per device and the round it was folded into; `round` narrows to one round. */
+  contributionBytes(federationId: string, round?: number): Promise<DeviceRoundBytes[]>;
+}
+
+export interface ModelRepository {
+  /** The model of the newest stored round (0: the initial model); null for an unknown federation. */
+  latest(federationId: string): Promise<StoredModel | null>;
+}
+
+export interface StoredDevice {
+  deviceId: string;
+  shardIndex: number;
+  backend: BackendName | null;
+  adapter: AdapterInfo | null;
+  roundsContributed: number;
+  examples: number;
+  lastSeen: Date;
+}
+
+export interface DeviceRepository {
+  /** By shard index. */
+  list(federationId: string): Promise<StoredDevice[]>;
+  /** A new device as given; a known one gets its backend, adapter and last-seen time (its shard and contribution count stay). */
+  upsert(federationId: string, device: StoredDevice): Promise<void>;
+}
+
+/** Federated evaluation: what each device reported about each round's global model. */
+export interface EvaluationRepository {
+  /** A device's report for a round; a repeated report (a resent update) replaces the first. */
+  save(federationId: string, deviceId: string, round: number, evaluation: LocalEvaluation): Promise<void>;
+  /** Every report of a federation, by round, then device. */
+  list(federationId: string): Promise<DeviceEvaluation[]>;
+}
+
+export interface UploadedModelInfo {
+  id: string;
+  name: string;
+  inputShape: number[];
+  numClasses: number;
+  parameters: number;
+  createdAt: string;
+}
+
+export interface StoredUploadedModel extends UploadedModelInfo {
+  /** model.json with its weights manifest pointing at one file, `weights.bin`. */
+  modelJson: Record<string, unknown>;
+  weights: Uint8Array;
+}
+
+/** Models operators uploaded (tfjs LayersModels, validated on the way in). */
+export interface UploadedModelRepository {
+  /** An id already stored is refused. */
+  save(model: Omit<StoredUploadedModel, 'createdAt'>): Promise<UploadedModelInfo>;
+  /** Oldest first. */
+  list(): Promise<UploadedModelInfo[]>;
+  get(id: string): Promise<StoredUploadedModel | null>;
+}
+
+/** One TokenRecord per signed token (never the token itself): what was signed, what is revoked, which device id is bound to which credential. */
+export interface TokenRepository {
+  /** False when `record` is a device credential and its device id already holds a live one. */
+  insert(record: Omit<TokenRecord, 'createdAt' | 'revokedAt'>): Promise<boolean>;
+  /** The token, or null if it is unknown; revoking it again keeps the first revocation time. */
+  revoke(id: string): Promise<TokenRecord | null>;
+  revokedIds(): Promise<string[]>;
+  /** Tokens minted for people (viewer and enrollment), newest first, at most 1,000; `federationId` narrows to one federation. */
+  listMinted(federationId?: string): Promise<TokenRecord[]>;
+  /** Whether the device id holds a live (unrevoked, unexpired) credential; an expired one is released first. */
+  isBound(federationId: string, deviceId: string): Promise<boolean>;
+}
+
+export interface EventQuery {
+  kinds?: readonly string[];
+  level?: EventLogEntry['level'];
+}
+
+export interface EventPageQuery extends EventQuery {
+  limit: number;
+  /** Only events older than this one (keyset paging: stable while new events arrive); null: from the newest. */
+  beforeId: number | null;
+  /** Matches the message case-insensitively. */
+  text?: string;
+}
+
+export interface EventPage {
+  items: Array<EventLogEntry & { id: number }>;
+  /** Every matching event, on all pages. */
+  total: number;
+}
+
+/** The coordinator's event log (storage/eventLog.ts keeps its rules the same for every store). */
+export interface EventRepository {
+  /** Logs `e` (written in the background) and returns it as the log shows it, repeats counted. */
+  append(e: EventLogEntry): EventLogEntry;
+  /** Resolves once every event appended so far is stored. */
+  written(): Promise<void>;
+  /** Applies the retention limits now (they also apply every few minutes); returns the rows deleted. */
+  prune(): Promise<number>;
+  /** One page of a federation's events, newest first. */
+  page(federationId: string, query: EventPageQuery): Promise<EventPage>;
+  /** A federation's newest `limit` events, oldest first. */
+  recent(federationId: string, limit: number, query?: EventQuery): Promise<EventLogEntry[]>;
+}

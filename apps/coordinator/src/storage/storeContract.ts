@@ -1,0 +1,449 @@
+import { DEFAULT_CODEC, roundCodecOf, type EventLogEntry, type FederationConfig, type RoundRecord } from '@flock/fl-core';
+import { testFederationConfig } from '@flock/fl-core/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CoordinatorStore, StoreOptions, StoredDevice } from './store.ts';
+
+/** Opens a store to test; a store over a database kept between tests needs only fresh federation ids, which each test takes. */
+export type OpenStore = (options?: StoreOptions) => Promise<CoordinatorStore>;
+
+let lastId = 0;
+/** An id no earlier test in this file used: stores may keep one database for a whole file. */
+const freshId = (name: string) => `${name}-${++lastId}`;
+
+const configOf = (id: string, overrides: Partial<FederationConfig> = {}): FederationConfig =>
+  testFederationConfig({
+    id,
+    name: 'a federation',
+    dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 50, seed: 1 },
+    evalExamples: 10,
+    ...overrides,
+  });
+
+const bytes = (...values: number[]) => new Uint8Array(values);
+
+const roundRecord = (round: number, overrides: Partial<RoundRecord> = {}): RoundRecord => ({
+  round,
+  participants: 2,
+  examples: 100,
+  accuracy: 0.5,
+  loss: 1.2,
+  trainLoss: 1.1,
+  trainAccuracy: 0.4,
+  durationMs: 1500,
+  bytesUp: 20,
+  bytesDown: 40,
+  rejected: 0,
+  completedAt: new Date(Date.UTC(2026, 0, 1, 0, round)).toISOString(),
+  closedBy: 'all-answered',
+  deadlineMs: 30_000,
+  extended: false,
+  meanStaleness: null,
+  epsilon: null,
+  ...overrides,
+});
+
+const device = (deviceId: string, shardIndex: number, overrides: Partial<StoredDevice> = {}): StoredDevice => ({
+  deviceId,
+  shardIndex,
+  backend: 'cpu',
+  adapter: null,
+  roundsContributed: 0,
+  examples: 50,
+  lastSeen: new Date(Date.UTC(2026, 0, 1)),
+  ...overrides,
+});
+
+const rejection = (federationId: string, deviceId: string, at: number): EventLogEntry => ({
+  at: new Date(at).toISOString(),
+  federationId,
+  level: 'warn',
+  kind: 'update-rejected',
+  message: 'update for round 1 rejected: the device was not selected for round 1',
+  deviceId,
+});
+
+/**
+ * What every CoordinatorStore must do, registered as one describe block for `name`. Each
+ * implementation's test file calls this with a way to open one (memoryStore.test.ts, pgliteStore.test.ts).
+ */
+export function storeContract(name: string, open: OpenStore): void {
+  describe(`${name} store`, () => {
+    let store: CoordinatorStore;
+    beforeEach(async () => {
+      store = await open();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    /** A stored federation with two devices on shards 0 and 1. */
+    async function federationWithDevices(): Promise<string> {
+      const id = freshId('fed');
+      await store.federations.create(configOf(id), bytes(0));
+      await store.devices.upsert(id, device('a', 0));
+      await store.devices.upsert(id, device('b', 1));
+      return id;
+    }
+
+    describe('federations', () => {
+      it('stores a new federation idle at round 0 with its initial model, and gives it the compact default codec', async () => {
+        const id = freshId('new');
+        await store.federations.create(configOf(id), bytes(1, 2, 3));
+        const stored = (await store.federations.list()).find((f) => f.config.id === id)!;
+        expect(stored).toMatchObject({ status: 'idle', round: 0, config: { ...configOf(id), codec: DEFAULT_CODEC } });
+        expect(stored.config.codec).toEqual(DEFAULT_CODEC);
+        expect(roundCodecOf(stored.config)).toEqual({ uplink: 'int8' });
+        expect(await store.models.latest(id)).toEqual({ round: 0, bytes: bytes(1, 2, 3), serverState: null });
+      });
+
+      it('lists federations oldest first', async () => {
+        const [first, second] = [freshId('first'), freshId('second')];
+        await store.federations.create(configOf(first), bytes(0));
+        await store.federations.create(configOf(second), bytes(0));
+        const ids = (await store.federations.list()).map((f) => f.config.id);
+        expect(ids.indexOf(first)).toBeLessThan(ids.indexOf(second));
+      });
+
+      it('refuses a second federation with the same id and keeps the first as it was', async () => {
+        const id = freshId('taken');
+        await store.federations.create(configOf(id, { name: 'the first' }), bytes(1));
+        await expect(store.federations.create(configOf(id, { name: 'the second' }), bytes(2))).rejects.toThrow();
+        expect((await store.federations.list()).filter((f) => f.config.id === id).map((f) => f.config.name)).toEqual(['the first']);
+        expect((await store.models.latest(id))?.bytes).toEqual(bytes(1));
+      });
+
+      it('keeps a status and an archive mark', async () => {
+        const id = freshId('marked');
+        await store.federations.create(configOf(id), bytes(0));
+        await store.federations.setStatus(id, 'paused');
+        await store.federations.setArchived(id, true);
+        expect((await store.federations.list()).find((f) => f.config.id === id)?.status).toBe('paused');
+        expect(await store.federations.archivedIds()).toContain(id);
+        await store.federations.setArchived(id, false);
+        expect(await store.federations.archivedIds()).not.toContain(id);
+      });
+
+      it('replaces the config and the round-0 model of a federation that never ran, and of no other', async () => {
+        const id = freshId('edited');
+        await store.federations.create(configOf(id), bytes(1));
+        expect(await store.federations.replaceConfigIfUnstarted(configOf(id, { name: 'renamed' }), bytes(2))).toBe(true);
+        expect((await store.federations.list()).find((f) => f.config.id === id)?.config.name).toBe('renamed');
+        expect((await store.models.latest(id))?.bytes).toEqual(bytes(2));
+
+        await store.federations.setStatus(id, 'waiting');
+        expect(await store.federations.replaceConfigIfUnstarted(configOf(id, { name: 'too late' }), bytes(3))).toBe(false);
+        await store.federations.setStatus(id, 'idle');
+        await store.rounds.save(id, roundRecord(1), { bytes: bytes(4), serverState: null }, []);
+        expect(await store.federations.replaceConfigIfUnstarted(configOf(id, { name: 'too late' }), bytes(3))).toBe(false);
+        expect((await store.federations.list()).find((f) => f.config.id === id)?.config.name).toBe('renamed');
+        expect(await store.federations.replaceConfigIfUnstarted(configOf(freshId('unknown')), bytes(3))).toBe(false);
+      });
+    });
+
+    describe('rounds and models', () => {
+      it('saves a round with its model, server state, round counter and contributions together', async () => {
+        const id = await federationWithDevices();
+        const serverState = new Float64Array([0.1, -2.5, 1e-300]);
+        // Device a folded in twice (two trained rounds, as FedBuff does) still contributed to one round.
+        const contributions = [
+          { deviceId: 'a', round: 1, bytesUp: 10, bytesDown: 30 },
+          { deviceId: 'a', round: 0, bytesUp: 11, bytesDown: 31 },
+          { deviceId: 'b', round: 1, bytesUp: 12, bytesDown: 32, abandonedBytesUp: 5, abandonedBytesDown: 6 },
+        ];
+        const record = roundRecord(1, { abandonedBytesUp: 5, abandonedBytesDown: 6, epsilon: 0.7 });
+        await store.rounds.save(id, record, { bytes: bytes(9, 9), serverState }, contributions);
+
+        expect(await store.rounds.list(id)).toEqual([record]);
+        expect((await store.federations.list()).find((f) => f.config.id === id)?.round).toBe(1);
+        const latest = await store.models.latest(id);
+        expect(latest).toMatchObject({ round: 1, bytes: bytes(9, 9) });
+        expect(latest?.serverState).toBeInstanceOf(Float64Array);
+        expect([...latest!.serverState!]).toEqual([...serverState]);
+        expect((await store.devices.list(id)).map((d) => [d.deviceId, d.roundsContributed])).toEqual([
+          ['a', 1],
+          ['b', 1],
+        ]);
+        expect(await store.rounds.contributionsSince(id, 0)).toEqual(
+          expect.arrayContaining(contributions.map((c) => ({ deviceId: c.deviceId, round: c.round }))),
+        );
+        expect(await store.rounds.contributionsSince(id, 1)).toEqual([]);
+      });
+
+      it('reads back what a round left out: no epsilon as null, no abandoned traffic as absent', async () => {
+        const id = await federationWithDevices();
+        const { epsilon: _, ...withoutEpsilon } = roundRecord(1, { closedBy: null, deadlineMs: null, meanStaleness: 2.5, trainAccuracy: null });
+        await store.rounds.save(id, withoutEpsilon, { bytes: bytes(1), serverState: null }, []);
+        expect(await store.rounds.list(id)).toEqual([{ ...withoutEpsilon, epsilon: null }]);
+        expect((await store.models.latest(id))?.serverState).toBeNull();
+      });
+
+      it('refuses a round already saved and writes nothing of the second attempt', async () => {
+        const id = await federationWithDevices();
+        await store.rounds.save(id, roundRecord(1), { bytes: bytes(1), serverState: null }, [{ deviceId: 'a', round: 1, bytesUp: 1, bytesDown: 2 }]);
+        await expect(
+          store.rounds.save(id, roundRecord(1, { participants: 9 }), { bytes: bytes(2), serverState: null }, [
+            { deviceId: 'b', round: 1, bytesUp: 1, bytesDown: 2 },
+          ]),
+        ).rejects.toThrow();
+        expect((await store.rounds.list(id)).map((r) => r.participants)).toEqual([2]);
+        expect((await store.models.latest(id))?.bytes).toEqual(bytes(1));
+        expect((await store.devices.list(id)).map((d) => d.roundsContributed)).toEqual([1, 0]);
+        expect(await store.rounds.contributionsSince(id, 0)).toEqual([{ deviceId: 'a', round: 1 }]);
+      });
+
+      it('lists rounds in order and gives the newest model', async () => {
+        const id = await federationWithDevices();
+        for (const round of [1, 2, 3]) await store.rounds.save(id, roundRecord(round), { bytes: bytes(round), serverState: null }, []);
+        expect((await store.rounds.list(id)).map((r) => r.round)).toEqual([1, 2, 3]);
+        expect(await store.models.latest(id)).toEqual({ round: 3, bytes: bytes(3), serverState: null });
+        expect(await store.models.latest(freshId('unknown'))).toBeNull();
+        expect(await store.rounds.list(freshId('unknown'))).toEqual([]);
+      });
+
+      it("gives each device's traffic per round, newest rounds first, for the last rounds or one round", async () => {
+        const id = await federationWithDevices();
+        await store.rounds.save(id, roundRecord(1), { bytes: bytes(1), serverState: null }, [
+          { deviceId: 'b', round: 1, bytesUp: 10, bytesDown: 20 },
+          { deviceId: 'a', round: 1, bytesUp: 11 },
+        ]);
+        await store.rounds.save(id, roundRecord(2), { bytes: bytes(2), serverState: null }, [
+          { deviceId: 'a', round: 2, bytesUp: 12, bytesDown: 22, abandonedBytesUp: 3, abandonedBytesDown: 4 },
+          // Stored before traffic was counted per device: in no traffic listing.
+          { deviceId: 'b', round: 2 },
+        ]);
+        const a2 = { round: 2, deviceId: 'a', bytesUp: 12, bytesDown: 22, abandonedBytesUp: 3, abandonedBytesDown: 4 };
+        const a1 = { round: 1, deviceId: 'a', bytesUp: 11, bytesDown: null };
+        const b1 = { round: 1, deviceId: 'b', bytesUp: 10, bytesDown: 20 };
+        expect(await store.rounds.deviceBytes(id, 1)).toEqual([a2]);
+        expect(await store.rounds.deviceBytes(id, 2)).toEqual([a2, a1, b1]);
+        expect(await store.rounds.contributionBytes(id, 1)).toEqual(expect.arrayContaining([a1, b1]));
+        expect(await store.rounds.contributionBytes(id, 1)).toHaveLength(2);
+        expect(await store.rounds.contributionBytes(id)).toHaveLength(3);
+      });
+    });
+
+    describe('devices', () => {
+      it('lists devices by shard and keeps shard, examples and contributions when a device comes back', async () => {
+        const id = await federationWithDevices();
+        await store.devices.upsert(id, device('own', -1, { examples: 7 }));
+        const back = new Date(Date.UTC(2026, 1, 1));
+        const adapter = { vendor: 'acme', architecture: 'x' };
+        await store.devices.upsert(id, device('a', 5, { backend: 'webgpu', adapter, roundsContributed: 9, examples: 99, lastSeen: back }));
+        expect(await store.devices.list(id)).toEqual([
+          device('own', -1, { examples: 7 }),
+          device('a', 0, { backend: 'webgpu', adapter, lastSeen: back }),
+          device('b', 1),
+        ]);
+      });
+
+      it('refuses a new device on a shard another device holds', async () => {
+        const id = await federationWithDevices();
+        await expect(store.devices.upsert(id, device('c', 1))).rejects.toThrow();
+        expect((await store.devices.list(id)).map((d) => d.deviceId)).toEqual(['a', 'b']);
+      });
+    });
+
+    it("keeps devices' evaluations by round then device, a repeated report replacing the first", async () => {
+      const id = await federationWithDevices();
+      await store.evaluations.save(id, 'b', 1, { accuracy: 0.5, loss: 1, examples: 10 });
+      await store.evaluations.save(id, 'a', 1, { accuracy: 0.6, loss: 0.9, examples: 10 });
+      await store.evaluations.save(id, 'a', 0, { accuracy: 0.1, loss: 2, examples: 10 });
+      await store.evaluations.save(id, 'b', 1, { accuracy: 0.7, loss: 0.8, examples: 12 });
+      const reports = await store.evaluations.list(id);
+      expect(reports.map(({ reportedAt: _, ...r }) => r)).toEqual([
+        { deviceId: 'a', round: 0, accuracy: 0.1, loss: 2, examples: 10 },
+        { deviceId: 'a', round: 1, accuracy: 0.6, loss: 0.9, examples: 10 },
+        { deviceId: 'b', round: 1, accuracy: 0.7, loss: 0.8, examples: 12 },
+      ]);
+      for (const r of reports) expect(Date.parse(r.reportedAt)).not.toBeNaN();
+    });
+
+    it('keeps uploaded models and refuses an id already stored', async () => {
+      const id = freshId('model');
+      const model = {
+        id,
+        name: 'uploaded',
+        modelJson: { modelTopology: { layers: [1] } },
+        weights: bytes(5, 6),
+        inputShape: [4],
+        numClasses: 3,
+        parameters: 15,
+      };
+      const info = await store.uploadedModels.save(model);
+      expect(info).toMatchObject({ id, name: 'uploaded', inputShape: [4], numClasses: 3, parameters: 15 });
+      expect(Date.parse(info.createdAt)).not.toBeNaN();
+      expect(await store.uploadedModels.list()).toContainEqual(info);
+      expect(await store.uploadedModels.get(id)).toEqual({ ...info, modelJson: model.modelJson, weights: model.weights });
+      expect(await store.uploadedModels.get(freshId('unknown'))).toBeNull();
+      await expect(store.uploadedModels.save({ ...model, name: 'again' })).rejects.toThrow();
+    });
+
+    describe('tokens', () => {
+      const credential = (federationId: string, deviceId: string, expiresAt = '2099-01-01T00:00:00.000Z') => ({
+        id: freshId('jti'),
+        kind: 'device' as const,
+        role: 'device' as const,
+        federationId,
+        deviceId,
+        label: null,
+        expiresAt,
+      });
+
+      it('binds a device id to one live credential until it is revoked; revoking again keeps the first time', async () => {
+        const federation = freshId('tokens');
+        const first = credential(federation, 'phone');
+        expect(await store.tokens.insert(first)).toBe(true);
+        expect(await store.tokens.isBound(federation, 'phone')).toBe(true);
+        expect(await store.tokens.insert(credential(federation, 'phone'))).toBe(false);
+        expect(await store.tokens.insert(credential(federation, 'tablet'))).toBe(true);
+
+        const revoked = await store.tokens.revoke(first.id);
+        expect(revoked).toMatchObject({ ...first, revokedAt: expect.any(String) });
+        expect(await store.tokens.revokedIds()).toContain(first.id);
+        expect((await store.tokens.revoke(first.id))?.revokedAt).toBe(revoked?.revokedAt);
+        expect(await store.tokens.revoke(freshId('unknown'))).toBeNull();
+        expect(await store.tokens.isBound(federation, 'phone')).toBe(false);
+        expect(await store.tokens.insert(credential(federation, 'phone'))).toBe(true);
+      });
+
+      it('releases an expired device credential, so the device id can be bound again', async () => {
+        const federation = freshId('tokens');
+        const expired = credential(federation, 'phone', '2020-01-01T00:00:00.000Z');
+        expect(await store.tokens.insert(expired)).toBe(true);
+        expect(await store.tokens.isBound(federation, 'phone')).toBe(false);
+        expect(await store.tokens.revokedIds()).toContain(expired.id);
+        expect(await store.tokens.insert(credential(federation, 'phone'))).toBe(true);
+      });
+
+      it('lists the tokens minted for people, newest first, of every federation or one', async () => {
+        const federation = freshId('tokens');
+        const viewer = {
+          id: freshId('jti'),
+          kind: 'viewer' as const,
+          role: 'viewer' as const,
+          federationId: null,
+          deviceId: null,
+          label: 'Ana',
+          expiresAt: '2099-01-01T00:00:00.000Z',
+        };
+        const enrollment = { ...viewer, id: freshId('jti'), kind: 'enrollment' as const, role: 'device' as const, federationId: federation, label: 'lab' };
+        await store.tokens.insert(viewer);
+        await store.tokens.insert(enrollment);
+        await store.tokens.insert(credential(federation, 'phone'));
+        expect((await store.tokens.listMinted(federation)).map((r) => r.id)).toEqual([enrollment.id]);
+        const all = (await store.tokens.listMinted()).map((r) => r.id);
+        expect(all.indexOf(enrollment.id)).toBeLessThan(all.indexOf(viewer.id));
+        expect(all).toHaveLength(new Set(all).size);
+        expect((await store.tokens.listMinted())[0]).toMatchObject({ ...enrollment, revokedAt: null, createdAt: expect.any(String) });
+      });
+    });
+
+    describe('the event log', () => {
+      it('folds 500 identical rejections from one device into one row with its count and first time', async () => {
+        const id = freshId('flood');
+        const start = Date.UTC(2025, 0, 1);
+        for (let i = 0; i < 500; i++) store.events.append(rejection(id, 'device-a', start + i * 10));
+        const events = await store.events.recent(id, 500);
+        expect(events).toHaveLength(1);
+        expect(events[0]).toMatchObject({ count: 500, firstAt: new Date(start).toISOString(), at: new Date(start + 4_990).toISOString() });
+      });
+
+      it('keeps each device its own row, and a different event in between starts a new row', async () => {
+        const id = freshId('apart');
+        const start = Date.UTC(2025, 0, 2);
+        store.events.append(rejection(id, 'device-a', start));
+        store.events.append(rejection(id, 'device-b', start + 1));
+        store.events.append(rejection(id, 'device-a', start + 2));
+        store.events.append({ ...rejection(id, 'device-a', start + 3), kind: 'device-offline', message: 'device disconnected', level: 'info' });
+        store.events.append(rejection(id, 'device-a', start + 4));
+        const events = await store.events.recent(id, 500);
+        expect(events.map((e) => [e.deviceId, e.kind, e.count ?? 1])).toEqual([
+          ['device-a', 'update-rejected', 2],
+          ['device-b', 'update-rejected', 1],
+          ['device-a', 'device-offline', 1],
+          ['device-a', 'update-rejected', 1],
+        ]);
+      });
+
+      it('prunes rows beyond the per-federation limit and rows older than the age limit', async () => {
+        const limited = await open({ eventLog: { limits: { maxRowsPerFederation: 3, maxAgeDays: 30 } } });
+        const id = freshId('kept');
+        const now = Date.now();
+        limited.events.append({ ...rejection(id, 'old', now - 40 * 86_400_000) });
+        for (let i = 0; i < 5; i++) limited.events.append(rejection(id, `device-${i}`, now + i));
+        expect(await limited.events.prune()).toBeGreaterThanOrEqual(3);
+        const events = await limited.events.recent(id, 500);
+        expect(events.map((e) => e.deviceId)).toEqual(['device-2', 'device-3', 'device-4']);
+        await limited.close();
+      });
+
+      it('drops new rows beyond 1,000 waiting to be written, and says how many', async () => {
+        const id = freshId('lagging');
+        const start = Date.UTC(2025, 0, 4);
+        for (let i = 0; i < 3_000; i++) store.events.append(rejection(id, `device-${i}`, start + i));
+        const events = await store.events.recent(id, 5_000);
+        expect(events).toHaveLength(1 + 1_000 + 1);
+        expect(events.at(-1)).toMatchObject({ kind: 'events-dropped', level: 'warn', message: expect.stringMatching(/^1999 events were not written/) });
+      });
+
+      it('pages newest first by keyset, filtered by kind, level and text, with the total of all pages', async () => {
+        const id = freshId('paged');
+        const start = Date.UTC(2025, 0, 5);
+        const kinds = ['round-started', 'device-online', 'round-closed', 'device-online', 'round-started'];
+        kinds.forEach((kind, i) =>
+          store.events.append({
+            at: new Date(start + i).toISOString(),
+            federationId: id,
+            level: i === 2 ? 'warn' : 'info',
+            kind,
+            message: `Event ${i}`,
+            deviceId: null,
+          }),
+        );
+        store.events.append({ ...rejection(freshId('other'), 'device-a', start), message: 'event 9' });
+
+        const first = await store.events.page(id, { limit: 2, beforeId: null });
+        expect(first.total).toBe(5);
+        expect(first.items.map((e) => e.message)).toEqual(['Event 4', 'Event 3']);
+        const second = await store.events.page(id, { limit: 2, beforeId: first.items.at(-1)!.id });
+        expect(second.items.map((e) => e.message)).toEqual(['Event 2', 'Event 1']);
+        expect(second.items[0]).toEqual({
+          id: second.items[0]!.id,
+          at: new Date(start + 2).toISOString(),
+          federationId: id,
+          level: 'warn',
+          kind: 'round-closed',
+          message: 'Event 2',
+          deviceId: null,
+        });
+
+        expect(await store.events.page(id, { limit: 10, beforeId: null, kinds: ['round-started'] })).toMatchObject({
+          total: 2,
+          items: [{ message: 'Event 4' }, { message: 'Event 0' }],
+        });
+        expect(await store.events.page(id, { limit: 10, beforeId: null, level: 'warn' })).toMatchObject({ total: 1, items: [{ message: 'Event 2' }] });
+        expect(await store.events.page(id, { limit: 1, beforeId: null, text: 'EVENT 1' })).toMatchObject({ total: 1, items: [{ message: 'Event 1' }] });
+        expect((await store.events.page(id, { limit: 10, beforeId: null, kinds: [], text: '' })).total).toBe(5);
+      });
+
+      it('gives the newest events oldest first, narrowed by kind and level', async () => {
+        const id = freshId('recent');
+        const start = Date.UTC(2025, 0, 6);
+        for (let i = 0; i < 4; i++) {
+          store.events.append({
+            at: new Date(start + i).toISOString(),
+            federationId: id,
+            level: i % 2 ? 'warn' : 'info',
+            kind: `kind-${i % 2}`,
+            message: `m${i}`,
+            deviceId: null,
+          });
+        }
+        expect((await store.events.recent(id, 3)).map((e) => e.message)).toEqual(['m1', 'm2', 'm3']);
+        expect((await store.events.recent(id, 10, { kinds: ['kind-0'] })).map((e) => e.message)).toEqual(['m0', 'm2']);
+        expect((await store.events.recent(id, 10, { level: 'warn' })).map((e) => e.message)).toEqual(['m1', 'm3']);
+        await store.events.written();
+      });
+    });
+  });
+}
