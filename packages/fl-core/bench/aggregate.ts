@@ -8,7 +8,8 @@
 //    the coordinator does): end-to-end GB/s (float32-equivalent), fold-only GB/s, and process RSS
 //    (peak, and before the first upload), which stays O(model) whatever the number of clients.
 import { parseArgs } from 'node:util';
-import { FedAvgAccumulator, firstNonFinite } from '../src/aggregation/fedAvgAccumulator.ts';
+import { FedAvgAccumulator } from '../src/aggregation/fedAvgAccumulator.ts';
+import { firstNonFinite } from '../src/aggregation/vectorMath.ts';
 import type { WeightsCodec } from '../src/codec/codecSpec.ts';
 import { decodeWeights, encodeWeights, type WeightsManifest } from '../src/codec/weightsCodec.ts';
 import { createRng, gaussian } from '../src/data/random.ts';

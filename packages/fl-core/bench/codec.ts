@@ -10,7 +10,8 @@
 // Deltas for the size and speed figures are real: one local epoch from the initial model.
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { FedAvgAccumulator, applyDelta } from '../src/aggregation/fedAvgAccumulator.ts';
+import { FedAvgAccumulator } from '../src/aggregation/fedAvgAccumulator.ts';
+import { applyDelta } from '../src/aggregation/vectorMath.ts';
 import type { WeightsCodec } from '../src/codec/codecSpec.ts';
 import { ErrorFeedback } from '../src/codec/errorFeedback.ts';
 import { decodeWeights, encodeWeights, type WeightsManifest } from '../src/codec/weightsCodec.ts';

@@ -1,4 +1,5 @@
 import type { DownlinkCodecName } from '../protocol/device.ts';
+import { applyDelta, deltaBetween } from '../aggregation/vectorMath.ts';
 import { CodecError } from './codecError.ts';
 import { floatsToHalves, halvesToFloats } from './float16.ts';
 import { decodeWeights, encodeWeights, type WeightsManifest } from './weightsCodec.ts';
@@ -24,14 +25,10 @@ export function onDownlinkGrid(values: Float32Array, precision: DownlinkCodecNam
 export function applyModelDelta(held: Float32Array, payload: Uint8Array, manifest: WeightsManifest, precision: DownlinkCodecName): Float32Array {
   const delta = decodeWeights(payload, manifest);
   if (delta.kind !== 'delta') throw new CodecError('a model delta payload holds full weights');
-  const sum = new Float32Array(held.length);
-  for (let i = 0; i < sum.length; i++) sum[i] = held[i]! + delta.values[i]!;
-  return onDownlinkGrid(sum, precision);
+  return onDownlinkGrid(applyDelta(held, delta.values), precision);
 }
 
 /** The delta from a held model to the new global one: int8 (about 1 byte per value), rounded to nearest. */
 export function encodeModelDelta(manifest: WeightsManifest, held: Float32Array, global: Float32Array): Uint8Array {
-  const delta = new Float32Array(global.length);
-  for (let i = 0; i < delta.length; i++) delta[i] = global[i]! - held[i]!;
-  return encodeWeights(manifest, delta, 'delta', { name: 'int8' });
+  return encodeWeights(manifest, deltaBetween(held, global), 'delta', { name: 'int8' });
 }

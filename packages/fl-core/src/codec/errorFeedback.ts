@@ -1,3 +1,4 @@
+import { applyDelta, deltaBetween, firstNonFinite } from '../aggregation/vectorMath.ts';
 import { CodecError } from './codecError.ts';
 import type { WeightsCodec } from './codecSpec.ts';
 import { decodeWeights, encodeWeights, type EncodeOptions, type WeightsManifest } from './weightsCodec.ts';
@@ -30,19 +31,12 @@ export class ErrorFeedback {
    */
   encode(manifest: WeightsManifest, delta: Float32Array, codec: WeightsCodec, options: EncodeOptions = {}): Uint8Array {
     if (delta.length !== this.size) throw new CodecError(`delta has ${delta.length} values, the residual ${this.size}`);
-    const kept = this.kept;
-    const compensated = new Float32Array(this.size);
-    for (let i = 0; i < compensated.length; i++) compensated[i] = delta[i]! + kept[i]!;
+    const compensated = applyDelta(delta, this.kept);
     const payload = encodeWeights(manifest, compensated, 'delta', codec, options);
     // What the coordinator will read, exactly: decoding is the definition of "sent".
-    const sent = decodeWeights(payload, manifest).values;
-    let finite = true;
-    for (let i = 0; i < kept.length; i++) {
-      const rest = compensated[i]! - sent[i]!;
-      kept[i] = rest;
-      if (rest - rest !== 0) finite = false;
-    }
-    if (!finite) kept.fill(0);
+    const rest = deltaBetween(decodeWeights(payload, manifest).values, compensated);
+    if (firstNonFinite(rest) === -1) this.kept.set(rest);
+    else this.kept.fill(0);
     return payload;
   }
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applyDelta, FedAvgAccumulator } from '../aggregation/fedAvgAccumulator.ts';
+import { FedAvgAccumulator } from '../aggregation/fedAvgAccumulator.ts';
+import { applyDelta } from '../aggregation/vectorMath.ts';
 import { subset, type ImageDataset } from '../data/dataset.ts';
 import { partitionIid } from '../data/partition.ts';
 import { buildModel, manifestOf, readWeights, writeWeights } from '../models/zoo.ts';

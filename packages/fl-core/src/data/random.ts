@@ -49,3 +49,16 @@ export function seedFromText(text: string): number {
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }
+
+/** Uniform [0, 1) from the platform's CSPRNG (browser and Node): privacy noise must not be predictable. */
+export function secureRandom(): () => number {
+  const buffer = new Uint32Array(1024);
+  let next = buffer.length;
+  return () => {
+    if (next === buffer.length) {
+      globalThis.crypto.getRandomValues(buffer);
+      next = 0;
+    }
+    return buffer[next++]! / 4294967296;
+  };
+}

@@ -1,5 +1,6 @@
 import { FedAvgAccumulator } from '../aggregation/fedAvgAccumulator.ts';
-import { clipToNorm, type RoundAggregation } from './strategy.ts';
+import { clipToNorm } from '../aggregation/vectorMath.ts';
+import type { RoundAggregation } from './strategy.ts';
 
 /** The streaming weighted mean (FedAvg's): O(model) memory whatever the number of updates. */
 export class WeightedMean implements RoundAggregation {

@@ -1,4 +1,4 @@
-import { applyDelta } from '../aggregation/fedAvgAccumulator.ts';
+import { applyDelta } from '../aggregation/vectorMath.ts';
 import { WeightedMean } from './aggregations.ts';
 import { defineStrategy } from './definition.ts';
 

@@ -1,4 +1,4 @@
-import { applyDelta } from '../aggregation/fedAvgAccumulator.ts';
+import { applyDelta, squaredDistance, weightedMean } from '../aggregation/vectorMath.ts';
 import { HeldUpdates } from './aggregations.ts';
 import { defineStrategy } from './definition.ts';
 
@@ -12,13 +12,7 @@ export function krumOf(deltas: readonly Float32Array[], f: number, select: numbe
   if (n === 1) return deltas[0]!;
   const dist = Array.from({ length: n }, () => new Float64Array(n));
   for (let a = 0; a < n; a++) {
-    for (let b = a + 1; b < n; b++) {
-      let sum = 0;
-      const x = deltas[a]!;
-      const y = deltas[b]!;
-      for (let i = 0; i < x.length; i++) sum += (x[i]! - y[i]!) ** 2;
-      dist[a]![b] = dist[b]![a] = sum;
-    }
+    for (let b = a + 1; b < n; b++) dist[a]![b] = dist[b]![a] = squaredDistance(deltas[a]!, deltas[b]!);
   }
   const neighbours = Math.max(1, n - f - 2);
   const scores = deltas.map((_, a) => {
@@ -30,9 +24,7 @@ export function krumOf(deltas: readonly Float32Array[], f: number, select: numbe
     .sort((p, q) => p.score - q.score || p.index - q.index)
     .slice(0, Math.min(select, n))
     .map((c) => deltas[c.index]!);
-  const out = new Float32Array(chosen[0]!.length);
-  for (const d of chosen) for (let i = 0; i < out.length; i++) out[i]! += d[i]! / chosen.length;
-  return out;
+  return weightedMean(chosen);
 }
 
 export const krum = defineStrategy({

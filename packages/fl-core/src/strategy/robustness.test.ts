@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createRng, gaussian } from '../data/random.ts';
 import { tinyStrategy } from '../testing/strategyRounds.ts';
 import { StrategyConfig } from './catalog.ts';
-import { l2Norm } from './strategy.ts';
+import { l2Norm } from '../aggregation/vectorMath.ts';
 
 // A short, training-free version of the Byzantine bench: 8 honest devices send the true update
 // plus noise, 2 send it sign-flipped or scaled tenfold. How far is each strategy's aggregate from

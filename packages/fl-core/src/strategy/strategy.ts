@@ -60,19 +60,3 @@ export interface RoundAggregation {
   /** The round's aggregated delta (throws when nothing was added). */
   result(): Float32Array;
 }
-
-export function l2Norm(values: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i]! * values[i]!;
-  return Math.sqrt(sum);
-}
-
-/** The delta scaled down to L2 norm `bound` when longer (a copy only then). */
-export function clipToNorm(delta: Float32Array, bound: number): Float32Array {
-  const norm = l2Norm(delta);
-  if (norm <= bound) return delta;
-  const scale = bound / norm;
-  const out = new Float32Array(delta.length);
-  for (let i = 0; i < out.length; i++) out[i] = delta[i]! * scale;
-  return out;
-}

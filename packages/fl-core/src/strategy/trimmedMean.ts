@@ -1,4 +1,4 @@
-import { applyDelta } from '../aggregation/fedAvgAccumulator.ts';
+import { applyDelta } from '../aggregation/vectorMath.ts';
 import { HeldUpdates } from './aggregations.ts';
 import { perCoordinate } from './coordinateSort.ts';
 import { defineStrategy } from './definition.ts';

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../data/random.ts';
 import type { ImageDataset } from '../data/dataset.ts';
 import { buildModel, readWeights } from '../models/zoo.ts';
-import { l2Norm } from '../strategy/strategy.ts';
+import { l2Norm } from '../aggregation/vectorMath.ts';
 import { proximalTerm } from './proximalTerm.ts';
 import { releaseResidentTensors, residentTensors } from './tensors.ts';
 import { trainEpochs } from './trainEpochs.ts';

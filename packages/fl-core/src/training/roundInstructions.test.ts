@@ -4,7 +4,7 @@ import { decodeWeights, encodeWeights } from '../codec/weightsCodec.ts';
 import { subset } from '../data/dataset.ts';
 import { loadMnist } from '../node/mnistFiles.ts';
 import { buildModel, manifestOf, readWeights } from '../models/zoo.ts';
-import { l2Norm } from '../strategy/strategy.ts';
+import { l2Norm } from '../aggregation/vectorMath.ts';
 import { RoundTrainer, type RoundTrainerJob } from './roundTrainer.ts';
 
 beforeAll(async () => {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '../data/dataset.ts';
+import { deltaBetween } from '../aggregation/vectorMath.ts';
 import { readWeights } from '../models/zoo.ts';
 import type { TrainingConfig } from '../protocol/device.ts';
 import { evaluateTensors } from './evaluate.ts';
@@ -32,8 +33,7 @@ export async function trainLocal(
   const tensors = residentTensors(data);
   const loss = await trainEpochs(model, tensors, config, options);
   const trained = await readWeights(model);
-  const delta = new Float32Array(trained.length);
-  for (let i = 0; i < delta.length; i++) delta[i] = trained[i]! - initial[i]!;
+  const delta = deltaBetween(initial, trained);
   const { accuracy } = await evaluateTensors(model, tensors);
   return { delta, numExamples: data.count, loss, accuracy };
 }

@@ -1,5 +1,6 @@
+import { addWeighted, clipToNorm } from '../../aggregation/vectorMath.ts';
 import { gaussian } from '../../data/random.ts';
-import { clipToNorm, type RoundAggregation, type Strategy } from '../strategy.ts';
+import type { RoundAggregation, Strategy } from '../strategy.ts';
 import type { PrivacyConfig } from './privacyConfig.ts';
 
 /**
@@ -25,8 +26,7 @@ export class NoisedClippedMean implements RoundAggregation {
 
   add(delta: Float32Array, _examples: number): void {
     if (delta.length !== this.sum.length) throw new RangeError(`delta has ${delta.length} values, expected ${this.sum.length}`);
-    const clipped = clipToNorm(delta, this.privacy.clipNorm);
-    for (let i = 0; i < clipped.length; i++) this.sum[i]! += clipped[i]!;
+    addWeighted(this.sum, clipToNorm(delta, this.privacy.clipNorm), 1);
     this.count++;
   }
 

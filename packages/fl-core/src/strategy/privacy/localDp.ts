@@ -1,6 +1,7 @@
+import { clipToNorm } from '../../aggregation/vectorMath.ts';
 import { gaussian } from '../../data/random.ts';
 import type { RoundInstructions } from '../../protocol/device.ts';
-import { clipToNorm, type Strategy } from '../strategy.ts';
+import type { Strategy } from '../strategy.ts';
 import type { PrivacyConfig } from './privacyConfig.ts';
 
 /** The strategy with local DP: each device clips its update and adds the noise itself. */
@@ -19,17 +20,4 @@ export function privatizeDelta(delta: Float32Array, instructions: RoundInstructi
   const out = new Float32Array(clipped.length);
   for (let i = 0; i < out.length; i++) out[i] = clipped[i]! + std * gaussian(random);
   return out;
-}
-
-/** Uniform [0, 1) from the platform's CSPRNG (browser and Node): privacy noise must not be predictable. */
-export function secureRandom(): () => number {
-  const buffer = new Uint32Array(1024);
-  let next = buffer.length;
-  return () => {
-    if (next === buffer.length) {
-      globalThis.crypto.getRandomValues(buffer);
-      next = 0;
-    }
-    return buffer[next++]! / 4294967296;
-  };
 }
