@@ -1,12 +1,11 @@
+import { createRng } from '@flock/fl-core/data';
+
 /** Three classes of a separable synthetic CSV (f1..f4, species): class c has feature f(c+1) near 1, the others near 0; f4 is noise. */
 export const CSV_CLASSES = ['red', 'green', 'blue'];
 
 export function syntheticCsv(rows: number, seed: number): string {
-  let s = seed;
-  const noise = () => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return (s / 2 ** 31 - 0.5) * 0.2;
-  };
+  const rng = createRng(seed);
+  const noise = () => (rng() - 0.5) * 0.2;
   const lines = ['f1,f2,f3,f4,species'];
   for (let i = 0; i < rows; i++) {
     const c = i % 3;
