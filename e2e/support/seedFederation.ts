@@ -1,8 +1,7 @@
 import { DEFAULT_DEADLINE, type FederationConfig, type RoundRecord } from '@flock/fl-core';
 import { initialModel } from '../../apps/coordinator/src/federations/federationModel.ts';
 import type { Contribution } from '../../apps/coordinator/src/rounds/engineEffects.ts';
-import { openDataDir } from '../../apps/coordinator/src/storage/dataDir.ts';
-import { FederationStore } from '../../apps/coordinator/src/storage/federationStore.ts';
+import { openStore } from '../../apps/coordinator/src/storage/openStore.ts';
 
 export interface SeedOptions {
   devices: number;
@@ -50,14 +49,13 @@ export async function seedDataDir(dataDir: string, options: SeedOptions): Promis
 
   // The history ends a minute ago: within the event log's retention, which prunes by age.
   const seedStart = Date.now() - (options.rounds + 1) * ROUND_MS;
-  const dir = await openDataDir(dataDir);
-  const store = new FederationStore(dir.db);
+  const store = await openStore({ dataDir });
   try {
-    await store.createFederation(config, model.value);
+    await store.federations.create(config, model.value);
     const deviceId = (i: number) => `device-${String(i + 1).padStart(4, '0')}`;
     const lastSeenMs = seedStart + options.rounds * ROUND_MS;
     for (let i = 0; i < options.devices; i++) {
-      await store.upsertDevice(federationId, {
+      await store.devices.upsert(federationId, {
         deviceId: deviceId(i),
         shardIndex: -(i + 1),
         backend: i % 3 === 0 ? 'wasm' : i % 3 === 1 ? 'cpu' : 'webgl',
@@ -66,7 +64,7 @@ export async function seedDataDir(dataDir: string, options: SeedOptions): Promis
         examples: 40 + ((i * 37) % 160),
         lastSeen: new Date(lastSeenMs - ((i * 7919) % (options.rounds * ROUND_MS + 1))),
       });
-      store.appendEvent({
+      store.events.append({
         at: new Date(seedStart + i).toISOString(),
         federationId,
         level: 'info',
@@ -74,9 +72,9 @@ export async function seedDataDir(dataDir: string, options: SeedOptions): Promis
         message: `device ${deviceId(i)} joined with its own data`,
         deviceId: deviceId(i),
       });
-      if (i % 500 === 499) await store.eventsWritten();
+      if (i % 500 === 499) await store.events.written();
     }
-    await store.eventsWritten();
+    await store.events.written();
 
     for (let round = 1; round <= options.rounds; round++) {
       const startedAt = seedStart + (round - 1) * ROUND_MS;
@@ -114,8 +112,8 @@ export async function seedDataDir(dataDir: string, options: SeedOptions): Promis
         meanStaleness: null,
         epsilon: null,
       };
-      await store.saveRound(federationId, record, { bytes: model.value, serverState: null }, unique);
-      store.appendEvent({
+      await store.rounds.save(federationId, record, { bytes: model.value, serverState: null }, unique);
+      store.events.append({
         at: new Date(startedAt).toISOString(),
         federationId,
         level: 'info',
@@ -123,7 +121,7 @@ export async function seedDataDir(dataDir: string, options: SeedOptions): Promis
         message: `round ${round} started with ${unique.length} devices`,
         deviceId: null,
       });
-      store.appendEvent({
+      store.events.append({
         at: record.completedAt,
         federationId,
         level: record.closedBy === 'deadline' ? 'warn' : 'info',
@@ -131,12 +129,11 @@ export async function seedDataDir(dataDir: string, options: SeedOptions): Promis
         message: `round ${round} closed with ${unique.length} of ${unique.length} updates; accuracy ${(record.accuracy! * 100).toFixed(1)}%`,
         deviceId: null,
       });
-      if (round % 100 === 0) await store.eventsWritten();
+      if (round % 100 === 0) await store.events.written();
     }
-    await store.setStatus(federationId, options.rounds > 0 ? 'finished' : 'idle');
+    await store.federations.setStatus(federationId, options.rounds > 0 ? 'finished' : 'idle');
   } finally {
     await store.close();
-    await dir.close();
   }
   return { federationId };
 }

@@ -20,14 +20,9 @@ import { FederationRuntime, type FederationOutputs, type RuntimeDeps } from './f
 import { createHttpApp } from './http/httpApp.ts';
 import { CoordinatorMetrics } from './metrics/coordinatorMetrics.ts';
 import { PendingWork } from './pendingWork.ts';
-import { takeBackup } from './storage/backup.ts';
-import { openDataDir } from './storage/dataDir.ts';
-import { FederationCatalog } from './storage/federationCatalog.ts';
-import { EvaluationStore } from './storage/evaluationStore.ts';
-import { FederationStore } from './storage/federationStore.ts';
 import type { EventLogLimits } from './storage/eventLog.ts';
+import { openStore } from './storage/openStore.ts';
 import { throttleRepeats } from './federations/repeatThrottle.ts';
-import { UploadedModelStore } from './storage/uploadedModelStore.ts';
 import { storedTopology } from './federations/federationModel.ts';
 import { adminOutputs, attachAdminSocket } from './transport/adminSocket.ts';
 import { ChunkedDownloads, type DownloadLimits } from './transport/chunkedDownloads.ts';
@@ -69,22 +64,22 @@ const TICK_MS = 1000;
 export async function startCoordinator(options: CoordinatorOptions): Promise<RunningCoordinator> {
   const logger = pino({ level: options.logLevel, base: { service: 'coordinator' } });
   await (options.prepareEvaluation ?? useCpuBackend)();
-  const dataDir = await openDataDir(options.dataDir);
-  const { db } = dataDir;
+  const store = await openStore({
+    dataDir: options.dataDir,
+    eventLog: { limits: options.eventLog, onError: (err) => logger.error({ err }, 'event log write failed') },
+  });
   const signingKey = await openSigningKey(options.dataDir);
   if (signingKey.generated) logger.warn({ path: signingKey.path }, 'generated a new signing key: tokens signed with any earlier key no longer work');
-  const store = new FederationStore(db, { limits: options.eventLog, onError: (err) => logger.error({ err }, 'event log write failed') });
   const security = options.security ?? DEFAULT_SECURITY_LIMITS;
-  const tokens = await TokenService.open(db, options.dataDir, options.adminToken);
-  if (await ensureDemoFederation(store)) logger.info('created the demo federation');
+  const tokens = await TokenService.open(store.tokens, options.dataDir, options.adminToken);
+  if (await ensureDemoFederation(store.federations)) logger.info('created the demo federation');
 
   const mnist = new MnistSource();
-  const uploadedModels = new UploadedModelStore(db);
-  const evaluator = new ModelEvaluator((dataset) => mnist.get('test', dataset), storedTopology(uploadedModels));
+  const evaluator = new ModelEvaluator((dataset) => mnist.get('test', dataset), storedTopology(store.uploadedModels));
   const work = new PendingWork((err) => logger.error({ err }, 'background work failed'));
   const federations = new Map<string, FederationRuntime>();
   let runtimeDeps: RuntimeDeps | null = null;
-  const directory = await FederationDirectory.open(federations, new FederationCatalog(db), () => {
+  const directory = await FederationDirectory.open(federations, store.federations, () => {
     if (!runtimeDeps) throw new Error('the coordinator is still starting');
     return runtimeDeps;
   });
@@ -108,8 +103,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     webClientDir: options.webClientDir,
     directory,
     metrics,
-    uploadedModels,
-    takeBackup: () => takeBackup(db, options.dataDir),
+    uploadedModels: store.uploadedModels,
+    takeBackup: () => store.backup(),
   });
   const httpServer = createServer(app);
   // Longer than clients' idle keep-alive (Playwright, proxies): a request on a socket the server is closing gets ECONNRESET.
@@ -139,8 +134,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       metrics.observe(entry);
     },
   };
-  runtimeDeps = { store, evaluator, evaluations: new EvaluationStore(db), mnist, logger, outputs, work, uploadedModels };
-  for (const stored of await store.listFederations()) {
+  runtimeDeps = { store, evaluator, mnist, logger, outputs, work };
+  for (const stored of await store.federations.list()) {
     federations.set(stored.config.id, await FederationRuntime.load(stored, runtimeDeps));
   }
   // Uploads buffered for a round that closed are freed within a tick.
@@ -170,9 +165,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       clearInterval(ticker);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await work.drain();
-      await store.close();
       evaluator.dispose();
-      await dataDir.close();
+      await store.close();
       logger.info('coordinator closed');
     })());
 

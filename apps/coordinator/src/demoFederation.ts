@@ -1,6 +1,6 @@
 import { DEFAULT_DEADLINE, type FederationConfig } from '@flock/fl-core';
 import { initialModel } from './federations/federationModel.ts';
-import type { FederationStore } from './storage/federationStore.ts';
+import type { FederationRepository } from './storage/store.ts';
 
 export const DEMO_FEDERATION: FederationConfig = {
   id: 'demo',
@@ -20,11 +20,11 @@ export const DEMO_FEDERATION: FederationConfig = {
 };
 
 /** A fresh coordinator has something to join at once; the operator still decides when it starts. */
-export async function ensureDemoFederation(store: FederationStore): Promise<boolean> {
-  if ((await store.listFederations()).length > 0) return false;
+export async function ensureDemoFederation(federations: FederationRepository): Promise<boolean> {
+  if ((await federations.list()).length > 0) return false;
   // The demo trains a zoo model: no uploaded model to look up.
   const initial = await initialModel(DEMO_FEDERATION, { get: async () => null });
   if (!initial.ok) throw new Error(`demo federation: ${initial.reason}`);
-  await store.createFederation(DEMO_FEDERATION, initial.value);
+  await federations.create(DEMO_FEDERATION, initial.value);
   return true;
 }

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { PGlite } from '@electric-sql/pglite';
 import type { TokenRecord } from '@flock/fl-core';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { tokenMatches } from '../adminToken.ts';
 import type { Credential, Principal, Role, TokenKind } from './principal.ts';
 import { loadSigningKey } from './signingKey.ts';
-import { TokenStore } from './tokenStore.ts';
+import type { TokenRepository } from '../storage/store.ts';
 
 const ISSUER = 'flock';
 const ALGORITHM = 'HS256';
@@ -57,14 +56,13 @@ export interface MintedToken {
 export class TokenService {
   private constructor(
     private readonly key: Uint8Array,
-    private readonly store: TokenStore,
+    private readonly store: TokenRepository,
     private readonly adminSecret: string,
     private readonly revoked: Set<string>,
     private readonly now: () => number,
   ) {}
 
-  static async open(db: PGlite, dataDir: string, adminSecret: string, now: () => number = Date.now): Promise<TokenService> {
-    const store = new TokenStore(db);
+  static async open(store: TokenRepository, dataDir: string, adminSecret: string, now: () => number = Date.now): Promise<TokenService> {
     return new TokenService(await loadSigningKey(dataDir), store, adminSecret, new Set(await store.revokedIds()), now);
   }
 

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { rotateSigningKey } from '../auth/signingKey.ts';
-import { restoreBackup } from '../storage/backup.ts';
+import { restoreBackup } from '../storage/pglite/backup.ts';
 import { lockDataDir } from '../storage/dataDirLock.ts';
 import { clientOf, withConnection, type ConnectionFlags } from './adminConnection.ts';
 

@@ -8,10 +8,9 @@ import {
   strategyProblem,
   type FederationConfig,
 } from '@flock/fl-core';
-import type { FederationStore } from '../storage/federationStore.ts';
 import { datasetProblem } from './datasetPartition.ts';
 import { FederationRuntime, type RuntimeDeps } from './federationRuntime.ts';
-import { initialModel } from './federationModel.ts';
+import { initialModel, type UploadedModels } from './federationModel.ts';
 
 export type CreationResult = { ok: true; runtime: FederationRuntime } | { ok: false; status: 400 | 409; reason: string };
 
@@ -36,7 +35,7 @@ export type VettedConfig = { ok: true; weights: Uint8Array } | { ok: false; reas
  * the dataset and model (configProblem), then the strategy against the model's size. Gives the
  * initial model's weights, built once.
  */
-export async function vetConfig(config: FederationConfig, uploadedModels: RuntimeDeps['uploadedModels']): Promise<VettedConfig> {
+export async function vetConfig(config: FederationConfig, uploadedModels: UploadedModels): Promise<VettedConfig> {
   const problem = configProblem(config);
   if (problem) return { ok: false, reason: problem };
   const initial = await initialModel(config, uploadedModels);
@@ -47,15 +46,11 @@ export async function vetConfig(config: FederationConfig, uploadedModels: Runtim
 }
 
 /** Stores a new federation with its initial model and starts its runtime (idle until started). */
-export async function createFederation(
-  config: FederationConfig,
-  federations: Map<string, FederationRuntime>,
-  deps: RuntimeDeps & { store: FederationStore },
-): Promise<CreationResult> {
+export async function createFederation(config: FederationConfig, federations: Map<string, FederationRuntime>, deps: RuntimeDeps): Promise<CreationResult> {
   if (federations.has(config.id)) return { ok: false, status: 409, reason: `federation "${config.id}" already exists` };
-  const vetted = await vetConfig(config, deps.uploadedModels);
+  const vetted = await vetConfig(config, deps.store.uploadedModels);
   if (!vetted.ok) return { ok: false, status: 400, reason: vetted.reason };
-  await deps.store.createFederation(config, vetted.weights);
+  await deps.store.federations.create(config, vetted.weights);
   const runtime = await FederationRuntime.load({ config, status: 'idle', round: 0 }, deps);
   federations.set(config.id, runtime);
   runtime.record('info', 'federation-created', `federation created: ${config.model}, ${describeDataset(config.dataset)}`);

@@ -1,6 +1,6 @@
 import { FederationConfig, fieldName, type FederationSummary } from '@flock/fl-core';
 import { z } from 'zod';
-import type { FederationCatalog } from '../storage/federationCatalog.ts';
+import type { FederationRepository } from '../storage/store.ts';
 import { zodReason } from '../transport/zodReason.ts';
 import { createFederation, vetConfig, type CreationResult } from './federationCreation.ts';
 import { FederationRuntime, type RuntimeDeps } from './federationRuntime.ts';
@@ -34,12 +34,12 @@ const RUNNING = new Set(['waiting', 'training', 'aggregating']);
 export class FederationDirectory {
   private constructor(
     private readonly federations: Map<string, FederationRuntime>,
-    private readonly catalog: FederationCatalog,
+    private readonly catalog: FederationRepository,
     private readonly deps: () => RuntimeDeps,
     private readonly archived: Set<string>,
   ) {}
 
-  static async open(federations: Map<string, FederationRuntime>, catalog: FederationCatalog, deps: () => RuntimeDeps): Promise<FederationDirectory> {
+  static async open(federations: Map<string, FederationRuntime>, catalog: FederationRepository, deps: () => RuntimeDeps): Promise<FederationDirectory> {
     return new FederationDirectory(federations, catalog, deps, await catalog.archivedIds());
   }
 
@@ -80,7 +80,7 @@ export class FederationDirectory {
     const parsed = FederationConfig.safeParse({ ...runtime.config, ...patch.data });
     if (!parsed.success) return { ok: false, status: 400, reason: `federation config: ${zodReason(parsed.error)}` };
     const config = parsed.data;
-    const vetted = await vetConfig(config, this.deps().uploadedModels);
+    const vetted = await vetConfig(config, this.deps().store.uploadedModels);
     if (!vetted.ok) return { ok: false, status: 400, reason: vetted.reason };
     const joined = runtime.deviceList();
     if (joined.length > 0 && JSON.stringify(config.dataset) !== JSON.stringify(runtime.config.dataset)) {
@@ -90,7 +90,7 @@ export class FederationDirectory {
         reason: `federation "${federationId}": the dataset cannot change once devices joined (${joined.length} hold data of it); clone the federation instead`,
       };
     }
-    if (!(await this.catalog.replaceConfig(config, vetted.weights))) {
+    if (!(await this.catalog.replaceConfigIfUnstarted(config, vetted.weights))) {
       return { ok: false, status: 409, reason: `federation "${federationId}" started while it was being edited` };
     }
     const fresh = await FederationRuntime.load({ config, status: 'idle', round: 0 }, this.deps());

@@ -12,9 +12,9 @@ import {
   type TopologyLoader,
 } from '@flock/fl-core';
 import type * as tf from '@tensorflow/tfjs';
-import type { StoredUploadedModel } from '../storage/uploadedModelStore.ts';
+import type { StoredUploadedModel } from '../storage/store.ts';
 
-/** The uploaded models a federation may name (the coordinator's UploadedModelStore). */
+/** The uploaded models a federation may name (the store's uploadedModels). */
 export interface UploadedModels {
   get(id: string): Promise<StoredUploadedModel | null>;
 }

@@ -33,10 +33,9 @@ import type { EngineEffect } from '../rounds/engineEffects.ts';
 import { createEngine, type FederationEngine } from '../rounds/federationEngine.ts';
 import { privacyNote } from '../rounds/privacyBudget.ts';
 import { maxPayloadBytes } from '../rounds/updatePayload.ts';
-import type { EvaluationStore } from '../storage/evaluationStore.ts';
-import type { FederationStore, StoredFederation } from '../storage/federationStore.ts';
+import type { CoordinatorStore, StoredFederation } from '../storage/store.ts';
 import { DeviceRegistry } from './deviceRegistry.ts';
-import { buildFederationModel, type UploadedModels } from './federationModel.ts';
+import { buildFederationModel } from './federationModel.ts';
 import { DeviceTraffic } from './deviceTraffic.ts';
 import { DownlinkModels } from './downlinkModels.ts';
 import { FederationShards } from './federationShards.ts';
@@ -57,14 +56,12 @@ export interface FederationOutputs {
 }
 
 export interface RuntimeDeps {
-  store: FederationStore;
+  store: CoordinatorStore;
   evaluator: ModelEvaluator;
-  evaluations: EvaluationStore;
   mnist: MnistSource;
   logger: Logger;
   outputs: FederationOutputs;
   work: PendingWork;
-  uploadedModels: UploadedModels;
 }
 
 /**
@@ -96,22 +93,22 @@ export class FederationRuntime {
    */
   static async load(stored: StoredFederation, deps: RuntimeDeps): Promise<FederationRuntime> {
     const { config } = stored;
-    const built = await buildFederationModel(config, deps.uploadedModels);
+    const built = await buildFederationModel(config, deps.store.uploadedModels);
     if (!built.ok) throw new Error(`federation ${config.id}: ${built.reason}`);
     const model = built.value;
     const manifest = manifestOf(model);
     const topology = model.toJSON(null, false);
     model.dispose();
-    const latest = await deps.store.latestModel(config.id);
+    const latest = await deps.store.models.latest(config.id);
     if (!latest) throw new Error(`federation ${config.id} has no stored model`);
     const global = decodeWeights(latest.bytes, manifest).values;
     const interrupted = stored.status === 'training' || stored.status === 'aggregating';
     const status = interrupted ? 'waiting' : stored.status;
-    if (interrupted) await deps.store.setStatus(config.id, status);
-    const recentContributions = await deps.store.contributionsSince(config.id, latest.round - contributionWindow(config));
+    if (interrupted) await deps.store.federations.setStatus(config.id, status);
+    const recentContributions = await deps.store.rounds.contributionsSince(config.id, latest.round - contributionWindow(config));
     const engine = createEngine(config, manifest, { status, completedRounds: latest.round, global, recentContributions, serverState: latest.serverState });
-    const devices = new DeviceRegistry(config, await deps.store.listDevices(config.id));
-    const runtime = new FederationRuntime(deps, engine, devices, await deps.store.listRounds(config.id), topology);
+    const devices = new DeviceRegistry(config, await deps.store.devices.list(config.id));
+    const runtime = new FederationRuntime(deps, engine, devices, await deps.store.rounds.list(config.id), topology);
     if (interrupted) {
       runtime.record(
         'warn',
@@ -199,7 +196,7 @@ export class FederationRuntime {
     }
     const { device, isNew } = registered;
     this.downlink.deviceHello(device.deviceId, hello.heldModel);
-    await this.deps.store.upsertDevice(this.config.id, device);
+    await this.deps.store.devices.upsert(this.config.id, device);
     if (isNew) this.record('info', 'device-registered', deviceJoinedText(device, this.devices.shardCount), device.deviceId);
     return {
       ok: true,
@@ -240,7 +237,7 @@ export class FederationRuntime {
     if (!this.devices.disconnected(deviceId, new Date())) return;
     this.record('info', 'device-offline', 'device disconnected', deviceId);
     const device = this.devices.get(deviceId);
-    if (device) this.deps.work.track(this.deps.store.upsertDevice(this.config.id, device));
+    if (device) this.deps.work.track(this.deps.store.devices.upsert(this.config.id, device));
     this.apply(this.engine.deviceOffline(deviceId, Date.now()));
     this.deps.outputs.changed(this.config.id);
   }
@@ -260,7 +257,7 @@ export class FederationRuntime {
       this.traffic.received(msg.round, deviceId, msg.payload.byteLength);
       this.downlink.deviceTrained(deviceId, msg.round);
       // The evaluation scores the model the round started from: the one the previous round produced.
-      if (msg.evaluation) this.deps.work.track(this.deps.evaluations.save(this.config.id, deviceId, msg.round - 1, msg.evaluation));
+      if (msg.evaluation) this.deps.work.track(this.deps.store.evaluations.save(this.config.id, deviceId, msg.round - 1, msg.evaluation));
     }
     this.apply(effects);
     this.deps.outputs.changed(this.config.id);
@@ -274,7 +271,7 @@ export class FederationRuntime {
     if (this.engine.status !== 'finished')
       return { ok: false, reason: `the federation is ${this.engine.status}: only a finished federation's final model is scored this way` };
     if (msg.round !== last) return { ok: false, reason: `the final model is round ${last}'s, not round ${msg.round}'s` };
-    this.deps.work.track(this.deps.evaluations.save(this.config.id, deviceId, last, msg.evaluation));
+    this.deps.work.track(this.deps.store.evaluations.save(this.config.id, deviceId, last, msg.evaluation));
     const { accuracy, examples } = msg.evaluation;
     this.record(
       'info',
@@ -294,7 +291,7 @@ export class FederationRuntime {
 
   /** What the devices reported about each round's global model on their held-out examples. */
   deviceEvaluations(): Promise<DeviceEvaluation[]> {
-    return this.deps.evaluations.list(this.config.id);
+    return this.deps.store.evaluations.list(this.config.id);
   }
 
   /** The device's training examples; null for a device that never said hello or brings its own data. */
@@ -307,7 +304,7 @@ export class FederationRuntime {
   record(level: EventLogEntry['level'], kind: string, message: string, deviceId: string | null = null): void {
     const entry: EventLogEntry = { at: new Date().toISOString(), federationId: this.config.id, level, kind, message, deviceId };
     this.log[level]({ kind, deviceId }, message);
-    this.deps.outputs.event(this.deps.store.appendEvent(entry));
+    this.deps.outputs.event(this.deps.store.events.append(entry));
   }
 
   private apply(effects: EngineEffect[]): void {
@@ -334,7 +331,7 @@ export class FederationRuntime {
           break;
         case 'statusChanged':
           if (e.status === 'finished') this.finish(e.round);
-          this.deps.work.track(this.deps.store.setStatus(this.config.id, e.status));
+          this.deps.work.track(this.deps.store.federations.setStatus(this.config.id, e.status));
           this.deps.outputs.broadcastStatus({
             federationId: this.config.id,
             status: e.status,
@@ -405,7 +402,7 @@ export class FederationRuntime {
     const record = roundRecordOf(e, evaluation, this.traffic.roundTotals(e.round), this.config.mode);
     try {
       const model = { bytes: encodeWeights(this.manifest, e.newGlobal, 'weights'), serverState: e.serverState };
-      await this.deps.store.saveRound(this.config.id, record, model, this.traffic.settle(e.contributions, e.round));
+      await this.deps.store.rounds.save(this.config.id, record, model, this.traffic.settle(e.contributions, e.round));
     } catch (err) {
       this.record(
         'warn',

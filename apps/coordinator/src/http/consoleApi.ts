@@ -100,7 +100,7 @@ export function consoleApi(
     const query = queryOf(DeviceBytesPageQuery, req, res);
     const runtime = query && federationOf(req, res);
     if (!query || !runtime) return;
-    const rows = await deps.store.contributionBytes(runtime.config.id, query.round);
+    const rows = await deps.store.rounds.contributionBytes(runtime.config.id, query.round);
     answer(
       res,
       pageOf<DeviceRoundBytes, (typeof query.sort)['field']>(rows, query, {
@@ -126,7 +126,7 @@ export function consoleApi(
           'This request was refused: the cursor belongs to other filters or is not one this coordinator gave; start again from the first page (leave out cursor).',
       });
     }
-    const page = await deps.store.eventsPage(runtime.config.id, {
+    const page = await deps.store.events.page(runtime.config.id, {
       limit: query.limit + 1,
       beforeId,
       ...(query.kind ? { kinds: query.kind } : {}),

@@ -20,7 +20,7 @@ export function deviceBytesApi(deps: Pick<ApiDeps, 'federations' | 'store'>): ex
     if (!params.success) return void res.status(400).json({ ok: false, reason: `federation id: ${zodReason(params.error)}` });
     const { id } = params.data;
     if (!deps.federations.has(id)) return void res.status(404).json({ ok: false, reason: `unknown federation "${id}"` });
-    res.json(await deps.store.deviceBytes(id, query.data.rounds));
+    res.json(await deps.store.rounds.deviceBytes(id, query.data.rounds));
   });
   return api;
 }

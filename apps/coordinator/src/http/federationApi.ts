@@ -113,7 +113,7 @@ export function federationApi(deps: ApiDeps): express.Router {
   api.get('/federations/:id/model.flkw', members, async (req, res) => {
     const runtime = federationOf(req, res);
     if (!runtime) return;
-    const stored = await deps.store.latestModel(runtime.config.id);
+    const stored = await deps.store.models.latest(runtime.config.id);
     if (!stored) return refuse(res, 404, `federation ${runtime.config.id} has no stored model`);
     const filename = `flock-${runtime.config.id}-${runtime.config.model}-round-${stored.round}.flkw`;
     res
@@ -210,7 +210,7 @@ export function federationApi(deps: ApiDeps): express.Router {
     const runtime = federationOf(req, res);
     if (!runtime) return;
     const { kind, level, limit } = query.data;
-    res.json(await deps.store.listEvents(runtime.config.id, limit, { ...(kind ? { kinds: kind } : {}), ...(level ? { level } : {}) }));
+    res.json(await deps.store.events.recent(runtime.config.id, limit, { ...(kind ? { kinds: kind } : {}), ...(level ? { level } : {}) }));
   });
 
   api.use(deviceDataApi(federationOf));

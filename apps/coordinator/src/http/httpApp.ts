@@ -11,7 +11,7 @@ import { metricsRoute } from '../metrics/metricsRoute.ts';
 import { backupApi } from './backupApi.ts';
 import { deviceBytesApi } from './deviceBytesApi.ts';
 import { errorBoundary } from './errorBoundary.ts';
-import type { UploadedModelStore } from '../storage/uploadedModelStore.ts';
+import type { UploadedModelRepository } from '../storage/store.ts';
 import type { ApiDeps } from './apiDeps.ts';
 import { federationApi } from './federationApi.ts';
 import { modelsApi } from './modelsApi.ts';
@@ -22,7 +22,7 @@ export function createHttpApp(
     logger: Logger;
     webClientDir?: string;
     metrics: CoordinatorMetrics;
-    uploadedModels: UploadedModelStore;
+    uploadedModels: UploadedModelRepository;
     tokens: TokenService;
     security: SecurityLimits;
     takeBackup: () => Promise<Uint8Array>;

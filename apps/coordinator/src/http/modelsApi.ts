@@ -3,7 +3,7 @@ import { DatasetConfig, datasetShape, loadUploadedModel, modelShapeProblem, save
 import express, { type Response } from 'express';
 import { z } from 'zod';
 import { allow } from '../auth/guard.ts';
-import type { UploadedModelStore } from '../storage/uploadedModelStore.ts';
+import type { UploadedModelRepository } from '../storage/store.ts';
 import { zodReason } from '../transport/zodReason.ts';
 
 /** Uploads carry the weights as base64 inside JSON: far above the API's usual 64 KiB. */
@@ -37,7 +37,7 @@ function refuse(res: Response, status: number, reason: string): void {
  * the dataset it is meant for (input and output shapes named when they do not fit); anyone can load
  * a stored one with tf.loadLayersModel('<origin>/api/models/<id>/model.json').
  */
-export function modelsApi(store: UploadedModelStore): express.Router {
+export function modelsApi(store: UploadedModelRepository): express.Router {
   const api = express.Router();
 
   api.post('/models', allow('admin'), express.json({ limit: MAX_UPLOAD }), async (req, res) => {

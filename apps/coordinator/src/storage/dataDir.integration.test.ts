@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator } from '../coordinator.ts';
-import { openDatabase } from './database.ts';
+import { openDatabase } from './pglite/database.ts';
 import { lockDataDir } from './dataDirLock.ts';
 
 const MAIN = resolve(import.meta.dirname, '../main.ts');

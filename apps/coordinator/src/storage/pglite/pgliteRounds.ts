@@ -1,106 +1,14 @@
 import type { PGlite, Transaction } from '@electric-sql/pglite';
-import {
-  AdapterInfo,
-  BackendName,
-  DEFAULT_CODEC,
-  FederationConfig,
-  FederationStatus,
-  LEGACY_CODEC,
-  type DeviceRoundBytes,
-  type EventLogEntry,
-  RoundRecord,
-} from '@flock/fl-core';
-import type { Contribution } from '../rounds/engineEffects.ts';
-import { EventLog, type EventLogOptions } from './eventLog.ts';
-import { PgliteEventRows } from './pglite/pgliteEvents.ts';
-import { nullableNumber, toIso, type Row } from './pglite/rows.ts';
-import type { EventPage, EventPageQuery, EventQuery } from './store.ts';
+import { AdapterInfo, BackendName, RoundRecord, type DeviceRoundBytes } from '@flock/fl-core';
+import type { Contribution } from '../../rounds/engineEffects.ts';
+import type { DeviceRepository, ModelRepository, RoundRepository, StoredDevice, StoredModel, StoredModelState } from '../store.ts';
+import { nullableNumber, toIso, type Row } from './rows.ts';
 
-export interface StoredFederation {
-  config: FederationConfig;
-  status: FederationStatus;
-  /** Last completed round. */
-  round: number;
-}
+/** Tables rounds and contributions, with the model each round produced (models). */
+export class PgliteRounds implements RoundRepository {
+  constructor(private readonly db: PGlite) {}
 
-export interface StoredDevice {
-  deviceId: string;
-  shardIndex: number;
-  backend: BackendName | null;
-  adapter: AdapterInfo | null;
-  roundsContributed: number;
-  examples: number;
-  lastSeen: Date;
-}
-
-/** A round's model as stored: its weights file and the strategy's server state after that round. */
-export interface StoredModelState {
-  bytes: Uint8Array;
-  serverState: Float64Array | null;
-}
-
-export interface StoredModel extends StoredModelState {
-  round: number;
-}
-
-/** A config stored before codecs existed keeps float32: new defaults are for new federations only. */
-export function withStoredCodec(stored: unknown): unknown {
-  return typeof stored === 'object' && stored !== null && !('codec' in stored) ? { ...stored, codec: LEGACY_CODEC } : stored;
-}
-
-/** Typed access to the coordinator's tables; rows are re-validated on the way out. */
-export class FederationStore {
-  private readonly events: EventLog;
-
-  constructor(
-    private readonly db: PGlite,
-    eventLog: EventLogOptions = {},
-  ) {
-    this.events = new EventLog(new PgliteEventRows(db), eventLog);
-  }
-
-  /** Writes what the event log still holds and stops its retention timer. */
-  close(): Promise<void> {
-    return this.events.close();
-  }
-
-  async listFederations(): Promise<StoredFederation[]> {
-    const { rows } = await this.db.query<Row>('select config, status, round from federations order by created_at, id');
-    return rows.map((r) => ({
-      config: FederationConfig.parse(withStoredCodec(r.config)),
-      status: FederationStatus.parse(r.status),
-      round: Number(r.round),
-    }));
-  }
-
-  /** The federation and its round-0 model appear together or not at all. */
-  async createFederation(config: FederationConfig, initialModel: Uint8Array): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await tx.query('insert into federations (id, config, status, round) values ($1, $2, $3, 0)', [
-        config.id,
-        // The codec is stored explicitly, so that only configs from before codecs read as LEGACY_CODEC.
-        JSON.stringify({ ...config, codec: config.codec ?? DEFAULT_CODEC }),
-        'idle',
-      ]);
-      await insertModel(tx, config.id, 0, initialModel);
-    });
-  }
-
-  async setStatus(federationId: string, status: FederationStatus): Promise<void> {
-    await this.db.query('update federations set status = $2 where id = $1', [federationId, status]);
-  }
-
-  async latestModel(federationId: string): Promise<StoredModel | null> {
-    const { rows } = await this.db.query<Row>('select round, bytes, server_state from models where federation_id = $1 order by round desc limit 1', [
-      federationId,
-    ]);
-    const row = rows[0];
-    if (!row) return null;
-    const state = row.server_state as Uint8Array | null;
-    return { round: Number(row.round), bytes: row.bytes as Uint8Array, serverState: state ? float64Of(state) : null };
-  }
-
-  async listRounds(federationId: string): Promise<RoundRecord[]> {
+  async list(federationId: string): Promise<RoundRecord[]> {
     const { rows } = await this.db.query<Row>('select * from rounds where federation_id = $1 order by round', [federationId]);
     return rows.map((r) => ({
       round: Number(r.round),
@@ -125,12 +33,7 @@ export class FederationStore {
     }));
   }
 
-  /**
-   * The round's record, its model, the federation's round counter, the participants' contribution
-   * counts and the (device, trained round) pairs it folded in commit together: a crash never leaves
-   * a record without its model, and a retry after a restart is recognised as already counted.
-   */
-  async saveRound(federationId: string, record: RoundRecord, model: StoredModelState, contributions: Contribution[]): Promise<void> {
+  async save(federationId: string, record: RoundRecord, model: StoredModelState, contributions: Contribution[]): Promise<void> {
     const participants = [...new Set(contributions.map((c) => c.deviceId))];
     await this.db.transaction(async (tx) => {
       await tx.query(
@@ -184,7 +87,6 @@ export class FederationStore {
     });
   }
 
-  /** Per device and round, the bytes of each update folded in and of the model it was sent, newest rounds first. */
   async deviceBytes(federationId: string, rounds: number): Promise<DeviceRoundBytes[]> {
     const { rows } = await this.db.query<Row>(
       `select aggregated_round, device_id, bytes_up, bytes_down, abandoned_bytes_up, abandoned_bytes_down from contributions
@@ -196,7 +98,6 @@ export class FederationStore {
     return rows.map(deviceBytesOf);
   }
 
-  /** Every update's bytes (up, and the model down) per device and the round it was folded into; `round` narrows to one round. */
   async contributionBytes(federationId: string, round?: number): Promise<DeviceRoundBytes[]> {
     const { rows } = await this.db.query<Row>(
       `select aggregated_round, device_id, bytes_up, bytes_down, abandoned_bytes_up, abandoned_bytes_down from contributions
@@ -206,7 +107,6 @@ export class FederationStore {
     return rows.map(deviceBytesOf);
   }
 
-  /** Updates folded into rounds after `afterRound`: what the engine must not count again. */
   async contributionsSince(federationId: string, afterRound: number): Promise<Contribution[]> {
     const { rows } = await this.db.query<Row>('select device_id, trained_round from contributions where federation_id = $1 and aggregated_round > $2', [
       federationId,
@@ -214,8 +114,26 @@ export class FederationStore {
     ]);
     return rows.map((r) => ({ deviceId: String(r.device_id), round: Number(r.trained_round) }));
   }
+}
 
-  async listDevices(federationId: string): Promise<StoredDevice[]> {
+export class PgliteModels implements ModelRepository {
+  constructor(private readonly db: PGlite) {}
+
+  async latest(federationId: string): Promise<StoredModel | null> {
+    const { rows } = await this.db.query<Row>('select round, bytes, server_state from models where federation_id = $1 order by round desc limit 1', [
+      federationId,
+    ]);
+    const row = rows[0];
+    if (!row) return null;
+    const state = row.server_state as Uint8Array | null;
+    return { round: Number(row.round), bytes: row.bytes as Uint8Array, serverState: state ? float64Of(state) : null };
+  }
+}
+
+export class PgliteDevices implements DeviceRepository {
+  constructor(private readonly db: PGlite) {}
+
+  async list(federationId: string): Promise<StoredDevice[]> {
     const { rows } = await this.db.query<Row>('select * from devices where federation_id = $1 order by shard_index', [federationId]);
     return rows.map((r) => ({
       deviceId: String(r.device_id),
@@ -228,7 +146,7 @@ export class FederationStore {
     }));
   }
 
-  async upsertDevice(federationId: string, d: StoredDevice): Promise<void> {
+  async upsert(federationId: string, d: StoredDevice): Promise<void> {
     await this.db.query(
       `insert into devices (federation_id, device_id, shard_index, backend, adapter, rounds_contributed, examples, last_seen)
        values ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -246,29 +164,6 @@ export class FederationStore {
       ],
     );
   }
-
-  /** Logs `e` (written in the background) and returns it as the log shows it, repeats counted. */
-  appendEvent(e: EventLogEntry): EventLogEntry {
-    return this.events.append(e);
-  }
-
-  /** Resolves once every event appended so far is in the database. */
-  eventsWritten(): Promise<void> {
-    return this.events.written();
-  }
-
-  /** Applies the event log's retention limits now (they also apply every few minutes); returns the rows deleted. */
-  pruneEvents(): Promise<number> {
-    return this.events.prune();
-  }
-
-  eventsPage(federationId: string, page: EventPageQuery): Promise<EventPage> {
-    return this.events.page(federationId, page);
-  }
-
-  listEvents(federationId: string, limit = 500, filter: EventQuery = {}): Promise<EventLogEntry[]> {
-    return this.events.recent(federationId, limit, filter);
-  }
 }
 
 function deviceBytesOf(r: Row): DeviceRoundBytes {
@@ -282,7 +177,13 @@ function deviceBytesOf(r: Row): DeviceRoundBytes {
   };
 }
 
-async function insertModel(tx: Transaction, federationId: string, round: number, bytes: Uint8Array, serverState: Float64Array | null = null): Promise<void> {
+export async function insertModel(
+  tx: Transaction,
+  federationId: string,
+  round: number,
+  bytes: Uint8Array,
+  serverState: Float64Array | null = null,
+): Promise<void> {
   await tx.query(
     `insert into models (federation_id, round, bytes, server_state) values ($1, $2, $3, $4)
      on conflict (federation_id, round) do update set bytes = excluded.bytes, server_state = excluded.server_state`,

@@ -75,7 +75,7 @@ alter table rounds add column if not exists epsilon double precision;
 alter table rounds add column if not exists train_accuracy double precision;
 -- A stateful strategy's server state (FedAdam's moments, FedAvgM's velocity) after the model's round: float64, back to back.
 alter table models add column if not exists server_state bytea;
--- Every JWT the coordinator signed (auth/tokenStore.ts); at most one live device credential per device id.
+-- Every JWT the coordinator signed (pglite/pgliteTokens.ts); at most one live device credential per device id.
 create table if not exists auth_tokens (
   jti text primary key,
   kind text not null,
@@ -98,7 +98,7 @@ create table if not exists contributions (
 );
 alter table contributions add column if not exists bytes_up bigint;
 alter table contributions add column if not exists bytes_down bigint;
--- Federated evaluation (storage/evaluationStore.ts): each device's score of the global model it received for a round.
+-- Federated evaluation (pglite/pgliteEvaluations.ts): each device's score of the global model it received for a round.
 create table if not exists device_evaluations (
   federation_id text not null references federations(id),
   device_id text not null,
@@ -109,7 +109,7 @@ create table if not exists device_evaluations (
   reported_at timestamptz not null,
   primary key (federation_id, device_id, round)
 );
--- A repeated event is one row (storage/eventLog.ts): at is its latest occurrence, first_at its first.
+-- A repeated event is one row (storage/eventLog.ts, pglite/pgliteEvents.ts): at is its latest occurrence, first_at its first.
 alter table events add column if not exists count integer not null default 1;
 alter table events add column if not exists first_at timestamptz;
 -- Traffic of called-off attempts at a round (paused, too few answers), kept apart from the attempt that closed it.

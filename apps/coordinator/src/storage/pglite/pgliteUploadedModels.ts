@@ -1,21 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite';
+import type { StoredUploadedModel, UploadedModelInfo, UploadedModelRepository } from '../store.ts';
 
-export interface UploadedModelInfo {
-  id: string;
-  name: string;
-  inputShape: number[];
-  numClasses: number;
-  parameters: number;
-  createdAt: string;
-}
-
-export interface StoredUploadedModel extends UploadedModelInfo {
-  /** model.json with its weights manifest pointing at one file, `weights.bin`. */
-  modelJson: Record<string, unknown>;
-  weights: Uint8Array;
-}
-
-type Row = Record<string, unknown>;
+import type { Row } from './rows.ts';
 
 function infoOf(r: Row): UploadedModelInfo {
   return {
@@ -28,8 +14,8 @@ function infoOf(r: Row): UploadedModelInfo {
   };
 }
 
-/** Models operators uploaded (tfjs LayersModels, validated on the way in). */
-export class UploadedModelStore {
+/** The uploaded_models table. */
+export class PgliteUploadedModels implements UploadedModelRepository {
   constructor(private readonly db: PGlite) {}
 
   async save(model: Omit<StoredUploadedModel, 'createdAt'>): Promise<UploadedModelInfo> {

@@ -1,6 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { openDatabase } from './database.ts';
-import { lockDataDir } from './dataDirLock.ts';
+import { lockDataDir } from '../dataDirLock.ts';
 
 export interface OpenDataDir {
   db: PGlite;

@@ -1,5 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { Role, TokenKind, TokenRecord } from '@flock/fl-core';
+import type { TokenRepository } from '../store.ts';
 
 interface TokenRow {
   jti: string;
@@ -25,11 +26,10 @@ const toRecord = (r: TokenRow): TokenRecord => ({
   revokedAt: r.revoked_at?.toISOString() ?? null,
 });
 
-/** The `auth_tokens` table (one TokenRecord per signed token, never the token itself): what was signed, what is revoked, which device id is bound to which credential. */
-export class TokenStore {
+/** The `auth_tokens` table; a partial unique index keeps one live credential per device id. */
+export class PgliteTokens implements TokenRepository {
   constructor(private readonly db: PGlite) {}
 
-  /** False when `record` is a device credential and its device id already holds a live one. */
   async insert(record: Omit<TokenRecord, 'createdAt' | 'revokedAt'>): Promise<boolean> {
     const result = await this.db.query(
       `insert into auth_tokens (jti, kind, role, federation_id, device_id, label, expires_at) values ($1, $2, $3, $4, $5, $6, $7)
@@ -39,7 +39,6 @@ export class TokenStore {
     return result.affectedRows === 1;
   }
 
-  /** The token, or null if it is unknown. */
   async revoke(id: string): Promise<TokenRecord | null> {
     const result = await this.db.query<TokenRow>(`update auth_tokens set revoked_at = coalesce(revoked_at, now()) where jti = $1 returning *`, [id]);
     return result.rows[0] ? toRecord(result.rows[0]) : null;
@@ -49,7 +48,6 @@ export class TokenStore {
     return (await this.db.query<{ jti: string }>(`select jti from auth_tokens where revoked_at is not null`)).rows.map((r) => r.jti);
   }
 
-  /** Tokens minted for people (viewer and enrollment), newest first; `federationId` narrows to one federation. */
   async listMinted(federationId?: string): Promise<TokenRecord[]> {
     const result = await this.db.query<TokenRow>(
       `select * from auth_tokens where kind in ('viewer', 'enrollment') and ($1::text is null or federation_id = $1)
@@ -59,7 +57,6 @@ export class TokenStore {
     return result.rows.map(toRecord);
   }
 
-  /** Whether the device id holds a live (unrevoked, unexpired) credential; an expired one is released first. */
   async isBound(federationId: string, deviceId: string): Promise<boolean> {
     await this.db.query(
       `update auth_tokens set revoked_at = now()

@@ -3,8 +3,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { z } from 'zod';
-import { signingKeyPath } from '../auth/signingKey.ts';
-import { lockDataDir } from './dataDirLock.ts';
+import { signingKeyPath } from '../../auth/signingKey.ts';
+import { lockDataDir } from '../dataDirLock.ts';
 
 /**
  * A backup file: this first line, a JSON header line (when, and the signing key that every token

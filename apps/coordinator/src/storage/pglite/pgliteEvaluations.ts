@@ -1,5 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { DeviceEvaluation, LocalEvaluation } from '@flock/fl-core';
+import type { EvaluationRepository } from '../store.ts';
 
 interface EvaluationRow {
   device_id: string;
@@ -10,11 +11,10 @@ interface EvaluationRow {
   reported_at: Date;
 }
 
-/** Federated evaluation: what each device reported about each round's global model (table device_evaluations). */
-export class EvaluationStore {
+/** The device_evaluations table. */
+export class PgliteEvaluations implements EvaluationRepository {
   constructor(private readonly db: PGlite) {}
 
-  /** A device's report for a round; a repeated report (a resent update) replaces the first. */
   async save(federationId: string, deviceId: string, round: number, e: LocalEvaluation): Promise<void> {
     await this.db.query(
       `insert into device_evaluations (federation_id, device_id, round, accuracy, loss, examples, reported_at)
@@ -25,7 +25,6 @@ export class EvaluationStore {
     );
   }
 
-  /** Every report of a federation, by round, then device. */
   async list(federationId: string): Promise<DeviceEvaluation[]> {
     const { rows } = await this.db.query<EvaluationRow>(
       `select device_id, round, accuracy, loss, examples, reported_at from device_evaluations
