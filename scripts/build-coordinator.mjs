@@ -6,7 +6,7 @@
 // cannot run and tsc would leave as separate .ts imports), it takes well under a second, and tsup is a
 // wrapper around it. Real npm dependencies stay external and are installed with the package.
 import { readFileSync } from 'node:fs';
-import { build } from 'esbuild';
+import { build, stop } from 'esbuild';
 
 const root = new URL('..', import.meta.url);
 const readJson = (path) => JSON.parse(readFileSync(new URL(path, root), 'utf8'));
@@ -21,23 +21,33 @@ export async function buildCoordinator() {
     const list = missing.map(([name, range]) => `"${name}": "${range}"`).join(', ');
     throw new Error(`apps/coordinator/package.json must list fl-core's dependencies at the same ranges: add ${list} to its dependencies`);
   }
-  await build({
-    absWorkingDir: new URL('apps/coordinator', root).pathname,
-    // The device pool starts its threads from ./simulationWorker.mjs next to the code that spawns them.
-    entryPoints: { main: 'src/main.ts', flockctl: 'src/cli/flockctl.ts', simulationWorker: 'src/simulation/simulationWorker.ts' },
-    outdir: 'dist',
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    splitting: true,
-    // Chunks sit beside the entries: the code reads ../package.json and ./simulationWorker.mjs relative to itself.
-    chunkNames: '[name]-[hash]',
-    format: 'esm',
-    platform: 'node',
-    target: 'node20.19',
-    external: Object.keys(coordinator.dependencies),
-    sourcemap: 'linked',
-    logLevel: 'warning',
-  });
+  try {
+    await build({
+      absWorkingDir: new URL('apps/coordinator', root).pathname,
+      // Worker threads start from ./simulationWorker.mjs and ./evaluationWorker.mjs next to the code that spawns them.
+      entryPoints: {
+        main: 'src/main.ts',
+        flockctl: 'src/cli/flockctl.ts',
+        simulationWorker: 'src/simulation/simulationWorker.ts',
+        evaluationWorker: 'src/evaluation/evaluationWorker.ts',
+      },
+      outdir: 'dist',
+      outExtension: { '.js': '.mjs' },
+      bundle: true,
+      splitting: true,
+      // Chunks sit beside the entries: the code reads ../package.json and ./simulationWorker.mjs relative to itself.
+      chunkNames: '[name]-[hash]',
+      format: 'esm',
+      platform: 'node',
+      target: 'node20.19',
+      external: Object.keys(coordinator.dependencies),
+      sourcemap: 'linked',
+      logLevel: 'warning',
+    });
+  } finally {
+    // esbuild's service process would otherwise live as long as `npm start`'s coordinator.
+    await stop();
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

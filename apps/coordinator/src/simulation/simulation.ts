@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strategyOf, type FederationConfig, type RoundRecord } from '@flock/fl-core';
-import { chooseNodeBackend, type NodeBackend } from '@flock/fl-core/node';
+import type { NodeBackend } from '@flock/fl-core/node';
 import { startCoordinator } from '../coordinator.ts';
 import { CoordinatorClient, type RetryPolicy } from '../cli/coordinatorClient.ts';
 import type { ByzantinePlan } from './byzantine.ts';
@@ -145,8 +145,14 @@ async function settleBoth<A extends { close(): Promise<void> }, B extends { clos
 async function startLocalCoordinator(evalBackend: NodeBackend, verbose: boolean): Promise<{ client: CoordinatorClient; close(): Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'flock-sim-'));
   const adminToken = randomBytes(16).toString('hex');
-  const prepareEvaluation = async () => void (await chooseNodeBackend(evalBackend, { verbose }));
-  const coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir, adminToken, logLevel: 'silent', prepareEvaluation });
+  const coordinator = await startCoordinator({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    adminToken,
+    logLevel: 'silent',
+    evaluation: { backend: evalBackend, verbose },
+  });
   return {
     client: new CoordinatorClient(coordinator.url, adminToken),
     async close() {
