@@ -8,7 +8,6 @@ export * from './codec/downlinkDelta.ts';
 export * from './transfer/chunkAssembly.ts';
 export * from './aggregation/fedAvgAccumulator.ts';
 export * from './aggregation/vectorMath.ts';
-export * from './aggregation/vectorMath.ts';
 export * from './strategy/index.ts';
 export * from './models/zoo.ts';
 export * from './models/modelCache.ts';

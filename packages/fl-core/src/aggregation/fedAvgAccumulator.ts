@@ -1,4 +1,4 @@
-import { addWeighted, meanOfSum } from './vectorMath.ts';
+import { addWeighted, meanOfSum, requireLength } from './vectorMath.ts';
 
 /**
  * Streaming weighted FedAvg: each delta is folded into one Float64 accumulator as it arrives,
@@ -22,7 +22,7 @@ export class FedAvgAccumulator {
   }
 
   add(delta: Float32Array, weight: number): void {
-    if (delta.length !== this.size) throw new RangeError(`delta has ${delta.length} values, expected ${this.size}`);
+    requireLength(delta, this.size);
     if (!(weight > 0) || !Number.isFinite(weight)) throw new RangeError(`weight must be positive and finite, got ${weight}`);
     addWeighted(this.sum, delta, weight);
     this.weight += weight;

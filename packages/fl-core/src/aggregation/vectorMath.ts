@@ -4,6 +4,11 @@
  * means the same thing wherever it is taken.
  */
 
+/** Throws RangeError unless `values` holds `size` values; `what` names them in the message. */
+export function requireLength(values: ArrayLike<number>, size: number, what = 'delta'): void {
+  if (values.length !== size) throw new RangeError(`${what} has ${values.length} values, expected ${size}`);
+}
+
 /** global + delta: a delta applied to the model it was taken against (FedAvg's server step). */
 export function applyDelta(global: Float32Array, delta: Float32Array): Float32Array {
   if (global.length !== delta.length) throw new RangeError(`delta has ${delta.length} values, model has ${global.length}`);
@@ -86,7 +91,7 @@ export function weightedMean(vectors: readonly Float32Array[], weights?: readonl
   const sum = new Float64Array(vectors[0]!.length);
   let total = 0;
   vectors.forEach((v, k) => {
-    if (v.length !== sum.length) throw new RangeError(`vector ${k} has ${v.length} values, expected ${sum.length}`);
+    requireLength(v, sum.length, `vector ${k}`);
     const weight = weights?.[k] ?? 1;
     addWeighted(sum, v, weight);
     total += weight;

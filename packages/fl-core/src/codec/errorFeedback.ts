@@ -1,4 +1,4 @@
-import { applyDelta, deltaBetween, firstNonFinite } from '../aggregation/vectorMath.ts';
+import { applyDelta, deltaBetween, firstNonFinite, requireLength } from '../aggregation/vectorMath.ts';
 import { CodecError } from './codecError.ts';
 import type { WeightsCodec } from './codecSpec.ts';
 import { decodeWeights, encodeWeights, type EncodeOptions, type WeightsManifest } from './weightsCodec.ts';
@@ -16,7 +16,7 @@ export class ErrorFeedback {
     readonly size: number,
     residual?: Float32Array,
   ) {
-    if (residual && residual.length !== size) throw new RangeError(`residual has ${residual.length} values, expected ${size}`);
+    if (residual) requireLength(residual, size, 'residual');
     this.kept = residual ? Float32Array.from(residual) : new Float32Array(size);
   }
 

@@ -1,5 +1,5 @@
 import { FedAvgAccumulator } from '../aggregation/fedAvgAccumulator.ts';
-import { clipToNorm } from '../aggregation/vectorMath.ts';
+import { clipToNorm, requireLength } from '../aggregation/vectorMath.ts';
 import type { RoundAggregation } from './strategy.ts';
 
 /** The streaming weighted mean (FedAvg's): O(model) memory whatever the number of updates. */
@@ -46,7 +46,7 @@ export class HeldUpdates implements RoundAggregation {
 
   /** Robust aggregators count each device once: the example count is not a weight here. */
   add(delta: Float32Array, _examples: number): void {
-    if (delta.length !== this.size) throw new RangeError(`delta has ${delta.length} values, expected ${this.size}`);
+    requireLength(delta, this.size);
     if (this.held.length >= this.capacity) {
       throw new RangeError(`this round already holds ${this.capacity} updates, the most its memory bound allows`);
     }

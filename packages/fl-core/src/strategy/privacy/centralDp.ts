@@ -1,4 +1,4 @@
-import { addWeighted, clipToNorm } from '../../aggregation/vectorMath.ts';
+import { addWeighted, clipToNorm, requireLength } from '../../aggregation/vectorMath.ts';
 import { gaussian } from '../../data/random.ts';
 import type { RoundAggregation, Strategy } from '../strategy.ts';
 import type { PrivacyConfig } from './privacyConfig.ts';
@@ -25,7 +25,7 @@ export class NoisedClippedMean implements RoundAggregation {
   }
 
   add(delta: Float32Array, _examples: number): void {
-    if (delta.length !== this.sum.length) throw new RangeError(`delta has ${delta.length} values, expected ${this.sum.length}`);
+    requireLength(delta, this.sum.length);
     addWeighted(this.sum, clipToNorm(delta, this.privacy.clipNorm), 1);
     this.count++;
   }
