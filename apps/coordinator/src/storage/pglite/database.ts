@@ -3,6 +3,13 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 
+/**
+ * PostgreSQL's default 128 MB of shared buffers sits in PGlite's wasm memory whether used or not; one
+ * coordinator's tables are small and its files are in the OS's page cache anyway (idle RSS -110 MB,
+ * `npm run bench -- startup`). A deployment that outgrows this moves to PostgreSQL.
+ */
+const SHARED_BUFFERS = '16MB';
+
 /** Plain PostgreSQL: the same statements run on a hosted Postgres once PGlite is outgrown. */
 const SCHEMA = `
 create table if not exists federations (
@@ -130,7 +137,7 @@ export async function openDatabase(dataDir: string): Promise<PGlite> {
   }
   let db: PGlite;
   try {
-    db = await PGlite.create(path);
+    db = await PGlite.create(path, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`] });
   } catch (err) {
     throw new DatabaseOpenError(dataDir, path, err);
   }
