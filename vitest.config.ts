@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
+    globalSetup: ['scripts/test-setup.mjs'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

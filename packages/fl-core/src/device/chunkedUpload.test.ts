@@ -67,3 +67,47 @@ describe('uploadUpdate', () => {
     }
   });
 });
+
+describe('an update refused for now (the coordinator is shutting down)', () => {
+  /** Answers `update` with a refusal for now `closingAnswers` times, dropping the link after the last one when `drops`. */
+  function closingCoordinator(closingAnswers: number, drops: boolean) {
+    let asked = 0;
+    const socket = {
+      connected: true,
+      timeout: () => ({
+        async emitWithAck(): Promise<unknown> {
+          if (++asked > closingAnswers) return { ok: true };
+          if (drops && asked === closingAnswers) setTimeout(() => (socket.connected = false), 500);
+          return { ok: false, reason: 'The coordinator is shutting down', retryAfterMs: 1_000 };
+        },
+      }),
+    };
+    return { socket: socket as unknown as DeviceSocket & { connected: boolean }, asked: () => asked };
+  }
+
+  it('is kept to send after reconnecting when the link drops meanwhile, not given up as refused', async () => {
+    vi.useFakeTimers();
+    try {
+      const { socket, asked } = closingCoordinator(1, true);
+      const delivery = uploadUpdate(socket, msg, { chunkBytes: 1000 });
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(await delivery).toEqual({ outcome: 'undelivered', reason: 'The coordinator is shutting down' });
+      expect(asked()).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('is sent again after the wait while the link holds', async () => {
+    vi.useFakeTimers();
+    try {
+      const { socket, asked } = closingCoordinator(2, false);
+      const delivery = uploadUpdate(socket, msg, { chunkBytes: 1000 });
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(await delivery).toEqual({ outcome: 'accepted' });
+      expect(asked()).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

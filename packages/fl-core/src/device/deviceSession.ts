@@ -1,5 +1,6 @@
 import {
   Ack,
+  CoordinatorClosingMessage,
   FederationStatusMessage,
   FinalModelMessage,
   PROTOCOL_VERSION,
@@ -102,6 +103,10 @@ export class DeviceSession {
       const { status, round, accuracy, privacyGuarantee } = parsed.data;
       this.coordinator = { status, round };
       this.update({ federation: { status, round, accuracy, ...(privacyGuarantee ? { privacyGuarantee } : {}) } });
+    });
+    socket.on('coordinator:closing', (raw) => {
+      const parsed = CoordinatorClosingMessage.safeParse(raw);
+      if (parsed.success) this.notice(parsed.data.reason);
     });
     socket.on('protocol:error', (raw) => {
       const parsed = ProtocolErrorMessage.safeParse(raw);

@@ -50,15 +50,24 @@ export async function sendHello(socket: DeviceSocket, msg: HelloMessage): Promis
  */
 export type UpdateDelivery = { outcome: 'accepted' } | { outcome: 'refused'; reason: string } | { outcome: 'undelivered'; reason: string };
 
-/** Sends one update; Socket.IO fails the ack at once when the connection drops, so nothing waits for the timeout then. */
+/**
+ * Sends one update; Socket.IO fails the ack at once when the connection drops, so nothing waits for the timeout then.
+ * A refusal for now only (retryAfterMs) is sent again after the wait, or is undelivered if the connection dropped meanwhile.
+ */
 export async function sendUpdate(socket: DeviceSocket, msg: UpdateMessage): Promise<UpdateDelivery> {
-  try {
-    const raw: unknown = await socket.timeout(UPDATE_TIMEOUT_MS).emitWithAck('update', msg);
-    const parsed = Ack.safeParse(raw);
-    if (!parsed.success) return { outcome: 'refused', reason: `malformed update ack: ${parsed.error.message}` };
-    return parsed.data.ok ? { outcome: 'accepted' } : { outcome: 'refused', reason: parsed.data.reason };
-  } catch (err) {
-    return { outcome: 'undelivered', reason: `no update ack: ${describeError(err)}` };
+  for (;;) {
+    let ack: Ack;
+    try {
+      const parsed = Ack.safeParse(await socket.timeout(UPDATE_TIMEOUT_MS).emitWithAck('update', msg));
+      if (!parsed.success) return { outcome: 'refused', reason: `malformed update ack: ${parsed.error.message}` };
+      ack = parsed.data;
+    } catch (err) {
+      return { outcome: 'undelivered', reason: `no update ack: ${describeError(err)}` };
+    }
+    if (ack.ok) return { outcome: 'accepted' };
+    if (ack.retryAfterMs === undefined) return { outcome: 'refused', reason: ack.reason };
+    await new Promise((resolve) => setTimeout(resolve, ack.retryAfterMs));
+    if (!socket.connected) return { outcome: 'undelivered', reason: ack.reason };
   }
 }
 

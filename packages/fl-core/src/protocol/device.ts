@@ -155,7 +155,15 @@ export type OwnDataAssignment = z.infer<typeof OwnDataAssignment>;
 export const FederationStatus = z.enum(['idle', 'waiting', 'training', 'aggregating', 'paused', 'finished', 'stopped']);
 export type FederationStatus = z.infer<typeof FederationStatus>;
 
-export const Ack = z.discriminatedUnion('ok', [z.object({ ok: z.literal(true) }), z.object({ ok: z.literal(false), reason: z.string() })]);
+export const Ack = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true) }),
+  z.object({
+    ok: z.literal(false),
+    reason: z.string(),
+    /** A refusal for now only (the coordinator is shutting down): keep the message and send it again after this many ms. */
+    retryAfterMs: z.number().int().min(0).max(60_000).optional(),
+  }),
+]);
 export type Ack = z.infer<typeof Ack>;
 
 export const HelloReply = z.discriminatedUnion('ok', [
@@ -239,6 +247,13 @@ export const RoundAbandonedMessage = z.object({
   next: z.enum(['redone-now', 'redone-on-resume', 'never']),
 });
 export type RoundAbandonedMessage = z.infer<typeof RoundAbandonedMessage>;
+
+/** The coordinator is about to close every connection (it is shutting down or restarting). */
+export const CoordinatorClosingMessage = z.object({
+  /** What happens, in words for the person at the device. */
+  reason: z.string().max(500),
+});
+export type CoordinatorClosingMessage = z.infer<typeof CoordinatorClosingMessage>;
 
 /**
  * The federation finished: its final model, which no round:start carries (each round's start model is

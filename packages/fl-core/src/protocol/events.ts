@@ -2,6 +2,7 @@ import type { ModelChunkReply, ModelChunkRequest, RoundStartAnnouncement } from 
 import type { ChunkAck, UpdateBeginMessage, UpdateChunkMessage } from './chunkedUploadMessages.ts';
 import type {
   Ack,
+  CoordinatorClosingMessage,
   FederationStatusMessage,
   FinalEvaluationMessage,
   FinalModelMessage,
@@ -38,6 +39,7 @@ export interface CoordinatorToDeviceEvents {
   'round:abandoned': (msg: RoundAbandonedMessage) => void;
   'model:final': (msg: FinalModelMessage) => void;
   'protocol:error': (msg: ProtocolErrorMessage) => void;
+  'coordinator:closing': (msg: CoordinatorClosingMessage) => void;
 }
 
 /** The dashboard's namespace (`/admin`); the handshake's `auth.token` must be the admin token. */
