@@ -1,5 +1,5 @@
 import { DEFAULT_DEADLINE, type FederationConfig, type RoundRecord } from '@flock/fl-core';
-import { initialModel } from '../../apps/coordinator/src/federations/federationModel.ts';
+import { prepareFederationModel } from '../../apps/coordinator/src/federations/federationModel.ts';
 import type { Contribution } from '../../apps/coordinator/src/rounds/engineEffects.ts';
 import { openStore } from '../../apps/coordinator/src/storage/openStore.ts';
 
@@ -43,15 +43,15 @@ export async function seedDataDir(dataDir: string, options: SeedOptions): Promis
     evalExamples: 100,
     modelSeed: 1,
   };
-  const model = await initialModel(config, { get: async () => null });
+  const model = await prepareFederationModel(config, { get: async () => null });
   if (!model.ok) throw new Error(`seeded federation: ${model.reason}`);
-  const modelBytes = model.value.byteLength;
+  const modelBytes = model.value.encoded.byteLength;
 
   // The history ends a minute ago: within the event log's retention, which prunes by age.
   const seedStart = Date.now() - (options.rounds + 1) * ROUND_MS;
   const store = await openStore({ dataDir });
   try {
-    await store.federations.create(config, model.value);
+    await store.federations.create(config, model.value.encoded);
     const deviceId = (i: number) => `device-${String(i + 1).padStart(4, '0')}`;
     const lastSeenMs = seedStart + options.rounds * ROUND_MS;
     for (let i = 0; i < options.devices; i++) {
@@ -112,7 +112,7 @@ export async function seedDataDir(dataDir: string, options: SeedOptions): Promis
         meanStaleness: null,
         epsilon: null,
       };
-      await store.rounds.save(federationId, record, { bytes: model.value, serverState: null }, unique);
+      await store.rounds.save(federationId, record, { bytes: model.value.encoded, serverState: null }, unique);
       store.events.append({
         at: new Date(startedAt).toISOString(),
         federationId,

@@ -72,7 +72,6 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   if (signingKey.generated) logger.warn({ path: signingKey.path }, 'generated a new signing key: tokens signed with any earlier key no longer work');
   const security = options.security ?? DEFAULT_SECURITY_LIMITS;
   const tokens = await TokenService.open(store.tokens, options.dataDir, options.adminToken);
-  if (await ensureDemoFederation(store.federations)) logger.info('created the demo federation');
 
   const mnist = new MnistSource();
   const evaluator = new ModelEvaluator((dataset) => mnist.get('test', dataset), storedTopology(store.uploadedModels));
@@ -138,6 +137,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   for (const stored of await store.federations.list()) {
     federations.set(stored.config.id, await FederationRuntime.load(stored, runtimeDeps));
   }
+  if (await ensureDemoFederation(federations, runtimeDeps)) logger.info('created the demo federation');
   // Uploads buffered for a round that closed are freed within a tick.
   const uploads = federationUploads(federations, { ...DEFAULT_UPLOAD_LIMITS, budgetBytes: security.uploadBudgetBytes });
   guardDeviceConnections(io.of('/'), tokens, security);

@@ -1,6 +1,6 @@
 import { DEFAULT_DEADLINE, type FederationConfig } from '@flock/fl-core';
-import { initialModel } from './federations/federationModel.ts';
-import type { FederationRepository } from './storage/store.ts';
+import { createFederation } from './federations/federationCreation.ts';
+import type { FederationRuntime, RuntimeDeps } from './federations/federationRuntime.ts';
 
 export const DEMO_FEDERATION: FederationConfig = {
   id: 'demo',
@@ -19,12 +19,13 @@ export const DEMO_FEDERATION: FederationConfig = {
   modelSeed: 1,
 };
 
-/** A fresh coordinator has something to join at once; the operator still decides when it starts. */
-export async function ensureDemoFederation(federations: FederationRepository): Promise<boolean> {
-  if ((await federations.list()).length > 0) return false;
-  // The demo trains a zoo model: no uploaded model to look up.
-  const initial = await initialModel(DEMO_FEDERATION, { get: async () => null });
-  if (!initial.ok) throw new Error(`demo federation: ${initial.reason}`);
-  await federations.create(DEMO_FEDERATION, initial.value);
+/**
+ * A fresh coordinator has something to join at once; the operator still decides when it starts.
+ * `federations` holds every stored federation (loaded first): the demo comes only when there is none.
+ */
+export async function ensureDemoFederation(federations: Map<string, FederationRuntime>, deps: RuntimeDeps): Promise<boolean> {
+  if (federations.size > 0) return false;
+  const created = await createFederation(DEMO_FEDERATION, federations, deps);
+  if (!created.ok) throw new Error(`demo federation: ${created.reason}`);
   return true;
 }

@@ -1,16 +1,7 @@
-import {
-  datasetShape,
-  decodeWeights,
-  demoDataset,
-  describeDataset,
-  isUploadedModel,
-  modelProblem,
-  strategyProblem,
-  type FederationConfig,
-} from '@flock/fl-core';
+import { datasetShape, demoDataset, describeDataset, isUploadedModel, modelProblem, strategyProblem, type FederationConfig } from '@flock/fl-core';
 import { datasetProblem } from './datasetPartition.ts';
 import { FederationRuntime, type RuntimeDeps } from './federationRuntime.ts';
-import { initialModel, type UploadedModels } from './federationModel.ts';
+import { prepareFederationModel, type PreparedModel, type UploadedModels } from './federationModel.ts';
 
 export type CreationResult = { ok: true; runtime: FederationRuntime } | { ok: false; status: 400 | 409; reason: string };
 
@@ -28,21 +19,21 @@ export function configProblem(config: FederationConfig): string | null {
   return isUploadedModel(config.model) ? null : modelProblem(config.model, datasetShape(config.dataset));
 }
 
-export type VettedConfig = { ok: true; weights: Uint8Array } | { ok: false; reason: string };
+export type VettedConfig = { ok: true; model: PreparedModel } | { ok: false; reason: string };
 
 /**
  * Every check a parsed config must pass before it is stored, whether it is being created or edited:
  * the dataset and model (configProblem), then the strategy against the model's size. Gives the
- * initial model's weights, built once.
+ * initial model, built and encoded once.
  */
 export async function vetConfig(config: FederationConfig, uploadedModels: UploadedModels): Promise<VettedConfig> {
   const problem = configProblem(config);
   if (problem) return { ok: false, reason: problem };
-  const initial = await initialModel(config, uploadedModels);
-  if (!initial.ok) return { ok: false, reason: initial.reason };
-  const strategy = strategyProblem(config, decodeWeights(initial.value).values.length);
+  const prepared = await prepareFederationModel(config, uploadedModels);
+  if (!prepared.ok) return { ok: false, reason: prepared.reason };
+  const strategy = strategyProblem(config, prepared.value.weights.length);
   if (strategy) return { ok: false, reason: `strategy: ${strategy}` };
-  return { ok: true, weights: initial.value };
+  return { ok: true, model: prepared.value };
 }
 
 /** Stores a new federation with its initial model and starts its runtime (idle until started). */
@@ -50,8 +41,8 @@ export async function createFederation(config: FederationConfig, federations: Ma
   if (federations.has(config.id)) return { ok: false, status: 409, reason: `federation "${config.id}" already exists` };
   const vetted = await vetConfig(config, deps.store.uploadedModels);
   if (!vetted.ok) return { ok: false, status: 400, reason: vetted.reason };
-  await deps.store.federations.create(config, vetted.weights);
-  const runtime = await FederationRuntime.load({ config, status: 'idle', round: 0 }, deps);
+  await deps.store.federations.create(config, vetted.model.encoded);
+  const runtime = FederationRuntime.fresh(config, vetted.model, [], deps);
   federations.set(config.id, runtime);
   runtime.record('info', 'federation-created', `federation created: ${config.model}, ${describeDataset(config.dataset)}`);
   return { ok: true, runtime };

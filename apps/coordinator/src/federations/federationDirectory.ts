@@ -90,10 +90,11 @@ export class FederationDirectory {
         reason: `federation "${federationId}": the dataset cannot change once devices joined (${joined.length} hold data of it); clone the federation instead`,
       };
     }
-    if (!(await this.catalog.replaceConfigIfUnstarted(config, vetted.weights))) {
+    if (!(await this.catalog.replaceConfigIfUnstarted(config, vetted.model.encoded))) {
       return { ok: false, status: 409, reason: `federation "${federationId}" started while it was being edited` };
     }
-    const fresh = await FederationRuntime.load({ config, status: 'idle', round: 0 }, this.deps());
+    const deps = this.deps();
+    const fresh = FederationRuntime.fresh(config, vetted.model, await deps.store.devices.list(federationId), deps);
     this.federations.set(federationId, fresh);
     // Devices stay connected through an edit; the new runtime must count them online.
     for (const d of joined) if (d.connected) fresh.deviceConnected(d.deviceId);

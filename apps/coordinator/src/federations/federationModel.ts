@@ -10,6 +10,7 @@ import {
   readWeights,
   type FederationConfig,
   type TopologyLoader,
+  type WeightsManifest,
 } from '@flock/fl-core';
 import type * as tf from '@tensorflow/tfjs';
 import type { StoredUploadedModel } from '../storage/store.ts';
@@ -26,7 +27,7 @@ export type FederationModelResult<T> = { ok: true; value: T } | { ok: false; rea
  * `modelSeed`, or an uploaded model with the weights it was uploaded with (so an operator can start
  * from a pre-trained model; `modelSeed` does not apply). The caller disposes it.
  */
-export async function buildFederationModel(config: FederationConfig, uploads: UploadedModels): Promise<FederationModelResult<tf.LayersModel>> {
+async function buildFederationModel(config: FederationConfig, uploads: UploadedModels): Promise<FederationModelResult<tf.LayersModel>> {
   const shape = datasetShape(config.dataset);
   if (!isUploadedModel(config.model)) {
     const problem = modelProblem(config.model, shape);
@@ -44,15 +45,46 @@ export async function buildFederationModel(config: FederationConfig, uploads: Up
   return { ok: true, value: loaded.model };
 }
 
-/** The round-0 model of a federation, encoded (see buildFederationModel). */
-export async function initialModel(config: FederationConfig, uploads: UploadedModels): Promise<FederationModelResult<Uint8Array>> {
+/** What the coordinator keeps of a federation's model once it is built: the weights' layout and the tfjs topology. */
+export interface ModelLayout {
+  manifest: WeightsManifest;
+  /** tfjs LayersModel topology, served with the weights so tf.loadLayersModel can fetch the global model. */
+  topology: unknown;
+}
+
+/** A new federation's model, built once: its layout, its round-0 weights, and those weights encoded for the store. */
+export interface PreparedModel extends ModelLayout {
+  weights: Float32Array;
+  encoded: Uint8Array;
+}
+
+/** Builds the federation's model (see buildFederationModel), reads what `use` needs, and disposes it. */
+async function withFederationModel<T>(
+  config: FederationConfig,
+  uploads: UploadedModels,
+  use: (model: tf.LayersModel) => Promise<T>,
+): Promise<FederationModelResult<T>> {
   const built = await buildFederationModel(config, uploads);
   if (!built.ok) return built;
   try {
-    return { ok: true, value: encodeWeights(manifestOf(built.value), await readWeights(built.value), 'weights') };
+    return { ok: true, value: await use(built.value) };
   } finally {
     built.value.dispose();
   }
+}
+
+/** The layout of a stored federation's model, whose weights come from the store. */
+export function federationModelLayout(config: FederationConfig, uploads: UploadedModels): Promise<FederationModelResult<ModelLayout>> {
+  return withFederationModel(config, uploads, async (model) => ({ manifest: manifestOf(model), topology: model.toJSON(null, false) }));
+}
+
+/** A new or edited federation's round-0 model: what is stored and what its runtime starts from, from one build. */
+export function prepareFederationModel(config: FederationConfig, uploads: UploadedModels): Promise<FederationModelResult<PreparedModel>> {
+  return withFederationModel(config, uploads, async (model) => {
+    const manifest = manifestOf(model);
+    const weights = await readWeights(model);
+    return { manifest, topology: model.toJSON(null, false), weights, encoded: encodeWeights(manifest, weights, 'weights') };
+  });
 }
 
 /** Uploaded models' topologies as stored: how the coordinator's evaluator builds them. */

@@ -2,7 +2,6 @@ import {
   decodeWeights,
   demoDataset,
   encodeWeights,
-  manifestOf,
   privacyGuarantee,
   downlinkCodecOf,
   downlinkDeltaOf,
@@ -11,6 +10,7 @@ import {
   type DeviceEvaluation,
   type DeviceState,
   type EventLogEntry,
+  type FederationConfig,
   type FederationStatusMessage,
   type FinalEvaluationMessage,
   type FinalModelMessage,
@@ -33,9 +33,9 @@ import type { EngineEffect } from '../rounds/engineEffects.ts';
 import { createEngine, type FederationEngine } from '../rounds/federationEngine.ts';
 import { privacyNote } from '../rounds/privacyBudget.ts';
 import { maxPayloadBytes } from '../rounds/updatePayload.ts';
-import type { CoordinatorStore, StoredFederation } from '../storage/store.ts';
+import type { CoordinatorStore, StoredDevice, StoredFederation } from '../storage/store.ts';
 import { DeviceRegistry } from './deviceRegistry.ts';
-import { buildFederationModel } from './federationModel.ts';
+import { federationModelLayout, type PreparedModel } from './federationModel.ts';
 import { DeviceTraffic } from './deviceTraffic.ts';
 import { DownlinkModels } from './downlinkModels.ts';
 import { FederationShards } from './federationShards.ts';
@@ -88,17 +88,15 @@ export class FederationRuntime {
   }
 
   /**
-   * A federation interrupted mid-round resumes as 'waiting' from its last stored round and redoes
-   * the one in flight; updates already folded into stored rounds are remembered, never re-counted.
+   * A stored federation, as the coordinator starts: one interrupted mid-round resumes as 'waiting'
+   * from its last stored round and redoes the one in flight; updates already folded into stored
+   * rounds are remembered, never re-counted.
    */
   static async load(stored: StoredFederation, deps: RuntimeDeps): Promise<FederationRuntime> {
     const { config } = stored;
-    const built = await buildFederationModel(config, deps.store.uploadedModels);
-    if (!built.ok) throw new Error(`federation ${config.id}: ${built.reason}`);
-    const model = built.value;
-    const manifest = manifestOf(model);
-    const topology = model.toJSON(null, false);
-    model.dispose();
+    const layout = await federationModelLayout(config, deps.store.uploadedModels);
+    if (!layout.ok) throw new Error(`federation ${config.id}: ${layout.reason}`);
+    const { manifest, topology } = layout.value;
     const latest = await deps.store.models.latest(config.id);
     if (!latest) throw new Error(`federation ${config.id} has no stored model`);
     const global = decodeWeights(latest.bytes, manifest).values;
@@ -119,6 +117,21 @@ export class FederationRuntime {
       runtime.record('info', 'coordinator-restarted', `coordinator restarted: federation ${status} after round ${latest.round}`);
     }
     return runtime;
+  }
+
+  /**
+   * A federation just stored idle at round 0 (created, or edited before its first start), from the
+   * model it was stored with: nothing is built, read back or decoded again. `devices` joined it before an edit.
+   */
+  static fresh(config: FederationConfig, model: PreparedModel, devices: StoredDevice[], deps: RuntimeDeps): FederationRuntime {
+    const engine = createEngine(config, model.manifest, {
+      status: 'idle',
+      completedRounds: 0,
+      global: model.weights,
+      recentContributions: [],
+      serverState: null,
+    });
+    return new FederationRuntime(deps, engine, new DeviceRegistry(config, devices), [], model.topology);
   }
 
   get config() {
