@@ -77,7 +77,7 @@ export class CoordinatorClient {
     return this.call('GET', `/api/tokens${federationId ? `?federation=${encodeURIComponent(federationId)}` : ''}`);
   }
 
-  /** A backup file of the coordinator's data, taken while it runs (storage/backup.ts). */
+  /** A backup file of the coordinator's data, taken while it runs (storage/pglite/backup.ts). */
   async backup(): Promise<Uint8Array> {
     const response = await this.send('POST', '/api/admin/backup', undefined);
     if (!response.ok) throw await this.refusal('POST', '/api/admin/backup', response);

@@ -2,7 +2,7 @@ import express from 'express';
 import { allow } from '../auth/guard.ts';
 import { EmptyBody } from './emptyBody.ts';
 
-/** `POST /api/admin/backup` (admin): a backup file of the running coordinator's data (storage/backup.ts), for `flockctl backup`. */
+/** `POST /api/admin/backup` (admin): a backup file of the running coordinator's data (storage/pglite/backup.ts), for `flockctl backup`. */
 export function backupApi(takeBackup: () => Promise<Uint8Array>): express.Router {
   const api = express.Router();
   api.post('/admin/backup', allow('admin'), express.json(), async (req, res) => {
