@@ -1,9 +1,8 @@
-import { FederationId } from '@flock/fl-core';
+import { FederationId, zodReason } from '@flock/fl-core';
 import express, { type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import { EmptyBody } from '../http/emptyBody.ts';
-import { zodReason } from '../transport/zodReason.ts';
 import { allow, credentialOf } from './guard.ts';
 import { parseLifetime, type TokenService } from './tokenService.ts';
 

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { FederationConfig, type FederationSummary } from '@flock/fl-core';
+import { FederationConfig, federationConfigProblem, type FederationSummary } from '@flock/fl-core';
 import type { Command } from 'commander';
-import { zodReason } from '../transport/zodReason.ts';
 import { clientOf, withConnection, type ConnectionFlags } from './adminConnection.ts';
 
 /** One line a person reads: id, status, round, name. */
@@ -24,9 +23,9 @@ export function addFederationCommand(program: Command, print: (line: string) => 
       } catch (err) {
         throw new Error(`${flags.config}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
-      const config = FederationConfig.safeParse(raw);
-      if (!config.success) throw new Error(`${flags.config}: ${zodReason(config.error)}`);
-      const created = await clientOf(flags).createFederation(config.data);
+      const problem = federationConfigProblem(raw, { source: flags.config });
+      if (problem) throw new Error(problem);
+      const created = await clientOf(flags).createFederation(FederationConfig.parse(raw));
       show(flags, created, `created ${describeSummary(created)}`);
     });
 

@@ -1,8 +1,7 @@
 import type { AggregationMode, DemoDataset, FederationConfig, ModelName, RoundDeadline } from '@flock/fl-core';
-import { DEFAULT_DEADLINE, MODEL_NAMES } from '@flock/fl-core';
+import { DEFAULT_DEADLINE, MNIST_TRAIN_EXAMPLES, MODEL_NAMES } from '@flock/fl-core';
 import { NODE_BACKENDS, type NodeBackend } from '@flock/fl-core/node';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { MNIST_TRAIN_EXAMPLES } from '../federations/datasetPartition.ts';
 import type { RoundReport } from '../simulation/roundLedger.ts';
 import { runSimulation, type SimulationPlan } from '../simulation/simulation.ts';
 import { progressLine, roundLine, summaryLine, writeReport } from '../simulation/simulationReport.ts';

@@ -1,27 +1,21 @@
-import { createRng, partitionDirichlet, partitionIid, partitionShards, shuffleInPlace, type DemoDataset, type Partition } from '@flock/fl-core';
+import {
+  createRng,
+  datasetProblem,
+  deviceCount,
+  MNIST_TRAIN_EXAMPLES,
+  partitionDirichlet,
+  partitionIid,
+  partitionShards,
+  shuffleInPlace,
+  type DemoDataset,
+  type Partition,
+} from '@flock/fl-core';
 
-/** MNIST's training split; devices' shards are cut from it. */
-export const MNIST_TRAIN_EXAMPLES = 60_000;
 /** The FedAvg paper's pathological non-IID split gives each device two label-sorted shards. */
 const SHARDS_PER_DEVICE = 2;
 const DEFAULT_DIRICHLET_ALPHA = 0.5;
 
 type DatasetConfig = DemoDataset;
-
-/** K, the number of shards (virtual devices) the federation's partition has. */
-export function deviceCount(dataset: DatasetConfig): number {
-  return dataset.numDevices ?? Math.floor(MNIST_TRAIN_EXAMPLES / dataset.examplesPerDevice);
-}
-
-/** Why a dataset config cannot be partitioned, or null when it can. */
-export function datasetProblem(dataset: DatasetConfig): string | null {
-  const pool = deviceCount(dataset) * dataset.examplesPerDevice;
-  if (pool > MNIST_TRAIN_EXAMPLES) {
-    return `numDevices x examplesPerDevice = ${pool} exceeds the ${MNIST_TRAIN_EXAMPLES} MNIST training examples`;
-  }
-  if (dataset.alpha !== undefined && dataset.partition !== 'dirichlet') return 'alpha applies only to the dirichlet partition';
-  return null;
-}
 
 /**
  * Per shard, the indices into MNIST's training split. The pool is a seeded draw of

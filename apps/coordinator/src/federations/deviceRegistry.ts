@@ -1,6 +1,5 @@
-import { demoDataset, type DeviceInfo, type DeviceState, type FederationConfig, type HelloMessage } from '@flock/fl-core';
+import { demoDataset, deviceCount, type DeviceInfo, type DeviceState, type FederationConfig, type HelloMessage } from '@flock/fl-core';
 import type { StoredDevice } from '../storage/store.ts';
-import { deviceCount } from './datasetPartition.ts';
 
 interface DeviceEntry extends StoredDevice {
   connections: number;

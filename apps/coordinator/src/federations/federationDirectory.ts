@@ -1,7 +1,6 @@
-import { FederationConfig, fieldName, type FederationSummary } from '@flock/fl-core';
+import { FederationConfig, federationConfigProblem, fieldName, zodReason, type FederationSummary } from '@flock/fl-core';
 import { z } from 'zod';
 import type { FederationRepository } from '../storage/store.ts';
-import { zodReason } from '../transport/zodReason.ts';
 import { createFederation, vetConfig, type CreationResult } from './federationCreation.ts';
 import { FederationRuntime, type RuntimeDeps } from './federationRuntime.ts';
 
@@ -77,9 +76,10 @@ export class FederationDirectory {
         reason: `federation "${federationId}" has started (${status}, round ${round}): only a federation that never ran can be edited; clone it instead`,
       };
     }
-    const parsed = FederationConfig.safeParse({ ...runtime.config, ...patch.data });
-    if (!parsed.success) return { ok: false, status: 400, reason: `federation config: ${zodReason(parsed.error)}` };
-    const config = parsed.data;
+    const edited = { ...runtime.config, ...patch.data };
+    const problem = federationConfigProblem(edited);
+    if (problem) return { ok: false, status: 400, reason: problem };
+    const config = FederationConfig.parse(edited);
     const vetted = await vetConfig(config, this.deps().store.uploadedModels);
     if (!vetted.ok) return { ok: false, status: 400, reason: vetted.reason };
     const joined = runtime.deviceList();

@@ -1,7 +1,6 @@
-import { FederationConfig, PROTOCOL_VERSION, type HelloMessage } from '@flock/fl-core';
+import { FederationConfig, federationConfigProblem, PROTOCOL_VERSION, type HelloMessage } from '@flock/fl-core';
 import { describe, expect, it } from 'vitest';
 import { DeviceRegistry } from './deviceRegistry.ts';
-import { configProblem } from './federationCreation.ts';
 import { ownDataRefusal } from './ownData.ts';
 
 const config = FederationConfig.parse({
@@ -60,8 +59,8 @@ describe('device-data federations', () => {
   });
 
   it('refuse a target accuracy (the coordinator has no test data) and a model too big for the rows', () => {
-    expect(configProblem(config)).toBeNull();
-    expect(configProblem({ ...config, targetAccuracy: 0.9 })).toMatch(/^targetAccuracy needs the coordinator's own test data/);
-    expect(configProblem({ ...config, model: 'mnist-cnn' })).toMatch(/^model mnist-cnn needs images of at least 4x4, the dataset gives 1x2/);
+    expect(federationConfigProblem(config)).toBeNull();
+    expect(federationConfigProblem({ ...config, targetAccuracy: 0.9 })).toMatch(/^targetAccuracy needs the coordinator's own test data/);
+    expect(federationConfigProblem({ ...config, model: 'mnist-cnn' })).toMatch(/^model mnist-cnn needs images of at least 4x4, the dataset gives 1x2/);
   });
 });

@@ -1,8 +1,7 @@
-import { FederationId } from '@flock/fl-core';
+import { FederationId, zodReason } from '@flock/fl-core';
 import express from 'express';
 import { z } from 'zod';
 import { allow } from '../auth/guard.ts';
-import { zodReason } from '../transport/zodReason.ts';
 import type { ApiDeps } from './apiDeps.ts';
 
 const DeviceBytesParams = z.object({ id: FederationId });

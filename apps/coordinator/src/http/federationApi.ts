@@ -1,10 +1,9 @@
-import { DeviceId, EventLogEntry, FederationConfig, FederationId, joinPolicyOf, PROTOCOL_VERSION } from '@flock/fl-core';
+import { DeviceId, EventLogEntry, FederationConfig, federationConfigProblem, FederationId, joinPolicyOf, PROTOCOL_VERSION, zodReason } from '@flock/fl-core';
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { allow, allowMembers } from '../auth/guard.ts';
 import { CloneRequest } from '../federations/federationDirectory.ts';
 import type { FederationRuntime } from '../federations/federationRuntime.ts';
-import { zodReason } from '../transport/zodReason.ts';
 import type { ApiDeps } from './apiDeps.ts';
 import { consoleApi, EventKinds } from './consoleApi.ts';
 import { deviceDataApi } from './deviceDataApi.ts';
@@ -131,9 +130,9 @@ export function federationApi(deps: ApiDeps): express.Router {
   });
 
   api.post('/federations', allow('admin'), async (req, res) => {
-    const config = FederationConfig.safeParse(req.body);
-    if (!config.success) return refuse(res, 400, `federation config: ${zodReason(config.error)}`);
-    const created = await deps.directory.create(config.data);
+    const problem = federationConfigProblem(req.body);
+    if (problem) return refuse(res, 400, problem);
+    const created = await deps.directory.create(FederationConfig.parse(req.body));
     if (!created.ok) return refuse(res, created.status, created.reason);
     res.status(201).json(deps.directory.summaryOf(created.runtime));
   });

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { DatasetConfig, datasetShape, loadUploadedModel, modelShapeProblem, saveInMemory } from '@flock/fl-core';
+import { DatasetConfig, datasetShape, loadUploadedModel, modelShapeProblem, saveInMemory, zodReason } from '@flock/fl-core';
 import express, { type Response } from 'express';
 import { z } from 'zod';
 import { allow } from '../auth/guard.ts';
 import type { UploadedModelRepository } from '../storage/store.ts';
-import { zodReason } from '../transport/zodReason.ts';
 
 /** Uploads carry the weights as base64 inside JSON: far above the API's usual 64 KiB. */
 const MAX_UPLOAD = '64mb';

@@ -1,11 +1,10 @@
-import { ADMIN_NAMESPACE, FederationId, type ConsoleSnapshot, type AdminToCoordinatorEvents, type CoordinatorToAdminEvents } from '@flock/fl-core';
+import { ADMIN_NAMESPACE, FederationId, zodReason, type AdminToCoordinatorEvents, type ConsoleSnapshot, type CoordinatorToAdminEvents } from '@flock/fl-core';
 import type { Logger } from 'pino';
 import type { Namespace, Server } from 'socket.io';
 import { z } from 'zod';
 import type { FederationOutputs, FederationRuntime } from '../federations/federationRuntime.ts';
 import type { CoordinatorMetrics } from '../metrics/coordinatorMetrics.ts';
 import { answerer, guarded, type ErrorEmitter, type SocketBoundaryDeps } from './socketBoundary.ts';
-import { zodReason } from './zodReason.ts';
 
 type AdminNamespace = Namespace<AdminToCoordinatorEvents, CoordinatorToAdminEvents>;
 

@@ -2,11 +2,11 @@ import {
   contentHash,
   DOWNLOAD_CHUNK_BYTES,
   ModelChunkRequest,
+  zodReason,
   type ModelChunkReply,
   type RoundStartAnnouncement,
   type RoundStartMessage,
 } from '@flock/fl-core';
-import { zodReason } from './zodReason.ts';
 
 export interface DownloadLimits {
   /** A model up to this size travels inside round:start (the 2NN does: 398 KB in float16, 797 KB in float32). */

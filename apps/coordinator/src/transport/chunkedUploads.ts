@@ -1,8 +1,7 @@
-import { ChunkAssembly, UpdateBeginMessage, UpdateChunkMessage, type Ack, type ChunkAck, type ParsedUpdateMessage } from '@flock/fl-core';
+import { ChunkAssembly, UpdateBeginMessage, UpdateChunkMessage, zodReason, type Ack, type ChunkAck, type ParsedUpdateMessage } from '@flock/fl-core';
 import type { FederationRuntime } from '../federations/federationRuntime.ts';
 import type { DeviceEvent, DeviceSocketData } from './deviceEvents.ts';
 import type { GuardedOn } from './socketBoundary.ts';
-import { zodReason } from './zodReason.ts';
 
 export interface ChunkedUploadLimits {
   /**

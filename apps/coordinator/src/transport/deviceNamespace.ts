@@ -4,6 +4,7 @@ import {
   PROTOCOL_VERSION,
   StatusMessage,
   UpdateMessage,
+  zodReason,
   type Ack,
   type HelloReply,
   type ModelChunkReply,
@@ -16,7 +17,6 @@ import type { CoordinatorMetrics } from '../metrics/coordinatorMetrics.ts';
 import { attachChunkedUploads, type ChunkedUploads } from './chunkedUploads.ts';
 import { DEVICE_EVENTS, type DeviceEvent, type DeviceServer, type DeviceSocket } from './deviceEvents.ts';
 import { answerer, guarded, type GuardedOn, type SocketBoundaryDeps } from './socketBoundary.ts';
-import { zodReason } from './zodReason.ts';
 
 const federationRoom = (federationId: string) => `federation:${federationId}`;
 const deviceRoom = (federationId: string, deviceId: string) => `device:${federationId}:${deviceId}`;

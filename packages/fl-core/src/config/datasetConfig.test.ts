@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MINIMAL_CONFIG } from '../testing/configFixture.ts';
-import { classNames, DatasetConfig, demoDataset, describeDataset } from './datasetConfig.ts';
+import { classNames, DatasetConfig, datasetProblem, demoDataset, describeDataset } from './datasetConfig.ts';
 import { FederationConfig } from './federation.ts';
 
 const storedConfig = MINIMAL_CONFIG;
@@ -42,5 +42,12 @@ describe('dataset config', () => {
     expect(reason({ kind: 'device', schema: { type: 'image', width: 28, height: 28, channels: 2, classes: ['a', 'b'] } })).toMatch(/^schema\.channels: /);
     expect(reason({ kind: 'device', schema: csv, testFraction: 0.95 })).toMatch(/^testFraction: /);
     expect(reason({ kind: 'cifar' })).toMatch(/^kind: /);
+  });
+
+  it('explains a pool larger than MNIST and a misplaced alpha', () => {
+    const base = { kind: 'mnist', partition: 'iid', examplesPerDevice: 600, seed: 3 } as const;
+    expect(datasetProblem({ ...base, numDevices: 200 })).toMatch(/exceeds the 60000/);
+    expect(datasetProblem({ ...base, alpha: 0.5 })).toMatch(/dirichlet/);
+    expect(datasetProblem({ ...base, partition: 'dirichlet', alpha: 0.5 })).toBeNull();
   });
 });

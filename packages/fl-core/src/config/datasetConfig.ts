@@ -74,6 +74,24 @@ export type DatasetConfig = z.infer<typeof DatasetConfig>;
 /** A dataset the coordinator holds and assigns shards of. */
 export type DemoDataset = Exclude<DatasetConfig, { kind: 'device' }>;
 
+/** MNIST's and Fashion-MNIST's training split; devices' shards are cut from it. */
+export const MNIST_TRAIN_EXAMPLES = 60_000;
+
+/** K, the number of shards (virtual devices) a demo dataset's partition has. */
+export function deviceCount(dataset: DemoDataset): number {
+  return dataset.numDevices ?? Math.floor(MNIST_TRAIN_EXAMPLES / dataset.examplesPerDevice);
+}
+
+/** Why a demo dataset cannot be partitioned, or null when it can. */
+export function datasetProblem(dataset: DemoDataset): string | null {
+  const pool = deviceCount(dataset) * dataset.examplesPerDevice;
+  if (pool > MNIST_TRAIN_EXAMPLES) {
+    return `numDevices x examplesPerDevice = ${pool} exceeds the ${MNIST_TRAIN_EXAMPLES} MNIST training examples`;
+  }
+  if (dataset.alpha !== undefined && dataset.partition !== 'dirichlet') return 'alpha applies only to the dirichlet partition';
+  return null;
+}
+
 /** The demo dataset the coordinator partitions, or null when devices bring their own data. */
 export function demoDataset(dataset: DatasetConfig): DemoDataset | null {
   return dataset.kind === 'device' ? null : dataset;

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { datasetShape, MNIST_SHAPE, type DataShape } from '../config/datasetConfig.ts';
+import { modelProblem } from '../config/modelFit.ts';
 import { ModelCache } from './modelCache.ts';
-import { buildModel, manifestOf, modelProblem, readWeights } from './zoo.ts';
+import { buildModel, manifestOf, readWeights } from './zoo.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

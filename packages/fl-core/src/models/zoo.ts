@@ -9,8 +9,6 @@ export { MODEL_NAMES, type ZooModelName } from '../protocol/modelNames.ts';
 export interface ModelSpec {
   name: ZooModelName;
   description: string;
-  /** The smallest image side the architecture can take (its convolutions and pools shrink it). */
-  minSide: number;
   /** Sized by the dataset: MNIST_SHAPE gives the models (and seeded weights) the zoo always had. */
   build: (seed: number, shape: DataShape) => tf.Sequential;
 }
@@ -48,13 +46,11 @@ export const MODEL_ZOO: Record<ZooModelName, ModelSpec> = {
   'mnist-mlp': {
     name: 'mnist-mlp',
     description: "FedAvg paper's 2NN: 784-200-200-10 (199,210 parameters on MNIST)",
-    minSide: 1,
     build: mlp(200, 200),
   },
   'mnist-cnn': {
     name: 'mnist-cnn',
     description: "FedAvg paper's CNN: conv5x5x32, pool, conv5x5x64, pool, dense512, dense10 (1,663,370 parameters on MNIST)",
-    minSide: 4,
     build: (seed, { inputShape, numClasses }) =>
       tf.sequential({
         layers: [
@@ -72,7 +68,6 @@ export const MODEL_ZOO: Record<ZooModelName, ModelSpec> = {
   'mnist-cnn-small': {
     name: 'mnist-cnn-small',
     description: 'Small CNN for software WebGPU: conv3x3x8, pool, conv3x3x16, pool, dense10 (5,258 parameters on MNIST)',
-    minSide: 10,
     build: (seed, { inputShape, numClasses }) =>
       tf.sequential({
         layers: [
@@ -89,17 +84,9 @@ export const MODEL_ZOO: Record<ZooModelName, ModelSpec> = {
   'tabular-mlp': {
     name: 'tabular-mlp',
     description: 'For CSV rows: features-64-32-classes',
-    minSide: 1,
     build: mlp(64, 32),
   },
 };
-
-/** Why `name` cannot take data of `shape`, or null when it can. */
-export function modelProblem(name: ZooModelName, { inputShape: [height, width] }: DataShape): string | null {
-  const { minSide } = MODEL_ZOO[name];
-  if (Math.min(height, width) >= minSide) return null;
-  return `model ${name} needs images of at least ${minSide}x${minSide}, the dataset gives ${height}x${width} (use tabular-mlp or mnist-mlp for CSV rows)`;
-}
 
 export function buildModel(name: ZooModelName, seed = 0, shape: DataShape = MNIST_SHAPE): tf.Sequential {
   return MODEL_ZOO[name].build(seed, shape);

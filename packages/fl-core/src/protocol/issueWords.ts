@@ -21,7 +21,7 @@ export function fieldName(path: readonly PropertyKey[]): string {
 /** The issue as a sentence for the person who typed the value: what is wrong and what to enter instead. */
 export function issueText(issue: z.core.$ZodIssue): string {
   const field = fieldName(issue.path);
-  if (!ZOD_DEFAULT.test(issue.message)) return sentence(reworded(issue.message));
+  if (!ZOD_DEFAULT.test(issue.message)) return asSentence(reworded(issue.message));
   switch (issue.code) {
     case 'too_small':
       if (issue.origin === 'string') return Number(issue.minimum) <= 1 ? `Enter the ${field}.` : `Enter at least ${issue.minimum} characters.`;
@@ -51,7 +51,8 @@ function reworded(message: string): string {
   return `enter ${what}${echo}`;
 }
 
-function sentence(text: string): string {
+/** The text capitalised and ended with a full stop: a problem shown on its own. */
+export function asSentence(text: string): string {
   const capital = text.charAt(0).toUpperCase() + text.slice(1);
   return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }
@@ -59,4 +60,9 @@ function sentence(text: string): string {
 /** Every issue of a failed parse, in words, keyed by where it is. */
 export function fieldProblems(error: z.ZodError): FieldProblem[] {
   return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), field: fieldName(issue.path), text: issueText(issue) }));
+}
+
+/** "training.batchSize: expected ..." for each issue, joined by "; ": enough for a person to fix the message or file they sent. */
+export function zodReason(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ');
 }

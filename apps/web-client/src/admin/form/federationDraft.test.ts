@@ -32,6 +32,21 @@ describe('federation drafts', () => {
     ]);
   });
 
+  it('refuses what the coordinator would refuse across fields, for the whole federation', () => {
+    const named = setIn(setIn(NEW_FEDERATION_DRAFT, ['id'], 'robust'), ['name'], 'Robust');
+    const robustAsync = setIn(setIn(named, ['mode'], { kind: 'async', bufferSize: 2, maxStaleness: 2 }), ['strategy'], { name: 'median', options: {} });
+    expect(checkDraft(robustAsync)).toEqual({
+      ok: false,
+      problems: [
+        {
+          path: '',
+          field: 'the federation',
+          text: 'Strategy: strategy median is not supported in async (FedBuff) mode, which aggregates with FedAvg; choose fedavg or sync mode.',
+        },
+      ],
+    });
+  });
+
   it('switching the dataset kind keeps the partition between demo datasets and starts device data with a schema', () => {
     expect(datasetOfKind('fashion-mnist', NEW_FEDERATION_DRAFT.dataset)).toEqual({ ...NEW_FEDERATION_DRAFT.dataset, kind: 'fashion-mnist' });
     const device = datasetOfKind('device', NEW_FEDERATION_DRAFT.dataset);

@@ -1,5 +1,5 @@
-import { fieldProblems, type FieldProblem } from '@flock/fl-core/protocol';
-import { FederationConfig, type DatasetConfig } from '@flock/fl-core/config';
+import { asSentence, fieldName, fieldProblems, type FieldProblem } from '@flock/fl-core/protocol';
+import { FederationConfig, federationConfigProblem, type DatasetConfig } from '@flock/fl-core/config';
 import type { z } from 'zod';
 
 /** What the form edits: a config as a person writes it (defaults not yet filled in). */
@@ -59,11 +59,16 @@ export function datasetOfKind(kind: DatasetConfig['kind'], current: FederationDr
 
 export type DraftCheck = { ok: true; config: FederationConfig } | { ok: false; problems: FieldProblem[] };
 
-/** The schema's verdict, each problem in words with the field it concerns (shown next to that field). */
+/**
+ * The schema's verdict, each problem in words with the field it concerns (shown next to that field);
+ * then what the coordinator would refuse across fields (federationConfigProblem), for the whole federation.
+ */
 export function checkDraft(draft: FederationDraft): DraftCheck {
   const parsed = FederationConfig.safeParse(draft);
-  if (parsed.success) return { ok: true, config: parsed.data };
-  return { ok: false, problems: fieldProblems(parsed.error) };
+  if (!parsed.success) return { ok: false, problems: fieldProblems(parsed.error) };
+  const problem = federationConfigProblem(parsed.data);
+  if (problem) return { ok: false, problems: [{ path: '', field: fieldName([]), text: asSentence(problem) }] };
+  return { ok: true, config: parsed.data };
 }
 
 /** Where each field shows its problem: the first one found at its path. */
