@@ -1,5 +1,4 @@
 import type { EventLogEntry } from '@flock/fl-core';
-import type { EventPage, EventPageQuery, EventQuery, EventRepository } from './store.ts';
 
 /** How big and how old the event log may grow, and how repeats fold into one row. */
 export interface EventLogLimits {
@@ -14,6 +13,39 @@ export const DEFAULT_EVENT_LOG_LIMITS: EventLogLimits = { maxRowsPerFederation: 
 export interface EventLogOptions {
   limits?: EventLogLimits;
   onError?: (err: unknown) => void;
+}
+
+export interface EventQuery {
+  kinds?: readonly string[];
+  level?: EventLogEntry['level'];
+}
+
+export interface EventPageQuery extends EventQuery {
+  limit: number;
+  /** Only events older than this one (keyset paging: stable while new events arrive); null: from the newest. */
+  beforeId: number | null;
+  /** Matches the message case-insensitively. */
+  text?: string;
+}
+
+export interface EventPage {
+  items: Array<EventLogEntry & { id: number }>;
+  /** Every matching event, on all pages. */
+  total: number;
+}
+
+/** The coordinator's event log, the part of a CoordinatorStore: EventLog below implements it, with the same rules, over any store's EventRows. */
+export interface EventRepository {
+  /** Logs `e` (written in the background) and returns it as the log shows it, repeats counted. */
+  append(e: EventLogEntry): EventLogEntry;
+  /** Resolves once every event appended so far is stored. */
+  written(): Promise<void>;
+  /** Applies the retention limits now (they also apply every few minutes); returns the rows deleted. */
+  prune(): Promise<number>;
+  /** One page of a federation's events, newest first. */
+  page(federationId: string, query: EventPageQuery): Promise<EventPage>;
+  /** A federation's newest `limit` events, oldest first. */
+  recent(federationId: string, limit: number, query?: EventQuery): Promise<EventLogEntry[]>;
 }
 
 /** A repeat folds into its row for this long after the row's first occurrence, so a long flood still leaves a timeline. */

@@ -3,7 +3,6 @@ import type {
   BackendName,
   DeviceEvaluation,
   DeviceRoundBytes,
-  EventLogEntry,
   FederationConfig,
   FederationStatus,
   LocalEvaluation,
@@ -11,7 +10,7 @@ import type {
   TokenRecord,
 } from '@flock/fl-core';
 import type { Contribution } from '../rounds/engineEffects.ts';
-import type { EventLogOptions } from './eventLog.ts';
+import type { EventLogOptions, EventRepository } from './eventLog.ts';
 
 /**
  * Everything the coordinator keeps across restarts, in narrow parts typed by what their callers use.
@@ -156,37 +155,4 @@ export interface TokenRepository {
   listMinted(federationId?: string): Promise<TokenRecord[]>;
   /** Whether the device id holds a live (unrevoked, unexpired) credential; an expired one is released first. */
   isBound(federationId: string, deviceId: string): Promise<boolean>;
-}
-
-export interface EventQuery {
-  kinds?: readonly string[];
-  level?: EventLogEntry['level'];
-}
-
-export interface EventPageQuery extends EventQuery {
-  limit: number;
-  /** Only events older than this one (keyset paging: stable while new events arrive); null: from the newest. */
-  beforeId: number | null;
-  /** Matches the message case-insensitively. */
-  text?: string;
-}
-
-export interface EventPage {
-  items: Array<EventLogEntry & { id: number }>;
-  /** Every matching event, on all pages. */
-  total: number;
-}
-
-/** The coordinator's event log (storage/eventLog.ts keeps its rules the same for every store). */
-export interface EventRepository {
-  /** Logs `e` (written in the background) and returns it as the log shows it, repeats counted. */
-  append(e: EventLogEntry): EventLogEntry;
-  /** Resolves once every event appended so far is stored. */
-  written(): Promise<void>;
-  /** Applies the retention limits now (they also apply every few minutes); returns the rows deleted. */
-  prune(): Promise<number>;
-  /** One page of a federation's events, newest first. */
-  page(federationId: string, query: EventPageQuery): Promise<EventPage>;
-  /** A federation's newest `limit` events, oldest first. */
-  recent(federationId: string, limit: number, query?: EventQuery): Promise<EventLogEntry[]>;
 }

@@ -1,6 +1,5 @@
 import type { EventLogEntry } from '@flock/fl-core';
-import type { EventLogLimits, EventRows, LoggedRow } from '../eventLog.ts';
-import type { EventPage, EventPageQuery, EventQuery } from '../store.ts';
+import type { EventLogLimits, EventPage, EventPageQuery, EventQuery, EventRows, LoggedRow } from '../eventLog.ts';
 
 interface EventRow {
   id: number;

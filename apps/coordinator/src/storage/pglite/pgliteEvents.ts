@@ -1,7 +1,6 @@
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import type { EventLogEntry } from '@flock/fl-core';
-import type { EventLogLimits, EventRows, LoggedRow } from '../eventLog.ts';
-import type { EventPage, EventPageQuery, EventQuery } from '../store.ts';
+import type { EventLogLimits, EventPage, EventPageQuery, EventQuery, EventRows, LoggedRow } from '../eventLog.ts';
 import { toIso, type Row } from './rows.ts';
 
 /** The `events` table: one row per event, a repeat updating its row's count. */
