@@ -20,18 +20,36 @@ module.exports = {
       name: 'protocol-imports-only-zod',
       comment: 'The wire messages are the contract every peer (tabs, flockctl, the Python client) reads: schemas only.',
       severity: 'error',
-      from: { path: '^packages/fl-core/src/protocol/', pathNot: '\\.test\\.ts$' },
-      // The federation config still lives in protocol/federation.ts and takes its strategy, privacy and
-      // codec vocabularies from their homes; these three go when the config gets its own module.
+      from: { path: '^packages/fl-core/src/protocol/', pathNot: ['\\.test\\.ts$', '^packages/fl-core/src/protocol/dashboard\\.ts$'] },
+      to: { pathNot: ['^packages/fl-core/src/protocol/', '^node_modules/zod/'] },
+    },
+    {
+      name: 'dashboard-messages-import-only-zod-and-the-config',
+      comment: "A federation's summary, which the dashboard reads, carries its config; the config takes the wire's words from protocol/.",
+      severity: 'error',
+      from: { path: '^packages/fl-core/src/protocol/dashboard\\.ts$' },
+      to: { pathNot: ['^packages/fl-core/src/protocol/', '^node_modules/zod/', '^packages/fl-core/src/config/federation\\.ts$'] },
+    },
+    {
+      name: 'config-imports-only-zod-protocol-and-the-strategy-catalog',
+      comment:
+        'The federation config and its one check (federationConfigProblem) run wherever a config is written: the dashboard form, flockctl, the coordinator.',
+      severity: 'error',
+      from: { path: '^packages/fl-core/src/config/', pathNot: '\\.test\\.ts$' },
       to: {
         pathNot: [
-          '^packages/fl-core/src/protocol/',
+          '^packages/fl-core/src/(config|protocol)/',
           '^node_modules/zod/',
-          '^packages/fl-core/src/codec/codecSpec\\.ts$',
-          '^packages/fl-core/src/strategy/catalog\\.ts$',
-          '^packages/fl-core/src/strategy/privacy/privacyConfig\\.ts$',
+          '^packages/fl-core/src/strategy/(catalog|federationStrategy|privacy/privacyConfig)\\.ts$',
         ],
       },
+    },
+    {
+      name: 'config-and-protocol-never-reach-tfjs',
+      comment: 'The dashboard and the device page load them without tfjs, which only the model zoo, training and the Node platform load.',
+      severity: 'error',
+      from: { path: '^packages/fl-core/src/(config|protocol)/', pathNot: '\\.test\\.ts$' },
+      to: { path: '^packages/fl-core/src/(models|training|node)/', reachable: true },
     },
     {
       name: 'rounds-import-only-fl-core',
