@@ -1,14 +1,6 @@
 import { z } from 'zod';
 import { boundedNumber, describeBounds, type Bounds } from '../protocol/boundedNumber.ts';
-import {
-  DownlinkCodecName,
-  FederationId,
-  MAX_DECLARED_EXAMPLES,
-  ModelRef,
-  TrainingConfig,
-  UplinkCodecName,
-  type RoundCodec,
-} from '../protocol/device.ts';
+import { DownlinkCodecName, FederationId, MAX_DECLARED_EXAMPLES, ModelRef, TrainingConfig, UplinkCodecName, type RoundCodec } from '../protocol/device.ts';
 import { DEFAULT_STRATEGY, StrategyConfig } from '../strategy/catalog.ts';
 import { PrivacyConfig } from '../strategy/privacy/privacyConfig.ts';
 import { DatasetConfig, SEED_BOUNDS } from './datasetConfig.ts';
