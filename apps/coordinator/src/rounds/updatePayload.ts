@@ -4,6 +4,7 @@ import {
   firstNonFinite,
   l2Norm,
   manifestSize,
+  tensorSize,
   topkCount,
   uplinkCodec,
   type RoundCodec,
@@ -96,7 +97,7 @@ export function checkDeltaPayload(payload: Uint8Array, manifest: WeightsManifest
 function tensorAt(manifest: WeightsManifest, index: number): string {
   let offset = 0;
   for (const t of manifest) {
-    const size = t.shape.reduce((a, b) => a * b, 1);
+    const size = tensorSize(t.shape);
     if (index < offset + size) return t.name;
     offset += size;
   }
