@@ -112,8 +112,10 @@ export class FederationDirectory {
   async clone(federationId: string, request: CloneRequest): Promise<CloneResult> {
     const source = this.federations.get(federationId);
     if (!source) return { ok: false, status: 404, reason: `unknown federation "${federationId}"` };
-    const config = FederationConfig.parse({ ...source.config, id: request.id, name: request.name ?? `${source.config.name} (copy)` });
-    const created = await this.create(config);
+    const copy = { ...source.config, id: request.id, name: request.name ?? `${source.config.name} (copy)` };
+    const problem = federationConfigProblem(copy);
+    if (problem) return { ok: false, status: 400, reason: problem };
+    const created = await this.create(FederationConfig.parse(copy));
     if (created.ok) created.runtime.record('info', 'federation-cloned', `cloned from federation "${federationId}"`);
     return created;
   }

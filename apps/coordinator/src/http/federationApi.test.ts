@@ -150,6 +150,15 @@ describe('federations over REST', () => {
     expect((await api<FederationSummary>('POST', '/api/federations/clothes-2/unarchive')).body.archived).toBe(false);
   });
 
+  it('refuses a clone whose copied name would be too long, saying so (no server error)', async () => {
+    const longName = 'n'.repeat(200);
+    expect((await api('POST', '/api/federations', { ...CONFIG, id: 'long-name', name: longName })).status).toBe(201);
+    const copied = await api('POST', '/api/federations/long-name/clone', { id: 'long-name-2' });
+    expect(copied.status).toBe(400);
+    expect(copied.body.reason).toMatch(/^federation config: name: /);
+    expect((await api('POST', '/api/federations/long-name/clone', { id: 'long-name-2', name: 'Short' })).status).toBe(201);
+  });
+
   it('exports rounds as JSON and CSV', async () => {
     const json = await api<unknown[]>('GET', '/api/federations/clothes/rounds?format=json');
     expect(json.body).toEqual([]);
