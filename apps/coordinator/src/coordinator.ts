@@ -14,7 +14,9 @@ import { openSigningKey } from './auth/signingKey.ts';
 import { DEFAULT_HEARTBEAT, type HeartbeatSettings } from './config.ts';
 import { ensureDemoFederation } from './demoFederation.ts';
 import { MnistSource } from './evaluation/mnistSource.ts';
-import { ModelEvaluator, useCpuBackend } from './evaluation/modelEvaluator.ts';
+import type { EvaluationWorkerSetup } from './evaluation/evaluationMessages.ts';
+import { EvaluationThread } from './evaluation/evaluationThread.ts';
+import { useCpuBackend } from './evaluation/modelEvaluator.ts';
 import { FederationDirectory } from './federations/federationDirectory.ts';
 import { FederationRuntime, type FederationOutputs, type RuntimeDeps } from './federations/federationRuntime.ts';
 import { createHttpApp } from './http/httpApp.ts';
@@ -38,8 +40,8 @@ export interface CoordinatorOptions {
   logLevel: Level | 'silent';
   /** Defaults to apps/web-client/dist. */
   webClientDir?: string;
-  /** Sets up the tfjs backend global models are evaluated on; defaults to the cpu kernels. */
-  prepareEvaluation?: () => Promise<void>;
+  /** The tfjs backend global models are evaluated on (in the evaluation thread); defaults to the cpu kernels. */
+  evaluation?: EvaluationWorkerSetup;
   /** Socket.IO ping settings; defaults to DEFAULT_HEARTBEAT (10 s / 20 s). */
   heartbeat?: HeartbeatSettings;
   /** Message sizes, rate limits, CORS origins; defaults to DEFAULT_SECURITY_LIMITS. */
@@ -60,10 +62,13 @@ export interface RunningCoordinator {
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const TICK_MS = 1000;
+const CLOSING_NOTICE_MS = 200;
+const CLOSING_WORDS = 'The coordinator is shutting down or restarting. This device keeps its work, reconnects by itself and goes on.';
 
 export async function startCoordinator(options: CoordinatorOptions): Promise<RunningCoordinator> {
   const logger = pino({ level: options.logLevel, base: { service: 'coordinator' } });
-  await (options.prepareEvaluation ?? useCpuBackend)();
+  // Building a federation's model (its manifest and round-0 weights) needs a backend here too.
+  await useCpuBackend();
   const store = await openStore({
     dataDir: options.dataDir,
     eventLog: { limits: options.eventLog, onError: (err) => logger.error({ err }, 'event log write failed') },
@@ -74,7 +79,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const tokens = await TokenService.open(store.tokens, options.dataDir, options.adminToken);
 
   const mnist = new MnistSource();
-  const evaluator = new ModelEvaluator((dataset) => mnist.get('test', dataset), storedTopology(store.uploadedModels));
+  const evaluator = new EvaluationThread(storedTopology(store.uploadedModels), options.evaluation);
   const work = new PendingWork((err) => logger.error({ err }, 'background work failed'));
   const federations = new Map<string, FederationRuntime>();
   let runtimeDeps: RuntimeDeps | null = null;
@@ -143,7 +148,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   guardDeviceConnections(io.of('/'), tokens, security);
   guardAdminConnections(io.of(ADMIN_NAMESPACE), tokens, security);
   limitConnectionsPerIp([io.of('/'), io.of(ADMIN_NAMESPACE)], new ConnectionsPerIp(security.maxConnectionsPerIp));
-  attachDeviceSocket(io, { federations, logger, admission: new DeviceAdmission(tokens), downloads, uploads, metrics });
+  let closing: Promise<void> | null = null;
+  attachDeviceSocket(io, { federations, logger, admission: new DeviceAdmission(tokens), downloads, uploads, metrics, closing: () => closing !== null });
   attachAdminSocket(io as unknown as Server, { federations, logger, metrics });
 
   const ticker = setInterval(() => {
@@ -159,13 +165,16 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const port = (httpServer.address() as AddressInfo).port;
   const url = `http://${options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host}:${port}`;
 
-  let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
       clearInterval(ticker);
+      // From here every device message is refused for now (deviceNamespace.ts); devices keep their updates.
+      io.of('/').emit('coordinator:closing', { reason: CLOSING_WORDS });
+      // Lets the notice leave before the connections close; io.close() does not flush what was emitted.
+      await new Promise((resolve) => setTimeout(resolve, CLOSING_NOTICE_MS));
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await work.drain();
-      evaluator.dispose();
+      await evaluator.close();
       await store.close();
       logger.info('coordinator closed');
     })());

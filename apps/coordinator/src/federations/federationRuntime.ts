@@ -26,7 +26,7 @@ import {
 import { describeError } from '@flock/fl-core/device';
 import type { Logger } from 'pino';
 import type { MnistSource } from '../evaluation/mnistSource.ts';
-import type { ModelEvaluator } from '../evaluation/modelEvaluator.ts';
+import type { Evaluator } from '../evaluation/evaluationThread.ts';
 import type { PendingWork } from '../pendingWork.ts';
 import { contributionWindow, type Outcome } from '../rounds/engineCore.ts';
 import type { EngineEffect } from '../rounds/engineEffects.ts';
@@ -57,7 +57,7 @@ export interface FederationOutputs {
 
 export interface RuntimeDeps {
   store: CoordinatorStore;
-  evaluator: ModelEvaluator;
+  evaluator: Evaluator;
   mnist: MnistSource;
   logger: Logger;
   outputs: FederationOutputs;

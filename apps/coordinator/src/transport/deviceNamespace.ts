@@ -50,7 +50,16 @@ export interface DeviceSocketDeps {
   downloads: ChunkedDownloads;
   uploads: ChunkedUploads;
   metrics: Pick<CoordinatorMetrics, 'handlerFailed'>;
+  /** True once the coordinator is shutting down: every message is then refused for now. */
+  closing: () => boolean;
 }
+
+/** What a device hears while the coordinator shuts down; its session keeps its update and sends it after reconnecting. */
+export const CLOSING_REFUSAL = {
+  ok: false,
+  reason: 'The coordinator is shutting down; this device keeps its work and sends it again once it reconnects.',
+  retryAfterMs: 1_000,
+} as const;
 
 /**
  * Devices on the default namespace. Nothing a device sends is trusted: each message is parsed
@@ -75,6 +84,7 @@ export function attachDeviceSocket(io: DeviceServer, deps: DeviceSocketDeps): vo
 
     // A middleware, not onAny: it runs after the connection's rate limit (auth/socketGuards.ts).
     socket.use(([event, ...args], next) => {
+      if (deps.closing()) return answerer(socket, String(event), args)(CLOSING_REFUSAL);
       if ((DEVICE_EVENTS as readonly unknown[]).includes(event)) return next();
       answerer(socket, String(event), args)({ ok: false, reason: `unknown event "${String(event)}"; devices send hello, status or update` });
     });
