@@ -1,7 +1,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
+
+const execFileAsync = promisify(execFile);
 
 /**
  * PostgreSQL's default 128 MB of shared buffers sits in PGlite's wasm memory whether used or not; one
@@ -129,12 +134,7 @@ alter table contributions add column if not exists abandoned_bytes_down bigint;
 export async function openDatabase(dataDir: string): Promise<PGlite> {
   await mkdir(dataDir, { recursive: true });
   const path = join(dataDir, 'pg');
-  if (!existsSync(path)) {
-    // PGlite keeps initdb's wasm memory (~400 MB) alive for as long as the instance that created the
-    // cluster stays open: create it, close it, and serve from a fresh instance (idle RSS 877 -> ~550 MB).
-    const creating = await PGlite.create(path);
-    await creating.close();
-  }
+  if (!existsSync(path)) await createCluster(path);
   let db: PGlite;
   try {
     db = await PGlite.create(path, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`] });
@@ -143,6 +143,17 @@ export async function openDatabase(dataDir: string): Promise<PGlite> {
   }
   await db.exec(SCHEMA);
   return db;
+}
+
+/**
+ * initdb in a short-lived child process. The instance that creates a cluster holds initdb's wasm memory
+ * (~400 MB), and even once closed it is only given back by a garbage collection that an idle coordinator
+ * may never run; a process that exits gives it all back (first-start idle RSS, `npm run bench -- startup`).
+ */
+async function createCluster(path: string): Promise<void> {
+  const script = `const { PGlite } = await import('@electric-sql/pglite'); await (await PGlite.create(${JSON.stringify(path)})).close();`;
+  // The child resolves PGlite from this file's folder, as this module does.
+  await execFileAsync(process.execPath, ['--input-type=module', '-e', script], { cwd: dirname(fileURLToPath(import.meta.url)) });
 }
 
 /** PGlite only says `Aborted()` about a damaged cluster: this names the folder and the ways out. */
