@@ -135,15 +135,7 @@ export class PgliteDevices implements DeviceRepository {
 
   async list(federationId: string): Promise<StoredDevice[]> {
     const { rows } = await this.db.query<Row>('select * from devices where federation_id = $1 order by shard_index', [federationId]);
-    return rows.map((r) => ({
-      deviceId: String(r.device_id),
-      shardIndex: Number(r.shard_index),
-      backend: r.backend == null ? null : BackendName.parse(r.backend),
-      adapter: r.adapter == null ? null : AdapterInfo.parse(r.adapter),
-      roundsContributed: Number(r.rounds_contributed),
-      examples: Number(r.examples),
-      lastSeen: new Date(toIso(r.last_seen)),
-    }));
+    return rows.map(deviceOf);
   }
 
   async upsert(federationId: string, d: StoredDevice): Promise<void> {
@@ -164,6 +156,18 @@ export class PgliteDevices implements DeviceRepository {
       ],
     );
   }
+}
+
+function deviceOf(r: Row): StoredDevice {
+  return {
+    deviceId: String(r.device_id),
+    shardIndex: Number(r.shard_index),
+    backend: r.backend == null ? null : BackendName.parse(r.backend),
+    adapter: r.adapter == null ? null : AdapterInfo.parse(r.adapter),
+    roundsContributed: Number(r.rounds_contributed),
+    examples: Number(r.examples),
+    lastSeen: new Date(toIso(r.last_seen)),
+  };
 }
 
 function deviceBytesOf(r: Row): DeviceRoundBytes {
