@@ -1,5 +1,6 @@
 // Builds what is missing or older than its sources: the web client (Vite) and the compiled coordinator
-// (scripts/build-coordinator.mjs). `npm start`, bin/flockctl.mjs and the test runs call it; run alone, it does both.
+// (scripts/build-coordinator.mjs). `npm start`, bin/flockctl.mjs, the test runs and the coordinator's prepack call
+// it; run alone, it does both. A fresh build is left alone, so a running coordinator's lazily loaded chunks stay put.
 import { execSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,6 +46,7 @@ export async function ensureCoordinatorBuilt() {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await ensureWebClientBuilt();
+  // --coordinator: only the coordinator (the package's prepack, whose tarball carries no web client).
+  if (!process.argv.includes('--coordinator')) await ensureWebClientBuilt();
   await ensureCoordinatorBuilt();
 }
