@@ -41,6 +41,29 @@ function mlp(hidden1: number, hidden2: number): ModelSpec['build'] {
     });
 }
 
+interface CnnLayout {
+  kernelSize: number;
+  /** One conv + 2x2 max-pool block per entry. */
+  filters: number[];
+  padding: 'same' | 'valid';
+  /** Dense ReLU layers between the flattened features and the logits. */
+  hidden: number[];
+}
+
+/** Conv + pool blocks, then dense layers; layer names and seeds count up as the zoo always named them. */
+function cnn({ kernelSize, filters, padding, hidden }: CnnLayout): ModelSpec['build'] {
+  return (seed, { inputShape, numClasses }) =>
+    tf.sequential({
+      layers: [
+        tf.layers.inputLayer({ inputShape, name: 'input' }),
+        ...filters.flatMap((n, i) => [conv(n, kernelSize, `conv${i + 1}`, seed + i, padding), tf.layers.maxPooling2d({ poolSize: 2, name: `pool${i + 1}` })]),
+        tf.layers.flatten({ name: 'flatten' }),
+        ...hidden.map((units, i) => dense(units, `fc${i + 1}`, seed + filters.length + i)),
+        dense(numClasses, 'logits', seed + filters.length + hidden.length, 'linear'),
+      ],
+    });
+}
+
 /** Every model ends in logits (no softmax): the loss applies softmax itself, stably. */
 export const MODEL_ZOO: Record<ZooModelName, ModelSpec> = {
   'mnist-mlp': {
@@ -51,35 +74,12 @@ export const MODEL_ZOO: Record<ZooModelName, ModelSpec> = {
   'mnist-cnn': {
     name: 'mnist-cnn',
     description: "FedAvg paper's CNN: conv5x5x32, pool, conv5x5x64, pool, dense512, dense10 (1,663,370 parameters on MNIST)",
-    build: (seed, { inputShape, numClasses }) =>
-      tf.sequential({
-        layers: [
-          tf.layers.inputLayer({ inputShape, name: 'input' }),
-          conv(32, 5, 'conv1', seed, 'same'),
-          tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
-          conv(64, 5, 'conv2', seed + 1, 'same'),
-          tf.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
-          tf.layers.flatten({ name: 'flatten' }),
-          dense(512, 'fc1', seed + 2),
-          dense(numClasses, 'logits', seed + 3, 'linear'),
-        ],
-      }),
+    build: cnn({ kernelSize: 5, filters: [32, 64], padding: 'same', hidden: [512] }),
   },
   'mnist-cnn-small': {
     name: 'mnist-cnn-small',
     description: 'Small CNN for software WebGPU: conv3x3x8, pool, conv3x3x16, pool, dense10 (5,258 parameters on MNIST)',
-    build: (seed, { inputShape, numClasses }) =>
-      tf.sequential({
-        layers: [
-          tf.layers.inputLayer({ inputShape, name: 'input' }),
-          conv(8, 3, 'conv1', seed, 'valid'),
-          tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
-          conv(16, 3, 'conv2', seed + 1, 'valid'),
-          tf.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
-          tf.layers.flatten({ name: 'flatten' }),
-          dense(numClasses, 'logits', seed + 2, 'linear'),
-        ],
-      }),
+    build: cnn({ kernelSize: 3, filters: [8, 16], padding: 'valid', hidden: [] }),
   },
   'tabular-mlp': {
     name: 'tabular-mlp',
