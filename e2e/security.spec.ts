@@ -1,3 +1,4 @@
+import { testFederationConfig } from '@flock/fl-core/testing';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { adminHeaders, E2E_ADMIN_TOKEN } from './support/coordinator.ts';
 import { readStore } from './support/indexedDb.ts';
@@ -34,20 +35,14 @@ test('an enrollment-only federation admits the join link, not a bare tab; the pa
 }) => {
   const created = await request.post('/api/federations', {
     headers: adminHeaders,
-    data: {
+    data: testFederationConfig({
       id: 'locked',
       name: 'enrollment only',
       join: 'enrollment',
       model: 'mnist-cnn-small',
       dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 50, numDevices: 4, seed: 1 },
-      training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
-      maxRounds: 1,
-      minDevices: 1,
-      clientsPerRound: 'all',
       quorum: 0.5,
-      evalExamples: 100,
-      modelSeed: 1,
-    },
+    }),
   });
   expect(created.status()).toBe(201);
   const minted = await request.post('/api/tokens', { headers: adminHeaders, data: { role: 'device', federationId: 'locked' } });

@@ -46,18 +46,10 @@ interface FlockDB extends DBSchema {
 }
 
 /** A person's own examples for one federation, checked against its schema on import; never uploaded. */
-export interface StoredExamples {
+export interface StoredExamples extends Omit<ImageDataset, 'features'> {
   federationId: string;
   /** The schema they were checked against (JSON): examples of another schema are not trained on. */
   schema: string;
-  count: number;
-  height: number;
-  width: number;
-  channels: number;
-  numClasses: number;
-  labels: Uint8Array;
-  /** Image bytes; empty for CSV rows. */
-  pixels: Uint8Array;
   /** CSV rows as floats; null for images. */
   features: Float32Array | null;
   updatedAt: string;
