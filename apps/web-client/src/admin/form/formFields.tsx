@@ -25,12 +25,30 @@ function FieldError({ problems, path, testId }: Pick<FieldProps, 'problems' | 'p
   ) : null;
 }
 
+/** A field's label, its input, its hint and its problem, laid out alike for every kind of field. */
+function FieldFrame({
+  label,
+  hint,
+  problems,
+  path,
+  testId,
+  children,
+}: Pick<FieldProps, 'label' | 'hint' | 'problems' | 'path' | 'testId'> & { children: ReactNode }) {
+  return (
+    <label className="field">
+      <span>{label}</span>
+      {children}
+      {hint && <small className="muted">{hint}</small>}
+      <FieldError problems={problems} path={path} testId={testId} />
+    </label>
+  );
+}
+
 /** A number input; an empty or unreadable entry becomes NaN, which the schema then names. */
 export function NumberField({ draft, path, onChange, label, testId, hint, step, optional, problems }: FieldProps & { step?: number; optional?: boolean }) {
   const value = getIn(draft, path);
   return (
-    <label className="field">
-      <span>{label}</span>
+    <FieldFrame label={label} hint={hint} problems={problems} path={path} testId={testId}>
       <input
         data-testid={testId}
         type="number"
@@ -38,17 +56,14 @@ export function NumberField({ draft, path, onChange, label, testId, hint, step, 
         value={typeof value === 'number' && !Number.isNaN(value) ? value : ''}
         onChange={(e) => onChange(path, e.target.value === '' && optional ? undefined : Number.parseFloat(e.target.value))}
       />
-      {hint && <small className="muted">{hint}</small>}
-      <FieldError problems={problems} path={path} testId={testId} />
-    </label>
+    </FieldFrame>
   );
 }
 
 export function TextField({ draft, path, onChange, label, testId, hint, disabled, problems }: FieldProps & { disabled?: boolean }) {
   const value = getIn(draft, path);
   return (
-    <label className="field">
-      <span>{label}</span>
+    <FieldFrame label={label} hint={hint} problems={problems} path={path} testId={testId}>
       <input
         data-testid={testId}
         type="text"
@@ -56,9 +71,7 @@ export function TextField({ draft, path, onChange, label, testId, hint, disabled
         disabled={disabled}
         onChange={(e) => onChange(path, e.target.value)}
       />
-      {hint && <small className="muted">{hint}</small>}
-      <FieldError problems={problems} path={path} testId={testId} />
-    </label>
+    </FieldFrame>
   );
 }
 
@@ -75,8 +88,7 @@ export function SelectField<T extends string>({
   const value = getIn(draft, path);
   const entries = options.map((o) => (typeof o === 'string' ? { value: o, label: o } : o));
   return (
-    <label className="field">
-      <span>{label}</span>
+    <FieldFrame label={label} hint={hint} problems={problems} path={path} testId={testId}>
       <select data-testid={testId} value={typeof value === 'string' ? value : ''} onChange={(e) => onChange(path, e.target.value)}>
         {entries.map((o) => (
           <option key={o.value} value={o.value}>
@@ -84,9 +96,7 @@ export function SelectField<T extends string>({
           </option>
         ))}
       </select>
-      {hint && <small className="muted">{hint}</small>}
-      <FieldError problems={problems} path={path} testId={testId} />
-    </label>
+    </FieldFrame>
   );
 }
 
@@ -95,8 +105,7 @@ export function ListField({ draft, path, onChange, label, testId, problems }: Fi
   const value = getIn(draft, path);
   const [text, setText] = useState(() => (Array.isArray(value) ? value.join(', ') : ''));
   return (
-    <label className="field">
-      <span>{label}</span>
+    <FieldFrame label={label} hint="comma-separated" problems={problems} path={path} testId={testId}>
       <input
         data-testid={testId}
         type="text"
@@ -106,8 +115,6 @@ export function ListField({ draft, path, onChange, label, testId, problems }: Fi
           onChange(path, listOfText(e.target.value));
         }}
       />
-      <small className="muted">comma-separated</small>
-      <FieldError problems={problems} path={path} testId={testId} />
-    </label>
+    </FieldFrame>
   );
 }
