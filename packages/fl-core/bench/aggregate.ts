@@ -13,6 +13,7 @@ import { firstNonFinite } from '../src/aggregation/vectorMath.ts';
 import type { WeightsCodec } from '../src/codec/codecSpec.ts';
 import { decodeWeights, encodeWeights, type WeightsManifest } from '../src/codec/weightsCodec.ts';
 import { createRng, gaussian } from '../src/data/random.ts';
+import { callsPerSecond } from './callRate.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,16 +42,9 @@ function gaussianDelta(params: number, seed: number): Float32Array {
   return Float32Array.from({ length: params }, () => gaussian(rng) * 0.01);
 }
 
-/** GB/s of `bytes` per call: once to warm up, then calls for SECONDS. */
+/** GB/s of `bytes` per call, for SECONDS. */
 function gbps(bytes: number, run: () => void): number {
-  run();
-  const start = performance.now();
-  let calls = 0;
-  while (performance.now() - start < SECONDS * 1000 || calls === 0) {
-    run();
-    calls++;
-  }
-  return (bytes * calls) / 1e9 / ((performance.now() - start) / 1000);
+  return (bytes * callsPerSecond(SECONDS, run)) / 1e9;
 }
 
 function median(values: number[]): number {

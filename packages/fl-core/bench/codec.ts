@@ -23,6 +23,7 @@ import { loadMnist } from '../src/node/mnistFiles.ts';
 import { evaluateModel } from '../src/training/evaluate.ts';
 import { releaseResidentTensors, residentTensors } from '../src/training/tensors.ts';
 import { trainEpochs } from '../src/training/trainEpochs.ts';
+import { callsPerSecond } from './callRate.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -81,16 +82,9 @@ class DeviceEncoder {
   }
 }
 
-/** MB of float32 delta per second: `run` once to warm up, then for `SECONDS`. */
+/** MB of float32 delta per second, for SECONDS. */
 function mbps(params: number, run: () => unknown): number {
-  run();
-  const start = performance.now();
-  let done = 0;
-  while (performance.now() - start < SECONDS * 1000 || done === 0) {
-    run();
-    done++;
-  }
-  return round2((params * 4 * done) / 1e6 / ((performance.now() - start) / 1000));
+  return round2((params * 4 * callsPerSecond(SECONDS, run)) / 1e6);
 }
 
 function round2(x: number): number {
