@@ -7,7 +7,8 @@ import { DEFAULT_CODEC, LEGACY_CODEC, roundCodecOf, type FederationConfig } from
 import { testFederationConfig } from '@flock/fl-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from './pglite/database.ts';
-import { PgliteStore } from './pglite/pgliteStore.ts';
+import { pgliteClient } from './pglite/pgliteClient.ts';
+import { SqlStore } from './sql/sqlStore.ts';
 import { rejection, storeContract } from './storeContract.ts';
 
 // One cluster for the whole file (creating one takes seconds); each test takes its own federation ids.
@@ -22,9 +23,9 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-storeContract('pglite', async (options) => new PgliteStore(db, options));
+storeContract('pglite', async (options) => new SqlStore(pgliteClient(db), options));
 
-describe('PgliteStore', () => {
+describe('SqlStore on PGlite', () => {
   const config: FederationConfig = testFederationConfig({
     id: 'fed',
     name: 'a federation',
@@ -35,7 +36,7 @@ describe('PgliteStore', () => {
   it('keeps float32 for a federation stored before codecs, and gives new ones the compact default', async () => {
     // Stored by a coordinator that predates codecs: the config has no `codec` key at all.
     await db.query(`insert into federations (id, config, status, round) values ('old', $1, 'idle', 3)`, [JSON.stringify({ ...config, id: 'old' })]);
-    const store = new PgliteStore(db);
+    const store = new SqlStore(pgliteClient(db));
     await store.federations.create({ ...config, id: 'new' }, new Uint8Array(4));
     const loaded = new Map((await store.federations.list()).map((f) => [f.config.id, f.config]));
     expect(loaded.get('old')!.codec).toEqual(LEGACY_CODEC);
@@ -54,7 +55,7 @@ describe('PgliteStore', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    const store = new PgliteStore(slowDb);
+    const store = new SqlStore(pgliteClient(slowDb));
     const start = Date.UTC(2025, 0, 3);
     store.events.append(rejection('busy', 'before', start));
     let listed = false;

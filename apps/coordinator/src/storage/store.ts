@@ -14,7 +14,7 @@ import type { EventLogOptions, EventRepository } from './eventLog.ts';
 
 /**
  * Everything the coordinator keeps across restarts, in narrow parts typed by what their callers use.
- * Each implementation (storage/pglite, storage/memory) passes the contract suite in storeContract.ts.
+ * Each implementation (storage/sql on PGlite and on PostgreSQL, storage/memory) passes the contract suite in storeContract.ts.
  */
 export interface CoordinatorStore {
   federations: FederationRepository;

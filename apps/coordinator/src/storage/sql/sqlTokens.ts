@@ -1,6 +1,6 @@
-import type { PGlite } from '@electric-sql/pglite';
 import type { Role, TokenKind, TokenRecord } from '@flock/fl-core';
 import type { TokenRepository } from '../store.ts';
+import type { SqlClient } from './sqlClient.ts';
 
 interface TokenRow {
   jti: string;
@@ -27,8 +27,8 @@ const toRecord = (r: TokenRow): TokenRecord => ({
 });
 
 /** The `auth_tokens` table; a partial unique index keeps one live credential per device id. */
-export class PgliteTokens implements TokenRepository {
-  constructor(private readonly db: PGlite) {}
+export class SqlTokens implements TokenRepository {
+  constructor(private readonly db: SqlClient) {}
 
   async insert(record: Omit<TokenRecord, 'createdAt' | 'revokedAt'>): Promise<boolean> {
     const result = await this.db.query(

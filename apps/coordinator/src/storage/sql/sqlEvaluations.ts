@@ -1,6 +1,6 @@
-import type { PGlite } from '@electric-sql/pglite';
 import type { DeviceEvaluation, LocalEvaluation } from '@flock/fl-core';
 import type { EvaluationRepository } from '../store.ts';
+import type { SqlClient } from './sqlClient.ts';
 
 interface EvaluationRow {
   device_id: string;
@@ -12,8 +12,8 @@ interface EvaluationRow {
 }
 
 /** The device_evaluations table. */
-export class PgliteEvaluations implements EvaluationRepository {
-  constructor(private readonly db: PGlite) {}
+export class SqlEvaluations implements EvaluationRepository {
+  constructor(private readonly db: SqlClient) {}
 
   async save(federationId: string, deviceId: string, round: number, e: LocalEvaluation): Promise<void> {
     await this.db.query(

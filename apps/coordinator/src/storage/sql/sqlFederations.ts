@@ -1,13 +1,13 @@
-import type { PGlite } from '@electric-sql/pglite';
 import { FederationStatus, type FederationConfig } from '@flock/fl-core';
 import { configFromStore, configToStore } from '../storedConfig.ts';
 import type { FederationRepository, StoredFederation } from '../store.ts';
-import { insertModel } from './pgliteRounds.ts';
 import type { Row } from './rows.ts';
+import type { SqlClient } from './sqlClient.ts';
+import { insertModel } from './sqlRounds.ts';
 
 /** The federations table: configs, status, round counter and the operator's archive. */
-export class PgliteFederations implements FederationRepository {
-  constructor(private readonly db: PGlite) {}
+export class SqlFederations implements FederationRepository {
+  constructor(private readonly db: SqlClient) {}
 
   async list(): Promise<StoredFederation[]> {
     const { rows } = await this.db.query<Row>('select config, status, round from federations order by created_at, id');

@@ -1,7 +1,6 @@
-import type { PGlite } from '@electric-sql/pglite';
 import type { StoredUploadedModel, UploadedModelInfo, UploadedModelRepository } from '../store.ts';
-
-import type { Row } from './rows.ts';
+import { bytesOf, toIso, type Row } from './rows.ts';
+import type { SqlClient } from './sqlClient.ts';
 
 function infoOf(r: Row): UploadedModelInfo {
   return {
@@ -10,13 +9,13 @@ function infoOf(r: Row): UploadedModelInfo {
     inputShape: r.input_shape as number[],
     numClasses: Number(r.num_classes),
     parameters: Number(r.parameters),
-    createdAt: (r.created_at instanceof Date ? r.created_at : new Date(String(r.created_at))).toISOString(),
+    createdAt: toIso(r.created_at),
   };
 }
 
 /** The uploaded_models table. */
-export class PgliteUploadedModels implements UploadedModelRepository {
-  constructor(private readonly db: PGlite) {}
+export class SqlUploadedModels implements UploadedModelRepository {
+  constructor(private readonly db: SqlClient) {}
 
   async save(model: Omit<StoredUploadedModel, 'createdAt'>): Promise<UploadedModelInfo> {
     const { rows } = await this.db.query<Row>(
@@ -35,6 +34,6 @@ export class PgliteUploadedModels implements UploadedModelRepository {
   async get(id: string): Promise<StoredUploadedModel | null> {
     const { rows } = await this.db.query<Row>('select * from uploaded_models where id = $1', [id]);
     const r = rows[0];
-    return r ? { ...infoOf(r), modelJson: r.model_json as Record<string, unknown>, weights: r.weights as Uint8Array } : null;
+    return r ? { ...infoOf(r), modelJson: r.model_json as Record<string, unknown>, weights: bytesOf(r.weights) } : null;
   }
 }

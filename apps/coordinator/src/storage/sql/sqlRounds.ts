@@ -1,12 +1,12 @@
-import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { AdapterInfo, BackendName, RoundRecord, type DeviceRoundBytes } from '@flock/fl-core';
 import type { Contribution } from '../../rounds/engineEffects.ts';
 import type { DeviceRepository, ModelRepository, RoundRepository, StoredDevice, StoredModel, StoredModelState } from '../store.ts';
-import { nullableNumber, toIso, type Row } from './rows.ts';
+import { bytesOf, nullableNumber, toIso, type Row } from './rows.ts';
+import type { SqlClient, SqlQueries } from './sqlClient.ts';
 
 /** Tables rounds and contributions, with the model each round produced (models). */
-export class PgliteRounds implements RoundRepository {
-  constructor(private readonly db: PGlite) {}
+export class SqlRounds implements RoundRepository {
+  constructor(private readonly db: SqlClient) {}
 
   async list(federationId: string): Promise<RoundRecord[]> {
     const { rows } = await this.db.query<Row>('select * from rounds where federation_id = $1 order by round', [federationId]);
@@ -116,8 +116,8 @@ export class PgliteRounds implements RoundRepository {
   }
 }
 
-export class PgliteModels implements ModelRepository {
-  constructor(private readonly db: PGlite) {}
+export class SqlModels implements ModelRepository {
+  constructor(private readonly db: SqlClient) {}
 
   async latest(federationId: string): Promise<StoredModel | null> {
     const { rows } = await this.db.query<Row>('select round, bytes, server_state from models where federation_id = $1 order by round desc limit 1', [
@@ -125,13 +125,12 @@ export class PgliteModels implements ModelRepository {
     ]);
     const row = rows[0];
     if (!row) return null;
-    const state = row.server_state as Uint8Array | null;
-    return { round: Number(row.round), bytes: row.bytes as Uint8Array, serverState: state ? float64Of(state) : null };
+    return { round: Number(row.round), bytes: bytesOf(row.bytes), serverState: row.server_state == null ? null : float64Of(bytesOf(row.server_state)) };
   }
 }
 
-export class PgliteDevices implements DeviceRepository {
-  constructor(private readonly db: PGlite) {}
+export class SqlDevices implements DeviceRepository {
+  constructor(private readonly db: SqlClient) {}
 
   async list(federationId: string): Promise<StoredDevice[]> {
     const { rows } = await this.db.query<Row>('select * from devices where federation_id = $1 order by shard_index', [federationId]);
@@ -182,7 +181,7 @@ function deviceBytesOf(r: Row): DeviceRoundBytes {
 }
 
 export async function insertModel(
-  tx: Transaction,
+  tx: SqlQueries,
   federationId: string,
   round: number,
   bytes: Uint8Array,

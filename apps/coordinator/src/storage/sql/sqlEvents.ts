@@ -1,11 +1,11 @@
-import type { PGlite, Transaction } from '@electric-sql/pglite';
 import type { EventLogEntry } from '@flock/fl-core';
 import type { EventLogLimits, EventPage, EventPageQuery, EventQuery, EventRows, LoggedRow } from '../eventLog.ts';
 import { toIso, type Row } from './rows.ts';
+import type { SqlClient, SqlQueries } from './sqlClient.ts';
 
 /** The `events` table: one row per event, a repeat updating its row's count. */
-export class PgliteEventRows implements EventRows {
-  constructor(private readonly db: PGlite) {}
+export class SqlEventRows implements EventRows {
+  constructor(private readonly db: SqlClient) {}
 
   async write(batch: readonly LoggedRow[]): Promise<void> {
     await this.db.transaction(async (tx) => {
@@ -21,7 +21,7 @@ export class PgliteEventRows implements EventRows {
          where rank > $1)`,
       [limits.maxRowsPerFederation],
     );
-    return (byAge.affectedRows ?? 0) + (byCount.affectedRows ?? 0);
+    return byAge.affectedRows + byCount.affectedRows;
   }
 
   async page(federationId: string, page: EventPageQuery): Promise<EventPage> {
@@ -64,12 +64,12 @@ function eventOf(r: Row): EventLogEntry {
   };
 }
 
-async function write(tx: Transaction, row: LoggedRow): Promise<void> {
+async function write(tx: SqlQueries, row: LoggedRow): Promise<void> {
   const e = row.entry;
   if (row.id !== null) {
     const updated = await tx.query('update events set count = $2, at = $3 where id = $1', [row.id, row.count, e.at]);
     // Retention may have deleted the row meanwhile: write it again.
-    if ((updated.affectedRows ?? 0) > 0) return;
+    if (updated.affectedRows > 0) return;
   }
   const { rows } = await tx.query<{ id: number }>(
     `insert into events (at, federation_id, level, kind, message, device_id, count, first_at)

@@ -1,0 +1,40 @@
+import { EventLog } from '../eventLog.ts';
+import type { CoordinatorStore, StoreOptions } from '../store.ts';
+import type { SqlClient } from './sqlClient.ts';
+import { SqlEvaluations } from './sqlEvaluations.ts';
+import { SqlEventRows } from './sqlEvents.ts';
+import { SqlFederations } from './sqlFederations.ts';
+import { SqlDevices, SqlModels, SqlRounds } from './sqlRounds.ts';
+import { SqlTokens } from './sqlTokens.ts';
+import { SqlUploadedModels } from './sqlUploadedModels.ts';
+
+/**
+ * The coordinator's tables (schema.ts) in PostgreSQL, embedded (PGlite) or a server: the same
+ * statements through a SqlClient; rows are re-validated on the way out.
+ */
+export class SqlStore implements CoordinatorStore {
+  readonly federations: SqlFederations;
+  readonly rounds: SqlRounds;
+  readonly models: SqlModels;
+  readonly devices: SqlDevices;
+  readonly evaluations: SqlEvaluations;
+  readonly uploadedModels: SqlUploadedModels;
+  readonly tokens: SqlTokens;
+  readonly events: EventLog;
+
+  /** Over a migrated database, whose client stays open when the store closes. */
+  constructor(db: SqlClient, options: StoreOptions = {}) {
+    this.federations = new SqlFederations(db);
+    this.rounds = new SqlRounds(db);
+    this.models = new SqlModels(db);
+    this.devices = new SqlDevices(db);
+    this.evaluations = new SqlEvaluations(db);
+    this.uploadedModels = new SqlUploadedModels(db);
+    this.tokens = new SqlTokens(db);
+    this.events = new EventLog(new SqlEventRows(db), options.eventLog);
+  }
+
+  close(): Promise<void> {
+    return this.events.close();
+  }
+}
