@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../data/random.ts';
 import { FedAvgAccumulator } from './fedAvgAccumulator.ts';
@@ -41,5 +42,50 @@ describe('streaming FedAvg', () => {
     expect(() => acc.add(new Float32Array(2), 0)).toThrow(/positive/);
     expect(() => acc.add(new Float32Array(2), Number.NaN)).toThrow(/positive/);
     expect(() => acc.mean()).toThrow(/no update/);
+  });
+});
+
+describe('partial aggregates (several coordinators, one round)', () => {
+  const SIZE = 16;
+  const update = fc.record({
+    delta: fc.array(fc.float({ min: -10, max: 10, noNaN: true }), { minLength: SIZE, maxLength: SIZE }).map((v) => Float32Array.from(v)),
+    weight: fc.integer({ min: 1, max: 10_000 }),
+    coordinator: fc.integer({ min: 0, max: 2 }),
+  });
+
+  it('merged by the owner, weighted by examples, give the mean one accumulator computes from the same updates (to 1e-6)', () => {
+    fc.assert(
+      fc.property(fc.array(update, { minLength: 1, maxLength: 40 }), (updates) => {
+        const single = new FedAvgAccumulator(SIZE);
+        const partials = [0, 1, 2].map(() => new FedAvgAccumulator(SIZE));
+        for (const u of updates) {
+          single.add(u.delta, u.weight);
+          partials[u.coordinator]!.add(u.delta, u.weight);
+        }
+        const owner = new FedAvgAccumulator(SIZE);
+        for (const p of partials) owner.merge(p.partial());
+        expect(owner.updates).toBe(single.updates);
+        expect(owner.totalWeight).toBe(single.totalWeight);
+        const [merged, expected] = [owner.mean(), single.mean()];
+        for (let i = 0; i < SIZE; i++) expect(Math.abs(merged[i]! - expected[i]!)).toBeLessThanOrEqual(1e-6);
+      }),
+      { seed: 17 },
+    );
+  });
+
+  it('a partial is a copy: folding on after taking it does not change it', () => {
+    const acc = new FedAvgAccumulator(2);
+    acc.add(Float32Array.from([1, 1]), 1);
+    const taken = acc.partial();
+    acc.add(Float32Array.from([5, 5]), 1);
+    expect([...taken.weightedSum]).toEqual([1, 1]);
+    expect(taken).toMatchObject({ totalWeight: 1, updates: 1 });
+  });
+
+  it('refuses a partial of another size or with a weight that is not a finite non-negative number', () => {
+    const acc = new FedAvgAccumulator(2);
+    expect(() => acc.merge({ weightedSum: new Float64Array(3), totalWeight: 1, updates: 1 })).toThrow('partial aggregate has 3 values, expected 2');
+    expect(() => acc.merge({ weightedSum: new Float64Array(2), totalWeight: Number.NaN, updates: 1 })).toThrow(/finite and not negative/);
+    expect(acc.updates).toBe(0);
   });
 });

@@ -1,6 +1,17 @@
 import { addWeighted, meanOfSum, requireLength } from './vectorMath.ts';
 
 /**
+ * What one accumulator folded so far: enough to go on folding elsewhere or to merge with others.
+ * Several coordinators each fold the updates they receive and the federation's owner merges their
+ * partials, weighted by examples like the updates themselves, so the mean equals one accumulator's.
+ */
+export interface PartialAggregate {
+  weightedSum: Float64Array;
+  totalWeight: number;
+  updates: number;
+}
+
+/**
  * Streaming weighted FedAvg: each delta is folded into one Float64 accumulator as it arrives,
  * so memory is O(model) whatever the number of devices.
  */
@@ -27,6 +38,22 @@ export class FedAvgAccumulator {
     addWeighted(this.sum, delta, weight);
     this.weight += weight;
     this.count++;
+  }
+
+  /** A copy of what was folded so far. */
+  partial(): PartialAggregate {
+    return { weightedSum: this.sum.slice(), totalWeight: this.weight, updates: this.count };
+  }
+
+  /** Folds in what another accumulator of the same size folded. */
+  merge(partial: PartialAggregate): void {
+    requireLength(partial.weightedSum, this.size, 'partial aggregate');
+    if (!(partial.totalWeight >= 0) || !Number.isFinite(partial.totalWeight)) {
+      throw new RangeError(`a partial's total weight must be finite and not negative, got ${partial.totalWeight}`);
+    }
+    for (let i = 0; i < this.size; i++) this.sum[i]! += partial.weightedSum[i]!;
+    this.weight += partial.totalWeight;
+    this.count += partial.updates;
   }
 
   /** The weighted mean delta; throws when nothing was added. */
