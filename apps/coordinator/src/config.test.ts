@@ -23,4 +23,15 @@ describe('parseEnv', () => {
     expect(parseEnv({ FLOCK_EVENT_LOG_MAX_ROWS: '5000', FLOCK_EVENT_LOG_MAX_AGE_DAYS: '7' }).eventLog).toEqual({ maxRowsPerFederation: 5_000, maxAgeDays: 7 });
     expect(() => parseEnv({ FLOCK_EVENT_LOG_MAX_ROWS: '0' })).toThrow(/FLOCK_EVENT_LOG_MAX_ROWS/);
   });
+
+  it('uses Redis only when FLOCK_REDIS_URL names one, and refuses a value that is not a Redis URL, saying what it should be', () => {
+    expect(parseEnv({}).redisUrl).toBeUndefined();
+    expect(parseEnv({ FLOCK_REDIS_URL: 'redis://redis.internal:6379' }).redisUrl).toBe('redis://redis.internal:6379');
+    expect(parseEnv({ FLOCK_REDIS_URL: 'rediss://user:secret@redis.internal:6380/2' }).redisUrl).toBe('rediss://user:secret@redis.internal:6380/2');
+    for (const wrong of ['localhost:6379', 'http://redis.internal:6379', 'redis']) {
+      expect(() => parseEnv({ FLOCK_REDIS_URL: wrong })).toThrow(
+        'invalid environment: FLOCK_REDIS_URL: must be a Redis URL such as redis://localhost:6379 (redis:// or rediss://), or unset to run one coordinator without Redis',
+      );
+    }
+  });
 });

@@ -26,6 +26,12 @@ const Env = z.object({
   FLOCK_PING_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(DEFAULT_HEARTBEAT.pingTimeoutMs),
   FLOCK_EVENT_LOG_MAX_ROWS: z.coerce.number().int().min(100).max(100_000_000).default(DEFAULT_EVENT_LOG_LIMITS.maxRowsPerFederation),
   FLOCK_EVENT_LOG_MAX_AGE_DAYS: z.coerce.number().min(1).max(36_500).default(DEFAULT_EVENT_LOG_LIMITS.maxAgeDays),
+  FLOCK_REDIS_URL: z
+    .url({
+      protocol: /^rediss?$/,
+      error: 'must be a Redis URL such as redis://localhost:6379 (redis:// or rediss://), or unset to run one coordinator without Redis',
+    })
+    .optional(),
 });
 
 export interface CoordinatorEnv {
@@ -38,6 +44,8 @@ export interface CoordinatorEnv {
   heartbeat: HeartbeatSettings;
   security: SecurityLimits;
   eventLog: EventLogLimits;
+  /** Set: room broadcasts reach the sockets of every coordinator sharing this Redis (transport/redisAdapter.ts). */
+  redisUrl: string | undefined;
 }
 
 export function parseEnv(env: NodeJS.ProcessEnv): CoordinatorEnv {
@@ -56,5 +64,6 @@ export function parseEnv(env: NodeJS.ProcessEnv): CoordinatorEnv {
     heartbeat: { pingIntervalMs: e.FLOCK_PING_INTERVAL_MS, pingTimeoutMs: e.FLOCK_PING_TIMEOUT_MS },
     security: parseSecurityEnv(env),
     eventLog: { maxRowsPerFederation: e.FLOCK_EVENT_LOG_MAX_ROWS, maxAgeDays: e.FLOCK_EVENT_LOG_MAX_AGE_DAYS },
+    redisUrl: e.FLOCK_REDIS_URL,
   };
 }

@@ -31,6 +31,7 @@ import { ChunkedDownloads, type DownloadLimits } from './transport/chunkedDownlo
 import { DEFAULT_UPLOAD_LIMITS, federationUploads } from './transport/chunkedUploads.ts';
 import type { DeviceServer } from './transport/deviceEvents.ts';
 import { attachDeviceSocket, deviceOutputs } from './transport/deviceNamespace.ts';
+import { connectRedisAdapter } from './transport/redisAdapter.ts';
 
 export interface CoordinatorOptions {
   port: number;
@@ -50,6 +51,8 @@ export interface CoordinatorOptions {
   downloads?: DownloadLimits;
   /** Event-log retention; defaults to DEFAULT_EVENT_LOG_LIMITS. */
   eventLog?: EventLogLimits;
+  /** Set: room broadcasts go through this Redis to every coordinator sharing it; absent: Socket.IO's in-memory adapter. */
+  redisUrl?: string;
 }
 
 export interface RunningCoordinator {
@@ -67,6 +70,8 @@ const CLOSING_WORDS = 'The coordinator is shutting down or restarting. This devi
 
 export async function startCoordinator(options: CoordinatorOptions): Promise<RunningCoordinator> {
   const logger = pino({ level: options.logLevel, base: { service: 'coordinator' } });
+  // First: an unreachable Redis stops the start before anything else is opened.
+  const redis = options.redisUrl ? await connectRedisAdapter(options.redisUrl, logger) : null;
   // Building a federation's model (its manifest and round-0 weights) needs a backend here too.
   await useCpuBackend();
   const store = await openStore({
@@ -126,6 +131,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     serveClient: false,
     pingInterval: heartbeat.pingIntervalMs,
     pingTimeout: heartbeat.pingTimeoutMs,
+    ...(redis && { adapter: redis.adapter }),
   });
   const admin = adminOutputs(io as unknown as Server, federations);
   const downloads = new ChunkedDownloads(options.downloads);
@@ -173,6 +179,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       // Lets the notice leave before the connections close; io.close() does not flush what was emitted.
       await new Promise((resolve) => setTimeout(resolve, CLOSING_NOTICE_MS));
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await redis?.close();
       await work.drain();
       await evaluator.close();
       await store.close();

@@ -25,11 +25,14 @@ export function deviceOutputs(
   io: DeviceServer,
   downloads: ChunkedDownloads,
 ): Pick<FederationOutputs, 'sendRoundStart' | 'broadcastStatus' | 'broadcastRoundAbandoned' | 'broadcastFinalModel'> {
+  // round:start and model:final carry model weights: they go to this coordinator's own sockets only
+  // (io.local), never through the Redis adapter (redisAdapter.ts), which would copy every model into
+  // Redis and to every other coordinator. A device gets them from the coordinator it is connected to.
   return {
     sendRoundStart(federationId, deviceIds, msg) {
       // An empty room list would broadcast to every socket.
       if (deviceIds.length === 0) return;
-      io.to(deviceIds.map((id) => deviceRoom(federationId, id))).emit('round:start', downloads.announce(msg));
+      io.local.to(deviceIds.map((id) => deviceRoom(federationId, id))).emit('round:start', downloads.announce(msg));
     },
     broadcastStatus(msg) {
       io.to(federationRoom(msg.federationId)).emit('federation:status', msg);
@@ -38,7 +41,7 @@ export function deviceOutputs(
       io.to(federationRoom(msg.federationId)).emit('round:abandoned', msg);
     },
     broadcastFinalModel(msg) {
-      io.to(federationRoom(msg.federationId)).emit('model:final', msg);
+      io.local.to(federationRoom(msg.federationId)).emit('model:final', msg);
     },
   };
 }
