@@ -24,6 +24,11 @@ const SEED = fuzzSeed();
 const LIVE = 'fuzz-live';
 const UPLOAD_BUDGET_BYTES = 256 * 2 ** 20;
 const RSS_SLACK_BYTES = 128 * 2 ** 20;
+/**
+ * A round the fuzzer's devices close starts the evaluation thread (its own tfjs and test set; ~150 MB
+ * when it runs from the sources through tsx): memory the coordinator holds for itself, not for a peer.
+ */
+const EVALUATION_THREAD_BYTES = 160 * 2 ** 20;
 /** Limits raised so the fuzzer's input reaches the handlers instead of the rate limiters. */
 const UNLIMITED = {
   FLOCK_RATE_LIMIT_PER_MINUTE: '100000000',
@@ -256,6 +261,6 @@ describe(`coordinator fuzz (seed ${SEED})`, () => {
     await assertAlive();
     expect(await storedState()).toEqual(before);
     console.log(`fuzz RSS: idle ${(idleRss / 2 ** 20).toFixed(0)} MiB, peak ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
-    expect(peakRss).toBeLessThanOrEqual(idleRss + UPLOAD_BUDGET_BYTES + RSS_SLACK_BYTES);
+    expect(peakRss).toBeLessThanOrEqual(idleRss + UPLOAD_BUDGET_BYTES + EVALUATION_THREAD_BYTES + RSS_SLACK_BYTES);
   });
 });
