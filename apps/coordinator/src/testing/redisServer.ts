@@ -28,7 +28,7 @@ export class RedisServer {
     return server;
   }
 
-  /** Runs redis-server on this port and resolves once it answers PING. */
+  /** Runs redis-server on this port and resolves once it answers PING; after stop(), a Redis restarted empty. */
   async start(): Promise<void> {
     if (this.child) throw new Error('redis-server is already running');
     const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
@@ -56,12 +56,6 @@ export class RedisServer {
     child.kill('SIGTERM');
     await gone;
     clearTimeout(killer);
-  }
-
-  /** Stops it and starts it again on the same port, empty: a Redis restarted mid-run. */
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
   }
 
   private async answersPing(): Promise<void> {

@@ -42,8 +42,9 @@ export async function connectRedisAdapter(url: string, logger: Logger): Promise<
     down = true;
     log.warn({ err }, 'lost the connection to Redis: events reach only this coordinator’s sockets until it is back; retrying');
   });
+  // One try per few seconds while Redis is down: debug, so an outage is one warning and one recovery line at info.
   client.on('reconnecting', () => {
-    if (started) log.info('reconnecting to Redis');
+    if (started) log.debug('reconnecting to Redis');
   });
   client.on('ready', () => {
     if (!down) return;
