@@ -24,6 +24,19 @@ describe('parseEnv', () => {
     expect(() => parseEnv({ FLOCK_EVENT_LOG_MAX_ROWS: '0' })).toThrow(/FLOCK_EVENT_LOG_MAX_ROWS/);
   });
 
+  it('keeps the data in PostgreSQL only when FLOCK_DATABASE_URL names a server, and refuses another value without repeating it', () => {
+    expect(parseEnv({}).databaseUrl).toBeUndefined();
+    const url = 'postgresql://flock:secret@db.internal:5432/flock';
+    expect(parseEnv({ FLOCK_DATABASE_URL: url }).databaseUrl).toBe(url);
+    expect(parseEnv({ FLOCK_DATABASE_URL: 'postgres://localhost/flock' }).databaseUrl).toBe('postgres://localhost/flock');
+    for (const wrong of ['db.internal:5432', 'mysql://flock:secret@db.internal/flock', 'postgres']) {
+      expect(() => parseEnv({ FLOCK_DATABASE_URL: wrong })).toThrow(
+        'invalid environment: FLOCK_DATABASE_URL: must be a PostgreSQL URL such as postgres://flock:PASSWORD@db.internal:5432/flock (postgres:// or postgresql://), or unset to keep the data in the data dir',
+      );
+      expect(() => parseEnv({ FLOCK_DATABASE_URL: wrong })).not.toThrow(/secret/);
+    }
+  });
+
   it('uses Redis only when FLOCK_REDIS_URL names one, and refuses a value that is not a Redis URL, saying what it should be', () => {
     expect(parseEnv({}).redisUrl).toBeUndefined();
     expect(parseEnv({ FLOCK_REDIS_URL: 'redis://redis.internal:6379' }).redisUrl).toBe('redis://redis.internal:6379');

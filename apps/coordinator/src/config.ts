@@ -20,6 +20,13 @@ const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   FLOCK_DATA_DIR: z.string().min(1).default('./data'),
+  FLOCK_DATABASE_URL: z
+    .url({
+      protocol: /^postgres(ql)?$/,
+      error:
+        'must be a PostgreSQL URL such as postgres://flock:PASSWORD@db.internal:5432/flock (postgres:// or postgresql://), or unset to keep the data in the data dir',
+    })
+    .optional(),
   FLOCK_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: LogLevel.default('info'),
   FLOCK_PING_INTERVAL_MS: z.coerce.number().int().min(100).max(300_000).default(DEFAULT_HEARTBEAT.pingIntervalMs),
@@ -38,6 +45,8 @@ export interface CoordinatorEnv {
   port: number;
   host: string;
   dataDir: string;
+  /** Set: the data lives in this PostgreSQL database instead of the data dir's PGlite (storage/openStore.ts). */
+  databaseUrl: string | undefined;
   /** Absent: the token kept in the data directory is used, or one is generated. */
   adminToken: string | undefined;
   logLevel: z.infer<typeof LogLevel>;
@@ -59,6 +68,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): CoordinatorEnv {
     port: e.PORT,
     host: e.HOST,
     dataDir: e.FLOCK_DATA_DIR,
+    databaseUrl: e.FLOCK_DATABASE_URL,
     adminToken: e.FLOCK_ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
     heartbeat: { pingIntervalMs: e.FLOCK_PING_INTERVAL_MS, pingTimeoutMs: e.FLOCK_PING_TIMEOUT_MS },

@@ -51,6 +51,8 @@ export interface CoordinatorOptions {
   downloads?: DownloadLimits;
   /** Event-log retention; defaults to DEFAULT_EVENT_LOG_LIMITS. */
   eventLog?: EventLogLimits;
+  /** Set: the data lives in this PostgreSQL database (the data dir keeps the admin token and signing key); absent: PGlite in the data dir. */
+  databaseUrl?: string;
   /** Set: room broadcasts go through this Redis to every coordinator sharing it; absent: Socket.IO's in-memory adapter. */
   redisUrl?: string;
 }
@@ -76,6 +78,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   await useCpuBackend();
   const store = await openStore({
     dataDir: options.dataDir,
+    databaseUrl: options.databaseUrl,
     eventLog: { limits: options.eventLog, onError: (err) => logger.error({ err }, 'event log write failed') },
   });
   const signingKey = await openSigningKey(options.dataDir);

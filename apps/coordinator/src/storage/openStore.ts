@@ -1,12 +1,18 @@
 import { openPgliteStore } from './pglite/pgliteStore.ts';
+import { openPostgresStore } from './postgres/postgresStore.ts';
 import type { DurableStore, StoreOptions } from './store.ts';
 
 export interface StoreLocation extends StoreOptions {
-  /** Where the database and the signing key live. */
+  /** Where the signing key and the admin token live, and the embedded database when there is no databaseUrl. */
   dataDir: string;
+  /** A PostgreSQL server (FLOCK_DATABASE_URL) that holds the data instead; the data dir still holds the signing key and admin token. */
+  databaseUrl?: string;
 }
 
-/** The store the coordinator runs on: PGlite in the data directory (the in-memory MemoryStore keeps nothing, for tests). */
+/**
+ * The store the coordinator runs on: PostgreSQL when given a URL, else PGlite in the data directory
+ * (the in-memory MemoryStore keeps nothing, for tests). Both run the SQL store (storage/sql/).
+ */
 export function openStore(location: StoreLocation): Promise<DurableStore> {
-  return openPgliteStore(location.dataDir, location);
+  return location.databaseUrl ? openPostgresStore(location.databaseUrl, location) : openPgliteStore(location.dataDir, location);
 }

@@ -31,8 +31,16 @@ export interface CoordinatorStore {
 
 /** A store kept on disk, which can be copied while the coordinator runs (`flockctl backup`). */
 export interface DurableStore extends CoordinatorStore {
-  /** A backup file: the data and the signing key every token was signed with. */
+  /** A backup file: the data and the signing key every token was signed with; a BackupRefusedError where another tool must copy the data. */
   backup(): Promise<Uint8Array>;
+}
+
+/** A store `flockctl backup` cannot copy; the message says what copies it instead. */
+export class BackupRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackupRefusedError';
+  }
 }
 
 export interface StoreOptions {

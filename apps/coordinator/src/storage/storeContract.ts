@@ -191,6 +191,26 @@ export function storeContract(name: string, open: OpenStore): void {
         expect(await store.rounds.contributionsSince(id, 0)).toEqual([{ deviceId: 'a', round: 1 }]);
       });
 
+      it('saves a round once when two coordinators save it at the same time, keeping one attempt whole', async () => {
+        const id = await federationWithDevices();
+        const attempts = (['a', 'b'] as const).map((deviceId, i) => ({
+          record: roundRecord(1, { participants: 1, examples: 10 + i }),
+          model: { bytes: bytes(i + 1), serverState: null },
+          contributions: [{ deviceId, round: 1, bytesUp: 1, bytesDown: 2 }],
+        }));
+        const outcomes = await Promise.allSettled(attempts.map((a) => store.rounds.save(id, a.record, a.model, a.contributions)));
+        expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+        const kept = attempts[outcomes.findIndex((o) => o.status === 'fulfilled')]!;
+        expect(await store.rounds.list(id)).toEqual([kept.record]);
+        expect((await store.models.latest(id))?.bytes).toEqual(kept.model.bytes);
+        expect(await store.rounds.contributionsSince(id, 0)).toEqual([{ deviceId: kept.contributions[0]!.deviceId, round: 1 }]);
+        expect((await store.devices.list(id)).map((d) => [d.deviceId, d.roundsContributed])).toEqual([
+          ['a', kept.contributions[0]!.deviceId === 'a' ? 1 : 0],
+          ['b', kept.contributions[0]!.deviceId === 'b' ? 1 : 0],
+        ]);
+        expect((await store.federations.list()).find((f) => f.config.id === id)?.round).toBe(1);
+      });
+
       it('lists rounds in order and gives the newest model', async () => {
         const id = await federationWithDevices();
         for (const round of [1, 2, 3]) await store.rounds.save(id, roundRecord(round), { bytes: bytes(round), serverState: null }, []);
@@ -234,6 +254,14 @@ export function storeContract(name: string, open: OpenStore): void {
           device('a', 0, { backend: 'webgpu', adapter, lastSeen: back }),
           device('b', 1),
         ]);
+      });
+
+      it('stores a device once when it arrives at two coordinators at the same time, on one of the shards offered', async () => {
+        const id = await federationWithDevices();
+        await Promise.all([store.devices.upsert(id, device('c', 2)), store.devices.upsert(id, device('c', 3))]);
+        const stored = (await store.devices.list(id)).filter((d) => d.deviceId === 'c');
+        expect(stored).toHaveLength(1);
+        expect([2, 3]).toContain(stored[0]!.shardIndex);
       });
 
       it('refuses a new device on a shard another device holds', async () => {
@@ -304,6 +332,14 @@ export function storeContract(name: string, open: OpenStore): void {
         expect(await store.tokens.revoke(freshId('unknown'))).toBeNull();
         expect(await store.tokens.isBound(federation, 'phone')).toBe(false);
         expect(await store.tokens.insert(credential(federation, 'phone'))).toBe(true);
+      });
+
+      it('binds a device id to one of two credentials signed for it at the same time', async () => {
+        const federation = freshId('tokens');
+        const both = [credential(federation, 'phone'), credential(federation, 'phone')];
+        const bound = await Promise.all(both.map((c) => store.tokens.insert(c)));
+        expect(bound.sort()).toEqual([false, true]);
+        expect(await store.tokens.isBound(federation, 'phone')).toBe(true);
       });
 
       it('releases an expired device credential, so the device id can be bound again', async () => {

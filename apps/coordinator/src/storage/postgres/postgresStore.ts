@@ -1,0 +1,77 @@
+import pg from 'pg';
+import { migrate } from '../sql/schema.ts';
+import { SqlStore } from '../sql/sqlStore.ts';
+import { BackupRefusedError, type DurableStore, type StoreOptions } from '../store.ts';
+import { postgresClient } from './postgresClient.ts';
+
+/** How long a connection attempt may take before the server counts as unreachable. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** The SQL store on a PostgreSQL server; closing it closes the pool. */
+class PostgresStore extends SqlStore implements DurableStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly server: string,
+    options: StoreOptions,
+  ) {
+    super(postgresClient(pool), options);
+  }
+
+  backup(): Promise<Uint8Array> {
+    return Promise.reject(
+      new BackupRefusedError(
+        `this coordinator keeps its data in PostgreSQL at ${this.server} (FLOCK_DATABASE_URL), which flockctl backup does not copy: ` +
+          'back it up with pg_dump (`pg_dump --format=custom --file flock.dump "$FLOCK_DATABASE_URL"`), and keep the data dir’s signing key (jwt-key) with it',
+      ),
+    );
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    await this.pool.end();
+  }
+}
+
+/** The store on the PostgreSQL server at `databaseUrl`, its schema brought up to date; fails with a sentence when the server cannot be used. */
+export async function openPostgresStore(databaseUrl: string, options: StoreOptions = {}): Promise<DurableStore> {
+  const server = serverOf(databaseUrl);
+  const pool = new pg.Pool({ connectionString: databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  // An idle connection whose server went away: the pool drops it and the next query reports the failure where it is made.
+  pool.on('error', () => undefined);
+  try {
+    await migrate(postgresClient(pool));
+  } catch (err) {
+    await pool.end();
+    throw new Error(whyUnusable(server, new URL(databaseUrl), err), { cause: err });
+  }
+  return new PostgresStore(pool, server, options);
+}
+
+/** host:port as the URL names them (never its password). */
+function serverOf(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  const host = url.hostname || url.searchParams.get('host') || 'localhost';
+  return `${host}:${url.port || '5432'}`;
+}
+
+function whyUnusable(server: string, url: URL, err: unknown): string {
+  const { code, message } = err as { code?: string; message?: string };
+  // A refused connection to a name with several addresses comes as an AggregateError without a message.
+  const said = `(${message || code || String(err)})`;
+  const database = decodeURIComponent(url.pathname.slice(1)) || decodeURIComponent(url.username);
+  switch (code) {
+    case '28P01':
+    case '28000':
+      return `PostgreSQL at ${server} refused user ${decodeURIComponent(url.username) || '(none)'}: check the user and password in FLOCK_DATABASE_URL ${said}`;
+    case '3D000':
+      return `PostgreSQL at ${server} has no database ${database}: create it (\`createdb ${database}\`) or name another in FLOCK_DATABASE_URL ${said}`;
+    case undefined:
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+      return `PostgreSQL at ${server} could not be reached: start it, or set FLOCK_DATABASE_URL to a server that runs ${said}`;
+    default:
+      return `PostgreSQL at ${server} could not be prepared for Flock ${said}`;
+  }
+}
