@@ -55,6 +55,35 @@ export interface SimulationSummary {
 const POLL_MS = 200;
 /** The event log (abandoned rounds) is read every this many polls, and on each new round. */
 const EVENT_POLLS = 5;
+
+/** What following a federation's rounds asks of the coordinator. */
+export type RoundSource = Pick<CoordinatorClient, 'federation' | 'rounds' | 'events'>;
+
+/** Reports each round as it is stored, until the federation finishes or stops; gives every round seen. */
+export async function followRounds(
+  client: RoundSource,
+  id: string,
+  ledger: RoundLedger,
+  onRound: (r: RoundReport) => void,
+  pollMs = POLL_MS,
+): Promise<RoundRecord[]> {
+  const seen: RoundRecord[] = [];
+  for (let poll = 0; ; poll++) {
+    // The status first, then the rounds: a federation reads as finished only once its last round is stored,
+    // so rounds read after that status hold the last round (read together, the last round could slip between).
+    const summary = await client.federation(id);
+    const rounds = await client.rounds(id);
+    const fresh = rounds.slice(seen.length);
+    const over = summary.status === 'finished' || summary.status === 'stopped';
+    if (fresh.length > 0 || over || poll % EVENT_POLLS === 0) ledger.noteEvents(await client.events(id));
+    for (const r of fresh) {
+      seen.push(r);
+      onRound(ledger.report(r));
+    }
+    if (over) return seen;
+    await sleep(pollMs);
+  }
+}
 const JOIN_TIMEOUT_MS = 300_000;
 
 /**
@@ -99,19 +128,7 @@ export async function runSimulation(plan: SimulationPlan, onRound: (r: RoundRepo
       `${plan.devices} devices to join`,
     );
     await client.start(id);
-    const seen: RoundRecord[] = [];
-    for (let poll = 0; ; poll++) {
-      const [summary, rounds] = await Promise.all([client.federation(id), client.rounds(id)]);
-      const fresh = rounds.slice(seen.length);
-      const over = summary.status === 'finished' || summary.status === 'stopped';
-      if (fresh.length > 0 || over || poll % EVENT_POLLS === 0) ledger.noteEvents(await client.events(id));
-      for (const r of fresh) {
-        seen.push(r);
-        onRound(ledger.report(r));
-      }
-      if (over) break;
-      await sleep(POLL_MS);
-    }
+    const seen = await followRounds(client, id, ledger, onRound);
     const target = plan.config.targetAccuracy;
     const reached = target === undefined ? undefined : seen.find((r) => (r.accuracy ?? 0) >= target);
     const accuracies = seen.map((r) => r.accuracy).filter((a): a is number => a !== null);
