@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseEnvironment } from './environment.ts';
 import { parseSecurityEnv, type SecurityLimits } from './auth/securityLimits.ts';
 import { DEFAULT_EVENT_LOG_LIMITS, type EventLogLimits } from './storage/eventLog.ts';
 
@@ -58,12 +59,7 @@ export interface CoordinatorEnv {
 }
 
 export function parseEnv(env: NodeJS.ProcessEnv): CoordinatorEnv {
-  const parsed = Env.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`invalid environment: ${problems}`);
-  }
-  const e = parsed.data;
+  const e = parseEnvironment(Env, env);
   return {
     port: e.PORT,
     host: e.HOST,

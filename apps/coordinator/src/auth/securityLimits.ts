@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseEnvironment } from '../environment.ts';
 
 /** Abuse limits, each from an environment variable; the defaults let 50 simulated devices share one IP. */
 export interface SecurityLimits {
@@ -55,9 +56,7 @@ const SecurityEnv = z.object({
 
 /** Unknown variables are left alone; a bad value throws with every problem named. */
 export function parseSecurityEnv(env: NodeJS.ProcessEnv): SecurityLimits {
-  const parsed = SecurityEnv.safeParse(env);
-  if (!parsed.success) throw new Error(`invalid environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const e = parsed.data;
+  const e = parseEnvironment(SecurityEnv, env);
   return {
     maxSocketMessageBytes: e.FLOCK_MAX_SOCKET_MESSAGE_BYTES,
     restRequestsPerMinute: e.FLOCK_RATE_LIMIT_PER_MINUTE,
