@@ -25,6 +25,7 @@ export interface CoordinatorStore {
   uploadedModels: UploadedModelRepository;
   tokens: TokenRepository;
   events: EventRepository;
+  leases: LeaseRepository;
   /** Writes what the event log still holds and stops its timers; the store is not used afterwards. */
   close(): Promise<void>;
 }
@@ -163,4 +164,29 @@ export interface TokenRepository {
   listMinted(federationId?: string): Promise<TokenRecord[]>;
   /** Whether the device id holds a live (unrevoked, unexpired) credential; an expired one is released first. */
   isBound(federationId: string, deviceId: string): Promise<boolean>;
+}
+
+/** Which coordinator runs a federation's rounds, until when, and under which epoch. */
+export interface FederationLease {
+  federationId: string;
+  /** The coordinator's id (FLOCK_COORDINATOR_ID). */
+  holder: string;
+  /** Grows every time the lease is taken: a write that names an older epoch comes from a coordinator that lost it. */
+  epoch: number;
+  expiresAt: Date;
+}
+
+/**
+ * Leases on federations, so that exactly one of several coordinators sharing a store runs each one's
+ * rounds. Expiry is judged by the store's clock (the database server's), never by each coordinator's.
+ */
+export interface LeaseRepository {
+  /** Takes the lease for `holder` when nobody holds it, it expired, or `holder` holds it already; the epoch grows. Null while another holder's lease lasts. */
+  acquire(federationId: string, holder: string, ttlMs: number): Promise<FederationLease | null>;
+  /** Extends `holder`'s lease taken at `epoch` by `ttlMs` from now; false when it was taken since (the holder must stop). */
+  renew(federationId: string, holder: string, epoch: number, ttlMs: number): Promise<boolean>;
+  /** Ends `holder`'s lease at `epoch` now, so another coordinator may take it at once; nothing when it was taken since. */
+  release(federationId: string, holder: string, epoch: number): Promise<void>;
+  /** Every federation's lease, by federation id. */
+  list(): Promise<FederationLease[]>;
 }

@@ -483,5 +483,43 @@ export function storeContract(name: string, open: OpenStore): void {
         await store.events.written();
       });
     });
+
+    describe('federation leases (which coordinator runs a federation)', () => {
+      const TTL = 60_000;
+      const SHORT = 150;
+      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+      it('are held by one coordinator at a time until they expire or are released, each taking with a higher epoch', async () => {
+        const id = freshId('leased');
+        const a = await store.leases.acquire(id, 'coordinator-a', TTL);
+        expect(a).toMatchObject({ federationId: id, holder: 'coordinator-a' });
+        expect(await store.leases.acquire(id, 'coordinator-b', TTL)).toBeNull();
+        expect(await store.leases.renew(id, 'coordinator-a', a!.epoch, TTL)).toBe(true);
+        await store.leases.release(id, 'coordinator-a', a!.epoch);
+        const b = await store.leases.acquire(id, 'coordinator-b', TTL);
+        expect(b).toMatchObject({ holder: 'coordinator-b', epoch: a!.epoch + 1 });
+        expect(b!.expiresAt.getTime()).toBeGreaterThan(Date.now());
+        // The coordinator that lost it cannot renew or release it: it must stop.
+        expect(await store.leases.renew(id, 'coordinator-a', a!.epoch, TTL)).toBe(false);
+        await store.leases.release(id, 'coordinator-a', a!.epoch);
+        expect(await store.leases.acquire(id, 'coordinator-c', TTL)).toBeNull();
+        expect((await store.leases.list()).find((l) => l.federationId === id)).toMatchObject({ holder: 'coordinator-b', epoch: b!.epoch });
+      });
+
+      it('passes to another coordinator once the holder stops renewing, and the old epoch no longer renews', async () => {
+        const id = freshId('expiring');
+        const a = await store.leases.acquire(id, 'coordinator-a', SHORT);
+        await sleep(SHORT * 2);
+        const b = await store.leases.acquire(id, 'coordinator-b', TTL);
+        expect(b).toMatchObject({ holder: 'coordinator-b', epoch: a!.epoch + 1 });
+        expect(await store.leases.renew(id, 'coordinator-a', a!.epoch, TTL)).toBe(false);
+      });
+
+      it('goes to exactly one of several coordinators asking at once', async () => {
+        const id = freshId('contended');
+        const taken = await Promise.all(['a', 'b', 'c', 'd'].map((c) => store.leases.acquire(id, `coordinator-${c}`, TTL)));
+        expect(taken.filter((l) => l !== null)).toHaveLength(1);
+      });
+    });
   });
 }

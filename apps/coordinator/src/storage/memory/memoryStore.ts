@@ -16,6 +16,7 @@ import type {
   StoredModelState,
 } from '../store.ts';
 import { MemoryEventRows, isoOf } from './memoryEvents.ts';
+import { MemoryLeases } from './memoryLeases.ts';
 import { MemoryTokens, MemoryUploadedModels } from './memoryRecords.ts';
 
 type FoldedUpdate = Contribution & { aggregatedRound: number };
@@ -47,6 +48,7 @@ export class MemoryStore implements CoordinatorStore {
   readonly evaluations: EvaluationRepository;
   readonly uploadedModels = new MemoryUploadedModels();
   readonly tokens = new MemoryTokens();
+  readonly leases = new MemoryLeases();
   readonly events: EventLog;
 
   constructor(options: StoreOptions = {}) {

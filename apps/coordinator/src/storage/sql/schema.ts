@@ -117,6 +117,13 @@ alter table rounds add column if not exists abandoned_bytes_up bigint;
 alter table rounds add column if not exists abandoned_bytes_down bigint;
 alter table contributions add column if not exists abandoned_bytes_up bigint;
 alter table contributions add column if not exists abandoned_bytes_down bigint;
+-- Which coordinator runs each federation's rounds (several coordinators sharing one database).
+create table if not exists federation_leases (
+  federation_id text primary key,
+  holder text not null,
+  epoch bigint not null,
+  expires_at timestamptz not null
+);
 `;
 
 /**

@@ -4,6 +4,7 @@ import type { SqlClient } from './sqlClient.ts';
 import { SqlEvaluations } from './sqlEvaluations.ts';
 import { SqlEventRows } from './sqlEvents.ts';
 import { SqlFederations } from './sqlFederations.ts';
+import { SqlLeases } from './sqlLeases.ts';
 import { SqlDevices, SqlModels, SqlRounds } from './sqlRounds.ts';
 import { SqlTokens } from './sqlTokens.ts';
 import { SqlUploadedModels } from './sqlUploadedModels.ts';
@@ -21,6 +22,7 @@ export class SqlStore implements CoordinatorStore {
   readonly uploadedModels: SqlUploadedModels;
   readonly tokens: SqlTokens;
   readonly events: EventLog;
+  readonly leases: SqlLeases;
 
   /** Over a migrated database, whose client stays open when the store closes. */
   constructor(db: SqlClient, options: StoreOptions = {}) {
@@ -32,6 +34,7 @@ export class SqlStore implements CoordinatorStore {
     this.uploadedModels = new SqlUploadedModels(db);
     this.tokens = new SqlTokens(db);
     this.events = new EventLog(new SqlEventRows(db), options.eventLog);
+    this.leases = new SqlLeases(db);
   }
 
   close(): Promise<void> {
