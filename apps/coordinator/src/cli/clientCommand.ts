@@ -7,6 +7,7 @@ import { DatasetConfig, deviceStateWords } from '@flock/fl-core';
 import {
   chooseNodeBackend,
   describeLocalData,
+  fetchWithin,
   InProcessTrainer,
   loadSiloData,
   NODE_BACKENDS,
@@ -110,6 +111,7 @@ async function fileCredentials(path: string | undefined, enrollmentToken: string
 }
 
 const DATASET_RETRY_MS = 2_000;
+const DATASET_ASK_MS = 10_000;
 
 /**
  * What the federation trains on, so a CSV is checked against its schema before joining. A coordinator
@@ -120,7 +122,7 @@ async function federationDataset(server: string, federationId: string): Promise<
   for (let attempt = 1; ; attempt++) {
     let response: Response;
     try {
-      response = await fetch(new URL(`/api/federations/${encodeURIComponent(federationId)}/dataset`, server));
+      response = await fetchWithin(new URL(`/api/federations/${encodeURIComponent(federationId)}/dataset`, server), DATASET_ASK_MS);
     } catch (err) {
       if (attempt === 1) log(`waiting for the coordinator at ${server} (${networkFailure(err)}); asking every ${DATASET_RETRY_MS / 1000} s until it answers`);
       await new Promise((resolve) => setTimeout(resolve, DATASET_RETRY_MS));

@@ -1,5 +1,9 @@
 import type { DeviceInfo, EventLogEntry, FederationConfig, FederationSummary, MintedToken, RoundRecord, TokenRecord } from '@flock/fl-core';
 import { reconnectDelayMs } from '@flock/fl-core/device';
+import { fetchWithin } from '@flock/fl-core/node';
+
+/** A REST call that has not answered in this long is given up (and retried where that is safe). */
+const CALL_TIMEOUT_MS = 120_000;
 
 type Method = 'GET' | 'POST' | 'DELETE';
 
@@ -155,7 +159,7 @@ export class CoordinatorClient {
   }
 
   private fetchOnce(method: Method, path: string, body: unknown): Promise<Response> {
-    return fetch(new URL(path, this.url), {
+    return fetchWithin(new URL(path, this.url), CALL_TIMEOUT_MS, {
       method,
       headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -5,3 +5,4 @@ export * from './siloData.ts';
 export * from './nodeTrainer.ts';
 export * from './nodeDevice.ts';
 export * from './eventLoopStall.ts';
+export * from './fetchWithin.ts';

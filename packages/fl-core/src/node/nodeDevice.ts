@@ -4,6 +4,10 @@ import { decodeDataset } from '../data/dataset.ts';
 import type { DeviceAdapters, DeviceData, DeviceTrainer } from '../device/deviceAdapters.ts';
 import { DeviceCredentials } from '../device/deviceCredentials.ts';
 import { DEVICE_RECONNECTION, type DeviceSocket } from '../device/deviceSocket.ts';
+import { fetchWithin } from './fetchWithin.ts';
+
+/** A shard download that has not finished in this long is given up; the device then says why. */
+const SHARD_DOWNLOAD_MS = 120_000;
 
 /** A Node device's connection: WebSocket only (no browser proxies to get through), reconnecting by itself. */
 function connectTo(serverUrl: string, credentials: DeviceCredentials): () => DeviceSocket {
@@ -27,7 +31,7 @@ export class MemoryShards implements DeviceData {
     const held = this.held.get(assignment.shardId);
     if (held) return held.count;
     downloading();
-    const response = await fetch(new URL(assignment.shardPath, this.serverUrl), { headers: authHeaders });
+    const response = await fetchWithin(new URL(assignment.shardPath, this.serverUrl), SHARD_DOWNLOAD_MS, { headers: authHeaders });
     if (!response.ok) throw new Error(`shard download failed: HTTP ${response.status} ${response.statusText}`.trim());
     const data = decodeDataset(new Uint8Array(await response.arrayBuffer()));
     this.held.set(assignment.shardId, data);
