@@ -42,6 +42,15 @@ describe('the compiled coordinator (npm start)', () => {
     expect(health.status).toBe(200);
   });
 
+  it("serves React's production build, even when the build ran under the test runner (NODE_ENV=test)", async () => {
+    const page = await (await fetch(`${coordinator.url}/`)).text();
+    const entry = /<script type="module"[^>]* src="([^"]+)"/.exec(page)?.[1];
+    expect(entry).toBeDefined();
+    const script = await (await fetch(new URL(entry!, coordinator.url))).text();
+    // A warning only React's development build carries.
+    expect(script).not.toContain('unique "key" prop');
+  });
+
   it('on SIGTERM tells its devices, refuses their messages for now so they keep their work, and exits cleanly in time', async () => {
     const device: DeviceSocket = connectDevice(coordinator.url, { reconnection: false });
     try {
