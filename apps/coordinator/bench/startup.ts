@@ -2,8 +2,8 @@
 // healthy /api/health, and its idle memory 10 s later, on a fresh data directory and again on restart.
 // 'compiled' is `npm start` (node scripts/start.mjs: one process running the esbuild bundle); 'sources' runs
 // main.ts through tsx as `npm start` did before it was compiled. One JSON line per mode and phase.
-import { readFileSync, readdirSync } from 'node:fs';
-import { CoordinatorProcess } from '../src/testing/coordinatorProcess.ts';
+import { readFileSync } from 'node:fs';
+import { childProcesses, CoordinatorProcess } from '../src/testing/coordinatorProcess.ts';
 
 const IDLE_SETTLE_MS = 10_000;
 const modeArg = process.argv.indexOf('--mode');
@@ -16,16 +16,6 @@ if (!modes.every((mode) => mode === 'sources' || mode === 'compiled')) {
 
 /** Resident memory of `pid` and every process below it, and how many there are. */
 function treeMemory(pid: number): { rssMB: number; processes: number } {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
-    } catch {
-      // the process ended while we looked
-    }
-  }
   let kB = 0;
   let processes = 0;
   const pending = [pid];
@@ -33,7 +23,7 @@ function treeMemory(pid: number): { rssMB: number; processes: number } {
     const rss = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${next}/status`, 'utf8'));
     kB += Number(rss?.[1] ?? 0);
     processes++;
-    pending.push(...(children.get(next) ?? []));
+    pending.push(...childProcesses(next));
   }
   return { rssMB: Math.round(kB / 1024), processes };
 }

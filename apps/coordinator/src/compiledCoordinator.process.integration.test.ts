@@ -1,8 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import type { Ack, CoordinatorClosingMessage, UpdateMessage } from '@flock/fl-core';
 import type { DeviceSocket } from '@flock/fl-core/device';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CoordinatorProcess } from './testing/coordinatorProcess.ts';
+import { childProcesses, CoordinatorProcess } from './testing/coordinatorProcess.ts';
 import { connectDevice, helloFrom } from './testing/deviceSockets.ts';
 import { SHUTDOWN_BOUND_MS } from './serveCoordinator.ts';
 
@@ -15,24 +14,9 @@ beforeAll(async () => {
 
 afterAll(() => coordinator?.stop());
 
-/** The processes whose parent is `pid`. */
-function childrenOf(pid: number): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .filter((name) => {
-      try {
-        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-      } catch {
-        return false; // ended while we looked
-      }
-    })
-    .map(Number);
-}
-
 describe('the compiled coordinator (npm start)', () => {
   it('is one node process serving the device page, the dashboard and the API', async () => {
-    expect(childrenOf(coordinator.pid)).toEqual([]);
+    expect(childProcesses(coordinator.pid)).toEqual([]);
     for (const page of ['/', '/admin']) {
       const res = await fetch(`${coordinator.url}${page}`);
       expect(res.status).toBe(200);
