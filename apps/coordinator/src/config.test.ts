@@ -47,4 +47,14 @@ describe('parseEnv', () => {
       );
     }
   });
+
+  it('names the coordinator by FLOCK_COORDINATOR_ID when set, and refuses a name that logs and URLs would garble', () => {
+    expect(parseEnv({}).coordinatorId).toBeUndefined();
+    expect(parseEnv({ FLOCK_COORDINATOR_ID: 'coordinator-1' }).coordinatorId).toBe('coordinator-1');
+    for (const wrong of ['', 'two words', 'x'.repeat(65), 'a/b']) {
+      expect(() => parseEnv({ FLOCK_COORDINATOR_ID: wrong })).toThrow(
+        'invalid environment: FLOCK_COORDINATOR_ID: must be 1 to 64 letters, digits, dots, dashes or underscores, such as coordinator-1, or unset for a generated one',
+      );
+    }
+  });
 });

@@ -40,6 +40,10 @@ const Env = z.object({
       error: 'must be a Redis URL such as redis://localhost:6379 (redis:// or rediss://), or unset to run one coordinator without Redis',
     })
     .optional(),
+  FLOCK_COORDINATOR_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores, such as coordinator-1, or unset for a generated one')
+    .optional(),
 });
 
 export interface CoordinatorEnv {
@@ -56,6 +60,8 @@ export interface CoordinatorEnv {
   eventLog: EventLogLimits;
   /** Set: room broadcasts reach the sockets of every coordinator sharing this Redis (transport/redisAdapter.ts). */
   redisUrl: string | undefined;
+  /** How this coordinator names itself to the others sharing its database; absent: generated at start. */
+  coordinatorId: string | undefined;
 }
 
 export function parseEnv(env: NodeJS.ProcessEnv): CoordinatorEnv {
@@ -71,5 +77,6 @@ export function parseEnv(env: NodeJS.ProcessEnv): CoordinatorEnv {
     security: parseSecurityEnv(env),
     eventLog: { maxRowsPerFederation: e.FLOCK_EVENT_LOG_MAX_ROWS, maxAgeDays: e.FLOCK_EVENT_LOG_MAX_AGE_DAYS },
     redisUrl: e.FLOCK_REDIS_URL,
+    coordinatorId: e.FLOCK_COORDINATOR_ID,
   };
 }

@@ -1,6 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { ADMIN_NAMESPACE } from '@flock/fl-core';
 import { pino, type Level } from 'pino';
 import { Server } from 'socket.io';
@@ -55,10 +57,13 @@ export interface CoordinatorOptions {
   databaseUrl?: string;
   /** Set: room broadcasts go through this Redis to every coordinator sharing it; absent: Socket.IO's in-memory adapter. */
   redisUrl?: string;
+  /** How this coordinator names itself to others sharing its database (leases, the coordinators view); defaults to the host name and a random suffix. */
+  coordinatorId?: string;
 }
 
 export interface RunningCoordinator {
   url: string;
+  coordinatorId: string;
   port: number;
   /** Every REST route with the role it declares (the security test walks them all). */
   routes: RouteEntry[];
@@ -71,7 +76,8 @@ const CLOSING_NOTICE_MS = 200;
 const CLOSING_WORDS = 'The coordinator is shutting down or restarting. This device keeps its work, reconnects by itself and goes on.';
 
 export async function startCoordinator(options: CoordinatorOptions): Promise<RunningCoordinator> {
-  const logger = pino({ level: options.logLevel, base: { service: 'coordinator' } });
+  const coordinatorId = options.coordinatorId ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
+  const logger = pino({ level: options.logLevel, base: { service: 'coordinator', coordinatorId } });
   // First: an unreachable Redis stops the start before anything else is opened.
   const redis = options.redisUrl ? await connectRedisAdapter(options.redisUrl, logger) : null;
   // Building a federation's model (its manifest and round-0 weights) needs a backend here too.
@@ -189,5 +195,5 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       logger.info('coordinator closed');
     })());
 
-  return { url, port, routes: listRoutes(app), close };
+  return { url, coordinatorId, port, routes: listRoutes(app), close };
 }
