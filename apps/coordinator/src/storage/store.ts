@@ -26,6 +26,7 @@ export interface CoordinatorStore {
   tokens: TokenRepository;
   events: EventRepository;
   leases: LeaseRepository;
+  coordinators: CoordinatorRepository;
   /** Writes what the event log still holds and stops its timers; the store is not used afterwards. */
   close(): Promise<void>;
 }
@@ -189,4 +190,31 @@ export interface LeaseRepository {
   release(federationId: string, holder: string, epoch: number): Promise<void>;
   /** Every federation's lease, by federation id. */
   list(): Promise<FederationLease[]>;
+}
+
+/** What a coordinator says of itself every few seconds (cluster/coordinatorHeartbeat.ts). */
+export interface CoordinatorHeartbeatInfo {
+  /** FLOCK_COORDINATOR_ID. */
+  id: string;
+  url: string;
+  startedAt: Date;
+  /** Device sockets connected to it now. */
+  devices: number;
+}
+
+export interface CoordinatorInfo extends CoordinatorHeartbeatInfo {
+  /** Its latest heartbeat, by the store's clock. */
+  lastSeen: Date;
+  /** Heard from within the `aliveWithinMs` the list was asked with. */
+  alive: boolean;
+}
+
+/** The coordinators sharing this store, as their heartbeats last described them. Time is the store's clock (the database server's). */
+export interface CoordinatorRepository {
+  /** Stores `info` with now as its last-seen time, replacing what the same id said before. */
+  heartbeat(info: CoordinatorHeartbeatInfo): Promise<void>;
+  /** Every coordinator that has not said goodbye, by id; alive when heard from within `aliveWithinMs`. */
+  list(aliveWithinMs: number): Promise<CoordinatorInfo[]>;
+  /** A coordinator closing cleanly says goodbye: it leaves the list. */
+  remove(id: string): Promise<void>;
 }

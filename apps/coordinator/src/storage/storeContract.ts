@@ -484,6 +484,37 @@ export function storeContract(name: string, open: OpenStore): void {
       });
     });
 
+    describe('coordinators (their heartbeats)', () => {
+      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      const heartbeat = (id: string, devices: number) =>
+        store.coordinators.heartbeat({ id, url: `http://${id}.example:3000`, startedAt: new Date(Date.UTC(2026, 0, 1, 12)), devices });
+      const listed = async (ids: string[], aliveWithinMs = 60_000) => (await store.coordinators.list(aliveWithinMs)).filter((c) => ids.includes(c.id));
+
+      it('lists each coordinator once with what its latest heartbeat said, last seen by the store clock, until it says goodbye', async () => {
+        const [a, b] = [freshId('coordinator'), freshId('coordinator')];
+        const before = Date.now();
+        await heartbeat(a, 3);
+        await heartbeat(b, 0);
+        await heartbeat(a, 5);
+        const [first, second] = await listed([a, b]);
+        expect(first).toMatchObject({ id: a, url: `http://${a}.example:3000`, startedAt: new Date(Date.UTC(2026, 0, 1, 12)), devices: 5, alive: true });
+        expect(second).toMatchObject({ id: b, devices: 0, alive: true });
+        // The database server runs on this machine in the tests: its clock is ours, give or take a second.
+        expect(Math.abs(first!.lastSeen.getTime() - before)).toBeLessThan(1_000);
+        await store.coordinators.remove(a);
+        expect((await listed([a, b])).map((c) => c.id)).toEqual([b]);
+      });
+
+      it('counts a coordinator alive only while its heartbeats keep coming', async () => {
+        const id = freshId('coordinator');
+        await heartbeat(id, 1);
+        await sleep(300);
+        expect(await listed([id], 150)).toMatchObject([{ id, alive: false }]);
+        await heartbeat(id, 1);
+        expect(await listed([id], 150)).toMatchObject([{ id, alive: true }]);
+      });
+    });
+
     describe('federation leases (which coordinator runs a federation)', () => {
       const TTL = 60_000;
       const SHORT = 150;

@@ -15,6 +15,7 @@ import type {
   StoredModel,
   StoredModelState,
 } from '../store.ts';
+import { MemoryCoordinators } from './memoryCoordinators.ts';
 import { MemoryEventRows, isoOf } from './memoryEvents.ts';
 import { MemoryLeases } from './memoryLeases.ts';
 import { MemoryTokens, MemoryUploadedModels } from './memoryRecords.ts';
@@ -49,6 +50,7 @@ export class MemoryStore implements CoordinatorStore {
   readonly uploadedModels = new MemoryUploadedModels();
   readonly tokens = new MemoryTokens();
   readonly leases = new MemoryLeases();
+  readonly coordinators = new MemoryCoordinators();
   readonly events: EventLog;
 
   constructor(options: StoreOptions = {}) {

@@ -117,6 +117,14 @@ alter table rounds add column if not exists abandoned_bytes_up bigint;
 alter table rounds add column if not exists abandoned_bytes_down bigint;
 alter table contributions add column if not exists abandoned_bytes_up bigint;
 alter table contributions add column if not exists abandoned_bytes_down bigint;
+-- The coordinators sharing this database (sql/sqlCoordinators.ts): each one's latest heartbeat, by the server's clock.
+create table if not exists coordinators (
+  id text primary key,
+  url text not null,
+  started_at timestamptz not null,
+  last_seen timestamptz not null,
+  devices integer not null
+);
 -- Which coordinator runs each federation's rounds (several coordinators sharing one database).
 create table if not exists federation_leases (
   federation_id text primary key,

@@ -1,6 +1,7 @@
 import { EventLog } from '../eventLog.ts';
 import type { CoordinatorStore, StoreOptions } from '../store.ts';
 import type { SqlClient } from './sqlClient.ts';
+import { SqlCoordinators } from './sqlCoordinators.ts';
 import { SqlEvaluations } from './sqlEvaluations.ts';
 import { SqlEventRows } from './sqlEvents.ts';
 import { SqlFederations } from './sqlFederations.ts';
@@ -23,6 +24,7 @@ export class SqlStore implements CoordinatorStore {
   readonly tokens: SqlTokens;
   readonly events: EventLog;
   readonly leases: SqlLeases;
+  readonly coordinators: SqlCoordinators;
 
   /** Over a migrated database, whose client stays open when the store closes. */
   constructor(db: SqlClient, options: StoreOptions = {}) {
@@ -35,6 +37,7 @@ export class SqlStore implements CoordinatorStore {
     this.tokens = new SqlTokens(db);
     this.events = new EventLog(new SqlEventRows(db), options.eventLog);
     this.leases = new SqlLeases(db);
+    this.coordinators = new SqlCoordinators(db);
   }
 
   close(): Promise<void> {
