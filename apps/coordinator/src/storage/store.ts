@@ -6,6 +6,7 @@ import type {
   FederationConfig,
   FederationStatus,
   LocalEvaluation,
+  PartialAggregate,
   RoundRecord,
   TokenRecord,
 } from '@flock/fl-core';
@@ -26,6 +27,7 @@ export interface CoordinatorStore {
   tokens: TokenRepository;
   events: EventRepository;
   leases: LeaseRepository;
+  sharedRounds: SharedRoundRepository;
   coordinators: CoordinatorRepository;
   /** Writes what the event log still holds and stops its timers; the store is not used afterwards. */
   close(): Promise<void>;
@@ -90,8 +92,10 @@ export interface RoundRepository {
    * counts and the (device, trained round) pairs it folded in commit together: a crash never leaves
    * a record without its model, and a retry after a restart is recognised as already counted.
    * A round already saved is refused, and nothing of it is written.
+   * With a `fence` the same transaction first checks the caller still holds the federation's lease
+   * (a LeaseLostError, nothing written, when it does not) and ends the federation's shared round.
    */
-  save(federationId: string, record: RoundRecord, model: StoredModelState, contributions: Contribution[]): Promise<void>;
+  save(federationId: string, record: RoundRecord, model: StoredModelState, contributions: Contribution[], fence?: LeaseFence): Promise<void>;
   /** Updates folded into rounds after `afterRound`: what the engine must not count again. */
   contributionsSince(federationId: string, afterRound: number): Promise<Contribution[]>;
   /** Per device and round, the bytes of each update folded into the last `rounds` rounds and of the model it was sent, newest rounds first. */
@@ -217,4 +221,73 @@ export interface CoordinatorRepository {
   list(aliveWithinMs: number): Promise<CoordinatorInfo[]>;
   /** A coordinator closing cleanly says goodbye: it leaves the list. */
   remove(id: string): Promise<void>;
+}
+
+/** Proof the caller still holds a federation's lease at this epoch (LeaseRepository). */
+export interface LeaseFence {
+  holder: string;
+  epoch: number;
+}
+
+/** A fenced write found the lease taken by another coordinator since, or expired: the caller no longer owns the federation. */
+export class LeaseLostError extends Error {
+  constructor(readonly federationId: string) {
+    super(
+      `another coordinator took over federation "${federationId}" (this coordinator's lease on it expired or was taken): this one no longer runs its rounds`,
+    );
+    this.name = 'LeaseLostError';
+  }
+}
+
+/** The round the federation's owner opened, as every coordinator must know it to take updates for it. */
+export interface SharedRound {
+  federationId: string;
+  round: number;
+  /** Unique per opening: a redone round gets a new one, and an update folded for an older one is refused. */
+  attempt: string;
+  selected: string[];
+  /** Epoch ms. */
+  deadline: number;
+  startedAt: number;
+}
+
+/** One device's update as counted: who took it and what the round record needs; its bytes are in a partial. */
+export interface CountedUpdate {
+  deviceId: string;
+  coordinatorId: string;
+  examples: number;
+  loss: number;
+  accuracy: number;
+  bytesUp: number;
+}
+
+export type FoldOutcome = 'counted' | 'duplicate';
+
+/**
+ * The open round of each federation shared by the coordinators serving it: the owner opens it, any
+ * coordinator folds the updates it receives into its own partial aggregate with a receipt per device,
+ * and the owner merges every coordinator's partial to close it.
+ */
+export interface SharedRoundRepository {
+  /** The owner opens (or redoes) a round: it replaces the federation's shared round, and every receipt and partial of the one before goes. False (nothing written) when the fence no longer holds. */
+  open(round: SharedRound, fence: LeaseFence): Promise<boolean>;
+  /** The federation's open shared round; null when none. */
+  current(federationId: string): Promise<SharedRound | null>;
+  /**
+   * One transaction: for each item a receipt (federation, round, device) unless the device already has one for this round;
+   * the partials of the items newly received are added into `coordinatorId`'s partial of the round. Outcomes in item order
+   * (a device named twice counts at its first item). 'stale' (nothing written) when `attempt` is not the federation's open round any more.
+   */
+  fold(
+    federationId: string,
+    attempt: string,
+    coordinatorId: string,
+    items: { update: CountedUpdate; partial: PartialAggregate }[],
+  ): Promise<FoldOutcome[] | 'stale'>;
+  /** Every coordinator's partial of the attempt (empty for an unknown one), by coordinator id. */
+  partials(federationId: string, attempt: string): Promise<PartialAggregate[]>;
+  /** Every receipt of the attempt, by device id. */
+  receipts(federationId: string, attempt: string): Promise<CountedUpdate[]>;
+  /** Nothing is open any more (abandoned, paused, stopped): the shared round, its receipts and partials go. False when the fence no longer holds. */
+  discard(federationId: string, fence: LeaseFence): Promise<boolean>;
 }

@@ -1,7 +1,7 @@
-import { DEFAULT_CODEC, roundCodecOf, type EventLogEntry, type FederationConfig, type RoundRecord } from '@flock/fl-core';
+import { DEFAULT_CODEC, FedAvgAccumulator, roundCodecOf, type EventLogEntry, type FederationConfig, type RoundRecord } from '@flock/fl-core';
 import { testFederationConfig } from '@flock/fl-core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CoordinatorStore, StoreOptions, StoredDevice } from './store.ts';
+import { LeaseLostError, type CoordinatorStore, type CountedUpdate, type LeaseFence, type SharedRound, type StoreOptions, type StoredDevice } from './store.ts';
 
 /** Opens a store to test; a store over a database kept between tests needs only fresh federation ids, which each test takes. */
 export type OpenStore = (options?: StoreOptions) => Promise<CoordinatorStore>;
@@ -550,6 +550,169 @@ export function storeContract(name: string, open: OpenStore): void {
         const id = freshId('contended');
         const taken = await Promise.all(['a', 'b', 'c', 'd'].map((c) => store.leases.acquire(id, `coordinator-${c}`, TTL)));
         expect(taken.filter((l) => l !== null)).toHaveLength(1);
+      });
+    });
+
+    describe('shared rounds (updates folded by any coordinator, counted once)', () => {
+      const TTL = 60_000;
+      const SHORT = 150;
+      const SIZE = 8;
+      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      const sharedRound = (federationId: string, attempt: string, round = 1): SharedRound => ({
+        federationId,
+        round,
+        attempt,
+        selected: ['d0', 'd1', 'd2'],
+        deadline: Date.UTC(2026, 0, 1, 0, 1),
+        startedAt: Date.UTC(2026, 0, 1),
+      });
+      /** Device `n`'s update: a delta of its own and n + 1 examples (its weight). */
+      const deltaOf = (n: number) => Float32Array.from({ length: SIZE }, (_, i) => Math.sin(n * 7 + i) * (n + 1));
+      const examplesOf = (n: number) => n + 1;
+      const itemOf = (n: number, coordinatorId: string) => {
+        const one = new FedAvgAccumulator(SIZE);
+        one.add(deltaOf(n), examplesOf(n));
+        const update: CountedUpdate = { deviceId: `d${n}`, coordinatorId, examples: examplesOf(n), loss: 0.5 + n, accuracy: 0.1 * n, bytesUp: 100 + n };
+        return { update, partial: one.partial() };
+      };
+      const fold = (id: string, attempt: string, coordinatorId: string, devices: number[]) =>
+        store.sharedRounds.fold(
+          id,
+          attempt,
+          coordinatorId,
+          devices.map((n) => itemOf(n, coordinatorId)),
+        );
+      /** Owns a fresh federation (the lease lasting `ttlMs`) with round 1 open as attempt `attempt-1`. */
+      async function openedRound(ttlMs = TTL): Promise<{ id: string; fence: LeaseFence }> {
+        const id = await federationWithDevices();
+        const lease = await store.leases.acquire(id, 'owner', ttlMs);
+        const fence = { holder: 'owner', epoch: lease!.epoch };
+        expect(await store.sharedRounds.open(sharedRound(id, 'attempt-1'), fence)).toBe(true);
+        return { id, fence };
+      }
+
+      it('opens a round every coordinator reads, and a redo replaces it', async () => {
+        const id = freshId('shared');
+        expect(await store.sharedRounds.current(id)).toBeNull();
+        const lease = await store.leases.acquire(id, 'owner', TTL);
+        const fence = { holder: 'owner', epoch: lease!.epoch };
+        expect(await store.sharedRounds.open(sharedRound(id, 'attempt-1'), fence)).toBe(true);
+        expect(await store.sharedRounds.current(id)).toEqual(sharedRound(id, 'attempt-1'));
+        expect(await store.sharedRounds.open({ ...sharedRound(id, 'attempt-2'), selected: ['d2'] }, fence)).toBe(true);
+        expect(await store.sharedRounds.current(id)).toEqual({ ...sharedRound(id, 'attempt-2'), selected: ['d2'] });
+      });
+
+      it("counts a device's update once: folding it again, from any coordinator, is a duplicate and leaves the partial as it was", async () => {
+        const { id } = await openedRound();
+        expect(await fold(id, 'attempt-1', 'coordinator-a', [0, 1, 0])).toEqual(['counted', 'counted', 'duplicate']);
+        const before = await store.sharedRounds.partials(id, 'attempt-1');
+        expect(await fold(id, 'attempt-1', 'coordinator-a', [1])).toEqual(['duplicate']);
+        expect(await fold(id, 'attempt-1', 'coordinator-b', [0, 2])).toEqual(['duplicate', 'counted']);
+        const after = await store.sharedRounds.partials(id, 'attempt-1');
+        expect(after[0]).toEqual(before[0]);
+        expect(after.map((p) => p.updates)).toEqual([2, 1]);
+        expect(await store.sharedRounds.receipts(id, 'attempt-1')).toEqual([
+          itemOf(0, 'coordinator-a').update,
+          itemOf(1, 'coordinator-a').update,
+          itemOf(2, 'coordinator-b').update,
+        ]);
+      });
+
+      it('refuses a fold for an attempt the owner redid or before any was opened, and a redo starts empty', async () => {
+        expect(await fold(freshId('unopened'), 'attempt-1', 'coordinator-a', [0])).toBe('stale');
+        const { id, fence } = await openedRound();
+        expect(await fold(id, 'attempt-1', 'coordinator-a', [0])).toEqual(['counted']);
+        expect(await store.sharedRounds.open(sharedRound(id, 'attempt-2'), fence)).toBe(true);
+        expect(await fold(id, 'attempt-1', 'coordinator-a', [1])).toBe('stale');
+        expect(await store.sharedRounds.receipts(id, 'attempt-1')).toEqual([]);
+        expect(await store.sharedRounds.partials(id, 'attempt-1')).toEqual([]);
+        expect(await store.sharedRounds.partials(id, 'attempt-2')).toEqual([]);
+        expect(await fold(id, 'attempt-2', 'coordinator-a', [0])).toEqual(['counted']);
+      });
+
+      it('gives partials that merge to the mean one accumulator computes from all the updates', async () => {
+        const { id } = await openedRound();
+        await fold(id, 'attempt-1', 'coordinator-a', [0, 1]);
+        await fold(id, 'attempt-1', 'coordinator-b', [2, 3, 4]);
+        await fold(id, 'attempt-1', 'coordinator-a', [5]);
+        const merged = new FedAvgAccumulator(SIZE);
+        const partials = await store.sharedRounds.partials(id, 'attempt-1');
+        for (const partial of partials) merged.merge(partial);
+        const one = new FedAvgAccumulator(SIZE);
+        for (const n of [0, 1, 2, 3, 4, 5]) one.add(deltaOf(n), examplesOf(n));
+        expect(partials.map((p) => p.updates)).toEqual([3, 3]);
+        expect(merged.totalWeight).toBe(one.totalWeight);
+        const [mean, expected] = [merged.mean(), one.mean()];
+        mean.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 9));
+      });
+
+      it('refuses to open or discard for a coordinator whose lease expired or was taken over', async () => {
+        const { id, fence } = await openedRound(SHORT);
+        await sleep(SHORT * 2);
+        expect(await store.sharedRounds.open(sharedRound(id, 'attempt-2'), fence)).toBe(false);
+        const taken = await store.leases.acquire(id, 'successor', TTL);
+        expect(await store.sharedRounds.open(sharedRound(id, 'attempt-3'), fence)).toBe(false);
+        expect(await store.sharedRounds.discard(id, fence)).toBe(false);
+        expect((await store.sharedRounds.current(id))?.attempt).toBe('attempt-1');
+        expect(await store.sharedRounds.discard(id, { holder: 'successor', epoch: taken!.epoch })).toBe(true);
+        expect(await store.sharedRounds.current(id)).toBeNull();
+      });
+
+      it('saves a fenced round only while the lease holds, and then ends the shared round', async () => {
+        const { id, fence } = await openedRound(SHORT);
+        await fold(id, 'attempt-1', 'coordinator-a', [0]);
+        await sleep(SHORT * 2);
+        const taken = await store.leases.acquire(id, 'successor', TTL);
+        const save = (f: LeaseFence) => store.rounds.save(id, roundRecord(1), { bytes: bytes(1), serverState: null }, [{ deviceId: 'a', round: 1 }], f);
+        await expect(save(fence)).rejects.toThrow(LeaseLostError);
+        await expect(save(fence)).rejects.toThrow(`another coordinator took over federation "${id}"`);
+        expect(await store.rounds.list(id)).toEqual([]);
+        expect((await store.federations.list()).find((f) => f.config.id === id)?.round).toBe(0);
+        expect(await store.rounds.contributionsSince(id, 0)).toEqual([]);
+        expect((await store.sharedRounds.current(id))?.attempt).toBe('attempt-1');
+        await save({ holder: 'successor', epoch: taken!.epoch });
+        expect((await store.rounds.list(id)).map((r) => r.round)).toEqual([1]);
+        expect(await store.sharedRounds.current(id)).toBeNull();
+        expect(await store.sharedRounds.receipts(id, 'attempt-1')).toEqual([]);
+        expect(await store.sharedRounds.partials(id, 'attempt-1')).toEqual([]);
+      });
+
+      it('counts each device once when two coordinators fold overlapping devices at the same time', async () => {
+        const { id, fence } = await openedRound();
+        for (const attempt of ['attempt-2', 'attempt-3', 'attempt-4']) {
+          expect(await store.sharedRounds.open(sharedRound(id, attempt), fence)).toBe(true);
+          // Each coordinator has a partial already, which the folds at once must add to, not overwrite.
+          await fold(id, attempt, 'coordinator-a', [10]);
+          await fold(id, attempt, 'coordinator-b', [11]);
+          const outcomes = await Promise.all([
+            fold(id, attempt, 'coordinator-a', [0, 1, 2, 3]),
+            fold(id, attempt, 'coordinator-a', [4, 5, 6, 7]),
+            fold(id, attempt, 'coordinator-b', [8, 4, 3, 2]),
+            fold(id, attempt, 'coordinator-b', [9, 0, 7, 6]),
+          ]);
+          const counted = outcomes.flatMap((o, call) => (o === 'stale' ? [] : o.flatMap((outcome, i) => (outcome === 'counted' ? [[call, i]] : []))));
+          expect(counted).toHaveLength(10);
+          const receipts = await store.sharedRounds.receipts(id, attempt);
+          expect(receipts.map((r) => r.deviceId).sort()).toEqual(['d0', 'd1', 'd10', 'd11', 'd2', 'd3', 'd4', 'd5', 'd6', 'd7', 'd8', 'd9']);
+          const partials = await store.sharedRounds.partials(id, attempt);
+          expect(partials.reduce((sum, p) => sum + p.totalWeight, 0)).toBe(receipts.reduce((sum, r) => sum + r.examples, 0));
+          expect(partials.reduce((sum, p) => sum + p.updates, 0)).toBe(12);
+        }
+      });
+
+      it('leaves a redone round empty when the owner redoes it while a coordinator folds', async () => {
+        const { id, fence } = await openedRound();
+        const [folded, opened] = await Promise.all([
+          fold(id, 'attempt-1', 'coordinator-a', [0, 1]),
+          store.sharedRounds.open(sharedRound(id, 'attempt-2'), fence),
+        ]);
+        expect(opened).toBe(true);
+        expect([['counted', 'counted'], 'stale']).toContainEqual(folded);
+        for (const attempt of ['attempt-1', 'attempt-2']) {
+          expect(await store.sharedRounds.receipts(id, attempt)).toEqual([]);
+          expect(await store.sharedRounds.partials(id, attempt)).toEqual([]);
+        }
+        expect(await fold(id, 'attempt-2', 'coordinator-a', [0])).toEqual(['counted']);
       });
     });
   });

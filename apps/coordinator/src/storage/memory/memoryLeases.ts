@@ -1,4 +1,4 @@
-import type { FederationLease, LeaseRepository } from '../store.ts';
+import type { FederationLease, LeaseFence, LeaseRepository } from '../store.ts';
 
 /** Leases in this process: one coordinator's view, judged by its own clock. */
 export class MemoryLeases implements LeaseRepository {
@@ -23,6 +23,12 @@ export class MemoryLeases implements LeaseRepository {
   async release(federationId: string, holder: string, epoch: number): Promise<void> {
     const held = this.leases.get(federationId);
     if (held && held.holder === holder && held.epoch === epoch) held.expiresAt = new Date();
+  }
+
+  /** Whether `fence` still holds the federation's lease: same holder and epoch, not expired. */
+  holds(federationId: string, fence: LeaseFence): boolean {
+    const held = this.leases.get(federationId);
+    return held !== undefined && held.holder === fence.holder && held.epoch === fence.epoch && held.expiresAt.getTime() > Date.now();
   }
 
   async list(): Promise<FederationLease[]> {

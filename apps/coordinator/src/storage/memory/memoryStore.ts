@@ -2,22 +2,25 @@ import type { DeviceEvaluation, DeviceRoundBytes, FederationConfig, FederationSt
 import type { Contribution } from '../../rounds/engineEffects.ts';
 import { EventLog } from '../eventLog.ts';
 import { configFromStore, configToStore } from '../storedConfig.ts';
-import type {
-  CoordinatorStore,
-  DeviceRepository,
-  EvaluationRepository,
-  FederationRepository,
-  ModelRepository,
-  RoundRepository,
-  StoreOptions,
-  StoredDevice,
-  StoredFederation,
-  StoredModel,
-  StoredModelState,
+import {
+  LeaseLostError,
+  type CoordinatorStore,
+  type DeviceRepository,
+  type EvaluationRepository,
+  type FederationRepository,
+  type LeaseFence,
+  type ModelRepository,
+  type RoundRepository,
+  type StoreOptions,
+  type StoredDevice,
+  type StoredFederation,
+  type StoredModel,
+  type StoredModelState,
 } from '../store.ts';
 import { MemoryCoordinators } from './memoryCoordinators.ts';
 import { MemoryEventRows, isoOf } from './memoryEvents.ts';
 import { MemoryLeases } from './memoryLeases.ts';
+import { MemorySharedRounds } from './memorySharedRounds.ts';
 import { MemoryTokens, MemoryUploadedModels } from './memoryRecords.ts';
 
 type FoldedUpdate = Contribution & { aggregatedRound: number };
@@ -50,6 +53,7 @@ export class MemoryStore implements CoordinatorStore {
   readonly uploadedModels = new MemoryUploadedModels();
   readonly tokens = new MemoryTokens();
   readonly leases = new MemoryLeases();
+  readonly sharedRounds = new MemorySharedRounds(this.leases);
   readonly coordinators = new MemoryCoordinators();
   readonly events: EventLog;
 
@@ -91,7 +95,7 @@ export class MemoryStore implements CoordinatorStore {
     };
     this.rounds = {
       list: async (id) => [...(this.all.get(id)?.rounds.values() ?? [])].sort((a, b) => a.round - b.round).map((r) => ({ ...r })),
-      save: async (id, record, model, contributions) => this.saveRound(this.federation(id), record, model, contributions),
+      save: async (id, record, model, contributions, fence) => this.saveRound(this.federation(id), record, model, contributions, fence),
       contributionsSince: async (id, afterRound) =>
         [...(this.all.get(id)?.contributions.values() ?? [])]
           .filter((c) => c.aggregatedRound > afterRound)
@@ -156,7 +160,8 @@ export class MemoryStore implements CoordinatorStore {
   }
 
   /** Checks everything before changing anything, so a refused round leaves no trace (as a rolled-back transaction). */
-  private saveRound(f: FederationEntry, record: RoundRecord, model: StoredModelState, contributions: Contribution[]): void {
+  private saveRound(f: FederationEntry, record: RoundRecord, model: StoredModelState, contributions: Contribution[], fence?: LeaseFence): void {
+    if (fence && !this.leases.holds(f.config.id, fence)) throw new LeaseLostError(f.config.id);
     if (f.rounds.has(record.round)) throw new Error(`round ${record.round} of federation "${f.config.id}" is already stored`);
     const added = contributions.map((c) => [JSON.stringify([c.deviceId, c.round]), c] as const);
     const keys = new Set(added.map(([key]) => key));
@@ -173,6 +178,7 @@ export class MemoryStore implements CoordinatorStore {
     for (const [key, c] of added) {
       f.contributions.set(key, { ...c, aggregatedRound: record.round });
     }
+    if (fence) this.sharedRounds.end(f.config.id);
   }
 
   /** Updates whose traffic was counted (all since traffic was recorded per device). */

@@ -132,6 +132,37 @@ create table if not exists federation_leases (
   epoch bigint not null,
   expires_at timestamptz not null
 );
+-- The round each federation's owner opened, shared by the coordinators serving it (sql/sqlSharedRounds.ts):
+-- one receipt per (device, round), and each coordinator's partial aggregate (weighted sum as float64, back to back).
+create table if not exists shared_rounds (
+  federation_id text primary key,
+  round integer not null,
+  attempt text not null,
+  selected jsonb not null,
+  deadline double precision not null,
+  started_at double precision not null
+);
+create table if not exists update_receipts (
+  federation_id text not null,
+  round integer not null,
+  device_id text not null,
+  attempt text not null,
+  coordinator_id text not null,
+  examples integer not null,
+  loss double precision not null,
+  accuracy double precision not null,
+  bytes_up bigint not null,
+  primary key (federation_id, round, device_id)
+);
+create table if not exists round_partials (
+  federation_id text not null,
+  attempt text not null,
+  coordinator_id text not null,
+  weighted_sum bytea not null,
+  total_weight double precision not null,
+  updates integer not null,
+  primary key (federation_id, attempt, coordinator_id)
+);
 `;
 
 /**

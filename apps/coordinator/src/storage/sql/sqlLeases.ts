@@ -1,5 +1,5 @@
-import type { FederationLease, LeaseRepository } from '../store.ts';
-import type { SqlClient } from './sqlClient.ts';
+import type { FederationLease, LeaseFence, LeaseRepository } from '../store.ts';
+import type { SqlClient, SqlQueries } from './sqlClient.ts';
 
 interface LeaseRow {
   federation_id: string;
@@ -47,4 +47,18 @@ export class SqlLeases implements LeaseRepository {
     const { rows } = await this.db.query<LeaseRow>('select federation_id, holder, epoch, expires_at from federation_leases order by federation_id');
     return rows.map(toLease);
   }
+}
+
+/**
+ * Within a transaction, whether `fence` still holds the federation's lease (same holder and epoch, not
+ * expired by the database's clock). The lease row stays share-locked until the transaction ends, so a
+ * takeover waits for the fenced write to commit, and a fenced write after a takeover sees the new holder.
+ */
+export async function leaseHolds(tx: SqlQueries, federationId: string, fence: LeaseFence): Promise<boolean> {
+  const { rows } = await tx.query('select 1 from federation_leases where federation_id = $1 and holder = $2 and epoch = $3 and expires_at > now() for share', [
+    federationId,
+    fence.holder,
+    fence.epoch,
+  ]);
+  return rows.length === 1;
 }

@@ -1,8 +1,19 @@
 import { AdapterInfo, BackendName, RoundRecord, type DeviceRoundBytes } from '@flock/fl-core';
 import type { Contribution } from '../../rounds/engineEffects.ts';
-import type { DeviceRepository, ModelRepository, RoundRepository, StoredDevice, StoredModel, StoredModelState } from '../store.ts';
-import { bytesOf, nullableNumber, toIso, type Row } from './rows.ts';
+import {
+  LeaseLostError,
+  type DeviceRepository,
+  type LeaseFence,
+  type ModelRepository,
+  type RoundRepository,
+  type StoredDevice,
+  type StoredModel,
+  type StoredModelState,
+} from '../store.ts';
+import { bytesOf, bytesOfFloat64, float64Of, nullableNumber, toIso, type Row } from './rows.ts';
 import type { SqlClient, SqlQueries } from './sqlClient.ts';
+import { leaseHolds } from './sqlLeases.ts';
+import { endSharedRound } from './sqlSharedRounds.ts';
 
 /** Tables rounds and contributions, with the model each round produced (models). */
 export class SqlRounds implements RoundRepository {
@@ -33,9 +44,10 @@ export class SqlRounds implements RoundRepository {
     }));
   }
 
-  async save(federationId: string, record: RoundRecord, model: StoredModelState, contributions: Contribution[]): Promise<void> {
+  async save(federationId: string, record: RoundRecord, model: StoredModelState, contributions: Contribution[], fence?: LeaseFence): Promise<void> {
     const participants = [...new Set(contributions.map((c) => c.deviceId))];
     await this.db.transaction(async (tx) => {
+      if (fence && !(await leaseHolds(tx, federationId, fence))) throw new LeaseLostError(federationId);
       await tx.query(
         `insert into rounds (federation_id, round, participants, examples, accuracy, loss, train_loss, duration_ms,
            bytes_up, bytes_down, rejected, completed_at, closed_by, deadline_ms, extended, mean_staleness, epsilon, train_accuracy,
@@ -84,6 +96,7 @@ export class SqlRounds implements RoundRepository {
           contributions.map((c) => c.abandonedBytesDown ?? null),
         ],
       );
+      if (fence) await endSharedRound(tx, federationId);
     });
   }
 
@@ -190,11 +203,6 @@ export async function insertModel(
   await tx.query(
     `insert into models (federation_id, round, bytes, server_state) values ($1, $2, $3, $4)
      on conflict (federation_id, round) do update set bytes = excluded.bytes, server_state = excluded.server_state`,
-    [federationId, round, bytes, serverState && new Uint8Array(serverState.buffer, serverState.byteOffset, serverState.byteLength)],
+    [federationId, round, bytes, serverState && bytesOfFloat64(serverState)],
   );
-}
-
-/** bytea comes back as a Uint8Array that may not sit on an 8-byte boundary: copy before viewing as float64. */
-function float64Of(bytes: Uint8Array): Float64Array {
-  return new Float64Array(bytes.slice().buffer);
 }

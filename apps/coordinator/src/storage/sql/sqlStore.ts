@@ -7,6 +7,7 @@ import { SqlEventRows } from './sqlEvents.ts';
 import { SqlFederations } from './sqlFederations.ts';
 import { SqlLeases } from './sqlLeases.ts';
 import { SqlDevices, SqlModels, SqlRounds } from './sqlRounds.ts';
+import { SqlSharedRounds } from './sqlSharedRounds.ts';
 import { SqlTokens } from './sqlTokens.ts';
 import { SqlUploadedModels } from './sqlUploadedModels.ts';
 
@@ -24,6 +25,7 @@ export class SqlStore implements CoordinatorStore {
   readonly tokens: SqlTokens;
   readonly events: EventLog;
   readonly leases: SqlLeases;
+  readonly sharedRounds: SqlSharedRounds;
   readonly coordinators: SqlCoordinators;
 
   /** Over a migrated database, whose client stays open when the store closes. */
@@ -37,6 +39,7 @@ export class SqlStore implements CoordinatorStore {
     this.tokens = new SqlTokens(db);
     this.events = new EventLog(new SqlEventRows(db), options.eventLog);
     this.leases = new SqlLeases(db);
+    this.sharedRounds = new SqlSharedRounds(db);
     this.coordinators = new SqlCoordinators(db);
   }
 
