@@ -34,6 +34,31 @@ describe('PostgreSQL', () => {
     await Promise.all(stores.map((s) => s.close()));
   });
 
+  it('gives 20 devices registering at once through two coordinators (two pools of two connections) 20 distinct indices', async () => {
+    const pools = [1, 2].map(() => new pg.Pool({ connectionString: server.url, max: 2 }));
+    const stores = pools.map((p) => new SqlStore(postgresClient(p)));
+    try {
+      await stores[0]!.federations.create(testFederationConfig({ id: 'registering', name: 'registering' }), new Uint8Array([1]));
+      // Every fifth device brings its own data.
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          stores[i % 2]!.devices.register(
+            'registering',
+            { deviceId: `d${i}`, backend: 'cpu', adapter: null, lastSeen: new Date(), ownExamples: i % 5 === 0 ? 10 : null },
+            20,
+            () => 50,
+          ),
+        ),
+      );
+      const indices = results.map((r) => r!.device.shardIndex).sort((a, b) => a - b);
+      expect(indices).toEqual([-4, -3, -2, -1, ...Array.from({ length: 16 }, (_, i) => i)]);
+      expect((await stores[1]!.devices.list('registering')).map((d) => d.shardIndex)).toEqual(indices);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await Promise.all(pools.map((p) => p.end()));
+    }
+  });
+
   it('runs a transaction again when PostgreSQL aborted it to break a deadlock', async () => {
     const db = postgresClient(pool);
     await db.exec('create table deadlocked (id int primary key, v int not null); insert into deadlocked values (1, 0), (2, 0)');

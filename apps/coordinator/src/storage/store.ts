@@ -119,11 +119,34 @@ export interface StoredDevice {
   lastSeen: Date;
 }
 
+/** What a device brings to its first registration; the store picks its shard. */
+export interface NewDevice {
+  deviceId: string;
+  backend: BackendName | null;
+  adapter: AdapterInfo | null;
+  lastSeen: Date;
+  /** Own-data devices: the examples they declare; shard devices: null (examples come from shardSize). */
+  ownExamples: number | null;
+}
+
+/** A registered device; new when this registration gave it its shard. */
+export interface Registration {
+  device: StoredDevice;
+  isNew: boolean;
+}
+
 export interface DeviceRepository {
   /** By shard index. */
   list(federationId: string): Promise<StoredDevice[]>;
   /** A new device as given; a known one gets its backend, adapter and last-seen time (its shard and contribution count stay). */
   upsert(federationId: string, device: StoredDevice): Promise<void>;
+  /**
+   * Registers a device atomically, whichever coordinator asks: a known device keeps its shard (its backend, adapter, last seen and,
+   * for an own-data device, its examples are refreshed); a new one gets the lowest free shard index >= 0 below `shardCount`
+   * (examples: shardSize(index)), or for own data the next free negative index. Null when every shard is taken.
+   * Concurrent calls from several coordinators never give one index twice. An unknown federation is refused.
+   */
+  register(federationId: string, device: NewDevice, shardCount: number, shardSize: (shardIndex: number) => number): Promise<Registration | null>;
 }
 
 /** Federated evaluation: what each device reported about each round's global model. */

@@ -1,7 +1,16 @@
 import { DEFAULT_CODEC, FedAvgAccumulator, roundCodecOf, type EventLogEntry, type FederationConfig, type RoundRecord } from '@flock/fl-core';
 import { testFederationConfig } from '@flock/fl-core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LeaseLostError, type CoordinatorStore, type CountedUpdate, type LeaseFence, type SharedRound, type StoreOptions, type StoredDevice } from './store.ts';
+import {
+  LeaseLostError,
+  type CoordinatorStore,
+  type CountedUpdate,
+  type LeaseFence,
+  type NewDevice,
+  type SharedRound,
+  type StoreOptions,
+  type StoredDevice,
+} from './store.ts';
 
 /** Opens a store to test; a store over a database kept between tests needs only fresh federation ids, which each test takes. */
 export type OpenStore = (options?: StoreOptions) => Promise<CoordinatorStore>;
@@ -268,6 +277,88 @@ export function storeContract(name: string, open: OpenStore): void {
         const id = await federationWithDevices();
         await expect(store.devices.upsert(id, device('c', 1))).rejects.toThrow();
         expect((await store.devices.list(id)).map((d) => d.deviceId)).toEqual(['a', 'b']);
+      });
+
+      describe('devices registered by the store, which picks their shard', () => {
+        const SHARDS = 4;
+        const shardSize = (shardIndex: number) => 100 + shardIndex;
+        const newDevice = (deviceId: string, overrides: Partial<NewDevice> = {}): NewDevice => ({
+          deviceId,
+          backend: 'cpu',
+          adapter: null,
+          lastSeen: new Date(Date.UTC(2026, 0, 1)),
+          ownExamples: null,
+          ...overrides,
+        });
+        const register = (id: string, d: NewDevice, shardCount = SHARDS) => store.devices.register(id, d, shardCount, shardSize);
+        const federation = async () => {
+          const id = freshId('register');
+          await store.federations.create(configOf(id), bytes(0));
+          return id;
+        };
+        const shards = async (id: string) => (await store.devices.list(id)).map((d) => [d.deviceId, d.shardIndex]);
+
+        it('gives a new device the lowest free shard and its size, and a known one its shard again with what it brings refreshed', async () => {
+          const id = await federation();
+          await store.devices.upsert(id, device('held', 1));
+          expect(await register(id, newDevice('a'))).toEqual({ device: device('a', 0, { examples: 100 }), isNew: true });
+          expect(await register(id, newDevice('b'))).toEqual({ device: device('b', 2, { examples: 102 }), isNew: true });
+          await store.rounds.save(id, roundRecord(1), { bytes: bytes(1), serverState: null }, [{ deviceId: 'a', round: 1 }]);
+          const back = new Date(Date.UTC(2026, 1, 1));
+          const adapter = { vendor: 'acme', architecture: 'x' };
+          expect(await store.devices.register(id, newDevice('a', { backend: 'webgpu', adapter, lastSeen: back }), SHARDS, () => 999)).toEqual({
+            device: device('a', 0, { backend: 'webgpu', adapter, lastSeen: back, examples: 100, roundsContributed: 1 }),
+            isNew: false,
+          });
+          expect(await shards(id)).toEqual([
+            ['a', 0],
+            ['held', 1],
+            ['b', 2],
+          ]);
+        });
+
+        it('gives devices with their own data the next free negative index and the examples they declare, again on each return', async () => {
+          const id = await federation();
+          expect(await register(id, newDevice('own-1', { ownExamples: 7 }))).toEqual({ device: device('own-1', -1, { examples: 7 }), isNew: true });
+          expect(await register(id, newDevice('own-2', { ownExamples: 8 }))).toMatchObject({ device: { shardIndex: -2, examples: 8 }, isNew: true });
+          expect(await register(id, newDevice('shard'))).toMatchObject({ device: { shardIndex: 0, examples: 100 }, isNew: true });
+          expect(await register(id, newDevice('own-1', { ownExamples: 9 }))).toMatchObject({ device: { shardIndex: -1, examples: 9 }, isNew: false });
+          // A shard's examples are the dataset's, whatever its device declares later.
+          expect(await register(id, newDevice('shard', { ownExamples: 5 }))).toMatchObject({ device: { shardIndex: 0, examples: 100 }, isNew: false });
+          expect(await shards(id)).toEqual([
+            ['own-2', -2],
+            ['own-1', -1],
+            ['shard', 0],
+          ]);
+        });
+
+        it('answers null when every shard is taken, while known devices and devices with their own data still register', async () => {
+          const id = await federation();
+          await register(id, newDevice('a'), 2);
+          await register(id, newDevice('b'), 2);
+          expect(await register(id, newDevice('c'), 2)).toBeNull();
+          expect(await register(id, newDevice('a'), 2)).toMatchObject({ device: { shardIndex: 0 }, isNew: false });
+          expect(await register(id, newDevice('own', { ownExamples: 3 }), 0)).toMatchObject({ device: { shardIndex: -1 }, isNew: true });
+          expect(await shards(id)).toEqual([
+            ['own', -1],
+            ['a', 0],
+            ['b', 1],
+          ]);
+        });
+
+        it('refuses a device of a federation it does not hold', async () => {
+          await expect(register(freshId('absent'), newDevice('a'))).rejects.toThrow(/^there is no stored federation "absent-\d+"$/);
+        });
+
+        it('gives devices registering at the same time distinct indices, and a device arriving twice at once one', async () => {
+          const id = await federation();
+          const arrivals = Array.from({ length: 12 }, (_, i) => newDevice(`d${i}`, { ownExamples: i % 4 === 0 ? 10 : null }));
+          const results = await Promise.all([...arrivals, newDevice('d1')].map((d) => register(id, d, 20)));
+          expect(new Set(results.map((r) => r!.device.shardIndex))).toEqual(new Set([-3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7, 8]));
+          expect(results.at(-1)!.device.shardIndex).toBe(results[1]!.device.shardIndex);
+          expect(results.filter((r) => r!.isNew)).toHaveLength(12);
+          expect(await store.devices.list(id)).toHaveLength(12);
+        });
       });
     });
 

@@ -18,6 +18,7 @@ import {
   type StoredModelState,
 } from '../store.ts';
 import { MemoryCoordinators } from './memoryCoordinators.ts';
+import { MemoryDevices } from './memoryDevices.ts';
 import { MemoryEventRows, isoOf } from './memoryEvents.ts';
 import { MemoryLeases } from './memoryLeases.ts';
 import { MemorySharedRounds } from './memorySharedRounds.ts';
@@ -122,21 +123,7 @@ export class MemoryStore implements CoordinatorStore {
         return { round, bytes: model.bytes.slice(), serverState: model.serverState?.slice() ?? null };
       },
     };
-    this.devices = {
-      list: async (id) => [...(this.all.get(id)?.devices.values() ?? [])].sort((a, b) => a.shardIndex - b.shardIndex).map(copyDevice),
-      upsert: async (id, device) => {
-        const devices = this.federation(id).devices;
-        const known = devices.get(device.deviceId);
-        if (known) {
-          Object.assign(known, { backend: device.backend, adapter: structuredClone(device.adapter), lastSeen: new Date(device.lastSeen) });
-          return;
-        }
-        if ([...devices.values()].some((d) => d.shardIndex === device.shardIndex)) {
-          throw new Error(`shard ${device.shardIndex} of federation "${id}" is already held by another device`);
-        }
-        devices.set(device.deviceId, copyDevice(device));
-      },
-    };
+    this.devices = new MemoryDevices((id) => this.all.get(id)?.devices);
     this.evaluations = {
       save: async (id, deviceId, round, e: LocalEvaluation) => {
         const report = { deviceId, round, accuracy: e.accuracy, loss: e.loss, examples: e.examples, reportedAt: new Date().toISOString() };
@@ -207,17 +194,5 @@ function bytesOf(c: FoldedUpdate & { bytesUp: number }): DeviceRoundBytes {
     bytesDown: c.bytesDown ?? null,
     ...(c.abandonedBytesUp === undefined ? {} : { abandonedBytesUp: c.abandonedBytesUp }),
     ...(c.abandonedBytesDown === undefined ? {} : { abandonedBytesDown: c.abandonedBytesDown }),
-  };
-}
-
-function copyDevice(d: StoredDevice): StoredDevice {
-  return {
-    deviceId: d.deviceId,
-    shardIndex: d.shardIndex,
-    backend: d.backend,
-    adapter: structuredClone(d.adapter),
-    roundsContributed: d.roundsContributed,
-    examples: d.examples,
-    lastSeen: new Date(d.lastSeen),
   };
 }

@@ -1,15 +1,6 @@
-import { AdapterInfo, BackendName, RoundRecord, type DeviceRoundBytes } from '@flock/fl-core';
+import { RoundRecord, type DeviceRoundBytes } from '@flock/fl-core';
 import type { Contribution } from '../../rounds/engineEffects.ts';
-import {
-  LeaseLostError,
-  type DeviceRepository,
-  type LeaseFence,
-  type ModelRepository,
-  type RoundRepository,
-  type StoredDevice,
-  type StoredModel,
-  type StoredModelState,
-} from '../store.ts';
+import { LeaseLostError, type LeaseFence, type ModelRepository, type RoundRepository, type StoredModel, type StoredModelState } from '../store.ts';
 import { bytesOf, bytesOfFloat64, float64Of, nullableNumber, toIso, type Row } from './rows.ts';
 import type { SqlClient, SqlQueries } from './sqlClient.ts';
 import { leaseHolds } from './sqlLeases.ts';
@@ -140,46 +131,6 @@ export class SqlModels implements ModelRepository {
     if (!row) return null;
     return { round: Number(row.round), bytes: bytesOf(row.bytes), serverState: row.server_state == null ? null : float64Of(bytesOf(row.server_state)) };
   }
-}
-
-export class SqlDevices implements DeviceRepository {
-  constructor(private readonly db: SqlClient) {}
-
-  async list(federationId: string): Promise<StoredDevice[]> {
-    const { rows } = await this.db.query<Row>('select * from devices where federation_id = $1 order by shard_index', [federationId]);
-    return rows.map(deviceOf);
-  }
-
-  async upsert(federationId: string, d: StoredDevice): Promise<void> {
-    await this.db.query(
-      `insert into devices (federation_id, device_id, shard_index, backend, adapter, rounds_contributed, examples, last_seen)
-       values ($1, $2, $3, $4, $5, $6, $7, $8)
-       on conflict (federation_id, device_id) do update
-         set backend = excluded.backend, adapter = excluded.adapter, last_seen = excluded.last_seen`,
-      [
-        federationId,
-        d.deviceId,
-        d.shardIndex,
-        d.backend,
-        d.adapter == null ? null : JSON.stringify(d.adapter),
-        d.roundsContributed,
-        d.examples,
-        d.lastSeen.toISOString(),
-      ],
-    );
-  }
-}
-
-function deviceOf(r: Row): StoredDevice {
-  return {
-    deviceId: String(r.device_id),
-    shardIndex: Number(r.shard_index),
-    backend: r.backend == null ? null : BackendName.parse(r.backend),
-    adapter: r.adapter == null ? null : AdapterInfo.parse(r.adapter),
-    roundsContributed: Number(r.rounds_contributed),
-    examples: Number(r.examples),
-    lastSeen: new Date(toIso(r.last_seen)),
-  };
 }
 
 function deviceBytesOf(r: Row): DeviceRoundBytes {
