@@ -70,4 +70,15 @@ describe('federationConfigProblem', () => {
     );
     expect(federationConfigProblem({ ...async, privacy })).toMatch(/^strategy: central DP is not supported in async/);
   });
+
+  it('refuses, with several coordinators, what cannot be aggregated in parts: held-update strategies and async mode', () => {
+    const several = { coordinators: 'several' } as const;
+    expect(federationConfigProblem({ ...base, privacy }, several)).toBeNull();
+    expect(federationConfigProblem({ ...base, strategy: StrategyConfig.parse({ name: 'fedadam' }) }, several)).toBeNull();
+    expect(federationConfigProblem({ ...base, strategy: { name: 'median', options: {} } }, several)).toMatch(
+      /^strategy median needs every update of a round at once, but several coordinators serve this Flock/,
+    );
+    expect(federationConfigProblem({ ...base, strategy: { name: 'median', options: {} } })).toBeNull();
+    expect(federationConfigProblem({ ...base, mode: { kind: 'async', bufferSize: 2, maxStaleness: 2 } }, several)).toMatch(/^async \(FedBuff\) mode folds each update/);
+  });
 });

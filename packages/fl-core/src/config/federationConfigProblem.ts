@@ -12,6 +12,8 @@ export interface ConfigContext {
   parameterCount?: number;
   /** What the config came from, named when its schema refuses it: "federation config" unless told (flockctl names its file). */
   source?: string;
+  /** 'several': coordinators sharing a database each fold the updates they receive (the coordinator knows): a strategy must aggregate in parts. */
+  coordinators?: 'one' | 'several';
 }
 
 /**
@@ -22,10 +24,22 @@ export interface ConfigContext {
  * strategy holds is checked only where `parameterCount` is known. An uploaded model is checked against
  * the dataset where it is loaded.
  */
-export function federationConfigProblem(config: unknown, { parameterCount, source = 'federation config' }: ConfigContext = {}): string | null {
+export function federationConfigProblem(config: unknown, { parameterCount, source = 'federation config', coordinators = 'one' }: ConfigContext = {}): string | null {
   const parsed = FederationConfig.safeParse(config);
   if (!parsed.success) return `${source}: ${zodReason(parsed.error)}`;
-  return datasetAndModelProblem(parsed.data) ?? strategyProblem(parsed.data, parameterCount);
+  return datasetAndModelProblem(parsed.data) ?? strategyProblem(parsed.data, parameterCount) ?? (coordinators === 'several' ? sharedProblem(parsed.data) : null);
+}
+
+/** Several coordinators each fold the updates they receive and the owner merges the parts: only synchronous, mean-based rounds split so. */
+function sharedProblem(config: FederationConfig): string | null {
+  const chosen = strategyOf(config).name;
+  if (strategyDefinition(chosen).holdsUpdates) {
+    return `strategy ${chosen} needs every update of a round at once, but several coordinators serve this Flock and each keeps only a sum of the updates it receives: choose a mean-based strategy (fedavg, fedprox, norm-bounded, fedadam...) or run one coordinator`;
+  }
+  if (config.mode.kind === 'async') {
+    return 'async (FedBuff) mode folds each update into the model the moment it arrives, but several coordinators serve this Flock and fold updates apart: choose sync mode or run one coordinator';
+  }
+  return null;
 }
 
 function datasetAndModelProblem(config: FederationConfig): string | null {

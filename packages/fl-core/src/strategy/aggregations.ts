@@ -1,9 +1,9 @@
-import { FedAvgAccumulator } from '../aggregation/fedAvgAccumulator.ts';
+import { FedAvgAccumulator, type PartialAggregate } from '../aggregation/fedAvgAccumulator.ts';
 import { clipToNorm, requireLength } from '../aggregation/vectorMath.ts';
-import type { RoundAggregation } from './strategy.ts';
+import type { RoundAggregation, SplittableAggregation } from './strategy.ts';
 
 /** The streaming weighted mean (FedAvg's): O(model) memory whatever the number of updates. */
-export class WeightedMean implements RoundAggregation {
+export class WeightedMean implements SplittableAggregation {
   private readonly accumulator: FedAvgAccumulator;
 
   /** `clipNorm`: each delta is first scaled down to this L2 norm (norm-bounded averaging). */
@@ -24,6 +24,14 @@ export class WeightedMean implements RoundAggregation {
 
   result(): Float32Array {
     return this.accumulator.mean();
+  }
+
+  partial(): PartialAggregate {
+    return this.accumulator.partial();
+  }
+
+  merge(partial: PartialAggregate): void {
+    this.accumulator.merge(partial);
   }
 }
 

@@ -1,3 +1,4 @@
+import type { PartialAggregate } from '../aggregation/fedAvgAccumulator.ts';
 import type { RoundInstructions } from '../protocol/device.ts';
 
 /**
@@ -59,4 +60,20 @@ export interface RoundAggregation {
   readonly updates: number;
   /** The round's aggregated delta (throws when nothing was added). */
   result(): Float32Array;
+}
+
+/**
+ * An aggregation that can be folded in parts and the parts merged: several coordinators each fold
+ * the updates they receive, the federation's owner merges them, and the result is one aggregation's.
+ * Those that need every update at once (median, trimmed mean, Krum) cannot.
+ */
+export interface SplittableAggregation extends RoundAggregation {
+  /** A copy of what was folded so far. */
+  partial(): PartialAggregate;
+  /** Folds in another part of the same round's aggregation. */
+  merge(partial: PartialAggregate): void;
+}
+
+export function isSplittable(aggregation: RoundAggregation): aggregation is SplittableAggregation {
+  return 'partial' in aggregation && 'merge' in aggregation;
 }

@@ -1,6 +1,7 @@
 import { addWeighted, clipToNorm, requireLength } from '../../aggregation/vectorMath.ts';
 import { gaussian } from '../../data/random.ts';
-import type { RoundAggregation, Strategy } from '../strategy.ts';
+import type { PartialAggregate } from '../../aggregation/fedAvgAccumulator.ts';
+import type { SplittableAggregation, Strategy } from '../strategy.ts';
 import type { PrivacyConfig } from './privacyConfig.ts';
 
 /**
@@ -8,7 +9,7 @@ import type { PrivacyConfig } from './privacyConfig.ts';
  * equal weight (an example count would raise one device's sensitivity), Gaussian noise of std
  * noiseMultiplier x clipNorm added to the sum, divided by the number of updates.
  */
-export class NoisedClippedMean implements RoundAggregation {
+export class NoisedClippedMean implements SplittableAggregation {
   private readonly sum: Float64Array;
   private count = 0;
 
@@ -28,6 +29,17 @@ export class NoisedClippedMean implements RoundAggregation {
     requireLength(delta, this.sum.length);
     addWeighted(this.sum, clipToNorm(delta, this.privacy.clipNorm), 1);
     this.count++;
+  }
+
+  /** The clipped sum and the number of updates (each weighs 1): the noise is added once, at the end, by whoever merged every part. */
+  partial(): PartialAggregate {
+    return { weightedSum: this.sum.slice(), totalWeight: this.count, updates: this.count };
+  }
+
+  merge(partial: PartialAggregate): void {
+    requireLength(partial.weightedSum, this.sum.length, 'partial aggregate');
+    for (let i = 0; i < this.sum.length; i++) this.sum[i]! += partial.weightedSum[i]!;
+    this.count += partial.updates;
   }
 
   result(): Float32Array {
