@@ -10,6 +10,7 @@ import type {
   RoundRecord,
   TokenRecord,
 } from '@flock/fl-core';
+import type { SigningKey } from '../auth/signingKey.ts';
 import type { Contribution } from '../rounds/engineEffects.ts';
 import type { EventLogOptions, EventRepository } from './eventLog.ts';
 
@@ -27,8 +28,8 @@ export interface CoordinatorStore {
   tokens: TokenRepository;
   events: EventRepository;
   leases: LeaseRepository;
-  sharedRounds: SharedRoundRepository;
   coordinators: CoordinatorRepository;
+  sharedRounds: SharedRoundRepository;
   /** Writes what the event log still holds and stops its timers; the store is not used afterwards. */
   close(): Promise<void>;
 }
@@ -37,6 +38,8 @@ export interface CoordinatorStore {
 export interface DurableStore extends CoordinatorStore {
   /** A backup file: the data and the signing key every token was signed with; a BackupRefusedError where another tool must copy the data. */
   backup(): Promise<Uint8Array>;
+  /** The key every token is signed with, made when there is none: kept with the data, so every coordinator sharing the data shares it. */
+  signingKey(): Promise<SigningKey>;
 }
 
 /** A store `flockctl backup` cannot copy; the message says what copies it instead. */
@@ -219,33 +222,6 @@ export interface LeaseRepository {
   list(): Promise<FederationLease[]>;
 }
 
-/** What a coordinator says of itself every few seconds (cluster/coordinatorHeartbeat.ts). */
-export interface CoordinatorHeartbeatInfo {
-  /** FLOCK_COORDINATOR_ID. */
-  id: string;
-  url: string;
-  startedAt: Date;
-  /** Device sockets connected to it now. */
-  devices: number;
-}
-
-export interface CoordinatorInfo extends CoordinatorHeartbeatInfo {
-  /** Its latest heartbeat, by the store's clock. */
-  lastSeen: Date;
-  /** Heard from within the `aliveWithinMs` the list was asked with. */
-  alive: boolean;
-}
-
-/** The coordinators sharing this store, as their heartbeats last described them. Time is the store's clock (the database server's). */
-export interface CoordinatorRepository {
-  /** Stores `info` with now as its last-seen time, replacing what the same id said before. */
-  heartbeat(info: CoordinatorHeartbeatInfo): Promise<void>;
-  /** Every coordinator that has not said goodbye, by id; alive when heard from within `aliveWithinMs`. */
-  list(aliveWithinMs: number): Promise<CoordinatorInfo[]>;
-  /** A coordinator closing cleanly says goodbye: it leaves the list. */
-  remove(id: string): Promise<void>;
-}
-
 /** Proof the caller still holds a federation's lease at this epoch (LeaseRepository). */
 export interface LeaseFence {
   holder: string;
@@ -311,6 +287,39 @@ export interface SharedRoundRepository {
   partials(federationId: string, attempt: string): Promise<PartialAggregate[]>;
   /** Every receipt of the attempt, by device id. */
   receipts(federationId: string, attempt: string): Promise<CountedUpdate[]>;
+  /**
+   * The owner closes the round: from this transaction on, a fold for `attempt` is 'stale', and every
+   * partial and receipt folded before it are given (an update acknowledged as counted is in them).
+   * Null when the fence no longer holds.
+   */
+  seal(federationId: string, attempt: string, fence: LeaseFence): Promise<{ partials: PartialAggregate[]; receipts: CountedUpdate[] } | null>;
   /** Nothing is open any more (abandoned, paused, stopped): the shared round, its receipts and partials go. False when the fence no longer holds. */
   discard(federationId: string, fence: LeaseFence): Promise<boolean>;
+}
+
+/** What a coordinator says of itself every few seconds (cluster/coordinatorHeartbeat.ts). */
+export interface CoordinatorHeartbeatInfo {
+  /** FLOCK_COORDINATOR_ID. */
+  id: string;
+  url: string;
+  startedAt: Date;
+  /** Device sockets connected to it now. */
+  devices: number;
+}
+
+export interface CoordinatorInfo extends CoordinatorHeartbeatInfo {
+  /** Its latest heartbeat, by the store's clock. */
+  lastSeen: Date;
+  /** Heard from within the `aliveWithinMs` the list was asked with. */
+  alive: boolean;
+}
+
+/** The coordinators sharing this store, as their heartbeats last described them. Time is the store's clock (the database server's). */
+export interface CoordinatorRepository {
+  /** Stores `info` with now as its last-seen time, replacing what the same id said before. */
+  heartbeat(info: CoordinatorHeartbeatInfo): Promise<void>;
+  /** Every coordinator that has not said goodbye, by id; alive when heard from within `aliveWithinMs`. */
+  list(aliveWithinMs: number): Promise<CoordinatorInfo[]>;
+  /** A coordinator closing cleanly says goodbye: it leaves the list. */
+  remove(id: string): Promise<void>;
 }

@@ -709,6 +709,18 @@ export function storeContract(name: string, open: OpenStore): void {
         ]);
       });
 
+      it('seals a round for its owner: what was folded before is given, a fold after is too late, and a stale fence gets nothing', async () => {
+        const { id, fence } = await openedRound();
+        expect(await fold(id, 'attempt-1', 'coordinator-a', [0, 1])).toEqual(['counted', 'counted']);
+        expect(await fold(id, 'attempt-1', 'coordinator-b', [2])).toEqual(['counted']);
+        expect(await store.sharedRounds.seal(id, 'attempt-1', { ...fence, epoch: fence.epoch + 1 })).toBeNull();
+        const sealed = await store.sharedRounds.seal(id, 'attempt-1', fence);
+        expect(sealed?.receipts.map((r) => r.deviceId)).toEqual(['d0', 'd1', 'd2']);
+        expect(sealed?.partials.map((p) => p.updates)).toEqual([2, 1]);
+        expect(await fold(id, 'attempt-1', 'coordinator-b', [1])).toBe('stale');
+        expect(await store.sharedRounds.current(id)).toEqual(sharedRound(id, 'attempt-1'));
+      });
+
       it('refuses a fold for an attempt the owner redid or before any was opened, and a redo starts empty', async () => {
         expect(await fold(freshId('unopened'), 'attempt-1', 'coordinator-a', [0])).toBe('stale');
         const { id, fence } = await openedRound();

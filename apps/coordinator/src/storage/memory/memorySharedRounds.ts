@@ -9,6 +9,7 @@ interface OpenRound {
   receipts: Map<string, CountedUpdate>;
   /** By coordinator id. */
   partials: Map<string, PartialAggregate>;
+  sealed: boolean;
 }
 
 /** Shared rounds in this process, fenced by its leases; copies in and out, as a database would give. */
@@ -19,7 +20,7 @@ export class MemorySharedRounds implements SharedRoundRepository {
 
   async open(round: SharedRound, fence: LeaseFence): Promise<boolean> {
     if (!this.leases.holds(round.federationId, fence)) return false;
-    this.rounds.set(round.federationId, { round: copyRound(round), receipts: new Map(), partials: new Map() });
+    this.rounds.set(round.federationId, { round: copyRound(round), receipts: new Map(), partials: new Map(), sealed: false });
     return true;
   }
 
@@ -35,7 +36,7 @@ export class MemorySharedRounds implements SharedRoundRepository {
     items: { update: CountedUpdate; partial: PartialAggregate }[],
   ): Promise<FoldOutcome[] | 'stale'> {
     const open = this.opened(federationId, attempt);
-    if (!open) return 'stale';
+    if (!open || open.sealed) return 'stale';
     const received = new Map<string, CountedUpdate>();
     const outcomes = items.map(({ update }): FoldOutcome => {
       if (open.receipts.has(update.deviceId) || received.has(update.deviceId)) return 'duplicate';
@@ -59,6 +60,13 @@ export class MemorySharedRounds implements SharedRoundRepository {
   async receipts(federationId: string, attempt: string): Promise<CountedUpdate[]> {
     const open = this.opened(federationId, attempt);
     return [...(open?.receipts.values() ?? [])].sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1)).map((r) => ({ ...r }));
+  }
+
+  async seal(federationId: string, attempt: string, fence: LeaseFence): Promise<{ partials: PartialAggregate[]; receipts: CountedUpdate[] } | null> {
+    if (!this.leases.holds(federationId, fence)) return null;
+    const open = this.opened(federationId, attempt);
+    if (open) open.sealed = true;
+    return { partials: await this.partials(federationId, attempt), receipts: await this.receipts(federationId, attempt) };
   }
 
   async discard(federationId: string, fence: LeaseFence): Promise<boolean> {

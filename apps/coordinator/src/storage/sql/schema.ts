@@ -125,6 +125,13 @@ create table if not exists coordinators (
   last_seen timestamptz not null,
   devices integer not null
 );
+-- The key every token is signed with where coordinators share this database (sql/sqlSigningKey.ts): one row.
+-- A coordinator on its embedded database keeps its key in the data dir (jwt-key) instead, with its backups.
+create table if not exists signing_key (
+  one boolean primary key default true check (one),
+  key bytea not null,
+  created_at timestamptz not null default now()
+);
 -- Which coordinator runs each federation's rounds (several coordinators sharing one database).
 create table if not exists federation_leases (
   federation_id text primary key,
@@ -140,7 +147,9 @@ create table if not exists shared_rounds (
   attempt text not null,
   selected jsonb not null,
   deadline double precision not null,
-  started_at double precision not null
+  started_at double precision not null,
+  -- The owner read the partials to close the round: a fold after that is too late.
+  sealed boolean not null default false
 );
 create table if not exists update_receipts (
   federation_id text not null,

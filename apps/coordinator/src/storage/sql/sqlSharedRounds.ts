@@ -54,7 +54,10 @@ export class SqlSharedRounds implements SharedRoundRepository {
     items: { update: CountedUpdate; partial: PartialAggregate }[],
   ): Promise<FoldOutcome[] | 'stale'> {
     return this.db.transaction(async (tx) => {
-      const { rows } = await tx.query<Row>('select round from shared_rounds where federation_id = $1 and attempt = $2 for share', [federationId, attempt]);
+      const { rows } = await tx.query<Row>('select round from shared_rounds where federation_id = $1 and attempt = $2 and not sealed for share', [
+        federationId,
+        attempt,
+      ]);
       if (!rows[0]) return 'stale';
       const firsts = firstItemOfEachDevice(items);
       const fresh = [...firsts.values()].map((i) => items[i]!.update).sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0));
@@ -83,28 +86,21 @@ export class SqlSharedRounds implements SharedRoundRepository {
     });
   }
 
-  async partials(federationId: string, attempt: string): Promise<PartialAggregate[]> {
-    const { rows } = await this.db.query<Row>(
-      'select weighted_sum, total_weight, updates from round_partials where federation_id = $1 and attempt = $2 order by coordinator_id',
-      [federationId, attempt],
-    );
-    return rows.map(partialOf);
+  partials(federationId: string, attempt: string): Promise<PartialAggregate[]> {
+    return partialsOf(this.db, federationId, attempt);
   }
 
-  async receipts(federationId: string, attempt: string): Promise<CountedUpdate[]> {
-    const { rows } = await this.db.query<Row>(
-      `select device_id, coordinator_id, examples, loss, accuracy, bytes_up from update_receipts
-       where federation_id = $1 and attempt = $2 order by device_id`,
-      [federationId, attempt],
-    );
-    return rows.map((r) => ({
-      deviceId: String(r.device_id),
-      coordinatorId: String(r.coordinator_id),
-      examples: Number(r.examples),
-      loss: Number(r.loss),
-      accuracy: Number(r.accuracy),
-      bytesUp: Number(r.bytes_up),
-    }));
+  receipts(federationId: string, attempt: string): Promise<CountedUpdate[]> {
+    return receiptsOf(this.db, federationId, attempt);
+  }
+
+  seal(federationId: string, attempt: string, fence: LeaseFence): Promise<{ partials: PartialAggregate[]; receipts: CountedUpdate[] } | null> {
+    return this.db.transaction(async (tx) => {
+      if (!(await leaseHolds(tx, federationId, fence))) return null;
+      // Waits for the folds that share-locked the row, and turns away those after.
+      await tx.query('update shared_rounds set sealed = true where federation_id = $1 and attempt = $2', [federationId, attempt]);
+      return { partials: await partialsOf(tx, federationId, attempt), receipts: await receiptsOf(tx, federationId, attempt) };
+    });
   }
 
   discard(federationId: string, fence: LeaseFence): Promise<boolean> {
@@ -114,6 +110,30 @@ export class SqlSharedRounds implements SharedRoundRepository {
       return true;
     });
   }
+}
+
+async function partialsOf(db: SqlQueries, federationId: string, attempt: string): Promise<PartialAggregate[]> {
+  const { rows } = await db.query<Row>(
+    'select weighted_sum, total_weight, updates from round_partials where federation_id = $1 and attempt = $2 order by coordinator_id',
+    [federationId, attempt],
+  );
+  return rows.map(partialOf);
+}
+
+async function receiptsOf(db: SqlQueries, federationId: string, attempt: string): Promise<CountedUpdate[]> {
+  const { rows } = await db.query<Row>(
+    `select device_id, coordinator_id, examples, loss, accuracy, bytes_up from update_receipts
+     where federation_id = $1 and attempt = $2 order by device_id`,
+    [federationId, attempt],
+  );
+  return rows.map((r) => ({
+    deviceId: String(r.device_id),
+    coordinatorId: String(r.coordinator_id),
+    examples: Number(r.examples),
+    loss: Number(r.loss),
+    accuracy: Number(r.accuracy),
+    bytesUp: Number(r.bytes_up),
+  }));
 }
 
 /** Within the owner's transaction: the federation's shared round, its receipts and partials go (the round row first, as folds lock it first). */
