@@ -12,8 +12,8 @@ import { DEFAULT_SECURITY_LIMITS, type SecurityLimits } from './auth/securityLim
 import { listRoutes, type RouteEntry } from './auth/routeTable.ts';
 import { ConnectionsPerIp, guardAdminConnections, guardDeviceConnections, limitConnectionsPerIp } from './auth/socketGuards.ts';
 import { TokenService } from './auth/tokenService.ts';
-import { openSigningKey } from './auth/signingKey.ts';
 import { DEFAULT_HEARTBEAT, type HeartbeatSettings } from './config.ts';
+import { CoordinatorHeartbeat } from './cluster/coordinatorHeartbeat.ts';
 import { ensureDemoFederation } from './demoFederation.ts';
 import { MnistSource } from './evaluation/mnistSource.ts';
 import type { EvaluationWorkerSetup } from './evaluation/evaluationMessages.ts';
@@ -53,7 +53,7 @@ export interface CoordinatorOptions {
   downloads?: DownloadLimits;
   /** Event-log retention; defaults to DEFAULT_EVENT_LOG_LIMITS. */
   eventLog?: EventLogLimits;
-  /** Set: the data lives in this PostgreSQL database (the data dir keeps the admin token and signing key); absent: PGlite in the data dir. */
+  /** Set: the data and the signing key live in this PostgreSQL database, shared by every coordinator on it; absent: PGlite and jwt-key in the data dir. */
   databaseUrl?: string;
   /** Set: room broadcasts go through this Redis to every coordinator sharing it; absent: Socket.IO's in-memory adapter. */
   redisUrl?: string;
@@ -87,10 +87,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     databaseUrl: options.databaseUrl,
     eventLog: { limits: options.eventLog, onError: (err) => logger.error({ err }, 'event log write failed') },
   });
-  const signingKey = await openSigningKey(options.dataDir);
-  if (signingKey.generated) logger.warn({ path: signingKey.path }, 'generated a new signing key: tokens signed with any earlier key no longer work');
+  const signingKey = await store.signingKey();
+  if (signingKey.generated) logger.warn({ where: signingKey.where }, 'generated a new signing key: tokens signed with any earlier key no longer work');
   const security = options.security ?? DEFAULT_SECURITY_LIMITS;
-  const tokens = await TokenService.open(store.tokens, options.dataDir, options.adminToken);
+  const tokens = await TokenService.open(store.tokens, signingKey.key, options.adminToken);
 
   const mnist = new MnistSource();
   const evaluator = new EvaluationThread(storedTopology(store.uploadedModels), options.evaluation);
@@ -123,6 +123,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     metrics,
     uploadedModels: store.uploadedModels,
     takeBackup: () => store.backup(),
+    storeShared: options.databaseUrl !== undefined,
   });
   const httpServer = createServer(app);
   // Longer than clients' idle keep-alive (Playwright, proxies): a request on a socket the server is closing gets ECONNRESET.
@@ -179,6 +180,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   });
   const port = (httpServer.address() as AddressInfo).port;
   const url = `http://${options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host}:${port}`;
+  const presence = await CoordinatorHeartbeat.start(store.coordinators, { id: coordinatorId, url, startedAt: new Date(), devices: () => io.of('/').sockets.size }, logger);
 
   const close = () =>
     (closing ??= (async () => {
@@ -191,6 +193,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       await redis?.close();
       await work.drain();
       await evaluator.close();
+      await presence.stop();
       await store.close();
       logger.info('coordinator closed');
     })());

@@ -2,7 +2,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadSigningKey, rotateSigningKey } from './signingKey.ts';
+import { openSigningKey, rotateSigningKey } from './signingKey.ts';
+
+const loadSigningKey = async (dataDir: string) => (await openSigningKey(dataDir)).key;
 
 let dir: string;
 beforeEach(async () => {
@@ -40,5 +42,10 @@ describe('the signing key', () => {
     const after = await loadSigningKey(dir);
     expect(after.byteLength).toBe(32);
     expect(after).not.toEqual(before);
+  });
+
+  it('refuses to rotate in a data dir that holds no key, and points to the database of coordinators on PostgreSQL', async () => {
+    await expect(rotateSigningKey(dir)).rejects.toThrow(/holds no signing key \(jwt-key\).*flockctl rotate-key --database-url URL/);
+    await expect(readFile(join(dir, 'jwt-key'))).rejects.toThrow(/ENOENT/);
   });
 });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -19,10 +20,14 @@ export class SigningKeyError extends Error {
 
 export interface SigningKey {
   key: Uint8Array;
-  /** The directory had no key and this one was made now. */
+  /** There was no key and this one was made now. */
   generated: boolean;
-  path: string;
+  /** Where it is kept, for people: a file, or the database every coordinator on it shares. */
+  where: string;
 }
+
+/** A new random key, as long as every key must be. */
+export const newSigningKey = (): Uint8Array => new Uint8Array(randomBytes(KEY_BYTES));
 
 export const signingKeyPath = (dataDir: string) => join(dataDir, KEY_FILE);
 
@@ -40,27 +45,31 @@ export async function openSigningKey(dataDir: string): Promise<SigningKey> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT') throw new SigningKeyError(path, `cannot be read (${code ?? String(err)})`);
     await mkdir(dataDir, { recursive: true });
-    const key = randomBytes(KEY_BYTES);
+    const key = newSigningKey();
     // 'wx': a key another process wrote meanwhile is never overwritten.
     await writeFile(path, keyText(key), { mode: 0o600, flag: 'wx' });
-    return { key: new Uint8Array(key), generated: true, path };
+    return { key, generated: true, where: path };
   }
   const key = Buffer.from(text.trim(), 'base64url');
   if (key.byteLength < KEY_BYTES) throw new SigningKeyError(path, `is damaged (${key.byteLength} of at least ${KEY_BYTES} bytes)`);
-  return { key: new Uint8Array(key), generated: false, path };
+  return { key: new Uint8Array(key), generated: false, where: path };
 }
 
-export async function loadSigningKey(dataDir: string): Promise<Uint8Array> {
-  return (await openSigningKey(dataDir)).key;
-}
-
-/** Replaces the key with a new one; written beside it and renamed, so a crash leaves one whole key or the other. */
+/**
+ * Replaces the data dir's key with a new one; written beside it and renamed, so a crash leaves one
+ * whole key or the other. A dir without a key is refused: its coordinator keeps none there (it runs on PostgreSQL, or never ran).
+ */
 export async function rotateSigningKey(dataDir: string): Promise<string> {
   const path = signingKeyPath(dataDir);
-  await mkdir(dataDir, { recursive: true });
-  await writeFile(`${path}.new`, keyText(randomBytes(KEY_BYTES)), { mode: 0o600 });
+  if (!existsSync(path)) {
+    throw new Error(
+      `${dataDir} holds no signing key (${KEY_FILE}), so there is none to replace there. Coordinators that keep their data in PostgreSQL ` +
+        'keep their key in the database: run `flockctl rotate-key --database-url URL` (their FLOCK_DATABASE_URL) instead',
+    );
+  }
+  await writeFile(`${path}.new`, keyText(newSigningKey()), { mode: 0o600 });
   await rename(`${path}.new`, path);
   return path;
 }
 
-const keyText = (key: Buffer) => `${key.toString('base64url')}\n`;
+const keyText = (key: Uint8Array) => `${Buffer.from(key).toString('base64url')}\n`;

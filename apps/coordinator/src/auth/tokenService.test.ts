@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../storage/pglite/database.ts';
 import { pgliteClient } from '../storage/pglite/pgliteClient.ts';
 import { SqlTokens } from '../storage/sql/sqlTokens.ts';
-import { loadSigningKey } from './signingKey.ts';
+import { openSigningKey } from './signingKey.ts';
 import { parseLifetime, TokenService } from './tokenService.ts';
 
 const SECRET = 'token-service-test-admin-secret';
@@ -28,7 +28,7 @@ afterAll(async () => {
 
 describe('TokenService', () => {
   it('accepts the admin secret as an admin and nothing as no credential', async () => {
-    const tokens = await TokenService.open(new SqlTokens(pgliteClient(db)), dataDir, SECRET, now);
+    const tokens = await TokenService.open(new SqlTokens(pgliteClient(db)), (await openSigningKey(dataDir)).key, SECRET, now);
     expect(await tokens.check(SECRET)).toEqual({ kind: 'valid', principal: { role: 'admin', via: 'secret' } });
     expect(await tokens.check(undefined)).toEqual({ kind: 'none' });
     expect(await tokens.check('')).toEqual({ kind: 'none' });
@@ -37,15 +37,15 @@ describe('TokenService', () => {
   });
 
   it('keeps its signing key owner-only in the data directory, so tokens outlive a restart', async () => {
-    const before = await TokenService.open(new SqlTokens(pgliteClient(db)), dataDir, SECRET, now);
+    const before = await TokenService.open(new SqlTokens(pgliteClient(db)), (await openSigningKey(dataDir)).key, SECRET, now);
     const minted = await before.mint({ kind: 'viewer', label: 'Ana' });
     expect((await stat(join(dataDir, 'jwt-key'))).mode & 0o777).toBe(0o600);
-    const after = await TokenService.open(new SqlTokens(pgliteClient(db)), dataDir, SECRET, now);
+    const after = await TokenService.open(new SqlTokens(pgliteClient(db)), (await openSigningKey(dataDir)).key, SECRET, now);
     expect(await after.check(minted!.token)).toMatchObject({ kind: 'valid', principal: { role: 'viewer', kind: 'viewer', jti: minted!.record.id } });
   });
 
   it('refuses a token past its expiry and a tampered one, saying which', async () => {
-    const tokens = await TokenService.open(new SqlTokens(pgliteClient(db)), dataDir, SECRET, now);
+    const tokens = await TokenService.open(new SqlTokens(pgliteClient(db)), (await openSigningKey(dataDir)).key, SECRET, now);
     const minted = (await tokens.mint({ kind: 'session', role: 'admin', lifetimeS: 60 }))!;
     expect(await tokens.check(minted.token)).toMatchObject({ kind: 'valid', principal: { role: 'admin', kind: 'session' } });
     const [header, payload, signature] = minted.token.split('.') as [string, string, string];
@@ -60,8 +60,8 @@ describe('TokenService', () => {
   });
 
   it('refuses a token of every kind that is signed with its key but carries no expiry', async () => {
-    const tokens = await TokenService.open(new SqlTokens(pgliteClient(db)), dataDir, SECRET, now);
-    const key = await loadSigningKey(dataDir);
+    const tokens = await TokenService.open(new SqlTokens(pgliteClient(db)), (await openSigningKey(dataDir)).key, SECRET, now);
+    const { key } = await openSigningKey(dataDir);
     const claims = [
       { kind: 'session', role: 'admin' },
       { kind: 'viewer', role: 'viewer' },
@@ -80,13 +80,13 @@ describe('TokenService', () => {
   });
 
   it('refuses a revoked token from then on, also after a restart, and lists what admins minted', async () => {
-    const tokens = await TokenService.open(new SqlTokens(pgliteClient(db)), dataDir, SECRET, now);
+    const tokens = await TokenService.open(new SqlTokens(pgliteClient(db)), (await openSigningKey(dataDir)).key, SECRET, now);
     const enrollment = (await tokens.mint({ kind: 'enrollment', federationId: 'fed-x', label: 'lab' }))!;
     expect(await tokens.check(enrollment.token)).toMatchObject({ kind: 'valid', principal: { role: 'device', kind: 'enrollment', federationId: 'fed-x' } });
     expect((await tokens.listMinted('fed-x')).map((t) => [t.kind, t.label, t.revokedAt])).toEqual([['enrollment', 'lab', null]]);
     expect(await tokens.revoke(enrollment.record.id)).toMatchObject({ id: enrollment.record.id, revokedAt: expect.any(String) });
     expect(await tokens.check(enrollment.token)).toEqual({ kind: 'invalid', reason: 'token has been revoked' });
-    expect(await (await TokenService.open(new SqlTokens(pgliteClient(db)), dataDir, SECRET, now)).check(enrollment.token)).toEqual({
+    expect(await (await TokenService.open(new SqlTokens(pgliteClient(db)), (await openSigningKey(dataDir)).key, SECRET, now)).check(enrollment.token)).toEqual({
       kind: 'invalid',
       reason: 'token has been revoked',
     });
@@ -94,7 +94,7 @@ describe('TokenService', () => {
   });
 
   it('binds a device id to one live credential per federation; revoking it frees the id', async () => {
-    const tokens = await TokenService.open(new SqlTokens(pgliteClient(db)), dataDir, SECRET, now);
+    const tokens = await TokenService.open(new SqlTokens(pgliteClient(db)), (await openSigningKey(dataDir)).key, SECRET, now);
     const first = (await tokens.mint({ kind: 'device', federationId: 'fed-x', deviceId: 'device-0001' }))!;
     expect(await tokens.check(first.token)).toMatchObject({ kind: 'valid', principal: { kind: 'device', deviceId: 'device-0001', federationId: 'fed-x' } });
     expect(await tokens.isBound('fed-x', 'device-0001')).toBe(true);
@@ -106,7 +106,7 @@ describe('TokenService', () => {
   });
 
   it('stores no token itself, only its record', async () => {
-    const tokens = await TokenService.open(new SqlTokens(pgliteClient(db)), dataDir, SECRET, now);
+    const tokens = await TokenService.open(new SqlTokens(pgliteClient(db)), (await openSigningKey(dataDir)).key, SECRET, now);
     const minted = (await tokens.mint({ kind: 'viewer' }))!;
     const dump = JSON.stringify((await db.query('select * from auth_tokens')).rows);
     expect(dump).not.toContain(minted.token.split('.')[2]);

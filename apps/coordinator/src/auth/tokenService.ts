@@ -4,7 +4,6 @@ import { errors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { tokenMatches } from '../adminToken.ts';
 import type { Credential, Principal, Role, TokenKind } from './principal.ts';
-import { loadSigningKey } from './signingKey.ts';
 import type { TokenRepository } from '../storage/store.ts';
 
 const ISSUER = 'flock';
@@ -62,8 +61,9 @@ export class TokenService {
     private readonly now: () => number,
   ) {}
 
-  static async open(store: TokenRepository, dataDir: string, adminSecret: string, now: () => number = Date.now): Promise<TokenService> {
-    return new TokenService(await loadSigningKey(dataDir), store, adminSecret, new Set(await store.revokedIds()), now);
+  /** `key`: the store's signing key (DurableStore.signingKey). */
+  static async open(store: TokenRepository, key: Uint8Array, adminSecret: string, now: () => number = Date.now): Promise<TokenService> {
+    return new TokenService(key, store, adminSecret, new Set(await store.revokedIds()), now);
   }
 
   /** Null only for a device credential whose device id already holds a live one. */

@@ -89,4 +89,10 @@ describe('flockctl rotate-key', () => {
     expect(lines.join('\n')).toMatch(/Every token issued so far .* no longer works:\nbound devices must enroll again/);
     expect(await readFile(join(restored, 'jwt-key'), 'utf8')).not.toBe(before);
   });
+
+  it('asks whose key to replace when given neither a data dir nor a database, or both', async () => {
+    const whose = /^say whose key to replace: --data-dir DIR .* or --database-url URL /;
+    await expect(flock('rotate-key')).rejects.toThrow(whose);
+    await expect(flock('rotate-key', '--data-dir', join(dir, 'restored'), '--database-url', 'postgres://localhost/flock')).rejects.toThrow(whose);
+  });
 });

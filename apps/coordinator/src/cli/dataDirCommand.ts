@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { rotateSigningKey } from '../auth/signingKey.ts';
 import { restoreBackup } from '../storage/pglite/backup.ts';
+import { openPostgresStore } from '../storage/postgres/postgresStore.ts';
 import { lockDataDir } from '../storage/dataDirLock.ts';
 import { clientOf, withConnection, type ConnectionFlags } from './adminConnection.ts';
 
@@ -35,16 +36,40 @@ export function addDataDirCommands(program: Command, print: (line: string) => vo
   program
     .command('rotate-key')
     .description('replace the key every token is signed with: every token issued so far stops working, devices must enroll again')
-    .requiredOption('--data-dir <path>', 'the data dir whose key is replaced; its coordinator must be stopped')
-    .action(async (flags: { dataDir: string }) => {
-      const lock = lockDataDir(flags.dataDir);
-      try {
-        const path = await rotateSigningKey(flags.dataDir);
-        print(`new signing key in ${path}.`);
-        print('Every token issued so far (viewer, enrollment, device and session tokens) no longer works:');
-        print('bound devices must enroll again with a new enrollment token (flockctl token create --role device). The admin token is unchanged.');
-      } finally {
-        lock.release();
+    .option('--data-dir <path>', 'the data dir whose key is replaced (a coordinator on its embedded database); its coordinator must be stopped')
+    .option('--database-url <url>', 'the PostgreSQL database whose key is replaced (FLOCK_DATABASE_URL of coordinators sharing it); every coordinator on it must be stopped')
+    .action(async (flags: { dataDir?: string; databaseUrl?: string }) => {
+      const where =
+        flags.dataDir !== undefined && flags.databaseUrl === undefined
+          ? await rotateDataDirKey(flags.dataDir)
+          : flags.databaseUrl !== undefined && flags.dataDir === undefined
+            ? await rotateSharedKey(flags.databaseUrl)
+            : null;
+      if (where === null) {
+        throw new Error(
+          'say whose key to replace: --data-dir DIR for a coordinator on its embedded database, or --database-url URL for coordinators sharing PostgreSQL (not both)',
+        );
       }
+      print(`new signing key in ${where}.`);
+      print('Every token issued so far (viewer, enrollment, device and session tokens) no longer works:');
+      print('bound devices must enroll again with a new enrollment token (flockctl token create --role device). The admin token is unchanged.');
     });
+}
+
+async function rotateDataDirKey(dataDir: string): Promise<string> {
+  const lock = lockDataDir(dataDir);
+  try {
+    return await rotateSigningKey(dataDir);
+  } finally {
+    lock.release();
+  }
+}
+
+async function rotateSharedKey(databaseUrl: string): Promise<string> {
+  const store = await openPostgresStore(databaseUrl);
+  try {
+    return await store.rotateSigningKey();
+  } finally {
+    await store.close();
+  }
 }

@@ -9,6 +9,7 @@ import type { TokenService } from '../auth/tokenService.ts';
 import type { CoordinatorMetrics } from '../metrics/coordinatorMetrics.ts';
 import { metricsRoute } from '../metrics/metricsRoute.ts';
 import { backupApi } from './backupApi.ts';
+import { coordinatorsApi } from './coordinatorsApi.ts';
 import { deviceBytesApi } from './deviceBytesApi.ts';
 import { errorBoundary } from './errorBoundary.ts';
 import type { UploadedModelRepository } from '../storage/store.ts';
@@ -26,6 +27,8 @@ export function createHttpApp(
     tokens: TokenService;
     security: SecurityLimits;
     takeBackup: () => Promise<Uint8Array>;
+    /** Other coordinators share the store (PostgreSQL): federations run where their leases are held. */
+    storeShared: boolean;
   },
 ): express.Express {
   const app = express();
@@ -38,6 +41,7 @@ export function createHttpApp(
   app.use('/api', modelsApi(deps.uploadedModels));
   app.use('/api', deviceBytesApi(deps));
   app.use('/api', backupApi(deps.takeBackup));
+  app.use('/api', coordinatorsApi({ store: deps.store, federationsRunAlone: deps.storeShared ? null : () => [...deps.federations.keys()].sort() }));
   app.use('/api', federationApi(deps));
   app.use(metricsRoute(deps.metrics));
   app.use(webClient(deps.webClientDir));

@@ -3,9 +3,9 @@ import { openPostgresStore } from './postgres/postgresStore.ts';
 import type { DurableStore, StoreOptions } from './store.ts';
 
 export interface StoreLocation extends StoreOptions {
-  /** Where the signing key and the admin token live, and the embedded database when there is no databaseUrl. */
+  /** The embedded database and its signing key when there is no databaseUrl. */
   dataDir: string;
-  /** A PostgreSQL server (FLOCK_DATABASE_URL) that holds the data instead; the data dir still holds the signing key and admin token. */
+  /** A PostgreSQL server (FLOCK_DATABASE_URL) that holds the data and the signing key instead. */
   databaseUrl?: string;
 }
 

@@ -3,11 +3,12 @@ import { useCallback, useEffect, useState } from 'react';
 import { listFederations } from './api/adminApi.ts';
 import { loadAdminToken, saveAdminToken } from './api/adminTokenStorage.ts';
 import { RoleContext, roleOfSession } from './api/session.ts';
-import { consolePath, parseConsoleRoute, type ConsoleRoute } from './consoleRoute.ts';
-import { FederationConsole } from './FederationConsole.tsx';
+import { HOME_PAGE_TITLES, HOME_PAGES, consolePath, parseConsoleRoute, type ConsoleRoute, type HomePage } from './consoleRoute.ts';
+import { ConsoleLink, FederationConsole } from './FederationConsole.tsx';
 import { FederationsPanel } from './FederationsPanel.tsx';
 import { FederationForm } from './form/FederationForm.tsx';
 import { LoginPage } from './LoginPage.tsx';
+import { CoordinatorsView } from './views/CoordinatorsView.tsx';
 import './admin.css';
 
 const WRONG_TOKEN = 'wrong token';
@@ -61,7 +62,14 @@ export function AdminPage() {
       ) : (
         <RoleContext.Provider value={roleOfSession(token)}>
           {route.federationId === null ? (
-            <Federations token={token} navigate={navigate} onUnauthorized={rejectToken} />
+            <>
+              <HomeNav page={route.page ?? 'federations'} navigate={navigate} />
+              {route.page === 'coordinators' ? (
+                <CoordinatorsView token={token} onUnauthorized={rejectToken} />
+              ) : (
+                <Federations token={token} navigate={navigate} onUnauthorized={rejectToken} />
+              )}
+            </>
           ) : (
             <FederationConsole
               key={route.federationId}
@@ -75,6 +83,25 @@ export function AdminPage() {
         </RoleContext.Provider>
       )}
     </main>
+  );
+}
+
+/** The console's pages about no one federation, as tabs. */
+function HomeNav({ page, navigate }: { page: HomePage; navigate: (route: ConsoleRoute) => void }) {
+  return (
+    <nav className="console-nav" aria-label="Console pages">
+      {HOME_PAGES.map((p) => (
+        <ConsoleLink
+          key={p}
+          route={{ federationId: null, page: p }}
+          navigate={navigate}
+          data-testid={`page-${p}`}
+          {...(p === page ? { 'aria-current': 'page' as const } : {})}
+        >
+          {HOME_PAGE_TITLES[p]}
+        </ConsoleLink>
+      ))}
+    </nav>
   );
 }
 

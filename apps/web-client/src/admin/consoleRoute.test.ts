@@ -16,6 +16,12 @@ describe('console routes', () => {
     expect(consolePath({ federationId: null })).toBe('/admin');
   });
 
+  it('opens the coordinators page from its own URL and writes that URL back', () => {
+    expect(parseConsoleRoute('/admin/coordinators', '')).toEqual({ federationId: null, page: 'coordinators' });
+    expect(consolePath({ federationId: null, page: 'coordinators' })).toBe('/admin/coordinators');
+    expect(consolePath({ federationId: null, page: 'federations' })).toBe('/admin');
+  });
+
   it('sends an old ?federation= link to that federation overview', () => {
     expect(parseConsoleRoute('/admin', '?federation=demo')).toEqual({ federationId: 'demo', view: 'overview' });
   });

@@ -12,9 +12,16 @@ export const VIEW_TITLES: Record<ConsoleView, string> = {
   tokens: 'Tokens',
 };
 
-/** Where the console is: the federations list (no federation), or one view of one federation. */
-export type ConsoleRoute = { federationId: null } | { federationId: string; view: ConsoleView };
+/** Pages about no one federation: the federations list (the console's home) and the coordinators. */
+export const HOME_PAGES = ['federations', 'coordinators'] as const;
+export type HomePage = (typeof HOME_PAGES)[number];
 
+export const HOME_PAGE_TITLES: Record<HomePage, string> = { federations: 'Federations', coordinators: 'Coordinators' };
+
+/** Where the console is: a page about no one federation (no page: the federations list), or one view of one federation. */
+export type ConsoleRoute = { federationId: null; page?: HomePage } | { federationId: string; view: ConsoleView };
+
+const COORDINATORS_PATH = /^\/admin\/coordinators\/?$/;
 const FEDERATION_PATH = /^\/admin\/federations\/([^/]+)(?:\/([a-z]+))?\/?$/;
 
 /**
@@ -22,6 +29,7 @@ const FEDERATION_PATH = /^\/admin\/federations\/([^/]+)(?:\/([a-z]+))?\/?$/;
  * opens that federation's overview, so old bookmarks still land somewhere useful.
  */
 export function parseConsoleRoute(pathname: string, search: string): ConsoleRoute {
+  if (COORDINATORS_PATH.test(pathname)) return { federationId: null, page: 'coordinators' };
   const match = FEDERATION_PATH.exec(pathname);
   if (match) {
     const federationId = decodeURIComponent(match[1]!);
@@ -34,7 +42,7 @@ export function parseConsoleRoute(pathname: string, search: string): ConsoleRout
 }
 
 export function consolePath(route: ConsoleRoute): string {
-  if (route.federationId === null) return '/admin';
+  if (route.federationId === null) return route.page === 'coordinators' ? '/admin/coordinators' : '/admin';
   const base = `/admin/federations/${encodeURIComponent(route.federationId)}`;
   return route.view === 'overview' ? base : `${base}/${route.view}`;
 }

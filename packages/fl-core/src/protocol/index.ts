@@ -11,3 +11,4 @@ export * from './deviceBytes.ts';
 export * from './deviceStateWords.ts';
 export * from './issueWords.ts';
 export * from './pages.ts';
+export * from './coordinators.ts';

@@ -1,3 +1,4 @@
+import { openSigningKey, type SigningKey } from '../../auth/signingKey.ts';
 import type { DurableStore, StoreOptions } from '../store.ts';
 import { SqlStore } from '../sql/sqlStore.ts';
 import { takeBackup } from './backup.ts';
@@ -16,6 +17,11 @@ class PgliteStore extends SqlStore implements DurableStore {
 
   backup(): Promise<Uint8Array> {
     return takeBackup(this.dir.db, this.path);
+  }
+
+  /** In the data dir (jwt-key), beside the database, and in its backups. */
+  signingKey(): Promise<SigningKey> {
+    return openSigningKey(this.path);
   }
 
   override async close(): Promise<void> {

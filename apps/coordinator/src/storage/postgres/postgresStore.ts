@@ -1,5 +1,8 @@
 import pg from 'pg';
+import { COORDINATOR_SILENCE_MS } from '../../cluster/coordinatorHeartbeat.ts';
+import type { SigningKey } from '../../auth/signingKey.ts';
 import { migrate } from '../sql/schema.ts';
+import { SqlSigningKey } from '../sql/sqlSigningKey.ts';
 import { SqlStore } from '../sql/sqlStore.ts';
 import { BackupRefusedError, type DurableStore, type StoreOptions } from '../store.ts';
 import { postgresClient } from './postgresClient.ts';
@@ -8,20 +11,41 @@ import { postgresClient } from './postgresClient.ts';
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /** The SQL store on a PostgreSQL server; closing it closes the pool. */
-class PostgresStore extends SqlStore implements DurableStore {
+export class PostgresStore extends SqlStore implements DurableStore {
+  private readonly key: SqlSigningKey;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly server: string,
     options: StoreOptions,
   ) {
     super(postgresClient(pool), options);
+    this.key = new SqlSigningKey(postgresClient(pool));
+  }
+
+  /** In the database, so every coordinator on it signs and checks tokens with the same key. */
+  async signingKey(): Promise<SigningKey> {
+    return { ...(await this.key.open()), where: `the database at ${this.server}` };
+  }
+
+  /** A new key for every coordinator on the database; refused while one of them still runs (it would keep signing with the old key). */
+  async rotateSigningKey(): Promise<string> {
+    const running = (await this.coordinators.list(COORDINATOR_SILENCE_MS)).filter((c) => c.alive);
+    if (running.length > 0) {
+      throw new Error(
+        `${running.length === 1 ? 'a coordinator is' : `${running.length} coordinators are`} still running on the database at ${this.server} ` +
+          `(${running.map((c) => `${c.id} at ${c.url}`).join(', ')}): stop every coordinator on it first, since a running one would keep the old key, then rotate the key`,
+      );
+    }
+    await this.key.rotate();
+    return `the database at ${this.server}`;
   }
 
   backup(): Promise<Uint8Array> {
     return Promise.reject(
       new BackupRefusedError(
         `this coordinator keeps its data in PostgreSQL at ${this.server} (FLOCK_DATABASE_URL), which flockctl backup does not copy: ` +
-          'back it up with pg_dump (`pg_dump --format=custom --file flock.dump "$FLOCK_DATABASE_URL"`), and keep the data dir’s signing key (jwt-key) with it',
+          'back it up with pg_dump (`pg_dump --format=custom --file flock.dump "$FLOCK_DATABASE_URL"`), which holds the signing key too',
       ),
     );
   }
@@ -33,7 +57,7 @@ class PostgresStore extends SqlStore implements DurableStore {
 }
 
 /** The store on the PostgreSQL server at `databaseUrl`, its schema brought up to date; fails with a sentence when the server cannot be used. */
-export async function openPostgresStore(databaseUrl: string, options: StoreOptions = {}): Promise<DurableStore> {
+export async function openPostgresStore(databaseUrl: string, options: StoreOptions = {}): Promise<PostgresStore> {
   const server = serverOf(databaseUrl);
   const pool = new pg.Pool({ connectionString: databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   // An idle connection whose server went away: the pool drops it and the next query reports the failure where it is made.
