@@ -4,7 +4,7 @@ import { listFederations } from './api/adminApi.ts';
 import { loadAdminToken, saveAdminToken } from './api/adminTokenStorage.ts';
 import { RoleContext, roleOfSession } from './api/session.ts';
 import { HOME_PAGE_TITLES, HOME_PAGES, consolePath, parseConsoleRoute, type ConsoleRoute, type HomePage } from './consoleRoute.ts';
-import { ConsoleLink, FederationConsole } from './FederationConsole.tsx';
+import { ConsoleTabs, FederationConsole } from './FederationConsole.tsx';
 import { FederationsPanel } from './FederationsPanel.tsx';
 import { FederationForm } from './form/FederationForm.tsx';
 import { LoginPage } from './LoginPage.tsx';
@@ -89,19 +89,11 @@ export function AdminPage() {
 /** The console's pages about no one federation, as tabs. */
 function HomeNav({ page, navigate }: { page: HomePage; navigate: (route: ConsoleRoute) => void }) {
   return (
-    <nav className="console-nav" aria-label="Console pages">
-      {HOME_PAGES.map((p) => (
-        <ConsoleLink
-          key={p}
-          route={{ federationId: null, page: p }}
-          navigate={navigate}
-          data-testid={`page-${p}`}
-          {...(p === page ? { 'aria-current': 'page' as const } : {})}
-        >
-          {HOME_PAGE_TITLES[p]}
-        </ConsoleLink>
-      ))}
-    </nav>
+    <ConsoleTabs
+      label="Console pages"
+      navigate={navigate}
+      tabs={HOME_PAGES.map((p) => ({ title: HOME_PAGE_TITLES[p], route: { federationId: null, page: p }, testId: `page-${p}`, current: p === page }))}
+    />
   );
 }
 

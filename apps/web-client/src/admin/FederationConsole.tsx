@@ -41,6 +41,26 @@ export function ConsoleLink({
   );
 }
 
+export interface ConsoleTab {
+  title: string;
+  route: ConsoleRoute;
+  testId: string;
+  current: boolean;
+}
+
+/** A row of tabs, each a ConsoleLink to its place; the current one is marked for the eye and for screen readers. */
+export function ConsoleTabs({ label, tabs, navigate }: { label: string; tabs: ConsoleTab[]; navigate: (route: ConsoleRoute) => void }) {
+  return (
+    <nav className="console-nav" aria-label={label}>
+      {tabs.map((t) => (
+        <ConsoleLink key={t.testId} route={t.route} navigate={navigate} data-testid={t.testId} {...(t.current ? { 'aria-current': 'page' as const } : {})}>
+          {t.title}
+        </ConsoleLink>
+      ))}
+    </nav>
+  );
+}
+
 const CONNECTION_WORDS = { connecting: 'Connecting…', reconnecting: 'Connection lost: reconnecting…', unauthorized: 'Signed out', connected: 'Live' } as const;
 
 /** One federation's console: its views as tabs, each with its own URL, over one live feed. */
@@ -68,19 +88,11 @@ export function FederationConsole({ token, federationId, view, navigate, onUnaut
           {CONNECTION_WORDS[feed.connection]}
         </span>
       </div>
-      <nav className="console-nav" aria-label="Federation views">
-        {CONSOLE_VIEWS.map((v) => (
-          <ConsoleLink
-            key={v}
-            route={{ federationId, view: v }}
-            navigate={navigate}
-            data-testid={`view-${v}`}
-            {...(v === view ? { 'aria-current': 'page' as const } : {})}
-          >
-            {VIEW_TITLES[v]}
-          </ConsoleLink>
-        ))}
-      </nav>
+      <ConsoleTabs
+        label="Federation views"
+        navigate={navigate}
+        tabs={CONSOLE_VIEWS.map((v) => ({ title: VIEW_TITLES[v], route: { federationId, view: v }, testId: `view-${v}`, current: v === view }))}
+      />
       {feed.problem && <p className="error">{feed.problem}</p>}
       <div data-testid={`console-${view}`}>
         {view === 'overview' && <OverviewView {...props} onUnauthorized={onUnauthorized} />}
