@@ -13,7 +13,7 @@ import { listRoutes, type RouteEntry } from './auth/routeTable.ts';
 import { ConnectionsPerIp, guardAdminConnections, guardDeviceConnections, limitConnectionsPerIp } from './auth/socketGuards.ts';
 import { TokenService } from './auth/tokenService.ts';
 import { DEFAULT_HEARTBEAT, type HeartbeatSettings } from './config.ts';
-import { CoordinatorHeartbeat } from './cluster/coordinatorHeartbeat.ts';
+import { CoordinatorHeartbeat, HEARTBEAT_INTERVAL_MS } from './cluster/coordinatorHeartbeat.ts';
 import { ensureDemoFederation } from './demoFederation.ts';
 import { MnistSource } from './evaluation/mnistSource.ts';
 import type { EvaluationWorkerSetup } from './evaluation/evaluationMessages.ts';
@@ -91,6 +91,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   if (signingKey.generated) logger.warn({ where: signingKey.where }, 'generated a new signing key: tokens signed with any earlier key no longer work');
   const security = options.security ?? DEFAULT_SECURITY_LIMITS;
   const tokens = await TokenService.open(store.tokens, signingKey.key, options.adminToken);
+  // Coordinators sharing the database revoke tokens too: each learns the others' revocations within a heartbeat.
+  const stopFollowingRevocations = options.databaseUrl
+    ? tokens.followRevocations(HEARTBEAT_INTERVAL_MS, (err) => logger.error({ err }, 'reading the revoked tokens failed; trying again'))
+    : null;
 
   const mnist = new MnistSource();
   const evaluator = new EvaluationThread(storedTopology(store.uploadedModels), options.evaluation);
@@ -193,6 +197,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       await redis?.close();
       await work.drain();
       await evaluator.close();
+      stopFollowingRevocations?.();
       await presence.stop();
       await store.close();
       logger.info('coordinator closed');

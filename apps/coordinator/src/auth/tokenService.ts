@@ -49,8 +49,8 @@ export interface MintedToken {
 /**
  * Signs, checks and revokes the coordinator's tokens (JWT, HS256, with expiry and a `jti`). The
  * admin secret is the root credential: it is accepted as an admin bearer token as it is, and
- * exchanged for session tokens at login. Revoked ids are kept in memory (loaded at start, one
- * process), so checking a token costs no query.
+ * exchanged for session tokens at login. Revoked ids are kept in memory (loaded at start, and
+ * followed while other coordinators share the store), so checking a token costs no query.
  */
 export class TokenService {
   private constructor(
@@ -118,6 +118,23 @@ export class TokenService {
     const record = await this.store.revoke(id);
     if (record) this.revoked.add(id);
     return record;
+  }
+
+  /**
+   * Where other coordinators share the store, they revoke tokens too: the revoked ids are read again
+   * every `intervalMs`, so a token revoked on one is refused here within that. Gives the stop function.
+   */
+  followRevocations(intervalMs: number, onError: (err: unknown) => void): () => void {
+    let reading = false;
+    const timer = setInterval(() => {
+      if (reading) return;
+      reading = true;
+      this.store
+        .revokedIds()
+        .then((ids) => ids.forEach((id) => this.revoked.add(id)), onError)
+        .finally(() => (reading = false));
+    }, intervalMs);
+    return () => clearInterval(timer);
   }
 
   listMinted(federationId?: string): Promise<TokenRecord[]> {

@@ -46,13 +46,22 @@ describe('coordinators sharing one PostgreSQL database', () => {
     }
   });
 
-  it('accept on one the viewer, session and enrollment tokens the other minted: they sign with one key, kept in the database', async () => {
+  it('accept on one the viewer, session and enrollment tokens the other minted (one key, kept in the database), and refuse one the other revoked', async () => {
     const viewer = await restOk<MintedToken>(a.url, ADMIN, 'POST', '/api/tokens', { role: 'viewer', expiresIn: '1h' });
     expect((await restCall<FederationSummary[]>(b.url, viewer.token, 'GET', '/api/federations')).status).toBe(200);
     expect((await listedBy(b, viewer.token)).length).toBe(2);
 
     const session = await restOk<{ token: string }>(b.url, null, 'POST', '/api/auth/login', { token: ADMIN });
     expect((await restCall(a.url, session.token, 'GET', '/api/tokens')).status).toBe(200);
+
+    // Revoked on one, refused by the other within a heartbeat.
+    await restOk(a.url, ADMIN, 'DELETE', `/api/tokens/${viewer.id}`);
+    await until(
+      async () => ((await restCall(b.url, viewer.token, 'GET', '/api/federations')).status === 401 ? true : undefined),
+      'the other coordinator to refuse the revoked token',
+      5_000,
+    );
+    expect(await restCall(b.url, viewer.token, 'GET', '/api/coordinators')).toMatchObject({ status: 401, body: { reason: 'token has been revoked' } });
 
     const enrollment = await restOk<MintedToken>(b.url, ADMIN, 'POST', '/api/tokens', { role: 'device', federationId: 'demo', expiresIn: '1h' });
     const device = connectDevice(a.url, { auth: { token: enrollment.token } });
