@@ -32,7 +32,8 @@ import { adminOutputs, attachAdminSocket } from './transport/adminSocket.ts';
 import { ChunkedDownloads, type DownloadLimits } from './transport/chunkedDownloads.ts';
 import { DEFAULT_UPLOAD_LIMITS, federationUploads } from './transport/chunkedUploads.ts';
 import type { DeviceServer } from './transport/deviceEvents.ts';
-import { attachDeviceSocket, deviceOutputs } from './transport/deviceNamespace.ts';
+import { attachDeviceSocket, deviceOutputs, onlineDevices } from './transport/deviceNamespace.ts';
+import { shareFederations } from './cluster/sharedFederations.ts';
 import { connectRedisAdapter } from './transport/redisAdapter.ts';
 
 export interface CoordinatorOptions {
@@ -158,7 +159,20 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       metrics.observe(entry);
     },
   };
-  runtimeDeps = { store, evaluator, mnist, logger, outputs, work };
+  // Several coordinators share the federations when they share a database and a Redis.
+  const shared =
+    redis && options.databaseUrl
+      ? shareFederations({
+          io: io as unknown as Server,
+          coordinatorId,
+          store,
+          federations,
+          runtimeDeps: () => runtimeDeps!,
+          onlineDevices: (federationId) => onlineDevices(io, federationId),
+          logger,
+        })
+      : null;
+  runtimeDeps = { store, evaluator, mnist, logger, outputs, work, ...(shared && { cluster: shared.cluster }) };
   for (const stored of await store.federations.list()) {
     federations.set(stored.config.id, await FederationRuntime.load(stored, runtimeDeps));
   }
@@ -184,18 +198,22 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   });
   const port = (httpServer.address() as AddressInfo).port;
   const url = `http://${options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host}:${port}`;
+  shared?.start();
   const presence = await CoordinatorHeartbeat.start(store.coordinators, { id: coordinatorId, url, startedAt: new Date(), devices: () => io.of('/').sockets.size }, logger);
 
   const close = () =>
     (closing ??= (async () => {
       clearInterval(ticker);
       // From here every device message is refused for now (deviceNamespace.ts); devices keep their updates.
-      io.of('/').emit('coordinator:closing', { reason: CLOSING_WORDS });
+      // Local: through the Redis adapter it would reach the devices of every other coordinator too.
+      io.of('/').local.emit('coordinator:closing', { reason: CLOSING_WORDS });
       // Lets the notice leave before the connections close; io.close() does not flush what was emitted.
       await new Promise((resolve) => setTimeout(resolve, CLOSING_NOTICE_MS));
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await redis?.close();
       await work.drain();
+      // After the last round was saved: the others take this coordinator's federations at once.
+      await shared?.stop();
       await evaluator.close();
       stopFollowingRevocations?.();
       await presence.stop();

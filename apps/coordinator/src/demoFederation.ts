@@ -1,6 +1,6 @@
 import { DEFAULT_DEADLINE, type FederationConfig } from '@flock/fl-core';
 import { createFederation } from './federations/federationCreation.ts';
-import type { FederationRuntime, RuntimeDeps } from './federations/federationRuntime.ts';
+import { FederationRuntime, type RuntimeDeps } from './federations/federationRuntime.ts';
 
 export const DEMO_FEDERATION: FederationConfig = {
   id: 'demo',
@@ -25,7 +25,16 @@ export const DEMO_FEDERATION: FederationConfig = {
  */
 export async function ensureDemoFederation(federations: Map<string, FederationRuntime>, deps: RuntimeDeps): Promise<boolean> {
   if (federations.size > 0) return false;
-  const created = await createFederation(DEMO_FEDERATION, federations, deps);
+  let created;
+  try {
+    created = await createFederation(DEMO_FEDERATION, federations, deps);
+  } catch (err) {
+    // Several coordinators starting at once on one empty database: another one stored it first.
+    const stored = (await deps.store.federations.list()).find((f) => f.config.id === DEMO_FEDERATION.id);
+    if (!stored) throw err;
+    federations.set(stored.config.id, await FederationRuntime.load(stored, deps));
+    return false;
+  }
   if (!created.ok) throw new Error(`demo federation: ${created.reason}`);
   return true;
 }

@@ -1,8 +1,11 @@
-import { demoDataset, deviceCount, type DeviceInfo, type DeviceState, type FederationConfig, type HelloMessage } from '@flock/fl-core';
+import { demoDataset, deviceCount, type DeviceInfo, type DeviceState, type FederationConfig } from '@flock/fl-core';
 import type { StoredDevice } from '../storage/store.ts';
 
 interface DeviceEntry extends StoredDevice {
+  /** Sockets open to this coordinator. */
   connections: number;
+  /** Several coordinators: connected to another one (the owner of the federation counts every device online). */
+  elsewhere: boolean;
   state: DeviceState;
 }
 
@@ -17,7 +20,7 @@ export class DeviceRegistry {
     private readonly config: FederationConfig,
     stored: StoredDevice[],
   ) {
-    for (const d of stored) this.devices.set(d.deviceId, { ...d, connections: 0, state: 'idle' });
+    for (const d of stored) this.adopt(d);
   }
 
   /** Shards to assign: none when the devices bring their own data. */
@@ -30,37 +33,23 @@ export class DeviceRegistry {
     return this.devices.get(deviceId);
   }
 
-  /**
-   * Refreshes a known device or gives a new one the lowest free shard (`shardSize` tells its
-   * examples); null when none is left. A device with its own data takes no shard: it gets the next
-   * free negative index and may claim as many examples as it declares.
-   */
-  register(hello: HelloMessage, now: Date, shardSize: (shardIndex: number) => number): { device: StoredDevice; isNew: boolean } | null {
-    const own = hello.dataSource?.kind === 'own' ? hello.dataSource.numExamples : null;
-    const known = this.devices.get(hello.deviceId);
-    if (known) {
-      Object.assign(known, { backend: hello.backend, adapter: hello.adapter, lastSeen: now });
-      if (own !== null && known.shardIndex < 0) known.examples = own;
-      return { device: known, isNew: false };
-    }
-    const used = new Set([...this.devices.values()].map((d) => d.shardIndex));
-    const step = own === null ? 1 : -1;
-    let shardIndex = own === null ? 0 : -1;
-    while (used.has(shardIndex)) shardIndex += step;
-    if (shardIndex >= this.shardCount) return null;
-    const device: DeviceEntry = {
-      deviceId: hello.deviceId,
-      shardIndex,
-      backend: hello.backend,
-      adapter: hello.adapter,
-      roundsContributed: 0,
-      examples: own ?? shardSize(shardIndex),
-      lastSeen: now,
-      connections: 0,
-      state: 'joining',
-    };
-    this.devices.set(device.deviceId, device);
-    return { device, isNew: true };
+  /** A device as the store registered it (here or, with several coordinators, on another one): its shard, examples and backend. */
+  adopt(d: StoredDevice): void {
+    const known = this.devices.get(d.deviceId);
+    if (known) Object.assign(known, { shardIndex: d.shardIndex, examples: d.examples, backend: d.backend, adapter: d.adapter, lastSeen: d.lastSeen });
+    else this.devices.set(d.deviceId, { ...d, connections: 0, elsewhere: false, state: 'joining' });
+  }
+
+  /** Several coordinators: the device is connected to (or left) another coordinator. */
+  connectedElsewhere(deviceId: string, online: boolean): void {
+    const d = this.devices.get(deviceId);
+    if (d) d.elsewhere = online;
+  }
+
+  /** Devices with a socket open to this coordinator, of `among` when given. */
+  onlineHere(among?: Iterable<string>): string[] {
+    const ids = among ? [...among] : [...this.devices.keys()];
+    return ids.filter((id) => (this.devices.get(id)?.connections ?? 0) > 0);
   }
 
   /** Returns true when this is the device's first open connection. */
@@ -104,7 +93,8 @@ export class DeviceRegistry {
       .map((d) => ({
         deviceId: d.deviceId,
         federationId: this.config.id,
-        connected: d.connections > 0,
+        connected: d.connections > 0 || d.elsewhere,
+        // What a device does is heard only by the coordinator it is connected to.
         state: d.connections > 0 ? d.state : 'idle',
         backend: d.backend,
         adapter: d.adapter,

@@ -80,7 +80,7 @@ export class FederationDirectory {
     const problem = federationConfigProblem(edited);
     if (problem) return { ok: false, status: 400, reason: problem };
     const config = FederationConfig.parse(edited);
-    const vetted = await vetConfig(config, this.deps().store.uploadedModels);
+    const vetted = await vetConfig(config, this.deps().store.uploadedModels, this.deps().cluster ? 'several' : 'one');
     if (!vetted.ok) return { ok: false, status: 400, reason: vetted.reason };
     const joined = runtime.deviceList();
     if (joined.length > 0 && JSON.stringify(config.dataset) !== JSON.stringify(runtime.config.dataset)) {
@@ -96,8 +96,10 @@ export class FederationDirectory {
     const deps = this.deps();
     const fresh = FederationRuntime.fresh(config, vetted.model, await deps.store.devices.list(federationId), deps);
     this.federations.set(federationId, fresh);
+    await fresh.continueFrom(runtime);
     // Devices stay connected through an edit; the new runtime must count them online.
     for (const d of joined) if (d.connected) fresh.deviceConnected(d.deviceId);
+    this.deps().cluster?.bus.publish({ kind: 'federation-changed', federationId });
     fresh.record(
       'info',
       'federation-edited',

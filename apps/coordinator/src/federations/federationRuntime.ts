@@ -24,6 +24,7 @@ import {
   type WeightsManifest,
 } from '@flock/fl-core';
 import { describeError } from '@flock/fl-core/device';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { MnistSource } from '../evaluation/mnistSource.ts';
 import type { Evaluator } from '../evaluation/evaluationThread.ts';
@@ -33,7 +34,10 @@ import type { EngineEffect } from '../rounds/engineEffects.ts';
 import { createEngine, type FederationEngine } from '../rounds/federationEngine.ts';
 import { privacyNote } from '../rounds/privacyBudget.ts';
 import { maxPayloadBytes } from '../rounds/updatePayload.ts';
-import type { CoordinatorStore, StoredDevice, StoredFederation } from '../storage/store.ts';
+import { LeaseLostError, type CoordinatorStore, type CountedUpdate, type FederationLease, type LeaseFence, type SharedRound, type StoredDevice, type StoredFederation } from '../storage/store.ts';
+import type { ClusterBus } from '../cluster/clusterBus.ts';
+import type { ClusterMessage, OnlineDevice, OperatorAction } from '../cluster/clusterMessages.ts';
+import { SyncRoundEngine } from '../rounds/syncRoundEngine.ts';
 import { DeviceRegistry } from './deviceRegistry.ts';
 import { federationModelLayout, type PreparedModel } from './federationModel.ts';
 import { DeviceTraffic } from './deviceTraffic.ts';
@@ -42,6 +46,30 @@ import { FederationShards } from './federationShards.ts';
 import { ownDataRefusal } from './ownData.ts';
 import { deviceJoinedText, roundAbandonedText, roundClosedText, roundExtendedText, roundStartedText } from './eventWords.ts';
 import { roundRecordOf, type RoundClosed } from './roundRecord.ts';
+
+/** The engine for what the store holds of a federation: its last stored model and round, the updates already folded, and its round records. */
+async function engineFromStore(stored: StoredFederation, manifest: WeightsManifest, deps: RuntimeDeps, online: string[], sharedAggregation = false) {
+  const { config } = stored;
+  const latest = await deps.store.models.latest(config.id);
+  if (!latest) throw new Error(`federation ${config.id} has no stored model`);
+  const global = decodeWeights(latest.bytes, manifest).values;
+  const recentContributions = await deps.store.rounds.contributionsSince(config.id, latest.round - contributionWindow(config));
+  const engine = createEngine(config, manifest, {
+    status: stored.status,
+    completedRounds: latest.round,
+    global,
+    recentContributions,
+    serverState: latest.serverState,
+    sharedAggregation,
+    online,
+  });
+  return { engine, rounds: await deps.store.rounds.list(config.id) };
+}
+
+function onlineDevice(d: StoredDevice): OnlineDevice {
+  const { deviceId, shardIndex, examples, backend, adapter, roundsContributed } = d;
+  return { deviceId, shardIndex, examples, backend, adapter, roundsContributed };
+}
 
 /** What the transports do on the runtime's behalf. */
 export interface FederationOutputs {
@@ -62,6 +90,16 @@ export interface RuntimeDeps {
   logger: Logger;
   outputs: FederationOutputs;
   work: PendingWork;
+  /** Set when several coordinators serve the federations (a shared database and Redis). */
+  cluster?: ClusterDeps;
+}
+
+export interface ClusterDeps {
+  bus: ClusterBus;
+  /** The devices connected to any coordinator, in the federation's room (Socket.IO fetchSockets through the Redis adapter). */
+  onlineDevices(federationId: string): Promise<string[]>;
+  /** A fenced write found the federation's lease gone: this coordinator stops running it. */
+  leaseLost(federationId: string): void;
 }
 
 /**
@@ -74,11 +112,16 @@ export class FederationRuntime {
   private readonly shards: FederationShards;
   private readonly traffic = new DeviceTraffic();
 
+  /** Several coordinators: the lease this one holds on the federation (it runs the rounds); null while another does. */
+  private fence: LeaseFence | null = null;
+  /** Several coordinators: the round the owner opened, whose updates this coordinator takes for it. */
+  private shared: { round: SharedRound; selected: Set<string> } | null = null;
+
   private constructor(
     private readonly deps: RuntimeDeps,
-    private readonly engine: FederationEngine,
+    private engine: FederationEngine,
     private readonly devices: DeviceRegistry,
-    private readonly rounds: RoundRecord[],
+    private rounds: RoundRecord[],
     /** tfjs LayersModel topology, served with the weights so tf.loadLayersModel can fetch the global model. */
     readonly modelTopology: unknown,
   ) {
@@ -97,24 +140,23 @@ export class FederationRuntime {
     const layout = await federationModelLayout(config, deps.store.uploadedModels);
     if (!layout.ok) throw new Error(`federation ${config.id}: ${layout.reason}`);
     const { manifest, topology } = layout.value;
-    const latest = await deps.store.models.latest(config.id);
-    if (!latest) throw new Error(`federation ${config.id} has no stored model`);
-    const global = decodeWeights(latest.bytes, manifest).values;
-    const interrupted = stored.status === 'training' || stored.status === 'aggregating';
-    const status = interrupted ? 'waiting' : stored.status;
-    if (interrupted) await deps.store.federations.setStatus(config.id, status);
-    const recentContributions = await deps.store.rounds.contributionsSince(config.id, latest.round - contributionWindow(config));
-    const engine = createEngine(config, manifest, { status, completedRounds: latest.round, global, recentContributions, serverState: latest.serverState });
+    // Several coordinators: each starts as a follower of what the database holds; the lease decides who runs it.
+    const following = deps.cluster !== undefined;
+    const interrupted = !following && (stored.status === 'training' || stored.status === 'aggregating');
+    if (interrupted) await deps.store.federations.setStatus(config.id, 'waiting');
+    const { engine, rounds } = await engineFromStore({ ...stored, status: interrupted ? 'waiting' : stored.status }, manifest, deps, []);
     const devices = new DeviceRegistry(config, await deps.store.devices.list(config.id));
-    const runtime = new FederationRuntime(deps, engine, devices, await deps.store.rounds.list(config.id), topology);
+    const runtime = new FederationRuntime(deps, engine, devices, rounds, topology);
+    const latest = engine.completedRounds;
+    if (following) return runtime;
     if (interrupted) {
       runtime.record(
         'warn',
         'coordinator-restarted',
-        `coordinator restarted mid-round: continuing after round ${latest.round}, round ${latest.round + 1} is redone`,
+        `coordinator restarted mid-round: continuing after round ${latest}, round ${latest + 1} is redone`,
       );
-    } else if (status !== 'idle') {
-      runtime.record('info', 'coordinator-restarted', `coordinator restarted: federation ${status} after round ${latest.round}`);
+    } else if (stored.status !== 'idle') {
+      runtime.record('info', 'coordinator-restarted', `coordinator restarted: federation ${stored.status} after round ${latest}`);
     }
     return runtime;
   }
@@ -134,6 +176,120 @@ export class FederationRuntime {
     return new FederationRuntime(deps, engine, new DeviceRegistry(config, devices), [], model.topology);
   }
 
+  /** Whether this coordinator runs the federation's rounds: always when it is alone; with several, while it holds the lease. */
+  get runsRounds(): boolean {
+    return !this.deps.cluster || this.fence !== null;
+  }
+
+  /**
+   * Several coordinators: this one took the federation's lease. A round in flight is redone from the
+   * last stored model (its partials are dropped, so nothing is counted twice), with every device
+   * online on any coordinator.
+   */
+  async takeOver(fence: LeaseFence, previous: FederationLease | null): Promise<void> {
+    const cluster = this.clusterDeps();
+    const stored = await this.storedState();
+    const interrupted = stored.status === 'training' || stored.status === 'aggregating';
+    if (!(await this.deps.store.sharedRounds.discard(this.config.id, fence))) throw new LeaseLostError(this.config.id);
+    if (interrupted) await this.deps.store.federations.setStatus(this.config.id, 'waiting');
+    const online = await cluster.onlineDevices(this.config.id);
+    await this.knowDevices(online);
+    for (const id of online) this.devices.connectedElsewhere(id, true);
+    const { engine, rounds } = await engineFromStore({ ...stored, status: interrupted ? 'waiting' : stored.status }, this.manifest, this.deps, online, true);
+    this.engine = engine;
+    this.rounds = rounds;
+    this.fence = fence;
+    this.shared = null;
+    const me = fence.holder;
+    const redo = interrupted ? `; round ${engine.completedRounds + 1} is redone from round ${engine.completedRounds}'s model` : '';
+    if (previous && previous.holder !== me) {
+      this.record(
+        'warn',
+        'coordinator-took-over',
+        `coordinator ${me} took over this federation from coordinator ${previous.holder}, whose lease ended without being renewed (it stopped, or lost the database)${redo}`,
+      );
+    } else {
+      this.record('info', 'coordinator-took-over', `coordinator ${me} runs this federation's rounds${redo}`);
+    }
+    cluster.bus.publish({ kind: 'owner', federationId: this.config.id, epoch: fence.epoch });
+    this.tick(Date.now());
+    this.deps.outputs.changed(this.config.id);
+  }
+
+  /** Several coordinators: this runtime replaces `previous` (the federation was edited): it keeps running the rounds if that one did. */
+  async continueFrom(previous: FederationRuntime): Promise<void> {
+    if (previous.fence) await this.takeOver(previous.fence, null);
+  }
+
+  /** Several coordinators: another one holds the lease now; this one goes on taking updates for the rounds it opens. */
+  async handOver(): Promise<void> {
+    if (!this.fence) return;
+    this.fence = null;
+    this.record('warn', 'coordinator-handed-over', `coordinator ${this.clusterDeps().bus.coordinatorId} no longer runs this federation's rounds: another coordinator holds its lease`);
+    await this.followStore();
+  }
+
+  /** Several coordinators, not the owner: reads the status, rounds and model again after the owner changed them. */
+  async followStore(): Promise<void> {
+    if (this.runsRounds) return;
+    const stored = await this.storedState();
+    const { engine, rounds } = await engineFromStore(stored, this.manifest, this.deps, []);
+    if (this.runsRounds) return;
+    this.engine = engine;
+    this.rounds = rounds;
+    if (stored.status !== 'training') this.shared = null;
+    this.deps.outputs.changed(this.config.id);
+  }
+
+  /** Several coordinators: what another coordinator said about this federation. */
+  async onClusterMessage(m: ClusterMessage): Promise<void> {
+    const cluster = this.clusterDeps();
+    switch (m.kind) {
+      case 'device': {
+        if (!this.runsRounds) return;
+        this.devices.adopt({ ...m.device, lastSeen: new Date() });
+        this.devices.connectedElsewhere(m.device.deviceId, m.online);
+        const now = Date.now();
+        this.apply(m.online ? this.engine.deviceOnline(m.device.deviceId, now) : this.engine.deviceOffline(m.device.deviceId, now));
+        this.deps.outputs.changed(this.config.id);
+        return;
+      }
+      case 'round-opened': {
+        if (this.runsRounds) return;
+        const { round } = m;
+        if (this.engine.completedRounds !== round.round - 1) await this.followStore();
+        if (this.engine.completedRounds !== round.round - 1) {
+          this.log.warn({ round: round.round }, 'a round opened on a model this coordinator cannot read yet: its devices here wait for the next one');
+          return;
+        }
+        this.shared = { round, selected: new Set(round.selected) };
+        this.sendRound(round.round, this.devices.onlineHere(round.selected), round.deadline, this.engine.globalWeights);
+        this.deps.outputs.changed(this.config.id);
+        return;
+      }
+      case 'counted':
+        if (!this.runsRounds || this.shared?.round.attempt !== m.attempt) return;
+        this.apply(this.sharedEngine().countShared(m.update, Date.now()));
+        return;
+      case 'federation-changed':
+        await this.followStore();
+        return;
+      case 'operate':
+        if (this.fence) this[m.action]();
+        return;
+      case 'owner':
+        for (const device of this.devices.onlineHere()) {
+          const stored = this.devices.get(device);
+          if (stored) cluster.bus.publish({ kind: 'device', federationId: this.config.id, device: onlineDevice(stored), online: true });
+        }
+        return;
+      default: {
+        const unhandled: never = m;
+        throw new Error(`unhandled cluster message ${JSON.stringify(unhandled)}`);
+      }
+    }
+  }
+
   get config() {
     return this.engine.config;
   }
@@ -150,7 +306,7 @@ export class FederationRuntime {
     return {
       config: this.config,
       status: this.engine.status,
-      round: this.engine.round,
+      round: this.runsRounds ? this.engine.round : (this.shared?.round.round ?? this.engine.round),
       updatesThisRound: this.engine.updatesThisRound,
       selectedThisRound: this.engine.selectedThisRound,
     };
@@ -169,21 +325,28 @@ export class FederationRuntime {
   }
 
   start(): Outcome {
-    return this.operate('started', this.engine.start(Date.now()));
+    return this.forwarded('start') ?? this.operate('started', this.engine.start(Date.now()));
   }
 
   /** No new work goes out; a synchronous round in flight is redone on resume. */
   pause(): Outcome {
-    return this.operate('paused', this.engine.pause());
+    return this.forwarded('pause') ?? this.operate('paused', this.engine.pause());
   }
 
   resume(): Outcome {
-    return this.operate('resumed', this.engine.resume(Date.now()));
+    return this.forwarded('resume') ?? this.operate('resumed', this.engine.resume(Date.now()));
   }
 
   /** Final: the model and history stay (and downloadable), training never restarts. */
   stop(): Outcome {
-    return this.operate('stopped', this.engine.stop());
+    return this.forwarded('stop') ?? this.operate('stopped', this.engine.stop());
+  }
+
+  /** Several coordinators: an operator's action reached one that does not run the federation; its owner carries it out. */
+  private forwarded(action: OperatorAction): Outcome | null {
+    if (this.runsRounds) return null;
+    this.clusterDeps().bus.publish({ kind: 'operate', federationId: this.config.id, action });
+    return { ok: true };
   }
 
   private operate(kind: string, { outcome, effects }: { outcome: Outcome; effects: EngineEffect[] }): Outcome {
@@ -193,7 +356,7 @@ export class FederationRuntime {
   }
 
   tick(now: number): void {
-    this.apply(this.engine.tick(now));
+    if (this.runsRounds) this.apply(this.engine.tick(now));
   }
 
   async admitDevice(hello: HelloMessage): Promise<HelloReply> {
@@ -203,13 +366,25 @@ export class FederationRuntime {
       return { ok: false, reason: refusal };
     }
     const shardSize = hello.dataSource?.kind === 'own' ? () => 0 : await this.shards.sizes();
-    const registered = this.devices.register(hello, new Date(), shardSize);
+    // The store picks the shard: coordinators sharing it never give one shard to two devices.
+    const registered = await this.deps.store.devices.register(
+      this.config.id,
+      {
+        deviceId: hello.deviceId,
+        backend: hello.backend,
+        adapter: hello.adapter,
+        lastSeen: new Date(),
+        ownExamples: hello.dataSource?.kind === 'own' ? hello.dataSource.numExamples : null,
+      },
+      this.devices.shardCount,
+      shardSize,
+    );
     if (!registered) {
       return { ok: false, reason: `all ${this.devices.shardCount} data shards of federation ${this.config.id} are taken` };
     }
     const { device, isNew } = registered;
+    this.devices.adopt(device);
     this.downlink.deviceHello(device.deviceId, hello.heldModel);
-    await this.deps.store.devices.upsert(this.config.id, device);
     if (isNew) this.record('info', 'device-registered', deviceJoinedText(device, this.devices.shardCount), device.deviceId);
     return {
       ok: true,
@@ -237,13 +412,18 @@ export class FederationRuntime {
   /** Called after the hello reply went out, so a round:start never overtakes it. */
   deviceConnected(deviceId: string): void {
     if (this.devices.connected(deviceId)) this.record('info', 'device-online', 'device connected', deviceId);
-    this.apply(this.engine.deviceOnline(deviceId, Date.now()));
+    this.announceDevice(deviceId, true);
+    this.resendRound(deviceId);
     this.deps.outputs.changed(this.config.id);
   }
 
   /** A device that says hello again on the same connection lost its state: give it the running round again. */
   resendRound(deviceId: string): void {
-    this.apply(this.engine.deviceOnline(deviceId, Date.now()));
+    if (this.runsRounds) this.apply(this.engine.deviceOnline(deviceId, Date.now()));
+    else if (this.shared?.selected.has(deviceId)) {
+      const { round } = this.shared;
+      this.sendRound(round.round, [deviceId], round.deadline, this.engine.globalWeights);
+    }
   }
 
   deviceDisconnected(deviceId: string): void {
@@ -251,8 +431,15 @@ export class FederationRuntime {
     this.record('info', 'device-offline', 'device disconnected', deviceId);
     const device = this.devices.get(deviceId);
     if (device) this.deps.work.track(this.deps.store.devices.upsert(this.config.id, device));
-    this.apply(this.engine.deviceOffline(deviceId, Date.now()));
+    this.announceDevice(deviceId, false);
+    if (this.runsRounds) this.apply(this.engine.deviceOffline(deviceId, Date.now()));
     this.deps.outputs.changed(this.config.id);
+  }
+
+  /** Several coordinators: the owner counts the devices online on every coordinator. */
+  private announceDevice(deviceId: string, online: boolean): void {
+    const device = this.devices.get(deviceId);
+    if (this.deps.cluster && !this.fence && device) this.deps.cluster.bus.publish({ kind: 'device', federationId: this.config.id, device: onlineDevice(device), online });
   }
 
   setDeviceState(deviceId: string, state: DeviceState): void {
@@ -260,21 +447,61 @@ export class FederationRuntime {
     this.deps.outputs.changed(this.config.id);
   }
 
-  submitUpdate(deviceId: string, msg: ParsedUpdateMessage): Ack {
+  submitUpdate(deviceId: string, msg: ParsedUpdateMessage): Ack | Promise<Ack> {
+    if (this.deps.cluster) return this.foldShared(deviceId, msg);
     const maxExamples = this.devices.get(deviceId)?.examples ?? 0;
     const { result, effects } = this.engine.submitUpdate({ ...msg, deviceId, maxExamples }, Date.now());
     if (!result.ok) this.record('warn', 'update-rejected', `update for round ${msg.round} rejected: ${result.reason}`, deviceId);
     else if (result.duplicate) this.record('info', 'update-duplicate', `duplicate update for round ${msg.round} ignored`, deviceId);
     else {
-      this.record('info', 'update-accepted', `update for round ${msg.round} accepted (${msg.numExamples} examples)`, deviceId);
-      this.traffic.received(msg.round, deviceId, msg.payload.byteLength);
-      this.downlink.deviceTrained(deviceId, msg.round);
-      // The evaluation scores the model the round started from: the one the previous round produced.
-      if (msg.evaluation) this.deps.work.track(this.deps.store.evaluations.save(this.config.id, deviceId, msg.round - 1, msg.evaluation));
+      this.updateTaken(deviceId, msg);
     }
     this.apply(effects);
     this.deps.outputs.changed(this.config.id);
     return result.ok ? { ok: true } : result;
+  }
+
+  private updateTaken(deviceId: string, msg: ParsedUpdateMessage): void {
+    this.record('info', 'update-accepted', `update for round ${msg.round} accepted (${msg.numExamples} examples)`, deviceId);
+    this.traffic.received(msg.round, deviceId, msg.payload.byteLength);
+    this.downlink.deviceTrained(deviceId, msg.round);
+    // The evaluation scores the model the round started from: the one the previous round produced.
+    if (msg.evaluation) this.deps.work.track(this.deps.store.evaluations.save(this.config.id, deviceId, msg.round - 1, msg.evaluation));
+  }
+
+  /**
+   * Several coordinators: the update is checked here, folded into this coordinator's partial of the
+   * open round with its receipt in one transaction (so it counts once, whichever coordinator a retry
+   * reaches), and acknowledged only once that committed; the owner counts it toward closing the round.
+   */
+  private async foldShared(deviceId: string, msg: ParsedUpdateMessage): Promise<Ack> {
+    const { bus } = this.clusterDeps();
+    const refuse = (reason: string): Ack => {
+      this.record('warn', 'update-rejected', `update for round ${msg.round} rejected: ${reason}`, deviceId);
+      return { ok: false, reason };
+    };
+    const shared = this.shared;
+    if (msg.federationId !== this.config.id) return refuse(`update for federation "${msg.federationId}" sent to federation "${this.config.id}"`);
+    const problem = this.sharedRoundProblem(deviceId, msg.round);
+    if (problem || !shared) return refuse(problem ?? 'no round is running');
+    const folded = this.engine.partialOf({ ...msg, deviceId, maxExamples: this.devices.get(deviceId)?.examples ?? 0 });
+    if (!folded.ok) return refuse(folded.reason);
+    const { loss, accuracy } = msg.metrics;
+    const counted = { deviceId, round: msg.round, examples: msg.numExamples, loss, accuracy, bytesUp: msg.payload.byteLength };
+    const update: CountedUpdate = { ...counted, coordinatorId: bus.coordinatorId };
+    const outcome = await this.deps.store.sharedRounds.fold(this.config.id, shared.round.attempt, bus.coordinatorId, [{ update, partial: folded.partial }]);
+    if (outcome === 'stale') {
+      return { ok: false, reason: `round ${msg.round} closed or was restarted while this update arrived; this device keeps it and tries again`, retryAfterMs: 1_000 };
+    }
+    if (outcome[0] === 'duplicate') {
+      this.record('info', 'update-duplicate', `duplicate update for round ${msg.round} ignored`, deviceId);
+      return { ok: true };
+    }
+    this.updateTaken(deviceId, msg);
+    if (this.runsRounds) this.apply(this.sharedEngine().countShared(counted, Date.now()));
+    else bus.publish({ kind: 'counted', federationId: this.config.id, attempt: shared.round.attempt, update: counted });
+    this.deps.outputs.changed(this.config.id);
+    return { ok: true };
   }
 
   /** A device's score of the final model (model:final): taken once the federation finished, for its last round only. */
@@ -299,7 +526,16 @@ export class FederationRuntime {
   uploadProblem(deviceId: string, round: number, totalBytes: number): string | null {
     const limit = maxPayloadBytes(this.manifest);
     if (totalBytes > limit) return `an update of ${totalBytes} bytes is larger than any update of this federation's model (at most ${limit} bytes)`;
-    return this.engine.uploadProblem(deviceId, round);
+    return this.deps.cluster ? this.sharedRoundProblem(deviceId, round) : this.engine.uploadProblem(deviceId, round);
+  }
+
+  /** Several coordinators: why an update for `round` from this device would be refused here (the engine's checks, on the round the owner opened). */
+  private sharedRoundProblem(deviceId: string, round: number): string | null {
+    const shared = this.shared;
+    if (!shared) return `update for round ${round} but no round is running (the federation is ${this.summary().status})`;
+    if (round !== shared.round.round) return `update for round ${round} but round ${shared.round.round} is running`;
+    if (!shared.selected.has(deviceId)) return `this device was not selected for round ${shared.round.round}`;
+    return null;
   }
 
   /** What the devices reported about each round's global model on their held-out examples. */
@@ -329,8 +565,15 @@ export class FederationRuntime {
         case 'roundClosed':
           this.deps.work.track(this.finishRound(e));
           break;
+        case 'roundOpened':
+          this.deps.work.track(this.openSharedRound(e));
+          break;
+        case 'roundSealing':
+          this.deps.work.track(this.sealSharedRound(e.round));
+          break;
         case 'roundAbandoned': {
           this.traffic.abandoned(e.round);
+          this.discardSharedRound();
           const next = this.abandonedRoundNext();
           this.record('warn', 'round-abandoned', roundAbandonedText(e, next, this.config.minDevices));
           this.deps.outputs.broadcastRoundAbandoned({ federationId: this.config.id, round: e.round, reason: e.reason, next });
@@ -344,7 +587,7 @@ export class FederationRuntime {
           break;
         case 'statusChanged':
           if (e.status === 'finished') this.finish(e.round);
-          this.deps.work.track(this.deps.store.federations.setStatus(this.config.id, e.status));
+          this.deps.work.track(this.deps.store.federations.setStatus(this.config.id, e.status).then(() => this.announceChange()));
           this.deps.outputs.broadcastStatus({
             federationId: this.config.id,
             status: e.status,
@@ -415,8 +658,9 @@ export class FederationRuntime {
     const record = roundRecordOf(e, evaluation, this.traffic.roundTotals(e.round), this.config.mode);
     try {
       const model = { bytes: encodeWeights(this.manifest, e.newGlobal, 'weights'), serverState: e.serverState };
-      await this.deps.store.rounds.save(this.config.id, record, model, this.traffic.settle(e.contributions, e.round));
+      await this.deps.store.rounds.save(this.config.id, record, model, this.traffic.settle(e.contributions, e.round), this.fence ?? undefined);
     } catch (err) {
+      if (err instanceof LeaseLostError) return this.clusterDeps().leaseLost(this.config.id);
       this.record(
         'warn',
         'persist-failed',
@@ -430,6 +674,92 @@ export class FederationRuntime {
     this.record('info', 'round-closed', roundClosedText(e, record));
     const privacy = privacyNote(this.config, e.round, e.epsilon);
     if (privacy) this.record(privacy.level, privacy.kind, privacy.message);
+    this.announceChange();
     this.apply(this.engine.roundPersisted(e.round, Date.now(), record.accuracy));
+  }
+
+  /** Several coordinators: the others read the federation again (its status, rounds or model changed). */
+  private announceChange(): void {
+    this.deps.cluster?.bus.publish({ kind: 'federation-changed', federationId: this.config.id });
+  }
+
+  /** Several coordinators: the round is made known in the database (so updates can be folded for it) and to the others, then the model goes out. */
+  private async openSharedRound(e: Extract<EngineEffect, { type: 'roundOpened' }>): Promise<void> {
+    const fence = this.fence;
+    if (!fence) return;
+    const round: SharedRound = {
+      federationId: this.config.id,
+      round: e.round,
+      attempt: `${e.round}.${fence.epoch}.${randomUUID()}`,
+      selected: e.deviceIds,
+      deadline: e.deadline,
+      startedAt: e.startedAt,
+    };
+    try {
+      if (!(await this.deps.store.sharedRounds.open(round, fence))) throw new LeaseLostError(this.config.id);
+    } catch (err) {
+      return this.sharedRoundFailed(err, `round ${e.round} could not be opened`);
+    }
+    this.shared = { round, selected: new Set(round.selected) };
+    this.clusterDeps().bus.publish({ kind: 'round-opened', round });
+    this.sendRound(e.round, this.devices.onlineHere(e.deviceIds), e.deadline, e.global);
+  }
+
+  /** Several coordinators: every coordinator's partial of the round is read as no more can be folded into it, and merged into the next model. */
+  private async sealSharedRound(round: number): Promise<void> {
+    const fence = this.fence;
+    const shared = this.shared;
+    if (!fence) return;
+    let sealed: Awaited<ReturnType<CoordinatorStore['sharedRounds']['seal']>> = { partials: [], receipts: [] };
+    try {
+      if (shared?.round.round === round) sealed = await this.deps.store.sharedRounds.seal(this.config.id, shared.round.attempt, fence);
+      if (!sealed) throw new LeaseLostError(this.config.id);
+    } catch (err) {
+      return this.sharedRoundFailed(err, `round ${round} could not be closed`);
+    }
+    this.shared = null;
+    const counted = sealed.receipts.map((r) => ({ ...r, round }));
+    this.apply(this.sharedEngine().sealed(round, { partials: sealed.partials, counted }, Date.now()));
+  }
+
+  private discardSharedRound(): void {
+    if (!this.deps.cluster || !this.fence) return;
+    const fence = this.fence;
+    this.shared = null;
+    this.deps.work.track(
+      this.deps.store.sharedRounds.discard(this.config.id, fence).then((held) => {
+        if (!held) this.clusterDeps().leaseLost(this.config.id);
+      }),
+    );
+  }
+
+  /** A lost lease hands the federation over; anything else pauses it, as a round that cannot be saved does. */
+  private sharedRoundFailed(err: unknown, what: string): void {
+    if (err instanceof LeaseLostError) return this.clusterDeps().leaseLost(this.config.id);
+    this.record('warn', 'persist-failed', `${what} (${describeError(err)}); the federation is paused: resume it once the database can be written again`);
+    this.apply(this.engine.pause().effects);
+  }
+
+  private clusterDeps(): ClusterDeps {
+    if (!this.deps.cluster) throw new Error('this coordinator runs alone: it has no other coordinators to share rounds with');
+    return this.deps.cluster;
+  }
+
+  /** Shared aggregation runs synchronous rounds only (federationConfigProblem refuses the rest with several coordinators). */
+  private sharedEngine(): SyncRoundEngine {
+    if (!(this.engine instanceof SyncRoundEngine)) throw new Error(`federation ${this.config.id}: only synchronous rounds are shared by several coordinators`);
+    return this.engine;
+  }
+
+  private async storedState(): Promise<StoredFederation> {
+    const stored = (await this.deps.store.federations.list()).find((f) => f.config.id === this.config.id);
+    if (!stored) throw new Error(`federation ${this.config.id} is no longer stored`);
+    return stored;
+  }
+
+  /** Devices that registered on other coordinators since this one read the federation's devices. */
+  private async knowDevices(deviceIds: string[]): Promise<void> {
+    if (deviceIds.every((id) => this.devices.get(id))) return;
+    for (const d of await this.deps.store.devices.list(this.config.id)) this.devices.adopt(d);
   }
 }

@@ -1,5 +1,6 @@
 import { FederationConfig, federationConfigProblem, PROTOCOL_VERSION, type HelloMessage } from '@flock/fl-core';
 import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../storage/memory/memoryStore.ts';
 import { DeviceRegistry } from './deviceRegistry.ts';
 import { ownDataRefusal } from './ownData.ts';
 
@@ -50,10 +51,13 @@ describe('device-data federations', () => {
     expect(ownDataRefusal(bounded, hello({ kind: 'own', numExamples: 500 }))).toBeNull();
   });
 
-  it('assign no shard: a device with its own data registers with the examples it declares', () => {
+  it('assign no shard: a device with its own data registers with the examples it declares', async () => {
     const registry = new DeviceRegistry(config, []);
     expect(registry.shardCount).toBe(0);
-    const registered = registry.register(hello({ kind: 'own', numExamples: 12 }), new Date(), () => 0);
+    const store = new MemoryStore();
+    await store.federations.create(config, new Uint8Array(0));
+    const { deviceId, backend, adapter } = hello({ kind: 'own', numExamples: 12 });
+    const registered = await store.devices.register(config.id, { deviceId, backend, adapter, lastSeen: new Date(), ownExamples: 12 }, registry.shardCount, () => 0);
     expect(registered?.device.examples).toBe(12);
     expect(registered?.device.shardIndex).toBeLessThan(0);
   });

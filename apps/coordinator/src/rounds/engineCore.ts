@@ -1,7 +1,9 @@
 import {
   createFederationStrategy,
+  isSplittable,
   manifestSize,
   roundCodecOf,
+  type PartialAggregate,
   secureRandom,
   type FederationConfig,
   type FederationStatus,
@@ -12,6 +14,7 @@ import {
 } from '@flock/fl-core';
 import type { Contribution, DeviceUpdate, EngineEffect, UpdateResult } from './engineEffects.ts';
 import { privacyExhausted } from './privacyBudget.ts';
+import { checkUpdate } from './updatePayload.ts';
 
 export interface EngineInit {
   status: FederationStatus;
@@ -24,6 +27,14 @@ export interface EngineInit {
   random?: () => number;
   /** The strategy's server state saved with the last stored round (FedAdam's moments, FedAvgM's velocity). */
   serverState?: Float64Array | null;
+  /**
+   * Several coordinators take this federation's updates: each folds what it receives into a partial
+   * aggregate in the store and the engine only counts them (countShared); a round closes in two steps
+   * (roundSealing, then sealed() with every partial). Synchronous rounds only.
+   */
+  sharedAggregation?: boolean;
+  /** Devices already online (a coordinator taking over a federation finds them on every coordinator); the next tick may begin a round with them. */
+  online?: string[];
 }
 
 /**
@@ -56,6 +67,7 @@ export abstract class EngineCore {
   protected readonly uplink: RoundCodec;
   /** How updates become the next model: the engines call it and nothing else to aggregate. */
   protected readonly strategy: Strategy;
+  protected readonly shared: boolean;
 
   constructor(
     readonly config: FederationConfig,
@@ -69,12 +81,14 @@ export abstract class EngineCore {
     this.completed = init.completedRounds;
     this.global = init.global;
     this.uplink = roundCodecOf(config);
+    this.shared = init.sharedAggregation ?? false;
     this.strategy = createFederationStrategy(config, init.global.length, init.random ?? secureRandom());
     if (init.serverState) {
       if (!this.strategy.serverState) throw new RangeError(`strategy ${this.strategy.name} keeps no server state, but one was stored`);
       this.strategy.serverState.restore(init.serverState);
     }
     for (const c of init.recentContributions ?? []) this.markCounted(c);
+    for (const id of init.online ?? []) this.online.add(id);
   }
 
   get status(): FederationStatus {
@@ -169,6 +183,16 @@ export abstract class EngineCore {
       if (!result.ok) this.countRejection();
     });
     return { result, effects };
+  }
+
+  /** Checks an update's payload and folds it alone, for the store's partial of the coordinator that received it (shared aggregation). */
+  partialOf(update: DeviceUpdate): { ok: true; partial: PartialAggregate } | { ok: false; reason: string } {
+    const payload = checkUpdate(update, this.manifest, this.uplink, this.instructions);
+    if (!payload.ok) return payload;
+    const aggregation = this.strategy.beginRound();
+    if (!isSplittable(aggregation)) return { ok: false, reason: `strategy ${this.strategy.name} needs every update of a round at once` };
+    aggregation.add(payload.delta, update.numExamples);
+    return { ok: true, partial: aggregation.partial() };
   }
 
   abstract deviceOnline(deviceId: string, now: number): EngineEffect[];

@@ -14,6 +14,16 @@ export interface DeviceUpdate {
   metrics: { loss: number; accuracy: number };
 }
 
+/** An update another part of the federation already folded into a partial aggregate (several coordinators): what the round's record needs of it. */
+export interface SharedUpdate {
+  deviceId: string;
+  round: number;
+  examples: number;
+  loss: number;
+  accuracy: number;
+  bytesUp: number;
+}
+
 export type UpdateResult = { ok: true; duplicate: boolean } | { ok: false; reason: string };
 
 /** One device's update, named by the round it trained for; stored so a retry is never counted twice. */
@@ -53,6 +63,10 @@ export type EngineEffect =
       /** The strategy's server state after this round's step, stored with its model; null when stateless. */
       serverState: Float64Array | null;
     } & RoundTrainingMetrics)
+  /** Shared aggregation: a round opened; the adapter makes it known to every coordinator before the model goes out. */
+  | { type: 'roundOpened'; round: number; deviceIds: string[]; deadline: number; startedAt: number; global: Float32Array }
+  /** Shared aggregation: the round may close; the adapter collects every coordinator's partial and answers with sealed(). */
+  | { type: 'roundSealing'; round: number }
   | { type: 'roundExtended'; round: number; deadline: number; answered: number; selected: number }
   | { type: 'roundAbandoned'; round: number; reason: string; answered: number; selected: number }
   | { type: 'deviceDropped'; round: number; deviceId: string }

@@ -1,11 +1,11 @@
-import { createRng, epsilonAfter, shuffleInPlace, type FederationConfig, type RoundAggregation } from '@flock/fl-core';
+import { createRng, epsilonAfter, isSplittable, shuffleInPlace, type FederationConfig, type PartialAggregate, type RoundAggregation } from '@flock/fl-core';
 import { EngineCore } from './engineCore.ts';
-import type { DeviceUpdate, EngineEffect, UpdateResult } from './engineEffects.ts';
+import type { DeviceUpdate, EngineEffect, SharedUpdate, UpdateResult } from './engineEffects.ts';
 import { roundDeadlineMs } from './roundDeadline.ts';
 import { TrainingMetricsSum } from './trainingMetrics.ts';
 import { checkUpdate } from './updatePayload.ts';
 
-export type { DeviceUpdate, EngineEffect, UpdateResult } from './engineEffects.ts';
+export type { DeviceUpdate, EngineEffect, SharedUpdate, UpdateResult } from './engineEffects.ts';
 export type { EngineInit } from './engineCore.ts';
 
 interface OpenRound {
@@ -26,6 +26,13 @@ interface OpenRound {
   extended: boolean;
 }
 
+/** Shared aggregation: a round that may close, waiting for every coordinator's partial. */
+interface SealingRound {
+  open: OpenRound;
+  closedBy: 'all-answered' | 'deadline';
+  closedAt: number;
+}
+
 /**
  * Synchronous rounds (FedAvg): a seeded selection of the online devices trains the same model; the
  * round closes when all of them answered, or at the deadline with the quorum; below the quorum it
@@ -33,13 +40,14 @@ interface OpenRound {
  */
 export class SyncRoundEngine extends EngineCore {
   private open: OpenRound | null = null;
+  private sealing: SealingRound | null = null;
   /** Abandoned attempts of the current round number, so each retry draws a fresh selection. */
   private attempt = 0;
   /** Each device's last measured training time (model sent -> update accepted), for adaptive deadlines. */
   private readonly trainingMs = new Map<string, number>();
 
   get round(): number {
-    return this.open?.round ?? this.closedRounds;
+    return this.open?.round ?? this.sealing?.open.round ?? this.closedRounds;
   }
 
   get selectedThisRound(): number {
@@ -82,7 +90,11 @@ export class SyncRoundEngine extends EngineCore {
   tick(now: number): EngineEffect[] {
     return this.run(() => {
       const open = this.open;
-      if (!open || now < open.deadline) return;
+      if (!open) {
+        this.maybeBeginRound(now);
+        return;
+      }
+      if (now < open.deadline) return;
       const needed = Math.max(1, Math.ceil(this.config.quorum * open.selected.size));
       if (open.answered.size >= needed) {
         this.close(now, 'deadline');
@@ -119,13 +131,60 @@ export class SyncRoundEngine extends EngineCore {
     if (!payload.ok) return payload;
 
     open.aggregation.add(payload.delta, u.numExamples);
+    this.answered(open, { deviceId: u.deviceId, round: u.round, examples: u.numExamples, ...u.metrics, bytesUp: u.payload.byteLength }, now);
+    return { ok: true, duplicate: false };
+  }
+
+  /**
+   * Shared aggregation: a coordinator folded this update into its partial under the open round.
+   * It counts toward closing the round; what the model gets is what sealed() is given.
+   */
+  countShared(u: SharedUpdate, now: number): EngineEffect[] {
+    return this.run(() => {
+      const open = this.open;
+      if (!open || open.round !== u.round || open.answered.has(u.deviceId)) return;
+      open.dropped.delete(u.deviceId);
+      open.selected.add(u.deviceId);
+      this.answered(open, u, now);
+    });
+  }
+
+  /**
+   * Shared aggregation: every coordinator's partial of the round that was sealing and the updates
+   * they counted, as the store holds them; the round closes with those (or is redone when none came).
+   */
+  sealed(round: number, parts: { partials: PartialAggregate[]; counted: SharedUpdate[] }, now: number): EngineEffect[] {
+    return this.run(() => {
+      const sealing = this.sealing;
+      if (sealing?.open.round !== round) return;
+      this.sealing = null;
+      const { open } = sealing;
+      if (parts.counted.length === 0) {
+        this.open = open;
+        this.abandon(now, 'no coordinator had counted an update when it closed');
+        return;
+      }
+      const aggregation = open.aggregation;
+      if (!isSplittable(aggregation)) throw new Error(`strategy ${this.strategy.name} cannot merge partial aggregates`);
+      for (const partial of parts.partials) aggregation.merge(partial);
+      const counted: OpenRound = { ...open, answered: new Set(), examples: 0, training: new TrainingMetricsSum(), bytesUp: 0 };
+      for (const u of parts.counted) {
+        counted.answered.add(u.deviceId);
+        counted.examples += u.examples;
+        counted.training.add(u, u.examples);
+        counted.bytesUp += u.bytesUp;
+      }
+      this.closeWith(counted, sealing.closedBy, sealing.closedAt);
+    });
+  }
+
+  private answered(open: OpenRound, u: SharedUpdate, now: number): void {
     open.answered.add(u.deviceId);
-    open.examples += u.numExamples;
-    open.training.add(u.metrics, u.numExamples);
-    open.bytesUp += u.payload.byteLength;
+    open.examples += u.examples;
+    open.training.add(u, u.examples);
+    open.bytesUp += u.bytesUp;
     this.trainingMs.set(u.deviceId, now - (open.sentAt.get(u.deviceId) ?? open.startedAt));
     this.closeIfEveryoneAnswered(now);
-    return { ok: true, duplicate: false };
   }
 
   protected countRejection(): void {
@@ -162,7 +221,8 @@ export class SyncRoundEngine extends EngineCore {
       extended: false,
     };
     this.state = 'training';
-    this.out.push({ type: 'broadcastRound', round, deviceIds: selected, deadline, global: this.global });
+    if (this.shared) this.out.push({ type: 'roundOpened', round, deviceIds: selected, deadline, startedAt: now, global: this.global });
+    else this.out.push({ type: 'broadcastRound', round, deviceIds: selected, deadline, global: this.global });
   }
 
   private closeIfEveryoneAnswered(now: number): void {
@@ -174,6 +234,18 @@ export class SyncRoundEngine extends EngineCore {
 
   private close(now: number, closedBy: 'all-answered' | 'deadline'): void {
     const open = this.open!;
+    if (this.shared) {
+      this.sealing = { open, closedBy, closedAt: now };
+      this.open = null;
+      this.attempt = 0;
+      this.state = 'aggregating';
+      this.out.push({ type: 'roundSealing', round: open.round });
+      return;
+    }
+    this.closeWith(open, closedBy, now);
+  }
+
+  private closeWith(open: OpenRound, closedBy: 'all-answered' | 'deadline', now: number): void {
     const { newGlobal, serverState } = this.stepModel(open.aggregation.result());
     this.open = null;
     this.attempt = 0;

@@ -91,7 +91,10 @@ export class ChunkedUploads {
     return { ok: true, received: 0, done: false };
   }
 
-  chunk(sender: UploadSender, raw: unknown, submit: (update: ParsedUpdateMessage) => Ack): ChunkAck {
+  chunk(sender: UploadSender, raw: unknown, submit: (update: ParsedUpdateMessage) => Ack): ChunkAck;
+  /** Several coordinators: the update is acknowledged once the database took it. */
+  chunk(sender: UploadSender, raw: unknown, submit: (update: ParsedUpdateMessage) => Ack | Promise<Ack>): ChunkAck | Promise<ChunkAck>;
+  chunk(sender: UploadSender, raw: unknown, submit: (update: ParsedUpdateMessage) => Ack | Promise<Ack>): ChunkAck | Promise<ChunkAck> {
     const parsed = UpdateChunkMessage.safeParse(raw);
     if (!parsed.success) return { ok: false, reason: `update:chunk is malformed: ${zodReason(parsed.error)}` };
     const msg = parsed.data;
@@ -106,10 +109,13 @@ export class ChunkedUploads {
     if (!upload.assembly.complete) return { ok: true, received: outcome.received, done: false };
     this.uploads.delete(key);
     const { totalBytes, ...header } = upload.header;
+    const finish = (ack: Ack): ChunkAck => {
+      const reply: ChunkAck = ack.ok ? { ok: true, received: totalBytes, done: true } : ack;
+      this.finished.set(key, { round: msg.round, reply });
+      return reply;
+    };
     const ack = submit({ ...header, payload: upload.assembly.bytes() });
-    const reply: ChunkAck = ack.ok ? { ok: true, received: totalBytes, done: true } : ack;
-    this.finished.set(key, { round: msg.round, reply });
-    return reply;
+    return ack instanceof Promise ? ack.then(finish) : finish(ack);
   }
 
   /** The device's socket closed: its upload waits `disconnectGraceMs` for it to come back and resume. */
@@ -158,21 +164,21 @@ export function attachChunkedUploads(
   runtimeOf: () => FederationRuntime | undefined,
   on: GuardedOn<DeviceEvent>,
 ): void {
-  const handle = (event: 'update:begin' | 'update:chunk', payload: unknown): ChunkAck => {
+  const handle = async (event: 'update:begin' | 'update:chunk', payload: unknown): Promise<ChunkAck> => {
     const runtime = runtimeOf();
     const { federationId, deviceId } = socket.data;
     if (!runtime || !federationId || !deviceId) return { ok: false, reason: 'say hello before sending updates' };
     const sender = { federationId, deviceId };
     let submitted = false;
-    const submit = (update: ParsedUpdateMessage): Ack => {
+    const submit = (update: ParsedUpdateMessage): Ack | Promise<Ack> => {
       submitted = true;
       return runtime.submitUpdate(deviceId, update);
     };
-    const reply = event === 'update:begin' ? uploads.begin(sender, payload) : uploads.chunk(sender, payload, submit);
+    const reply = event === 'update:begin' ? uploads.begin(sender, payload) : await uploads.chunk(sender, payload, submit);
     // submitUpdate logs its own refusals; this logs the transfer's.
     if (!reply.ok && !submitted) runtime.record('warn', 'update-rejected', `${event} refused: ${reply.reason}`, deviceId);
     return reply;
   };
-  on<ChunkAck>('update:begin', (payload, reply) => reply(handle('update:begin', payload)));
-  on<ChunkAck>('update:chunk', (payload, reply) => reply(handle('update:chunk', payload)));
+  on<ChunkAck>('update:begin', async (payload, reply) => reply(await handle('update:begin', payload)));
+  on<ChunkAck>('update:chunk', async (payload, reply) => reply(await handle('update:chunk', payload)));
 }

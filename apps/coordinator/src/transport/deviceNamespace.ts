@@ -21,6 +21,12 @@ import { answerer, guarded, type GuardedOn, type SocketBoundaryDeps } from './so
 const federationRoom = (federationId: string) => `federation:${federationId}`;
 const deviceRoom = (federationId: string, deviceId: string) => `device:${federationId}:${deviceId}`;
 
+/** The devices connected in a federation, to this coordinator or (through the Redis adapter) any other. */
+export async function onlineDevices(io: DeviceServer, federationId: string): Promise<string[]> {
+  const sockets = await io.in(federationRoom(federationId)).fetchSockets();
+  return [...new Set(sockets.flatMap((s) => (s.data.deviceId ? [s.data.deviceId] : [])))];
+}
+
 export function deviceOutputs(
   io: DeviceServer,
   downloads: ChunkedDownloads,
@@ -107,7 +113,7 @@ export function attachDeviceSocket(io: DeviceServer, deps: DeviceSocketDeps): vo
       reply({ ok: true });
     });
 
-    on<Ack>('update', (payload, reply) => {
+    on<Ack>('update', async (payload, reply) => {
       const runtime = runtimeOf(socket);
       const parsed = UpdateMessage.safeParse(payload);
       if (!parsed.success) {
@@ -120,7 +126,7 @@ export function attachDeviceSocket(io: DeviceServer, deps: DeviceSocketDeps): vo
         log.warn('update before hello rejected');
         return reply({ ok: false, reason: 'say hello before sending updates' });
       }
-      reply(runtime.submitUpdate(socket.data.deviceId!, parsed.data));
+      reply(await runtime.submitUpdate(socket.data.deviceId!, parsed.data));
     });
 
     on<Ack>('evaluation:final', (payload, reply) => {

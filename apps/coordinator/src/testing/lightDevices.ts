@@ -1,0 +1,75 @@
+import { decodeWeights, encodeWeights, manifestSize, type Ack, type WeightsManifest } from '@flock/fl-core';
+import type { Socket } from 'socket.io-client';
+import { connectDevice, helloFrom } from './deviceSockets.ts';
+
+/** What a light device sends for a round: a delta of its own, the same whichever model it is sent. */
+export type DeltaOf = (round: number, size: number) => Float32Array;
+
+export interface LightDeviceOptions {
+  federationId: string;
+  deviceId: string;
+  /** The examples it declares (its own data) and weighs its update with. */
+  examples: number;
+  delta: DeltaOf;
+  /** How long it "trains" before answering a round:start. */
+  answerAfterMs?: number;
+}
+
+/**
+ * A device with no training: it says hello with its own data (no shard to download), and answers each
+ * round:start with a precomputed delta after `answerAfterMs`. It reconnects and says hello again when
+ * its coordinator goes away, and resends an update the coordinator asked it to send again later, as the
+ * real device session does. For tests and benches of what coordinators do with many devices.
+ */
+export class LightDevice {
+  /** Rounds whose update the coordinator acknowledged. */
+  readonly acknowledged = new Set<number>();
+  private manifest: WeightsManifest | null = null;
+  private closed = false;
+  private joined!: (outcome: Error | null) => void;
+  private readonly ready = new Promise<void>((resolve, reject) => (this.joined = (err) => (err ? reject(err) : resolve())));
+
+  private constructor(
+    readonly socket: Socket,
+    private readonly options: LightDeviceOptions,
+  ) {
+    socket.on('connect', () => void this.hello());
+    socket.once('connect_error', (err) => this.joined(err));
+    socket.on('round:start', (msg: { round: number; weights?: Uint8Array }) => {
+      if (msg.weights) this.manifest ??= decodeWeights(new Uint8Array(msg.weights)).manifest;
+      setTimeout(() => void this.answer(msg.round), options.answerAfterMs ?? 0);
+    });
+  }
+
+  /** Connected to `url` and registered with the federation. */
+  static async join(url: string, options: LightDeviceOptions): Promise<LightDevice> {
+    const device = new LightDevice(connectDevice(url, { reconnectionDelay: 200, reconnectionDelayMax: 1_000 }), options);
+    await device.ready;
+    return device;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.socket.close();
+  }
+
+  private async hello(): Promise<void> {
+    const { deviceId, federationId, examples } = this.options;
+    const reply = (await this.socket.emitWithAck('hello', helloFrom(deviceId, federationId, { dataSource: { kind: 'own', numExamples: examples } }))) as
+      | { ok: true }
+      | { ok: false; reason: string };
+    this.joined(reply.ok ? null : new Error(`${deviceId} was refused: ${reply.reason}`));
+  }
+
+  private async answer(round: number): Promise<void> {
+    if (this.closed || !this.manifest || this.acknowledged.has(round)) return;
+    const { federationId, examples, delta } = this.options;
+    const payload = encodeWeights(this.manifest, delta(round, manifestSize(this.manifest)), 'delta');
+    const ack = (await this.socket
+      .timeout(10_000)
+      .emitWithAck('update', { federationId, round, numExamples: examples, metrics: { loss: 1, accuracy: 0.5 }, payload })
+      .catch(() => null)) as Ack | null;
+    if (ack?.ok) this.acknowledged.add(round);
+    else if (ack && 'retryAfterMs' in ack && ack.retryAfterMs !== undefined) setTimeout(() => void this.answer(round), ack.retryAfterMs);
+  }
+}
