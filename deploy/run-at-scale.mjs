@@ -357,6 +357,8 @@ async function main() {
         FLOCK_COORDINATOR_ID: id,
         FLOCK_DATABASE_URL: databaseUrl,
         FLOCK_REDIS_URL: redisUrl,
+        // HAProxy connects from 127.0.0.1 and names the client in X-Forwarded-For: the per-IP limits count clients, not the balancer.
+        FLOCK_TRUSTED_PROXIES: 'loopback',
       });
       services.push(coordinator);
       return { coordinator, url: `http://127.0.0.1:${port}` };

@@ -181,7 +181,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const uploads = federationUploads(federations, { ...DEFAULT_UPLOAD_LIMITS, budgetBytes: security.uploadBudgetBytes });
   guardDeviceConnections(io.of('/'), tokens, security);
   guardAdminConnections(io.of(ADMIN_NAMESPACE), tokens, security);
-  limitConnectionsPerIp([io.of('/'), io.of(ADMIN_NAMESPACE)], new ConnectionsPerIp(security.maxConnectionsPerIp));
+  limitConnectionsPerIp([io.of('/'), io.of(ADMIN_NAMESPACE)], new ConnectionsPerIp(security.maxConnectionsPerIp, security.trustedProxies));
   let closing: Promise<void> | null = null;
   attachDeviceSocket(io, { federations, logger, admission: new DeviceAdmission(tokens), downloads, uploads, metrics, closing: () => closing !== null });
   attachAdminSocket(io as unknown as Server, { federations, logger, metrics });

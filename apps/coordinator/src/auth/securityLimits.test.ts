@@ -12,6 +12,7 @@ describe('parseSecurityEnv', () => {
       uploadBudgetBytes: 64 * 1024 * 1024,
       maxConnectionsPerIp: 20,
     });
+    expect(parseSecurityEnv({ FLOCK_TRUSTED_PROXIES: 'loopback, 10.0.0.0/8,192.168.1.7' }).trustedProxies).toEqual(['loopback', '10.0.0.0/8', '192.168.1.7']);
   });
 
   it('refuses a bad value, naming the variable', () => {
@@ -19,5 +20,6 @@ describe('parseSecurityEnv', () => {
     expect(() => parseSecurityEnv({ FLOCK_SOCKET_EVENT_BURST: '0' })).toThrow(/FLOCK_SOCKET_EVENT_BURST/);
     expect(() => parseSecurityEnv({ FLOCK_UPLOAD_BUDGET_BYTES: 'lots' })).toThrow(/FLOCK_UPLOAD_BUDGET_BYTES/);
     expect(() => parseSecurityEnv({ FLOCK_MAX_CONNECTIONS_PER_IP: '0' })).toThrow(/FLOCK_MAX_CONNECTIONS_PER_IP/);
+    expect(() => parseSecurityEnv({ FLOCK_TRUSTED_PROXIES: 'balancer.internal' })).toThrow(/FLOCK_TRUSTED_PROXIES: each entry is an IP address/);
   });
 });

@@ -1,3 +1,4 @@
+import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 import { parseEnvironment } from '../environment.ts';
 
@@ -19,6 +20,12 @@ export interface SecurityLimits {
   uploadBudgetBytes: number;
   /** Socket.IO connections open at once from one IP address, both namespaces (FLOCK_MAX_CONNECTIONS_PER_IP). */
   maxConnectionsPerIp: number;
+  /**
+   * Load balancers in front (FLOCK_TRUSTED_PROXIES: addresses, ranges such as 10.0.0.0/8, or loopback): a request
+   * from one of them counts against the address its X-Forwarded-For names, so the per-IP limits still apply per
+   * client, not to the balancer as a whole. None: the peer is the client, and X-Forwarded-For is ignored.
+   */
+  trustedProxies: string[];
 }
 
 export const DEFAULT_SECURITY_LIMITS: SecurityLimits = {
@@ -31,6 +38,7 @@ export const DEFAULT_SECURITY_LIMITS: SecurityLimits = {
   uploadBudgetBytes: 256 * 1024 * 1024,
   // Simulated fleets and e2e tabs all come from 127.0.0.1.
   maxConnectionsPerIp: 1_000,
+  trustedProxies: [],
 };
 
 const d = DEFAULT_SECURITY_LIMITS;
@@ -42,7 +50,14 @@ const SecurityEnv = z.object({
   FLOCK_SOCKET_EVENT_BURST: z.coerce.number().int().min(1).default(d.socketEventBurst),
   FLOCK_UPLOAD_BUDGET_BYTES: z.coerce.number().int().min(1_048_576).max(68_719_476_736).default(d.uploadBudgetBytes),
   FLOCK_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(d.maxConnectionsPerIp),
-  FLOCK_CORS_ORIGINS: z
+  FLOCK_CORS_ORIGINS: commaList().pipe(z.array(z.url({ message: 'each origin is a URL like https://example.org' }))),
+  FLOCK_TRUSTED_PROXIES: commaList().refine(compiles, {
+    message: 'each entry is an IP address (10.0.0.5), a range (10.0.0.0/8 or 10.0.0.0/255.0.0.0), or loopback, linklocal or uniquelocal',
+  }),
+});
+
+function commaList() {
+  return z
     .string()
     .default('')
     .transform((s) =>
@@ -50,9 +65,18 @@ const SecurityEnv = z.object({
         .split(',')
         .map((o) => o.trim())
         .filter((o) => o !== ''),
-    )
-    .pipe(z.array(z.url({ message: 'each origin is a URL like https://example.org' }))),
-});
+    );
+}
+
+/** proxy-addr, which reads X-Forwarded-For for Express and the socket guard alike, accepts these addresses. */
+function compiles(addresses: string[]): boolean {
+  try {
+    proxyAddr.compile(addresses);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Unknown variables are left alone; a bad value throws with every problem named. */
 export function parseSecurityEnv(env: NodeJS.ProcessEnv): SecurityLimits {
@@ -66,5 +90,6 @@ export function parseSecurityEnv(env: NodeJS.ProcessEnv): SecurityLimits {
     corsOrigins: e.FLOCK_CORS_ORIGINS.map((o) => new URL(o).origin),
     uploadBudgetBytes: e.FLOCK_UPLOAD_BUDGET_BYTES,
     maxConnectionsPerIp: e.FLOCK_MAX_CONNECTIONS_PER_IP,
+    trustedProxies: e.FLOCK_TRUSTED_PROXIES,
   };
 }

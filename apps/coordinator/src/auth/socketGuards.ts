@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import type { AdminToCoordinatorEvents } from '@flock/fl-core';
+import proxyAddr from 'proxy-addr';
 import type { Namespace, Socket } from 'socket.io';
 import { answerer, type ErrorEmitter } from '../transport/socketBoundary.ts';
 import { refusalFor, type Credential, type RequiredRole } from './principal.ts';
@@ -54,8 +56,20 @@ export function guardAdminConnections(nsp: Namespace, tokens: TokenService, limi
 /** Open Socket.IO connections per IP address, both namespaces together. */
 export class ConnectionsPerIp {
   private readonly open = new Map<string, number>();
+  private readonly trusted: ReturnType<typeof proxyAddr.compile>;
 
-  constructor(private readonly max: number) {}
+  /** `trustedProxies`: the load balancers whose X-Forwarded-For names the client (FLOCK_TRUSTED_PROXIES). */
+  constructor(
+    private readonly max: number,
+    trustedProxies: string[] = [],
+  ) {
+    this.trusted = proxyAddr.compile(trustedProxies);
+  }
+
+  /** Whose connection this is: the peer's address, or the client's a trusted balancer forwarded. */
+  clientOf(request: IncomingMessage): string {
+    return proxyAddr(request, this.trusted);
+  }
 
   /** Takes a place for a connection from `ip`, or says why there is none. */
   admit(ip: string): string | null {
@@ -83,7 +97,7 @@ export class ConnectionsPerIp {
 export function limitConnectionsPerIp(namespaces: Namespace[], connections: ConnectionsPerIp): void {
   for (const nsp of namespaces) {
     nsp.use((socket, next) => {
-      const ip = socket.handshake.address;
+      const ip = connections.clientOf(socket.request);
       const refusal = connections.admit(ip);
       if (refusal) return next(new Error(refusal));
       let released = false;

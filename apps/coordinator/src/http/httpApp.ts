@@ -33,6 +33,8 @@ export function createHttpApp(
 ): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // Behind the balancers it names, req.ip (the rate limits' key) is the client X-Forwarded-For names, not the balancer.
+  app.set('trust proxy', deps.security.trustedProxies);
   // Every route declares its role with `allow` (auth/guard.ts); `authenticate` reads the bearer token for all of them first.
   app.use(httpHardening(deps.security), authenticate(deps.tokens));
   app.use('/api', restRateLimit(deps.security));
