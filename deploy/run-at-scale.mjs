@@ -4,12 +4,13 @@
 // Data and logs stay in the state folder (data/scale), so the next run carries on where this one stopped.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, existsSync, openSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { chown, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
-import { delimiter, join, resolve } from 'node:path';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureCoordinatorBuilt, ensureWebClientBuilt } from '../scripts/ensure-built.mjs';
+import { findHaproxy, findProgram, postgresBinaries, postgresUser, redisAnswers } from '../scripts/localServers.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const USAGE = `usage: npm run start:scale -- [--port 3000] [--host 0.0.0.0] [--coordinator-ports 3101,3102,3103]
@@ -20,11 +21,9 @@ const USAGE = `usage: npm run start:scale -- [--port 3000] [--host 0.0.0.0] [--c
 const COORDINATORS = 3;
 const READY_MS = { postgres: 60_000, redis: 10_000, coordinator: 120_000, balancer: 15_000 };
 const STOP_MS = 15_000;
-/** Who PostgreSQL runs as when this script runs as root, which PostgreSQL refuses. */
-const POSTGRES_USERS = ['postgres', 'nobody'];
 
 /** What to install, in Debian's package names, when a program is missing. */
-const PACKAGES = { haproxy: 'haproxy', 'redis-server': 'redis-server', pg_ctl: 'postgresql' };
+const PACKAGES = { haproxy: 'haproxy', 'redis-server': 'redis-server', PostgreSQL: 'postgresql' };
 
 function options() {
   let parsed;
@@ -72,35 +71,12 @@ function fail(message, code = 1) {
   process.exit(code);
 }
 
-const executable = (path) => {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** `name` on PATH or in `extraDirs` (Debian keeps haproxy in /usr/sbin, PostgreSQL's programs in /usr/lib/postgresql/N/bin). */
-function findProgram(name, extraDirs = []) {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...extraDirs];
-  return dirs.map((dir) => join(dir, name)).find(executable) ?? null;
-}
-
-function postgresBinDirs() {
-  const base = '/usr/lib/postgresql';
-  if (!existsSync(base)) return [];
-  return readdirSync(base)
-    .sort((a, b) => Number(b) - Number(a))
-    .map((version) => join(base, version, 'bin'));
-}
-
 /** The programs this run needs, or an exit naming the Debian packages that bring the missing ones. */
 function programs(settings) {
   const found = {
-    haproxy: findProgram('haproxy', ['/usr/sbin', '/usr/local/sbin']),
+    haproxy: findHaproxy(),
     'redis-server': settings.redisUrl ? 'unused' : findProgram('redis-server'),
-    pg_ctl: settings.databaseUrl ? 'unused' : findProgram('pg_ctl', postgresBinDirs()),
+    PostgreSQL: settings.databaseUrl ? 'unused' : postgresBinaries(),
   };
   const missing = Object.keys(found).filter((name) => !found[name]);
   if (missing.length > 0) {
@@ -109,12 +85,12 @@ function programs(settings) {
       `Not installed: ${missing.join(', ')}. On Debian or Ubuntu: sudo apt-get install ${packages.join(' ')}\n` +
         'This script runs its own copies on their own ports; the system services those packages start are not needed ' +
         `(sudo systemctl disable --now ${packages.join(' ')} keeps them off).` +
-        (missing.includes('pg_ctl') || missing.includes('redis-server')
+        (missing.includes('PostgreSQL') || missing.includes('redis-server')
           ? '\nOr point it at servers you already run: FLOCK_DATABASE_URL=postgres://... and FLOCK_REDIS_URL=redis://...'
           : ''),
     );
   }
-  return { haproxy: found.haproxy, redisServer: found['redis-server'], postgresBin: settings.databaseUrl ? null : join(found.pg_ctl, '..') };
+  return { haproxy: found.haproxy, redisServer: found['redis-server'], postgresBin: found.PostgreSQL };
 }
 
 function portInUse(port, host) {
@@ -164,20 +140,6 @@ async function waitFor(what, ms, ready, died = () => null) {
 
 const healthy = async (url) => (await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(2_000) })).ok;
 
-function redisAnswers(port) {
-  return new Promise((done) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    const end = (ok) => {
-      socket.destroy();
-      done(ok);
-    };
-    socket.setTimeout(1_000, () => end(false));
-    socket.once('error', () => end(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (chunk) => end(chunk.toString().startsWith('+PONG')));
-  });
-}
-
 /** A long-running program started by this script: its own process group (Ctrl-C reaches only this script, which stops them in order), output to a log file. */
 class Service {
   constructor(name, logFile, program, args, env = {}) {
@@ -222,7 +184,7 @@ class Postgres {
     this.port = port;
     this.logFile = logFile;
     this.started = false;
-    this.runAs = process.getuid?.() === 0 ? unprivilegedUser() : null;
+    this.runAs = postgresUser();
   }
 
   get url() {
@@ -275,14 +237,6 @@ class Postgres {
     if (this.started) this.run('pg_ctl', ['stop', '-w', '-m', 'fast', '-D', this.dataDir]);
     this.started = false;
   }
-}
-
-function unprivilegedUser() {
-  for (const name of POSTGRES_USERS) {
-    const [uid, gid] = ['-u', '-g'].map((flag) => Number(spawnSync('id', [flag, name], { encoding: 'utf8' }).stdout.trim() || Number.NaN));
-    if (Number.isInteger(uid) && Number.isInteger(gid)) return { name, uid, gid };
-  }
-  throw new Error('running as root, and neither a postgres nor a nobody user exists to run PostgreSQL as (it refuses to run as root)');
 }
 
 async function main() {

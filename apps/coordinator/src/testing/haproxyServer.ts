@@ -1,15 +1,14 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findHaproxy } from '../../../../scripts/localServers.mjs';
 import { freePort } from './coordinatorProcess.ts';
 
 const READY_TIMEOUT_MS = 10_000;
 /** The operator's config: tests run exactly what deploy/ ships, with their own addresses. */
 const DEPLOY_CONFIG = new URL('../../../../deploy/haproxy.cfg', import.meta.url).pathname;
-/** Debian installs it in /usr/sbin, which is not on every user's PATH. */
-const CANDIDATES = ['haproxy', '/usr/sbin/haproxy', '/usr/local/sbin/haproxy'];
 const MISSING =
   'HAProxy is not installed (not found on PATH nor in /usr/sbin): install it with `apt-get install haproxy` ' +
   '(.ci/run does when it is missing); the load-balancer tests start their own HAProxy and need no service running';
@@ -45,7 +44,7 @@ export class HaproxyServer {
 
   /** HAProxy in front of `backends` (http://host:port URLs), once it checked each; fails saying how to install it when it is missing. */
   static async launch(backends: string[]): Promise<HaproxyServer> {
-    const binary = CANDIDATES.find((candidate) => !spawnSync(candidate, ['-v']).error);
+    const binary = findHaproxy();
     if (!binary) throw new Error(MISSING);
     const server = new HaproxyServer(await mkdtemp(join(tmpdir(), 'flock-haproxy-')), await freePort());
     try {

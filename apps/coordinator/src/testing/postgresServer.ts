@@ -1,16 +1,15 @@
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { postgresBinaries, postgresUser } from '../../../../scripts/localServers.mjs';
 import { freePort } from './coordinatorProcess.ts';
 
 const execFileAsync = promisify(execFile);
-const DEBIAN_BINARIES = '/usr/lib/postgresql';
 const MISSING =
-  `PostgreSQL is not installed (no initdb in ${DEBIAN_BINARIES}/*/bin nor on PATH): install it with \`apt-get install postgresql\` ` +
+  `PostgreSQL is not installed (no initdb in /usr/lib/postgresql/*/bin nor on PATH): install it with \`apt-get install postgresql\` ` +
   '(.ci/run does when it is missing); the PostgreSQL tests start their own server and need no service running';
 /** The superuser initdb creates; the server trusts local connections, so it has no password. */
 const USER = 'flock';
@@ -29,9 +28,10 @@ export class PostgresServer {
 
   /** A server with an empty database `flock`; fails saying how to install PostgreSQL when it is missing. */
   static async launch(): Promise<PostgresServer> {
-    const bin = binaries();
+    const bin = postgresBinaries();
+    if (!bin) throw new Error(MISSING);
     const dir = await mkdtemp(join(tmpdir(), 'flock-postgres-'));
-    const runAs = process.getuid?.() === 0 ? unprivilegedUser() : null;
+    const runAs = postgresUser();
     if (runAs) await chown(dir, runAs.uid, runAs.gid);
     const run = (program: string, args: string[]) =>
       runAs ? execFileAsync('runuser', ['-u', runAs.name, '--', join(bin, program), ...args]) : execFileAsync(join(bin, program), args);
@@ -87,22 +87,4 @@ export class PostgresServer {
   private get logFile(): string {
     return join(this.dir, 'server.log');
   }
-}
-
-/** The folder holding initdb, pg_ctl and postgres: Debian's newest version, else PATH's. */
-function binaries(): string {
-  const versions = existsSync(DEBIAN_BINARIES) ? readdirSync(DEBIAN_BINARIES).sort((a, b) => Number(b) - Number(a)) : [];
-  const debian = versions.map((v) => join(DEBIAN_BINARIES, v, 'bin')).find((bin) => existsSync(join(bin, 'initdb')));
-  if (debian) return debian;
-  const found = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' }).stdout.trim();
-  if (!found) throw new Error(MISSING);
-  return dirname(found);
-}
-
-function unprivilegedUser(): { name: string; uid: number; gid: number } {
-  for (const name of ['postgres', 'nobody']) {
-    const ids = ['-u', '-g'].map((flag) => Number(spawnSync('id', [flag, name], { encoding: 'utf8' }).stdout.trim() || Number.NaN));
-    if (ids.every(Number.isInteger)) return { name, uid: ids[0]!, gid: ids[1]! };
-  }
-  throw new Error('running as root, and neither a postgres nor a nobody user exists to run PostgreSQL as (it refuses to run as root)');
 }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createConnection } from 'node:net';
+import { redisAnswers } from '../../../../scripts/localServers.mjs';
 import { freePort } from './coordinatorProcess.ts';
 
 const READY_TIMEOUT_MS = 10_000;
@@ -61,28 +61,9 @@ export class RedisServer {
   private async answersPing(): Promise<void> {
     const end = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < end) {
-      if (await pong(this.port)) return;
+      if (await redisAnswers(this.port)) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`redis-server on port ${this.port} did not answer PING within ${READY_TIMEOUT_MS / 1000} s; its output:\n${this.log}`);
   }
-}
-
-/** One PING in Redis' inline protocol; true when +PONG comes back. */
-function pong(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    let reply = '';
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
-    });
-  });
 }
