@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinatorProcess } from './testing/coordinatorProcess.ts';
@@ -94,5 +96,23 @@ describe('HAProxy with deploy/haproxy.cfg in front of two coordinators', () => {
     await until(async () => (reconnects === 1 ? true : undefined), 'the device on the killed coordinator to reconnect', 10_000);
     for (const [i, socket] of devices.entries()) expect((await sayHello(socket, `lb-failover-${i}`, 'demo')).ok).toBe(true);
     expect((await balancer.backends()).map((b) => b.connections)).toEqual([0, 2]);
+  });
+
+  it('names the client in X-Forwarded-For itself, dropping what the client wrote there, so no one passes for another address', async () => {
+    const seen: (string | undefined)[] = [];
+    const echo = createServer((req, res) => {
+      if (req.url === '/forwarded') seen.push(req.headers['x-forwarded-for'] as string | undefined);
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const behind = await HaproxyServer.launch([`http://127.0.0.1:${(echo.address() as AddressInfo).port}`]);
+    try {
+      await fetch(`${behind.url}/forwarded`, { headers: { 'x-forwarded-for': '203.0.113.7' } });
+      await fetch(`${behind.url}/forwarded`);
+      expect(seen).toEqual(['127.0.0.1', '127.0.0.1']);
+    } finally {
+      await behind.stop();
+      echo.close();
+    }
   });
 });
