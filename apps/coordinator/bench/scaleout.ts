@@ -1,0 +1,275 @@
+// Several coordinators (issue 18): N light devices (sockets answering each round:start at once with a precomputed
+// delta, no training) connected directly to K compiled coordinators, round robin, sharing a throwaway PostgreSQL
+// and Redis per configuration. One JSON line per configuration: the stored rounds' durationMs (round open to close),
+// each coordinator's CPU seconds per round, peak RSS and RSS per device, and with K >= 2 a failover: the lease holder
+// is SIGKILLed as the round after the measured ones opens; its devices reconnect to the others (as behind a balancer).
+// `npm run bench -- scaleout [--devices 1000,5000,10000] [--coordinators 1,2,3] [--rounds 3] [--device-processes 2]`
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { FederationConfig } from '@flock/fl-core';
+import pg from 'pg';
+import { CoordinatorProcess } from '../src/testing/coordinatorProcess.ts';
+import { PostgresServer } from '../src/testing/postgresServer.ts';
+import { RedisServer } from '../src/testing/redisServer.ts';
+import { restOk } from '../src/testing/restCalls.ts';
+import type { FleetCommand, FleetReport } from './scaleout/deviceFleet.ts';
+
+const { values } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '1000,5000,10000' },
+    coordinators: { type: 'string', default: '1,2,3' },
+    rounds: { type: 'string', default: '3' },
+    'device-processes': { type: 'string', default: '2' },
+  },
+});
+const list = (s: string) => s.split(',').map(Number);
+const ROUNDS = Number(values.rounds);
+const DEVICE_PROCESSES = Number(values['device-processes']);
+const TOKEN = 'scaleout-bench-admin-token';
+const FEDERATION_ID = 'scaleout';
+const TIMEOUT_MS = 300_000;
+const POLL_MS = 50;
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString());
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const COORDINATOR_ENV = {
+  // Every device comes from 127.0.0.1, straight to the coordinator: no per-IP or per-connection limit may refuse them.
+  FLOCK_MAX_CONNECTIONS_PER_IP: '1000000',
+  FLOCK_RATE_LIMIT_PER_MINUTE: '100000000',
+  FLOCK_SOCKET_EVENTS_PER_SECOND: '1000000',
+  FLOCK_SOCKET_EVENT_BURST: '1000000',
+};
+
+interface CoordinatorFigures {
+  id: string;
+  devices: number;
+  cpuSecondsPerRound: number;
+  rssIdleMB: number;
+  rssConnectedMB: number;
+  peakRssMB: number;
+  rssPerDeviceKB: number;
+}
+
+// The coordinators run the compiled build: build it once here, not in three starting processes at once.
+execFileSync(process.execPath, ['scripts/ensure-built.mjs'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+const oneCoordinatorKB = new Map<number, number>();
+const benchStarted = Date.now();
+for (const devices of list(values.devices)) {
+  for (const coordinators of list(values.coordinators)) {
+    const line = await measure(devices, coordinators).catch((err: unknown) => ({
+      bench: 'scaleout',
+      devices,
+      coordinators,
+      error: err instanceof Error ? err.message : String(err),
+    }));
+    console.log(JSON.stringify(line));
+  }
+}
+console.error(`scaleout: all configurations in ${Math.round((Date.now() - benchStarted) / 1000)} s`);
+
+function federationConfig(devices: number, coordinators: number): FederationConfig {
+  return FederationConfig.parse({
+    id: FEDERATION_ID,
+    name: `scaleout ${devices} on ${coordinators}`,
+    model: 'tabular-mlp',
+    // Devices with data of their own: nothing is downloaded, trained or evaluated by the coordinators.
+    dataset: { kind: 'device', schema: { type: 'csv', features: ['a', 'b', 'c'], label: 'kind', classes: ['x', 'y'] } },
+    training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
+    // One more round than measured with several coordinators: the one whose owner is killed.
+    maxRounds: ROUNDS + (coordinators >= 2 ? 1 : 0),
+    minDevices: devices,
+    clientsPerRound: 'all',
+    deadline: { mode: 'fixed', ms: TIMEOUT_MS },
+    quorum: 1,
+    evalExamples: 1,
+    modelSeed: 7,
+    codec: { uplink: 'float32', downlink: 'float32' },
+  });
+}
+
+async function measure(devices: number, k: number) {
+  const started = Date.now();
+  const load1 = loadavg()[0]!;
+  const [postgres, redis] = await Promise.all([PostgresServer.launch(), RedisServer.launch()]);
+  const db = new pg.Client({ connectionString: postgres.url });
+  await db.connect();
+  const coordinators: CoordinatorProcess[] = [];
+  const fleets: ChildProcess[] = [];
+  try {
+    const env = (i: number) => ({ ...COORDINATOR_ENV, FLOCK_DATABASE_URL: postgres.url, FLOCK_REDIS_URL: redis.url, FLOCK_COORDINATOR_ID: `coordinator-${i}` });
+    coordinators.push(
+      ...(await Promise.all(Array.from({ length: k }, (_, i) => CoordinatorProcess.launch({ adminToken: TOKEN, env: env(i), run: 'compiled' })))),
+    );
+    await restOk(coordinators[0]!.url, TOKEN, 'POST', '/api/federations', federationConfig(devices, k));
+    // A hello to a coordinator that has not heard of the federation yet would be refused.
+    await Promise.all(
+      coordinators.map((c) => until('every coordinator knows the federation', () => restOk(c.url, TOKEN, 'GET', `/api/federations/${FEDERATION_ID}`))),
+    );
+    await sleep(2_000);
+    const idle = coordinators.map((c) => c.rssBytes());
+
+    const rounds = new Map<number, number>();
+    const joinStarted = Date.now();
+    const joins = await within(
+      `${devices} devices joined`,
+      Promise.all(
+        Array.from({ length: DEVICE_PROCESSES }, (_, p) => {
+          const from = Math.floor((devices * p) / DEVICE_PROCESSES);
+          const to = Math.floor((devices * (p + 1)) / DEVICE_PROCESSES);
+          const fleet = fork(fileURLToPath(new URL('./scaleout/deviceFleet.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
+          fleets.push(fleet);
+          fleet.on('message', (report: FleetReport) => {
+            if (report.kind === 'round' && !rounds.has(report.round)) rounds.set(report.round, report.at);
+          });
+          const joined = new Promise<Extract<FleetReport, { kind: 'joined' }>>((resolve, reject) => {
+            fleet.on('message', (report: FleetReport) => {
+              if (report.kind === 'joined') resolve(report);
+              if (report.kind === 'failed') reject(new Error(`devices ${from}..${to - 1} could not join: ${report.reason}`));
+            });
+            fleet.once('exit', (code) => reject(new Error(`the device process exited with ${code}`)));
+          });
+          fleet.send({ kind: 'join', urls: coordinators.map((c) => c.url), federationId: FEDERATION_ID, from, to } satisfies FleetCommand);
+          return joined;
+        }),
+      ),
+    );
+    const joinSeconds = (Date.now() - joinStarted) / 1000;
+    await sleep(2_000);
+    const connected = coordinators.map((c) => c.rssBytes());
+    const cpuBefore = coordinators.map((c) => cpuSeconds(c.pid));
+
+    await restOk(coordinators[0]!.url, TOKEN, 'POST', `/api/federations/${FEDERATION_ID}/start`);
+    await until(`${ROUNDS} rounds stored`, async () => (await storedRounds(db)).length >= ROUNDS || rounds.has(ROUNDS + 1));
+    const cpuAfter = coordinators.map((c) => cpuSeconds(c.pid));
+    const peaks = coordinators.map((c) => peakRssBytes(c.pid));
+    const records = (await storedRounds(db)).slice(0, ROUNDS);
+
+    const figures: CoordinatorFigures[] = coordinators.map((_, i) => {
+      const mine = Math.floor(devices / k) + (i < devices % k ? 1 : 0);
+      return {
+        id: `coordinator-${i}`,
+        devices: mine,
+        cpuSecondsPerRound: round2((cpuAfter[i]! - cpuBefore[i]!) / ROUNDS),
+        rssIdleMB: mb(idle[i]!),
+        rssConnectedMB: mb(connected[i]!),
+        peakRssMB: mb(peaks[i]!),
+        rssPerDeviceKB: round1((connected[i]! - idle[i]!) / mine / 1024),
+      };
+    });
+    const rssPerDeviceKB = round1(figures.reduce((s, f) => s + f.rssPerDeviceKB * f.devices, 0) / devices);
+    if (k === 1) oneCoordinatorKB.set(devices, rssPerDeviceKB);
+    const durations = records.map((r) => r.durationMs).sort((a, b) => a - b);
+    const one = oneCoordinatorKB.get(devices);
+    return {
+      bench: 'scaleout',
+      devices,
+      coordinators: k,
+      rounds: records.length,
+      participantsPerRound: records.map((r) => r.participants),
+      roundMsMedian: Math.round(durations[Math.floor(durations.length / 2)]!),
+      roundMsMax: Math.round(durations.at(-1)!),
+      cpuSecondsPerRound: figures.map((f) => f.cpuSecondsPerRound),
+      peakRssMB: figures.map((f) => f.peakRssMB),
+      rssPerDeviceKB,
+      rssPerDeviceVsOneCoordinator: one === undefined || k === 1 ? null : round2(rssPerDeviceKB / one),
+      failover: k >= 2 ? await failover(db, coordinators, fleets, rounds) : null,
+      perCoordinator: figures,
+      deviceProcesses: DEVICE_PROCESSES,
+      deviceProcessRssMB: joins.map((j) => mb(j.rssBytes)),
+      joinSeconds: round1(joinSeconds),
+      load1Before: round2(load1),
+      configurationSeconds: Math.round((Date.now() - started) / 1000),
+    };
+  } finally {
+    for (const fleet of fleets) if (fleet.connected) fleet.disconnect();
+    await Promise.all(fleets.map((f) => (f.exitCode === null ? new Promise((resolve) => f.once('exit', resolve)) : null)));
+    await db.end();
+    await Promise.all(coordinators.map((c) => c.stop()));
+    await redis.stop();
+    await postgres.stop();
+  }
+}
+
+/** Kills the lease holder as round ROUNDS + 1 opens; times until another holds the lease and until that round is stored. */
+async function failover(db: pg.Client, coordinators: CoordinatorProcess[], fleets: ChildProcess[], rounds: Map<number, number>) {
+  const next = ROUNDS + 1;
+  await until(`round ${next} opened`, async () => rounds.has(next));
+  const holder = await leaseHolder(db);
+  const dead = coordinators.findIndex((_, i) => holder === `coordinator-${i}`);
+  if (dead < 0) throw new Error(`no coordinator holds the lease (${holder})`);
+  const killedAt = Date.now();
+  await coordinators[dead]!.kill('SIGKILL');
+  const killedMidRound = (await storedRounds(db)).length < next;
+  for (const fleet of fleets) fleet.send({ kind: 'move', dead } satisfies FleetCommand);
+  const leaseTakenMs = await until('another coordinator holds the lease', async () => {
+    const now = await leaseHolder(db);
+    return now !== null && now !== holder && Date.now() - killedAt;
+  });
+  const nextRoundStoredMs = await until(`round ${next} stored`, async () => (await storedRounds(db)).length >= next && Date.now() - killedAt);
+  const record = (await storedRounds(db))[next - 1]!;
+  return {
+    killed: holder,
+    killedMidRound,
+    killedAfterRoundOpenMs: killedAt - rounds.get(next)!,
+    leaseTakenMs,
+    nextRoundStoredMs,
+    nextRoundMs: Math.round(record.durationMs),
+    nextRoundParticipants: record.participants,
+  };
+}
+
+async function leaseHolder(db: pg.Client): Promise<string | null> {
+  const { rows } = await db.query<{ holder: string }>('select holder from federation_leases where federation_id = $1 and expires_at > now()', [FEDERATION_ID]);
+  return rows[0]?.holder ?? null;
+}
+
+async function storedRounds(db: pg.Client): Promise<{ round: number; durationMs: number; participants: number }[]> {
+  const { rows } = await db.query<{ round: number; duration_ms: number; participants: number }>(
+    'select round, duration_ms, participants from rounds where federation_id = $1 order by round',
+    [FEDERATION_ID],
+  );
+  return rows.map((r) => ({ round: r.round, durationMs: r.duration_ms, participants: r.participants }));
+}
+
+/** User and system CPU time of process `pid` so far (utime + stime in /proc/<pid>/stat). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** The most resident memory process `pid` has held (VmHWM). */
+function peakRssBytes(pid: number): number {
+  return Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = TIMEOUT_MS): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe().catch(() => null);
+    if (value !== null && value !== undefined && value !== false) return value;
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms / 1000} s`);
+    await sleep(POLL_MS);
+  }
+}
+
+function within<T>(what: string, work: Promise<T>, ms = TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms / 1000} s`)), ms)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+function mb(bytes: number): number {
+  return Math.round(bytes / 1024 / 1024);
+}
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
