@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { FederationConfig } from '@flock/fl-core';
 import type { Logger } from 'pino';
 import type { Server } from 'socket.io';
 import { FederationRuntime, type ClusterDeps, type RuntimeDeps } from '../federations/federationRuntime.ts';
@@ -56,7 +58,7 @@ export function shareFederations(setup: SharedFederationsSetup): SharedFederatio
     if (m.kind === 'federation-changed') {
       // Created or edited on another coordinator: read it whole; anything else, its state.
       const stored = (await store.federations.list()).find((f) => f.config.id === federationId);
-      if (stored && (!runtime || JSON.stringify(stored.config) !== JSON.stringify(runtime.config))) {
+      if (stored && (!runtime || !sameConfig(stored.config, runtime.config))) {
         const loaded = await FederationRuntime.load(stored, setup.runtimeDeps());
         federations.set(federationId, loaded);
         if (runtime) await loaded.continueFrom(runtime);
@@ -71,4 +73,9 @@ export function shareFederations(setup: SharedFederationsSetup): SharedFederatio
     start: () => ownership.start(),
     stop: () => ownership.stop(),
   };
+}
+
+/** The same config whatever order its keys came in (PostgreSQL's jsonb keeps its own) and whether absent fields are undefined or missing. */
+function sameConfig(a: FederationConfig, b: FederationConfig): boolean {
+  return isDeepStrictEqual(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(b)));
 }

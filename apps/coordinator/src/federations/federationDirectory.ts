@@ -96,9 +96,8 @@ export class FederationDirectory {
     const deps = this.deps();
     const fresh = FederationRuntime.fresh(config, vetted.model, await deps.store.devices.list(federationId), deps);
     this.federations.set(federationId, fresh);
+    // Devices stay connected through an edit: the new runtime counts them online.
     await fresh.continueFrom(runtime);
-    // Devices stay connected through an edit; the new runtime must count them online.
-    for (const d of joined) if (d.connected) fresh.deviceConnected(d.deviceId);
     this.deps().cluster?.bus.publish({ kind: 'federation-changed', federationId });
     fresh.record(
       'info',

@@ -216,9 +216,10 @@ export class FederationRuntime {
     this.deps.outputs.changed(this.config.id);
   }
 
-  /** Several coordinators: this runtime replaces `previous` (the federation was edited): it keeps running the rounds if that one did. */
+  /** This runtime replaces `previous` (the federation was edited): the devices connected here stay so, and with several coordinators it runs the rounds if that one did. */
   async continueFrom(previous: FederationRuntime): Promise<void> {
     if (previous.fence) await this.takeOver(previous.fence, null);
+    for (const deviceId of previous.devices.onlineHere()) this.deviceConnected(deviceId);
   }
 
   /** Several coordinators: another one holds the lease now; this one goes on taking updates for the rounds it opens. */
@@ -325,32 +326,39 @@ export class FederationRuntime {
   }
 
   start(): Outcome {
-    return this.forwarded('start') ?? this.operate('started', this.engine.start(Date.now()));
+    return this.operate('start', 'started', (now) => this.engine.start(now));
   }
 
   /** No new work goes out; a synchronous round in flight is redone on resume. */
   pause(): Outcome {
-    return this.forwarded('pause') ?? this.operate('paused', this.engine.pause());
+    return this.operate('pause', 'paused', () => this.engine.pause());
   }
 
   resume(): Outcome {
-    return this.forwarded('resume') ?? this.operate('resumed', this.engine.resume(Date.now()));
+    return this.operate('resume', 'resumed', (now) => this.engine.resume(now));
   }
 
   /** Final: the model and history stay (and downloadable), training never restarts. */
   stop(): Outcome {
-    return this.forwarded('stop') ?? this.operate('stopped', this.engine.stop());
+    return this.operate('stop', 'stopped', () => this.engine.stop());
   }
 
-  /** Several coordinators: an operator's action reached one that does not run the federation; its owner carries it out. */
-  private forwarded(action: OperatorAction): Outcome | null {
-    if (this.runsRounds) return null;
-    this.clusterDeps().bus.publish({ kind: 'operate', federationId: this.config.id, action });
-    return { ok: true };
-  }
-
-  private operate(kind: string, { outcome, effects }: { outcome: Outcome; effects: EngineEffect[] }): Outcome {
-    if (outcome.ok) this.record('info', kind, `operator ${kind} the federation`);
+  /**
+   * An operator's action. With several coordinators, one that does not run the federation checks it
+   * on its copy of the engine, stores the status it leads to (a coordinator taking the federation over
+   * later starts from it), and its owner carries it out.
+   */
+  private operate(action: OperatorAction, done: string, transition: (now: number) => { outcome: Outcome; effects: EngineEffect[] }): Outcome {
+    const { outcome, effects } = transition(Date.now());
+    if (!this.runsRounds) {
+      if (outcome.ok) {
+        const federationId = this.config.id;
+        const { bus } = this.clusterDeps();
+        this.deps.work.track(this.deps.store.federations.setStatus(federationId, this.engine.status).then(() => bus.publish({ kind: 'operate', federationId, action })));
+      }
+      return outcome;
+    }
+    if (outcome.ok) this.record('info', done, `operator ${done} the federation`);
     this.apply(effects);
     return outcome;
   }

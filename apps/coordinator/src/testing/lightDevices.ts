@@ -1,4 +1,5 @@
 import { decodeWeights, encodeWeights, manifestSize, type Ack, type WeightsManifest } from '@flock/fl-core';
+import { DeviceCredentials } from '@flock/fl-core/device';
 import type { Socket } from 'socket.io-client';
 import { connectDevice, helloFrom } from './deviceSockets.ts';
 
@@ -24,6 +25,8 @@ export interface LightDeviceOptions {
 export class LightDevice {
   /** Rounds whose update the coordinator acknowledged. */
   readonly acknowledged = new Set<number>();
+  /** Why the coordinator refused its hellos or updates, oldest first. */
+  readonly refusals: string[] = [];
   private manifest: WeightsManifest | null = null;
   private closed = false;
   private joined!: (outcome: Error | null) => void;
@@ -32,6 +35,7 @@ export class LightDevice {
   private constructor(
     readonly socket: Socket,
     private readonly options: LightDeviceOptions,
+    private readonly credentials: DeviceCredentials,
   ) {
     socket.on('connect', () => void this.hello());
     socket.once('connect_error', (err) => this.joined(err));
@@ -43,7 +47,10 @@ export class LightDevice {
 
   /** Connected to `url` and registered with the federation. */
   static async join(url: string, options: LightDeviceOptions): Promise<LightDevice> {
-    const device = new LightDevice(connectDevice(url, { reconnectionDelay: 200, reconnectionDelayMax: 1_000 }), options);
+    // Like a real device, it keeps the credential its first hello bound its id to and reconnects with it.
+    const credentials = new DeviceCredentials();
+    const socket = connectDevice(url, { reconnectionDelay: 200, reconnectionDelayMax: 1_000, auth: credentials.socketAuth });
+    const device = new LightDevice(socket, options, credentials);
     await device.ready;
     return device;
   }
@@ -56,19 +63,21 @@ export class LightDevice {
   private async hello(): Promise<void> {
     const { deviceId, federationId, examples } = this.options;
     const reply = (await this.socket.emitWithAck('hello', helloFrom(deviceId, federationId, { dataSource: { kind: 'own', numExamples: examples } }))) as
-      | { ok: true }
-      | { ok: false; reason: string };
+      { ok: true; credential?: string } | { ok: false; reason: string };
+    if (reply.ok && reply.credential) await this.credentials.keep(reply.credential);
+    if (!reply.ok) this.refusals.push(`hello: ${reply.reason}`);
     this.joined(reply.ok ? null : new Error(`${deviceId} was refused: ${reply.reason}`));
   }
 
   private async answer(round: number): Promise<void> {
-    if (this.closed || !this.manifest || this.acknowledged.has(round)) return;
+    if (this.closed || !this.manifest) return;
     const { federationId, examples, delta } = this.options;
     const payload = encodeWeights(this.manifest, delta(round, manifestSize(this.manifest)), 'delta');
     const ack = (await this.socket
       .timeout(10_000)
       .emitWithAck('update', { federationId, round, numExamples: examples, metrics: { loss: 1, accuracy: 0.5 }, payload })
       .catch(() => null)) as Ack | null;
+    if (ack && !ack.ok) this.refusals.push(`update for round ${round}: ${ack.reason}`);
     if (ack?.ok) this.acknowledged.add(round);
     else if (ack && 'retryAfterMs' in ack && ack.retryAfterMs !== undefined) setTimeout(() => void this.answer(round), ack.retryAfterMs);
   }
