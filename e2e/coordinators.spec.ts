@@ -31,7 +31,10 @@ test('the Coordinators page lists every coordinator on the database and says whe
 
   const row = (id: string) => page.locator(`[data-testid="coordinator-row"][data-coordinator-id="${id}"]`);
   await expect(page.getByTestId('coordinator-row')).toHaveCount(2);
-  for (const [id, c] of [['coordinator-a', a], ['coordinator-b', b]] as const) {
+  for (const [id, c] of [
+    ['coordinator-a', a],
+    ['coordinator-b', b],
+  ] as const) {
     await expect(row(id)).toContainText(/last heard from \d+ s ago/);
     await expect(row(id)).toContainText(c.url);
     await expect(row(id)).toContainText('up since');

@@ -199,7 +199,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const port = (httpServer.address() as AddressInfo).port;
   const url = `http://${options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host}:${port}`;
   shared?.start();
-  const presence = await CoordinatorHeartbeat.start(store.coordinators, { id: coordinatorId, url, startedAt: new Date(), devices: () => io.of('/').sockets.size }, logger);
+  const presence = await CoordinatorHeartbeat.start(
+    store.coordinators,
+    { id: coordinatorId, url, startedAt: new Date(), devices: () => io.of('/').sockets.size },
+    logger,
+  );
 
   const close = () =>
     (closing ??= (async () => {

@@ -37,7 +37,10 @@ export function addDataDirCommands(program: Command, print: (line: string) => vo
     .command('rotate-key')
     .description('replace the key every token is signed with: every token issued so far stops working, devices must enroll again')
     .option('--data-dir <path>', 'the data dir whose key is replaced (a coordinator on its embedded database); its coordinator must be stopped')
-    .option('--database-url <url>', 'the PostgreSQL database whose key is replaced (FLOCK_DATABASE_URL of coordinators sharing it); every coordinator on it must be stopped')
+    .option(
+      '--database-url <url>',
+      'the PostgreSQL database whose key is replaced (FLOCK_DATABASE_URL of coordinators sharing it); every coordinator on it must be stopped',
+    )
     .action(async (flags: { dataDir?: string; databaseUrl?: string }) => {
       const where =
         flags.dataDir !== undefined && flags.databaseUrl === undefined

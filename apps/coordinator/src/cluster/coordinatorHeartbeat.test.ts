@@ -20,7 +20,12 @@ describe('coordinator heartbeat', () => {
   it('is listed as soon as it starts, keeps its device count current, and leaves the list when stopped', async () => {
     const store = new MemoryCoordinators();
     let devices = 2;
-    const heartbeat = await CoordinatorHeartbeat.start(store, source(() => devices), capturedLogger().logger, INTERVAL_MS);
+    const heartbeat = await CoordinatorHeartbeat.start(
+      store,
+      source(() => devices),
+      capturedLogger().logger,
+      INTERVAL_MS,
+    );
     expect(await store.list(1_000)).toMatchObject([{ id: 'coordinator-a', url: 'http://127.0.0.1:3000', devices: 2, alive: true }]);
     devices = 7;
     await until(async () => ((await store.list(1_000))[0]?.devices === 7 ? true : undefined), 'the next heartbeat', 2_000);
@@ -37,7 +42,12 @@ describe('coordinator heartbeat', () => {
       remove: async () => Promise.reject(new Error('connection terminated unexpectedly')),
     };
     const { logger, lines } = capturedLogger();
-    const heartbeat = await CoordinatorHeartbeat.start(flaky, source(() => 0), logger, INTERVAL_MS);
+    const heartbeat = await CoordinatorHeartbeat.start(
+      flaky,
+      source(() => 0),
+      logger,
+      INTERVAL_MS,
+    );
     expect(lines.join('')).toContain('heartbeat write failed');
     failing = false;
     await until(async () => ((await inner.list(1_000)).length === 1 ? true : undefined), 'a heartbeat once the store answers again', 2_000);

@@ -11,7 +11,11 @@ export type VettedConfig = { ok: true; model: PreparedModel } | { ok: false; rea
  * federationConfigProblem before the model is built (an uploaded model is checked against the
  * dataset as it loads), then again with the model's size. Gives the initial model, built and encoded once.
  */
-export async function vetConfig(config: FederationConfig, uploadedModels: UploadedModels, coordinators: ConfigContext['coordinators'] = 'one'): Promise<VettedConfig> {
+export async function vetConfig(
+  config: FederationConfig,
+  uploadedModels: UploadedModels,
+  coordinators: ConfigContext['coordinators'] = 'one',
+): Promise<VettedConfig> {
   const problem = federationConfigProblem(config, { coordinators });
   if (problem) return { ok: false, reason: problem };
   const prepared = await prepareFederationModel(config, uploadedModels);

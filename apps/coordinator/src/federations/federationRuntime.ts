@@ -34,7 +34,16 @@ import type { EngineEffect } from '../rounds/engineEffects.ts';
 import { createEngine, type FederationEngine } from '../rounds/federationEngine.ts';
 import { privacyNote } from '../rounds/privacyBudget.ts';
 import { maxPayloadBytes } from '../rounds/updatePayload.ts';
-import { LeaseLostError, type CoordinatorStore, type CountedUpdate, type FederationLease, type LeaseFence, type SharedRound, type StoredDevice, type StoredFederation } from '../storage/store.ts';
+import {
+  LeaseLostError,
+  type CoordinatorStore,
+  type CountedUpdate,
+  type FederationLease,
+  type LeaseFence,
+  type SharedRound,
+  type StoredDevice,
+  type StoredFederation,
+} from '../storage/store.ts';
 import type { ClusterBus } from '../cluster/clusterBus.ts';
 import type { ClusterMessage, OnlineDevice, OperatorAction } from '../cluster/clusterMessages.ts';
 import { SyncRoundEngine } from '../rounds/syncRoundEngine.ts';
@@ -150,11 +159,7 @@ export class FederationRuntime {
     const latest = engine.completedRounds;
     if (following) return runtime;
     if (interrupted) {
-      runtime.record(
-        'warn',
-        'coordinator-restarted',
-        `coordinator restarted mid-round: continuing after round ${latest}, round ${latest + 1} is redone`,
-      );
+      runtime.record('warn', 'coordinator-restarted', `coordinator restarted mid-round: continuing after round ${latest}, round ${latest + 1} is redone`);
     } else if (stored.status !== 'idle') {
       runtime.record('info', 'coordinator-restarted', `coordinator restarted: federation ${stored.status} after round ${latest}`);
     }
@@ -226,7 +231,11 @@ export class FederationRuntime {
   async handOver(): Promise<void> {
     if (!this.fence) return;
     this.fence = null;
-    this.record('warn', 'coordinator-handed-over', `coordinator ${this.clusterDeps().bus.coordinatorId} no longer runs this federation's rounds: another coordinator holds its lease`);
+    this.record(
+      'warn',
+      'coordinator-handed-over',
+      `coordinator ${this.clusterDeps().bus.coordinatorId} no longer runs this federation's rounds: another coordinator holds its lease`,
+    );
     await this.followStore();
   }
 
@@ -354,7 +363,9 @@ export class FederationRuntime {
       if (outcome.ok) {
         const federationId = this.config.id;
         const { bus } = this.clusterDeps();
-        this.deps.work.track(this.deps.store.federations.setStatus(federationId, this.engine.status).then(() => bus.publish({ kind: 'operate', federationId, action })));
+        this.deps.work.track(
+          this.deps.store.federations.setStatus(federationId, this.engine.status).then(() => bus.publish({ kind: 'operate', federationId, action })),
+        );
       }
       return outcome;
     }
@@ -447,7 +458,8 @@ export class FederationRuntime {
   /** Several coordinators: the owner counts the devices online on every coordinator. */
   private announceDevice(deviceId: string, online: boolean): void {
     const device = this.devices.get(deviceId);
-    if (this.deps.cluster && !this.fence && device) this.deps.cluster.bus.publish({ kind: 'device', federationId: this.config.id, device: onlineDevice(device), online });
+    if (this.deps.cluster && !this.fence && device)
+      this.deps.cluster.bus.publish({ kind: 'device', federationId: this.config.id, device: onlineDevice(device), online });
   }
 
   setDeviceState(deviceId: string, state: DeviceState): void {
@@ -499,7 +511,11 @@ export class FederationRuntime {
     const update: CountedUpdate = { ...counted, coordinatorId: bus.coordinatorId };
     const outcome = await this.deps.store.sharedRounds.fold(this.config.id, shared.round.attempt, bus.coordinatorId, [{ update, partial: folded.partial }]);
     if (outcome === 'stale') {
-      return { ok: false, reason: `round ${msg.round} closed or was restarted while this update arrived; this device keeps it and tries again`, retryAfterMs: 1_000 };
+      return {
+        ok: false,
+        reason: `round ${msg.round} closed or was restarted while this update arrived; this device keeps it and tries again`,
+        retryAfterMs: 1_000,
+      };
     }
     if (outcome[0] === 'duplicate') {
       this.record('info', 'update-duplicate', `duplicate update for round ${msg.round} ignored`, deviceId);

@@ -57,7 +57,12 @@ describe('device-data federations', () => {
     const store = new MemoryStore();
     await store.federations.create(config, new Uint8Array(0));
     const { deviceId, backend, adapter } = hello({ kind: 'own', numExamples: 12 });
-    const registered = await store.devices.register(config.id, { deviceId, backend, adapter, lastSeen: new Date(), ownExamples: 12 }, registry.shardCount, () => 0);
+    const registered = await store.devices.register(
+      config.id,
+      { deviceId, backend, adapter, lastSeen: new Date(), ownExamples: 12 },
+      registry.shardCount,
+      () => 0,
+    );
     expect(registered?.device.examples).toBe(12);
     expect(registered?.device.shardIndex).toBeLessThan(0);
   });

@@ -18,10 +18,14 @@ describe('GET /api/coordinators on the embedded store', () => {
     const device = connectDevice(url);
     try {
       // The next heartbeat (every 2 s) carries the new count.
-      await until(async () => {
-        const [listed] = await restOk<CoordinatorSummary[]>(url, ADMIN, 'GET', '/api/coordinators');
-        return listed?.devices === 1 ? listed : undefined;
-      }, 'the connected device to be counted', 10_000);
+      await until(
+        async () => {
+          const [listed] = await restOk<CoordinatorSummary[]>(url, ADMIN, 'GET', '/api/coordinators');
+          return listed?.devices === 1 ? listed : undefined;
+        },
+        'the connected device to be counted',
+        10_000,
+      );
     } finally {
       device.disconnect();
     }

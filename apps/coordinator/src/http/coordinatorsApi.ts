@@ -31,18 +31,16 @@ export function coordinatorsApi(deps: CoordinatorsApiDeps): express.Router {
     const runs = (id: string): string[] =>
       deps.federationsRunAlone?.() ?? leases.filter((l) => l.holder === id && l.expiresAt.getTime() > now).map((l) => l.federationId);
     res.json(
-      coordinators.map(
-        (c): CoordinatorSummary => ({
-          id: c.id,
-          url: c.url,
-          startedAt: c.startedAt.toISOString(),
-          lastSeen: c.lastSeen.toISOString(),
-          silentMs: Math.max(0, now - c.lastSeen.getTime()),
-          alive: c.alive,
-          devices: c.devices,
-          federations: runs(c.id),
-        }),
-      ),
+      coordinators.map((c): CoordinatorSummary => ({
+        id: c.id,
+        url: c.url,
+        startedAt: c.startedAt.toISOString(),
+        lastSeen: c.lastSeen.toISOString(),
+        silentMs: Math.max(0, now - c.lastSeen.getTime()),
+        alive: c.alive,
+        devices: c.devices,
+        federations: runs(c.id),
+      })),
     );
   });
   return api;

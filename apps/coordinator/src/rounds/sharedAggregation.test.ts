@@ -72,7 +72,13 @@ describe('SyncRoundEngine with shared aggregation (several coordinators)', () =>
   });
 
   it('begins a round on a tick with devices it was given online (a coordinator taking over)', () => {
-    const e = new SyncRoundEngine(config, manifest, { status: 'waiting', completedRounds: 2, global: new Float32Array(4), sharedAggregation: true, online: ['a', 'b'] });
+    const e = new SyncRoundEngine(config, manifest, {
+      status: 'waiting',
+      completedRounds: 2,
+      global: new Float32Array(4),
+      sharedAggregation: true,
+      online: ['a', 'b'],
+    });
     const [open] = ofType(e.tick(T0), 'roundOpened');
     expect(open).toMatchObject({ round: 3, deviceIds: ['a', 'b'] });
   });

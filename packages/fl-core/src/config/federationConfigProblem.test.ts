@@ -79,6 +79,8 @@ describe('federationConfigProblem', () => {
       /^strategy median needs every update of a round at once, but several coordinators serve this Flock/,
     );
     expect(federationConfigProblem({ ...base, strategy: { name: 'median', options: {} } })).toBeNull();
-    expect(federationConfigProblem({ ...base, mode: { kind: 'async', bufferSize: 2, maxStaleness: 2 } }, several)).toMatch(/^async \(FedBuff\) mode folds each update/);
+    expect(federationConfigProblem({ ...base, mode: { kind: 'async', bufferSize: 2, maxStaleness: 2 } }, several)).toMatch(
+      /^async \(FedBuff\) mode folds each update/,
+    );
   });
 });

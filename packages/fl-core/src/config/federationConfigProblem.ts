@@ -24,10 +24,15 @@ export interface ConfigContext {
  * strategy holds is checked only where `parameterCount` is known. An uploaded model is checked against
  * the dataset where it is loaded.
  */
-export function federationConfigProblem(config: unknown, { parameterCount, source = 'federation config', coordinators = 'one' }: ConfigContext = {}): string | null {
+export function federationConfigProblem(
+  config: unknown,
+  { parameterCount, source = 'federation config', coordinators = 'one' }: ConfigContext = {},
+): string | null {
   const parsed = FederationConfig.safeParse(config);
   if (!parsed.success) return `${source}: ${zodReason(parsed.error)}`;
-  return datasetAndModelProblem(parsed.data) ?? strategyProblem(parsed.data, parameterCount) ?? (coordinators === 'several' ? sharedProblem(parsed.data) : null);
+  return (
+    datasetAndModelProblem(parsed.data) ?? strategyProblem(parsed.data, parameterCount) ?? (coordinators === 'several' ? sharedProblem(parsed.data) : null)
+  );
 }
 
 /** Several coordinators each fold the updates they receive and the owner merges the parts: only synchronous, mean-based rounds split so. */
