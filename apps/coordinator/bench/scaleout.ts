@@ -3,7 +3,9 @@
 // and Redis per configuration. One JSON line per configuration: the stored rounds' durationMs (round open to close),
 // each coordinator's CPU seconds per round, peak RSS and RSS per device, and with K >= 2 a failover: the lease holder
 // is SIGKILLed as the round after the measured ones opens; its devices reconnect to the others (as behind a balancer).
-// `npm run bench -- scaleout [--devices 1000,5000,10000] [--coordinators 1,2,3] [--rounds 3] [--device-processes 2]`
+// A round closes when every device answered or at its deadline (--deadline-ms) with what came: an update the
+// coordinators refused (updatesRefused) shows as fewer participants and a round as long as the deadline.
+// `npm run bench -- scaleout [--devices 1000,5000,10000] [--coordinators 1,2,3] [--rounds 3] [--device-processes 2] [--deadline-ms 30000]`
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -23,6 +25,7 @@ const { values } = parseArgs({
     coordinators: { type: 'string', default: '1,2,3' },
     rounds: { type: 'string', default: '3' },
     'device-processes': { type: 'string', default: '2' },
+    'deadline-ms': { type: 'string', default: '30000' },
   },
 });
 const list = (s: string) => s.split(',').map(Number);
@@ -30,7 +33,10 @@ const ROUNDS = Number(values.rounds);
 const DEVICE_PROCESSES = Number(values['device-processes']);
 const TOKEN = 'scaleout-bench-admin-token';
 const FEDERATION_ID = 'scaleout';
+const DEADLINE_MS = Number(values['deadline-ms']);
 const TIMEOUT_MS = 300_000;
+/** The measured rounds and the failover round, each at most its deadline, and some time to store them. */
+const ROUNDS_TIMEOUT_MS = (ROUNDS + 1) * DEADLINE_MS + 120_000;
 const POLL_MS = 50;
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString());
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -55,6 +61,10 @@ interface CoordinatorFigures {
 // The coordinators run the compiled build: build it once here, not in three starting processes at once.
 execFileSync(process.execPath, ['scripts/ensure-built.mjs'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 const oneCoordinatorKB = new Map<number, number>();
+/** Stops the configuration running now: Ctrl-C leaves no coordinator, PostgreSQL or Redis behind. */
+let interrupted: (() => Promise<void>) | null = null;
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => void (interrupted ?? (async () => undefined))().finally(() => process.exit(130)));
 const benchStarted = Date.now();
 for (const devices of list(values.devices)) {
   for (const coordinators of list(values.coordinators)) {
@@ -81,8 +91,9 @@ function federationConfig(devices: number, coordinators: number): FederationConf
     maxRounds: ROUNDS + (coordinators >= 2 ? 1 : 0),
     minDevices: devices,
     clientsPerRound: 'all',
-    deadline: { mode: 'fixed', ms: TIMEOUT_MS },
-    quorum: 1,
+    deadline: { mode: 'fixed', ms: DEADLINE_MS },
+    // At the deadline the round closes with whatever came (never redone), so a lost update cannot stall the bench.
+    quorum: 0,
     evalExamples: 1,
     modelSeed: 7,
     codec: { uplink: 'float32', downlink: 'float32' },
@@ -97,6 +108,15 @@ async function measure(devices: number, k: number) {
   await db.connect();
   const coordinators: CoordinatorProcess[] = [];
   const fleets: ChildProcess[] = [];
+  const cleanUp = async () => {
+    for (const fleet of fleets) if (fleet.connected) fleet.disconnect();
+    await Promise.all(fleets.map((f) => (f.exitCode === null ? new Promise((resolve) => f.once('exit', resolve)) : null)));
+    await db.end();
+    await Promise.all(coordinators.map((c) => c.stop()));
+    await redis.stop();
+    await postgres.stop();
+  };
+  interrupted = cleanUp;
   try {
     const env = (i: number) => ({ ...COORDINATOR_ENV, FLOCK_DATABASE_URL: postgres.url, FLOCK_REDIS_URL: redis.url, FLOCK_COORDINATOR_ID: `coordinator-${i}` });
     coordinators.push(
@@ -141,7 +161,7 @@ async function measure(devices: number, k: number) {
     const cpuBefore = coordinators.map((c) => cpuSeconds(c.pid));
 
     await restOk(coordinators[0]!.url, TOKEN, 'POST', `/api/federations/${FEDERATION_ID}/start`);
-    await until(`${ROUNDS} rounds stored`, async () => (await storedRounds(db)).length >= ROUNDS || rounds.has(ROUNDS + 1));
+    await until(`${ROUNDS} rounds stored`, async () => (await storedRounds(db)).length >= ROUNDS || rounds.has(ROUNDS + 1), ROUNDS_TIMEOUT_MS);
     const cpuAfter = coordinators.map((c) => cpuSeconds(c.pid));
     const peaks = coordinators.map((c) => peakRssBytes(c.pid));
     const records = (await storedRounds(db)).slice(0, ROUNDS);
@@ -162,6 +182,7 @@ async function measure(devices: number, k: number) {
     if (k === 1) oneCoordinatorKB.set(devices, rssPerDeviceKB);
     const durations = records.map((r) => r.durationMs).sort((a, b) => a - b);
     const one = oneCoordinatorKB.get(devices);
+    const failedOver = k >= 2 ? await failover(db, coordinators, fleets, rounds) : null;
     return {
       bench: 'scaleout',
       devices,
@@ -174,7 +195,8 @@ async function measure(devices: number, k: number) {
       peakRssMB: figures.map((f) => f.peakRssMB),
       rssPerDeviceKB,
       rssPerDeviceVsOneCoordinator: one === undefined || k === 1 ? null : round2(rssPerDeviceKB / one),
-      failover: k >= 2 ? await failover(db, coordinators, fleets, rounds) : null,
+      failover: failedOver,
+      ...(await tally(fleets)),
       perCoordinator: figures,
       deviceProcesses: DEVICE_PROCESSES,
       deviceProcessRssMB: joins.map((j) => mb(j.rssBytes)),
@@ -183,13 +205,32 @@ async function measure(devices: number, k: number) {
       configurationSeconds: Math.round((Date.now() - started) / 1000),
     };
   } finally {
-    for (const fleet of fleets) if (fleet.connected) fleet.disconnect();
-    await Promise.all(fleets.map((f) => (f.exitCode === null ? new Promise((resolve) => f.once('exit', resolve)) : null)));
-    await db.end();
-    await Promise.all(coordinators.map((c) => c.stop()));
-    await redis.stop();
-    await postgres.stop();
+    interrupted = null;
+    await cleanUp();
   }
+}
+
+/** What every device process heard back: updates acknowledged, and refusals with the first one's reason. */
+async function tally(fleets: ChildProcess[]) {
+  const tallies = await Promise.all(
+    fleets.map(
+      (fleet) =>
+        new Promise<Extract<FleetReport, { kind: 'tally' }>>((resolve) => {
+          const listener = (report: FleetReport) => {
+            if (report.kind !== 'tally') return;
+            fleet.off('message', listener);
+            resolve(report);
+          };
+          fleet.on('message', listener);
+          fleet.send({ kind: 'tally' } satisfies FleetCommand);
+        }),
+    ),
+  );
+  return {
+    updatesAcknowledged: tallies.reduce((sum, t) => sum + t.acknowledged, 0),
+    updatesRefused: tallies.reduce((sum, t) => sum + t.refusals, 0),
+    firstRefusal: tallies.find((t) => t.firstRefusal)?.firstRefusal ?? null,
+  };
 }
 
 /** Kills the lease holder as round ROUNDS + 1 opens; times until another holds the lease and until that round is stored. */
@@ -207,7 +248,11 @@ async function failover(db: pg.Client, coordinators: CoordinatorProcess[], fleet
     const now = await leaseHolder(db);
     return now !== null && now !== holder && Date.now() - killedAt;
   });
-  const nextRoundStoredMs = await until(`round ${next} stored`, async () => (await storedRounds(db)).length >= next && Date.now() - killedAt);
+  const nextRoundStoredMs = await until(
+    `round ${next} stored`,
+    async () => (await storedRounds(db)).length >= next && Date.now() - killedAt,
+    ROUNDS_TIMEOUT_MS,
+  );
   const record = (await storedRounds(db))[next - 1]!;
   return {
     killed: holder,

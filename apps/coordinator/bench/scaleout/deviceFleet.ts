@@ -6,13 +6,16 @@ import { LightDevice, type DeltaOf } from '../../src/testing/lightDevices.ts';
 export type FleetCommand =
   | { kind: 'join'; urls: string[]; federationId: string; from: number; to: number }
   /** Coordinator `dead` was killed: its devices reconnect to the others, as a balancer would send them. */
-  | { kind: 'move'; dead: number };
+  | { kind: 'move'; dead: number }
+  | { kind: 'tally' };
 
 export type FleetReport =
   | { kind: 'joined'; joined: number; seconds: number; rssBytes: number }
   | { kind: 'failed'; reason: string }
   /** The first round:start of `round` this process heard, at `at` (ms since the epoch). */
-  | { kind: 'round'; round: number; at: number };
+  | { kind: 'round'; round: number; at: number }
+  /** Updates the coordinators acknowledged and what they refused (hellos or updates), with the first reason. */
+  | { kind: 'tally'; acknowledged: number; refusals: number; firstRefusal: string | null };
 
 const CONCURRENT_JOINS = 50;
 const delta: DeltaOf = (round, size) => new Float32Array(size).fill(round * 1e-4);
@@ -25,7 +28,8 @@ const send = (report: FleetReport) => process.send!(report);
 
 process.on('message', (command: FleetCommand) => {
   if (command.kind === 'join') void join(command).catch((err: unknown) => send({ kind: 'failed', reason: String(err) }));
-  else move(command.dead);
+  else if (command.kind === 'move') move(command.dead);
+  else tally();
 });
 process.once('disconnect', () => {
   for (const { device } of devices) device.close();
@@ -69,4 +73,10 @@ function move(dead: number): void {
     // balancer in front would do with the reconnect; LightDevice keeps its credential, so the hello is the same device's.
     (entry.device.socket.io as unknown as { uri: string }).uri = survivors[n++ % survivors.length]!;
   }
+}
+
+function tally(): void {
+  const refusals = devices.flatMap(({ device }) => device.refusals);
+  const acknowledged = devices.reduce((sum, { device }) => sum + device.acknowledged.size, 0);
+  send({ kind: 'tally', acknowledged, refusals: refusals.length, firstRefusal: refusals[0] ?? null });
 }
