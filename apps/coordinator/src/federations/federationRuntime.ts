@@ -45,6 +45,7 @@ import {
   type StoredFederation,
 } from '../storage/store.ts';
 import type { ClusterBus } from '../cluster/clusterBus.ts';
+import { FoldQueue } from '../cluster/foldQueue.ts';
 import type { ClusterMessage, OnlineDevice, OperatorAction } from '../cluster/clusterMessages.ts';
 import { SyncRoundEngine } from '../rounds/syncRoundEngine.ts';
 import { DeviceRegistry } from './deviceRegistry.ts';
@@ -125,6 +126,8 @@ export class FederationRuntime {
   private fence: LeaseFence | null = null;
   /** Several coordinators: the round the owner opened, whose updates this coordinator takes for it. */
   private shared: { round: SharedRound; selected: Set<string> } | null = null;
+  /** Several coordinators: this coordinator's folds into the shared round, grouped into few transactions. */
+  private folds: FoldQueue | null = null;
 
   private constructor(
     private readonly deps: RuntimeDeps,
@@ -509,7 +512,8 @@ export class FederationRuntime {
     const { loss, accuracy } = msg.metrics;
     const counted = { deviceId, round: msg.round, examples: msg.numExamples, loss, accuracy, bytesUp: msg.payload.byteLength };
     const update: CountedUpdate = { ...counted, coordinatorId: bus.coordinatorId };
-    const outcome = await this.deps.store.sharedRounds.fold(this.config.id, shared.round.attempt, bus.coordinatorId, [{ update, partial: folded.partial }]);
+    this.folds ??= new FoldQueue((attempt, items) => this.deps.store.sharedRounds.fold(this.config.id, attempt, bus.coordinatorId, items));
+    const outcome = await this.folds.add(shared.round.attempt, { update, partial: folded.partial });
     if (outcome === 'stale') {
       return {
         ok: false,
@@ -517,7 +521,7 @@ export class FederationRuntime {
         retryAfterMs: 1_000,
       };
     }
-    if (outcome[0] === 'duplicate') {
+    if (outcome === 'duplicate') {
       this.record('info', 'update-duplicate', `duplicate update for round ${msg.round} ignored`, deviceId);
       return { ok: true };
     }
