@@ -160,7 +160,12 @@ export class FederationRuntime {
     const devices = new DeviceRegistry(config, await deps.store.devices.list(config.id));
     const runtime = new FederationRuntime(deps, engine, devices, rounds, topology);
     const latest = engine.completedRounds;
-    if (following) return runtime;
+    if (following) {
+      // A coordinator (re)starting mid-round takes that round's updates too.
+      const current = await deps.store.sharedRounds.current(config.id);
+      if (current?.round === latest + 1) runtime.followRound(current);
+      return runtime;
+    }
     if (interrupted) {
       runtime.record('warn', 'coordinator-restarted', `coordinator restarted mid-round: continuing after round ${latest}, round ${latest + 1} is redone`);
     } else if (stored.status !== 'idle') {
@@ -247,10 +252,21 @@ export class FederationRuntime {
     if (this.runsRounds) return;
     const stored = await this.storedState();
     const { engine, rounds } = await engineFromStore(stored, this.manifest, this.deps, []);
+    const current = await this.deps.store.sharedRounds.current(this.config.id);
     if (this.runsRounds) return;
     this.engine = engine;
     this.rounds = rounds;
-    if (stored.status !== 'training') this.shared = null;
+    if (current?.round === engine.completedRounds + 1) this.followRound(current);
+    else if (stored.status !== 'training') this.shared = null;
+    this.deps.outputs.changed(this.config.id);
+  }
+
+  /** Several coordinators, not the owner: a round the owner opened, learnt from its message or from the database; the devices here selected for it get the model, once. */
+  private followRound(round: SharedRound): void {
+    if (this.shared?.round.attempt === round.attempt) return;
+    this.shared = { round, selected: new Set(round.selected) };
+    const here = this.devices.onlineHere(round.selected);
+    if (here.length > 0) this.sendRound(round.round, here, round.deadline, this.engine.globalWeights);
     this.deps.outputs.changed(this.config.id);
   }
 
@@ -275,9 +291,7 @@ export class FederationRuntime {
           this.log.warn({ round: round.round }, 'a round opened on a model this coordinator cannot read yet: its devices here wait for the next one');
           return;
         }
-        this.shared = { round, selected: new Set(round.selected) };
-        this.sendRound(round.round, this.devices.onlineHere(round.selected), round.deadline, this.engine.globalWeights);
-        this.deps.outputs.changed(this.config.id);
+        this.followRound(round);
         return;
       }
       case 'counted':
