@@ -1,0 +1,54 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../storage/memory/memoryStore.ts';
+import { FederationOwnership } from './federationOwnership.ts';
+
+/** A coordinator's ownership over the federations `ids`, on a store shared with others, recording what it was told. */
+function coordinator(store: MemoryStore, coordinatorId: string, ids: string[]) {
+  const said: string[] = [];
+  const ownership = new FederationOwnership({
+    leases: store.leases,
+    coordinatorId,
+    federations: () => ids,
+    promote: async (id, fence, previous) => void said.push(`runs ${id} (epoch ${fence.epoch}, after ${previous?.holder ?? 'nobody'})`),
+    demote: async (id) => void said.push(`hands over ${id}`),
+    logger: pino({ level: 'silent' }),
+  });
+  return { ownership, said };
+}
+
+describe('federation ownership under leases', () => {
+  it('gives each federation to one coordinator, keeps it while renewed, and passes it on when its owner stops', async () => {
+    const store = new MemoryStore();
+    const a = coordinator(store, 'a', ['f1', 'f2']);
+    const b = coordinator(store, 'b', ['f1', 'f2']);
+    await a.ownership.tick();
+    await b.ownership.tick();
+    await a.ownership.tick();
+    expect(a.said).toEqual(['runs f1 (epoch 1, after nobody)', 'runs f2 (epoch 1, after nobody)']);
+    expect(b.said).toEqual([]);
+    expect(a.ownership.fence('f1')).toEqual({ holder: 'a', epoch: 1 });
+    expect(b.ownership.fence('f1')).toBeNull();
+    await a.ownership.stop();
+    await b.ownership.tick();
+    expect(b.said).toEqual(['runs f1 (epoch 2, after a)', 'runs f2 (epoch 2, after a)']);
+    await b.ownership.stop();
+  });
+
+  it('hands a federation over when a fenced write found its lease gone, and when renewing fails', async () => {
+    const store = new MemoryStore();
+    const a = coordinator(store, 'a', ['f1', 'f2']);
+    await a.ownership.tick();
+    await a.ownership.lost('f1');
+    expect(a.said.at(-1)).toBe('hands over f1');
+    expect(a.ownership.fence('f1')).toBeNull();
+    // Another coordinator took f2 meanwhile (its epoch grew): renewing finds out.
+    await store.leases.release('f2', 'a', 1);
+    await store.leases.acquire('f2', 'b', 60_000);
+    await a.ownership.tick();
+    // f1's lease was still free to take: it runs it again, under a new epoch; f2 it hands over.
+    expect(a.said.slice(-2)).toEqual(['hands over f2', 'runs f1 (epoch 2, after a)']);
+    expect(a.ownership.fence('f2')).toBeNull();
+    await a.ownership.stop();
+  });
+});
