@@ -44,7 +44,9 @@ export function adminOutputs(io: Server, federations: ReadonlyMap<string, Federa
       setImmediate(() => {
         dirty.delete(federationId);
         const runtime = federations.get(federationId);
-        if (!runtime) return;
+        // With several coordinators, the one running the federation speaks for it (through the Redis
+        // adapter, to every coordinator's dashboards): the others' copies lag and would flicker in between.
+        if (!runtime?.runsRounds) return;
         nsp.to(consoleRoom(federationId)).emit('snapshot', consoleSnapshot(runtime));
       });
     },
