@@ -204,6 +204,11 @@ async function measure(devices: number, k: number) {
       load1Before: round2(load1),
       configurationSeconds: Math.round((Date.now() - started) / 1000),
     };
+  } catch (err) {
+    // A coordinator that died mid-run is the finding: its last output says why.
+    const deaths = coordinators.map((c) => c.death()).filter((d) => d !== null);
+    const state = await stateOf(db).catch((e: unknown) => `the database could not be read: ${String(e)}`);
+    throw new Error([err instanceof Error ? err.message : String(err), state, ...deaths].join('\n'), { cause: err });
   } finally {
     interrupted = null;
     await cleanUp();
@@ -263,6 +268,20 @@ async function failover(db: pg.Client, coordinators: CoordinatorProcess[], fleet
     nextRoundMs: Math.round(record.durationMs),
     nextRoundParticipants: record.participants,
   };
+}
+
+/** Where the federation stands, for a configuration that failed: its status, stored rounds, the open round's receipts, and the warnings logged. */
+async function stateOf(db: pg.Client): Promise<string> {
+  const queries = [
+    ['federation', 'select status, round from federations where id = $1'],
+    ['stored rounds', 'select round, participants, duration_ms from rounds where federation_id = $1 order by round'],
+    ['lease', 'select holder, epoch, expires_at from federation_leases where federation_id = $1'],
+    ['open round', 'select round, attempt, sealed from shared_rounds where federation_id = $1'],
+    ['receipts', 'select round, coordinator_id, count(*) from update_receipts where federation_id = $1 group by 1, 2 order by 1, 2'],
+    ['warnings', "select kind, count(*), min(message) as example from events where federation_id = $1 and level <> 'info' group by kind"],
+  ] as const;
+  const parts = await Promise.all(queries.map(async ([what, sql]) => `${what}: ${JSON.stringify((await db.query(sql, [FEDERATION_ID])).rows)}`));
+  return parts.join('\n');
 }
 
 async function leaseHolder(db: pg.Client): Promise<string | null> {
