@@ -150,9 +150,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   });
   const admin = adminOutputs(io as unknown as Server, federations);
   const downloads = new ChunkedDownloads(options.downloads);
+  // Uploads buffered for a round that closed are freed within a tick.
+  const uploads = federationUploads(federations, { ...DEFAULT_UPLOAD_LIMITS, budgetBytes: security.uploadBudgetBytes });
   const adminFeed = throttleRepeats(admin.event);
   const outputs: FederationOutputs = {
-    ...deviceOutputs(io, downloads),
+    ...deviceOutputs(io, downloads, uploads),
     ...admin,
     event(entry) {
       adminFeed(entry);
@@ -177,8 +179,6 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     federations.set(stored.config.id, await FederationRuntime.load(stored, runtimeDeps));
   }
   if (await ensureDemoFederation(federations, runtimeDeps)) logger.info('created the demo federation');
-  // Uploads buffered for a round that closed are freed within a tick.
-  const uploads = federationUploads(federations, { ...DEFAULT_UPLOAD_LIMITS, budgetBytes: security.uploadBudgetBytes });
   guardDeviceConnections(io.of('/'), tokens, security);
   guardAdminConnections(io.of(ADMIN_NAMESPACE), tokens, security);
   limitConnectionsPerIp([io.of('/'), io.of(ADMIN_NAMESPACE)], new ConnectionsPerIp(security.maxConnectionsPerIp, security.trustedProxies));

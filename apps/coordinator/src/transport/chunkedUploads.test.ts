@@ -42,6 +42,19 @@ describe('ChunkedUploads', () => {
     expect(submitted).toHaveLength(1);
   });
 
+  it('uploads afresh an update for a round the device was sent again (redone), instead of saying it is done', () => {
+    const uploads = new ChunkedUploads(anything);
+    const { submitted, submit } = recorder();
+    uploads.begin(d1, { ...header, totalBytes: 10 });
+    expect(uploads.chunk(d1, chunk(0, 10), submit)).toEqual({ ok: true, received: 10, done: true });
+    uploads.roundSent('fed', ['d1', 'd2'], 2);
+    expect(uploads.begin(d1, { ...header, totalBytes: 10 })).toEqual({ ok: true, received: 10, done: true });
+    uploads.roundSent('fed', ['d1'], 3);
+    expect(uploads.begin(d1, { ...header, totalBytes: 10 })).toEqual({ ok: true, received: 0, done: false });
+    expect(uploads.chunk(d1, chunk(0, 10), submit)).toEqual({ ok: true, received: 10, done: true });
+    expect(submitted).toHaveLength(2);
+  });
+
   it('takes memory as chunks arrive, not when a size is announced', () => {
     const uploads = new ChunkedUploads(anything);
     expect(uploads.begin(d1, { ...header, totalBytes: 30 * 1024 * 1024 })).toMatchObject({ ok: true });

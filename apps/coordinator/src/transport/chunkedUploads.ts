@@ -118,6 +118,18 @@ export class ChunkedUploads {
     return ack instanceof Promise ? ack.then(finish) : finish(ack);
   }
 
+  /**
+   * The devices were sent `round` again (it was redone: called off and opened anew, or taken over by
+   * another coordinator): an update they finished for it belongs to an attempt that is over, so their
+   * next begin uploads afresh instead of hearing it is done.
+   */
+  roundSent(federationId: string, deviceIds: readonly string[], round: number): void {
+    for (const deviceId of deviceIds) {
+      const key = keyOf({ federationId, deviceId });
+      if (this.finished.get(key)?.round === round) this.finished.delete(key);
+    }
+  }
+
   /** The device's socket closed: its upload waits `disconnectGraceMs` for it to come back and resume. */
   disconnected(sender: UploadSender): void {
     const upload = this.uploads.get(keyOf(sender));

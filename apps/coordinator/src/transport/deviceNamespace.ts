@@ -30,6 +30,7 @@ export async function onlineDevices(io: DeviceServer, federationId: string): Pro
 export function deviceOutputs(
   io: DeviceServer,
   downloads: ChunkedDownloads,
+  uploads: Pick<ChunkedUploads, 'roundSent'>,
 ): Pick<FederationOutputs, 'sendRoundStart' | 'broadcastStatus' | 'broadcastRoundAbandoned' | 'broadcastFinalModel'> {
   // round:start and model:final carry model weights: they go to this coordinator's own sockets only
   // (io.local), never through the Redis adapter (redisAdapter.ts), which would copy every model into
@@ -38,6 +39,7 @@ export function deviceOutputs(
     sendRoundStart(federationId, deviceIds, msg) {
       // An empty room list would broadcast to every socket.
       if (deviceIds.length === 0) return;
+      uploads.roundSent(federationId, deviceIds, msg.round);
       io.local.to(deviceIds.map((id) => deviceRoom(federationId, id))).emit('round:start', downloads.announce(msg));
     },
     broadcastStatus(msg) {
