@@ -280,7 +280,9 @@ async function stateOf(db: pg.Client): Promise<string> {
     ['receipts', 'select round, coordinator_id, count(*) from update_receipts where federation_id = $1 group by 1, 2 order by 1, 2'],
     ['warnings', "select kind, count(*), min(message) as example from events where federation_id = $1 and level <> 'info' group by kind"],
   ] as const;
-  const parts = await Promise.all(queries.map(async ([what, sql]) => `${what}: ${JSON.stringify((await db.query(sql, [FEDERATION_ID])).rows)}`));
+  const parts: string[] = [];
+  // One client runs one query at a time.
+  for (const [what, sql] of queries) parts.push(`${what}: ${JSON.stringify((await db.query(sql, [FEDERATION_ID])).rows)}`);
   return parts.join('\n');
 }
 
