@@ -239,6 +239,8 @@ export class FederationRuntime {
   async handOver(): Promise<void> {
     if (!this.fence) return;
     this.fence = null;
+    // The new owner counted the devices online when it took over; those that came here since would be missed.
+    for (const deviceId of this.devices.onlineHere()) this.announceDevice(deviceId, true);
     this.record(
       'warn',
       'coordinator-handed-over',

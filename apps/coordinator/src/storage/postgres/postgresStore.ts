@@ -9,6 +9,13 @@ import { postgresClient } from './postgresClient.ts';
 
 /** How long a connection attempt may take before the server counts as unreachable. */
 const CONNECT_TIMEOUT_MS = 10_000;
+/** Connections for everything but leases: thousands of devices saying hello at once queue here. */
+const POOL_SIZE = 20;
+/**
+ * Leases renew on connections of their own: queued behind a burst of hellos and updates on the main
+ * pool, a renewal came after the lease expired and the federation changed hands while nobody had failed.
+ */
+const LEASE_POOL_SIZE = 2;
 
 /** The SQL store on a PostgreSQL server; closing it closes the pool. */
 export class PostgresStore extends SqlStore implements DurableStore {
@@ -16,10 +23,11 @@ export class PostgresStore extends SqlStore implements DurableStore {
 
   constructor(
     private readonly pool: pg.Pool,
+    private readonly leasePool: pg.Pool,
     private readonly server: string,
     options: StoreOptions,
   ) {
-    super(postgresClient(pool), options);
+    super(postgresClient(pool), options, postgresClient(leasePool));
     this.key = new SqlSigningKey(postgresClient(pool));
   }
 
@@ -52,23 +60,25 @@ export class PostgresStore extends SqlStore implements DurableStore {
 
   override async close(): Promise<void> {
     await super.close();
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.leasePool.end()]);
   }
 }
 
 /** The store on the PostgreSQL server at `databaseUrl`, its schema brought up to date; fails with a sentence when the server cannot be used. */
 export async function openPostgresStore(databaseUrl: string, options: StoreOptions = {}): Promise<PostgresStore> {
   const server = serverOf(databaseUrl);
-  const pool = new pg.Pool({ connectionString: databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const pool = new pg.Pool({ connectionString: databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, max: POOL_SIZE });
+  const leasePool = new pg.Pool({ connectionString: databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, max: LEASE_POOL_SIZE });
   // An idle connection whose server went away: the pool drops it and the next query reports the failure where it is made.
   pool.on('error', () => undefined);
+  leasePool.on('error', () => undefined);
   try {
     await migrate(postgresClient(pool));
   } catch (err) {
-    await pool.end();
+    await Promise.all([pool.end(), leasePool.end()]);
     throw new Error(whyUnusable(server, new URL(databaseUrl), err), { cause: err });
   }
-  return new PostgresStore(pool, server, options);
+  return new PostgresStore(pool, leasePool, server, options);
 }
 
 /** host:port as the URL names them (never its password). */

@@ -29,8 +29,8 @@ export class SqlStore implements CoordinatorStore {
   readonly sharedRounds: SqlSharedRounds;
   readonly coordinators: SqlCoordinators;
 
-  /** Over a migrated database, whose client stays open when the store closes. */
-  constructor(db: SqlClient, options: StoreOptions = {}) {
+  /** Over a migrated database, whose clients stay open when the store closes; `leaseDb` (default `db`): leases on connections of their own. */
+  constructor(db: SqlClient, options: StoreOptions = {}, leaseDb: SqlClient = db) {
     this.federations = new SqlFederations(db);
     this.rounds = new SqlRounds(db);
     this.models = new SqlModels(db);
@@ -39,7 +39,7 @@ export class SqlStore implements CoordinatorStore {
     this.uploadedModels = new SqlUploadedModels(db);
     this.tokens = new SqlTokens(db);
     this.events = new EventLog(new SqlEventRows(db), options.eventLog);
-    this.leases = new SqlLeases(db);
+    this.leases = new SqlLeases(leaseDb);
     this.sharedRounds = new SqlSharedRounds(db);
     this.coordinators = new SqlCoordinators(db);
   }
