@@ -4,8 +4,8 @@ import type { StoredDevice } from '../storage/store.ts';
 interface DeviceEntry extends StoredDevice {
   /** Sockets open to this coordinator. */
   connections: number;
-  /** Several coordinators: connected to another one (the owner of the federation counts every device online). */
-  elsewhere: boolean;
+  /** Several coordinators: the other coordinators it is connected to (the owner of the federation counts every device online). */
+  elsewhere: Set<string>;
   state: DeviceState;
 }
 
@@ -37,13 +37,24 @@ export class DeviceRegistry {
   adopt(d: StoredDevice): void {
     const known = this.devices.get(d.deviceId);
     if (known) Object.assign(known, { shardIndex: d.shardIndex, examples: d.examples, backend: d.backend, adapter: d.adapter, lastSeen: d.lastSeen });
-    else this.devices.set(d.deviceId, { ...d, connections: 0, elsewhere: false, state: 'joining' });
+    else this.devices.set(d.deviceId, { ...d, connections: 0, elsewhere: new Set(), state: 'joining' });
   }
 
-  /** Several coordinators: the device is connected to (or left) another coordinator. */
-  connectedElsewhere(deviceId: string, online: boolean): void {
+  /**
+   * Several coordinators: the device connected to (or left) `coordinatorId`. Counted per coordinator:
+   * a device whose link dropped reconnects elsewhere before its old socket's ping times out there.
+   */
+  connectedElsewhere(deviceId: string, coordinatorId: string, online: boolean): void {
     const d = this.devices.get(deviceId);
-    if (d) d.elsewhere = online;
+    if (!d) return;
+    if (online) d.elsewhere.add(coordinatorId);
+    else d.elsewhere.delete(coordinatorId);
+  }
+
+  /** Connected here or, with several coordinators, to another one. */
+  isOnline(deviceId: string): boolean {
+    const d = this.devices.get(deviceId);
+    return d !== undefined && (d.connections > 0 || d.elsewhere.size > 0);
   }
 
   /** Devices with a socket open to this coordinator, of `among` when given. */
@@ -93,7 +104,7 @@ export class DeviceRegistry {
       .map((d) => ({
         deviceId: d.deviceId,
         federationId: this.config.id,
-        connected: d.connections > 0 || d.elsewhere,
+        connected: d.connections > 0 || d.elsewhere.size > 0,
         // What a device does is heard only by the coordinator it is connected to.
         state: d.connections > 0 ? d.state : 'idle',
         backend: d.backend,

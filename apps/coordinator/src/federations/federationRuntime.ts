@@ -206,8 +206,8 @@ export class FederationRuntime {
     if (!(await this.deps.store.sharedRounds.discard(this.config.id, fence))) throw new LeaseLostError(this.config.id);
     if (interrupted) await this.deps.store.federations.setStatus(this.config.id, 'waiting');
     const online = await cluster.onlineDevices(this.config.id);
+    // Which coordinator holds each of them the others say again once they hear of the takeover ('owner').
     await this.knowDevices(online);
-    for (const id of online) this.devices.connectedElsewhere(id, true);
     const { engine, rounds } = await engineFromStore({ ...stored, status: interrupted ? 'waiting' : stored.status }, this.manifest, this.deps, online, true);
     this.engine = engine;
     this.rounds = rounds;
@@ -279,9 +279,11 @@ export class FederationRuntime {
       case 'device': {
         if (!this.runsRounds) return;
         this.devices.adopt({ ...m.device, lastSeen: new Date() });
-        this.devices.connectedElsewhere(m.device.deviceId, m.online);
+        const { deviceId } = m.device;
+        this.devices.connectedElsewhere(deviceId, m.from, m.online);
         const now = Date.now();
-        this.apply(m.online ? this.engine.deviceOnline(m.device.deviceId, now) : this.engine.deviceOffline(m.device.deviceId, now));
+        if (m.online) this.apply(this.engine.deviceOnline(deviceId, now));
+        else if (!this.devices.isOnline(deviceId)) this.apply(this.engine.deviceOffline(deviceId, now));
         this.deps.outputs.changed(this.config.id);
         return;
       }
@@ -470,7 +472,7 @@ export class FederationRuntime {
     const device = this.devices.get(deviceId);
     if (device) this.deps.work.track(this.deps.store.devices.upsert(this.config.id, device));
     this.announceDevice(deviceId, false);
-    if (this.runsRounds) this.apply(this.engine.deviceOffline(deviceId, Date.now()));
+    if (this.runsRounds && !this.devices.isOnline(deviceId)) this.apply(this.engine.deviceOffline(deviceId, Date.now()));
     this.deps.outputs.changed(this.config.id);
   }
 
