@@ -57,13 +57,18 @@ import { ownDataRefusal } from './ownData.ts';
 import { deviceJoinedText, roundAbandonedText, roundClosedText, roundExtendedText, roundStartedText } from './eventWords.ts';
 import { roundRecordOf, type RoundClosed } from './roundRecord.ts';
 
-/** The engine for what the store holds of a federation: its last stored model and round, the updates already folded, and its round records. */
-async function engineFromStore(stored: StoredFederation, manifest: WeightsManifest, deps: RuntimeDeps, online: string[], sharedAggregation = false) {
+/**
+ * The engine for what the store holds of a federation: its last stored model and round, the updates
+ * already folded, and its round records. `online` is asked last, after every read, so a device that
+ * connected meanwhile is in it: the caller takes the engine in the same turn of the event loop.
+ */
+async function engineFromStore(stored: StoredFederation, manifest: WeightsManifest, deps: RuntimeDeps, online: () => string[], sharedAggregation = false) {
   const { config } = stored;
   const latest = await deps.store.models.latest(config.id);
   if (!latest) throw new Error(`federation ${config.id} has no stored model`);
   const global = decodeWeights(latest.bytes, manifest).values;
   const recentContributions = await deps.store.rounds.contributionsSince(config.id, latest.round - contributionWindow(config));
+  const rounds = await deps.store.rounds.list(config.id);
   const engine = createEngine(config, manifest, {
     status: stored.status,
     completedRounds: latest.round,
@@ -71,9 +76,9 @@ async function engineFromStore(stored: StoredFederation, manifest: WeightsManife
     recentContributions,
     serverState: latest.serverState,
     sharedAggregation,
-    online,
+    online: online(),
   });
-  return { engine, rounds: await deps.store.rounds.list(config.id) };
+  return { engine, rounds };
 }
 
 function onlineDevice(d: StoredDevice): OnlineDevice {
@@ -156,7 +161,7 @@ export class FederationRuntime {
     const following = deps.cluster !== undefined;
     const interrupted = !following && (stored.status === 'training' || stored.status === 'aggregating');
     if (interrupted) await deps.store.federations.setStatus(config.id, 'waiting');
-    const { engine, rounds } = await engineFromStore({ ...stored, status: interrupted ? 'waiting' : stored.status }, manifest, deps, []);
+    const { engine, rounds } = await engineFromStore({ ...stored, status: interrupted ? 'waiting' : stored.status }, manifest, deps, () => []);
     const devices = new DeviceRegistry(config, await deps.store.devices.list(config.id));
     const runtime = new FederationRuntime(deps, engine, devices, rounds, topology);
     const latest = engine.completedRounds;
@@ -208,7 +213,14 @@ export class FederationRuntime {
     const online = await cluster.onlineDevices(this.config.id);
     // Which coordinator holds each of them the others say again once they hear of the takeover ('owner').
     await this.knowDevices(online);
-    const { engine, rounds } = await engineFromStore({ ...stored, status: interrupted ? 'waiting' : stored.status }, this.manifest, this.deps, online, true);
+    const { engine, rounds } = await engineFromStore(
+      { ...stored, status: interrupted ? 'waiting' : stored.status },
+      this.manifest,
+      this.deps,
+      // What every coordinator had when asked, and what connected here since (nobody announces those to this coordinator).
+      () => [...new Set([...online, ...this.devices.onlineHere()])],
+      true,
+    );
     this.engine = engine;
     this.rounds = rounds;
     this.fence = fence;
@@ -253,7 +265,7 @@ export class FederationRuntime {
   async followStore(): Promise<void> {
     if (this.runsRounds) return;
     const stored = await this.storedState();
-    const { engine, rounds } = await engineFromStore(stored, this.manifest, this.deps, []);
+    const { engine, rounds } = await engineFromStore(stored, this.manifest, this.deps, () => []);
     const current = await this.deps.store.sharedRounds.current(this.config.id);
     if (this.runsRounds) return;
     this.engine = engine;
