@@ -55,17 +55,14 @@ export function shareFederations(setup: SharedFederationsSetup): SharedFederatio
   bus.subscribe(async (m: ClusterMessage) => {
     const federationId = m.kind === 'round-opened' ? m.round.federationId : m.federationId;
     const runtime = federations.get(federationId);
-    if (m.kind === 'federation-changed') {
-      // Created or edited on another coordinator: read it whole; anything else, its state.
-      const stored = (await store.federations.list()).find((f) => f.config.id === federationId);
-      if (stored && (!runtime || !sameConfig(stored.config, runtime.config))) {
-        const loaded = await FederationRuntime.load(stored, setup.runtimeDeps());
-        federations.set(federationId, loaded);
-        if (runtime) await loaded.continueFrom(runtime);
-        return;
-      }
-    }
-    await runtime?.onClusterMessage(m);
+    if (m.kind !== 'federation-changed') return runtime?.onClusterMessage(m);
+    // Created or edited on another coordinator: read it whole; anything else, its state (from the same read).
+    const stored = (await store.federations.list()).find((f) => f.config.id === federationId);
+    if (!stored) return;
+    if (runtime && sameConfig(stored.config, runtime.config)) return runtime.followStore(stored);
+    const loaded = await FederationRuntime.load(stored, setup.runtimeDeps());
+    federations.set(federationId, loaded);
+    if (runtime) await loaded.continueFrom(runtime);
   });
 
   return {

@@ -262,9 +262,9 @@ export class FederationRuntime {
   }
 
   /** Several coordinators, not the owner: reads the status, rounds and model again after the owner changed them. */
-  async followStore(): Promise<void> {
+  async followStore(known?: StoredFederation): Promise<void> {
     if (this.runsRounds) return;
-    const stored = await this.storedState();
+    const stored = known ?? (await this.storedState());
     const { engine, rounds } = await engineFromStore(stored, this.manifest, this.deps, () => []);
     const current = await this.deps.store.sharedRounds.current(this.config.id);
     if (this.runsRounds) return;
@@ -285,7 +285,7 @@ export class FederationRuntime {
   }
 
   /** Several coordinators: what another coordinator said about this federation. */
-  async onClusterMessage(m: ClusterMessage): Promise<void> {
+  async onClusterMessage(m: Exclude<ClusterMessage, { kind: 'federation-changed' }>): Promise<void> {
     const cluster = this.clusterDeps();
     switch (m.kind) {
       case 'device': {
@@ -313,9 +313,6 @@ export class FederationRuntime {
       case 'counted':
         if (!this.runsRounds || this.shared?.round.attempt !== m.attempt) return;
         this.apply(this.sharedEngine().countShared(m.update, Date.now()));
-        return;
-      case 'federation-changed':
-        await this.followStore();
         return;
       case 'operate':
         if (this.fence) this[m.action]();
