@@ -506,6 +506,24 @@ export function storeContract(name: string, open: OpenStore): void {
         await limited.close();
       });
 
+      it('writes a repeat again when retention deleted its row, and numbers rows in the order they came', async () => {
+        const limited = await open({ eventLog: { limits: { maxRowsPerFederation: 1, maxAgeDays: 30 } } });
+        const id = freshId('rewritten');
+        const start = Date.now();
+        limited.events.append(rejection(id, 'device-a', start));
+        limited.events.append(rejection(id, 'device-b', start + 1));
+        expect(await limited.events.prune()).toBeGreaterThanOrEqual(1);
+        limited.events.append(rejection(id, 'device-a', start + 2));
+        for (let i = 0; i < 5; i++) limited.events.append(rejection(id, `device-${i}`, start + 3 + i));
+        const events = await limited.events.recent(id, 500);
+        expect(events.map((e) => [e.deviceId, e.count ?? 1])).toEqual([
+          ['device-b', 1],
+          ['device-a', 2],
+          ...Array.from({ length: 5 }, (_, i) => [`device-${i}`, 1]),
+        ]);
+        await limited.close();
+      });
+
       it('drops new rows beyond 1,000 waiting to be written, and says how many', async () => {
         const id = freshId('lagging');
         const start = Date.UTC(2025, 0, 4);

@@ -7,9 +7,22 @@ import type { SqlClient, SqlQueries } from './sqlClient.ts';
 export class SqlEventRows implements EventRows {
   constructor(private readonly db: SqlClient) {}
 
+  /** Two statements whatever the batch's size: one update for the rows already stored, one insert for the rest. */
   async write(batch: readonly LoggedRow[]): Promise<void> {
     await this.db.transaction(async (tx) => {
-      for (const row of batch) await write(tx, row);
+      const stored = batch.filter((row) => row.id !== null);
+      const { rows: updated } = await tx.query<{ id: number }>(
+        `update events set count = v.count, at = v.at
+         from unnest($1::bigint[], $2::integer[], $3::timestamptz[]) as v(id, count, at)
+         where events.id = v.id returning events.id`,
+        [stored.map((row) => row.id), stored.map((row) => row.count), stored.map((row) => row.entry.at)],
+      );
+      const found = new Set(updated.map((r) => Number(r.id)));
+      // Retention may have deleted a row meanwhile: it is written again.
+      await insert(
+        tx,
+        batch.filter((row) => row.id === null || !found.has(row.id)),
+      );
     });
   }
 
@@ -64,17 +77,27 @@ function eventOf(r: Row): EventLogEntry {
   };
 }
 
-async function write(tx: SqlQueries, row: LoggedRow): Promise<void> {
-  const e = row.entry;
-  if (row.id !== null) {
-    const updated = await tx.query('update events set count = $2, at = $3 where id = $1', [row.id, row.count, e.at]);
-    // Retention may have deleted the row meanwhile: write it again.
-    if (updated.affectedRows > 0) return;
-  }
-  const { rows } = await tx.query<{ id: number }>(
+/** Inserts `rows` in order and gives each its id: the sequence numbers them in the order the select yields them. */
+async function insert(tx: SqlQueries, rows: readonly LoggedRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const column = <T>(of: (row: LoggedRow) => T) => rows.map(of);
+  const { rows: inserted } = await tx.query<{ id: number }>(
     `insert into events (at, federation_id, level, kind, message, device_id, count, first_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8) returning id`,
-    [e.at, e.federationId, e.level, e.kind, e.message, e.deviceId, row.count, row.firstAt],
+     select at, federation_id, level, kind, message, device_id, count, first_at
+     from unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::integer[], $8::timestamptz[])
+       with ordinality as r(at, federation_id, level, kind, message, device_id, count, first_at, position)
+     order by position returning id`,
+    [
+      column((r) => r.entry.at),
+      column((r) => r.entry.federationId),
+      column((r) => r.entry.level),
+      column((r) => r.entry.kind),
+      column((r) => r.entry.message),
+      column((r) => r.entry.deviceId),
+      column((r) => r.count),
+      column((r) => r.firstAt),
+    ],
   );
-  row.id = Number(rows[0]!.id);
+  const ids = inserted.map((r) => Number(r.id)).sort((a, b) => a - b);
+  rows.forEach((row, i) => (row.id = ids[i]!));
 }
