@@ -21,4 +21,22 @@ describe('DeviceRegistry, with several coordinators', () => {
     expect(registry.list()[0]?.connected).toBe(false);
     expect(registry.onlineHere()).toEqual([]);
   });
+
+  it('counts what the list shows: devices, those online here or elsewhere, those training here', () => {
+    const registry = new DeviceRegistry(testFederationConfig({ id: 'fed' }), [
+      device,
+      { ...device, deviceId: 'device-2', shardIndex: 1 },
+      { ...device, deviceId: 'device-3', shardIndex: 2 },
+    ]);
+    registry.connected('device-1');
+    registry.setState('device-1', 'training', new Date(1));
+    registry.connectedElsewhere('device-2', 'coordinator-b', true);
+    const list = registry.list();
+    expect(registry.counts()).toEqual({
+      total: list.length,
+      online: list.filter((d) => d.connected).length,
+      training: list.filter((d) => d.connected && d.state === 'training').length,
+    });
+    expect(registry.counts()).toEqual({ total: 3, online: 2, training: 1 });
+  });
 });

@@ -98,6 +98,17 @@ export class DeviceRegistry {
     return d.shardIndex < 0 ? `${this.config.id}-own-${d.deviceId}` : `${this.config.id}-${d.shardIndex}`;
   }
 
+  /** What the console's snapshot shows, counted without listing: snapshots go out many times a round. */
+  counts(): { total: number; online: number; training: number } {
+    let online = 0;
+    let training = 0;
+    for (const d of this.devices.values()) {
+      if (d.connections > 0 || d.elsewhere.size > 0) online++;
+      if (d.connections > 0 && d.state === 'training') training++;
+    }
+    return { total: this.devices.size, online, training };
+  }
+
   list(): DeviceInfo[] {
     return [...this.devices.values()]
       .sort((a, b) => a.shardIndex - b.shardIndex)

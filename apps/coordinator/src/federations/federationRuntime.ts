@@ -364,6 +364,10 @@ export class FederationRuntime {
     return this.devices.list();
   }
 
+  deviceCounts() {
+    return this.devices.counts();
+  }
+
   start(): Outcome {
     return this.operate('start', 'started', (now) => this.engine.start(now));
   }

@@ -1,4 +1,12 @@
-import { ADMIN_NAMESPACE, FederationId, zodReason, type AdminToCoordinatorEvents, type ConsoleSnapshot, type CoordinatorToAdminEvents } from '@flock/fl-core';
+import {
+  ADMIN_NAMESPACE,
+  FederationId,
+  zodReason,
+  type AdminToCoordinatorEvents,
+  type ConsoleSnapshot,
+  type CoordinatorToAdminEvents,
+  type EventLogEntry,
+} from '@flock/fl-core';
 import type { Logger } from 'pino';
 import type { Namespace, Server } from 'socket.io';
 import { z } from 'zod';
@@ -13,14 +21,9 @@ const consoleRoom = (federationId: string) => `admin-console:${federationId}`;
 
 /** The console's snapshot: counts and the last round, so its size does not grow with devices or rounds. */
 export function consoleSnapshot(runtime: FederationRuntime): ConsoleSnapshot {
-  const devices = runtime.deviceList();
   return {
     federation: runtime.summary(),
-    deviceCounts: {
-      total: devices.length,
-      online: devices.filter((d) => d.connected).length,
-      training: devices.filter((d) => d.connected && d.state === 'training').length,
-    },
+    deviceCounts: runtime.deviceCounts(),
     lastRound: runtime.lastRoundRecord(),
   };
 }
@@ -30,28 +33,42 @@ function adminNamespace(io: Server): AdminNamespace {
   return io.of(ADMIN_NAMESPACE) as unknown as AdminNamespace;
 }
 
+/** A federation's snapshots go out at most this often: with thousands of devices answering a round, each answer changes it. */
+export const SNAPSHOT_EVERY_MS = 100;
+
 /**
- * The dashboard's live feed. Snapshots are coalesced per federation: many changes inside one
- * turn of the event loop (a round closing touches several things) produce one snapshot.
+ * The dashboard's live feed. Snapshots are coalesced per federation over SNAPSHOT_EVERY_MS, and the
+ * events logged in one turn of the event loop go in one message: with several coordinators each
+ * emission is an entry every coordinator reads from Redis, whether or not a dashboard is open.
  */
 export function adminOutputs(io: Server, federations: ReadonlyMap<string, FederationRuntime>): Pick<FederationOutputs, 'changed' | 'event'> {
   const nsp = adminNamespace(io);
   const dirty = new Set<string>();
+  const logged = new Map<string, EventLogEntry[]>();
   return {
     changed(federationId) {
       if (dirty.has(federationId)) return;
       dirty.add(federationId);
-      setImmediate(() => {
+      setTimeout(() => {
         dirty.delete(federationId);
         const runtime = federations.get(federationId);
         // With several coordinators, the one running the federation speaks for it (through the Redis
         // adapter, to every coordinator's dashboards): the others' copies lag and would flicker in between.
         if (!runtime?.runsRounds) return;
         nsp.to(consoleRoom(federationId)).emit('snapshot', consoleSnapshot(runtime));
-      });
+      }, SNAPSHOT_EVERY_MS).unref();
     },
     event(entry) {
-      if (entry.federationId) nsp.to(consoleRoom(entry.federationId)).emit('event', entry);
+      const { federationId } = entry;
+      if (!federationId) return;
+      const waiting = logged.get(federationId);
+      if (waiting) return void waiting.push(entry);
+      logged.set(federationId, [entry]);
+      setImmediate(() => {
+        const entries = logged.get(federationId) ?? [];
+        logged.delete(federationId);
+        nsp.to(consoleRoom(federationId)).emit('events', entries);
+      });
     },
   };
 }

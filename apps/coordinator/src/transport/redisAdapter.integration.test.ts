@@ -34,13 +34,14 @@ async function dashboard(coordinator: RunningCoordinator): Promise<Socket> {
 function eventAbout(socket: Socket, kind: string, deviceId: string | null): Promise<EventLogEntry> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${kind} event about ${deviceId} reached the dashboard within ${ARRIVAL_MS / 1000} s`)), ARRIVAL_MS);
-    const heard = (entry: EventLogEntry) => {
-      if (entry.kind !== kind || entry.deviceId !== deviceId) return;
+    const heard = (entries: EventLogEntry[]) => {
+      const entry = entries.find((e) => e.kind === kind && e.deviceId === deviceId);
+      if (!entry) return;
       clearTimeout(timer);
-      socket.off('event', heard);
+      socket.off('events', heard);
       resolve(entry);
     };
-    socket.on('event', heard);
+    socket.on('events', heard);
   });
 }
 

@@ -52,6 +52,7 @@ export interface AdminToCoordinatorEvents {
 
 export interface CoordinatorToAdminEvents {
   snapshot: (msg: ConsoleSnapshot) => void;
-  event: (msg: EventLogEntry) => void;
+  /** The events logged about the federation since the last such message, oldest first. */
+  events: (msgs: EventLogEntry[]) => void;
   'protocol:error': (msg: ProtocolErrorMessage) => void;
 }
