@@ -1,7 +1,7 @@
 // Several coordinators (issue 18): N light devices (sockets answering each round:start at once with a precomputed
 // delta, no training) connected directly to K compiled coordinators, round robin, sharing a throwaway PostgreSQL
 // and Redis per configuration. One JSON line per configuration: the stored rounds' durationMs (round open to close),
-// each coordinator's CPU seconds per round, peak RSS and RSS per device, and with K >= 2 a failover: the lease holder
+// each coordinator's CPU seconds per round, peak RSS and RSS per device (read after a full garbage collection), and with K >= 2 a failover: the lease holder
 // is SIGKILLed as the round after the measured ones opens; its devices reconnect to the others (as behind a balancer).
 // A round closes when every device answered or at its deadline (--deadline-ms) with what came: an update the
 // coordinators refused (updatesRefused) shows as fewer participants and a round as long as the deadline.
@@ -34,7 +34,7 @@ const DEVICE_PROCESSES = Number(values['device-processes']);
 const TOKEN = 'scaleout-bench-admin-token';
 const FEDERATION_ID = 'scaleout';
 const DEADLINE_MS = Number(values['deadline-ms']);
-const TIMEOUT_MS = 300_000;
+const TIMEOUT_MS = 600_000;
 /** The measured rounds and the failover round, each at most its deadline, and some time to store them. */
 const ROUNDS_TIMEOUT_MS = (ROUNDS + 1) * DEADLINE_MS + 120_000;
 const POLL_MS = 50;
@@ -46,6 +46,7 @@ const COORDINATOR_ENV = {
   FLOCK_RATE_LIMIT_PER_MINUTE: '100000000',
   FLOCK_SOCKET_EVENTS_PER_SECOND: '1000000',
   FLOCK_SOCKET_EVENT_BURST: '1000000',
+  NODE_OPTIONS: `--import=${new URL('./scaleout/collectGarbageOnSignal.mjs', import.meta.url).href}`,
 };
 
 interface CoordinatorFigures {
@@ -127,8 +128,7 @@ async function measure(devices: number, k: number) {
     await Promise.all(
       coordinators.map((c) => until('every coordinator knows the federation', () => restOk(c.url, TOKEN, 'GET', `/api/federations/${FEDERATION_ID}`))),
     );
-    await sleep(2_000);
-    const idle = coordinators.map((c) => c.rssBytes());
+    const idle = await liveRssBytes(coordinators);
 
     const rounds = new Map<number, number>();
     const joinStarted = Date.now();
@@ -156,8 +156,7 @@ async function measure(devices: number, k: number) {
       ),
     );
     const joinSeconds = (Date.now() - joinStarted) / 1000;
-    await sleep(2_000);
-    const connected = coordinators.map((c) => c.rssBytes());
+    const connected = await liveRssBytes(coordinators);
     const cpuBefore = coordinators.map((c) => cpuSeconds(c.pid));
 
     await restOk(coordinators[0]!.url, TOKEN, 'POST', `/api/federations/${FEDERATION_ID}/start`);
@@ -307,6 +306,14 @@ function cpuSeconds(pid: number): number {
 }
 
 /** The most resident memory process `pid` has held (VmHWM). */
+/** Each coordinator's resident memory after a full garbage collection (collectGarbageOnSignal.mjs) and a quiet moment. */
+async function liveRssBytes(coordinators: CoordinatorProcess[]): Promise<number[]> {
+  await sleep(1_000);
+  for (const c of coordinators) process.kill(c.pid, 'SIGUSR2');
+  await sleep(1_000);
+  return coordinators.map((c) => c.rssBytes());
+}
+
 function peakRssBytes(pid: number): number {
   return Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 }
