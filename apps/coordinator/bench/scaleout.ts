@@ -1,14 +1,15 @@
 // Several coordinators (issue 18): N light devices (sockets answering each round:start at once with a precomputed
 // delta, no training) connected directly to K compiled coordinators, round robin, sharing a throwaway PostgreSQL
 // and Redis per configuration. One JSON line per configuration: the stored rounds' durationMs (round open to close),
-// each coordinator's CPU seconds per round, peak RSS and RSS per device (read after a full garbage collection), and with K >= 2 a failover: the lease holder
+// each coordinator's CPU seconds per round, peak RSS, and RSS and live heap per device (read after a full garbage collection), and with K >= 2 a failover: the lease holder
 // is SIGKILLed as the round after the measured ones opens; its devices reconnect to the others (as behind a balancer).
 // A round closes when every device answered or at its deadline (--deadline-ms) with what came: an update the
 // coordinators refused (updatesRefused) shows as fewer participants and a round as long as the deadline.
 // `npm run bench -- scaleout [--devices 1000,5000,10000] [--coordinators 1,2,3] [--rounds 3] [--device-processes 2] [--deadline-ms 30000]`
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FederationConfig } from '@flock/fl-core';
@@ -40,6 +41,7 @@ const ROUNDS_TIMEOUT_MS = (ROUNDS + 1) * DEADLINE_MS + 120_000;
 const POLL_MS = 50;
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString());
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const MEMORY_DIR = mkdtempSync(join(tmpdir(), 'flock-scaleout-'));
 const COORDINATOR_ENV = {
   // Every device comes from 127.0.0.1, straight to the coordinator: no per-IP or per-connection limit may refuse them.
   FLOCK_MAX_CONNECTIONS_PER_IP: '1000000',
@@ -47,6 +49,7 @@ const COORDINATOR_ENV = {
   FLOCK_SOCKET_EVENTS_PER_SECOND: '1000000',
   FLOCK_SOCKET_EVENT_BURST: '1000000',
   NODE_OPTIONS: `--import=${new URL('./scaleout/collectGarbageOnSignal.mjs', import.meta.url).href}`,
+  SCALEOUT_MEMORY_DIR: MEMORY_DIR,
 };
 
 interface CoordinatorFigures {
@@ -57,11 +60,12 @@ interface CoordinatorFigures {
   rssConnectedMB: number;
   peakRssMB: number;
   rssPerDeviceKB: number;
+  heapPerDeviceKB: number;
 }
 
 // The coordinators run the compiled build: build it once here, not in three starting processes at once.
 execFileSync(process.execPath, ['scripts/ensure-built.mjs'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-const oneCoordinatorKB = new Map<number, number>();
+const oneCoordinatorKB = new Map<number, { rss: number; heap: number }>();
 /** Stops the configuration running now: Ctrl-C leaves no coordinator, PostgreSQL or Redis behind. */
 let interrupted: (() => Promise<void>) | null = null;
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
@@ -79,6 +83,7 @@ for (const devices of list(values.devices)) {
   }
 }
 console.error(`scaleout: all configurations in ${Math.round((Date.now() - benchStarted) / 1000)} s`);
+rmSync(MEMORY_DIR, { recursive: true, force: true });
 
 function federationConfig(devices: number, coordinators: number): FederationConfig {
   return FederationConfig.parse({
@@ -128,7 +133,7 @@ async function measure(devices: number, k: number) {
     await Promise.all(
       coordinators.map((c) => until('every coordinator knows the federation', () => restOk(c.url, TOKEN, 'GET', `/api/federations/${FEDERATION_ID}`))),
     );
-    const idle = await liveRssBytes(coordinators);
+    const idle = await liveMemory(coordinators);
 
     const rounds = new Map<number, number>();
     const joinStarted = Date.now();
@@ -156,7 +161,7 @@ async function measure(devices: number, k: number) {
       ),
     );
     const joinSeconds = (Date.now() - joinStarted) / 1000;
-    const connected = await liveRssBytes(coordinators);
+    const connected = await liveMemory(coordinators);
     const cpuBefore = coordinators.map((c) => cpuSeconds(c.pid));
 
     await restOk(coordinators[0]!.url, TOKEN, 'POST', `/api/federations/${FEDERATION_ID}/start`);
@@ -171,14 +176,16 @@ async function measure(devices: number, k: number) {
         id: `coordinator-${i}`,
         devices: mine,
         cpuSecondsPerRound: round2((cpuAfter[i]! - cpuBefore[i]!) / ROUNDS),
-        rssIdleMB: mb(idle[i]!),
-        rssConnectedMB: mb(connected[i]!),
+        rssIdleMB: mb(idle[i]!.rss),
+        rssConnectedMB: mb(connected[i]!.rss),
         peakRssMB: mb(peaks[i]!),
-        rssPerDeviceKB: round1((connected[i]! - idle[i]!) / mine / 1024),
+        rssPerDeviceKB: round1((connected[i]!.rss - idle[i]!.rss) / mine / 1024),
+        heapPerDeviceKB: round1((connected[i]!.heapUsed - idle[i]!.heapUsed) / mine / 1024),
       };
     });
     const rssPerDeviceKB = round1(figures.reduce((s, f) => s + f.rssPerDeviceKB * f.devices, 0) / devices);
-    if (k === 1) oneCoordinatorKB.set(devices, rssPerDeviceKB);
+    const heapPerDeviceKB = round1(figures.reduce((s, f) => s + f.heapPerDeviceKB * f.devices, 0) / devices);
+    if (k === 1) oneCoordinatorKB.set(devices, { rss: rssPerDeviceKB, heap: heapPerDeviceKB });
     const durations = records.map((r) => r.durationMs).sort((a, b) => a - b);
     const one = oneCoordinatorKB.get(devices);
     const failedOver = k >= 2 ? await failover(db, coordinators, fleets, rounds) : null;
@@ -193,7 +200,9 @@ async function measure(devices: number, k: number) {
       cpuSecondsPerRound: figures.map((f) => f.cpuSecondsPerRound),
       peakRssMB: figures.map((f) => f.peakRssMB),
       rssPerDeviceKB,
-      rssPerDeviceVsOneCoordinator: one === undefined || k === 1 ? null : round2(rssPerDeviceKB / one),
+      rssPerDeviceVsOneCoordinator: one === undefined || k === 1 ? null : round2(rssPerDeviceKB / one.rss),
+      heapPerDeviceKB,
+      heapPerDeviceVsOneCoordinator: one === undefined || k === 1 ? null : round2(heapPerDeviceKB / one.heap),
       failover: failedOver,
       ...(await tally(fleets)),
       perCoordinator: figures,
@@ -306,12 +315,20 @@ function cpuSeconds(pid: number): number {
 }
 
 /** The most resident memory process `pid` has held (VmHWM). */
-/** Each coordinator's resident memory after a full garbage collection (collectGarbageOnSignal.mjs) and a quiet moment. */
-async function liveRssBytes(coordinators: CoordinatorProcess[]): Promise<number[]> {
+/** Each coordinator's resident memory and live heap after a full garbage collection (collectGarbageOnSignal.mjs writes its usage). */
+async function liveMemory(coordinators: CoordinatorProcess[]): Promise<Array<{ rss: number; heapUsed: number }>> {
   await sleep(1_000);
-  for (const c of coordinators) process.kill(c.pid, 'SIGUSR2');
-  await sleep(1_000);
-  return coordinators.map((c) => c.rssBytes());
+  const file = (c: CoordinatorProcess) => join(MEMORY_DIR, `${c.pid}.json`);
+  for (const c of coordinators) {
+    rmSync(file(c), { force: true });
+    process.kill(c.pid, 'SIGUSR2');
+  }
+  return Promise.all(
+    coordinators.map(async (c) => {
+      const usage = await until('a coordinator to write its memory usage', async () => JSON.parse(readFileSync(file(c), 'utf8')) as NodeJS.MemoryUsage);
+      return { rss: c.rssBytes(), heapUsed: usage.heapUsed };
+    }),
+  );
 }
 
 function peakRssBytes(pid: number): number {
