@@ -1,6 +1,9 @@
-// `npm run bench -- train [--backend cpu|webgpu] [--seconds 3] [--models a,b] [--batches 10,50] [--steps 30] [--torch file] [--flags K=V,...] [--kernels]`
+// `npm run bench -- train [--backend cpu|webgpu] [--engine tfjs|wgsl] [--steps-per-submit N] [--seconds 3] [--models a,b] [--batches 10,50] [--steps 30] [--torch file] [--flags K=V,...] [--kernels]`
 // Samples/s of Flock's loop (trainEpochs on resident tensors) and of tfjs-layers `fit` on the same
-// model, backend, data and batch size, one JSON line per case. `--backend webgpu` runs on Dawn
+// model, backend, data and batch size, one JSON line per case. `--engine wgsl` (webgpu only) adds
+// Flock's WGSL engine, timed in turns with the other two, and reports it as the row's engine;
+// `dispatchesPerStep` and `submitsPerEpoch` count the row's engine's GPU calls over one epoch by
+// wrapping the device's compute passes and queue (countDispatches), the same way for both engines. `--backend webgpu` runs on Dawn
 // (the `webgpu` package, or the dawn.node named by DAWN_NODE); the README's Benchmarks section says how to run it on a GPU.
 // `--kernels` prints instead the kernels one step of the loop runs (tf.profile), those that dispatch apart.
 // `--torch file` merges PyTorch's figures (JSON lines {model, batch, samplesPerSec}) from train_torch.py.
@@ -13,10 +16,15 @@ import { createRng } from '../src/data/random.ts';
 import { buildModel, MODEL_NAMES, type ZooModelName } from '../src/models/zoo.ts';
 import { datasetToTensors, releaseResidentTensors, residentTensors } from '../src/training/tensors.ts';
 import { trainEpochs } from '../src/training/trainEpochs.ts';
+import { countDispatches } from '../src/training/wgsl/dispatchCounter.ts';
+import { wgslSupport } from '../src/training/wgsl/layerPlan.ts';
+import { tfjsWebGpuDevice, WgslTrainer } from '../src/training/wgsl/wgslTrainer.ts';
 
 const { values: args } = parseArgs({
   options: {
     backend: { type: 'string', default: 'cpu' },
+    engine: { type: 'string', default: 'tfjs' },
+    'steps-per-submit': { type: 'string' },
     seconds: { type: 'string', default: '3' },
     models: { type: 'string', default: MODEL_NAMES.join(',') },
     batches: { type: 'string', default: '10,50' },
@@ -96,6 +104,33 @@ function loopRunner(name: ZooModelName, data: ImageDataset, batchSize: number): 
   };
 }
 
+async function wgslRunner(name: ZooModelName, data: ImageDataset, batchSize: number): Promise<Runner> {
+  const model = buildModel(name, 1);
+  const trainer = await WgslTrainer.create(tfjsWebGpuDevice()!, model, data);
+  const config = { epochs: 1, batchSize, learningRate: LEARNING_RATE };
+  const stepsPerSubmit = args['steps-per-submit'] ? Number(args['steps-per-submit']) : undefined;
+  return {
+    run: () => trainer.train(config, { stepsPerSubmit }),
+    dispose: () => {
+      trainer.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/** GPU dispatches per step and submits per epoch of one pass of `runner` (null off webgpu). */
+async function gpuCalls(runner: Runner, steps: number): Promise<{ dispatchesPerStep: number | null; submitsPerEpoch: number | null }> {
+  const device = tfjsWebGpuDevice();
+  if (!device) return { dispatchesPerStep: null, submitsPerEpoch: null };
+  const count = countDispatches(device);
+  try {
+    await runner.run();
+  } finally {
+    count.stop();
+  }
+  return { dispatchesPerStep: round(count.dispatches / steps, 2), submitsPerEpoch: count.submits };
+}
+
 function fitRunner(name: ZooModelName, data: ImageDataset, batchSize: number): Runner {
   const model = buildModel(name, 1);
   model.compile({
@@ -142,6 +177,8 @@ async function kernelsPerStep(name: ZooModelName, data: ImageDataset, batchSize:
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 
 async function main(): Promise<void> {
+  if (args.engine !== 'tfjs' && args.engine !== 'wgsl') throw new Error(`--engine ${args.engine}: the engines are tfjs and wgsl`);
+  if (args.engine === 'wgsl' && args.backend !== 'webgpu') throw new Error('--engine wgsl trains on WebGPU: add --backend webgpu');
   await useBackend(args.backend);
   const seconds = Number(args.seconds);
   const steps = Number(args.steps);
@@ -149,24 +186,38 @@ async function main(): Promise<void> {
   const models = args.models.split(',') as ZooModelName[];
   for (const model of models) {
     if (!MODEL_NAMES.includes(model)) throw new Error(`unknown model ${model}; models: ${MODEL_NAMES.join(', ')}`);
+    const probe = buildModel(model, 1);
+    const support = wgslSupport(probe);
+    probe.dispose();
+    if (args.engine === 'wgsl' && !support.ok) {
+      console.log(JSON.stringify({ model, engine: 'wgsl', skipped: support.reason }));
+      continue;
+    }
     for (const batch of args.batches.split(',').map(Number)) {
       const data = randomDataset(batch * steps, batch);
       if (args.kernels) {
         console.log(JSON.stringify({ model, backend: tf.getBackend(), batch, ...(await kernelsPerStep(model, data, batch, steps)) }));
         continue;
       }
-      const runners = [loopRunner(model, data, batch), fitRunner(model, data, batch)];
-      const [loop, fit] = (await samplesPerSecond(data.count, seconds, runners)) as [number, number];
+      const loopRun = loopRunner(model, data, batch);
+      const wgsl = args.engine === 'wgsl' ? await wgslRunner(model, data, batch) : null;
+      const runners = [loopRun, fitRunner(model, data, batch), ...(wgsl ? [wgsl] : [])];
+      const [loop, fit, engine] = (await samplesPerSecond(data.count, seconds, runners)) as [number, number, number?];
+      const calls = await gpuCalls(wgsl ?? loopRun, steps);
       for (const r of runners) r.dispose();
+      const trained = engine ?? loop;
       const reference = torch.get(`${model}/${batch}`);
       const row = {
         model,
         backend: tf.getBackend(),
+        engine: args.engine,
         batch,
-        loopSamplesPerSec: round(loop),
+        loopSamplesPerSec: round(trained),
         fitSamplesPerSec: round(fit),
-        ratio: round(loop / fit, 2),
-        ...(reference ? { torchSamplesPerSec: round(reference), loopToTorch: round(loop / reference, 3) } : {}),
+        ratio: round(trained / fit, 2),
+        ...(engine ? { tfjsLoopSamplesPerSec: round(loop), toTfjsLoop: round(engine / loop, 2) } : {}),
+        ...calls,
+        ...(reference ? { torchSamplesPerSec: round(reference), loopToTorch: round(trained / reference, 3) } : {}),
         numTensors: tf.memory().numTensors,
       };
       console.log(JSON.stringify(row));

@@ -1,0 +1,219 @@
+/// <reference types="@webgpu/types" />
+import { compileDispatch, type Dispatch, type StorageBinding } from './gpuProgram.ts';
+import type { Activation, DenseOp, DropoutOp, LayerOp } from './layerPlan.ts';
+
+/**
+ * Where an op reads its input rows: the resident dataset through the epoch's order (the first op:
+ * the batch is gathered inside its kernels, no copy), or the previous op's output buffer, whose
+ * activation the op's input gradient applies (so every gradient buffer holds the gradient of the
+ * pre-activation).
+ */
+export type InputSource = { kind: 'data'; x: GPUBuffer; order: GPUBuffer } | { kind: 'activations'; x: GPUBuffer; activation: Activation };
+
+export interface OpBuffers {
+  input: InputSource;
+  output: GPUBuffer;
+  /** The loss's gradient with respect to `output` (before this op's activation). */
+  outputGrad: GPUBuffer;
+  /** Where the input's gradient goes; null for the first op (nothing to learn about the data). */
+  inputGrad: GPUBuffer | null;
+  params: GPUBuffer;
+  grads: GPUBuffer;
+}
+
+/** An op's dispatches for one step: the forward ones in model order, the backward ones in reverse. */
+export interface CompiledOp {
+  forward: Dispatch[];
+  backward: Dispatch[];
+}
+
+export function activationWgsl(activation: Activation, x: string): string {
+  switch (activation) {
+    case 'relu':
+      return `max(${x}, 0.0)`;
+    case 'sigmoid':
+      return `1.0 / (1.0 + exp(-${x}))`;
+    case 'tanh':
+      return `tanh(${x})`;
+    case 'linear':
+      return x;
+    default: {
+      const unknown: never = activation;
+      throw new Error(`no WGSL for activation ${String(unknown)}`);
+    }
+  }
+}
+
+/** The activation's derivative written in terms of its output `y`. */
+function derivativeWgsl(activation: Activation, y: string): string {
+  switch (activation) {
+    case 'relu':
+      return `select(0.0, 1.0, ${y} > 0.0)`;
+    case 'sigmoid':
+      return `${y} * (1.0 - ${y})`;
+    case 'tanh':
+      return `1.0 - ${y} * ${y}`;
+    case 'linear':
+      return '1.0';
+    default: {
+      const unknown: never = activation;
+      throw new Error(`no WGSL for activation ${String(unknown)}`);
+    }
+  }
+}
+
+/** The input's bindings and `rowBase(r)`: where example row r of the batch starts in `x`. */
+function inputBindings(input: InputSource, width: number): { bindings: StorageBinding[]; prelude: string } {
+  if (input.kind === 'data') {
+    return {
+      bindings: [
+        { name: 'x', buffer: input.x, access: 'read' },
+        { name: 'order', buffer: input.order, access: 'read', element: 'u32' },
+      ],
+      prelude: `fn rowBase(r: u32) -> u32 { return order[u.offset + r] * ${width}u; }`,
+    };
+  }
+  return { bindings: [{ name: 'x', buffer: input.x, access: 'read' }], prelude: `fn rowBase(r: u32) -> u32 { return r * ${width}u; }` };
+}
+
+/** The input gradient's factor for the activation that produced the input (`x[i]` is that activation's output). */
+const inputDerivative = (input: InputSource) => (input.kind === 'data' ? '1.0' : derivativeWgsl(input.activation, 'x[i]'));
+
+/** Dense: forward with bias and activation fused; backward as weight-and-bias gradients and input gradient. */
+function compileDense(device: GPUDevice, uniform: GPUBuffer, op: DenseOp, index: number, b: OpBuffers, batch: number): CompiledOp {
+  const { inputs: K, units: N, kernelOffset: W, biasOffset } = op;
+  const input = inputBindings(b.input, K);
+  const label = `dense${index}`;
+  const forward = compileDispatch(
+    device,
+    uniform,
+    `${label} forward`,
+    [{ name: 'params', buffer: b.params, access: 'read' }, ...input.bindings, { name: 'y', buffer: b.output, access: 'read_write' }],
+    {
+      prelude: input.prelude,
+      threads: batch * N,
+      body: `
+  if (i >= u.rows * ${N}u) { return; }
+  let r = i / ${N}u;
+  let n = i % ${N}u;
+  let base = rowBase(r);
+  var acc = ${biasOffset === null ? '0.0' : `params[${biasOffset}u + n]`};
+  for (var k = 0u; k < ${K}u; k++) { acc += x[base + k] * params[${W}u + k * ${N}u + n]; }
+  y[i] = ${activationWgsl(op.activation, 'acc')};`,
+    },
+  );
+  const weightGrads = compileDispatch(
+    device,
+    uniform,
+    `${label} weight gradients`,
+    [...input.bindings, { name: 'dy', buffer: b.outputGrad, access: 'read' }, { name: 'grads', buffer: b.grads, access: 'read_write' }],
+    {
+      prelude: input.prelude,
+      threads: K * N + (biasOffset === null ? 0 : N),
+      body: `
+  if (i < ${K * N}u) {
+    let k = i / ${N}u;
+    let n = i % ${N}u;
+    var acc = 0.0;
+    for (var r = 0u; r < u.rows; r++) { acc += x[rowBase(r) + k] * dy[r * ${N}u + n]; }
+    grads[${W}u + i] = acc;
+  } else if (i < ${K * N + (biasOffset === null ? 0 : N)}u) {
+    let n = i - ${K * N}u;
+    var acc = 0.0;
+    for (var r = 0u; r < u.rows; r++) { acc += dy[r * ${N}u + n]; }
+    grads[${biasOffset ?? 0}u + n] = acc;
+  }`,
+    },
+  );
+  if (!b.inputGrad || b.input.kind === 'data') return { forward: [forward], backward: [weightGrads] };
+  const inputGrad = compileDispatch(
+    device,
+    uniform,
+    `${label} input gradient`,
+    [
+      { name: 'params', buffer: b.params, access: 'read' },
+      { name: 'x', buffer: b.input.x, access: 'read' },
+      { name: 'dy', buffer: b.outputGrad, access: 'read' },
+      { name: 'dx', buffer: b.inputGrad, access: 'read_write' },
+    ],
+    {
+      threads: batch * K,
+      body: `
+  if (i >= u.rows * ${K}u) { return; }
+  let r = i / ${K}u;
+  let k = i % ${K}u;
+  var acc = 0.0;
+  for (var n = 0u; n < ${N}u; n++) { acc += dy[r * ${N}u + n] * params[${W}u + k * ${N}u + n]; }
+  dx[i] = acc * ${inputDerivative(b.input)};`,
+    },
+  );
+  return { forward: [forward], backward: [weightGrads, inputGrad] };
+}
+
+/** Inverted dropout; the mask is a hash of (seed, step, op, position), drawn again in the backward pass instead of stored. */
+function compileDropout(device: GPUDevice, uniform: GPUBuffer, op: DropoutOp, index: number, b: OpBuffers, batch: number): CompiledOp {
+  const F = op.width;
+  const keep = `fn keep(i: u32) -> f32 {
+  var h = i * 747796405u + u.step * 2891336453u + u.seed + ${(index * 0x9e3779b9) >>> 0}u;
+  h = ((h >> ((h >> 28u) + 4u)) ^ h) * 277803737u;
+  h = (h >> 22u) ^ h;
+  return select(0.0, ${1 / (1 - op.rate)}f, f32(h >> 8u) * (1.0 / 16777216.0) >= ${op.rate}f);
+}`;
+  const input = inputBindings(b.input, F);
+  const forward = compileDispatch(
+    device,
+    uniform,
+    `dropout${index} forward`,
+    [...input.bindings, { name: 'y', buffer: b.output, access: 'read_write' }],
+    {
+      prelude: `${input.prelude}\n${keep}`,
+      threads: batch * F,
+      body: `
+  if (i >= u.rows * ${F}u) { return; }
+  y[i] = x[rowBase(i / ${F}u) + i % ${F}u] * keep(i);`,
+    },
+  );
+  if (!b.inputGrad || b.input.kind === 'data') return { forward: [forward], backward: [] };
+  const inputGrad = compileDispatch(
+    device,
+    uniform,
+    `dropout${index} input gradient`,
+    [
+      { name: 'x', buffer: b.input.x, access: 'read' },
+      { name: 'dy', buffer: b.outputGrad, access: 'read' },
+      { name: 'dx', buffer: b.inputGrad, access: 'read_write' },
+    ],
+    {
+      prelude: keep,
+      threads: batch * F,
+      body: `
+  if (i >= u.rows * ${F}u) { return; }
+  dx[i] = dy[i] * keep(i) * ${inputDerivative(b.input)};`,
+    },
+  );
+  return { forward: [forward], backward: [inputGrad] };
+}
+
+/** An op's dispatch builders; a new layer kind (Conv2D, MaxPool2D) adds its case here. */
+export function compileOp(device: GPUDevice, uniform: GPUBuffer, op: LayerOp, index: number, buffers: OpBuffers, batch: number): CompiledOp {
+  switch (op.kind) {
+    case 'dense':
+      return compileDense(device, uniform, op, index, buffers, batch);
+    case 'dropout':
+      return compileDropout(device, uniform, op, index, buffers, batch);
+    default: {
+      const unknown: never = op;
+      throw new Error(`no WGSL kernels for layer op ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+/** Values per example an op writes. */
+export function outputWidth(op: LayerOp): number {
+  return op.kind === 'dense' ? op.units : op.width;
+}
+
+/** The activation an op's output carries (what the next op's input gradient differentiates). */
+export function outputActivation(op: LayerOp): Activation {
+  return op.kind === 'dense' ? op.activation : 'linear';
+}
