@@ -1,0 +1,17 @@
+export { DEFAULT_SECAGG_CLIP, MAX_SECAGG_GROUP, SecureAggregationConfig } from './config.ts';
+export { SecAggDevice, type SecAggRoundTag } from './device.ts';
+export {
+  SecAggAdvertisement,
+  SecAggMaskedInput,
+  SecAggMaskedInputRequest,
+  SecAggRoundSettings,
+  SecAggShareKeysRequest,
+  SecAggShares,
+  SecAggUnmaskRequest,
+  SecAggUnmaskShares,
+} from './messages.ts';
+export { neighbourGraph } from './neighbourGraph.ts';
+export { deriveSecAggParams, SECAGG_MODULUS, type SecAggGroupParams, type SecAggResult } from './params.ts';
+export { dequantizeMean, quantizationLevels, quantizeWeighted, type QuantizationParams, type WeightedMean } from './quantize.ts';
+export { SecAggServer, type Acceptance, type SecAggServerOptions, type SecAggServerStage, type SecAggSum } from './server.ts';
+export { simulateSecAggRound, type SimulatedDevice, type SimulatedRound } from './simulateRound.ts';

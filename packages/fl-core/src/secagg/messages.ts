@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { BinaryPayload, DeviceId, FederationId } from '../protocol/device.ts';
+import { MAX_SECAGG_GROUP } from './config.ts';
+import { KEY_BYTES, sealedLength } from './crypto.ts';
+
+/**
+ * One zod schema per message of the four stages. Binary fields are Uint8Array (Socket.IO carries them as binary; a
+ * browser receives ArrayBuffer, normalised here). Every message names its federation and round, so a late message from
+ * another round is refused.
+ */
+
+/** A Shamir share of a 32-byte secret: the secret's length plus the share's x coordinate. */
+export const SHARE_BYTES = KEY_BYTES + 1;
+/** A sealed share pair (self-mask seed share, mask-key share) addressed to one neighbour. */
+export const SHARE_CIPHERTEXT_BYTES = sealedLength(2 * SHARE_BYTES);
+/** Masked vectors cap at 64M entries (the update plus its weight), 256 MiB of uint32. */
+export const MAX_SECAGG_VECTOR = 64 * 1024 * 1024;
+
+/** Typed as plain Uint8Array, so that bytes from @noble/curves and WebCrypto fit the message types. */
+const Bytes = BinaryPayload.transform((b): Uint8Array => b);
+const bytesOf = (length: number, what: string) => Bytes.refine((b) => b.length === length, `${what} must be ${length} bytes`);
+const PublicKey = bytesOf(KEY_BYTES, 'a public key');
+const Share = bytesOf(SHARE_BYTES, 'a share');
+const ShareCiphertext = bytesOf(SHARE_CIPHERTEXT_BYTES, 'an encrypted share');
+const Round = z.number().int().min(0);
+const Peers = z.array(DeviceId).max(MAX_SECAGG_GROUP);
+const RoundTag = { federationId: FederationId, round: Round };
+
+/** Stage 1, device → coordinator: two fresh public keys, one to encrypt shares, one for pairwise masks. */
+export const SecAggAdvertisement = z.object({ ...RoundTag, deviceId: DeviceId, encryptionKey: PublicKey, maskKey: PublicKey });
+export type SecAggAdvertisement = z.infer<typeof SecAggAdvertisement>;
+
+/** What every device of the round must agree on, sent with its neighbours' keys. */
+export const SecAggRoundSettings = z.object({
+  deviceCount: z.number().int().min(2),
+  neighbours: z.number().int().min(2).max(MAX_SECAGG_GROUP),
+  threshold: z.number().int().min(2).max(MAX_SECAGG_GROUP),
+  vectorLength: z.number().int().min(1).max(MAX_SECAGG_VECTOR - 1),
+  clip: z.number().positive(),
+  maxWeight: z.number().positive(),
+  levels: z.number().int().min(1),
+});
+export type SecAggRoundSettings = z.infer<typeof SecAggRoundSettings>;
+
+/** Stage 2, coordinator → device: the round's settings and its neighbours' public keys. */
+export const SecAggShareKeysRequest = z.object({
+  ...RoundTag,
+  settings: SecAggRoundSettings,
+  neighbours: z.array(SecAggAdvertisement.omit({ federationId: true, round: true })).max(MAX_SECAGG_GROUP),
+});
+export type SecAggShareKeysRequest = z.infer<typeof SecAggShareKeysRequest>;
+
+/** Stage 2, device → coordinator: one sealed share pair per neighbour. */
+export const SecAggShares = z.object({
+  ...RoundTag,
+  deviceId: DeviceId,
+  shares: z.array(z.object({ to: DeviceId, ciphertext: ShareCiphertext })).max(MAX_SECAGG_GROUP),
+});
+export type SecAggShares = z.infer<typeof SecAggShares>;
+
+/** Stage 3, coordinator → device: the sealed shares its neighbours addressed to it. */
+export const SecAggMaskedInputRequest = z.object({
+  ...RoundTag,
+  ciphertexts: z.array(z.object({ from: DeviceId, ciphertext: ShareCiphertext })).max(MAX_SECAGG_GROUP),
+});
+export type SecAggMaskedInputRequest = z.infer<typeof SecAggMaskedInputRequest>;
+
+/** Stage 3, device → coordinator: its quantized weighted update plus masks, uint32 little-endian. */
+export const SecAggMaskedInput = z.object({
+  ...RoundTag,
+  deviceId: DeviceId,
+  masked: Bytes.refine((b) => b.length % 4 === 0 && b.length > 0 && b.length <= 4 * MAX_SECAGG_VECTOR, 'a masked vector is whole uint32 words'),
+});
+export type SecAggMaskedInput = z.infer<typeof SecAggMaskedInput>;
+
+/** Stage 4, coordinator → device: which of its neighbours sent a masked vector and which dropped after sharing keys. */
+export const SecAggUnmaskRequest = z.object({ ...RoundTag, survivors: Peers, dropped: Peers });
+export type SecAggUnmaskRequest = z.infer<typeof SecAggUnmaskRequest>;
+
+/** Stage 4, device → coordinator: self-mask seed shares of survivors (itself included), mask-key shares of the dropped. */
+export const SecAggUnmaskShares = z.object({
+  ...RoundTag,
+  deviceId: DeviceId,
+  seedShares: z.array(z.object({ of: DeviceId, share: Share })).max(MAX_SECAGG_GROUP),
+  keyShares: z.array(z.object({ of: DeviceId, share: Share })).max(MAX_SECAGG_GROUP),
+});
+export type SecAggUnmaskShares = z.infer<typeof SecAggUnmaskShares>;
+
+/** A masked vector's words; copies when the bytes are not 4-aligned (a Buffer slice of a socket frame may not be). */
+export function wordsOf(bytes: Uint8Array): Uint32Array {
+  return bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4) : new Uint32Array(bytes.slice().buffer);
+}
+
+export function bytesOfWords(words: Uint32Array): Uint8Array {
+  return new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+}
