@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { boundedNumber, describeBounds, type Bounds } from '../protocol/boundedNumber.ts';
 import { DownlinkCodecName, FederationId, MAX_DECLARED_EXAMPLES, ModelRef, TrainingConfig, UplinkCodecName, type RoundCodec } from '../protocol/device.ts';
+import { SecureAggregationConfig } from '../secagg/config.ts';
 import { DEFAULT_STRATEGY, StrategyConfig } from '../strategy/catalog.ts';
 import { PrivacyConfig } from '../strategy/privacy/privacyConfig.ts';
 import { DatasetConfig, SEED_BOUNDS } from './datasetConfig.ts';
@@ -103,6 +104,13 @@ export function maxExamplesPerDeviceOf(config: Pick<FederationConfig, 'maxExampl
   return config.maxExamplesPerDevice ?? DEFAULT_MAX_EXAMPLES_PER_DEVICE;
 }
 
+/** How many devices a round selects when `online` are connected (a seeded draw picks which). */
+export function roundSelectionSize(clientsPerRound: FederationConfig['clientsPerRound'], online: number): number {
+  if (clientsPerRound === 'all') return online;
+  if (typeof clientsPerRound === 'number') return Math.min(clientsPerRound, online);
+  return Math.max(1, Math.round(clientsPerRound.fraction * online));
+}
+
 export const FederationConfig = z.object({
   id: FederationId,
   name: z.string().min(1).max(200),
@@ -143,6 +151,8 @@ export const FederationConfig = z.object({
   strategy: StrategyConfig.default(DEFAULT_STRATEGY).optional(),
   /** Differential privacy (central DP-FedAvg or local noise); absent: none. */
   privacy: PrivacyConfig.optional(),
+  /** SecAgg+: the coordinator learns only the sum of each round's updates (absent: off; read it through secureAggregationOf). */
+  secureAggregation: SecureAggregationConfig.optional(),
   /** Open to any device, or enrollment-only (read it through joinPolicyOf; absent: open). */
   join: JoinPolicy.optional(),
   /** Test examples the coordinator evaluates the global model on after each round (when it has test data). */

@@ -3,8 +3,9 @@ import { zodReason } from '../protocol/issueWords.ts';
 import { strategyDefinition } from '../strategy/catalog.ts';
 import { MAX_HELD_BYTES, strategyOf } from '../strategy/federationStrategy.ts';
 import { datasetProblem, datasetShape, demoDataset } from './datasetConfig.ts';
-import { FederationConfig } from './federation.ts';
+import { FederationConfig, roundSelectionSize } from './federation.ts';
 import { modelProblem } from './modelFit.ts';
+import { secureAggregationProblem } from './secureAggregation.ts';
 
 /** What is known about a federation beyond its config. */
 export interface ConfigContext {
@@ -19,7 +20,7 @@ export interface ConfigContext {
 /**
  * Whatever keeps `config` from being a federation, in one sentence for the person who wrote it; null
  * when nothing does. The schema first, then what it alone cannot check: the dataset, the model against
- * the dataset, the strategy against the mode, the privacy and the clients per round. Creating, editing,
+ * the dataset, secure aggregation against the rest, the strategy against the mode, the privacy and the clients per round. Creating, editing,
  * cloning, `flockctl federation create` and the dashboard's form all ask this; the memory a robust
  * strategy holds is checked only where `parameterCount` is known. An uploaded model is checked against
  * the dataset where it is loaded.
@@ -31,7 +32,10 @@ export function federationConfigProblem(
   const parsed = FederationConfig.safeParse(config);
   if (!parsed.success) return `${source}: ${zodReason(parsed.error)}`;
   return (
-    datasetAndModelProblem(parsed.data) ?? strategyProblem(parsed.data, parameterCount) ?? (coordinators === 'several' ? sharedProblem(parsed.data) : null)
+    datasetAndModelProblem(parsed.data) ??
+    secureAggregationProblem(parsed.data, coordinators === 'several') ??
+    strategyProblem(parsed.data, parameterCount) ??
+    (coordinators === 'several' ? sharedProblem(parsed.data) : null)
   );
 }
 
@@ -62,8 +66,7 @@ function largestSelection(config: FederationConfig): number | null {
   const perRound = config.clientsPerRound;
   if (typeof perRound === 'number') return perRound;
   const population = 'numDevices' in config.dataset ? config.dataset.numDevices : undefined;
-  if (population === undefined) return null;
-  return perRound === 'all' ? population : Math.max(1, Math.round(perRound.fraction * population));
+  return population === undefined ? null : roundSelectionSize(perRound, population);
 }
 
 function strategyProblem(config: FederationConfig, parameterCount: number | undefined): string | null {

@@ -3,3 +3,4 @@ export * from './federation.ts';
 export * from './datasetConfig.ts';
 export * from './modelFit.ts';
 export * from './federationConfigProblem.ts';
+export * from './secureAggregation.ts';

@@ -1,0 +1,52 @@
+import type { SecureAggregationConfig } from '../secagg/config.ts';
+import { strategyDefinition } from '../strategy/catalog.ts';
+import { strategyOf } from '../strategy/federationStrategy.ts';
+import { roundSelectionSize, type FederationConfig } from './federation.ts';
+
+type SecureAggregationFields = Pick<FederationConfig, 'secureAggregation'>;
+
+/** The federation's secure aggregation when it is on; null when absent or disabled. */
+export function secureAggregationOf(config: SecureAggregationFields): SecureAggregationConfig | null {
+  return config.secureAggregation?.enabled ? config.secureAggregation : null;
+}
+
+/**
+ * What secure aggregation cannot run with, in one sentence: a strategy that reads each update, async mode, central DP,
+ * several coordinators, or rounds smaller than its threshold. Null when it is off or fits.
+ */
+export function secureAggregationProblem(config: FederationConfig, severalCoordinators: boolean): string | null {
+  const secure = secureAggregationOf(config);
+  if (!secure) return null;
+  const chosen = strategyOf(config).name;
+  if (strategyDefinition(chosen).holdsUpdates) {
+    return `strategy ${chosen} needs every device's update in the clear; secure aggregation shows the coordinator only their sum: choose FedAvg, FedAvgM or a FedOpt strategy, or turn secure aggregation off`;
+  }
+  if (config.mode.kind === 'async') {
+    return 'async (FedBuff) mode folds each update into the model as it arrives, but secure aggregation reveals only the sum of a whole round: choose sync mode, or turn secure aggregation off';
+  }
+  if (config.privacy?.mode === 'central') {
+    return 'central DP clips and noises each update on the coordinator, but secure aggregation shows the coordinator only their sum: choose local DP, or turn one of them off';
+  }
+  if (severalCoordinators) {
+    return 'secure aggregation keeps each round\'s key exchange on one coordinator, but several coordinators serve this Flock: run one coordinator, or turn secure aggregation off';
+  }
+  return smallRoundProblem(config, secure);
+}
+
+/** A round begins once minDevices are online; the devices it selects then must reach the threshold (at least 2: a sum of one device is its update). */
+function smallRoundProblem(config: FederationConfig, secure: SecureAggregationConfig): string | null {
+  const needed = secure.threshold ?? 2;
+  const smallest = roundSelectionSize(config.clientsPerRound, config.minDevices);
+  if (smallest >= needed) return null;
+  const begins = `a round may begin with only ${smallest} device${smallest === 1 ? '' : 's'} (minDevices ${config.minDevices}, clientsPerRound ${JSON.stringify(config.clientsPerRound)})`;
+  const raise = raiseToReach(config.clientsPerRound, needed);
+  return secure.threshold === undefined
+    ? `${begins} and secure aggregation would show the coordinator that device's update: ${raise}`
+    : `${begins}, fewer than the secure aggregation threshold of ${needed}: ${raise}, or lower secureAggregation.threshold`;
+}
+
+function raiseToReach(clientsPerRound: FederationConfig['clientsPerRound'], needed: number): string {
+  if (clientsPerRound === 'all') return `raise minDevices to at least ${needed}`;
+  if (typeof clientsPerRound === 'number') return `raise minDevices and clientsPerRound to at least ${needed}`;
+  return `raise minDevices to at least ${Math.ceil((needed - 0.5) / clientsPerRound.fraction)}`;
+}
