@@ -42,7 +42,9 @@ describe('secure aggregation in the federation config', () => {
     );
     const central = PrivacyConfig.parse({ mode: 'central', clipNorm: 1, noiseMultiplier: 1 });
     expect(federationConfigProblem({ ...secure, privacy: central })).toMatch(/^central DP clips and noises each update on the coordinator.*choose local DP/);
-    expect(federationConfigProblem(secure, { coordinators: 'several' })).toMatch(/several coordinators serve this Flock: run one coordinator, or turn secure aggregation off$/);
+    expect(federationConfigProblem(secure, { coordinators: 'several' })).toMatch(
+      /several coordinators serve this Flock: run one coordinator, or turn secure aggregation off$/,
+    );
     expect(federationConfigProblem({ ...secure, secureAggregation: { enabled: false } }, { coordinators: 'several' })).toBeNull();
   });
 
@@ -56,12 +58,14 @@ describe('secure aggregation in the federation config', () => {
       /^a round may begin with only 2 devices .*: raise minDevices to at least 18, or lower/,
     );
     expect(federationConfigProblem({ ...secure, minDevices: 1, clientsPerRound: 'all' })).toBe(
-      "a round may begin with only 1 device (minDevices 1, clientsPerRound \"all\") and secure aggregation would show the coordinator that device's update: raise minDevices to at least 2",
+      'a round may begin with only 1 device (minDevices 1, clientsPerRound "all") and secure aggregation would show the coordinator that device\'s update: raise minDevices to at least 2',
     );
   });
 
   it('names a neighbours or threshold the protocol cannot use', () => {
-    expect(federationConfigProblem({ ...secure, secureAggregation: { enabled: true, neighbours: 4 } })).toMatch(/secureAggregation\.neighbours: neighbours must be odd/);
+    expect(federationConfigProblem({ ...secure, secureAggregation: { enabled: true, neighbours: 4 } })).toMatch(
+      /secureAggregation\.neighbours: neighbours must be odd/,
+    );
     expect(federationConfigProblem({ ...secure, secureAggregation: { enabled: true, neighbours: 5, threshold: 6 } })).toMatch(
       /secureAggregation\.threshold: threshold cannot exceed neighbours/,
     );

@@ -28,7 +28,7 @@ export function secureAggregationProblem(config: FederationConfig, severalCoordi
     return 'central DP clips and noises each update on the coordinator, but secure aggregation shows the coordinator only their sum: choose local DP, or turn one of them off';
   }
   if (severalCoordinators) {
-    return 'secure aggregation keeps each round\'s key exchange on one coordinator, but several coordinators serve this Flock: run one coordinator, or turn secure aggregation off';
+    return "secure aggregation keeps each round's key exchange on one coordinator, but several coordinators serve this Flock: run one coordinator, or turn secure aggregation off";
   }
   return smallRoundProblem(config, secure);
 }
