@@ -25,7 +25,10 @@ async function roundAtMaskedInput() {
   return { ids, server, devices, maskRequests: maskRequests.value };
 }
 
-function withCiphertext(request: SecAggMaskedInputRequest, change: (c: SecAggMaskedInputRequest['ciphertexts'][number]) => SecAggMaskedInputRequest['ciphertexts'][number]) {
+function withCiphertext(
+  request: SecAggMaskedInputRequest,
+  change: (c: SecAggMaskedInputRequest['ciphertexts'][number]) => SecAggMaskedInputRequest['ciphertexts'][number],
+) {
   return { ...request, ciphertexts: request.ciphertexts.map((c, i) => (i === 0 ? change(c) : c)) };
 }
 
@@ -44,7 +47,9 @@ describe('SecAggDevice', () => {
 
   it('refuses a share sealed for another receiver (wrong associated data)', async () => {
     const { devices, maskRequests } = await roundAtMaskedInput();
-    const forB = maskRequests.get('device-b2')!.ciphertexts.find((c) => c.from !== 'device-a1' && maskRequests.get('device-a1')!.ciphertexts.some((a) => a.from === c.from))!;
+    const forB = maskRequests
+      .get('device-b2')!
+      .ciphertexts.find((c) => c.from !== 'device-a1' && maskRequests.get('device-a1')!.ciphertexts.some((a) => a.from === c.from))!;
     const request = maskRequests.get('device-a1')!;
     const misrouted = { ...request, ciphertexts: request.ciphertexts.map((c) => (c.from === forB.from ? forB : c)) };
     const result = await devices.get('device-a1')!.maskInput(misrouted, new Float32Array(LENGTH), 10);
@@ -55,7 +60,13 @@ describe('SecAggDevice', () => {
     const { devices, maskRequests } = await roundAtMaskedInput();
     const request = maskRequests.get('device-a1')!;
     const [first, second] = request.ciphertexts;
-    const swapped = { ...request, ciphertexts: [{ from: first!.from, ciphertext: second!.ciphertext }, { from: second!.from, ciphertext: first!.ciphertext }] };
+    const swapped = {
+      ...request,
+      ciphertexts: [
+        { from: first!.from, ciphertext: second!.ciphertext },
+        { from: second!.from, ciphertext: first!.ciphertext },
+      ],
+    };
     const result = await devices.get('device-a1')!.maskInput(swapped, new Float32Array(LENGTH), 10);
     expect(result.ok).toBe(false);
   });

@@ -112,11 +112,15 @@ export class SecAggDevice {
         return refuse('The coordinator forwarded a share from a device that is not a neighbour (or twice), so this device sits the round out.');
       const plaintext = await open(keys.shareKey, ciphertext, shareAssociatedData(federationId, round, from, deviceId));
       if (!plaintext)
-        return refuse('A share from a neighbour failed its integrity check (altered, or sealed for another device or round), so this device does not send its update this round.');
+        return refuse(
+          'A share from a neighbour failed its integrity check (altered, or sealed for another device or round), so this device does not send its update this round.',
+        );
       this.held.set(from, { seed: plaintext.slice(0, SHARE_BYTES), key: plaintext.slice(SHARE_BYTES) });
     }
     if (this.held.size + 1 < settings.threshold)
-      return refuse(`Only ${this.held.size} neighbours shared keys and the threshold is ${settings.threshold}, so this device does not send its update this round.`);
+      return refuse(
+        `Only ${this.held.size} neighbours shared keys and the threshold is ${settings.threshold}, so this device does not send its update this round.`,
+      );
     const masked = quantizeWeighted(update, weight, settings, random);
     const jobs: MaskJob[] = [{ seed: async () => this.selfMaskSeed, sign: 1 }];
     const maskAgreement = await x25519Agreement(this.masking);
@@ -143,10 +147,13 @@ export class SecAggDevice {
     if (request.dropped.some((id) => survivors.has(id) || id === this.tag.deviceId))
       return refuse('The coordinator asked for both kinds of share for the same neighbour, which would reveal its update; this device refuses to unmask.');
     const unknown = [...survivors, ...dropped].find((id) => !this.held.has(id));
-    if (unknown !== undefined) return refuse('The coordinator asked for shares of a device that did not share keys with this one; this device refuses to unmask.');
+    if (unknown !== undefined)
+      return refuse('The coordinator asked for shares of a device that did not share keys with this one; this device refuses to unmask.');
     const threshold = this.settings!.threshold;
     if (survivors.size + 1 < threshold)
-      return refuse(`Only ${survivors.size + 1} of this device's group sent their updates and the threshold is ${threshold}; this device refuses to unmask and the round is redone.`);
+      return refuse(
+        `Only ${survivors.size + 1} of this device's group sent their updates and the threshold is ${threshold}; this device refuses to unmask and the round is redone.`,
+      );
     return {
       ok: true,
       value: {
@@ -165,7 +172,8 @@ export class SecAggDevice {
   private wrongMessage(message: { federationId: string; round: number }, expected: DeviceStage): string | null {
     if (message.federationId !== this.tag.federationId || message.round !== this.tag.round)
       return `The coordinator sent a secure-aggregation message for another round (round ${message.round}); this device ignores it.`;
-    if (this.stage !== expected) return `The coordinator asked for the ${expected} stage while this device is at the ${this.stage} stage; this device sits the round out.`;
+    if (this.stage !== expected)
+      return `The coordinator asked for the ${expected} stage while this device is at the ${this.stage} stage; this device sits the round out.`;
     return null;
   }
 }

@@ -35,7 +35,11 @@ export const SecAggRoundSettings = z.object({
   deviceCount: z.number().int().min(2),
   neighbours: z.number().int().min(2).max(MAX_SECAGG_GROUP),
   threshold: z.number().int().min(2).max(MAX_SECAGG_GROUP),
-  vectorLength: z.number().int().min(1).max(MAX_SECAGG_VECTOR - 1),
+  vectorLength: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_SECAGG_VECTOR - 1),
   clip: z.number().positive(),
   maxWeight: z.number().positive(),
   levels: z.number().int().min(1),

@@ -139,8 +139,7 @@ export class SecAggServer {
     const { federationId, round } = this.options;
     const requests = new Map<string, SecAggMaskedInputRequest>();
     for (const id of this.sealedShares.keys()) requests.set(id, { federationId, round, ciphertexts: [] });
-    for (const [from, shares] of this.sealedShares)
-      for (const { to, ciphertext } of shares) requests.get(to)?.ciphertexts.push({ from, ciphertext });
+    for (const [from, shares] of this.sealedShares) for (const { to, ciphertext } of shares) requests.get(to)?.ciphertexts.push({ from, ciphertext });
     this.stageNow = 'masked-input';
     return { ok: true, value: requests };
   }
@@ -165,7 +164,9 @@ export class SecAggServer {
     const below = this.belowThreshold(this.masked.size, 'sent masked updates');
     if (below) return this.abort(below);
     if (!isConnected(this.masked, this.graph))
-      return this.abort('The devices that sent masked updates split into groups that share no masks, so publishing their sum would reveal each group’s sum; the round is redone.');
+      return this.abort(
+        'The devices that sent masked updates split into groups that share no masks, so publishing their sum would reveal each group’s sum; the round is redone.',
+      );
     const { federationId, round } = this.options;
     const requests = new Map<string, SecAggUnmaskRequest>();
     for (const id of this.masked) {
@@ -221,7 +222,10 @@ export class SecAggServer {
       for (const survivor of this.graph.get(dropped)!.filter((peer) => this.masked.has(peer))) {
         const shared = await agreement(this.keys.get(survivor)!.maskKey);
         if (!shared) return this.abort('A device advertised an unusable public key; the round is redone.');
-        jobs.push({ seed: () => deriveKey(shared, pairwiseMaskInfo(federationId, round, survivor, dropped)), sign: pairwiseSign(survivor, dropped) === 1 ? -1 : 1 });
+        jobs.push({
+          seed: () => deriveKey(shared, pairwiseMaskInfo(federationId, round, survivor, dropped)),
+          sign: pairwiseSign(survivor, dropped) === 1 ? -1 : 1,
+        });
       }
     }
     await applyMasks(this.sum, jobs);

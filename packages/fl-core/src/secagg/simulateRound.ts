@@ -18,6 +18,8 @@ export interface SimulatedRound {
   /** Bytes each device sent and received over the four stages (payload binaries only), summed over devices. */
   bytesUp: number;
   bytesDown: number;
+  /** Coordinator time adding masked vectors into the running sum, and rebuilding secrets and removing masks. */
+  serverMs: { ingest: number; unmask: number };
 }
 
 /**
@@ -31,10 +33,16 @@ export async function simulateSecAggRound(
 ): Promise<SimulatedRound> {
   const vectorLength = devices[0]?.update.length ?? 0;
   const server = new SecAggServer({ ...options, vectorLength });
-  const clients = new Map(devices.map((d) => [d.deviceId, { input: d, device: new SecAggDevice({ federationId: options.federationId, round: options.round, deviceId: d.deviceId }) }]));
+  const clients = new Map(
+    devices.map((d) => [
+      d.deviceId,
+      { input: d, device: new SecAggDevice({ federationId: options.federationId, round: options.round, deviceId: d.deviceId }) },
+    ]),
+  );
   let bytesUp = 0;
   let bytesDown = 0;
-  const failed = (reason: string): SimulatedRound => ({ outcome: { ok: false, reason }, bytesUp, bytesDown });
+  const serverMs = { ingest: 0, unmask: 0 };
+  const failed = (reason: string): SimulatedRound => ({ outcome: { ok: false, reason }, bytesUp, bytesDown, serverMs });
 
   for (const [id, { device }] of clients) {
     const message = device.advertise();
@@ -59,7 +67,9 @@ export async function simulateSecAggRound(
     const masked = await device.maskInput(request, input.update, input.weight, input.random);
     if (!masked.ok) continue;
     bytesUp += masked.value.masked.length;
+    const start = performance.now();
     server.receiveMaskedInput(id, masked.value);
+    serverMs.ingest += performance.now() - start;
   }
   const unmaskRequests = server.closeMaskedInput();
   if (!unmaskRequests.ok) return failed(unmaskRequests.reason);
@@ -69,5 +79,8 @@ export async function simulateSecAggRound(
     bytesUp += SHARE_BYTES * (shares.value.seedShares.length + shares.value.keyShares.length);
     server.receiveUnmaskShares(id, shares.value);
   }
-  return { outcome: await server.finish(), bytesUp, bytesDown };
+  const start = performance.now();
+  const outcome = await server.finish();
+  serverMs.unmask = performance.now() - start;
+  return { outcome, bytesUp, bytesDown, serverMs };
 }
