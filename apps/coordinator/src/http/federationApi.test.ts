@@ -56,6 +56,19 @@ describe('federations over REST', () => {
     expect((await api('POST', '/api/federations', CONFIG)).status).toBe(409);
   });
 
+  it('creates a federation with secure aggregation, and refuses it with a strategy that needs every update, saying why', async () => {
+    const secureAggregation = { enabled: true, neighbours: 3, threshold: 2 };
+    const created = await api<FederationSummary>('POST', '/api/federations', { ...CONFIG, id: 'clothes-secure', secureAggregation });
+    expect(created.status).toBe(201);
+    expect(created.body.config.secureAggregation).toEqual(secureAggregation);
+
+    const median = await api('POST', '/api/federations', { ...CONFIG, id: 'clothes-median', secureAggregation, strategy: { name: 'median', options: {} } });
+    expect(median.status).toBe(400);
+    expect(median.body.reason).toBe(
+      "strategy median needs every device's update in the clear; secure aggregation shows the coordinator only their sum: choose FedAvg, FedAvgM or a FedOpt strategy, or turn secure aggregation off",
+    );
+  });
+
   it('edits an idle federation, naming unknown fields and refusing an id change', async () => {
     const edited = await api<FederationSummary>('PATCH', '/api/federations/clothes', {
       name: 'Clothes',
