@@ -34,7 +34,8 @@ export function activationWgsl(activation: Activation, x: string): string {
     case 'sigmoid':
       return `1.0 / (1.0 + exp(-${x}))`;
     case 'tanh':
-      return `tanh(${x})`;
+      // tanh saturates in float32 by |x| = 9; some WGSL implementations overflow to NaN far beyond.
+      return `tanh(clamp(${x}, -9.0, 9.0))`;
     case 'linear':
       return x;
     default: {

@@ -5,19 +5,18 @@ import { compileDispatch, type Dispatch, type StorageBinding } from './gpuProgra
 import type { LossKind } from './layerPlan.ts';
 
 /**
- * What the GPU accumulates over an epoch, read once at its end: the summed per-example loss, the
- * count of right answers, then one FedProx penalty partial per optimizer workgroup.
+ * What the GPU accumulates over an epoch, read once at its end, without a barrier or an atomic
+ * anywhere (software WebGPU runs workgroup barriers slowly): the loss kernel's threads each keep a
+ * (summed loss, right answers) pair, then come FedProx's penalty partials, each the sum of a run of
+ * the per-parameter penalty buffer.
  */
-export const STATS_LOSS = 0;
-export const STATS_CORRECT = 1;
-export const STATS_PARTIALS = 4;
+export const LOSS_THREADS = 64;
+export const STATS_PARTIALS = 2 * LOSS_THREADS;
+export const PENALTY_RUN = 256;
 
 /** Adam's constants, as tf.train.adam takes them by default (epsilon: the float32 backends' 1e-7). */
 export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } as const;
 
-export const OPTIMIZER_WORKGROUP = 256;
-
-const LOSS_WORKGROUP = 64;
 
 export interface LossBuffers {
   order: GPUBuffer;
@@ -30,8 +29,8 @@ export interface LossBuffers {
 /**
  * The loss and its gradient with respect to the last layer's pre-activations in one kernel (one
  * workgroup over the batch): softmax cross-entropy, (softmax - onehot) / rows; or sigmoid
- * cross-entropy averaged over the classes, (sigmoid - onehot) / (rows * classes). It adds the
- * batch's summed loss and right answers (argmax, first of ties as tf.argMax) to the epoch's stats.
+ * cross-entropy averaged over the classes, (sigmoid - onehot) / (rows * classes). Each thread adds
+ * its rows' loss and right answers (argmax, first of ties as tf.argMax) to its own pair of stats.
  */
 export function compileLoss(device: GPUDevice, uniform: GPUBuffer, loss: LossKind, classes: number, b: LossBuffers): Dispatch {
   const C = classes;
@@ -62,9 +61,8 @@ export function compileLoss(device: GPUDevice, uniform: GPUBuffer, loss: LossKin
     { name: 'stats', buffer: b.stats, access: 'read_write' },
   ];
   return compileDispatch(device, uniform, `${loss} with gradient`, bindings, {
-    workgroupSize: LOSS_WORKGROUP,
-    threads: LOSS_WORKGROUP,
-    prelude: `var<workgroup> part: array<vec2f, ${LOSS_WORKGROUP}>;`,
+    workgroupSize: LOSS_THREADS,
+    threads: LOSS_THREADS,
     body: `
   let scale = 1.0 / f32(u.rows);
   var total = 0.0;
@@ -79,16 +77,8 @@ export function compileLoss(device: GPUDevice, uniform: GPUBuffer, loss: LossKin
     }
     right += select(0.0, 1.0, best == label);${perRow}
   }
-  part[lid] = vec2f(total, right);
-  workgroupBarrier();
-  for (var half = WG / 2u; half > 0u; half >>= 1u) {
-    if (lid < half) { part[lid] += part[lid + half]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u) {
-    stats[${STATS_LOSS}] += part[0].x;
-    stats[${STATS_CORRECT}] += part[0].y;
-  }`,
+  stats[2u * lid] += total;
+  stats[2u * lid + 1u] += right;`,
   });
 }
 
@@ -103,14 +93,15 @@ export interface OptimizerBuffers {
   first: GPUBuffer;
   /** Adam's second moment. */
   second: GPUBuffer;
-  stats: GPUBuffer;
+  /** Per parameter, the step-weighted sum of (w - anchor)^2 over the epoch. */
+  penalty: GPUBuffer;
 }
 
 /**
  * One dispatch over the flat parameter vector: the step of SGD, momentum (v = 0.9 v + lr g; w -= v,
  * as Flock's tfjs loop) or Adam (tf.train.adam's update), with FedProx's gradient mu (w - anchor)
- * added when `proximal`; each workgroup then adds rows * mu/2 * its sum of (w - anchor)^2 to its
- * own penalty partial.
+ * added when `proximal`, and rows * (w - anchor)^2 added to the parameter's penalty (the loss's
+ * term is mu/2 times the sum, taken once per epoch by compilePenaltySum).
  */
 export function compileOptimizer(device: GPUDevice, uniform: GPUBuffer, kind: OptimizerKind, proximal: boolean, parameters: number, b: OptimizerBuffers): Dispatch {
   const update = {
@@ -127,38 +118,43 @@ export function compileOptimizer(device: GPUDevice, uniform: GPUBuffer, kind: Op
   const bindings: StorageBinding[] = [
     { name: 'params', buffer: b.params, access: 'read_write' },
     { name: 'grads', buffer: b.grads, access: 'read' },
-    ...(proximal ? [{ name: 'anchor', buffer: b.anchor, access: 'read' } as const, { name: 'stats', buffer: b.stats, access: 'read_write' } as const] : []),
+    ...(proximal ? [{ name: 'anchor', buffer: b.anchor, access: 'read' } as const, { name: 'penalty', buffer: b.penalty, access: 'read_write' } as const] : []),
     ...(kind !== 'sgd' ? [{ name: 'first', buffer: b.first, access: 'read_write' } as const] : []),
     ...(kind === 'adam' ? [{ name: 'second', buffer: b.second, access: 'read_write' } as const] : []),
   ];
   const penalty = proximal
-    ? {
-        prelude: `var<workgroup> part: array<f32, ${OPTIMIZER_WORKGROUP}>;`,
-        before: `let diff = w - anchor[i];
+    ? `let diff = w - anchor[i];
     g += u.mu * diff;
-    squared = diff * diff;`,
-        after: `
-  part[lid] = squared;
-  workgroupBarrier();
-  for (var half = WG / 2u; half > 0u; half >>= 1u) {
-    if (lid < half) { part[lid] += part[lid + half]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u) { stats[${STATS_PARTIALS}u + wg] += f32(u.rows) * 0.5 * u.mu * part[0]; }`,
-      }
-    : { prelude: '', before: '', after: '' };
+    penalty[i] += f32(u.rows) * diff * diff;`
+    : '';
   return compileDispatch(device, uniform, `${kind}${proximal ? ' + proximal' : ''} step`, bindings, {
-    workgroupSize: OPTIMIZER_WORKGROUP,
     threads: parameters,
-    prelude: penalty.prelude,
     body: `
-  var squared = 0.0;
-  if (i < ${parameters}u) {
-    var w = params[i];
-    var g = grads[i];
-    ${penalty.before}
-    ${update}
-    params[i] = w;
-  }${penalty.after}`,
+  if (i >= ${parameters}u) { return; }
+  var w = params[i];
+  var g = grads[i];
+  ${penalty}
+  ${update}
+  params[i] = w;`,
   });
+}
+
+/** Once per epoch: each thread sums a run of PENALTY_RUN penalty values into its stats partial. */
+export function compilePenaltySum(device: GPUDevice, uniform: GPUBuffer, parameters: number, penalty: GPUBuffer, stats: GPUBuffer): Dispatch {
+  const bindings: StorageBinding[] = [
+    { name: 'penalty', buffer: penalty, access: 'read' },
+    { name: 'stats', buffer: stats, access: 'read_write' },
+  ];
+  return compileDispatch(device, uniform, 'proximal penalty sums', bindings, {
+    threads: penaltyPartials(parameters),
+    body: `
+  if (i >= ${penaltyPartials(parameters)}u) { return; }
+  var sum = 0.0;
+  for (var j = i * ${PENALTY_RUN}u; j < min((i + 1u) * ${PENALTY_RUN}u, ${parameters}u); j++) { sum += penalty[j]; }
+  stats[${STATS_PARTIALS}u + i] = sum;`,
+  });
+}
+
+export function penaltyPartials(parameters: number): number {
+  return Math.ceil(parameters / PENALTY_RUN);
 }

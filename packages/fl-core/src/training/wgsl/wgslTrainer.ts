@@ -6,10 +6,10 @@ import { exampleSize, type ImageDataset } from '../../data/dataset.ts';
 import { createRng, shuffleInPlace } from '../../data/random.ts';
 import { readWeights, writeWeights } from '../../models/zoo.ts';
 import type { TrainingConfig } from '../../protocol/device.ts';
-import { encodeSteps, grid, STEP_BYTES, writeStep, type Dispatch } from './gpuProgram.ts';
+import { encodeSteps, STEP_BYTES, writeStep, type Dispatch } from './gpuProgram.ts';
 import { compileOp, outputActivation, outputWidth, type InputSource } from './layerOps.ts';
 import { planLayers, type LayerPlan } from './layerPlan.ts';
-import { ADAM, compileLoss, compileOptimizer, OPTIMIZER_WORKGROUP, STATS_CORRECT, STATS_LOSS, STATS_PARTIALS, type OptimizerKind } from './stepKernels.ts';
+import { ADAM, compileLoss, compileOptimizer, compilePenaltySum, LOSS_THREADS, penaltyPartials, STATS_PARTIALS, type OptimizerKind } from './stepKernels.ts';
 
 export interface WgslEpoch {
   epoch: number;
@@ -77,6 +77,7 @@ export class WgslTrainer {
   private readonly anchor: GPUBuffer;
   private readonly first: GPUBuffer;
   private readonly second: GPUBuffer;
+  private readonly penalty: GPUBuffer;
   private readonly x: GPUBuffer;
   private readonly labels: GPUBuffer;
   private readonly order: GPUBuffer;
@@ -85,6 +86,7 @@ export class WgslTrainer {
   private readonly statsStaging: GPUBuffer[];
   private readonly paramsStaging: GPUBuffer;
   private readonly optimizers = new Map<string, Dispatch>();
+  private penaltySum: Dispatch | null = null;
   private readonly stepStride: number;
   private readonly maxStepsPerSubmit: number;
   private batchResources: BatchResources | null = null;
@@ -108,9 +110,8 @@ export class WgslTrainer {
     this.x = this.buffer('examples', data.count * plan.inputWidth * 4, storageUsage());
     this.labels = this.buffer('labels', data.count * 4, storageUsage());
     this.order = this.buffer('epoch order', data.count * 4, storageUsage());
-    const [x, y] = grid(P, OPTIMIZER_WORKGROUP);
-    const partials = x * y;
-    this.statsBytes = (STATS_PARTIALS + partials) * 4;
+    this.penalty = this.buffer('proximal penalty', P * 4, storageUsage());
+    this.statsBytes = (STATS_PARTIALS + penaltyPartials(P)) * 4;
     this.stats = this.buffer('epoch stats', this.statsBytes, storageUsage());
     // Two, so that reading one epoch's stats never waits on the next epoch's copy.
     this.statsStaging = [0, 1].map((i) => this.buffer(`epoch stats readback ${i}`, this.statsBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST));
@@ -150,6 +151,7 @@ export class WgslTrainer {
     const kind: OptimizerKind = config.optimizer ?? 'sgd';
     device.pushErrorScope('validation');
     const step = [...this.stepDispatches(batch), this.optimizer(kind, mu > 0)];
+    const epochEnd = mu > 0 ? [this.penaltyDispatch()] : [];
     const setupError = await device.popErrorScope();
     if (setupError) throw new Error(`the WGSL engine could not build its kernels: ${setupError.message}`);
 
@@ -200,15 +202,19 @@ export class WgslTrainer {
           }
           device.queue.writeBuffer(this.uniform, 0, slots.buffer, 0, steps * this.stepStride);
           const encoder = device.createCommandEncoder();
-          if (first === 0) encoder.clearBuffer(this.stats);
+          const endsEpoch = first + steps >= stepsPerEpoch;
+          if (first === 0) {
+            encoder.clearBuffer(this.stats);
+            if (mu > 0) encoder.clearBuffer(this.penalty);
+          }
           const pass = encoder.beginComputePass();
           encodeSteps(pass, step, steps, this.stepStride);
+          if (endsEpoch) encodeSteps(pass, epochEnd, 1, this.stepStride);
           pass.end();
-          const endsEpoch = first + steps >= stepsPerEpoch;
           const staging = this.statsStaging[epoch % 2]!;
           if (endsEpoch) encoder.copyBufferToBuffer(this.stats, 0, staging, 0, this.statsBytes);
           device.queue.submit([encoder.finish()]);
-          if (endsEpoch) reads.push(this.readStats(staging, epoch, config.epochs));
+          if (endsEpoch) reads.push(this.readStats(staging, epoch, config.epochs, mu));
           inFlight.push(device.queue.onSubmittedWorkDone());
           if (inFlight.length > SUBMITS_IN_FLIGHT) await inFlight.shift();
         }
@@ -229,6 +235,7 @@ export class WgslTrainer {
     this.owned.length = 0;
     this.batchResources = null;
     this.optimizers.clear();
+    this.penaltySum = null;
   }
 
   private async report(read: Promise<WgslEpoch>, options: WgslTrainOptions): Promise<WgslEpoch> {
@@ -237,14 +244,20 @@ export class WgslTrainer {
     return epoch;
   }
 
-  private async readStats(staging: GPUBuffer, epoch: number, epochs: number): Promise<WgslEpoch> {
+  private async readStats(staging: GPUBuffer, epoch: number, epochs: number, mu: number): Promise<WgslEpoch> {
     await staging.mapAsync(GPUMapMode.READ, 0, this.statsBytes);
     const stats = new Float32Array(staging.getMappedRange(0, this.statsBytes).slice(0));
     staging.unmap();
+    let loss = 0;
+    let correct = 0;
+    for (let i = 0; i < LOSS_THREADS; i++) {
+      loss += stats[2 * i]!;
+      correct += stats[2 * i + 1]!;
+    }
     let penalty = 0;
-    for (let i = STATS_PARTIALS; i < stats.length; i++) penalty += stats[i]!;
+    if (mu > 0) for (let i = STATS_PARTIALS; i < stats.length; i++) penalty += stats[i]!;
     const count = this.data.count;
-    return { epoch, epochs, loss: (stats[STATS_LOSS]! + penalty) / count, accuracy: stats[STATS_CORRECT]! / count };
+    return { epoch, epochs, loss: (loss + (mu / 2) * penalty) / count, accuracy: correct / count };
   }
 
   private async readParameters(): Promise<Float32Array> {
@@ -269,11 +282,16 @@ export class WgslTrainer {
     const key = `${kind}/${proximal}`;
     let dispatch = this.optimizers.get(key);
     if (!dispatch) {
-      const buffers = { params: this.params, grads: this.grads, anchor: this.anchor, first: this.first, second: this.second, stats: this.stats };
+      const buffers = { params: this.params, grads: this.grads, anchor: this.anchor, first: this.first, second: this.second, penalty: this.penalty };
       dispatch = compileOptimizer(this.device, this.uniform, kind, proximal, this.plan.parameterCount, buffers);
       this.optimizers.set(key, dispatch);
     }
     return dispatch;
+  }
+
+  private penaltyDispatch(): Dispatch {
+    this.penaltySum ??= compilePenaltySum(this.device, this.uniform, this.plan.parameterCount, this.penalty, this.stats);
+    return this.penaltySum;
   }
 
   /** The step's forward, loss and backward dispatches for `batch` rows, rebuilt only when the batch size changes. */

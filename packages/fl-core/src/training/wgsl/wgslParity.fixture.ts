@@ -1,0 +1,126 @@
+// Run by wgslTrainer.test.ts in a Node process of its own, started with Dawn's Vulkan loader and
+// SwiftShader on its library path (a test worker cannot change where its dynamic loader looks).
+// Prints one JSON line: what the test asserts.
+import * as tf from '@tensorflow/tfjs';
+import type { ImageDataset } from '../../data/dataset.ts';
+import { createRng } from '../../data/random.ts';
+import { buildModel, readWeights, writeWeights } from '../../models/zoo.ts';
+import { chooseNodeBackend } from '../../node/nodeBackend.ts';
+import type { TrainingConfig } from '../../protocol/device.ts';
+import { releaseResidentTensors, residentTensors } from '../tensors.ts';
+import { trainEpochs } from '../trainEpochs.ts';
+import { countDispatches } from './dispatchCounter.ts';
+import { tfjsWebGpuDevice, WgslTrainer } from './wgslTrainer.ts';
+
+export interface ParityCase {
+  name: string;
+  config: TrainingConfig;
+  proximalMu: number;
+}
+
+export interface ParityReport {
+  cases: { name: string; tfjsLoop: number[]; wgsl: number[]; maxWeightDifference: number }[];
+  /** Live GPU buffers on the device after each training of one engine. */
+  liveBuffers: number[];
+  /** The most of the cases' (FedProx's adds one dispatch per epoch). */
+  dispatchesPerStep: number;
+  /** Per-epoch losses of a tanh / dropout / sigmoid model. */
+  dropoutLosses: number[];
+}
+
+const CASES: ParityCase[] = [
+  { name: 'sgd', config: { epochs: 3, batchSize: 32, learningRate: 0.05 }, proximalMu: 0 },
+  { name: 'momentum', config: { epochs: 3, batchSize: 32, learningRate: 0.05, optimizer: 'momentum' }, proximalMu: 0 },
+  { name: 'adam', config: { epochs: 3, batchSize: 32, learningRate: 0.001, optimizer: 'adam' }, proximalMu: 0 },
+  { name: 'sgd with FedProx', config: { epochs: 3, batchSize: 32, learningRate: 0.05 }, proximalMu: 0.1 },
+];
+const SEED = 3;
+
+function shard(count: number): ImageDataset {
+  const rng = createRng(7);
+  const pixels = new Uint8Array(count * 784).map(() => Math.floor(rng() * 256));
+  const labels = new Uint8Array(count).map((_, i) => i % 10);
+  return { count, height: 28, width: 28, channels: 1, numClasses: 10, labels, pixels };
+}
+
+/** The tfjs loop's per-epoch losses and trained weights, on tfjs's cpu kernels. */
+async function tfjsLoop(initial: Float32Array, data: ImageDataset, c: ParityCase): Promise<{ losses: number[]; weights: Float32Array }> {
+  await tf.setBackend('cpu');
+  const model = buildModel('mnist-mlp', 1);
+  writeWeights(model, initial);
+  const losses: number[] = [];
+  await trainEpochs(model, residentTensors(data), c.config, {
+    seed: SEED,
+    proximalMu: c.proximalMu,
+    onProgress: (p) => {
+      if (p.batch === p.batches) losses.push(p.loss);
+    },
+  });
+  const weights = await readWeights(model);
+  releaseResidentTensors();
+  model.dispose();
+  await tf.setBackend('webgpu');
+  return { losses, weights };
+}
+
+function liveBufferCounter(device: GPUDevice): () => number {
+  let live = 0;
+  const create = device.createBuffer.bind(device);
+  device.createBuffer = (descriptor: GPUBufferDescriptor) => {
+    const buffer = create(descriptor);
+    live++;
+    const destroy = buffer.destroy.bind(buffer);
+    buffer.destroy = () => {
+      live--;
+      destroy();
+    };
+    return buffer;
+  };
+  return () => live;
+}
+
+async function main(): Promise<ParityReport | { noAdapter: string }> {
+  const choice = await chooseNodeBackend('webgpu').catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
+  if (typeof choice === 'string') return { noAdapter: choice };
+  const device = tfjsWebGpuDevice()!;
+  const live = liveBufferCounter(device);
+  const data = shard(128);
+  const model = buildModel('mnist-mlp', 1);
+  const initial = await readWeights(model);
+  const trainer = await WgslTrainer.create(device, model, data);
+  const cases: ParityReport['cases'] = [];
+  const liveBuffers: number[] = [];
+  let dispatchesPerStep = 0;
+  for (const c of CASES) {
+    const reference = await tfjsLoop(initial, data, c);
+    writeWeights(model, initial);
+    const wgsl: number[] = [];
+    const count = countDispatches(device);
+    await trainer.train(c.config, { seed: SEED, proximalMu: c.proximalMu, onEpoch: (e) => wgsl.push(e.loss) });
+    count.stop();
+    dispatchesPerStep = Math.max(dispatchesPerStep, count.dispatches / (c.config.epochs * Math.ceil(data.count / c.config.batchSize)));
+    const trained = await readWeights(model);
+    const maxWeightDifference = trained.reduce((m, w, i) => Math.max(m, Math.abs(w - reference.weights[i]!)), 0);
+    cases.push({ name: c.name, tfjsLoop: reference.losses, wgsl, maxWeightDifference });
+    liveBuffers.push(live());
+  }
+  trainer.dispose();
+  model.dispose();
+
+  const dropoutModel = tf.sequential({
+    layers: [
+      tf.layers.flatten({ inputShape: [28, 28, 1] }),
+      tf.layers.dense({ units: 16, activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+      tf.layers.dropout({ rate: 0.25 }),
+      tf.layers.dense({ units: 10, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+    ],
+  });
+  const dropoutTrainer = await WgslTrainer.create(device, dropoutModel, data);
+  const dropoutLosses: number[] = [];
+  await dropoutTrainer.train({ epochs: 3, batchSize: 16, learningRate: 0.5 }, { seed: SEED, onEpoch: (e) => dropoutLosses.push(e.loss) });
+  dropoutTrainer.dispose();
+  dropoutModel.dispose();
+  return { cases, liveBuffers, dispatchesPerStep, dropoutLosses };
+}
+
+console.log(JSON.stringify(await main()));

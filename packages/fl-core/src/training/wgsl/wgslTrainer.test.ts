@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildModel } from '../../models/zoo.ts';
+import { wgslSupport } from './layerPlan.ts';
+import type { ParityReport } from './wgslParity.fixture.ts';
+
+/** Debian's Chromium ships a Vulkan loader and SwiftShader: Dawn finds its adapter there when the system has no loader. */
+const CHROMIUM_LIBS = '/usr/lib/chromium';
+const SWIFTSHADER_ICD = `${CHROMIUM_LIBS}/vk_swiftshader_icd.json`;
+
+async function runParity(): Promise<ParityReport | { noAdapter: string }> {
+  const env = { ...process.env };
+  if (existsSync(`${CHROMIUM_LIBS}/libvulkan.so.1`)) env.LD_LIBRARY_PATH = [env.LD_LIBRARY_PATH, CHROMIUM_LIBS].filter(Boolean).join(':');
+  if (!env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  const fixture = fileURLToPath(new URL('./wgslParity.fixture.ts', import.meta.url));
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', fixture], { env, maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as ParityReport | { noAdapter: string };
+}
+
+describe('WGSL engine on Dawn (SwiftShader here)', () => {
+  let report: ParityReport | { noAdapter: string };
+  beforeAll(async () => {
+    report = await runParity();
+  }, 120_000);
+
+  const trained = (skip: (reason: string) => void): ParityReport => {
+    if ('noAdapter' in report) skip(`no WebGPU adapter for Dawn: ${report.noAdapter}`);
+    return report as ParityReport;
+  };
+
+  it.for(['sgd', 'momentum', 'adam', 'sgd with FedProx'])(
+    'follows the tfjs loop from the same weights and batch order on mnist-mlp (%s): per-epoch losses within 1e-4 over 3 epochs',
+    (name, { skip }) => {
+      const result = trained(skip).cases.find((c) => c.name === name)!;
+      expect(result.wgsl).toHaveLength(3);
+      for (let epoch = 0; epoch < 3; epoch++) expect(Math.abs(result.wgsl[epoch]! - result.tfjsLoop[epoch]!)).toBeLessThan(1e-4);
+      // The trained weights written back into the tfjs model are the loop's.
+      expect(result.maxWeightDifference).toBeLessThan(1e-4);
+    },
+  );
+
+  it('keeps its GPU buffer count flat across repeated trainings of one model and shard', ({ skip }) => {
+    const { liveBuffers } = trained(skip);
+    expect(new Set(liveBuffers).size).toBe(1);
+  });
+
+  it('records at most 12 dispatches per step for mnist-mlp', ({ skip }) => {
+    expect(trained(skip).dispatchesPerStep).toBeLessThanOrEqual(12);
+  });
+
+  it('trains a model with tanh, dropout and a sigmoid output (binary cross-entropy): the loss falls', ({ skip }) => {
+    const losses = trained(skip).dropoutLosses;
+    expect(losses.every(Number.isFinite)).toBe(true);
+    expect(losses[2]).toBeLessThan(losses[0]!);
+  });
+});
+
+describe('wgslSupport', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('accepts the zoo MLPs', () => {
+    for (const name of ['mnist-mlp', 'tabular-mlp'] as const) {
+      const model = buildModel(name, 1);
+      expect(wgslSupport(model)).toEqual({ ok: true });
+      model.dispose();
+    }
+  });
+
+  it('names the layer that keeps a CNN on the tfjs loop', () => {
+    const model = buildModel('mnist-cnn-small', 1);
+    expect(wgslSupport(model)).toEqual({ ok: false, reason: 'Conv2D layers train on the tfjs loop for now' });
+    model.dispose();
+  });
+
+  it('says why a Dense layer on images without a Flatten, or a relu output, stays on the tfjs loop', () => {
+    const unflattened = tf.sequential({ layers: [tf.layers.dense({ inputShape: [28, 28, 1], units: 10, name: 'head' })] });
+    expect(wgslSupport(unflattened)).toEqual({ ok: false, reason: 'Dense layer "head" takes a rank-4 input; add a Flatten before it to train with the WGSL engine' });
+    const reluOutput = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'relu' })] });
+    expect(wgslSupport(reluOutput)).toEqual({
+      ok: false,
+      reason: 'a last Dense layer with a relu output trains on the tfjs loop for now (the engine scores logits, softmax or sigmoid outputs)',
+    });
+    tf.dispose([unflattened, reluOutput]);
+  });
+});
