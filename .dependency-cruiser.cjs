@@ -41,6 +41,7 @@ module.exports = {
           '^packages/fl-core/src/(config|protocol)/',
           '^node_modules/zod/',
           '^packages/fl-core/src/strategy/(catalog|federationStrategy|privacy/privacyConfig)\\.ts$',
+          '^packages/fl-core/src/secagg/config\\.ts$',
         ],
       },
     },
