@@ -116,6 +116,20 @@ describe('two coordinators sharing Redis', () => {
     expect(await duringOutage).toMatchObject({ federationId: 'demo', kind: 'device-registered', deviceId: 'device-during-outage' });
     expect(await afterRestart).toMatchObject({ federationId: 'demo', kind: 'device-registered', deviceId: 'device-after-restart' });
   });
+
+  it('a coordinator that shuts down tells its own devices, not those of the other coordinator', async () => {
+    const [a, b] = coordinators;
+    const [onA, onB] = [await joinDemo(a!, 'closing-on-a'), await joinDemo(b!, 'staying-on-b')];
+    const heardOnB: unknown[] = [];
+    onB.on('coordinator:closing', (msg: unknown) => heardOnB.push(msg));
+    const toldA = new Promise((resolve) => onA.once('coordinator:closing', resolve));
+    coordinators.splice(coordinators.indexOf(a!), 1);
+    await a!.close();
+    expect(await toldA).toMatchObject({ reason: expect.any(String) });
+    // What went through Redis would reach b's device within this time (the broadcasts above arrive in milliseconds).
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(heardOnB).toEqual([]);
+  });
 });
 
 describe('a coordinator given a Redis that is not there', () => {
