@@ -98,6 +98,9 @@ export interface FederationOutputs {
   event(entry: EventLogEntry): void;
 }
 
+/** Several coordinators: how often an owner waiting for devices asks the others again which are online. */
+export const RECOUNT_EVERY_MS = 5_000;
+
 export interface RuntimeDeps {
   store: CoordinatorStore;
   evaluator: Evaluator;
@@ -133,6 +136,8 @@ export class FederationRuntime {
   private shared: { round: SharedRound; selected: Set<string> } | null = null;
   /** Several coordinators: this coordinator's folds into the shared round, grouped into few transactions. */
   private folds: FoldQueue | null = null;
+  /** Several coordinators, the owner: when it last asked the others to announce their devices. */
+  private askedForDevicesAt = 0;
 
   private constructor(
     private readonly deps: RuntimeDeps,
@@ -236,7 +241,7 @@ export class FederationRuntime {
     } else {
       this.record('info', 'coordinator-took-over', `coordinator ${me} runs this federation's rounds${redo}`);
     }
-    cluster.bus.publish({ kind: 'owner', federationId: this.config.id, epoch: fence.epoch });
+    this.askOthersForDevices(fence, Date.now());
     this.tick(Date.now());
     this.deps.outputs.changed(this.config.id);
   }
@@ -409,7 +414,26 @@ export class FederationRuntime {
   }
 
   tick(now: number): void {
-    if (this.runsRounds) this.apply(this.engine.tick(now));
+    if (!this.runsRounds) return;
+    this.apply(this.engine.tick(now));
+    this.recountWhileWaiting(now);
+  }
+
+  /**
+   * Several coordinators: while the owner waits for devices it tells the others again that it runs the
+   * federation, and they announce every device online on them again. A message about a device can be
+   * lost (the Redis stream drops entries a busy coordinator has not read yet), and the owner would
+   * otherwise wait for that device for ever.
+   */
+  private recountWhileWaiting(now: number): void {
+    const { fence } = this;
+    if (!fence || this.engine.status !== 'waiting' || now - this.askedForDevicesAt < RECOUNT_EVERY_MS) return;
+    this.askOthersForDevices(fence, now);
+  }
+
+  private askOthersForDevices(fence: LeaseFence, now: number): void {
+    this.askedForDevicesAt = now;
+    this.clusterDeps().bus.publish({ kind: 'owner', federationId: this.config.id, epoch: fence.epoch });
   }
 
   async admitDevice(hello: HelloMessage): Promise<HelloReply> {

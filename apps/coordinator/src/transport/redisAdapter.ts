@@ -67,7 +67,9 @@ export async function connectRedisAdapter(url: string, logger: Logger): Promise<
   return {
     // A coordinator that died is dropped from cross-coordinator requests (fetchSockets) after 3 s
     // instead of 10 s: a federation it owned is taken over after its lease (5 s) and that takeover asks every coordinator for its devices.
-    adapter: createAdapter(client, { heartbeatInterval: 1_000, heartbeatTimeout: 3_000 }),
+    // The stream keeps 100,000 entries (the default 10,000 is trimmed under a coordinator that falls behind
+    // while thousands of devices join, and what it had not read is lost) and each read takes up to 1,000.
+    adapter: createAdapter(client, { heartbeatInterval: 1_000, heartbeatTimeout: 3_000, maxLen: 100_000, readCount: 1_000 }),
     async close() {
       // close() waits for every queued command, which a Redis that is down never answers.
       if (client.isReady) await client.close();
