@@ -1,13 +1,14 @@
-// `npm run bench -- secagg [--params 199210,1663370] [--k 5,15,31] [--devices 10,100,1000] [--dropout 0.1] [--server-params 199210] [--large-server-params 19921]`
+// `npm run bench -- secagg [--trials 3] [--params 199210,1663370] [--k 5,15,31] [--devices 10,100,1000] [--dropout 0.1] [--server-params 199210] [--large-server-params 19921]`
 // SecAgg+ costs, JSON lines.
 //  stage "client": one device's time per round in Node, split into keys (two X25519 key pairs), shares (Shamir
 //    splits, k-1 agreements, HKDF, AES-GCM seals) and mask (opening k-1 shares, quantizing, k-1 pairwise masks plus
-//    the self mask from AES-256-CTR), for each model size and group size k (a round of k devices, so every device is
+//    the self mask from AES-256-CTR), medians of `--trials` rounds after a warm-up, for each model size and group size k (a round of k devices, so every device is
 //    in every group); bytes up and down per device beside plaintext int8 (1 byte per parameter).
 //  stage "server": a whole round of n devices in one process with `--dropout` of them dropping after sharing keys;
 //    the coordinator's time adding masked vectors into its running sum (ingest) and rebuilding seeds and keys and
 //    removing masks (unmask), its running-sum bytes (O(model), whatever n), process RSS. n = 1,000 uses
 //    `--large-server-params` so the round (whose devices all run here too) finishes within minutes.
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createRng } from '../src/data/random.ts';
 import { SecAggDevice } from '../src/secagg/device.ts';
@@ -17,6 +18,7 @@ import { simulateSecAggRound } from '../src/secagg/simulateRound.ts';
 
 const { values: args } = parseArgs({
   options: {
+    trials: { type: 'string', default: '3' },
     params: { type: 'string', default: '199210,1663370' },
     k: { type: 'string', default: '5,15,31' },
     devices: { type: 'string', default: '10,100,1000' },
@@ -75,7 +77,10 @@ async function clientRound(params: number, k: number) {
 for (const params of list(args.params))
   for (const k of list(args.k)) {
     await clientRound(params, k);
-    const result = await clientRound(params, k);
+    const trials = [];
+    for (let t = 0; t < Number(args.trials); t++) trials.push(await clientRound(params, k));
+    const median = (key: 'keysMs' | 'sharesMs' | 'maskMs' | 'totalMs') => trials.map((r) => r[key]).sort((a, b) => a - b)[trials.length >> 1]!;
+    const result = { ...trials[0]!, keysMs: median('keysMs'), sharesMs: median('sharesMs'), maskMs: median('maskMs'), totalMs: median('totalMs') };
     const plaintextInt8Bytes = params;
     console.log(
       JSON.stringify({
@@ -101,6 +106,7 @@ for (const n of list(args.devices)) {
   console.log(
     JSON.stringify({
       stage: 'server',
+      loadAverage: Math.round(loadavg()[0]! * 10) / 10,
       devices: n,
       params,
       dropped: dropout > 0 ? gone.size : 0,

@@ -96,7 +96,6 @@ export class SecAggServer {
   receiveAdvertisement(deviceId: string, payload: unknown): Acceptance {
     const parsed = this.parse(SecAggAdvertisement, payload, deviceId, 'advertise', 'key advertisement');
     if (!parsed.ok) return parsed;
-    if (this.keys.has(deviceId)) return refuse('This device already advertised its keys for this round.');
     this.keys.set(deviceId, { encryptionKey: parsed.value.encryptionKey, maskKey: parsed.value.maskKey });
     return { ok: true };
   }
@@ -119,10 +118,8 @@ export class SecAggServer {
   }
 
   receiveShares(deviceId: string, payload: unknown): Acceptance {
-    const parsed = this.parse(SecAggShares, payload, deviceId, 'share-keys', 'key shares message');
+    const parsed = this.parse(SecAggShares, payload, deviceId, 'share-keys', 'key shares');
     if (!parsed.ok) return parsed;
-    if (!this.keys.has(deviceId)) return refuse('This device did not advertise keys this round, so its shares are refused.');
-    if (this.sealedShares.has(deviceId)) return refuse('This device already sent its shares for this round.');
     const expected = this.graph.get(deviceId)!;
     const addressed = new Set(parsed.value.shares.map((s) => s.to));
     if (addressed.size !== parsed.value.shares.length || addressed.size !== expected.length || !expected.every((id) => addressed.has(id)))
@@ -148,8 +145,6 @@ export class SecAggServer {
   receiveMaskedInput(deviceId: string, payload: unknown): Acceptance {
     const parsed = this.parse(SecAggMaskedInput, payload, deviceId, 'masked-input', 'masked update');
     if (!parsed.ok) return parsed;
-    if (!this.sealedShares.has(deviceId)) return refuse('This device did not share its keys this round, so its masked update is refused.');
-    if (this.masked.has(deviceId)) return refuse('This device already sent its masked update for this round.');
     const words = wordsOf(parsed.value.masked);
     if (words.length !== this.sum.length)
       return refuse(`The masked update has ${words.length} values and this round's model needs ${this.sum.length}; it was refused.`);
@@ -186,8 +181,6 @@ export class SecAggServer {
   receiveUnmaskShares(deviceId: string, payload: unknown): Acceptance {
     const parsed = this.parse(SecAggUnmaskShares, payload, deviceId, 'unmask', 'unmask message');
     if (!parsed.ok) return parsed;
-    if (!this.masked.has(deviceId)) return refuse('Only devices that sent a masked update take part in unmasking.');
-    if (this.unmasked.has(deviceId)) return refuse('This device already sent its unmask shares for this round.');
     const group = new Set([deviceId, ...this.graph.get(deviceId)!]);
     const { seedShares, keyShares } = parsed.value;
     const seedOk = seedShares.every((s) => group.has(s.of) && this.masked.has(s.of));
@@ -249,7 +242,37 @@ export class SecAggServer {
     if (parsed.data.federationId !== federationId || parsed.data.round !== round)
       return refuse(`The ${what} belongs to another round (round ${parsed.data.round}) and was ignored.`);
     if (parsed.data.deviceId !== deviceId) return refuse(`The ${what} names another device than the one that sent it and was refused.`);
+    const { admitted, arrived, notAdmitted } = this.admission(stage);
+    if (!admitted(deviceId)) return refuse(notAdmitted);
+    if (arrived.has(deviceId)) return refuse(`This device already sent its ${what} for this round.`);
     return { ok: true, value: parsed.data };
+  }
+
+  /** Who may send in a stage (those who completed the previous one) and who already did. */
+  private admission(stage: SecAggServerStage): { admitted: (id: string) => boolean; arrived: { has(id: string): boolean }; notAdmitted: string } {
+    switch (stage) {
+      case 'advertise':
+        return { admitted: () => true, arrived: this.keys, notAdmitted: '' };
+      case 'share-keys':
+        return {
+          admitted: (id) => this.keys.has(id),
+          arrived: this.sealedShares,
+          notAdmitted: 'This device did not advertise keys this round, so its shares are refused.',
+        };
+      case 'masked-input':
+        return {
+          admitted: (id) => this.sealedShares.has(id),
+          arrived: this.masked,
+          notAdmitted: 'This device did not share its keys this round, so its masked update is refused.',
+        };
+      case 'unmask':
+        return { admitted: (id) => this.masked.has(id), arrived: this.unmasked, notAdmitted: 'Only devices that sent a masked update take part in unmasking.' };
+      case 'finished':
+      case 'aborted':
+        return { admitted: () => false, arrived: this.unmasked, notAdmitted: this.outOfStage(stage) };
+      default:
+        return stage satisfies never;
+    }
   }
 
   private outOfStage(expected: SecAggServerStage): string {
