@@ -72,9 +72,7 @@ export function grid(threads: number, workgroupSize: number): [number, number] {
  */
 export function compileDispatch(device: GPUDevice, uniform: GPUBuffer, label: string, bindings: StorageBinding[], source: KernelSource): Dispatch {
   const size = source.workgroupSize ?? 64;
-  const declarations = bindings.map(
-    (b, i) => `@group(0) @binding(${i + 1}) var<storage, ${b.access}> ${b.name}: array<${b.element ?? 'f32'}>;`,
-  );
+  const declarations = bindings.map((b, i) => `@group(0) @binding(${i + 1}) var<storage, ${b.access}> ${b.name}: array<${b.element ?? 'f32'}>;`);
   const code = [
     STEP_WGSL,
     '@group(0) @binding(0) var<uniform> u: Step;',

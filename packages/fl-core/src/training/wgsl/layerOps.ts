@@ -161,19 +161,13 @@ function compileDropout(device: GPUDevice, uniform: GPUBuffer, op: DropoutOp, in
   return select(0.0, ${1 / (1 - op.rate)}f, f32(h >> 8u) * (1.0 / 16777216.0) >= ${op.rate}f);
 }`;
   const input = inputBindings(b.input, F);
-  const forward = compileDispatch(
-    device,
-    uniform,
-    `dropout${index} forward`,
-    [...input.bindings, { name: 'y', buffer: b.output, access: 'read_write' }],
-    {
-      prelude: `${input.prelude}\n${keep}`,
-      threads: batch * F,
-      body: `
+  const forward = compileDispatch(device, uniform, `dropout${index} forward`, [...input.bindings, { name: 'y', buffer: b.output, access: 'read_write' }], {
+    prelude: `${input.prelude}\n${keep}`,
+    threads: batch * F,
+    body: `
   if (i >= u.rows * ${F}u) { return; }
   y[i] = x[rowBase(i / ${F}u) + i % ${F}u] * keep(i);`,
-    },
-  );
+  });
   if (!b.inputGrad || b.input.kind === 'data') return { forward: [forward], backward: [] };
   const inputGrad = compileDispatch(
     device,

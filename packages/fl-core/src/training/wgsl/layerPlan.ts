@@ -76,7 +76,8 @@ export function planLayers(model: tf.LayersModel): PlanResult {
         break;
       }
       case 'Dense': {
-        if (inputRank !== 2) return { ok: false, reason: `Dense layer "${layer.name}" takes a rank-${inputRank} input; add a Flatten before it to train with the WGSL engine` };
+        if (inputRank !== 2)
+          return { ok: false, reason: `Dense layer "${layer.name}" takes a rank-${inputRank} input; add a Flatten before it to train with the WGSL engine` };
         const dense = layer as unknown as DenseLayerFields;
         const activation = dense.activation.getClassName();
         if (!FUSED.has(finalActivation)) {
@@ -86,7 +87,14 @@ export function planLayers(model: tf.LayersModel): PlanResult {
         offset += size(dense.kernel.shape);
         const biasOffset = dense.bias ? offset : null;
         if (dense.bias) offset += size(dense.bias.shape);
-        ops.push({ kind: 'dense', inputs: width, units: dense.units, activation: FUSED.has(activation) ? (activation as Activation) : 'linear', kernelOffset, biasOffset });
+        ops.push({
+          kind: 'dense',
+          inputs: width,
+          units: dense.units,
+          activation: FUSED.has(activation) ? (activation as Activation) : 'linear',
+          kernelOffset,
+          biasOffset,
+        });
         finalActivation = activation;
         width = dense.units;
         break;
@@ -108,7 +116,10 @@ export function planLayers(model: tf.LayersModel): PlanResult {
       loss = 'sigmoidCrossEntropy';
       break;
     default:
-      return { ok: false, reason: `a last Dense layer with a ${finalActivation} output trains on the tfjs loop for now (the engine scores logits, softmax or sigmoid outputs)` };
+      return {
+        ok: false,
+        reason: `a last Dense layer with a ${finalActivation} output trains on the tfjs loop for now (the engine scores logits, softmax or sigmoid outputs)`,
+      };
   }
   // The loss kernel applies the output's softmax or sigmoid itself.
   last.activation = 'linear';

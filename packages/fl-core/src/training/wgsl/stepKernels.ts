@@ -17,7 +17,6 @@ export const PENALTY_RUN = 256;
 /** Adam's constants, as tf.train.adam takes them by default (epsilon: the float32 backends' 1e-7). */
 export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } as const;
 
-
 export interface LossBuffers {
   order: GPUBuffer;
   labels: GPUBuffer;
@@ -103,7 +102,14 @@ export interface OptimizerBuffers {
  * added when `proximal`, and rows * (w - anchor)^2 added to the parameter's penalty (the loss's
  * term is mu/2 times the sum, taken once per epoch by compilePenaltySum).
  */
-export function compileOptimizer(device: GPUDevice, uniform: GPUBuffer, kind: OptimizerKind, proximal: boolean, parameters: number, b: OptimizerBuffers): Dispatch {
+export function compileOptimizer(
+  device: GPUDevice,
+  uniform: GPUBuffer,
+  kind: OptimizerKind,
+  proximal: boolean,
+  parameters: number,
+  b: OptimizerBuffers,
+): Dispatch {
   const update = {
     sgd: 'w -= u.lr * g;',
     momentum: `let velocity = ${MOMENTUM}f * first[i] + u.lr * g;

@@ -80,12 +80,16 @@ describe('wgslSupport', () => {
 
   it('says why a Dense layer on images without a Flatten, or a relu output, stays on the tfjs loop', () => {
     const unflattened = tf.sequential({ layers: [tf.layers.dense({ inputShape: [28, 28, 1], units: 10, name: 'head' })] });
-    expect(wgslSupport(unflattened)).toEqual({ ok: false, reason: 'Dense layer "head" takes a rank-4 input; add a Flatten before it to train with the WGSL engine' });
+    expect(wgslSupport(unflattened)).toEqual({
+      ok: false,
+      reason: 'Dense layer "head" takes a rank-4 input; add a Flatten before it to train with the WGSL engine',
+    });
     const reluOutput = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'relu' })] });
     expect(wgslSupport(reluOutput)).toEqual({
       ok: false,
       reason: 'a last Dense layer with a relu output trains on the tfjs loop for now (the engine scores logits, softmax or sigmoid outputs)',
     });
-    tf.dispose([unflattened, reluOutput]);
+    unflattened.dispose();
+    reluOutput.dispose();
   });
 });

@@ -116,7 +116,8 @@ export class WgslTrainer {
     // Two, so that reading one epoch's stats never waits on the next epoch's copy.
     this.statsStaging = [0, 1].map((i) => this.buffer(`epoch stats readback ${i}`, this.statsBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST));
     this.paramsStaging = this.buffer('parameters readback', P * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-    device.queue.writeBuffer(this.x, 0, examplesAsFloats(data));
+    const examples = examplesAsFloats(data);
+    device.queue.writeBuffer(this.x, 0, examples.buffer, examples.byteOffset, examples.byteLength);
     device.queue.writeBuffer(this.labels, 0, Uint32Array.from(data.labels));
   }
 
@@ -129,7 +130,9 @@ export class WgslTrainer {
     if (!planned.ok) throw new Error(planned.reason);
     const { plan } = planned;
     if (plan.inputWidth !== exampleSize(data) || plan.classes !== data.numClasses) {
-      throw new Error(`the model takes ${plan.inputWidth} values and gives ${plan.classes} classes; the data has ${exampleSize(data)} values and ${data.numClasses} classes`);
+      throw new Error(
+        `the model takes ${plan.inputWidth} values and gives ${plan.classes} classes; the data has ${exampleSize(data)} values and ${data.numClasses} classes`,
+      );
     }
     device.pushErrorScope('validation');
     const trainer = new WgslTrainer(device, model, plan, data, options.maxStepsPerSubmit ?? DEFAULT_STEPS_PER_SUBMIT);
@@ -156,7 +159,7 @@ export class WgslTrainer {
     if (setupError) throw new Error(`the WGSL engine could not build its kernels: ${setupError.message}`);
 
     const initial = await readWeights(this.model);
-    device.queue.writeBuffer(this.params, 0, initial);
+    device.queue.writeBuffer(this.params, 0, initial.buffer, initial.byteOffset, initial.byteLength);
     const prepare = device.createCommandEncoder();
     prepare.copyBufferToBuffer(this.params, 0, this.anchor, 0, initial.byteLength);
     // Optimizer state starts afresh every round.
@@ -309,7 +312,14 @@ export class WgslTrainer {
     const compiled = ops.map((op, i) => {
       const input: InputSource =
         i === 0 ? { kind: 'data', x: this.x, order: this.order } : { kind: 'activations', x: outputs[i - 1]!, activation: outputActivation(ops[i - 1]!) };
-      const buffers = { input, output: outputs[i]!, outputGrad: outputGrads[i]!, inputGrad: i === 0 ? null : outputGrads[i - 1]!, params: this.params, grads: this.grads };
+      const buffers = {
+        input,
+        output: outputs[i]!,
+        outputGrad: outputGrads[i]!,
+        inputGrad: i === 0 ? null : outputGrads[i - 1]!,
+        params: this.params,
+        grads: this.grads,
+      };
       return compileOp(this.device, this.uniform, op, i, buffers, batch);
     });
     const loss = compileLoss(this.device, this.uniform, this.plan.loss, this.plan.classes, {
