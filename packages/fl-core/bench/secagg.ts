@@ -86,6 +86,7 @@ for (const params of list(args.params))
       JSON.stringify({
         stage: 'client',
         runtime: `node ${process.version}`,
+        loadAverage: Math.round(loadavg()[0]! * 10) / 10,
         params,
         k,
         ...result,
