@@ -119,11 +119,11 @@ export function sealedLength(plaintextLength: number): number {
 }
 
 /**
- * The mask a 256-bit seed stands for: `length` words of AES-256-CTR keystream (one call encrypting zeros), so the seed
- * keeps its full strength, unlike generators seeded with 32 bits.
+ * The mask a 256-bit seed stands for: AES-256-CTR keystream over `zeros` (one call for the whole vector), so the seed
+ * keeps its full strength, unlike generators seeded with 32 bits. Callers expanding many masks pass the same zeros.
  */
-export async function maskFromSeed(seed: Uint8Array, length: number): Promise<Uint32Array> {
+export async function maskFromSeed(seed: Uint8Array, zeros: Uint8Array<ArrayBuffer>): Promise<Uint32Array> {
   const key = await globalThis.crypto.subtle.importKey('raw', new Uint8Array(seed), 'AES-CTR', false, ['encrypt']);
-  const stream = await globalThis.crypto.subtle.encrypt({ name: 'AES-CTR', counter: new Uint8Array(16), length: 64 }, key, new Uint8Array(length * 4));
+  const stream = await globalThis.crypto.subtle.encrypt({ name: 'AES-CTR', counter: new Uint8Array(16), length: 64 }, key, zeros);
   return new Uint32Array(stream);
 }

@@ -16,9 +16,10 @@ export function addMask(target: Uint32Array, mask: Uint32Array, sign: 1 | -1): v
 }
 
 export async function applyMasks(target: Uint32Array, jobs: readonly MaskJob[]): Promise<void> {
+  const zeros = new Uint8Array(target.length * 4);
   for (let start = 0; start < jobs.length; start += MASKS_IN_FLIGHT) {
     const batch = jobs.slice(start, start + MASKS_IN_FLIGHT);
-    const masks = await Promise.all(batch.map(async (job) => maskFromSeed(await job.seed(), target.length)));
+    const masks = await Promise.all(batch.map(async (job) => maskFromSeed(await job.seed(), zeros)));
     masks.forEach((mask, i) => addMask(target, mask, batch[i]!.sign));
   }
 }
