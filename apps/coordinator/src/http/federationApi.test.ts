@@ -1,4 +1,4 @@
-import { decodeDataset, type FederationConfig, type FederationSummary } from '@flock/fl-core';
+import { decodeDataset, SECURE_AGGREGATION_NOT_RUNNING, type FederationConfig, type FederationSummary } from '@flock/fl-core';
 import { testFederationConfig } from '@flock/fl-core/testing';
 import { MnistSource } from '../evaluation/mnistSource.ts';
 import * as tf from '@tensorflow/tfjs';
@@ -56,11 +56,11 @@ describe('federations over REST', () => {
     expect((await api('POST', '/api/federations', CONFIG)).status).toBe(409);
   });
 
-  it('creates a federation with secure aggregation, and refuses it with a strategy that needs every update, saying why', async () => {
+  it('refuses secure aggregation, which rounds cannot run yet, and first with a strategy that needs every update, saying why', async () => {
     const secureAggregation = { enabled: true, neighbours: 3, threshold: 2 };
-    const created = await api<FederationSummary>('POST', '/api/federations', { ...CONFIG, id: 'clothes-secure', secureAggregation });
-    expect(created.status).toBe(201);
-    expect(created.body.config.secureAggregation).toEqual(secureAggregation);
+    const secure = await api<{ reason: string }>('POST', '/api/federations', { ...CONFIG, id: 'clothes-secure', secureAggregation });
+    expect(secure.status).toBe(400);
+    expect(secure.body.reason).toBe(SECURE_AGGREGATION_NOT_RUNNING);
 
     const median = await api('POST', '/api/federations', { ...CONFIG, id: 'clothes-median', secureAggregation, strategy: { name: 'median', options: {} } });
     expect(median.status).toBe(400);
