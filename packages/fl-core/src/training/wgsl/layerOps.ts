@@ -85,6 +85,11 @@ function compileDense(device: GPUDevice, uniform: GPUBuffer, op: DenseOp, index:
   const { inputs: K, units: N, kernelOffset: W, biasOffset } = op;
   const input = inputBindings(b.input, K);
   const label = `dense${index}`;
+  // Each thread computes `C` neighbouring columns, so one read of an input value serves C products.
+  const C = N % 4 === 0 ? 4 : 1;
+  const cols = Array.from({ length: C }, (_, c) => c);
+  const Q = N / C;
+  const sum = (term: (c: number) => string) => cols.map((c) => `acc${c} += ${term(c)};`).join(' ');
   const forward = compileDispatch(
     device,
     uniform,
@@ -92,15 +97,19 @@ function compileDense(device: GPUDevice, uniform: GPUBuffer, op: DenseOp, index:
     [{ name: 'params', buffer: b.params, access: 'read' }, ...input.bindings, { name: 'y', buffer: b.output, access: 'read_write' }],
     {
       prelude: input.prelude,
-      threads: batch * N,
+      threads: batch * Q,
       body: `
-  if (i >= u.rows * ${N}u) { return; }
-  let r = i / ${N}u;
-  let n = i % ${N}u;
+  if (i >= u.rows * ${Q}u) { return; }
+  let r = i / ${Q}u;
+  let n = (i % ${Q}u) * ${C}u;
   let base = rowBase(r);
-  var acc = ${biasOffset === null ? '0.0' : `params[${biasOffset}u + n]`};
-  for (var k = 0u; k < ${K}u; k++) { acc += x[base + k] * params[${W}u + k * ${N}u + n]; }
-  y[i] = ${activationWgsl(op.activation, 'acc')};`,
+  ${cols.map((c) => `var acc${c} = ${biasOffset === null ? '0.0' : `params[${biasOffset + c}u + n]`};`).join(' ')}
+  for (var k = 0u; k < ${K}u; k++) {
+    let v = x[base + k];
+    let w = ${W}u + k * ${N}u + n;
+    ${sum((c) => `v * params[w + ${c}u]`)}
+  }
+  ${cols.map((c) => `y[r * ${N}u + n + ${c}u] = ${activationWgsl(op.activation, `acc${c}`)};`).join('\n  ')}`,
     },
   );
   const weightGrads = compileDispatch(
@@ -110,16 +119,20 @@ function compileDense(device: GPUDevice, uniform: GPUBuffer, op: DenseOp, index:
     [...input.bindings, { name: 'dy', buffer: b.outputGrad, access: 'read' }, { name: 'grads', buffer: b.grads, access: 'read_write' }],
     {
       prelude: input.prelude,
-      threads: K * N + (biasOffset === null ? 0 : N),
+      threads: K * Q + (biasOffset === null ? 0 : N),
       body: `
-  if (i < ${K * N}u) {
-    let k = i / ${N}u;
-    let n = i % ${N}u;
-    var acc = 0.0;
-    for (var r = 0u; r < u.rows; r++) { acc += x[rowBase(r) + k] * dy[r * ${N}u + n]; }
-    grads[${W}u + i] = acc;
-  } else if (i < ${K * N + (biasOffset === null ? 0 : N)}u) {
-    let n = i - ${K * N}u;
+  if (i < ${K * Q}u) {
+    let k = i / ${Q}u;
+    let n = (i % ${Q}u) * ${C}u;
+    ${cols.map((c) => `var acc${c} = 0.0;`).join(' ')}
+    for (var r = 0u; r < u.rows; r++) {
+      let v = x[rowBase(r) + k];
+      let d = r * ${N}u + n;
+      ${sum((c) => `v * dy[d + ${c}u]`)}
+    }
+    ${cols.map((c) => `grads[${W}u + k * ${N}u + n + ${c}u] = acc${c};`).join(' ')}
+  } else if (i < ${K * Q + (biasOffset === null ? 0 : N)}u) {
+    let n = i - ${K * Q}u;
     var acc = 0.0;
     for (var r = 0u; r < u.rows; r++) { acc += dy[r * ${N}u + n]; }
     grads[${biasOffset ?? 0}u + n] = acc;
