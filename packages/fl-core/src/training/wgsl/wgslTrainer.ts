@@ -149,7 +149,7 @@ export class WgslTrainer {
     const { device, data } = this;
     const count = data.count;
     const batch = config.batchSize;
-    const stepsPerSubmit = Math.min(options.stepsPerSubmit ?? this.maxStepsPerSubmit, this.maxStepsPerSubmit);
+    const stepsPerSubmit = Math.max(1, Math.min(Math.floor(options.stepsPerSubmit ?? this.maxStepsPerSubmit), this.maxStepsPerSubmit));
     const mu = options.proximalMu ?? 0;
     const kind: OptimizerKind = config.optimizer ?? 'sgd';
     device.pushErrorScope('validation');
