@@ -99,7 +99,7 @@ export interface FederationOutputs {
 }
 
 /** Several coordinators: how often an owner waiting for devices asks the others again which are online. */
-export const RECOUNT_EVERY_MS = 5_000;
+const RECOUNT_EVERY_MS = 5_000;
 
 export interface RuntimeDeps {
   store: CoordinatorStore;
