@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Server } from 'socket.io';
 import { zodReason } from '@flock/fl-core';
+import { sendPerTurn } from '../transport/sendPerTurn.ts';
 import { ClusterMessage, type ClusterMessageDraft } from './clusterMessages.ts';
 
 const EVENT = 'flock:cluster';
@@ -21,7 +22,6 @@ export interface ClusterBus {
  */
 export function serverSideBus(io: Server, coordinatorId: string, logger: Logger): ClusterBus {
   const handlers: ((message: ClusterMessage) => void | Promise<void>)[] = [];
-  let outbox: Array<ClusterMessageDraft & { from: string }> = [];
   const hand = (message: ClusterMessage) => {
     for (const handle of handlers) {
       Promise.resolve()
@@ -37,16 +37,13 @@ export function serverSideBus(io: Server, coordinatorId: string, logger: Logger)
       else logger.warn({ reason: zodReason(parsed.error) }, 'ignored a message from another coordinator that this one does not understand');
     }
   });
-  const flush = () => {
-    const messages = outbox;
-    outbox = [];
-    for (let i = 0; i < messages.length; i += MAX_MESSAGES_PER_EMIT) io.serverSideEmit(EVENT, messages.slice(i, i + MAX_MESSAGES_PER_EMIT));
-  };
+  const send = sendPerTurn<typeof EVENT, ClusterMessageDraft & { from: string }>((event, messages) => {
+    for (let i = 0; i < messages.length; i += MAX_MESSAGES_PER_EMIT) io.serverSideEmit(event, messages.slice(i, i + MAX_MESSAGES_PER_EMIT));
+  });
   return {
     coordinatorId,
     publish(message) {
-      if (outbox.length === 0) setImmediate(flush);
-      outbox.push({ ...message, from: coordinatorId });
+      send(EVENT, { ...message, from: coordinatorId });
     },
     subscribe(handler) {
       handlers.push(handler);

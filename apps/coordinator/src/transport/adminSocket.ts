@@ -12,6 +12,7 @@ import type { Namespace, Server } from 'socket.io';
 import { z } from 'zod';
 import type { FederationOutputs, FederationRuntime } from '../federations/federationRuntime.ts';
 import type { CoordinatorMetrics } from '../metrics/coordinatorMetrics.ts';
+import { sendPerTurn } from './sendPerTurn.ts';
 import { answerer, guarded, type ErrorEmitter, type SocketBoundaryDeps } from './socketBoundary.ts';
 
 type AdminNamespace = Namespace<AdminToCoordinatorEvents, CoordinatorToAdminEvents>;
@@ -44,7 +45,7 @@ export const SNAPSHOT_EVERY_MS = 100;
 export function adminOutputs(io: Server, federations: ReadonlyMap<string, FederationRuntime>): Pick<FederationOutputs, 'changed' | 'event'> {
   const nsp = adminNamespace(io);
   const dirty = new Set<string>();
-  const logged = new Map<string, EventLogEntry[]>();
+  const sendEvents = sendPerTurn<string, EventLogEntry>((federationId, entries) => nsp.to(consoleRoom(federationId)).emit('events', entries));
   return {
     changed(federationId) {
       if (dirty.has(federationId)) return;
@@ -59,16 +60,7 @@ export function adminOutputs(io: Server, federations: ReadonlyMap<string, Federa
       }, SNAPSHOT_EVERY_MS).unref();
     },
     event(entry) {
-      const { federationId } = entry;
-      if (!federationId) return;
-      const waiting = logged.get(federationId);
-      if (waiting) return void waiting.push(entry);
-      logged.set(federationId, [entry]);
-      setImmediate(() => {
-        const entries = logged.get(federationId) ?? [];
-        logged.delete(federationId);
-        nsp.to(consoleRoom(federationId)).emit('events', entries);
-      });
+      if (entry.federationId) sendEvents(entry.federationId, entry);
     },
   };
 }
