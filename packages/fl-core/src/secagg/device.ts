@@ -52,7 +52,7 @@ export class SecAggDevice {
   constructor(readonly tag: SecAggRoundTag) {}
 
   advertise(): SecAggAdvertisement {
-    return { ...this.roundTag(), deviceId: this.tag.deviceId, encryptionKey: this.encryption.publicKey, maskKey: this.masking.publicKey };
+    return { ...this.sender(), encryptionKey: this.encryption.publicKey, maskKey: this.masking.publicKey };
   }
 
   /** Stage 2: Shamir-splits the self-mask seed and the mask secret key among the group and seals one pair per neighbour. */
@@ -86,7 +86,7 @@ export class SecAggDevice {
     }
     this.settings = settings;
     this.stage = 'masked-input';
-    return { ok: true, value: { ...this.roundTag(), deviceId: this.tag.deviceId, shares } };
+    return { ok: true, value: { ...this.sender(), shares } };
   }
 
   /**
@@ -131,7 +131,7 @@ export class SecAggDevice {
     }
     await applyMasks(masked, jobs);
     this.stage = 'unmask';
-    return { ok: true, value: { ...this.roundTag(), deviceId, masked: bytesOfWords(masked) } };
+    return { ok: true, value: { ...this.sender(), masked: bytesOfWords(masked) } };
   }
 
   /**
@@ -157,16 +157,17 @@ export class SecAggDevice {
     return {
       ok: true,
       value: {
-        ...this.roundTag(),
-        deviceId: this.tag.deviceId,
+        ...this.sender(),
         seedShares: [{ of: this.tag.deviceId, share: this.ownShares!.seed }, ...[...survivors].map((of) => ({ of, share: this.held.get(of)!.seed }))],
         keyShares: [...dropped].map((of) => ({ of, share: this.held.get(of)!.key })),
       },
     };
   }
 
-  private roundTag() {
-    return { federationId: this.tag.federationId, round: this.tag.round };
+  /** What every message to the coordinator starts with: the round and this device. */
+  private sender(): SecAggRoundTag {
+    const { federationId, round, deviceId } = this.tag;
+    return { federationId, round, deviceId };
   }
 
   private wrongMessage(message: { federationId: string; round: number }, expected: DeviceStage): string | null {
