@@ -7,17 +7,13 @@ import type { SqlClient, SqlQueries } from './sqlClient.ts';
 export class SqlEventRows implements EventRows {
   constructor(private readonly db: SqlClient) {}
 
-  /** Two statements whatever the batch's size: one update for the rows already stored, one insert for the rest. */
+  /** At most two statements whatever the batch's size: one update for the rows already stored, one insert for the rest. */
   async write(batch: readonly LoggedRow[]): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const stored = batch.filter((row) => row.id !== null);
-      const { rows: updated } = await tx.query<{ id: number }>(
-        `update events set count = v.count, at = v.at
-         from unnest($1::bigint[], $2::integer[], $3::timestamptz[]) as v(id, count, at)
-         where events.id = v.id returning events.id`,
-        [stored.map((row) => row.id), stored.map((row) => row.count), stored.map((row) => row.entry.at)],
+      const found = await update(
+        tx,
+        batch.filter((row) => row.id !== null),
       );
-      const found = new Set(updated.map((r) => Number(r.id)));
       // Retention may have deleted a row meanwhile: it is written again.
       await insert(
         tx,
@@ -75,6 +71,18 @@ function eventOf(r: Row): EventLogEntry {
     deviceId: r.device_id == null ? null : String(r.device_id),
     ...(Number(r.count) > 1 ? { count: Number(r.count), firstAt: toIso(r.first_at) } : {}),
   };
+}
+
+/** Gives stored rows their new count and time; returns the ids still there to update. */
+async function update(tx: SqlQueries, rows: readonly LoggedRow[]): Promise<Set<number>> {
+  if (rows.length === 0) return new Set();
+  const { rows: updated } = await tx.query<{ id: number }>(
+    `update events set count = v.count, at = v.at
+     from unnest($1::bigint[], $2::integer[], $3::timestamptz[]) as v(id, count, at)
+     where events.id = v.id returning events.id`,
+    [rows.map((row) => row.id), rows.map((row) => row.count), rows.map((row) => row.entry.at)],
+  );
+  return new Set(updated.map((r) => Number(r.id)));
 }
 
 /** Inserts `rows` in order and gives each its id: the sequence numbers them in the order the select yields them. */
