@@ -19,3 +19,6 @@ export * from './training/evaluate.ts';
 export * from './training/trainLocal.ts';
 export * from './training/trainEpochs.ts';
 export * from './training/roundTrainer.ts';
+export * from './training/trainingEngine.ts';
+export * from './training/trainWithWgsl.ts';
+export * from './training/residentWgslTrainer.ts';

@@ -4,7 +4,7 @@ import { useMemo } from 'react';
 import { formatBytes, formatNumber, formatPercent, shortId } from '../format.ts';
 import { TryModel } from '../tryModel/TryModel.tsx';
 import type { DeviceView } from './deviceController.ts';
-import { engineText, joinPendingText, type EngineStatus } from './engineStatus.ts';
+import { engineText, joinPendingText, trainingEngineText, type EngineStatus } from './engineStatus.ts';
 import { OwnDataPanel } from './OwnDataPanel.tsx';
 import { PrivacyNotice } from './PrivacyNotice.tsx';
 import { deviceOptionsFromQuery } from './queryParams.ts';
@@ -161,7 +161,7 @@ function EngineLine({ engine }: { engine: EngineStatus }) {
         {backend}
         {adapter && ` — ${adapter.vendor || 'unnamed'} / ${adapter.architecture || 'unnamed'}`}
       </strong>
-      : <span data-testid="backend-reason">{reason}</span>.
+      : <span data-testid="backend-reason">{reason}</span>. <span data-testid="training-engine">{trainingEngineText(engine.choice.engine)}</span>
     </p>
   );
 }

@@ -1,3 +1,4 @@
+import type { TrainingEngine } from '@flock/fl-core';
 import type { BackendChoice, ClientBackend } from '../worker/workerMessages.ts';
 
 /** Where choosing the training engine (the tfjs backend) stands. */
@@ -21,6 +22,12 @@ export function engineText(engine: Exclude<EngineStatus, { phase: 'ready' }>): s
       return unknown;
     }
   }
+}
+
+/** Which loop trains on the chosen backend: Flock's WebGPU engine, or TensorFlow.js and why not the engine. */
+export function trainingEngineText({ engine, backend, reason }: TrainingEngine): string {
+  if (engine === 'wgsl') return "Training on Flock's WebGPU engine.";
+  return `Training with TensorFlow.js on ${backend}${reason ? `: ${reason.replace(/\.$/, '')}` : ''}.`;
 }
 
 /** What the page says after Join while the engine is still being chosen. */

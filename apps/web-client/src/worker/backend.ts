@@ -5,7 +5,7 @@ import './wasmBackend.ts';
 import type { AdapterInfo } from '@flock/fl-core/protocol';
 import type { ModelRef } from '@flock/fl-core';
 import type { DeviceStore } from '../storage/deviceStore.ts';
-import { isDenseModel, measureTrainingSpeed } from './backendSpeed.ts';
+import { isDenseModel, measureTrainingSpeed, trainingEngineOf } from './backendSpeed.ts';
 import { CLIENT_BACKENDS, type BackendChoice, type ClientBackend } from './workerMessages.ts';
 
 /** The slice of the WebGPU API used here (TypeScript's DOM library does not declare it). */
@@ -17,6 +17,7 @@ interface GpuLike {
 }
 
 type Attempt = { ok: true; adapter: AdapterInfo | null } | { ok: false; reason: string };
+type TfjsBackendChoice = Omit<BackendChoice, 'engine'>;
 
 /** Called as the chooser starts timing each backend. */
 export type OnMeasuring = (backend: ClientBackend, candidates: readonly ClientBackend[]) => void;
@@ -27,9 +28,14 @@ export type OnMeasuring = (backend: ClientBackend, candidates: readonly ClientBa
  * first use, a few training steps of `model` are timed on every backend that starts (wasm only for a
  * dense model) and the fastest wins (and is remembered). `setBackend` returns false instead of
  * throwing when a backend cannot start, so the boolean is checked every time. Every reason is worded
- * for the person at the device.
+ * for the person at the device, and so is the choice of loop on the backend chosen (Flock's WebGPU engine or the tfjs loop).
  */
 export async function chooseBackend(model: ModelRef, store: DeviceStore, forced: ClientBackend | undefined, onMeasuring: OnMeasuring): Promise<BackendChoice> {
+  const choice = await chooseTfjsBackend(model, store, forced, onMeasuring);
+  return { ...choice, engine: await trainingEngineOf(model) };
+}
+
+async function chooseTfjsBackend(model: ModelRef, store: DeviceStore, forced: ClientBackend | undefined, onMeasuring: OnMeasuring): Promise<TfjsBackendChoice> {
   if (forced) return firstThatStarts([forced, ...CLIENT_BACKENDS.filter((b) => b !== forced)], forced);
   const remembered = await store.backendChoice(model);
   const known = CLIENT_BACKENDS.find((b) => b === remembered?.backend);
@@ -42,7 +48,7 @@ export async function chooseBackend(model: ModelRef, store: DeviceStore, forced:
   return choice;
 }
 
-async function firstThatStarts(order: ClientBackend[], forced: ClientBackend): Promise<BackendChoice> {
+async function firstThatStarts(order: ClientBackend[], forced: ClientBackend): Promise<TfjsBackendChoice> {
   const failures: string[] = [];
   for (const backend of order) {
     const attempt = await tryBackend(backend);
@@ -59,7 +65,7 @@ async function firstThatStarts(order: ClientBackend[], forced: ClientBackend): P
 }
 
 /** Times `model` on each backend that starts and switches to the fastest. */
-async function fastest(model: ModelRef, onMeasuring: OnMeasuring): Promise<BackendChoice> {
+async function fastest(model: ModelRef, onMeasuring: OnMeasuring): Promise<TfjsBackendChoice> {
   const measured: { backend: ClientBackend; adapter: AdapterInfo | null; speed: number }[] = [];
   const notes: string[] = [];
   for (const backend of CLIENT_BACKENDS) {

@@ -4,11 +4,16 @@ import {
   isUploadedModel,
   modelFromTopology,
   releaseResidentTensors,
+  releaseResidentWgslTrainer,
   residentTensors,
   trainEpochs,
+  trainingEngineFor,
+  trainWithWgsl,
   uploadedTopologyFrom,
   type ImageDataset,
   type ModelRef,
+  type TrainingConfig,
+  type TrainingEngine,
 } from '@flock/fl-core';
 
 const PROBE_EXAMPLES = 20;
@@ -24,25 +29,48 @@ async function probeModel(model: ModelRef): Promise<tf.LayersModel> {
 }
 
 /**
- * Samples/s of Flock's training loop for `model` on the backend active now: one warm-up pass
- * (shader compilation), then passes over a small random batch set for about a second.
+ * Samples/s of training `model` on the backend active now, with the loop that would train it here
+ * (Flock's WebGPU engine where trainLocal would use it, else the tfjs loop): one warm-up pass
+ * (shader compilation, the engine's buffers), then passes over a small random batch set for about a second.
  */
 export async function measureTrainingSpeed(model: ModelRef): Promise<number> {
   const net = await probeModel(model);
   const data = probeData(net);
-  const config = { epochs: 1, batchSize: PROBE_BATCH, learningRate: 0.01 };
+  const pass = trainingPass(net, data, { epochs: 1, batchSize: PROBE_BATCH, learningRate: 0.01 });
   try {
-    const tensors = residentTensors(data);
-    await trainEpochs(net, tensors, config);
+    await pass();
     const start = performance.now();
     let samples = 0;
     while (performance.now() - start < PROBE_MS || samples === 0) {
-      await trainEpochs(net, tensors, config);
+      await pass();
       samples += data.count;
     }
     return samples / ((performance.now() - start) / 1000);
   } finally {
     releaseResidentTensors();
+    releaseResidentWgslTrainer();
+    net.dispose();
+  }
+}
+
+/** One epoch over `data`: on Flock's WebGPU engine where it trains `net` here, else (or once it fails, as in trainLocal) on the tfjs loop. */
+function trainingPass(net: tf.LayersModel, data: ImageDataset, config: TrainingConfig): () => Promise<void> {
+  let onEngine = trainingEngineFor(net).engine === 'wgsl';
+  return async () => {
+    if (onEngine) {
+      if (!('failed' in (await trainWithWgsl(net, data, config, {})))) return;
+      onEngine = false;
+    }
+    await trainEpochs(net, residentTensors(data), config);
+  };
+}
+
+/** The loop that trains `model` on the backend active now, and why not Flock's WebGPU engine when it does not. */
+export async function trainingEngineOf(model: ModelRef): Promise<TrainingEngine> {
+  const net = await probeModel(model);
+  try {
+    return trainingEngineFor(net);
+  } finally {
     net.dispose();
   }
 }

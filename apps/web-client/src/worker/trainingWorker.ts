@@ -117,6 +117,7 @@ async function train(req: TrainRequest): Promise<void> {
       accuracy: result.accuracy,
       numTensors: result.numTensors,
       gpuBytes: gpuBytesInUse(),
+      engine: result.engine,
       ...(result.evaluation ? { evaluation: result.evaluation } : {}),
     },
     [buffer],

@@ -1,3 +1,4 @@
+import type { TrainingEngine } from '@flock/fl-core';
 import type { TrainingJob } from '@flock/fl-core/device';
 import type { AdapterInfo, BackendName, LocalEvaluation, ModelRef } from '@flock/fl-core/protocol';
 
@@ -10,6 +11,8 @@ export interface BackendChoice {
   adapter: AdapterInfo | null;
   /** Why this backend, in words (what was tried and why it failed). */
   reason: string;
+  /** The loop that trains the federation's model on this backend, and why not Flock's WebGPU engine when it does not. */
+  engine: TrainingEngine;
 }
 
 // ---- page -> worker ----
@@ -94,6 +97,8 @@ export interface ResultEvent {
   numTensors: number;
   /** Bytes of live tensors the backend holds on the GPU after the round (webgpu, webgl); null elsewhere. */
   gpuBytes: number | null;
+  /** The loop that trained this round (the engine hands a round to the tfjs loop, saying why, when it fails on the model and shard). */
+  engine: TrainingEngine;
 }
 
 /** The final model's score on the held-out examples; null when the device holds none back. */

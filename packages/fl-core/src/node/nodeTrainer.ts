@@ -5,8 +5,10 @@ import type { TopologyLoader } from '../models/modelCache.ts';
 import { RoundTrainer } from '../training/roundTrainer.ts';
 
 /**
- * Trains in this process with tfjs (on whatever backend is set). Jobs run one at a time, so many
- * virtual devices can share one trainer (and its models) safely.
+ * Trains in this process on whatever backend is set: on Flock's WebGPU engine where Dawn runs tfjs's
+ * webgpu backend and the engine has every layer of the model, else on the tfjs loop (RoundTrainer
+ * chooses, and each outcome names the loop). Jobs run one at a time, so many virtual devices can
+ * share one trainer (and its models) safely; the engine is kept for the last model and shard only.
  */
 export class InProcessTrainer implements DeviceTrainer {
   private readonly trainer: RoundTrainer;

@@ -13,7 +13,9 @@ import { privatizeDelta } from '../strategy/privacy/localDp.ts';
 import type { EvaluationJob, TrainingJob, TrainingOutcome } from '../device/deviceAdapters.ts';
 import type { RoundCodec } from '../protocol/device.ts';
 import { evaluateModel, type Evaluation } from './evaluate.ts';
+import { releaseResidentWgslTrainer } from './residentWgslTrainer.ts';
 import { trainLocal, type TrainLocalOptions } from './trainLocal.ts';
+import type { TrainingEngine } from './trainingEngine.ts';
 
 /** A job as round:start describes it; the codec fields are optional so jobs from older sessions still run. */
 export interface RoundTrainerJob extends TrainingJob {
@@ -25,9 +27,10 @@ export interface RoundTrainerJob extends TrainingJob {
 
 /**
  * One device's side of a round, the same in a tab's worker and in Node: load the global weights into
- * the zoo or uploaded model (built once per name), train on the local data, encode the delta with the round's
- * codec. A top-k device keeps what it did not send (error feedback) in its residual store, per
- * federation and shard (one trainer may serve many virtual devices): in memory unless given another.
+ * the zoo or uploaded model (built once per name), train on the local data (on Flock's WebGPU engine
+ * where it can, else the tfjs loop: trainLocal), encode the delta with the round's codec. A top-k
+ * device keeps what it did not send (error feedback) in its residual store, per federation and shard
+ * (one trainer may serve many virtual devices): in memory unless given another.
  */
 export class RoundTrainer {
   private readonly models = new ModelCache();
@@ -48,7 +51,7 @@ export class RoundTrainer {
     job: RoundTrainerJob,
     data: ImageDataset,
     options: Pick<TrainLocalOptions, 'progressEvery' | 'onProgress'> & { evaluateOn?: ImageDataset | null } = {},
-  ): Promise<TrainingOutcome & { numTensors: number }> {
+  ): Promise<TrainingOutcome & { numTensors: number; engine: TrainingEngine }> {
     const model = await this.models.resolve(job.model, dataShapeOf(data), this.topology);
     const manifest = manifestOf(model);
     writeWeights(model, this.receivedModel(job, manifest));
@@ -69,6 +72,7 @@ export class RoundTrainer {
       loss: result.loss,
       accuracy: result.accuracy,
       numTensors: tf.memory().numTensors,
+      engine: result.engine,
       ...(evaluation ? { evaluation } : {}),
     };
   }
@@ -117,6 +121,8 @@ export class RoundTrainer {
   }
 
   dispose(): void {
+    // The resident engine trains one of these models: it goes with them.
+    releaseResidentWgslTrainer();
     this.models.dispose();
   }
 }

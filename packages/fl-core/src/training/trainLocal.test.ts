@@ -52,6 +52,7 @@ describe('trainLocal', () => {
     const tensorsAfterFirst = tf.memory().numTensors;
 
     expect(first.numExamples).toBe(300);
+    expect(first.engine).toEqual({ engine: 'tfjs', backend: 'cpu', reason: "Flock's WebGPU engine needs WebGPU" });
     expect(first.accuracy).toBeGreaterThan(before.accuracy + 0.3);
     expect(first.loss).toBeLessThan(before.loss);
     expect(progress).toEqual([10, 20, 30]);
