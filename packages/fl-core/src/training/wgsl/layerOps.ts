@@ -1,84 +1,8 @@
 /// <reference types="@webgpu/types" />
-import { compileDispatch, type Dispatch, type StorageBinding } from './gpuProgram.ts';
-import type { Activation, DenseOp, DropoutOp, LayerOp } from './layerPlan.ts';
-
-/**
- * Where an op reads its input rows: the resident dataset through the epoch's order (the first op:
- * the batch is gathered inside its kernels, no copy), or the previous op's output buffer, whose
- * activation the op's input gradient applies (so every gradient buffer holds the gradient of the
- * pre-activation).
- */
-export type InputSource = { kind: 'data'; x: GPUBuffer; order: GPUBuffer } | { kind: 'activations'; x: GPUBuffer; activation: Activation };
-
-export interface OpBuffers {
-  input: InputSource;
-  output: GPUBuffer;
-  /** The loss's gradient with respect to `output` (before this op's activation). */
-  outputGrad: GPUBuffer;
-  /** Where the input's gradient goes; null for the first op (nothing to learn about the data). */
-  inputGrad: GPUBuffer | null;
-  params: GPUBuffer;
-  grads: GPUBuffer;
-}
-
-/** An op's dispatches for one step: the forward ones in model order, the backward ones in reverse. */
-export interface CompiledOp {
-  forward: Dispatch[];
-  backward: Dispatch[];
-}
-
-export function activationWgsl(activation: Activation, x: string): string {
-  switch (activation) {
-    case 'relu':
-      return `max(${x}, 0.0)`;
-    case 'sigmoid':
-      return `1.0 / (1.0 + exp(-${x}))`;
-    case 'tanh':
-      // tanh saturates in float32 by |x| = 9; some WGSL implementations overflow to NaN far beyond.
-      return `tanh(clamp(${x}, -9.0, 9.0))`;
-    case 'linear':
-      return x;
-    default: {
-      const unknown: never = activation;
-      throw new Error(`no WGSL for activation ${String(unknown)}`);
-    }
-  }
-}
-
-/** The activation's derivative written in terms of its output `y`. */
-function derivativeWgsl(activation: Activation, y: string): string {
-  switch (activation) {
-    case 'relu':
-      return `select(0.0, 1.0, ${y} > 0.0)`;
-    case 'sigmoid':
-      return `${y} * (1.0 - ${y})`;
-    case 'tanh':
-      return `1.0 - ${y} * ${y}`;
-    case 'linear':
-      return '1.0';
-    default: {
-      const unknown: never = activation;
-      throw new Error(`no WGSL for activation ${String(unknown)}`);
-    }
-  }
-}
-
-/** The input's bindings and `rowBase(r)`: where example row r of the batch starts in `x`. */
-function inputBindings(input: InputSource, width: number): { bindings: StorageBinding[]; prelude: string } {
-  if (input.kind === 'data') {
-    return {
-      bindings: [
-        { name: 'x', buffer: input.x, access: 'read' },
-        { name: 'order', buffer: input.order, access: 'read', element: 'u32' },
-      ],
-      prelude: `fn rowBase(r: u32) -> u32 { return order[u.offset + r] * ${width}u; }`,
-    };
-  }
-  return { bindings: [{ name: 'x', buffer: input.x, access: 'read' }], prelude: `fn rowBase(r: u32) -> u32 { return r * ${width}u; }` };
-}
-
-/** The input gradient's factor for the activation that produced the input (`x[i]` is that activation's output). */
-const inputDerivative = (input: InputSource) => (input.kind === 'data' ? '1.0' : derivativeWgsl(input.activation, 'x[i]'));
+import { compileConv2d, compileMaxPool } from './convOps.ts';
+import { compileDispatch } from './gpuProgram.ts';
+import { activationWgsl, columnsPerThread, inputBindings, inputDerivative, type CompiledOp, type OpBuffers } from './kernelParts.ts';
+import type { Activation, DenseOp, DropoutOp, ImageShape, LayerOp } from './layerPlan.ts';
 
 /** Dense: forward with bias and activation fused; backward as weight-and-bias gradients and input gradient. */
 function compileDense(device: GPUDevice, uniform: GPUBuffer, op: DenseOp, index: number, b: OpBuffers, batch: number): CompiledOp {
@@ -86,7 +10,7 @@ function compileDense(device: GPUDevice, uniform: GPUBuffer, op: DenseOp, index:
   const input = inputBindings(b.input, K);
   const label = `dense${index}`;
   // Each thread computes `C` neighbouring columns, so one read of an input value serves C products.
-  const C = N % 4 === 0 ? 4 : 1;
+  const C = columnsPerThread(N);
   const cols = Array.from({ length: C }, (_, c) => c);
   const Q = N / C;
   const sum = (term: (c: number) => string) => cols.map((c) => `acc${c} += ${term(c)};`).join(' ');
@@ -202,13 +126,17 @@ function compileDropout(device: GPUDevice, uniform: GPUBuffer, op: DropoutOp, in
   return { forward: [forward], backward: [inputGrad] };
 }
 
-/** An op's dispatch builders; a new layer kind (Conv2D, MaxPool2D) adds its case here. */
+/** An op's dispatch builders; a new layer kind adds its case here. */
 export function compileOp(device: GPUDevice, uniform: GPUBuffer, op: LayerOp, index: number, buffers: OpBuffers, batch: number): CompiledOp {
   switch (op.kind) {
     case 'dense':
       return compileDense(device, uniform, op, index, buffers, batch);
     case 'dropout':
       return compileDropout(device, uniform, op, index, buffers, batch);
+    case 'conv2d':
+      return compileConv2d(device, uniform, op, index, buffers, batch);
+    case 'maxPool':
+      return compileMaxPool(device, uniform, op, index, buffers, batch);
     default: {
       const unknown: never = op;
       throw new Error(`no WGSL kernels for layer op ${JSON.stringify(unknown)}`);
@@ -216,12 +144,27 @@ export function compileOp(device: GPUDevice, uniform: GPUBuffer, op: LayerOp, in
   }
 }
 
+const pixels = (shape: ImageShape) => shape.height * shape.width * shape.channels;
+
 /** Values per example an op writes. */
 export function outputWidth(op: LayerOp): number {
-  return op.kind === 'dense' ? op.units : op.width;
+  switch (op.kind) {
+    case 'dense':
+      return op.units;
+    case 'dropout':
+      return op.width;
+    case 'conv2d':
+    case 'maxPool':
+      return pixels(op.output);
+  }
+}
+
+/** Values per example an op keeps from its forward pass for its backward one: pooling's argmax. */
+export function scratchWidth(op: LayerOp): number {
+  return op.kind === 'maxPool' ? pixels(op.output) : 0;
 }
 
 /** The activation an op's output carries (what the next op's input gradient differentiates). */
 export function outputActivation(op: LayerOp): Activation {
-  return op.kind === 'dense' ? op.activation : 'linear';
+  return op.kind === 'dense' || op.kind === 'conv2d' ? op.activation : 'linear';
 }

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '../../data/dataset.ts';
 import { createRng } from '../../data/random.ts';
-import { buildModel, readWeights, writeWeights } from '../../models/zoo.ts';
+import { buildModel, readWeights, writeWeights, type ZooModelName } from '../../models/zoo.ts';
 import { chooseNodeBackend } from '../../node/nodeBackend.ts';
 import type { TrainingConfig } from '../../protocol/device.ts';
 import { releaseResidentTensors, residentTensors } from '../tensors.ts';
@@ -13,27 +13,33 @@ import { countDispatches } from './dispatchCounter.ts';
 import { tfjsWebGpuDevice, WgslTrainer } from './wgslTrainer.ts';
 
 export interface ParityCase {
+  model: ZooModelName;
   name: string;
   config: TrainingConfig;
   proximalMu: number;
 }
 
 export interface ParityReport {
-  cases: { name: string; tfjsLoop: number[]; wgsl: number[]; maxWeightDifference: number }[];
-  /** Live GPU buffers on the device after each training of one engine. */
-  liveBuffers: number[];
-  /** The most of the cases' (FedProx's adds one dispatch per epoch). */
-  dispatchesPerStep: number;
+  cases: { model: ZooModelName; name: string; tfjsLoop: number[]; wgsl: number[]; maxWeightDifference: number }[];
+  /** Per model, live GPU buffers on the device after each training of its engine. */
+  liveBuffers: Partial<Record<ZooModelName, number[]>>;
+  /** Per model, the most of its cases' (FedProx's adds one dispatch per epoch). */
+  dispatchesPerStep: Partial<Record<ZooModelName, number>>;
   /** Per-epoch losses of a tanh / dropout / sigmoid model. */
   dropoutLosses: number[];
 }
 
+/** The MLP runs every optimizer; the CNNs (slow on tfjs's cpu kernels and on SwiftShader) fewer examples and cases. */
 const CASES: ParityCase[] = [
-  { name: 'sgd', config: { epochs: 3, batchSize: 32, learningRate: 0.05 }, proximalMu: 0 },
-  { name: 'momentum', config: { epochs: 3, batchSize: 32, learningRate: 0.05, optimizer: 'momentum' }, proximalMu: 0 },
-  { name: 'adam', config: { epochs: 3, batchSize: 32, learningRate: 0.001, optimizer: 'adam' }, proximalMu: 0 },
-  { name: 'sgd with FedProx', config: { epochs: 3, batchSize: 32, learningRate: 0.05 }, proximalMu: 0.1 },
+  { model: 'mnist-mlp', name: 'sgd', config: { epochs: 3, batchSize: 32, learningRate: 0.05 }, proximalMu: 0 },
+  { model: 'mnist-mlp', name: 'momentum', config: { epochs: 3, batchSize: 32, learningRate: 0.05, optimizer: 'momentum' }, proximalMu: 0 },
+  { model: 'mnist-mlp', name: 'adam', config: { epochs: 3, batchSize: 32, learningRate: 0.001, optimizer: 'adam' }, proximalMu: 0 },
+  { model: 'mnist-mlp', name: 'sgd with FedProx', config: { epochs: 3, batchSize: 32, learningRate: 0.05 }, proximalMu: 0.1 },
+  { model: 'mnist-cnn-small', name: 'sgd', config: { epochs: 3, batchSize: 16, learningRate: 0.05 }, proximalMu: 0 },
+  { model: 'mnist-cnn-small', name: 'adam', config: { epochs: 3, batchSize: 16, learningRate: 0.001, optimizer: 'adam' }, proximalMu: 0 },
+  { model: 'mnist-cnn', name: 'sgd', config: { epochs: 3, batchSize: 8, learningRate: 0.05 }, proximalMu: 0 },
 ];
+const EXAMPLES: Partial<Record<ZooModelName, number>> = { 'mnist-mlp': 128, 'mnist-cnn-small': 64, 'mnist-cnn': 16 };
 const SEED = 3;
 
 function shard(count: number): ImageDataset {
@@ -46,7 +52,7 @@ function shard(count: number): ImageDataset {
 /** The tfjs loop's per-epoch losses and trained weights, on tfjs's cpu kernels. */
 async function tfjsLoop(initial: Float32Array, data: ImageDataset, c: ParityCase): Promise<{ losses: number[]; weights: Float32Array }> {
   await tf.setBackend('cpu');
-  const model = buildModel('mnist-mlp', 1);
+  const model = buildModel(c.model, 1);
   writeWeights(model, initial);
   const losses: number[] = [];
   await trainEpochs(model, residentTensors(data), c.config, {
@@ -84,28 +90,31 @@ async function main(): Promise<ParityReport | { noAdapter: string }> {
   if (typeof choice === 'string') return { noAdapter: choice };
   const device = tfjsWebGpuDevice()!;
   const live = liveBufferCounter(device);
-  const data = shard(128);
-  const model = buildModel('mnist-mlp', 1);
-  const initial = await readWeights(model);
-  const trainer = await WgslTrainer.create(device, model, data);
   const cases: ParityReport['cases'] = [];
-  const liveBuffers: number[] = [];
-  let dispatchesPerStep = 0;
-  for (const c of CASES) {
-    const reference = await tfjsLoop(initial, data, c);
-    writeWeights(model, initial);
-    const wgsl: number[] = [];
-    const count = countDispatches(device);
-    await trainer.train(c.config, { seed: SEED, proximalMu: c.proximalMu, onEpoch: (e) => wgsl.push(e.loss) });
-    count.stop();
-    dispatchesPerStep = Math.max(dispatchesPerStep, count.dispatches / (c.config.epochs * Math.ceil(data.count / c.config.batchSize)));
-    const trained = await readWeights(model);
-    const maxWeightDifference = trained.reduce((m, w, i) => Math.max(m, Math.abs(w - reference.weights[i]!)), 0);
-    cases.push({ name: c.name, tfjsLoop: reference.losses, wgsl, maxWeightDifference });
-    liveBuffers.push(live());
+  const liveBuffers: ParityReport['liveBuffers'] = {};
+  const dispatchesPerStep: ParityReport['dispatchesPerStep'] = {};
+  for (const name of new Set(CASES.map((c) => c.model))) {
+    const data = shard(EXAMPLES[name]!);
+    const model = buildModel(name, 1);
+    const initial = await readWeights(model);
+    const trainer = await WgslTrainer.create(device, model, data);
+    for (const c of CASES.filter((c) => c.model === name)) {
+      const reference = await tfjsLoop(initial, data, c);
+      writeWeights(model, initial);
+      const wgsl: number[] = [];
+      const count = countDispatches(device);
+      await trainer.train(c.config, { seed: SEED, proximalMu: c.proximalMu, onEpoch: (e) => wgsl.push(e.loss) });
+      count.stop();
+      const steps = c.config.epochs * Math.ceil(data.count / c.config.batchSize);
+      dispatchesPerStep[name] = Math.max(dispatchesPerStep[name] ?? 0, count.dispatches / steps);
+      const trained = await readWeights(model);
+      const maxWeightDifference = trained.reduce((m, w, i) => Math.max(m, Math.abs(w - reference.weights[i]!)), 0);
+      cases.push({ model: name, name: c.name, tfjsLoop: reference.losses, wgsl, maxWeightDifference });
+      (liveBuffers[name] ??= []).push(live());
+    }
+    trainer.dispose();
+    model.dispose();
   }
-  trainer.dispose();
-  model.dispose();
 
   const dropoutModel = tf.sequential({
     layers: [
@@ -115,7 +124,7 @@ async function main(): Promise<ParityReport | { noAdapter: string }> {
       tf.layers.dense({ units: 10, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
     ],
   });
-  const dropoutTrainer = await WgslTrainer.create(device, dropoutModel, data);
+  const dropoutTrainer = await WgslTrainer.create(device, dropoutModel, shard(128));
   const dropoutLosses: number[] = [];
   await dropoutTrainer.train({ epochs: 3, batchSize: 16, learningRate: 0.5 }, { seed: SEED, onEpoch: (e) => dropoutLosses.push(e.loss) });
   dropoutTrainer.dispose();

@@ -7,7 +7,8 @@ import { createRng, shuffleInPlace } from '../../data/random.ts';
 import { readWeights, writeWeights } from '../../models/zoo.ts';
 import type { TrainingConfig } from '../../protocol/device.ts';
 import { encodeSteps, STEP_BYTES, writeStep, type Dispatch } from './gpuProgram.ts';
-import { compileOp, outputActivation, outputWidth, type InputSource } from './layerOps.ts';
+import type { InputSource } from './kernelParts.ts';
+import { compileOp, outputActivation, outputWidth, scratchWidth } from './layerOps.ts';
 import { planLayers, type LayerPlan } from './layerPlan.ts';
 import { ADAM, compileLoss, compileOptimizer, compilePenaltySum, LOSS_THREADS, penaltyPartials, STATS_PARTIALS, type OptimizerKind } from './stepKernels.ts';
 
@@ -65,7 +66,7 @@ interface BatchResources {
 /**
  * Flock's WGSL training engine for a model and a shard: every buffer, pipeline and bind group made
  * once (the parameters in one flat buffer, in the manifest's order), the dataset resident, each step
- * recorded as ten or so dispatches into one compute pass with many steps per submit, the loss read
+ * recorded as ten to twenty dispatches into one compute pass with many steps per submit, the loss read
  * once per epoch. It takes its weights from the tfjs model and writes the trained ones back, so
  * evaluation and the upload path stay on tfjs.
  */
@@ -309,6 +310,7 @@ export class WgslTrainer {
     const { ops } = this.plan;
     const outputs = ops.map((op, i) => this.buffer(`op ${i} output`, batch * outputWidth(op) * 4, storageUsage()));
     const outputGrads = ops.map((op, i) => this.buffer(`op ${i} output gradient`, batch * outputWidth(op) * 4, storageUsage()));
+    const scratches = ops.map((op, i) => (scratchWidth(op) > 0 ? this.buffer(`op ${i} scratch`, batch * scratchWidth(op) * 4, storageUsage()) : null));
     const compiled = ops.map((op, i) => {
       const input: InputSource =
         i === 0 ? { kind: 'data', x: this.x, order: this.order } : { kind: 'activations', x: outputs[i - 1]!, activation: outputActivation(ops[i - 1]!) };
@@ -317,6 +319,7 @@ export class WgslTrainer {
         output: outputs[i]!,
         outputGrad: outputGrads[i]!,
         inputGrad: i === 0 ? null : outputGrads[i - 1]!,
+        scratch: scratches[i] ?? null,
         params: this.params,
         grads: this.grads,
       };
@@ -330,7 +333,7 @@ export class WgslTrainer {
       stats: this.stats,
     });
     const dispatches = [...compiled.flatMap((c) => c.forward), loss, ...compiled.reverse().flatMap((c) => c.backward)];
-    this.batchResources = { batch, buffers: [...outputs, ...outputGrads], dispatches };
+    this.batchResources = { batch, buffers: [...outputs, ...outputGrads, ...scratches.filter((b) => b !== null)], dispatches };
     return dispatches;
   }
 }
