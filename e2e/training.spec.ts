@@ -29,6 +29,7 @@ test('where WebGPU has no adapter the chooser falls back and says why', async ()
     await expect(page.getByTestId('backend-reason')).toContainText('?backend=webgpu asked for webgpu, but webgpu did not start', { timeout: 90_000 });
     await expect(page.getByTestId('backend-reason')).toContainText(/webgpu did not start \((this browser offers no WebGPU|WebGPU found no graphics adapter)\)/);
     await expect(page.getByTestId('backend')).toHaveText(/^(webgl|wasm|cpu)/);
+    await expect(page.getByTestId('training-engine')).toHaveText(/^Training with TensorFlow\.js on (webgl|wasm|cpu): Flock's WebGPU engine needs WebGPU\.$/);
 
     await page.goto('/');
     await expect(page.getByTestId('backend-reason')).toContainText(/fastest for mnist-mlp on this device: .*; webgpu did not start/, {

@@ -38,6 +38,7 @@ test(`a tab trains ${ROUNDS} rounds on WebGPU with flat tensor count and GPU byt
   const page = await context.newPage();
   await page.goto('/?federation=memory-flat&backend=webgpu&autojoin=1');
   await expect(page.getByTestId('backend')).toHaveText(/^webgpu/, { timeout: 90_000 });
+  await expect(page.getByTestId('training-engine')).toHaveText("Training on Flock's WebGPU engine.");
   await expect(page.getByTestId('device-status')).toHaveAttribute('data-state', 'waiting-for-round', { timeout: 90_000 });
   expect((await request.post('/api/federations/memory-flat/start', { headers: adminHeaders, data: {} })).ok()).toBe(true);
 
