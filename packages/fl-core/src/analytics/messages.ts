@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { AnalyticsQuery } from './query.ts';
+
+export const QueryId = z.string().regex(/^q[0-9]{1,15}$/, { error: 'a query id is q and a number' });
+
+/** Coordinator to device (`query:ask`): answer `query` by `deadline` (ms since the epoch); `whatLeaves` is shown to the person. */
+export const QueryAskMessage = z.object({
+  queryId: QueryId,
+  query: AnalyticsQuery,
+  deadline: z.number().int().nonnegative(),
+  whatLeaves: z.string().max(4_000),
+});
+export type QueryAskMessage = z.infer<typeof QueryAskMessage>;
+
+/**
+ * Device to coordinator (`query:answer`): the device's answer vector (deviceAnswer / confusionAnswer), in the
+ * clear; a federation with secure aggregation sends it masked through the secure-sum stages instead. Its length
+ * and bounds are checked against the query (answerProblem), which the coordinator holds, not the message.
+ */
+export const QueryAnswerMessage = z.object({
+  queryId: QueryId,
+  answer: z.array(z.number()).max(1_000_000),
+});
+export type QueryAnswerMessage = z.infer<typeof QueryAnswerMessage>;
