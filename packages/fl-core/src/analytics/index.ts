@@ -7,3 +7,4 @@ export * from './answerSum.ts';
 export * from './laplaceNoise.ts';
 export * from './queryResult.ts';
 export * from './messages.ts';
+export * from './secureSumEncoding.ts';

@@ -9,6 +9,8 @@ export const QueryAskMessage = z.object({
   query: AnalyticsQuery,
   deadline: z.number().int().nonnegative(),
   whatLeaves: z.string().max(4_000),
+  /** Present when the federation aggregates securely: the device encodes its answer with encodeForSecureSum at these levels and sends it masked. */
+  secureSumLevels: z.number().int().positive().max(4_294_967_295).optional(),
 });
 export type QueryAskMessage = z.infer<typeof QueryAskMessage>;
 

@@ -63,8 +63,16 @@ export function floorProblem(privacy: Pick<QueryPrivacy, 'minDevices'>, devices:
 
 export type QueryOutcome = { ok: true; result: QueryResult } | { ok: false; reason: string };
 
-/** The result of the answers summed in `sum`: refused below the device floor, noised when the query asks for DP. */
-export function finishQuery(query: AnalyticsQuery, context: QueryContext, sum: AnswerSum, random: () => number = secureRandom()): QueryOutcome {
+/**
+ * The result of the answers summed in `sum` (an AnswerSum, or a secure sum decoded by decodeSecureSum): refused
+ * below the device floor, noised when the query asks for DP.
+ */
+export function finishQuery(
+  query: AnalyticsQuery,
+  context: QueryContext,
+  sum: Pick<AnswerSum, 'sum' | 'devices'>,
+  random: () => number = secureRandom(),
+): QueryOutcome {
   const problem = floorProblem(query.privacy, sum.devices);
   if (problem) return { ok: false, reason: problem };
   const layout = answerLayout(query, context);
