@@ -1,12 +1,22 @@
 import { z } from 'zod';
 import { AnalyticsQuery } from './query.ts';
+import type { QueryContext } from './queryContext.ts';
 
 export const QueryId = z.string().regex(/^q[0-9]{1,15}$/, { error: 'a query id is q and a number' });
+
+/** The federation's QueryContext, sent with the query so a device reads its examples as the coordinator sums them. */
+export const QueryContextMessage = z.object({
+  classes: z.array(z.string()).min(2).max(255),
+  columns: z.array(z.string()).max(10_000).nullable(),
+  labelColumn: z.string().nullable(),
+  maxExamplesPerDevice: z.number().int().positive(),
+}) satisfies z.ZodType<QueryContext>;
 
 /** Coordinator to device (`query:ask`): answer `query` by `deadline` (ms since the epoch); `whatLeaves` is shown to the person. */
 export const QueryAskMessage = z.object({
   queryId: QueryId,
   query: AnalyticsQuery,
+  context: QueryContextMessage,
   deadline: z.number().int().nonnegative(),
   whatLeaves: z.string().max(4_000),
   /** Present when the federation aggregates securely: the device encodes its answer with encodeForSecureSum at these levels and sends it masked. */

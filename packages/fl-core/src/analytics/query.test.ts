@@ -93,7 +93,7 @@ describe('query messages', () => {
   it('carry a parsed query to the device and its answer back', () => {
     const parsed = parseQuery({ kind: 'label-histogram' }, images);
     if (!parsed.ok) throw new Error(parsed.reason);
-    const ask = { queryId: 'q7', query: parsed.query, deadline: 1_700_000_000_000, whatLeaves: describeAnswer(parsed.query, images) };
+    const ask = { queryId: 'q7', query: parsed.query, context: images, deadline: 1_700_000_000_000, whatLeaves: describeAnswer(parsed.query, images) };
     expect(QueryAskMessage.parse(JSON.parse(JSON.stringify(ask)))).toEqual(ask);
     expect(QueryAnswerMessage.safeParse({ queryId: 'q7', answer: [1, 2, 3] }).success).toBe(true);
     expect(QueryAnswerMessage.safeParse({ queryId: '../q7', answer: [1] }).success).toBe(false);
