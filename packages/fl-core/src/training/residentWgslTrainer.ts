@@ -18,11 +18,14 @@ let resident: Resident | null = null;
  * same dataset object on the same device (round after round): its buffers, pipelines and the
  * resident examples are made once. Another model, shard or device replaces it, so one engine is
  * resident at a time (as residentTensors keeps one dataset) and the GPU bytes stay flat across rounds.
+ * Rejects, saying why in words for the device page, when the engine cannot start or has failed on them.
  */
 export function residentWgslTrainer(device: GPUDevice, model: tf.LayersModel, data: ImageDataset): Promise<WgslTrainer> {
   if (resident?.device === device && resident.model === model && resident.data === data) return resident.trainer;
   releaseResidentWgslTrainer();
-  const trainer = WgslTrainer.create(device, model, data);
+  const trainer = WgslTrainer.create(device, model, data).catch((err: unknown) => {
+    throw new Error(`Flock's WebGPU engine could not start on this model and data (${err instanceof Error ? err.message : String(err)})`);
+  });
   // Awaited by the caller; this keeps a failure that nobody awaits again from being reported as unhandled.
   trainer.catch(() => undefined);
   resident = { device, model, data, trainer };

@@ -39,7 +39,7 @@ export async function trainWithWgsl(
   try {
     trainer = await residentWgslTrainer(device, model, data);
   } catch (err) {
-    return { failed: `Flock's WebGPU engine could not start on this model and data (${errorText(err)})` };
+    return { failed: errorText(err) };
   }
   const batches = Math.ceil(data.count / config.batchSize);
   let result: WgslTrainingResult;
