@@ -13,6 +13,9 @@ function taps(name: string, at: string, count: number, pad: number, size: number
   let ${name}1 = u32(min(${count}, ${size + pad} - i32(${at})));`;
 }
 
+/** Batch rows one convolution thread computes together. */
+const ROWS = 4;
+
 /**
  * Conv2D, stride 1, NHWC activations and an HWIO kernel at `kernelOffset` in the flat parameters:
  * the forward pass with bias and activation in one kernel; the backward pass as one kernel for the
@@ -26,10 +29,13 @@ export function compileConv2d(device: GPUDevice, uniform: GPUBuffer, op: Conv2DO
   const input = inputBindings(b.input, IH * IW * CI);
   const label = `conv${index}`;
   const columns = (count: number) => Array.from({ length: columnsPerThread(count) }, (_, c) => c);
+  const rows = Array.from({ length: ROWS }, (_, j) => j);
 
-  // Forward: a thread per (row, output pixel, run of C filters).
+  // Forward: a thread per (run of ROWS rows, output pixel, run of C filters): each kernel value read
+  // serves ROWS products, each input value C; rows past the batch read its last row and write nothing.
   const outs = columns(CO);
   const Q = CO / outs.length;
+  const groups = Math.ceil(batch / ROWS);
   const forward = compileDispatch(
     device,
     uniform,
@@ -37,37 +43,48 @@ export function compileConv2d(device: GPUDevice, uniform: GPUBuffer, op: Conv2DO
     [{ name: 'params', buffer: b.params, access: 'read' }, ...input.bindings, { name: 'y', buffer: b.output, access: 'read_write' }],
     {
       prelude: input.prelude,
-      threads: batch * OH * OW * Q,
+      threads: groups * OH * OW * Q,
       body: `
-  if (i >= u.rows * ${OH * OW * Q}u) { return; }
-  let r = i / ${OH * OW * Q}u;
+  let r0 = (i / ${OH * OW * Q}u) * ${ROWS}u;
+  if (r0 >= u.rows) { return; }
   let p = (i % ${OH * OW * Q}u) / ${Q}u;
   let n = (i % ${Q}u) * ${outs.length}u;
   let oh = p / ${OW}u;
   let ow = p % ${OW}u;
-  let base = rowBase(r);
-  ${outs.map((c) => `var acc${c} = ${biasOffset === null ? '0.0' : `params[${biasOffset + c}u + n]`};`).join(' ')}
+  ${rows.map((j) => `let base${j} = rowBase(min(r0 + ${j}u, u.rows - 1u));`).join('\n  ')}
+  ${outs.map((c) => `let bias${c} = ${biasOffset === null ? '0.0' : `params[${biasOffset + c}u + n]`};`).join(' ')}
+  ${rows.map((j) => outs.map((c) => `var acc${j}${c} = bias${c};`).join(' ')).join('\n  ')}
   ${taps('kh', 'oh', KH, PT, IH)}
   ${taps('kw', 'ow', KW, PL, IW)}
   for (var kh = kh0; kh < kh1; kh++) {
     for (var kw = kw0; kw < kw1; kw++) {
-      let xb = base + ((oh + kh - ${PT}u) * ${IW}u + ow + kw - ${PL}u) * ${CI}u;
+      let xo = ((oh + kh - ${PT}u) * ${IW}u + ow + kw - ${PL}u) * ${CI}u;
       let wb = ${W}u + (kh * ${KW}u + kw) * ${CI * CO}u + n;
       for (var ci = 0u; ci < ${CI}u; ci++) {
-        let v = x[xb + ci];
         let w = wb + ci * ${CO}u;
-        ${outs.map((c) => `acc${c} += v * params[w + ${c}u];`).join(' ')}
+        ${outs.map((c) => `let w${c} = params[w + ${c}u];`).join(' ')}
+        ${rows.map((j) => `let v${j} = x[base${j} + xo + ci];`).join(' ')}
+        ${rows.map((j) => outs.map((c) => `acc${j}${c} += v${j} * w${c};`).join(' ')).join('\n        ')}
       }
     }
   }
-  let at = (r * ${OH * OW}u + p) * ${CO}u + n;
-  ${outs.map((c) => `y[at + ${c}u] = ${activationWgsl(op.activation, `acc${c}`)};`).join('\n  ')}`,
+  ${rows
+    .map(
+      (j) => `if (r0 + ${j}u < u.rows) {
+    let at = ((r0 + ${j}u) * ${OH * OW}u + p) * ${CO}u + n;
+    ${outs.map((c) => `y[at + ${c}u] = ${activationWgsl(op.activation, `acc${j}${c}`)};`).join(' ')}
+  }`,
+    )
+    .join('\n  ')}`,
     },
   );
 
-  // Kernel gradient: a thread per (kernel tap, input channel, run of C filters), summing over the
-  // batch's output pixels whose window reads that tap; then a thread per filter for the bias.
-  const tapThreads = KH * KW * CI * Q;
+  // Kernel gradient: a thread per (kernel tap, run of A input channels, run of C filters), summing
+  // over the batch's output pixels whose window reads that tap (A x C products per A + C reads);
+  // then a thread per filter for the bias.
+  const ins = columns(CI);
+  const A = CI / ins.length;
+  const tapThreads = KH * KW * A * Q;
   const biasThreads = biasOffset === null ? 0 : CO;
   const weightGrads = compileDispatch(
     device,
@@ -81,29 +98,31 @@ export function compileConv2d(device: GPUDevice, uniform: GPUBuffer, op: Conv2DO
   if (i < ${tapThreads}u) {
     let n = (i % ${Q}u) * ${outs.length}u;
     let t = i / ${Q}u;
-    let ci = t % ${CI}u;
-    let kh = t / ${CI * KW}u;
-    let kw = (t / ${CI}u) % ${KW}u;
+    let ci = (t % ${A}u) * ${ins.length}u;
+    let kh = t / ${A * KW}u;
+    let kw = (t / ${A}u) % ${KW}u;
     // Output pixels (oh, ow) read input (oh + kh - PT, ow + kw - PL): kept inside the image.
     let oh0 = u32(max(0, ${PT} - i32(kh)));
     let oh1 = u32(min(${OH}, ${IH + PT} - i32(kh)));
     let ow0 = u32(max(0, ${PL} - i32(kw)));
     let ow1 = u32(min(${OW}, ${IW + PL} - i32(kw)));
-    ${outs.map((c) => `var acc${c} = 0.0;`).join(' ')}
+    ${ins.map((a) => outs.map((c) => `var acc${a}${c} = 0.0;`).join(' ')).join('\n    ')}
     for (var r = 0u; r < u.rows; r++) {
       let base = rowBase(r) + ci;
       for (var oh = oh0; oh < oh1; oh++) {
         let xrow = base + (oh + kh - ${PT}u) * ${IW * CI}u;
         let drow = (r * ${OH}u + oh) * ${OW * CO}u + n;
         for (var ow = ow0; ow < ow1; ow++) {
-          let v = x[xrow + (ow + kw - ${PL}u) * ${CI}u];
+          let xa = xrow + (ow + kw - ${PL}u) * ${CI}u;
           let d = drow + ow * ${CO}u;
-          ${outs.map((c) => `acc${c} += v * dy[d + ${c}u];`).join(' ')}
+          ${ins.map((a) => `let v${a} = x[xa + ${a}u];`).join(' ')}
+          ${outs.map((c) => `let g${c} = dy[d + ${c}u];`).join(' ')}
+          ${ins.map((a) => outs.map((c) => `acc${a}${c} += v${a} * g${c};`).join(' ')).join('\n          ')}
         }
       }
     }
-    let g = ${W}u + t * ${CO}u + n;
-    ${outs.map((c) => `grads[g + ${c}u] = acc${c};`).join(' ')}
+    let g = ${W}u + ((kh * ${KW}u + kw) * ${CI}u + ci) * ${CO}u + n;
+    ${ins.map((a) => outs.map((c) => `grads[g + ${a * CO + c}u] = acc${a}${c};`).join(' ')).join('\n    ')}
   } else if (i < ${tapThreads + biasThreads}u) {
     let n = i - ${tapThreads}u;
     var acc = 0.0;
@@ -114,10 +133,8 @@ export function compileConv2d(device: GPUDevice, uniform: GPUBuffer, op: Conv2DO
   );
   if (!b.inputGrad || b.input.kind === 'data') return { forward: [forward], backward: [weightGrads] };
 
-  // Input gradient: a thread per (row, input pixel, run of C input channels), summing over the
-  // kernel taps whose output pixel lies inside the output.
-  const ins = columns(CI);
-  const R = CI / ins.length;
+  // Input gradient: a thread per (run of ROWS rows, input pixel, run of A input channels), summing
+  // over the kernel taps whose output pixel lies inside the output.
   const inputGrad = compileDispatch(
     device,
     uniform,
@@ -129,32 +146,40 @@ export function compileConv2d(device: GPUDevice, uniform: GPUBuffer, op: Conv2DO
       { name: 'dx', buffer: b.inputGrad, access: 'read_write' },
     ],
     {
-      threads: batch * IH * IW * R,
+      threads: groups * IH * IW * A,
       body: `
-  if (i >= u.rows * ${IH * IW * R}u) { return; }
-  let r = i / ${IH * IW * R}u;
-  let p = (i % ${IH * IW * R}u) / ${R}u;
-  let k = (i % ${R}u) * ${ins.length}u;
+  let r0 = (i / ${IH * IW * A}u) * ${ROWS}u;
+  if (r0 >= u.rows) { return; }
+  let p = (i % ${IH * IW * A}u) / ${A}u;
+  let k = (i % ${A}u) * ${ins.length}u;
   let ih = p / ${IW}u;
   let iw = p % ${IW}u;
+  ${rows.map((j) => `let dbase${j} = min(r0 + ${j}u, u.rows - 1u) * ${OH * OW * CO}u;`).join('\n  ')}
   // Taps whose output pixel (ih + PT - kh, iw + PL - kw) lies inside the output.
   let kh0 = u32(max(0, i32(ih) - ${OH - 1 - PT}));
   let kh1 = u32(min(${KH}, i32(ih) + ${PT + 1}));
   let kw0 = u32(max(0, i32(iw) - ${OW - 1 - PL}));
   let kw1 = u32(min(${KW}, i32(iw) + ${PL + 1}));
-  ${ins.map((c) => `var acc${c} = 0.0;`).join(' ')}
+  ${rows.map((j) => ins.map((a) => `var acc${j}${a} = 0.0;`).join(' ')).join('\n  ')}
   for (var kh = kh0; kh < kh1; kh++) {
     for (var kw = kw0; kw < kw1; kw++) {
-      let d = ((r * ${OH}u + ih + ${PT}u - kh) * ${OW}u + iw + ${PL}u - kw) * ${CO}u;
+      let d = ((ih + ${PT}u - kh) * ${OW}u + iw + ${PL}u - kw) * ${CO}u;
       let wb = ${W}u + ((kh * ${KW}u + kw) * ${CI}u + k) * ${CO}u;
       for (var co = 0u; co < ${CO}u; co++) {
-        let g = dy[d + co];
-        ${ins.map((c) => `acc${c} += g * params[wb + ${c * CO}u + co];`).join(' ')}
+        ${ins.map((a) => `let w${a} = params[wb + ${a * CO}u + co];`).join(' ')}
+        ${rows.map((j) => `let g${j} = dy[dbase${j} + d + co];`).join(' ')}
+        ${rows.map((j) => ins.map((a) => `acc${j}${a} += g${j} * w${a};`).join(' ')).join('\n        ')}
       }
     }
   }
-  let at = (r * ${IH * IW}u + p) * ${CI}u + k;
-  ${ins.map((c) => `dx[at + ${c}u] = acc${c} * ${inputDerivative(b.input, `at + ${c}u`)};`).join('\n  ')}`,
+  ${rows
+    .map(
+      (j) => `if (r0 + ${j}u < u.rows) {
+    let at = ((r0 + ${j}u) * ${IH * IW}u + p) * ${CI}u + k;
+    ${ins.map((a) => `dx[at + ${a}u] = acc${j}${a} * ${inputDerivative(b.input, `at + ${a}u`)};`).join(' ')}
+  }`,
+    )
+    .join('\n  ')}`,
     },
   );
   return { forward: [forward], backward: [weightGrads, inputGrad] };
@@ -223,17 +248,25 @@ export function compileMaxPool(device: GPUDevice, uniform: GPUBuffer, op: MaxPoo
   let c = i % ${CH}u;
   let ih = p / ${IW}u;
   let iw = p % ${IW}u;
-  // The windows holding (ih, iw): oh * SH <= ih < oh * SH + PH, and the same across.
+  var acc = 0.0;
+  ${
+    SH >= PH && SW >= PW
+      ? `// Windows that do not overlap: at most one holds (ih, iw).
+  let oh = ih / ${SH}u;
+  let ow = iw / ${SW}u;
+  let o = ((r * ${OH}u + min(oh, ${OH - 1}u)) * ${OW}u + min(ow, ${OW - 1}u)) * ${CH}u + c;
+  if (oh < ${OH}u && ow < ${OW}u && argmax[o] == p) { acc = dy[o]; }`
+      : `// The windows holding (ih, iw): oh * SH <= ih < oh * SH + PH, and the same across.
   let oh0 = select(0u, (ih + ${SH}u - ${PH}u) / ${SH}u, ih >= ${PH}u);
   let oh1 = min(ih / ${SH}u + 1u, ${OH}u);
   let ow0 = select(0u, (iw + ${SW}u - ${PW}u) / ${SW}u, iw >= ${PW}u);
   let ow1 = min(iw / ${SW}u + 1u, ${OW}u);
-  var acc = 0.0;
   for (var oh = oh0; oh < oh1; oh++) {
     for (var ow = ow0; ow < ow1; ow++) {
       let o = ((r * ${OH}u + oh) * ${OW}u + ow) * ${CH}u + c;
       if (argmax[o] == p) { acc += dy[o]; }
     }
+  }`
   }
   dx[i] = acc * ${inputDerivative(b.input)};`,
     },

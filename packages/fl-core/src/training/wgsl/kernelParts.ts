@@ -47,15 +47,15 @@ export function activationWgsl(activation: Activation, x: string): string {
   }
 }
 
-/** The activation's derivative written in terms of its output `y`. */
+/** The activation's derivative written in terms of its output `y`, parenthesized: it is a factor. */
 function derivativeWgsl(activation: Activation, y: string): string {
   switch (activation) {
     case 'relu':
       return `select(0.0, 1.0, ${y} > 0.0)`;
     case 'sigmoid':
-      return `${y} * (1.0 - ${y})`;
+      return `(${y} * (1.0 - ${y}))`;
     case 'tanh':
-      return `1.0 - ${y} * ${y}`;
+      return `(1.0 - ${y} * ${y})`;
     case 'linear':
       return '1.0';
     default: {
@@ -84,3 +84,16 @@ export const inputDerivative = (input: InputSource, index = 'i') => (input.kind 
 
 /** How many neighbouring outputs one thread computes: four when `count` allows, so one read of a shared operand serves four products. */
 export const columnsPerThread = (count: number) => (count % 4 === 0 ? 4 : 1);
+
+/**
+ * Batch rows one thread computes together, so that each weight read serves that many products; a
+ * run past the batch's last row reads that row again and writes nothing.
+ */
+export const ROWS = 4;
+
+/** 0, 1, ..., n - 1: the unrolled indices of a thread's runs of rows or columns. */
+export const indices = (n: number) => Array.from({ length: n }, (_, j) => j);
+
+/** WGSL adding the products of every pair of `a` and `b` runs into `acc${a}${b}`. */
+export const products = (a: number[], b: number[], left: (a: number) => string, right: (b: number) => string, indent: string) =>
+  a.map((x) => b.map((y) => `acc${x}${y} += ${left(x)} * ${right(y)};`).join(' ')).join(`\n${indent}`);

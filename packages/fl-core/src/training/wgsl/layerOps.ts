@@ -1,19 +1,28 @@
 /// <reference types="@webgpu/types" />
 import { compileConv2d, compileMaxPool } from './convOps.ts';
 import { compileDispatch } from './gpuProgram.ts';
-import { activationWgsl, columnsPerThread, inputBindings, inputDerivative, type CompiledOp, type OpBuffers } from './kernelParts.ts';
+import { activationWgsl, columnsPerThread, indices, inputBindings, inputDerivative, products, ROWS, type CompiledOp, type OpBuffers } from './kernelParts.ts';
 import type { Activation, DenseOp, DropoutOp, ImageShape, LayerOp } from './layerPlan.ts';
 
-/** Dense: forward with bias and activation fused; backward as weight-and-bias gradients and input gradient. */
+/**
+ * Dense: forward with bias and activation fused; backward as weight-and-bias gradients and input
+ * gradient. Each thread computes a tile (runs of rows, columns or inputs), so that every value it
+ * reads serves several products.
+ */
 function compileDense(device: GPUDevice, uniform: GPUBuffer, op: DenseOp, index: number, b: OpBuffers, batch: number): CompiledOp {
   const { inputs: K, units: N, kernelOffset: W, biasOffset } = op;
   const input = inputBindings(b.input, K);
   const label = `dense${index}`;
-  // Each thread computes `C` neighbouring columns, so one read of an input value serves C products.
-  const C = columnsPerThread(N);
-  const cols = Array.from({ length: C }, (_, c) => c);
-  const Q = N / C;
-  const sum = (term: (c: number) => string) => cols.map((c) => `acc${c} += ${term(c)};`).join(' ');
+  const rows = indices(ROWS);
+  const groups = Math.ceil(batch / ROWS);
+  const cols = indices(columnsPerThread(N));
+  const Q = N / cols.length;
+  const ins = indices(columnsPerThread(K));
+  const P = K / ins.length;
+  const declare = (a: number[], b: number[], init: (y: number) => string) => a.map((x) => b.map((y) => `var acc${x}${y} = ${init(y)};`).join(' ')).join('\n  ');
+  const perRow = (write: (j: number) => string) => rows.map((j) => `if (r0 + ${j}u < u.rows) { ${write(j)} }`).join('\n  ');
+
+  // A thread per (run of rows, run of columns).
   const forward = compileDispatch(
     device,
     uniform,
@@ -21,21 +30,31 @@ function compileDense(device: GPUDevice, uniform: GPUBuffer, op: DenseOp, index:
     [{ name: 'params', buffer: b.params, access: 'read' }, ...input.bindings, { name: 'y', buffer: b.output, access: 'read_write' }],
     {
       prelude: input.prelude,
-      threads: batch * Q,
+      threads: groups * Q,
       body: `
-  if (i >= u.rows * ${Q}u) { return; }
-  let r = i / ${Q}u;
-  let n = (i % ${Q}u) * ${C}u;
-  let base = rowBase(r);
-  ${cols.map((c) => `var acc${c} = ${biasOffset === null ? '0.0' : `params[${biasOffset + c}u + n]`};`).join(' ')}
+  let r0 = (i / ${Q}u) * ${ROWS}u;
+  if (r0 >= u.rows) { return; }
+  let n = (i % ${Q}u) * ${cols.length}u;
+  ${rows.map((j) => `let base${j} = rowBase(min(r0 + ${j}u, u.rows - 1u));`).join(' ')}
+  ${declare(rows, cols, (c) => (biasOffset === null ? '0.0' : `params[${biasOffset + c}u + n]`))}
   for (var k = 0u; k < ${K}u; k++) {
-    let v = x[base + k];
     let w = ${W}u + k * ${N}u + n;
-    ${sum((c) => `v * params[w + ${c}u]`)}
+    ${cols.map((c) => `let w${c} = params[w + ${c}u];`).join(' ')}
+    ${rows.map((j) => `let v${j} = x[base${j} + k];`).join(' ')}
+    ${products(
+      rows,
+      cols,
+      (j) => `v${j}`,
+      (c) => `w${c}`,
+      '    ',
+    )}
   }
-  ${cols.map((c) => `y[r * ${N}u + n + ${c}u] = ${activationWgsl(op.activation, `acc${c}`)};`).join('\n  ')}`,
+  ${perRow((j) => cols.map((c) => `y[(r0 + ${j}u) * ${N}u + n + ${c}u] = ${activationWgsl(op.activation, `acc${j}${c}`)};`).join(' '))}`,
     },
   );
+
+  // A thread per (run of inputs, run of columns), summing over the batch; then one per bias.
+  const biasThreads = biasOffset === null ? 0 : N;
   const weightGrads = compileDispatch(
     device,
     uniform,
@@ -43,20 +62,29 @@ function compileDense(device: GPUDevice, uniform: GPUBuffer, op: DenseOp, index:
     [...input.bindings, { name: 'dy', buffer: b.outputGrad, access: 'read' }, { name: 'grads', buffer: b.grads, access: 'read_write' }],
     {
       prelude: input.prelude,
-      threads: K * Q + (biasOffset === null ? 0 : N),
+      threads: P * Q + biasThreads,
       body: `
-  if (i < ${K * Q}u) {
-    let k = i / ${Q}u;
-    let n = (i % ${Q}u) * ${C}u;
-    ${cols.map((c) => `var acc${c} = 0.0;`).join(' ')}
+  if (i < ${P * Q}u) {
+    let k = (i / ${Q}u) * ${ins.length}u;
+    let n = (i % ${Q}u) * ${cols.length}u;
+    ${declare(ins, cols, () => '0.0')}
     for (var r = 0u; r < u.rows; r++) {
-      let v = x[rowBase(r) + k];
+      let base = rowBase(r) + k;
       let d = r * ${N}u + n;
-      ${sum((c) => `v * dy[d + ${c}u]`)}
+      ${ins.map((a) => `let v${a} = x[base + ${a}u];`).join(' ')}
+      ${cols.map((c) => `let g${c} = dy[d + ${c}u];`).join(' ')}
+      ${products(
+        ins,
+        cols,
+        (a) => `v${a}`,
+        (c) => `g${c}`,
+        '      ',
+      )}
     }
-    ${cols.map((c) => `grads[${W}u + k * ${N}u + n + ${c}u] = acc${c};`).join(' ')}
-  } else if (i < ${K * Q + (biasOffset === null ? 0 : N)}u) {
-    let n = i - ${K * Q}u;
+    let g = ${W}u + k * ${N}u + n;
+    ${ins.map((a) => cols.map((c) => `grads[g + ${a * N + c}u] = acc${a}${c};`).join(' ')).join('\n    ')}
+  } else if (i < ${P * Q + biasThreads}u) {
+    let n = i - ${P * Q}u;
     var acc = 0.0;
     for (var r = 0u; r < u.rows; r++) { acc += dy[r * ${N}u + n]; }
     grads[${biasOffset ?? 0}u + n] = acc;
@@ -64,6 +92,8 @@ function compileDense(device: GPUDevice, uniform: GPUBuffer, op: DenseOp, index:
     },
   );
   if (!b.inputGrad || b.input.kind === 'data') return { forward: [forward], backward: [weightGrads] };
+
+  // A thread per (run of rows, run of inputs).
   const inputGrad = compileDispatch(
     device,
     uniform,
@@ -75,14 +105,26 @@ function compileDense(device: GPUDevice, uniform: GPUBuffer, op: DenseOp, index:
       { name: 'dx', buffer: b.inputGrad, access: 'read_write' },
     ],
     {
-      threads: batch * K,
+      threads: groups * P,
       body: `
-  if (i >= u.rows * ${K}u) { return; }
-  let r = i / ${K}u;
-  let k = i % ${K}u;
-  var acc = 0.0;
-  for (var n = 0u; n < ${N}u; n++) { acc += dy[r * ${N}u + n] * params[${W}u + k * ${N}u + n]; }
-  dx[i] = acc * ${inputDerivative(b.input)};`,
+  let r0 = (i / ${P}u) * ${ROWS}u;
+  if (r0 >= u.rows) { return; }
+  let k = (i % ${P}u) * ${ins.length}u;
+  ${rows.map((j) => `let d${j} = min(r0 + ${j}u, u.rows - 1u) * ${N}u;`).join(' ')}
+  ${declare(rows, ins, () => '0.0')}
+  for (var n = 0u; n < ${N}u; n++) {
+    let w = ${W}u + k * ${N}u + n;
+    ${ins.map((a) => `let w${a} = params[w + ${a * N}u];`).join(' ')}
+    ${rows.map((j) => `let g${j} = dy[d${j} + n];`).join(' ')}
+    ${products(
+      rows,
+      ins,
+      (j) => `g${j}`,
+      (a) => `w${a}`,
+      '    ',
+    )}
+  }
+  ${perRow((j) => ins.map((a) => `let at${a} = (r0 + ${j}u) * ${K}u + k + ${a}u; dx[at${a}] = acc${j}${a} * ${inputDerivative(b.input, `at${a}`)};`).join(' '))}`,
     },
   );
   return { forward: [forward], backward: [weightGrads, inputGrad] };

@@ -12,19 +12,22 @@ import { trainEpochs } from '../trainEpochs.ts';
 import { countDispatches } from './dispatchCounter.ts';
 import { tfjsWebGpuDevice, WgslTrainer } from './wgslTrainer.ts';
 
+/** The zoo's models, and a CNN with what the zoo lacks: an even same-padded kernel, overlapping pooling windows, tanh and sigmoid. */
+export type ParityModel = ZooModelName | 'overlapping-pool-cnn';
+
 export interface ParityCase {
-  model: ZooModelName;
+  model: ParityModel;
   name: string;
   config: TrainingConfig;
   proximalMu: number;
 }
 
 export interface ParityReport {
-  cases: { model: ZooModelName; name: string; tfjsLoop: number[]; wgsl: number[]; maxWeightDifference: number }[];
+  cases: { model: ParityModel; name: string; tfjsLoop: number[]; wgsl: number[]; maxWeightDifference: number }[];
   /** Per model, live GPU buffers on the device after each training of its engine. */
-  liveBuffers: Partial<Record<ZooModelName, number[]>>;
+  liveBuffers: Partial<Record<ParityModel, number[]>>;
   /** Per model, the most of its cases' (FedProx's adds one dispatch per epoch). */
-  dispatchesPerStep: Partial<Record<ZooModelName, number>>;
+  dispatchesPerStep: Partial<Record<ParityModel, number>>;
   /** Per-epoch losses of a tanh / dropout / sigmoid model. */
   dropoutLosses: number[];
 }
@@ -38,8 +41,9 @@ const CASES: ParityCase[] = [
   { model: 'mnist-cnn-small', name: 'sgd', config: { epochs: 3, batchSize: 16, learningRate: 0.05 }, proximalMu: 0 },
   { model: 'mnist-cnn-small', name: 'adam', config: { epochs: 3, batchSize: 16, learningRate: 0.001, optimizer: 'adam' }, proximalMu: 0 },
   { model: 'mnist-cnn', name: 'sgd', config: { epochs: 3, batchSize: 8, learningRate: 0.05 }, proximalMu: 0 },
+  { model: 'overlapping-pool-cnn', name: 'momentum', config: { epochs: 3, batchSize: 16, learningRate: 0.05, optimizer: 'momentum' }, proximalMu: 0 },
 ];
-const EXAMPLES: Partial<Record<ZooModelName, number>> = { 'mnist-mlp': 128, 'mnist-cnn-small': 64, 'mnist-cnn': 16 };
+const EXAMPLES: Record<ParityModel, number> = { 'mnist-mlp': 128, 'mnist-cnn-small': 64, 'mnist-cnn': 16, 'overlapping-pool-cnn': 64, 'tabular-mlp': 128 };
 const SEED = 3;
 
 function shard(count: number): ImageDataset {
@@ -49,10 +53,25 @@ function shard(count: number): ImageDataset {
   return { count, height: 28, width: 28, channels: 1, numClasses: 10, labels, pixels };
 }
 
+function build(name: ParityModel): tf.Sequential {
+  if (name !== 'overlapping-pool-cnn') return buildModel(name, 1);
+  const kernelInitializer = (seed: number) => tf.initializers.glorotUniform({ seed });
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 4, padding: 'same', activation: 'tanh', kernelInitializer: kernelInitializer(4) }),
+      tf.layers.maxPooling2d({ poolSize: 3, strides: 2 }),
+      tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'sigmoid', kernelInitializer: kernelInitializer(5) }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 10, kernelInitializer: kernelInitializer(6) }),
+    ],
+  });
+}
+
 /** The tfjs loop's per-epoch losses and trained weights, on tfjs's cpu kernels. */
 async function tfjsLoop(initial: Float32Array, data: ImageDataset, c: ParityCase): Promise<{ losses: number[]; weights: Float32Array }> {
   await tf.setBackend('cpu');
-  const model = buildModel(c.model, 1);
+  const model = build(c.model);
   writeWeights(model, initial);
   const losses: number[] = [];
   await trainEpochs(model, residentTensors(data), c.config, {
@@ -94,8 +113,8 @@ async function main(): Promise<ParityReport | { noAdapter: string }> {
   const liveBuffers: ParityReport['liveBuffers'] = {};
   const dispatchesPerStep: ParityReport['dispatchesPerStep'] = {};
   for (const name of new Set(CASES.map((c) => c.model))) {
-    const data = shard(EXAMPLES[name]!);
-    const model = buildModel(name, 1);
+    const data = shard(EXAMPLES[name]);
+    const model = build(name);
     const initial = await readWeights(model);
     const trainer = await WgslTrainer.create(device, model, data);
     for (const c of CASES.filter((c) => c.model === name)) {

@@ -40,6 +40,7 @@ describe('WGSL engine on Dawn (SwiftShader here)', () => {
     ['mnist-cnn-small', 'sgd'],
     ['mnist-cnn-small', 'adam'],
     ['mnist-cnn', 'sgd'],
+    ['overlapping-pool-cnn', 'momentum'],
   ])('follows the tfjs loop from the same weights and batch order on %s (%s): per-epoch losses within 1e-4 over 3 epochs', ([model, name], { skip }) => {
     const result = trained(skip).cases.find((c) => c.model === model && c.name === name)!;
     expect(result.wgsl).toHaveLength(3);
