@@ -18,10 +18,11 @@ module.exports = {
     },
     {
       name: 'protocol-imports-only-zod',
-      comment: 'The wire messages are the contract every peer (tabs, flockctl, the Python client) reads: schemas only.',
+      comment:
+        'The wire messages are the contract every peer (tabs, flockctl, the Python client) reads: schemas only. The event maps name the secure-aggregation messages by type alone.',
       severity: 'error',
       from: { path: '^packages/fl-core/src/protocol/', pathNot: ['\\.test\\.ts$', '^packages/fl-core/src/protocol/dashboard\\.ts$'] },
-      to: { pathNot: ['^packages/fl-core/src/protocol/', '^node_modules/zod/'] },
+      to: { pathNot: ['^packages/fl-core/src/protocol/', '^node_modules/zod/'], dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'dashboard-messages-import-only-zod-and-the-config',
@@ -41,7 +42,7 @@ module.exports = {
           '^packages/fl-core/src/(config|protocol)/',
           '^node_modules/zod/',
           '^packages/fl-core/src/strategy/(catalog|federationStrategy|privacy/privacyConfig)\\.ts$',
-          '^packages/fl-core/src/secagg/config\\.ts$',
+          '^packages/fl-core/src/secagg/(config|params)\\.ts$',
         ],
       },
     },

@@ -15,6 +15,14 @@ function mlpDownlinkBytes(): number {
   return encodeWeights(manifest, new Float32Array(manifestSize(manifest)), 'weights', { name: 'float16' }).byteLength;
 }
 
+/** Values in the 2NN. */
+function mlpValues(): number {
+  const model = buildModel('mnist-mlp', 1);
+  const size = manifestSize(manifestOf(model));
+  model.dispose();
+  return size;
+}
+
 function runFlock(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -88,6 +96,8 @@ describe('flockctl simulate', () => {
     const sync = await runFlock(['simulate', '--buffer', '4']);
     expect(sync.code).not.toBe(0);
     expect(sync.stderr).toMatch(/need --mode async/);
+    const lone = await runFlock(['simulate', '--secagg-dropout', '0.2']);
+    expect(lone.stderr).toMatch(/--secagg-dropout needs --secagg/);
   });
 
   it(
@@ -124,6 +134,29 @@ describe('flockctl simulate', () => {
       expect(summary.dropped).toBeGreaterThan(0);
       console.log(
         `20% dropout, 50 devices: rounds completed ${summary.roundsCompleted} of ${summary.roundsAttempted} attempted, ${summary.dropped} dropouts, ${summary.wallSeconds} s`,
+      );
+    },
+  );
+
+  it(
+    'secure aggregation: 8 devices, 30% dropping after sharing their keys; every round closes with the masked sum of those that stayed and the model learns',
+    { timeout: 120_000 },
+    async () => {
+      const args = ['simulate', '--devices', '8', '--fraction', '1', '--rounds', '3', '--model', 'mnist-mlp', '--examples-per-device', '100'];
+      const flags = ['--eval-examples', '500', '--secagg', '--secagg-dropout', '0.3', '--seed', '2', '--backend', 'cpu', '--threads', '1', '--json'];
+      const { code, stdout, stderr } = await runFlock([...args, ...flags]);
+      expect(code, stderr).toBe(0);
+      const { rounds, summary } = parseReport(stdout);
+      expect(rounds.map((r) => r.round)).toEqual([1, 2, 3]);
+      expect(summary).toMatchObject({ roundsCompleted: 3, roundsAttempted: 3 });
+      expect(summary.dropped).toBeGreaterThan(0);
+      // Each masked update carries the model's values and the weight, 4 bytes each.
+      const maskedBytes = (mlpValues() + 1) * 4;
+      for (const r of rounds) expect(r.bytesUp).toBe(r.participants * maskedBytes);
+      expect(rounds.some((r) => r.participants < 8)).toBe(true);
+      expect(rounds.at(-1)!.accuracy).toBeGreaterThan(0.6);
+      console.log(
+        `secure aggregation, 8 devices, 30% dropout after key sharing: accuracy ${rounds.map((r) => r.accuracy).join(' -> ')}, ${summary.wallSeconds} s`,
       );
     },
   );

@@ -27,6 +27,8 @@ interface SimulateFlags extends StrategyFlags {
   quorum?: number;
   belowQuorum?: FederationConfig['belowQuorum'];
   dropout?: number;
+  secagg?: boolean;
+  secaggDropout?: number;
   mode?: AggregationMode['kind'];
   buffer?: number;
   maxStaleness?: number;
@@ -123,8 +125,9 @@ export function simulationConfig(f: SimulateFlags): FederationConfig {
     dataset: { kind: 'mnist', ...f.partition, examplesPerDevice, numDevices: f.devices, seed: f.seed },
     training: { epochs: f.epochs, batchSize: f.batch, learningRate: f.lr },
     maxRounds: f.rounds,
-    // Rounds start once every device joined; with dropouts, later rounds go ahead with those online.
-    minDevices: (f.dropout ?? 0) > 0 ? 1 : f.devices,
+    // Rounds start once every device joined; with dropouts, later rounds go ahead with those online. A secure round
+    // must not begin with fewer devices than its threshold: it waits for every device (those that dropped come back).
+    minDevices: (f.dropout ?? 0) > 0 && !f.secagg ? 1 : f.devices,
     clientsPerRound: { fraction: f.fraction },
     ...(f.targetAccuracy === undefined ? {} : { targetAccuracy: f.targetAccuracy }),
     deadline: f.deadline ?? DEFAULT_SIMULATION_DEADLINE,
@@ -134,6 +137,7 @@ export function simulationConfig(f: SimulateFlags): FederationConfig {
     ...strategyFields(f),
     evalExamples: f.evalExamples,
     modelSeed: f.seed,
+    ...(f.secagg ? { secureAggregation: { enabled: true } } : {}),
   };
 }
 
@@ -188,6 +192,12 @@ export function addSimulateCommand(program: Command): void {
       unitInterval,
       0,
     )
+    .option('--secagg', 'secure aggregation (SecAgg+): the coordinator sees only the sum of each round’s updates')
+    .option(
+      '--secagg-dropout <p>',
+      'with --secagg: probability that a device drops out after sharing its keys, before its masked update (it comes back after the round)',
+      unitInterval,
+    )
     .addOption(
       withDefault(
         '--mode <kind>',
@@ -225,6 +235,7 @@ export function addSimulateCommand(program: Command): void {
     .option('--out <dir>', 'write rounds.csv and accuracy.svg here')
     .action(async (flags: SimulateFlags) => {
       if (flags.server && !flags.token) throw new InvalidArgumentError('--server needs --token');
+      if (flags.secaggDropout !== undefined && !flags.secagg) throw new InvalidArgumentError('--secagg-dropout needs --secagg');
       const config = simulationConfig(flags);
       const plan: SimulationPlan = {
         config,
@@ -232,6 +243,7 @@ export function addSimulateCommand(program: Command): void {
         behaviour: {
           seed: flags.seed,
           dropout: flags.dropout ?? 0,
+          secaggDropout: flags.secaggDropout ?? 0,
           slowFactor: flags.slowFactor ?? DEFAULT_SLOW_FACTOR,
           comeBack: config.mode.kind === 'sync' ? 'after-round' : 'after-pause',
         },

@@ -1,4 +1,5 @@
 import type { RoundAbandonedMessage, RoundRecord } from '@flock/fl-core';
+import type { SecAggStage } from '@flock/fl-core/secagg';
 import type { EngineEffect } from '../rounds/engineEffects.ts';
 import type { RoundClosed } from './roundRecord.ts';
 
@@ -51,4 +52,22 @@ const NEXT: Record<RoundAbandonedMessage['next'], (minDevices: number) => string
 export function roundExtendedText(e: Extract<EngineEffect, { type: 'roundExtended' }>, now: number): string {
   const seconds = Math.max(1, Math.round((e.deadline - now) / 1000));
   return `round ${e.round} had ${e.answered} of ${countOf(e.selected, 'update')} at its deadline, too few to close: waiting ${seconds} s more for the others`;
+}
+
+const STAGE_DONE: Record<SecAggStage, string> = {
+  advertise: 'advertised their keys',
+  'share-keys': 'shared their keys with their neighbours',
+  'masked-input': 'sent their masked updates',
+  unmask: 'sent the shares that remove the masks',
+};
+
+/** One secure-aggregation stage closed: how many devices did their part, and who did not (they count as dropped). */
+export function secureStageClosedText(
+  round: number,
+  e: { stage: SecAggStage; closedBy: 'all-answered' | 'deadline'; answered: number; missing: string[] },
+): string {
+  const done = `round ${round}, secure aggregation: ${countOf(e.answered, 'device')} ${STAGE_DONE[e.stage]}`;
+  if (e.missing.length === 0) return done;
+  const late = e.closedBy === 'deadline' ? 'did not answer by the stage’s deadline' : 'left';
+  return `${done}; ${countOf(e.missing.length, 'device')} ${late} and ${e.missing.length === 1 ? 'counts' : 'count'} as dropped from here on`;
 }

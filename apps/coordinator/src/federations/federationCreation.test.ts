@@ -45,6 +45,7 @@ describe('creating or editing a federation', () => {
         broadcastStatus: () => {},
         broadcastRoundAbandoned: () => {},
         broadcastFinalModel: () => {},
+        sendSecAggRequest: () => {},
         changed: () => {},
         event: () => {},
       },

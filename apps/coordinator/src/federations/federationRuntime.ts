@@ -2,7 +2,10 @@ import {
   decodeWeights,
   demoDataset,
   encodeWeights,
+  manifestSize,
   privacyGuarantee,
+  secureAggregationOf,
+  secureAggregationSentence,
   downlinkCodecOf,
   downlinkDeltaOf,
   roundCodecOf,
@@ -24,6 +27,7 @@ import {
   type WeightsManifest,
 } from '@flock/fl-core';
 import { describeError } from '@flock/fl-core/device';
+import { DEFAULT_SECAGG_CLIP, type SecAggAnswerMessage, type SecAggRequestMessage } from '@flock/fl-core/secagg';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { MnistSource } from '../evaluation/mnistSource.ts';
@@ -56,6 +60,7 @@ import { FederationShards } from './federationShards.ts';
 import { ownDataRefusal } from './ownData.ts';
 import { deviceJoinedText, roundAbandonedText, roundClosedText, roundExtendedText, roundStartedText } from './eventWords.ts';
 import { roundRecordOf, type RoundClosed } from './roundRecord.ts';
+import { SecureRoundDriver } from './secureRounds.ts';
 
 /**
  * The engine for what the store holds of a federation: its last stored model and round, the updates
@@ -94,6 +99,8 @@ export interface FederationOutputs {
   broadcastRoundAbandoned(msg: RoundAbandonedMessage): void;
   /** Hands the finished federation's final model to its devices online, to score on their held-out examples. */
   broadcastFinalModel(msg: FinalModelMessage): void;
+  /** Secure aggregation: one device's part of a stage. */
+  sendSecAggRequest(federationId: string, deviceId: string, msg: SecAggRequestMessage): void;
   changed(federationId: string): void;
   event(entry: EventLogEntry): void;
 }
@@ -138,6 +145,8 @@ export class FederationRuntime {
   private folds: FoldQueue | null = null;
   /** Several coordinators, the owner: when it last asked the others to announce their devices. */
   private askedForDevicesAt = 0;
+  /** Secure aggregation: the open round's stages. */
+  private readonly secure: SecureRoundDriver;
 
   private constructor(
     private readonly deps: RuntimeDeps,
@@ -150,6 +159,13 @@ export class FederationRuntime {
     this.log = deps.logger.child({ federationId: engine.config.id });
     this.downlink = new DownlinkModels(engine.manifest, downlinkCodecOf(engine.config), downlinkDeltaOf(engine.config));
     this.shards = new FederationShards(engine.config.dataset, deps.mnist);
+    this.secure = new SecureRoundDriver({
+      ask: (deviceId, msg) => deps.outputs.sendSecAggRequest(this.config.id, deviceId, msg),
+      record: (level, kind, message) => this.record(level, kind, message),
+      ended: (round, outcome) => {
+        if (this.engine instanceof SyncRoundEngine) this.apply(this.engine.secureRoundEnded(round, outcome, Date.now()));
+      },
+    });
   }
 
   /**
@@ -416,6 +432,7 @@ export class FederationRuntime {
   tick(now: number): void {
     if (!this.runsRounds) return;
     this.apply(this.engine.tick(now));
+    this.deps.work.track(this.secure.tick(now));
     this.recountWhileWaiting(now);
   }
 
@@ -483,7 +500,9 @@ export class FederationRuntime {
   }
 
   private privacyGuarantee(): string {
-    return privacyGuarantee(this.config.privacy, this.rounds.at(-1)?.epsilon ?? null);
+    const dp = privacyGuarantee(this.config.privacy, this.rounds.at(-1)?.epsilon ?? null);
+    const secure = secureAggregationSentence(this.config);
+    return secure ? `${secure} ${dp}` : dp;
   }
 
   /** Called after the hello reply went out, so a round:start never overtakes it. */
@@ -509,7 +528,10 @@ export class FederationRuntime {
     const device = this.devices.get(deviceId);
     if (device) this.deps.work.track(this.deps.store.devices.upsert(this.config.id, device));
     this.announceDevice(deviceId, false);
-    if (this.runsRounds && !this.devices.isOnline(deviceId)) this.apply(this.engine.deviceOffline(deviceId, Date.now()));
+    if (this.runsRounds && !this.devices.isOnline(deviceId)) {
+      this.apply(this.engine.deviceOffline(deviceId, Date.now()));
+      this.deps.work.track(this.secure.deviceLeft(deviceId));
+    }
     this.deps.outputs.changed(this.config.id);
   }
 
@@ -587,6 +609,17 @@ export class FederationRuntime {
     return { ok: true };
   }
 
+  /** Secure aggregation: a device's answer to one stage of the open round (`bytes`: the message's binary size). */
+  async secureAnswer(deviceId: string, msg: SecAggAnswerMessage, bytes: number): Promise<Ack> {
+    const result: Ack = this.runsRounds
+      ? await this.secure.receive(deviceId, msg, bytes)
+      : { ok: false, reason: 'this coordinator does not run the federation’s rounds; reconnect and the device reaches the one that does' };
+    if (!result.ok) this.record('warn', 'secure-answer-refused', `secure-aggregation answer (${msg.stage}) refused: ${result.reason}`, deviceId);
+    else if (msg.stage === 'masked-input') this.traffic.received(this.engine.round, deviceId, bytes);
+    this.deps.outputs.changed(this.config.id);
+    return result;
+  }
+
   /** A device's score of the final model (model:final): taken once the federation finished, for its last round only. */
   finalEvaluation(deviceId: string, msg: FinalEvaluationMessage): Ack {
     const last = this.engine.completedRounds;
@@ -654,7 +687,11 @@ export class FederationRuntime {
         case 'roundSealing':
           this.deps.work.track(this.sealSharedRound(e.round));
           break;
+        case 'secureRoundOpened':
+          this.beginSecureRound(e);
+          break;
         case 'roundAbandoned': {
+          this.secure.drop(e.round);
           this.traffic.abandoned(e.round);
           this.discardSharedRound();
           const next = this.abandonedRoundNext();
@@ -714,14 +751,35 @@ export class FederationRuntime {
         deadline,
         weights: payload.weights,
         ...(payload.modelBase ? { modelBase: payload.modelBase } : {}),
-        codec: roundCodecOf(this.config),
+        // A masked update is built from the exact delta: a lossy uplink codec would only add error.
+        codec: secureAggregationOf(this.config) ? { uplink: 'float32' } : roundCodecOf(this.config),
         instructions: this.engine.instructions,
+        ...(secureAggregationOf(this.config) ? { secureAggregation: true as const } : {}),
       };
       this.deps.outputs.sendRoundStart(this.config.id, ids, msg);
       this.traffic.sent(round, ids, payload.weights.byteLength);
     }
     // Without the ids: each device gets its own event row when it answers, and the device list names them.
     this.record('info', 'round-started', roundStartedText(round, deviceIds.length));
+  }
+
+  /** Secure aggregation: the round's stages begin with the devices it selected; weights are capped at the largest of their example counts. */
+  private beginSecureRound(e: Extract<EngineEffect, { type: 'secureRoundOpened' }>): void {
+    const config = secureAggregationOf(this.config);
+    if (!config) return;
+    const maxWeight = Math.max(1, ...e.deviceIds.map((id) => this.devices.get(id)?.examples ?? 0));
+    this.secure.begin({
+      federationId: this.config.id,
+      round: e.round,
+      selected: e.deviceIds,
+      vectorLength: manifestSize(this.manifest),
+      clip: config.clip ?? DEFAULT_SECAGG_CLIP,
+      maxWeight,
+      roundSeed: randomUUID(),
+      config,
+      startedAt: e.startedAt,
+      deadline: e.deadline,
+    });
   }
 
   /** Evaluate, then persist model and record in one transaction; only then may the next round start. */

@@ -1,4 +1,4 @@
-import { decodeDataset, SECURE_AGGREGATION_NOT_RUNNING, type FederationConfig, type FederationSummary } from '@flock/fl-core';
+import { decodeDataset, type FederationConfig, type FederationSummary } from '@flock/fl-core';
 import { testFederationConfig } from '@flock/fl-core/testing';
 import { MnistSource } from '../evaluation/mnistSource.ts';
 import * as tf from '@tensorflow/tfjs';
@@ -56,11 +56,14 @@ describe('federations over REST', () => {
     expect((await api('POST', '/api/federations', CONFIG)).status).toBe(409);
   });
 
-  it('refuses secure aggregation, which rounds cannot run yet, and first with a strategy that needs every update, saying why', async () => {
+  it('creates a securely aggregated federation, and refuses one with a strategy that needs every update, saying why', async () => {
     const secureAggregation = { enabled: true, neighbours: 3, threshold: 2 };
-    const secure = await api<{ reason: string }>('POST', '/api/federations', { ...CONFIG, id: 'clothes-secure', secureAggregation });
-    expect(secure.status).toBe(400);
-    expect(secure.body.reason).toBe(SECURE_AGGREGATION_NOT_RUNNING);
+    const secure = await api<FederationSummary>('POST', '/api/federations', { ...CONFIG, id: 'clothes-secure', secureAggregation });
+    expect(secure.status).toBe(201);
+    expect(secure.body.config.secureAggregation).toEqual(secureAggregation);
+    // Stopped and archived, so that the listings below see only the federations they are about.
+    expect((await api('POST', '/api/federations/clothes-secure/stop')).status).toBe(200);
+    expect((await api('POST', '/api/federations/clothes-secure/archive')).status).toBe(200);
 
     const median = await api('POST', '/api/federations', { ...CONFIG, id: 'clothes-median', secureAggregation, strategy: { name: 'median', options: {} } });
     expect(median.status).toBe(400);
@@ -156,7 +159,7 @@ describe('federations over REST', () => {
     const ids = (list: FederationSummary[]) => list.map((f) => f.config.id);
     expect(ids((await api<FederationSummary[]>('GET', '/api/federations')).body)).toEqual(['demo', 'clothes']);
     const all = (await api<FederationSummary[]>('GET', '/api/federations?archived=true')).body;
-    expect(ids(all)).toEqual(['demo', 'clothes', 'clothes-2']);
+    expect(ids(all)).toEqual(['demo', 'clothes', 'clothes-secure', 'clothes-2']);
     expect(all.find((f) => f.config.id === 'clothes-2')).toMatchObject({ archived: true, status: 'stopped' });
     expect((await api('GET', '/api/federations/clothes-2/model.flkw', undefined, null)).status).toBe(200);
     expect((await api('GET', '/api/federations?archived=maybe')).status).toBe(400);

@@ -24,6 +24,11 @@ export interface SharedUpdate {
   bytesUp: number;
 }
 
+/** How a securely aggregated round's stages ended: the unmasked weighted mean of its contributors, or why none. */
+export type SecureRoundOutcome =
+  | { ok: true; mean: Float32Array; contributors: string[]; totalWeight: number; bytesUp: number; closedBy: 'all-answered' | 'deadline' }
+  | { ok: false; reason: string };
+
 export type UpdateResult = { ok: true; duplicate: boolean } | { ok: false; reason: string };
 
 /** One device's update, named by the round it trained for; stored so a retry is never counted twice. */
@@ -67,6 +72,8 @@ export type EngineEffect =
   | { type: 'roundOpened'; round: number; deviceIds: string[]; deadline: number; startedAt: number; global: Float32Array }
   /** Shared aggregation: the round may close; the adapter collects every coordinator's partial and answers with sealed(). */
   | { type: 'roundSealing'; round: number }
+  /** Secure aggregation: a round opened whose updates come masked; the adapter runs its stages and answers with secureRoundEnded(). */
+  | { type: 'secureRoundOpened'; round: number; deviceIds: string[]; startedAt: number; deadline: number }
   | { type: 'roundExtended'; round: number; deadline: number; answered: number; selected: number }
   | { type: 'roundAbandoned'; round: number; reason: string; answered: number; selected: number }
   | { type: 'deviceDropped'; round: number; deviceId: string }

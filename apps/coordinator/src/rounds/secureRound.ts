@@ -1,7 +1,10 @@
 import {
+  SECAGG_STAGES,
   SecAggMaskedInput,
   SecAggServer,
   type Acceptance,
+  type SecAggAdvertiseRequest,
+  type SecAggStage,
   type SecAggMaskedInputRequest,
   type SecAggResult,
   type SecAggShareKeysRequest,
@@ -9,18 +12,10 @@ import {
   type SecureAggregationConfig,
 } from '@flock/fl-core/secagg';
 
-/** The four SecAgg+ exchanges, in order. */
-export const SECURE_STAGES = ['advertise', 'share-keys', 'masked-input', 'unmask'] as const;
-export type SecureStage = (typeof SECURE_STAGES)[number];
-
-/** Stage 1 asks a device only to advertise fresh keys for this round. */
-export interface AdvertiseRequest {
-  federationId: string;
-  round: number;
-}
+export type SecureStage = SecAggStage;
 
 interface StageRequests {
-  advertise: AdvertiseRequest;
+  advertise: SecAggAdvertiseRequest;
   'share-keys': SecAggShareKeysRequest;
   'masked-input': SecAggMaskedInputRequest;
   unmask: SecAggUnmaskRequest;
@@ -106,7 +101,7 @@ export class SecureRound {
   /** Asks every selected device to advertise its keys. */
   begin(): SecureRoundEffect[] {
     const { federationId, round } = this.options;
-    const request: AdvertiseRequest = { federationId, round };
+    const request: SecAggAdvertiseRequest = { federationId, round };
     return [{ type: 'askDevices', stage: 'advertise', deadline: this.deadlines.advertise, requests: new Map([...this.selected].map((id) => [id, request])) }];
   }
 
@@ -136,8 +131,8 @@ export class SecureRound {
     const { round } = this.options;
     if (!this.selected.has(deviceId)) return `this device was not selected for round ${round}`;
     if (this.state === 'aborted') return `secure aggregation of round ${round} was called off, so this message was not counted; the round will be redone`;
-    const at = this.state === 'unmasking' || this.state === 'finished' ? SECURE_STAGES.length : SECURE_STAGES.indexOf(this.state);
-    const sent = SECURE_STAGES.indexOf(stage);
+    const at = this.state === 'unmasking' || this.state === 'finished' ? SECAGG_STAGES.length : SECAGG_STAGES.indexOf(this.state);
+    const sent = SECAGG_STAGES.indexOf(stage);
     if (sent < at) return `the ${stage} stage of round ${round} had closed when this device answered, so its answer was not counted; it sits this round out`;
     if (sent > at) return `round ${round} is at the ${this.state} stage, so a ${stage} message is too early and was ignored`;
     return null;
@@ -214,7 +209,7 @@ export class SecureRound {
 }
 
 function isStage(state: RoundState): state is SecureStage {
-  return (SECURE_STAGES as readonly string[]).includes(state);
+  return (SECAGG_STAGES as readonly string[]).includes(state);
 }
 
 /** The words of a masked input the server has accepted (so it parses); copied, since its bytes need not be 4-aligned. */

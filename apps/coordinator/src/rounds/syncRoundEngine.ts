@@ -1,11 +1,20 @@
-import { createRng, epsilonAfter, isSplittable, shuffleInPlace, type FederationConfig, type PartialAggregate, type RoundAggregation } from '@flock/fl-core';
+import {
+  createRng,
+  epsilonAfter,
+  isSplittable,
+  secureAggregationOf,
+  shuffleInPlace,
+  type FederationConfig,
+  type PartialAggregate,
+  type RoundAggregation,
+} from '@flock/fl-core';
 import { EngineCore } from './engineCore.ts';
-import type { DeviceUpdate, EngineEffect, SharedUpdate, UpdateResult } from './engineEffects.ts';
+import type { DeviceUpdate, EngineEffect, SecureRoundOutcome, SharedUpdate, UpdateResult } from './engineEffects.ts';
 import { roundDeadlineMs } from './roundDeadline.ts';
 import { TrainingMetricsSum } from './trainingMetrics.ts';
 import { checkUpdate } from './updatePayload.ts';
 
-export type { DeviceUpdate, EngineEffect, SharedUpdate, UpdateResult } from './engineEffects.ts';
+export type { DeviceUpdate, EngineEffect, SecureRoundOutcome, SharedUpdate, UpdateResult } from './engineEffects.ts';
 export type { EngineInit } from './engineCore.ts';
 
 interface OpenRound {
@@ -94,6 +103,11 @@ export class SyncRoundEngine extends EngineCore {
         this.maybeBeginRound(now);
         return;
       }
+      if (this.secure) {
+        // The stages keep their own deadlines (SecureRound) and end with secureRoundEnded; this only guards against a round that never ends.
+        if (now >= open.deadline + (open.deadline - open.startedAt)) this.abandon(now, 'secure aggregation did not finish within twice its deadline');
+        return;
+      }
       if (now < open.deadline) return;
       const needed = Math.max(1, Math.ceil(this.config.quorum * open.selected.size));
       if (open.answered.size >= needed) {
@@ -115,6 +129,7 @@ export class SyncRoundEngine extends EngineCore {
       return `update for round ${round} but no round is running (${running})`;
     }
     if (round !== open.round) return `update for round ${round} but round ${open.round} is running`;
+    if (this.secure) return SECURE_UPDATES;
     // A dropped device gets its place back when it reconnects: what it began uploading waits for it.
     if (!open.selected.has(deviceId) && !open.dropped.has(deviceId)) return notSelected(open.round);
     return null;
@@ -178,6 +193,30 @@ export class SyncRoundEngine extends EngineCore {
     });
   }
 
+  /**
+   * Secure aggregation: the round's stages ended. Their unmasked mean goes into the model as one aggregate weighted by the
+   * contributors' examples; without one the round is redone with a fresh selection.
+   */
+  secureRoundEnded(round: number, outcome: SecureRoundOutcome, now: number): EngineEffect[] {
+    return this.run(() => {
+      const open = this.open;
+      if (!open || open.round !== round) return;
+      if (!outcome.ok) {
+        this.abandon(now, outcome.reason);
+        return;
+      }
+      open.aggregation.add(outcome.mean, outcome.totalWeight);
+      for (const deviceId of outcome.contributors) open.answered.add(deviceId);
+      open.examples = Math.round(outcome.totalWeight);
+      open.bytesUp = outcome.bytesUp;
+      this.closeWith(open, outcome.closedBy, now);
+    });
+  }
+
+  private get secure(): boolean {
+    return secureAggregationOf(this.config) !== null;
+  }
+
   private answered(open: OpenRound, u: SharedUpdate, now: number): void {
     open.answered.add(u.deviceId);
     open.examples += u.examples;
@@ -223,6 +262,7 @@ export class SyncRoundEngine extends EngineCore {
     this.state = 'training';
     if (this.shared) this.out.push({ type: 'roundOpened', round, deviceIds: selected, deadline, startedAt: now, global: this.global });
     else this.out.push({ type: 'broadcastRound', round, deviceIds: selected, deadline, global: this.global });
+    if (this.secure) this.out.push({ type: 'secureRoundOpened', round, deviceIds: selected, startedAt: now, deadline });
   }
 
   private closeIfEveryoneAnswered(now: number): void {
@@ -308,6 +348,9 @@ function selectionSize(clientsPerRound: FederationConfig['clientsPerRound'], onl
 function selectionSeed(modelSeed: number, round: number, attempt: number): number {
   return (modelSeed ^ Math.imul(round, 0x9e3779b1) ^ Math.imul(attempt + 1, 0x85ebca6b)) >>> 0;
 }
+
+const SECURE_UPDATES =
+  'this federation aggregates securely: a device sends its update masked when the secure-aggregation stages ask for it, never as a plain update';
 
 function notSelected(round: number): string {
   return `this device was not selected for round ${round}`;

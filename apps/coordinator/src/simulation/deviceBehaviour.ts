@@ -9,6 +9,8 @@ export interface DeviceBehaviour {
   seed: number;
   /** Probability that a device drops out of a round it trains for. */
   dropout: number;
+  /** Secure aggregation: probability that a device drops out after sharing its keys, when asked for its masked update. */
+  secaggDropout?: number;
   /** Training takes this many times longer on a slow device (1: no slow devices). */
   slowFactor: number;
   /**
@@ -53,9 +55,9 @@ const MAX_PAUSE_MS = 3_000;
  * Whether `deviceId` drops out of its `attempt`-th job for `round` (asynchronous devices may be
  * handed the same round's model again after coming back): the same arguments always draw the same.
  */
-export function drawDropout(seed: number, deviceId: string, round: number, attempt: number, probability: number): DropoutDraw {
+export function drawDropout(seed: number, deviceId: string, round: number, attempt: number, probability: number, kind = 'dropout'): DropoutDraw {
   if (probability <= 0) return { drop: false };
-  const rng = createRng(seedFromText(`${seed}/dropout/${deviceId}/${round}/${attempt}`));
+  const rng = createRng(seedFromText(`${seed}/${kind}/${deviceId}/${round}/${attempt}`));
   if (rng() >= probability) return { drop: false };
   return { drop: true, at: rng(), pauseMs: MIN_PAUSE_MS + rng() * (MAX_PAUSE_MS - MIN_PAUSE_MS) };
 }

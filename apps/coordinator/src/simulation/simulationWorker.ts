@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { DeviceSession, type DeviceSocket } from '@flock/fl-core/device';
 import { chooseNodeBackend, MemoryShards, nodeAdapters, type NodeBackendChoice } from '@flock/fl-core/node';
-import { RoundProgress } from './deviceBehaviour.ts';
+import { drawDropout, RoundProgress } from './deviceBehaviour.ts';
 import type { PoolDevices, PoolToWorker, WorkerToPool } from './poolMessages.ts';
 import { DROPPED_OUT, SimulatedDeviceTrainer, sleep, ThreadTrainer } from './simulatedTrainer.ts';
 
@@ -78,7 +78,12 @@ function startDevices(msg: PoolDevices): void {
     );
     const adapters = nodeAdapters(msg.serverUrl, shards, trainer);
     // The same connection, kept at hand so that a dropout can cut it.
-    const connect = () => (socket = adapters.connect());
+    const connect = () => {
+      const s = (socket = adapters.connect());
+      // Registered before the session's own listener, so the device is gone before it answers.
+      s.on('secagg:request', (raw) => dropBeforeMasking(s, deviceId, raw, msg.behaviour));
+      return s;
+    };
     const identity = { deviceId, federationId: msg.federationId, backend: name, adapter };
     const session = new DeviceSession(identity, { ...adapters, connect }, (view) => {
       progress.observe(view.federation);
@@ -87,6 +92,18 @@ function startDevices(msg: PoolDevices): void {
     sessions.push(session);
     session.start();
   }
+}
+
+/** --secagg-dropout: when the masked-input stage asks, a device whose draw says so leaves (its keys were shared) and comes back after the round. */
+function dropBeforeMasking(socket: DeviceSocket, deviceId: string, raw: unknown, behaviour: PoolDevices['behaviour']): void {
+  const request = raw as { stage?: unknown; request?: { round?: unknown } } | null;
+  const round = request?.request?.round;
+  if (request?.stage !== 'masked-input' || typeof round !== 'number') return;
+  const draw = drawDropout(behaviour.seed, deviceId, round, 0, behaviour.secaggDropout ?? 0, 'secagg-dropout');
+  if (!draw.drop) return;
+  socket.disconnect();
+  post({ type: 'dropped', deviceId, round });
+  void comeBack(socket, round, draw.pauseMs, behaviour.comeBack);
 }
 
 async function comeBack(socket: DeviceSocket, round: number, pauseMs: number, when: PoolDevices['behaviour']['comeBack']): Promise<void> {

@@ -9,6 +9,7 @@ import {
   type HelloReply,
   type ModelChunkReply,
 } from '@flock/fl-core';
+import { SecAggAnswerMessage, toWire } from '@flock/fl-core/secagg';
 import type { Logger } from 'pino';
 import type { DeviceAdmission } from '../auth/deviceAdmission.ts';
 import type { FederationOutputs, FederationRuntime } from '../federations/federationRuntime.ts';
@@ -31,7 +32,7 @@ export function deviceOutputs(
   io: DeviceServer,
   downloads: ChunkedDownloads,
   uploads: Pick<ChunkedUploads, 'roundSent'>,
-): Pick<FederationOutputs, 'sendRoundStart' | 'broadcastStatus' | 'broadcastRoundAbandoned' | 'broadcastFinalModel'> {
+): Pick<FederationOutputs, 'sendRoundStart' | 'broadcastStatus' | 'broadcastRoundAbandoned' | 'broadcastFinalModel' | 'sendSecAggRequest'> {
   // round:start and model:final carry model weights: they go to this coordinator's own sockets only
   // (io.local), never through the Redis adapter (redisAdapter.ts), which would copy every model into
   // Redis and to every other coordinator. A device gets them from the coordinator it is connected to.
@@ -50,6 +51,9 @@ export function deviceOutputs(
     },
     broadcastFinalModel(msg) {
       io.local.to(federationRoom(msg.federationId)).emit('model:final', msg);
+    },
+    sendSecAggRequest(federationId, deviceId, msg) {
+      io.to(deviceRoom(federationId, deviceId)).emit('secagg:request', toWire(msg));
     },
   };
 }
@@ -139,6 +143,14 @@ export function attachDeviceSocket(io: DeviceServer, deps: DeviceSocketDeps): vo
       reply(runtime.finalEvaluation(socket.data.deviceId!, parsed.data));
     });
 
+    on<Ack>('secagg:answer', async (payload, reply) => {
+      const parsed = SecAggAnswerMessage.safeParse(payload);
+      if (!parsed.success) return reply({ ok: false, reason: `secagg:answer is malformed: ${zodReason(parsed.error)}` });
+      const runtime = runtimeOf(socket);
+      if (!runtime) return reply({ ok: false, reason: 'say hello before taking part in secure aggregation' });
+      reply(await runtime.secureAnswer(socket.data.deviceId!, parsed.data, maskedBytes(parsed.data)));
+    });
+
     on<ModelChunkReply>('model:chunk', (payload, reply) => {
       if (!runtimeOf(socket)) return reply({ ok: false, reason: 'say hello before asking for model chunks' });
       reply(downloads.chunk(socket.data.federationId!, payload));
@@ -154,6 +166,12 @@ export function attachDeviceSocket(io: DeviceServer, deps: DeviceSocketDeps): vo
       runtime.deviceDisconnected(socket.data.deviceId!);
     });
   });
+
+  /** The size of a masked update's vector, for the round's traffic; other answers are a few hundred bytes. */
+  function maskedBytes(msg: SecAggAnswerMessage): number {
+    const masked = (msg.answer as { masked?: unknown } | null)?.masked;
+    return masked instanceof Uint8Array || masked instanceof ArrayBuffer ? masked.byteLength : 0;
+  }
 
   function runtimeOf(socket: DeviceSocket): FederationRuntime | undefined {
     const { federationId, deviceId } = socket.data;

@@ -1,17 +1,10 @@
 import type { SecureAggregationConfig } from '../secagg/config.ts';
+import { deriveSecAggParams } from '../secagg/params.ts';
 import { strategyDefinition } from '../strategy/catalog.ts';
 import { strategyOf } from '../strategy/federationStrategy.ts';
 import { roundSelectionSize, type FederationConfig } from './federation.ts';
 
 type SecureAggregationFields = Pick<FederationConfig, 'secureAggregation'>;
-
-/**
- * Rounds do not run the stages yet: the coordinator's SecureRound and the devices' SecAggDevice exist, but
- * no socket event carries them, so a federation asking for secure aggregation would be aggregated in the
- * clear. It is refused, after every other check, until they are wired.
- */
-export const SECURE_AGGREGATION_NOT_RUNNING =
-  "this Flock cannot run secure aggregation's rounds yet (its devices would still send their updates in the clear): create the federation without secureAggregation for now";
 
 /** The federation's secure aggregation when it is on; null when absent or disabled. */
 export function secureAggregationOf(config: SecureAggregationFields): SecureAggregationConfig | null {
@@ -19,8 +12,20 @@ export function secureAggregationOf(config: SecureAggregationFields): SecureAggr
 }
 
 /**
+ * Secure aggregation in one sentence for the person at a device and the operator; null when it is off. The number is
+ * the threshold of the smallest round the federation may run: no sum of fewer devices is ever published.
+ */
+export function secureAggregationSentence(config: FederationConfig): string | null {
+  const secure = secureAggregationOf(config);
+  if (!secure) return null;
+  const params = deriveSecAggParams(roundSelectionSize(config.clientsPerRound, config.minDevices), secure);
+  const least = params.ok ? params.value.threshold : (secure.threshold ?? 2);
+  return `Updates are securely aggregated: the coordinator sees only the sum of the updates of at least ${least} devices, never one device's update.`;
+}
+
+/**
  * What secure aggregation cannot run with, in one sentence: a strategy that reads each update, async mode, central DP,
- * several coordinators, or rounds smaller than its threshold; then that rounds do not run it yet. Null when it is off.
+ * several coordinators, or rounds smaller than its threshold. Null when it is off or runs.
  */
 export function secureAggregationProblem(config: FederationConfig, severalCoordinators: boolean): string | null {
   const secure = secureAggregationOf(config);
@@ -38,7 +43,7 @@ export function secureAggregationProblem(config: FederationConfig, severalCoordi
   if (severalCoordinators) {
     return "secure aggregation keeps each round's key exchange on one coordinator, but several coordinators serve this Flock: run one coordinator, or turn secure aggregation off";
   }
-  return smallRoundProblem(config, secure) ?? SECURE_AGGREGATION_NOT_RUNNING;
+  return smallRoundProblem(config, secure);
 }
 
 /** A round begins once minDevices are online; the devices it selects then must reach the threshold (at least 2: a sum of one device is its update). */

@@ -12,11 +12,14 @@ import {
   type OwnDataAssignment,
   type ParsedRoundStartMessage,
 } from '../protocol/device.ts';
+import { decodeWeights } from '../codec/weightsCodec.ts';
+import { SecAggRequestMessage, toWire } from '../secagg/messages.ts';
 import { initialSessionView, type DeviceAdapters, type DeviceIdentity, type DeviceSessionView } from './deviceAdapters.ts';
 import { roundStartReceiver } from './chunkedDownload.ts';
 import { uploadUpdate } from './chunkedUpload.ts';
 import { describeError, sendHello, type DeviceSocket } from './deviceSocket.ts';
 import { deliveryDisposition, roundFate, sameModel, type CoordinatorPosition, type RoundJob } from './roundJob.ts';
+import { SecureRoundParticipant, type TrainedUpdate } from './secureRoundParticipant.ts';
 
 const MAX_MESSAGES = 6;
 const SERVER_KICK_RETRY_MS = 2_000;
@@ -36,6 +39,10 @@ const HELLO_RETRY_MAX_MS = 60_000;
  * update already computed, not a second training. A round that closed without this device's update
  * is reported as missed. Platform work (socket, storage, training) goes through the injected adapters.
  */
+function lowerFirst(sentence: string): string {
+  return sentence.charAt(0).toLowerCase() + sentence.slice(1).replace(/\.$/, '');
+}
+
 export class DeviceSession {
   private view: DeviceSessionView;
   private socket: DeviceSocket | null = null;
@@ -55,6 +62,9 @@ export class DeviceSession {
   /** The trainer is running a job (a discarded one included, until it stops): it takes one at a time. */
   private trainerBusy = false;
   private closed = false;
+  /** Secure aggregation: this device's part in the stages, and whoever waits for a job to change (the masked-input stage waits for its update). */
+  private readonly secure: SecureRoundParticipant;
+  private readonly jobWatchers = new Set<() => void>();
 
   constructor(
     private readonly identity: DeviceIdentity,
@@ -63,6 +73,7 @@ export class DeviceSession {
     examplesStored = 0,
   ) {
     this.view = initialSessionView(examplesStored);
+    this.secure = new SecureRoundParticipant(identity, (round, deadline) => this.trainedUpdate(round, deadline));
   }
 
   /** Connects; Socket.IO reconnects by itself (DEVICE_RECONNECTION), and the session says hello again each time. */
@@ -96,6 +107,7 @@ export class DeviceSession {
       ),
     );
     socket.on('round:abandoned', (raw) => this.onRoundAbandoned(raw));
+    socket.on('secagg:request', (raw) => void this.onSecAggRequest(socket, raw));
     socket.on('model:final', (raw) => void this.onFinalModel(socket, raw));
     socket.on('federation:status', (raw) => {
       const parsed = FederationStatusMessage.safeParse(raw);
@@ -116,6 +128,7 @@ export class DeviceSession {
 
   close(): void {
     this.closed = true;
+    this.notifyJobWatchers();
     this.clearHelloRetry();
     this.socket?.disconnect();
   }
@@ -316,7 +329,15 @@ export class DeviceSession {
   private async runRound(msg: ParsedRoundStartMessage, shardId: string): Promise<void> {
     const previous = this.job;
     if (previous?.phase === 'ready') this.miss(previous.round, `round ${msg.round} started before its update could be sent`);
-    const job: RoundJob = { round: msg.round, weights: msg.weights, phase: 'training', update: null, attempted: false, counted: false };
+    const job: RoundJob = {
+      round: msg.round,
+      weights: msg.weights,
+      phase: 'training',
+      update: null,
+      attempted: false,
+      counted: false,
+      secure: msg.secureAggregation === true,
+    };
     this.job = job;
     this.update({ round: msg.round, progress: null });
     this.publishJob();
@@ -356,6 +377,7 @@ export class DeviceSession {
       job.update = { message, bytes: result.payload.byteLength };
       this.heldModel = msg.round;
       job.phase = 'ready';
+      this.publishJob();
     } catch (err) {
       this.trainerBusy = false;
       if (job.phase === 'discarded') {
@@ -376,6 +398,10 @@ export class DeviceSession {
     const job = this.job;
     const socket = this.socket;
     if (!job || job.phase !== 'ready' || !job.update || this.closed) return;
+    if (job.secure) {
+      this.setState('uploading'); // masked and sent when the round's masked-input stage asks
+      return;
+    }
     const disposition = deliveryDisposition(job.round, this.coordinator);
     if (disposition === 'drop') {
       job.phase = 'refused';
@@ -429,6 +455,75 @@ export class DeviceSession {
 
   private publishJob(): void {
     this.update({ job: this.job ? { round: this.job.round, phase: this.job.phase } : null });
+    this.notifyJobWatchers();
+  }
+
+  private notifyJobWatchers(): void {
+    for (const notify of this.jobWatchers) notify();
+    this.jobWatchers.clear();
+  }
+
+  /** One stage of a securely aggregated round: this device's answer, or a notice saying why it sits the round out. */
+  private async onSecAggRequest(socket: DeviceSocket, raw: unknown): Promise<void> {
+    const parsed = SecAggRequestMessage.safeParse(raw);
+    if (!parsed.success) {
+      this.notice('ignored a malformed secure-aggregation request from the coordinator; reload the page if this repeats');
+      return;
+    }
+    const msg = parsed.data;
+    const { round } = msg.request;
+    const answer = await this.secure.answer(msg);
+    if (this.closed) return;
+    if (!answer.ok) {
+      if (msg.stage === 'masked-input') this.miss(round, `secure aggregation: ${lowerFirst(answer.reason)}`);
+      else this.notice(`round ${round}, secure aggregation: ${lowerFirst(answer.reason)}`);
+      return;
+    }
+    const waitMs = Math.max(1_000, msg.deadline - Date.now());
+    const ack = Ack.safeParse(
+      await socket
+        .timeout(waitMs)
+        .emitWithAck('secagg:answer', { stage: msg.stage, answer: toWire(answer.value) })
+        .catch(() => null),
+    );
+    if (!ack.success || !ack.data.ok) {
+      const why = ack.success && !ack.data.ok ? ack.data.reason : 'the coordinator did not answer before the stage closed';
+      this.notice(`round ${round}, secure aggregation: the coordinator did not take this device's ${msg.stage} answer (${why})`);
+      return;
+    }
+    const job = this.job;
+    if (msg.stage === 'masked-input' && job?.round === round && job.update) {
+      job.phase = 'sent';
+      this.unmiss(round);
+      this.update({
+        roundsDone: this.view.roundsDone + (job.counted ? 0 : 1),
+        bytesSent: this.view.bytesSent + (answer.value as { masked: Uint8Array }).masked.byteLength,
+      });
+      job.counted = true;
+      this.publishJob();
+      this.setState('waiting-for-round');
+    }
+  }
+
+  /** The update of `round` once trained; null if its training failed, was called off, or is not done by `deadline` (epoch ms). */
+  private async trainedUpdate(round: number, deadline: number): Promise<TrainedUpdate | null> {
+    for (;;) {
+      const job = this.job;
+      if (job?.round === round && job.update) {
+        const { payload, numExamples } = job.update.message;
+        return { delta: decodeWeights(payload instanceof Uint8Array ? payload : new Uint8Array(payload)).values, examples: numExamples };
+      }
+      const trainingIt = job?.round === round && job.phase === 'training';
+      const comingUp = (!job || job.round < round) && this.nextRound?.round === round;
+      if (this.closed || (!trainingIt && !comingUp) || Date.now() >= deadline) return null;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        this.jobWatchers.add(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
   }
 
   /** Updates the state and tells the coordinator when it changed (or always, with `announce`). */

@@ -19,6 +19,8 @@ export interface RoundJob {
   attempted: boolean;
   /** Already counted in `roundsDone` (a re-send after a coordinator restart is not counted twice). */
   counted: boolean;
+  /** The round is securely aggregated: its update goes out masked when the masked-input stage asks, never as `update`. */
+  secure: boolean;
 }
 
 /** What the device last heard of the coordinator: from hello replies, status broadcasts and round:start. */

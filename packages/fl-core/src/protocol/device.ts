@@ -219,6 +219,11 @@ export const RoundStartMessage = z.object({
   modelBase: ModelBase.optional(),
   /** The strategy's instructions (proximal mu, clip norm, local DP noise). Absent: none. */
   instructions: RoundInstructions.optional(),
+  /**
+   * The round is securely aggregated: the device keeps its update and sends it masked when the `secagg:request` of
+   * the masked-input stage asks, never as a plain `update`.
+   */
+  secureAggregation: z.literal(true).optional(),
 });
 export type RoundStartMessage = z.input<typeof RoundStartMessage>;
 export type ParsedRoundStartMessage = z.output<typeof RoundStartMessage>;

@@ -14,6 +14,7 @@ import type {
   UpdateMessage,
 } from './device.ts';
 import type { EventLogEntry } from './dashboard.ts';
+import type { SecAggAnswerMessage, SecAggRequestMessage } from '../secagg/messages.ts';
 import type { ConsoleSnapshot } from './pages.ts';
 
 /**
@@ -31,6 +32,8 @@ export interface DeviceToCoordinatorEvents {
   'model:chunk': (msg: ModelChunkRequest, ack: (reply: ModelChunkReply) => void) => void;
   /** The device's score of the final model (model:final) on its held-out examples. */
   'evaluation:final': (msg: FinalEvaluationMessage, ack: (reply: Ack) => void) => void;
+  /** Secure aggregation: the device's answer to one stage's request. */
+  'secagg:answer': (msg: SecAggAnswerMessage, ack: (reply: Ack) => void) => void;
 }
 
 export interface CoordinatorToDeviceEvents {
@@ -40,6 +43,8 @@ export interface CoordinatorToDeviceEvents {
   'model:final': (msg: FinalModelMessage) => void;
   'protocol:error': (msg: ProtocolErrorMessage) => void;
   'coordinator:closing': (msg: CoordinatorClosingMessage) => void;
+  /** Secure aggregation: one stage of the round's protocol asks this device for its part. */
+  'secagg:request': (msg: SecAggRequestMessage) => void;
 }
 
 /** The dashboard's namespace (`/admin`); the handshake's `auth.token` must be the admin token. */

@@ -1,14 +1,21 @@
 export { DEFAULT_SECAGG_CLIP, MAX_SECAGG_GROUP, SecureAggregationConfig } from './config.ts';
 export { SecAggDevice, type SecAggRoundTag } from './device.ts';
 export {
+  SECAGG_STAGES,
   SecAggAdvertisement,
+  SecAggAdvertiseRequest,
+  SecAggAnswerMessage,
   SecAggMaskedInput,
   SecAggMaskedInputRequest,
+  SecAggRequestMessage,
   SecAggRoundSettings,
+  SecAggStage,
+  type ParsedSecAggRequestMessage,
   SecAggShareKeysRequest,
   SecAggShares,
   SecAggUnmaskRequest,
   SecAggUnmaskShares,
+  toWire,
 } from './messages.ts';
 export { neighbourGraph } from './neighbourGraph.ts';
 export { deriveSecAggParams, SECAGG_MODULUS, type SecAggGroupParams, type SecAggResult } from './params.ts';

@@ -16,8 +16,26 @@ export const SHARE_CIPHERTEXT_BYTES = sealedLength(2 * SHARE_BYTES);
 /** Masked vectors cap at 64M entries (the update plus its weight), 256 MiB of uint32. */
 export const MAX_SECAGG_VECTOR = 64 * 1024 * 1024;
 
-/** Typed as plain Uint8Array, so that bytes from @noble/curves and WebCrypto fit the message types. */
-const Bytes = BinaryPayload.transform((b): Uint8Array => b);
+/**
+ * Binary fields up to this size (keys, shares, sealed shares) travel as base64 text (toWire): Socket.IO's parser refuses a
+ * packet with more than 10 binary attachments, and a SecAgg message carries one or two per neighbour. A masked vector
+ * stays binary.
+ */
+const WIRE_TEXT_BYTES = 1024;
+
+/**
+ * Typed as plain Uint8Array, so that bytes from @noble/curves and WebCrypto fit the message types; base64 text (toWire)
+ * and a Node Buffer (what Socket.IO delivers in Node) become plain arrays, since shamir-secret-sharing refuses any subclass.
+ */
+const Bytes = z
+  .union([
+    z
+      .base64()
+      .max(2 * WIRE_TEXT_BYTES)
+      .transform(fromBase64),
+    BinaryPayload,
+  ])
+  .transform((b): Uint8Array => (b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
 const bytesOf = (length: number, what: string) => Bytes.refine((b) => b.length === length, `${what} must be ${length} bytes`);
 const PublicKey = bytesOf(KEY_BYTES, 'a public key');
 const Share = bytesOf(SHARE_BYTES, 'a share');
@@ -97,4 +115,54 @@ export function wordsOf(bytes: Uint8Array): Uint32Array {
 
 export function bytesOfWords(words: Uint32Array): Uint8Array {
   return new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+}
+
+/** The four SecAgg+ exchanges, in order. */
+export const SecAggStage = z.enum(['advertise', 'share-keys', 'masked-input', 'unmask']);
+export type SecAggStage = z.infer<typeof SecAggStage>;
+export const SECAGG_STAGES = SecAggStage.options;
+
+/** Stage 1, coordinator → device: advertise fresh keys for this round. */
+export const SecAggAdvertiseRequest = z.object(RoundTag);
+export type SecAggAdvertiseRequest = z.infer<typeof SecAggAdvertiseRequest>;
+
+const stageRequest = <S extends SecAggStage, R extends z.ZodType>(stage: S, request: R) =>
+  z.object({ stage: z.literal(stage), /** Epoch ms: the coordinator closes the stage then. */ deadline: z.number(), request });
+
+/** Coordinator → device (`secagg:request`): one stage's request; the device answers with `secagg:answer` before the deadline. */
+export const SecAggRequestMessage = z.discriminatedUnion('stage', [
+  stageRequest('advertise', SecAggAdvertiseRequest),
+  stageRequest('share-keys', SecAggShareKeysRequest),
+  stageRequest('masked-input', SecAggMaskedInputRequest),
+  stageRequest('unmask', SecAggUnmaskRequest),
+]);
+export type SecAggRequestMessage = z.input<typeof SecAggRequestMessage>;
+export type ParsedSecAggRequestMessage = z.output<typeof SecAggRequestMessage>;
+
+/**
+ * Device → coordinator (`secagg:answer`, acknowledged): the stage's answer. The envelope is checked at the socket; the
+ * answer by the stage's own schema in the coordinator's SecAggServer, which knows the round it belongs to.
+ */
+export const SecAggAnswerMessage = z.object({ stage: SecAggStage, answer: z.unknown() });
+export type SecAggAnswerMessage = z.infer<typeof SecAggAnswerMessage>;
+
+/** A message as it goes on the wire: its small binary fields as base64 text (see WIRE_TEXT_BYTES). */
+export function toWire<T>(message: T): T {
+  if (message instanceof Uint8Array) return (message.byteLength <= WIRE_TEXT_BYTES ? toBase64(message) : message) as T;
+  if (Array.isArray(message)) return message.map(toWire) as T;
+  if (message && typeof message === 'object') return Object.fromEntries(Object.entries(message).map(([k, v]) => [k, toWire(v)])) as T;
+  return message;
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let text = '';
+  for (const byte of bytes) text += String.fromCharCode(byte);
+  return btoa(text);
+}
+
+function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
 }

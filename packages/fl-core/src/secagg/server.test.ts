@@ -54,4 +54,48 @@ describe('SecAggServer', () => {
     expect(server.receiveShares('device-a1', shares.value)).toEqual({ ok: true });
     expect(server.pending()).toEqual(['device-b2', 'device-c3', 'device-d4', 'device-e5']);
   });
+
+  it('unmasks a round whose every binary field arrived as a Node Buffer inside a larger frame, as Socket.IO delivers them', async () => {
+    const server = new SecAggServer({ ...options, config: { neighbours: 3, threshold: 2 } });
+    const devices = ['device-a1', 'device-b2', 'device-c3'].map((id) => new SecAggDevice({ ...tag, deviceId: id }));
+    const update = new Float32Array(options.vectorLength).fill(0.5);
+    for (const d of devices) expect(server.receiveAdvertisement(d.tag.deviceId, asBuffers(d.advertise()))).toEqual({ ok: true });
+    const keyRequests = server.closeAdvertisements();
+    if (!keyRequests.ok) throw new Error(keyRequests.reason);
+    for (const d of devices) {
+      const shares = await d.shareKeys(keyRequests.value.get(d.tag.deviceId)!);
+      if (!shares.ok) throw new Error(shares.reason);
+      expect(server.receiveShares(d.tag.deviceId, asBuffers(shares.value))).toEqual({ ok: true });
+    }
+    const maskRequests = server.closeShares();
+    if (!maskRequests.ok) throw new Error(maskRequests.reason);
+    for (const d of devices) {
+      const masked = await d.maskInput(maskRequests.value.get(d.tag.deviceId)!, update, 5, () => 0.5);
+      if (!masked.ok) throw new Error(masked.reason);
+      expect(server.receiveMaskedInput(d.tag.deviceId, asBuffers(masked.value))).toEqual({ ok: true });
+    }
+    const unmaskRequests = server.closeMaskedInput();
+    if (!unmaskRequests.ok) throw new Error(unmaskRequests.reason);
+    for (const d of devices) {
+      const shares = d.unmask(unmaskRequests.value.get(d.tag.deviceId)!);
+      if (!shares.ok) throw new Error(shares.reason);
+      expect(server.receiveUnmaskShares(d.tag.deviceId, asBuffers(shares.value))).toEqual({ ok: true });
+    }
+    const outcome = await server.finish();
+    if (!outcome.ok) throw new Error(outcome.reason);
+    expect(outcome.value.contributors).toBe(3);
+    for (const x of outcome.value.mean) expect(x).toBeCloseTo(0.5, 5);
+  });
 });
+
+/** Every Uint8Array in a message as a Buffer over a larger allocation, at an odd offset. */
+function asBuffers<T>(value: T): T {
+  if (value instanceof Uint8Array) {
+    const frame = Buffer.alloc(value.length + 3);
+    frame.set(value, 1);
+    return frame.subarray(1, 1 + value.length) as unknown as T;
+  }
+  if (Array.isArray(value)) return value.map(asBuffers) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asBuffers(v)])) as T;
+  return value;
+}

@@ -1,5 +1,5 @@
 import type { RoundSeriesPoint } from '@flock/fl-core/protocol';
-import type { FederationConfig } from '@flock/fl-core/config';
+import { secureAggregationSentence, type FederationConfig } from '@flock/fl-core/config';
 import { privacyGuarantee } from '@flock/fl-core/strategy';
 import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { AXIS, CHART_MARGIN, lineDots } from './chartStyle.ts';
@@ -8,10 +8,13 @@ import { AXIS, CHART_MARGIN, lineDots } from './chartStyle.ts';
 export function PrivacyBudget({ config, points }: { config: FederationConfig | null; points: RoundSeriesPoint[] }) {
   const privacy = config?.privacy;
   if (!config) return <p className="muted">Loading the federation…</p>;
+  const secure = secureAggregationSentence(config);
+  const secureNote = secure && <p data-testid="secure-aggregation">{secure}</p>;
   if (!privacy) {
     return (
       <section className="card" data-testid="privacy-budget">
         <h2>Differential privacy</h2>
+        {secureNote}
         <p data-testid="privacy-off">
           This federation trains without differential privacy: updates are not clipped or noised. To use it, create a federation (or a clone) with privacy
           turned on.
@@ -25,6 +28,7 @@ export function PrivacyBudget({ config, points }: { config: FederationConfig | n
   return (
     <section className="card" data-testid="privacy-budget">
       <h2>Differential privacy</h2>
+      {secureNote}
       <p>{privacyGuarantee(privacy, latest)}</p>
       <dl className="facts">
         <dt>mode</dt>
