@@ -1,6 +1,18 @@
 /// <reference types="@webgpu/types" />
 import { compileDispatch } from './gpuProgram.ts';
-import { activationWgsl, columnsPerThread, inputBindings, inputDerivative, type CompiledOp, type OpBuffers } from './kernelParts.ts';
+import {
+  accumulators,
+  activationWgsl,
+  columnsPerThread,
+  inBatch,
+  indices,
+  inputBindings,
+  inputDerivative,
+  products,
+  ROWS,
+  type CompiledOp,
+  type OpBuffers,
+} from './kernelParts.ts';
 import type { Conv2DOp, MaxPoolOp } from './layerPlan.ts';
 
 /**
@@ -13,14 +25,12 @@ function taps(name: string, at: string, count: number, pad: number, size: number
   let ${name}1 = u32(min(${count}, ${size + pad} - i32(${at})));`;
 }
 
-/** Batch rows one convolution thread computes together. */
-const ROWS = 4;
-
 /**
  * Conv2D, stride 1, NHWC activations and an HWIO kernel at `kernelOffset` in the flat parameters:
  * the forward pass with bias and activation in one kernel; the backward pass as one kernel for the
  * kernel's and bias's gradients and one for the input's (with the input's activation derivative).
- * Each thread computes up to four neighbouring channels, so one read serves four products.
+ * Each thread computes a tile (runs of rows, filters or input channels), so that every value it
+ * reads serves several products.
  */
 export function compileConv2d(device: GPUDevice, uniform: GPUBuffer, op: Conv2DOp, index: number, b: OpBuffers, batch: number): CompiledOp {
   const { height: IH, width: IW, channels: CI } = op.input;
@@ -28,11 +38,10 @@ export function compileConv2d(device: GPUDevice, uniform: GPUBuffer, op: Conv2DO
   const { kernelHeight: KH, kernelWidth: KW, padTop: PT, padLeft: PL, kernelOffset: W, biasOffset } = op;
   const input = inputBindings(b.input, IH * IW * CI);
   const label = `conv${index}`;
-  const columns = (count: number) => Array.from({ length: columnsPerThread(count) }, (_, c) => c);
-  const rows = Array.from({ length: ROWS }, (_, j) => j);
+  const columns = (count: number) => indices(columnsPerThread(count));
+  const rows = indices(ROWS);
 
-  // Forward: a thread per (run of ROWS rows, output pixel, run of C filters): each kernel value read
-  // serves ROWS products, each input value C; rows past the batch read its last row and write nothing.
+  // Forward: a thread per (run of rows, output pixel, run of filters).
   const outs = columns(CO);
   const Q = CO / outs.length;
   const groups = Math.ceil(batch / ROWS);
@@ -53,7 +62,7 @@ export function compileConv2d(device: GPUDevice, uniform: GPUBuffer, op: Conv2DO
   let ow = p % ${OW}u;
   ${rows.map((j) => `let base${j} = rowBase(min(r0 + ${j}u, u.rows - 1u));`).join('\n  ')}
   ${outs.map((c) => `let bias${c} = ${biasOffset === null ? '0.0' : `params[${biasOffset + c}u + n]`};`).join(' ')}
-  ${rows.map((j) => outs.map((c) => `var acc${j}${c} = bias${c};`).join(' ')).join('\n  ')}
+  ${accumulators(rows, outs, (c) => `bias${c}`, '  ')}
   ${taps('kh', 'oh', KH, PT, IH)}
   ${taps('kw', 'ow', KW, PL, IW)}
   for (var kh = kh0; kh < kh1; kh++) {
@@ -64,24 +73,27 @@ export function compileConv2d(device: GPUDevice, uniform: GPUBuffer, op: Conv2DO
         let w = wb + ci * ${CO}u;
         ${outs.map((c) => `let w${c} = params[w + ${c}u];`).join(' ')}
         ${rows.map((j) => `let v${j} = x[base${j} + xo + ci];`).join(' ')}
-        ${rows.map((j) => outs.map((c) => `acc${j}${c} += v${j} * w${c};`).join(' ')).join('\n        ')}
+        ${products(
+          rows,
+          outs,
+          (j) => `v${j}`,
+          (c) => `w${c}`,
+          '        ',
+        )}
       }
     }
   }
-  ${rows
-    .map(
-      (j) => `if (r0 + ${j}u < u.rows) {
-    let at = ((r0 + ${j}u) * ${OH * OW}u + p) * ${CO}u + n;
-    ${outs.map((c) => `y[at + ${c}u] = ${activationWgsl(op.activation, `acc${j}${c}`)};`).join(' ')}
-  }`,
-    )
-    .join('\n  ')}`,
+  ${inBatch(
+    rows,
+    (j) =>
+      `let at = ((r0 + ${j}u) * ${OH * OW}u + p) * ${CO}u + n; ${outs.map((c) => `y[at + ${c}u] = ${activationWgsl(op.activation, `acc${j}${c}`)};`).join(' ')}`,
+    '  ',
+  )}`,
     },
   );
 
-  // Kernel gradient: a thread per (kernel tap, run of A input channels, run of C filters), summing
-  // over the batch's output pixels whose window reads that tap (A x C products per A + C reads);
-  // then a thread per filter for the bias.
+  // Kernel gradient: a thread per (kernel tap, run of input channels, run of filters), summing over
+  // the batch's output pixels whose window reads that tap; then a thread per filter for the bias.
   const ins = columns(CI);
   const A = CI / ins.length;
   const tapThreads = KH * KW * A * Q;
@@ -106,7 +118,7 @@ export function compileConv2d(device: GPUDevice, uniform: GPUBuffer, op: Conv2DO
     let oh1 = u32(min(${OH}, ${IH + PT} - i32(kh)));
     let ow0 = u32(max(0, ${PL} - i32(kw)));
     let ow1 = u32(min(${OW}, ${IW + PL} - i32(kw)));
-    ${ins.map((a) => outs.map((c) => `var acc${a}${c} = 0.0;`).join(' ')).join('\n    ')}
+    ${accumulators(ins, outs, () => '0.0', '    ')}
     for (var r = 0u; r < u.rows; r++) {
       let base = rowBase(r) + ci;
       for (var oh = oh0; oh < oh1; oh++) {
@@ -117,7 +129,13 @@ export function compileConv2d(device: GPUDevice, uniform: GPUBuffer, op: Conv2DO
           let d = drow + ow * ${CO}u;
           ${ins.map((a) => `let v${a} = x[xa + ${a}u];`).join(' ')}
           ${outs.map((c) => `let g${c} = dy[d + ${c}u];`).join(' ')}
-          ${ins.map((a) => outs.map((c) => `acc${a}${c} += v${a} * g${c};`).join(' ')).join('\n          ')}
+          ${products(
+            ins,
+            outs,
+            (a) => `v${a}`,
+            (c) => `g${c}`,
+            '          ',
+          )}
         }
       }
     }
@@ -133,8 +151,8 @@ export function compileConv2d(device: GPUDevice, uniform: GPUBuffer, op: Conv2DO
   );
   if (!b.inputGrad || b.input.kind === 'data') return { forward: [forward], backward: [weightGrads] };
 
-  // Input gradient: a thread per (run of ROWS rows, input pixel, run of A input channels), summing
-  // over the kernel taps whose output pixel lies inside the output.
+  // Input gradient: a thread per (run of rows, input pixel, run of input channels), summing over the
+  // kernel taps whose output pixel lies inside the output.
   const inputGrad = compileDispatch(
     device,
     uniform,
@@ -160,7 +178,7 @@ export function compileConv2d(device: GPUDevice, uniform: GPUBuffer, op: Conv2DO
   let kh1 = u32(min(${KH}, i32(ih) + ${PT + 1}));
   let kw0 = u32(max(0, i32(iw) - ${OW - 1 - PL}));
   let kw1 = u32(min(${KW}, i32(iw) + ${PL + 1}));
-  ${rows.map((j) => ins.map((a) => `var acc${j}${a} = 0.0;`).join(' ')).join('\n  ')}
+  ${accumulators(rows, ins, () => '0.0', '  ')}
   for (var kh = kh0; kh < kh1; kh++) {
     for (var kw = kw0; kw < kw1; kw++) {
       let d = ((ih + ${PT}u - kh) * ${OW}u + iw + ${PL}u - kw) * ${CO}u;
@@ -168,18 +186,22 @@ export function compileConv2d(device: GPUDevice, uniform: GPUBuffer, op: Conv2DO
       for (var co = 0u; co < ${CO}u; co++) {
         ${ins.map((a) => `let w${a} = params[wb + ${a * CO}u + co];`).join(' ')}
         ${rows.map((j) => `let g${j} = dy[dbase${j} + d + co];`).join(' ')}
-        ${rows.map((j) => ins.map((a) => `acc${j}${a} += g${j} * w${a};`).join(' ')).join('\n        ')}
+        ${products(
+          rows,
+          ins,
+          (j) => `g${j}`,
+          (a) => `w${a}`,
+          '        ',
+        )}
       }
     }
   }
-  ${rows
-    .map(
-      (j) => `if (r0 + ${j}u < u.rows) {
-    let at = ((r0 + ${j}u) * ${IH * IW}u + p) * ${CI}u + k;
-    ${ins.map((a) => `dx[at + ${a}u] = acc${j}${a} * ${inputDerivative(b.input, `at + ${a}u`)};`).join(' ')}
-  }`,
-    )
-    .join('\n  ')}`,
+  ${inBatch(
+    rows,
+    (j) =>
+      `let at = ((r0 + ${j}u) * ${IH * IW}u + p) * ${CI}u + k; ${ins.map((a) => `dx[at + ${a}u] = acc${j}${a} * ${inputDerivative(b.input, `at + ${a}u`)};`).join(' ')}`,
+    '  ',
+  )}`,
     },
   );
   return { forward: [forward], backward: [weightGrads, inputGrad] };

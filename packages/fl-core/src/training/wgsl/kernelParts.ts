@@ -94,6 +94,14 @@ export const ROWS = 4;
 /** 0, 1, ..., n - 1: the unrolled indices of a thread's runs of rows or columns. */
 export const indices = (n: number) => Array.from({ length: n }, (_, j) => j);
 
+/** WGSL declaring `acc${a}${b}` for every pair of `a` and `b` runs, set to `init(b)`. */
+export const accumulators = (a: number[], b: number[], init: (b: number) => string, indent: string) =>
+  a.map((x) => b.map((y) => `var acc${x}${y} = ${init(y)};`).join(' ')).join(`\n${indent}`);
+
+/** WGSL running `write(j)` for each row `r0 + j` of a thread's run that lies inside the batch. */
+export const inBatch = (rows: number[], write: (j: number) => string, indent: string) =>
+  rows.map((j) => `if (r0 + ${j}u < u.rows) { ${write(j)} }`).join(`\n${indent}`);
+
 /** WGSL adding the products of every pair of `a` and `b` runs into `acc${a}${b}`. */
 export const products = (a: number[], b: number[], left: (a: number) => string, right: (b: number) => string, indent: string) =>
   a.map((x) => b.map((y) => `acc${x}${y} += ${left(x)} * ${right(y)};`).join(' ')).join(`\n${indent}`);

@@ -1,7 +1,19 @@
 /// <reference types="@webgpu/types" />
 import { compileConv2d, compileMaxPool } from './convOps.ts';
 import { compileDispatch } from './gpuProgram.ts';
-import { activationWgsl, columnsPerThread, indices, inputBindings, inputDerivative, products, ROWS, type CompiledOp, type OpBuffers } from './kernelParts.ts';
+import {
+  accumulators,
+  activationWgsl,
+  columnsPerThread,
+  inBatch,
+  indices,
+  inputBindings,
+  inputDerivative,
+  products,
+  ROWS,
+  type CompiledOp,
+  type OpBuffers,
+} from './kernelParts.ts';
 import type { Activation, DenseOp, DropoutOp, ImageShape, LayerOp } from './layerPlan.ts';
 
 /**
@@ -19,8 +31,6 @@ function compileDense(device: GPUDevice, uniform: GPUBuffer, op: DenseOp, index:
   const Q = N / cols.length;
   const ins = indices(columnsPerThread(K));
   const P = K / ins.length;
-  const declare = (a: number[], b: number[], init: (y: number) => string) => a.map((x) => b.map((y) => `var acc${x}${y} = ${init(y)};`).join(' ')).join('\n  ');
-  const perRow = (write: (j: number) => string) => rows.map((j) => `if (r0 + ${j}u < u.rows) { ${write(j)} }`).join('\n  ');
 
   // A thread per (run of rows, run of columns).
   const forward = compileDispatch(
@@ -36,7 +46,7 @@ function compileDense(device: GPUDevice, uniform: GPUBuffer, op: DenseOp, index:
   if (r0 >= u.rows) { return; }
   let n = (i % ${Q}u) * ${cols.length}u;
   ${rows.map((j) => `let base${j} = rowBase(min(r0 + ${j}u, u.rows - 1u));`).join(' ')}
-  ${declare(rows, cols, (c) => (biasOffset === null ? '0.0' : `params[${biasOffset + c}u + n]`))}
+  ${accumulators(rows, cols, (c) => (biasOffset === null ? '0.0' : `params[${biasOffset + c}u + n]`), '  ')}
   for (var k = 0u; k < ${K}u; k++) {
     let w = ${W}u + k * ${N}u + n;
     ${cols.map((c) => `let w${c} = params[w + ${c}u];`).join(' ')}
@@ -49,7 +59,7 @@ function compileDense(device: GPUDevice, uniform: GPUBuffer, op: DenseOp, index:
       '    ',
     )}
   }
-  ${perRow((j) => cols.map((c) => `y[(r0 + ${j}u) * ${N}u + n + ${c}u] = ${activationWgsl(op.activation, `acc${j}${c}`)};`).join(' '))}`,
+  ${inBatch(rows, (j) => cols.map((c) => `y[(r0 + ${j}u) * ${N}u + n + ${c}u] = ${activationWgsl(op.activation, `acc${j}${c}`)};`).join(' '), '  ')}`,
     },
   );
 
@@ -67,7 +77,7 @@ function compileDense(device: GPUDevice, uniform: GPUBuffer, op: DenseOp, index:
   if (i < ${P * Q}u) {
     let k = (i / ${Q}u) * ${ins.length}u;
     let n = (i % ${Q}u) * ${cols.length}u;
-    ${declare(ins, cols, () => '0.0')}
+    ${accumulators(ins, cols, () => '0.0', '    ')}
     for (var r = 0u; r < u.rows; r++) {
       let base = rowBase(r) + k;
       let d = r * ${N}u + n;
@@ -111,7 +121,7 @@ function compileDense(device: GPUDevice, uniform: GPUBuffer, op: DenseOp, index:
   if (r0 >= u.rows) { return; }
   let k = (i % ${P}u) * ${ins.length}u;
   ${rows.map((j) => `let d${j} = min(r0 + ${j}u, u.rows - 1u) * ${N}u;`).join(' ')}
-  ${declare(rows, ins, () => '0.0')}
+  ${accumulators(rows, ins, () => '0.0', '  ')}
   for (var n = 0u; n < ${N}u; n++) {
     let w = ${W}u + k * ${N}u + n;
     ${ins.map((a) => `let w${a} = params[w + ${a * N}u];`).join(' ')}
@@ -124,7 +134,7 @@ function compileDense(device: GPUDevice, uniform: GPUBuffer, op: DenseOp, index:
       '    ',
     )}
   }
-  ${perRow((j) => ins.map((a) => `let at${a} = (r0 + ${j}u) * ${K}u + k + ${a}u; dx[at${a}] = acc${j}${a} * ${inputDerivative(b.input, `at${a}`)};`).join(' '))}`,
+  ${inBatch(rows, (j) => ins.map((a) => `let at${a} = (r0 + ${j}u) * ${K}u + k + ${a}u; dx[at${a}] = acc${j}${a} * ${inputDerivative(b.input, `at${a}`)};`).join(' '), '  ')}`,
     },
   );
   return { forward: [forward], backward: [weightGrads, inputGrad] };
