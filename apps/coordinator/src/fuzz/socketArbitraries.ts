@@ -163,6 +163,8 @@ export function socketCommands(ctx: SocketFuzzContext): fc.Arbitrary<SocketComma
     event('update:chunk', mutated(chunk)),
     event('model:chunk', mutated({ federationId: ctx.liveFederation, round: 1, hash: '00000000', offset: 0 })),
     event('evaluation:final', mutated({ federationId: ctx.liveFederation, round: 1, evaluation: { loss: 1, accuracy: 0.5, examples: 10 } })),
+    // Secure-aggregation answers, for a federation that runs no secure round: each must be refused with a reason.
+    event('secagg:answer', fc.oneof(...secureAnswers(ctx.liveFederation).map((answer) => mutated(answer)))),
     fc.record({
       kind: fc.constant('event' as const),
       sender,
@@ -175,4 +177,17 @@ export function socketCommands(ctx: SocketFuzzContext): fc.Arbitrary<SocketComma
     }),
     transfer,
   );
+}
+
+/** One well-formed answer per secure-aggregation stage, as the live device would send it: what the mutations start from. */
+function secureAnswers(federationId: string): object[] {
+  const sender = { federationId, round: 1, deviceId: 'fuzz-device-0001' };
+  const key = new Uint8Array(32).fill(7);
+  const share = new Uint8Array(33).fill(3);
+  return [
+    { stage: 'advertise', answer: { ...sender, encryptionKey: key, maskKey: key } },
+    { stage: 'share-keys', answer: { ...sender, shares: [{ to: 'fuzz-device-0002', ciphertext: new Uint8Array(94) }] } },
+    { stage: 'masked-input', answer: { ...sender, masked: new Uint8Array(64) } },
+    { stage: 'unmask', answer: { ...sender, seedShares: [{ of: 'fuzz-device-0001', share }], keyShares: [] } },
+  ];
 }
