@@ -7,6 +7,7 @@ import { checkDraft, datasetOfKind, draftFromConfig, getIn, NEW_FEDERATION_DRAFT
 import { ListField, NumberField, SelectField, TextField } from './formFields.tsx';
 import { ModelField } from './ModelField.tsx';
 import { PrivacyFields } from './PrivacyFields.tsx';
+import { SecureAggregationFields } from './SecureAggregationFields.tsx';
 import { StrategyOptions } from './StrategyOptions.tsx';
 
 type Path = readonly (string | number)[];
@@ -238,6 +239,7 @@ export function FederationForm({ token, editing, onSaved, onCancel }: Federation
         />
         <StrategyOptions strategies={STRATEGIES} {...field} />
         <PrivacyFields {...field} />
+        <SecureAggregationFields {...field} />
       </fieldset>
 
       {problems.length > 0 && (

@@ -47,6 +47,14 @@ describe('federation drafts', () => {
     });
   });
 
+  it('takes secure aggregation, and says why a draft cannot run it', () => {
+    const named = setIn(setIn(NEW_FEDERATION_DRAFT, ['id'], 'secure'), ['name'], 'Secure');
+    const secure = setIn(setIn(named, ['secureAggregation'], { enabled: true }), ['minDevices'], 5);
+    expect(checkDraft(secure).ok).toBe(true);
+    const median = checkDraft(setIn(secure, ['strategy'], { name: 'median', options: {} }));
+    expect(median.ok ? [] : median.problems.map((p) => p.text)).toEqual([expect.stringContaining('secure aggregation shows the coordinator only their sum')]);
+  });
+
   it('switching the dataset kind keeps the partition between demo datasets and starts device data with a schema', () => {
     expect(datasetOfKind('fashion-mnist', NEW_FEDERATION_DRAFT.dataset)).toEqual({ ...NEW_FEDERATION_DRAFT.dataset, kind: 'fashion-mnist' });
     const device = datasetOfKind('device', NEW_FEDERATION_DRAFT.dataset);
