@@ -1,6 +1,6 @@
 // `npm run bench -- secagg [--trials 3] [--params 199210,1663370] [--k 5,15,31] [--devices 10,100,1000] [--dropout 0.1] [--server-params 199210] [--large-server-params 19921]`
 // SecAgg+ costs, JSON lines.
-//  stage "client": one device's time per round in Node, split into keys (two X25519 key pairs), shares (Shamir
+//  stage "client": one device's time per round in Node (in a Chromium tab: `npm run bench -- secagg-tab`), split into keys (two X25519 key pairs), shares (Shamir
 //    splits, k-1 agreements, HKDF, AES-GCM seals) and mask (opening k-1 shares, quantizing, k-1 pairwise masks plus
 //    the self mask from AES-256-CTR), medians of `--trials` rounds after a warm-up, for each model size and group size k (a round of k devices, so every device is
 //    in every group); bytes up and down per device beside plaintext int8 (1 byte per parameter).
@@ -10,11 +10,8 @@
 //    `--large-server-params` so the round (whose devices all run here too) finishes within minutes.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createRng } from '../src/data/random.ts';
-import { SecAggDevice } from '../src/secagg/device.ts';
-import type { SecAggMaskedInputRequest, SecAggShareKeysRequest } from '../src/secagg/messages.ts';
-import { SecAggServer } from '../src/secagg/server.ts';
 import { simulateSecAggRound } from '../src/secagg/simulateRound.ts';
+import { BENCH_TAG as tag, clientRound, ms, randomUpdate } from './secaggClientRound.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -28,51 +25,6 @@ const { values: args } = parseArgs({
   },
 });
 const list = (text: string) => text.split(',').map(Number);
-const tag = { federationId: 'bench', round: 1 };
-
-function randomUpdate(length: number, seed: number): Float32Array {
-  const rng = createRng(seed);
-  return Float32Array.from({ length }, () => (rng() - 0.5) * 0.1);
-}
-
-const ms = (start: number) => Math.round((performance.now() - start) * 10) / 10;
-
-async function clientRound(params: number, k: number) {
-  const ids = Array.from({ length: k }, (_, i) => `device-${String(i).padStart(4, '0')}`);
-  const server = new SecAggServer({ ...tag, vectorLength: params, clip: 1, maxWeight: 1000, roundSeed: 'bench', config: { neighbours: k } });
-  let start = performance.now();
-  const measured = new SecAggDevice({ ...tag, deviceId: ids[0]! });
-  const advertisement = measured.advertise();
-  const keysMs = ms(start);
-  server.receiveAdvertisement(ids[0]!, advertisement);
-  const others = ids.slice(1).map((id) => new SecAggDevice({ ...tag, deviceId: id }));
-  for (const device of others) server.receiveAdvertisement(device.tag.deviceId, device.advertise());
-  const keyRequests = server.closeAdvertisements();
-  if (!keyRequests.ok) throw new Error(keyRequests.reason);
-  const measuredKeys: SecAggShareKeysRequest = keyRequests.value.get(ids[0]!)!;
-  start = performance.now();
-  const shares = await measured.shareKeys(measuredKeys);
-  const sharesMs = ms(start);
-  if (!shares.ok) throw new Error(shares.reason);
-  server.receiveShares(ids[0]!, shares.value);
-  for (const device of others) {
-    const theirs = await device.shareKeys(keyRequests.value.get(device.tag.deviceId)!);
-    if (!theirs.ok) throw new Error(theirs.reason);
-    server.receiveShares(device.tag.deviceId, theirs.value);
-  }
-  const maskRequests = server.closeShares();
-  if (!maskRequests.ok) throw new Error(maskRequests.reason);
-  const measuredMask: SecAggMaskedInputRequest = maskRequests.value.get(ids[0]!)!;
-  const update = randomUpdate(params, k);
-  start = performance.now();
-  const masked = await measured.maskInput(measuredMask, update, 100);
-  const maskMs = ms(start);
-  if (!masked.ok) throw new Error(masked.reason);
-  const unmaskShares = 33 * k;
-  const bytesUp = 64 + shares.value.shares.reduce((s, x) => s + x.ciphertext.length, 0) + masked.value.masked.length + unmaskShares;
-  const bytesDown = measuredKeys.neighbours.length * 64 + measuredMask.ciphertexts.reduce((s, x) => s + x.ciphertext.length, 0);
-  return { keysMs, sharesMs, maskMs, totalMs: Math.round((keysMs + sharesMs + maskMs) * 10) / 10, bytesUp, bytesDown };
-}
 
 for (const params of list(args.params))
   for (const k of list(args.k)) {
