@@ -4,6 +4,7 @@ import { useConsoleFeed } from './api/useConsoleFeed.ts';
 import { useRoundSeries } from './api/useRoundSeries.ts';
 import { CONSOLE_VIEWS, VIEW_TITLES, consolePath, type ConsoleRoute, type ConsoleView } from './consoleRoute.ts';
 import { DevicesView, EventsView, PrivacyView, RoundsView, type ViewProps } from './views/ConsoleViews.tsx';
+import { DataView } from './views/DataView.tsx';
 import { OverviewView } from './views/OverviewView.tsx';
 import { TokensPanel } from './views/TokensPanel.tsx';
 
@@ -100,6 +101,7 @@ export function FederationConsole({ token, federationId, view, navigate, onUnaut
         {view === 'rounds' && <RoundsView {...props} />}
         {view === 'events' && <EventsView {...props} />}
         {view === 'privacy' && <PrivacyView {...props} />}
+        {view === 'data' && <DataView {...props} />}
         {view === 'tokens' &&
           (canOperate ? (
             <TokensPanel token={token} federationId={federationId} />

@@ -6,10 +6,11 @@ describe('console routes', () => {
     expect(parseConsoleRoute('/admin/federations/demo', '')).toEqual({ federationId: 'demo', view: 'overview' });
     expect(parseConsoleRoute('/admin/federations/demo/devices', '?sort=-lastSeen')).toEqual({ federationId: 'demo', view: 'devices' });
     expect(parseConsoleRoute('/admin/federations/demo/tokens/', '')).toEqual({ federationId: 'demo', view: 'tokens' });
+    expect(parseConsoleRoute('/admin/federations/demo/data', '')).toEqual({ federationId: 'demo', view: 'data' });
   });
 
   it('writes the URL it reads back', () => {
-    for (const view of ['overview', 'devices', 'rounds', 'events', 'privacy', 'tokens'] as const) {
+    for (const view of ['overview', 'devices', 'rounds', 'events', 'privacy', 'data', 'tokens'] as const) {
       const route = { federationId: 'mnist-1', view };
       expect(parseConsoleRoute(consolePath(route), '')).toEqual(route);
     }

@@ -1,6 +1,6 @@
 import { FederationId } from '@flock/fl-core/protocol';
 
-export const CONSOLE_VIEWS = ['overview', 'devices', 'rounds', 'events', 'privacy', 'tokens'] as const;
+export const CONSOLE_VIEWS = ['overview', 'devices', 'rounds', 'events', 'privacy', 'data', 'tokens'] as const;
 export type ConsoleView = (typeof CONSOLE_VIEWS)[number];
 
 export const VIEW_TITLES: Record<ConsoleView, string> = {
@@ -9,6 +9,7 @@ export const VIEW_TITLES: Record<ConsoleView, string> = {
   rounds: 'Rounds',
   events: 'Events',
   privacy: 'Privacy',
+  data: 'Data',
   tokens: 'Tokens',
 };
 
