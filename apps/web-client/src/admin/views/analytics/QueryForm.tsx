@@ -1,4 +1,4 @@
-import { describeAnswer, type QueryContext, type QueryKind } from '@flock/fl-core/analytics';
+import { describeAnswer, type QueryContext } from '@flock/fl-core/analytics';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { submitQuery, type QueryRecord } from '../../api/queriesApi.ts';
 import { draftQuery, initialDraft, KIND_HINTS, KIND_TITLES, kindsFor, newStatsColumn, type QueryDraft, type StatsColumnDraft } from './queryDraft.ts';
@@ -28,6 +28,7 @@ export function QueryForm({ token, federationId, context, onAsked }: QueryFormPr
   const set = (fields: Partial<QueryDraft>) => setDraft((d) => ({ ...d, ...fields }));
   const drafted = draftQuery(draft, context);
   const columns = context.columns ?? [];
+  const kinds = kindsFor(context);
 
   const ask = async (event: FormEvent) => {
     event.preventDefault();
@@ -47,8 +48,8 @@ export function QueryForm({ token, federationId, context, onAsked }: QueryFormPr
     <form className="query-form" data-testid="query-form" onSubmit={(e) => void ask(e)}>
       <div className="controls">
         <Field label="Query" hint={KIND_HINTS[draft.kind]}>
-          <select data-testid="query-kind" value={draft.kind} onChange={(e) => set({ kind: e.target.value as QueryKind })}>
-            {kindsFor(context).map((k) => (
+          <select data-testid="query-kind" value={draft.kind} onChange={(e) => set({ kind: kinds.find((k) => k === e.target.value) ?? draft.kind })}>
+            {kinds.map((k) => (
               <option key={k} value={k}>
                 {KIND_TITLES[k]}
               </option>
