@@ -221,7 +221,11 @@ export function addSimulateCommand(program: Command): void {
     .option('--dp-clip <c>', 'differential privacy: clip every update to this L2 norm', positive)
     .option('--dp-noise <z>', 'differential privacy: Gaussian noise multiplier z (std z x clip)', nonNegative)
     .option('--dp-delta <d>', 'differential privacy: the delta epsilon is reported at (default: 1e-5)', positive)
-    .option('--dp-mode <mode>', 'central (the coordinator adds the noise) or local (each device does)', oneOf(['central', 'local'] as const))
+    .option(
+      '--dp-mode <mode>',
+      'central (the coordinator adds the noise), local (each device does) or distributed (with --secagg: each device adds a share, their sum the central noise)',
+      oneOf(['central', 'local', 'distributed'] as const),
+    )
     .option('--dp-target <epsilon>', 'stop the federation once epsilon reaches this', positive)
     .option('--server <url>', 'use this coordinator instead of starting one')
     .option('--token <token>', "the coordinator's admin token (with --server)")
@@ -236,6 +240,8 @@ export function addSimulateCommand(program: Command): void {
     .action(async (flags: SimulateFlags) => {
       if (flags.server && !flags.token) throw new InvalidArgumentError('--server needs --token');
       if (flags.secaggDropout !== undefined && !flags.secagg) throw new InvalidArgumentError('--secagg-dropout needs --secagg');
+      if (flags.dpMode === 'distributed' && !flags.secagg)
+        throw new InvalidArgumentError('--dp-mode distributed needs --secagg: each device adds only a share of the noise');
       const config = simulationConfig(flags);
       const plan: SimulationPlan = {
         config,

@@ -3,6 +3,7 @@ import {
   SecAggMaskedInput,
   SecAggServer,
   type Acceptance,
+  type DistributedNoise,
   type SecAggAdvertiseRequest,
   type SecAggStage,
   type SecAggMaskedInputRequest,
@@ -52,6 +53,8 @@ export interface SecureRoundOptions {
   /** Random per attempt: places the devices on the neighbour ring. */
   roundSeed: string;
   config: SecureAggregationConfig;
+  /** Distributed DP (the federation's privacy in mode 'distributed', see distributedNoiseOf): each device noises its update. */
+  noise?: DistributedNoise | undefined;
   startedAt: number;
   /** The round's deadline (absolute ms), sized for training. */
   deadline: number;
@@ -78,8 +81,8 @@ export class SecureRound {
   private contributors: string[] = [];
 
   constructor(private readonly options: SecureRoundOptions) {
-    const { federationId, round, vectorLength, clip, maxWeight, roundSeed, config, startedAt, deadline } = options;
-    this.server = new SecAggServer({ federationId, round, vectorLength, clip, maxWeight, roundSeed, config });
+    const { federationId, round, vectorLength, clip, maxWeight, roundSeed, config, noise, startedAt, deadline } = options;
+    this.server = new SecAggServer({ federationId, round, vectorLength, clip, maxWeight, roundSeed, config, noise });
     this.selected = new Set(options.selected);
     this.expected = this.selected;
     // Devices exchange keys while they train, so the masked inputs keep the whole deadline the round was sized for;

@@ -41,11 +41,22 @@ describe('secure aggregation in the federation config', () => {
       /^async \(FedBuff\) mode folds each update .* secure aggregation reveals only the sum of a whole round: choose sync mode, or turn secure aggregation off$/,
     );
     const central = PrivacyConfig.parse({ mode: 'central', clipNorm: 1, noiseMultiplier: 1 });
-    expect(federationConfigProblem({ ...secure, privacy: central })).toMatch(/^central DP clips and noises each update on the coordinator.*choose local DP/);
+    expect(federationConfigProblem({ ...secure, privacy: central })).toMatch(
+      /^central DP clips and noises each update on the coordinator.*choose distributed DP \(each device adds its share of the noise to the sum\) or local DP/,
+    );
     expect(federationConfigProblem(secure, { coordinators: 'several' })).toMatch(
       /several coordinators serve this Flock: run one coordinator, or turn secure aggregation off$/,
     );
     expect(federationConfigProblem({ ...secure, secureAggregation: { enabled: false } }, { coordinators: 'several' })).toBeNull();
+  });
+
+  it('runs distributed DP only with secure aggregation on, saying what to turn on or choose', () => {
+    const distributed = PrivacyConfig.parse({ mode: 'distributed', clipNorm: 1, noiseMultiplier: 1 });
+    expect(federationConfigProblem({ ...secure, privacy: distributed })).toBeNull();
+    const refusal =
+      "distributed DP has each device add only a share of the noise, which protects it only inside a secure sum of many devices' updates: turn secure aggregation on, or choose local or central DP";
+    expect(federationConfigProblem({ ...secure, secureAggregation: undefined, privacy: distributed })).toBe(refusal);
+    expect(federationConfigProblem({ ...secure, secureAggregation: { enabled: false }, privacy: distributed })).toBe(refusal);
   });
 
   it('refuses rounds that may begin below the threshold, saying how many devices to wait for', () => {

@@ -25,11 +25,15 @@ export function secureAggregationSentence(config: FederationConfig): string | nu
 
 /**
  * What secure aggregation cannot run with, in one sentence: a strategy that reads each update, async mode, central DP,
- * several coordinators, or rounds smaller than its threshold. Null when it is off or runs.
+ * several coordinators, or rounds smaller than its threshold; and distributed DP without it. Null when it is off or runs.
  */
 export function secureAggregationProblem(config: FederationConfig, severalCoordinators: boolean): string | null {
   const secure = secureAggregationOf(config);
-  if (!secure) return null;
+  if (!secure) {
+    return config.privacy?.mode === 'distributed'
+      ? "distributed DP has each device add only a share of the noise, which protects it only inside a secure sum of many devices' updates: turn secure aggregation on, or choose local or central DP"
+      : null;
+  }
   const chosen = strategyOf(config).name;
   if (strategyDefinition(chosen).holdsUpdates) {
     return `strategy ${chosen} needs every device's update in the clear; secure aggregation shows the coordinator only their sum: choose FedAvg, FedAvgM or a FedOpt strategy, or turn secure aggregation off`;
@@ -38,7 +42,7 @@ export function secureAggregationProblem(config: FederationConfig, severalCoordi
     return 'async (FedBuff) mode folds each update into the model as it arrives, but secure aggregation reveals only the sum of a whole round: choose sync mode, or turn secure aggregation off';
   }
   if (config.privacy?.mode === 'central') {
-    return 'central DP clips and noises each update on the coordinator, but secure aggregation shows the coordinator only their sum: choose local DP, or turn one of them off';
+    return 'central DP clips and noises each update on the coordinator, but secure aggregation shows the coordinator only their sum: choose distributed DP (each device adds its share of the noise to the sum) or local DP, or turn one of them off';
   }
   if (severalCoordinators) {
     return "secure aggregation keeps each round's key exchange on one coordinator, but several coordinators serve this Flock: run one coordinator, or turn secure aggregation off";

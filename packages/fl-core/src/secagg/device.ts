@@ -15,7 +15,7 @@ import {
   type SecAggUnmaskShares,
 } from './messages.ts';
 import type { SecAggResult } from './params.ts';
-import { quantizeWeighted } from './quantize.ts';
+import { quantizeWeighted, quantizeWithNoise } from './quantize.ts';
 
 export interface SecAggRoundTag {
   federationId: string;
@@ -92,7 +92,7 @@ export class SecAggDevice {
   /**
    * Stage 3: opens the shares addressed to it, then masks `[w·clip(update)..., w]` (quantized) with its self mask and
    * one pairwise mask per neighbour that shared (added towards larger ids, subtracted towards smaller ones).
-   * `random` drives stochastic rounding (seed it in tests).
+   * `random` drives stochastic rounding and distributed DP's noise (seed it in tests).
    */
   async maskInput(
     request: SecAggMaskedInputRequest,
@@ -121,7 +121,10 @@ export class SecAggDevice {
       return refuse(
         `Only ${this.held.size} neighbours shared keys and the threshold is ${settings.threshold}, so this device does not send its update this round.`,
       );
-    const masked = quantizeWeighted(update, weight, settings, random);
+    // Distributed DP: the noise goes in before the masks, so the sum the coordinator unmasks carries it.
+    const masked = settings.noise
+      ? quantizeWithNoise(update, { ...settings, noise: settings.noise }, random)
+      : quantizeWeighted(update, weight, settings, random);
     const jobs: MaskJob[] = [{ seed: async () => this.selfMaskSeed, sign: 1 }];
     const maskAgreement = await x25519Agreement(this.masking);
     for (const peer of this.held.keys()) {

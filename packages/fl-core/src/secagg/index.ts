@@ -19,6 +19,17 @@ export {
 } from './messages.ts';
 export { neighbourGraph } from './neighbourGraph.ts';
 export { deriveSecAggParams, SECAGG_MODULUS, type SecAggGroupParams, type SecAggResult } from './params.ts';
-export { dequantizeMean, quantizationLevels, quantizeWeighted, type QuantizationParams, type WeightedMean } from './quantize.ts';
+export { discreteGaussian } from './discreteNoise.ts';
+export {
+  dequantizeMean,
+  deviceNoiseStd,
+  quantizationLevels,
+  quantizeWeighted,
+  quantizeWithNoise,
+  type DistributedNoise,
+  type NoiseSizing,
+  type QuantizationParams,
+  type WeightedMean,
+} from './quantize.ts';
 export { SecAggServer, type Acceptance, type SecAggServerOptions, type SecAggServerStage, type SecAggSum } from './server.ts';
 export { simulateSecAggRound, type SimulatedDevice, type SimulatedRound } from './simulateRound.ts';

@@ -61,6 +61,8 @@ export const SecAggRoundSettings = z.object({
   clip: z.number().positive(),
   maxWeight: z.number().positive(),
   levels: z.number().int().min(1),
+  /** Distributed DP: each device clips its update to the L2 norm clipNorm and adds discrete Gaussian noise (quantizeWithNoise). */
+  noise: z.object({ clipNorm: z.number().positive(), noiseMultiplier: z.number().min(0).max(1000) }).optional(),
 });
 export type SecAggRoundSettings = z.infer<typeof SecAggRoundSettings>;
 

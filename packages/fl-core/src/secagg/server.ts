@@ -16,7 +16,7 @@ import {
 } from './messages.ts';
 import { isConnected, neighbourGraph } from './neighbourGraph.ts';
 import { deriveSecAggParams, type SecAggResult } from './params.ts';
-import { dequantizeMean, quantizationLevels, type WeightedMean } from './quantize.ts';
+import { dequantizeMean, quantizationLevels, type DistributedNoise, type WeightedMean } from './quantize.ts';
 
 export interface SecAggServerOptions {
   federationId: string;
@@ -28,6 +28,8 @@ export interface SecAggServerOptions {
   /** Published to the devices; places them on the neighbour ring. */
   roundSeed: string;
   config?: Pick<SecureAggregationConfig, 'neighbours' | 'threshold'>;
+  /** Distributed DP: the devices add noise, and the quantization leaves room for it. */
+  noise?: DistributedNoise | undefined;
 }
 
 export type SecAggServerStage = 'advertise' | 'share-keys' | 'masked-input' | 'unmask' | 'finished' | 'aborted';
@@ -106,8 +108,10 @@ export class SecAggServer {
     const ids = [...this.keys.keys()];
     const params = deriveSecAggParams(ids.length, this.options.config);
     if (!params.ok) return this.abort(params.reason);
-    const { federationId, round, vectorLength, clip, maxWeight } = this.options;
-    const settings: SecAggRoundSettings = { deviceCount: ids.length, ...params.value, vectorLength, clip, maxWeight, levels: quantizationLevels(ids.length) };
+    const { federationId, round, vectorLength, clip, maxWeight, noise } = this.options;
+    const sizing = noise && { noise, threshold: params.value.threshold, vectorLength, clip };
+    const levels = quantizationLevels(ids.length, sizing);
+    const settings: SecAggRoundSettings = { deviceCount: ids.length, ...params.value, vectorLength, clip, maxWeight, levels, ...(noise ? { noise } : {}) };
     this.settings = settings;
     this.graph = neighbourGraph(ids, settings.neighbours, this.options.roundSeed);
     const requests = new Map<string, SecAggShareKeysRequest>();

@@ -1,6 +1,7 @@
 import type { FederationConfig } from '../config/federation.ts';
 import { createStrategy, DEFAULT_STRATEGY, type StrategyConfig } from './catalog.ts';
 import { withCentralDp } from './privacy/centralDp.ts';
+import { withDistributedDp } from './privacy/distributedDp.ts';
 import { withLocalDp } from './privacy/localDp.ts';
 import type { Strategy } from './strategy.ts';
 
@@ -18,5 +19,14 @@ export function createFederationStrategy(config: StrategyFields, size: number, r
   const strategy = createStrategy(strategyOf(config), { size, maxHeldUpdates: Math.max(1, Math.floor(MAX_HELD_BYTES / (size * 4))) });
   const privacy = config.privacy;
   if (!privacy) return strategy;
-  return privacy.mode === 'central' ? withCentralDp(strategy, size, privacy, random) : withLocalDp(strategy, privacy);
+  switch (privacy.mode) {
+    case 'central':
+      return withCentralDp(strategy, size, privacy, random);
+    case 'local':
+      return withLocalDp(strategy, privacy);
+    case 'distributed':
+      return withDistributedDp(strategy, privacy);
+    default:
+      return privacy.mode satisfies never;
+  }
 }

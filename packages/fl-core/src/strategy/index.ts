@@ -7,4 +7,5 @@ export * from './privacy/privacyConfig.ts';
 export * from './privacy/rdpAccountant.ts';
 export * from './privacy/centralDp.ts';
 export * from './privacy/localDp.ts';
+export * from './privacy/distributedDp.ts';
 export * from './privacy/epsilon.ts';

@@ -20,8 +20,19 @@ describe('epsilon per round', () => {
     expect(epsilonAfter({ ...config, privacy: undefined }, 30)).toBeNull();
   });
 
+  it('counts distributed DP as central DP with the same multiplier, without sampling: the coordinator knows who took part', () => {
+    const distributed = { ...central, mode: 'distributed' as const };
+    const config = { clientsPerRound: { fraction: 0.1 }, dataset, privacy: distributed };
+    expect(samplingRate(config, distributed)).toBe(1);
+    expect(epsilonAfter(config, 30)).toBe(gaussianEpsilon(1, 1.1, 30, 1e-5));
+    expect(epsilonAfter(config, 30)).toBe(epsilonAfter({ clientsPerRound: 'all', dataset, privacy: central }, 30));
+  });
+
   it('says the guarantee in one sentence', () => {
     expect(privacyGuarantee(central, 2.345)).toMatch(/adds noise.*\(ε, δ = 0.00001\)-differential privacy.*ε = 2.35/);
+    expect(privacyGuarantee({ ...central, mode: 'distributed' }, 1.5)).toMatch(
+      /^Your device clips its update and adds its share of noise before masking it; the coordinator can unmask only the sum .*\(ε, δ = 0.00001\)-differential privacy.* So far ε = 1.50.$/,
+    );
     expect(privacyGuarantee(undefined, null)).toMatch(/no differential-privacy noise/);
   });
 });
