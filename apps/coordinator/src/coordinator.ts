@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { ADMIN_NAMESPACE } from '@flock/fl-core';
 import { pino, type Level } from 'pino';
 import { Server } from 'socket.io';
+import { QueryBook } from './analytics/queryBook.ts';
 import { DeviceAdmission } from './auth/deviceAdmission.ts';
 import { httpHardeningForSockets } from './auth/httpHardening.ts';
 import { DEFAULT_SECURITY_LIMITS, type SecurityLimits } from './auth/securityLimits.ts';
@@ -21,6 +22,7 @@ import { EvaluationThread } from './evaluation/evaluationThread.ts';
 import { useCpuBackend } from './evaluation/modelEvaluator.ts';
 import { FederationDirectory } from './federations/federationDirectory.ts';
 import { FederationRuntime, type FederationOutputs, type RuntimeDeps } from './federations/federationRuntime.ts';
+import { federationQueries } from './federations/queryDriver.ts';
 import { createHttpApp } from './http/httpApp.ts';
 import { CoordinatorMetrics } from './metrics/coordinatorMetrics.ts';
 import { PendingWork } from './pendingWork.ts';
@@ -101,6 +103,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const evaluator = new EvaluationThread(storedTopology(store.uploadedModels), options.evaluation);
   const work = new PendingWork((err) => logger.error({ err }, 'background work failed'));
   const federations = new Map<string, FederationRuntime>();
+  const queries = new QueryBook();
   let runtimeDeps: RuntimeDeps | null = null;
   const directory = await FederationDirectory.open(federations, store.federations, () => {
     if (!runtimeDeps) throw new Error('the coordinator is still starting');
@@ -129,6 +132,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     uploadedModels: store.uploadedModels,
     takeBackup: () => store.backup(),
     storeShared: options.databaseUrl !== undefined,
+    queries: federationQueries(federations, queries),
   });
   const httpServer = createServer(app);
   // Longer than clients' idle keep-alive (Playwright, proxies): a request on a socket the server is closing gets ECONNRESET.
@@ -174,7 +178,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
           logger,
         })
       : null;
-  runtimeDeps = { store, evaluator, mnist, logger, outputs, work, ...(shared && { cluster: shared.cluster }) };
+  runtimeDeps = { store, evaluator, mnist, logger, outputs, work, queries, ...(shared && { cluster: shared.cluster }) };
   for (const stored of await store.federations.list()) {
     federations.set(stored.config.id, await FederationRuntime.load(stored, runtimeDeps));
   }

@@ -1,6 +1,7 @@
 import type { DeviceInfo, EventLogEntry, FederationConfig, FederationSummary, MintedToken, RoundRecord, TokenRecord } from '@flock/fl-core';
 import { reconnectDelayMs } from '@flock/fl-core/device';
 import { fetchWithin } from '@flock/fl-core/node';
+import type { QueryRecord } from '../analytics/queryBook.ts';
 
 /** A REST call that has not answered in this long is given up (and retried where that is safe). */
 const CALL_TIMEOUT_MS = 120_000;
@@ -65,6 +66,16 @@ export class CoordinatorClient {
   /** The newest 500 events of the federation, oldest first. */
   events(federationId: string): Promise<EventLogEntry[]> {
     return this.call('GET', `/api/federations/${federationId}/events`);
+  }
+
+  /** Queues a federated-analytics query (README, Federated analytics); the record's id reads it back with `query`. */
+  submitQuery(federationId: string, body: unknown): Promise<QueryRecord> {
+    return this.call('POST', `/api/federations/${federationId}/queries`, body);
+  }
+
+  /** A query's record: its status and, once done, its result (or why it was refused). */
+  query(federationId: string, queryId: string): Promise<QueryRecord> {
+    return this.call('GET', `/api/federations/${federationId}/queries/${encodeURIComponent(queryId)}`);
   }
 
   /** Mints a viewer token, or an enrollment token for one federation (role `device`); `expiresIn` like 7d. */

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { addClientCommand } from './clientCommand.ts';
 import { addDataDirCommands } from './dataDirCommand.ts';
 import { addFederationCommand } from './federationCommand.ts';
+import { addQueryCommand } from './queryCommand.ts';
 import { addServeCommand } from './serveCommand.ts';
 import { addSimulateCommand } from './simulateCommand.ts';
 import { addTokenCommand } from './tokenCommand.ts';
@@ -16,6 +17,7 @@ addSimulateCommand(program);
 addClientCommand(program);
 addServeCommand(program);
 addFederationCommand(program);
+addQueryCommand(program);
 addTokenCommand(program);
 addDataDirCommands(program);
 await program.parseAsync(process.argv).catch((err: unknown) => {

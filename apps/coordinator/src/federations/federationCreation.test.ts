@@ -1,6 +1,7 @@
 import { testFederationConfig } from '@flock/fl-core/testing';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { QueryBook } from '../analytics/queryBook.ts';
 import type { MnistSource } from '../evaluation/mnistSource.ts';
 import type { Evaluator } from '../evaluation/evaluationThread.ts';
 import { PendingWork } from '../pendingWork.ts';
@@ -46,12 +47,14 @@ describe('creating or editing a federation', () => {
         broadcastRoundAbandoned: () => {},
         broadcastFinalModel: () => {},
         sendSecAggRequest: () => {},
+        sendQueryAsk: () => {},
         changed: () => {},
         event: () => {},
       },
       work: new PendingWork((err) => {
         throw err;
       }),
+      queries: new QueryBook(),
     };
     directory = await FederationDirectory.open(federations, store.federations, () => deps);
     counted.builds = 0;

@@ -27,9 +27,11 @@ import {
   type WeightsManifest,
 } from '@flock/fl-core';
 import { describeError } from '@flock/fl-core/device';
+import { queryContextOf, type AnalyticsQuery, type QueryAnswerMessage, type QueryAskMessage, type QueryContext } from '@flock/fl-core/analytics';
 import { DEFAULT_SECAGG_CLIP, type SecAggAnswerMessage, type SecAggRequestMessage } from '@flock/fl-core/secagg';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { QueryBook, Submitted } from '../analytics/queryBook.ts';
 import type { MnistSource } from '../evaluation/mnistSource.ts';
 import type { Evaluator } from '../evaluation/evaluationThread.ts';
 import type { PendingWork } from '../pendingWork.ts';
@@ -60,6 +62,7 @@ import { FederationShards } from './federationShards.ts';
 import { ownDataRefusal } from './ownData.ts';
 import { deviceJoinedText, roundAbandonedText, roundClosedText, roundExtendedText, roundStartedText } from './eventWords.ts';
 import { roundRecordOf, type RoundClosed } from './roundRecord.ts';
+import { privacyTargetRefusal, QueryDriver } from './queryDriver.ts';
 import { SecureRoundDriver } from './secureRounds.ts';
 
 /**
@@ -101,6 +104,8 @@ export interface FederationOutputs {
   broadcastFinalModel(msg: FinalModelMessage): void;
   /** Secure aggregation: one device's part of a stage. */
   sendSecAggRequest(federationId: string, deviceId: string, msg: SecAggRequestMessage): void;
+  /** Federated analytics: the same query to each of these devices. */
+  sendQueryAsk(federationId: string, deviceIds: string[], msg: QueryAskMessage): void;
   changed(federationId: string): void;
   event(entry: EventLogEntry): void;
 }
@@ -115,6 +120,8 @@ export interface RuntimeDeps {
   logger: Logger;
   outputs: FederationOutputs;
   work: PendingWork;
+  /** Every federation's analytics queries (one book per coordinator, for the REST routes). */
+  queries: QueryBook;
   /** Set when several coordinators serve the federations (a shared database and Redis). */
   cluster?: ClusterDeps;
 }
@@ -147,6 +154,8 @@ export class FederationRuntime {
   private askedForDevicesAt = 0;
   /** Secure aggregation: the open round's stages. */
   private readonly secure: SecureRoundDriver;
+  /** Federated analytics: the federation's queries, one running at a time beside the rounds. */
+  private readonly queries: QueryDriver;
 
   private constructor(
     private readonly deps: RuntimeDeps,
@@ -165,6 +174,14 @@ export class FederationRuntime {
       ended: (round, outcome) => {
         if (this.engine instanceof SyncRoundEngine) this.apply(this.engine.secureRoundEnded(round, outcome, Date.now()));
       },
+    });
+    this.queries = new QueryDriver(engine.config.id, deps.queries, {
+      ask: (deviceIds, msg) => deps.outputs.sendQueryAsk(this.config.id, deviceIds, msg),
+      record: (level, kind, message) => this.record(level, kind, message),
+      online: () => this.devices.onlineHere(),
+      context: () => queryContextOf(this.config),
+      refusal: (query, spent) => this.queryRefusal(query, spent),
+      changed: () => deps.outputs.changed(this.config.id),
     });
   }
 
@@ -266,6 +283,9 @@ export class FederationRuntime {
   async continueFrom(previous: FederationRuntime): Promise<void> {
     if (previous.fence) await this.takeOver(previous.fence, null);
     for (const deviceId of previous.devices.onlineHere()) this.deviceConnected(deviceId);
+    const now = Date.now();
+    previous.queries.abandon('the federation was edited while it ran, and its devices may hold other data now: ask again', now);
+    this.queries.startNext(now);
   }
 
   /** Several coordinators: another one holds the lease now; this one goes on taking updates for the rounds it opens. */
@@ -433,6 +453,7 @@ export class FederationRuntime {
     if (!this.runsRounds) return;
     this.apply(this.engine.tick(now));
     this.deps.work.track(this.secure.tick(now));
+    this.queries.tick(now);
     this.recountWhileWaiting(now);
   }
 
@@ -510,6 +531,7 @@ export class FederationRuntime {
     if (this.devices.connected(deviceId)) this.record('info', 'device-online', 'device connected', deviceId);
     this.announceDevice(deviceId, true);
     this.resendRound(deviceId);
+    this.queries.deviceOnline(deviceId, Date.now());
     this.deps.outputs.changed(this.config.id);
   }
 
@@ -531,6 +553,7 @@ export class FederationRuntime {
     if (this.runsRounds && !this.devices.isOnline(deviceId)) {
       this.apply(this.engine.deviceOffline(deviceId, Date.now()));
       this.deps.work.track(this.secure.deviceLeft(deviceId));
+      this.queries.deviceOffline(deviceId, Date.now());
     }
     this.deps.outputs.changed(this.config.id);
   }
@@ -618,6 +641,30 @@ export class FederationRuntime {
     else if (msg.stage === 'masked-input') this.traffic.received(this.engine.round, deviceId, bytes);
     this.deps.outputs.changed(this.config.id);
     return result;
+  }
+
+  /** Federated analytics: queues a checked query for this federation's devices, or says why this federation runs none. */
+  submitQuery(query: AnalyticsQuery, context: QueryContext): Submitted {
+    return this.queries.submit(query, context, Date.now());
+  }
+
+  /** Federated analytics: a device's answer to the query running. */
+  queryAnswer(deviceId: string, msg: QueryAnswerMessage): Ack {
+    return this.queries.answer(deviceId, msg, Date.now());
+  }
+
+  /** Why this federation runs no query (plain answers only for now, one coordinator only), or why this query would pass its privacy target. */
+  private queryRefusal(query: AnalyticsQuery, spentByQueries: number): string | null {
+    if (secureAggregationOf(this.config)) {
+      return 'this federation aggregates securely and queries cannot use secure sums yet: each device would send its answer in the clear, which its devices were promised no coordinator sees. Run queries on a federation without secure aggregation';
+    }
+    if (this.deps.cluster) {
+      return 'this federation is served by several coordinators, and queries run on a coordinator serving its federations alone for now: run the query against a single coordinator';
+    }
+    if (query.kind === 'confusion-matrix') {
+      return "devices do not compute the global model's predictions for queries yet, so none can answer a confusion matrix: read the devices' evaluations of the model instead (GET /api/federations/ID/evaluations)";
+    }
+    return privacyTargetRefusal(this.config.privacy, this.rounds.at(-1)?.epsilon ?? 0, spentByQueries, query.privacy.epsilon);
   }
 
   /** A device's score of the final model (model:final): taken once the federation finished, for its last round only. */

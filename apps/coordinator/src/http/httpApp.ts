@@ -1,5 +1,6 @@
 import express from 'express';
 import type { Logger } from 'pino';
+import { queriesApi, type QueriesApiDeps } from '../analytics/queriesApi.ts';
 import { authApi } from '../auth/authApi.ts';
 import { authenticate } from '../auth/guard.ts';
 import { httpHardening, restRateLimit } from '../auth/httpHardening.ts';
@@ -29,6 +30,8 @@ export function createHttpApp(
     takeBackup: () => Promise<Uint8Array>;
     /** Other coordinators share the store (PostgreSQL): federations run where their leases are held. */
     storeShared: boolean;
+    /** Federated analytics: the queries' routes under /api/federations/:id/queries. */
+    queries: QueriesApiDeps;
   },
 ): express.Express {
   const app = express();
@@ -44,6 +47,7 @@ export function createHttpApp(
   app.use('/api', deviceBytesApi(deps));
   app.use('/api', backupApi(deps.takeBackup));
   app.use('/api', coordinatorsApi({ store: deps.store, federationsRunAlone: deps.storeShared ? null : () => [...deps.federations.keys()].sort() }));
+  app.use('/api', queriesApi(deps.queries));
   app.use('/api', federationApi(deps));
   app.use(metricsRoute(deps.metrics));
   app.use(webClient(deps.webClientDir));

@@ -13,5 +13,15 @@ export interface DeviceSocketData {
 export type DeviceServer = Server<DeviceToCoordinatorEvents, CoordinatorToDeviceEvents, DefaultEventsMap, DeviceSocketData>;
 export type DeviceSocket = Socket<DeviceToCoordinatorEvents, CoordinatorToDeviceEvents, DefaultEventsMap, DeviceSocketData>;
 
-export const DEVICE_EVENTS = ['hello', 'status', 'update', 'update:begin', 'update:chunk', 'model:chunk', 'evaluation:final', 'secagg:answer'] as const;
+export const DEVICE_EVENTS = [
+  'hello',
+  'status',
+  'update',
+  'update:begin',
+  'update:chunk',
+  'model:chunk',
+  'evaluation:final',
+  'secagg:answer',
+  'query:answer',
+] as const;
 export type DeviceEvent = (typeof DEVICE_EVENTS)[number] | 'disconnect';

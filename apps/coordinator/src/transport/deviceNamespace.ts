@@ -9,6 +9,7 @@ import {
   type HelloReply,
   type ModelChunkReply,
 } from '@flock/fl-core';
+import { QueryAnswerMessage } from '@flock/fl-core/analytics';
 import { SecAggAnswerMessage, toWire } from '@flock/fl-core/secagg';
 import type { Logger } from 'pino';
 import type { DeviceAdmission } from '../auth/deviceAdmission.ts';
@@ -32,7 +33,7 @@ export function deviceOutputs(
   io: DeviceServer,
   downloads: ChunkedDownloads,
   uploads: Pick<ChunkedUploads, 'roundSent'>,
-): Pick<FederationOutputs, 'sendRoundStart' | 'broadcastStatus' | 'broadcastRoundAbandoned' | 'broadcastFinalModel' | 'sendSecAggRequest'> {
+): Pick<FederationOutputs, 'sendRoundStart' | 'broadcastStatus' | 'broadcastRoundAbandoned' | 'broadcastFinalModel' | 'sendSecAggRequest' | 'sendQueryAsk'> {
   // round:start and model:final carry model weights: they go to this coordinator's own sockets only
   // (io.local), never through the Redis adapter (redisAdapter.ts), which would copy every model into
   // Redis and to every other coordinator. A device gets them from the coordinator it is connected to.
@@ -54,6 +55,11 @@ export function deviceOutputs(
     },
     sendSecAggRequest(federationId, deviceId, msg) {
       io.to(deviceRoom(federationId, deviceId)).emit('secagg:request', toWire(msg));
+    },
+    sendQueryAsk(federationId, deviceIds, msg) {
+      // An empty room list would broadcast to every socket.
+      if (deviceIds.length === 0) return;
+      io.to(deviceIds.map((id) => deviceRoom(federationId, id))).emit('query:ask', msg);
     },
   };
 }
@@ -149,6 +155,14 @@ export function attachDeviceSocket(io: DeviceServer, deps: DeviceSocketDeps): vo
       const runtime = runtimeOf(socket);
       if (!runtime) return reply({ ok: false, reason: 'say hello before taking part in secure aggregation' });
       reply(await runtime.secureAnswer(socket.data.deviceId!, parsed.data, maskedBytes(parsed.data)));
+    });
+
+    on<Ack>('query:answer', (payload, reply) => {
+      const parsed = QueryAnswerMessage.safeParse(payload);
+      if (!parsed.success) return reply({ ok: false, reason: `query:answer is malformed: ${zodReason(parsed.error)}` });
+      const runtime = runtimeOf(socket);
+      if (!runtime) return reply({ ok: false, reason: 'say hello before answering a query' });
+      reply(runtime.queryAnswer(socket.data.deviceId!, parsed.data));
     });
 
     on<ModelChunkReply>('model:chunk', (payload, reply) => {

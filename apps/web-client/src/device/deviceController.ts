@@ -18,7 +18,7 @@ import type { DeviceOptions } from './queryParams.ts';
 import { fetchDataset, ownExamplesHeld, storageUsed } from './federationDataset.ts';
 import { fetchFederationModel } from './federationModelRef.ts';
 import type { LocalExample } from '../tryModel/TryModel.tsx';
-import { pickLocalExample } from './localExample.ts';
+import { heldData, pickLocalExample } from './localExample.ts';
 import { importExamples } from './ownDataImport.ts';
 import { downloadShard } from './shardDownload.ts';
 import { TrainingClient } from './trainingClient.ts';
@@ -218,6 +218,7 @@ export class DeviceController {
           }
           return store.examplesStored(federationId);
         },
+        examples: () => heldData(store, federationId, this.view.dataset),
       },
       trainer: {
         train: async (job, onProgress) => {

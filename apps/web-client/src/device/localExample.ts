@@ -16,7 +16,8 @@ export async function pickLocalExample(store: DeviceStore, federationId: string,
   };
 }
 
-async function heldData(store: DeviceStore, federationId: string, dataset: DatasetConfig | null): Promise<ImageDataset | null> {
+/** Every example this device holds for the federation: its imported ones (when they match the dataset's schema), else its shard. */
+export async function heldData(store: DeviceStore, federationId: string, dataset: DatasetConfig | null): Promise<ImageDataset | null> {
   if (dataset?.kind === 'device') {
     const own = await store.ownExamples(federationId);
     return own?.schema === JSON.stringify(dataset.schema) ? examplesDataset(own) : null;

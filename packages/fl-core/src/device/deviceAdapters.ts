@@ -14,6 +14,7 @@ import type {
   RoundInstructions,
   TrainingConfig,
 } from '../protocol/device.ts';
+import type { ImageDataset } from '../data/dataset.ts';
 import type { DeviceCredentials } from './deviceCredentials.ts';
 import type { DeviceSocket } from './deviceSocket.ts';
 import type { RoundJobPhase } from './roundJob.ts';
@@ -44,6 +45,21 @@ export interface DeviceData {
    * own data is checked. Returns the examples held.
    */
   prepare(assignment: DatasetAssignment | OwnDataAssignment, downloading: () => void, authHeaders?: Record<string, string>): Promise<number>;
+  /**
+   * Every example held under `shardId` (the one `prepare` made available), which a federated-analytics query
+   * counts; null when none is held. Absent: the device answers no query.
+   */
+  examples?(shardId: string): Promise<ImageDataset | null>;
+}
+
+/** A query this device answered: what the person was told leaves, and exactly the numbers that left. */
+export interface AnsweredQuery {
+  queryId: string;
+  kind: string;
+  /** When the answer left (ISO 8601). */
+  at: string;
+  whatLeaves: string;
+  numbers: number[];
 }
 
 export interface TrainingJob {
@@ -133,6 +149,8 @@ export interface DeviceSessionView {
   numTensors: number | null;
   /** Latest notices (refused updates, protocol errors), newest first. */
   messages: string[];
+  /** The federated-analytics queries this device answered, oldest first (the latest 50). */
+  answeredQueries: AnsweredQuery[];
 }
 
 export function initialSessionView(examplesStored = 0): DeviceSessionView {
@@ -157,5 +175,6 @@ export function initialSessionView(examplesStored = 0): DeviceSessionView {
     examplesStored,
     numTensors: null,
     messages: [],
+    answeredQueries: [],
   };
 }

@@ -13,6 +13,9 @@ import {
   type ParsedRoundStartMessage,
 } from '../protocol/device.ts';
 import { decodeWeights } from '../codec/weightsCodec.ts';
+import { deviceAnswer } from '../analytics/deviceAnswer.ts';
+import { QueryAskMessage } from '../analytics/messages.ts';
+import type { ImageDataset } from '../data/dataset.ts';
 import { SecAggRequestMessage, toWire } from '../secagg/messages.ts';
 import { initialSessionView, type DeviceAdapters, type DeviceIdentity, type DeviceSessionView } from './deviceAdapters.ts';
 import { roundStartReceiver } from './chunkedDownload.ts';
@@ -22,6 +25,8 @@ import { deliveryDisposition, roundFate, sameModel, type CoordinatorPosition, ty
 import { SecureRoundParticipant, type TrainedUpdate } from './secureRoundParticipant.ts';
 
 const MAX_MESSAGES = 6;
+/** Answered queries the device page lists. */
+const MAX_ANSWERED_QUERIES = 50;
 const SERVER_KICK_RETRY_MS = 2_000;
 const FINAL_EVALUATION_ACK_MS = 30_000;
 /** A refused hello is tried again on the same connection after 5 s, 10 s, 20 s, ... at most a minute. */
@@ -65,6 +70,8 @@ export class DeviceSession {
   /** Secure aggregation: this device's part in the stages, and whoever waits for a job to change (the masked-input stage waits for its update). */
   private readonly secure: SecureRoundParticipant;
   private readonly jobWatchers = new Set<() => void>();
+  /** Federated analytics: the numbers sent for each query (by id and deadline), sent again as they were when asked again. */
+  private readonly askedQueries = new Map<string, { deadline: number; numbers: number[] }>();
 
   constructor(
     private readonly identity: DeviceIdentity,
@@ -109,6 +116,7 @@ export class DeviceSession {
     socket.on('round:abandoned', (raw) => this.onRoundAbandoned(raw));
     socket.on('secagg:request', (raw) => void this.onSecAggRequest(socket, raw));
     socket.on('model:final', (raw) => void this.onFinalModel(socket, raw));
+    socket.on('query:ask', (raw) => void this.onQueryAsk(socket, raw));
     socket.on('federation:status', (raw) => {
       const parsed = FederationStatusMessage.safeParse(raw);
       if (!parsed.success || parsed.data.federationId !== this.identity.federationId) return;
@@ -503,6 +511,68 @@ export class DeviceSession {
       this.publishJob();
       this.setState('waiting-for-round');
     }
+  }
+
+  /**
+   * A federated-analytics query: this device's answer, computed from its examples (aggregates only, as whatLeaves
+   * says), sent once and listed with its exact numbers. Asked again (it reconnected before the coordinator had it),
+   * it sends the same numbers, not a fresh sample.
+   */
+  private async onQueryAsk(socket: DeviceSocket, raw: unknown): Promise<void> {
+    const parsed = QueryAskMessage.safeParse(raw);
+    if (!parsed.success) {
+      this.notice('ignored a malformed query from the coordinator; reload the page if this repeats');
+      return;
+    }
+    const msg = parsed.data;
+    const { queryId, query } = msg;
+    const unanswered = (why: string) => this.notice(`query ${queryId} (${query.kind}) not answered: ${why}`);
+    const asked = this.askedQueries.get(queryId);
+    const resent = asked?.deadline === msg.deadline;
+    let numbers = resent ? asked.numbers : null;
+    if (!numbers) {
+      const examples = await this.queryExamples().catch((err: unknown) => {
+        unanswered(`this device could not read its examples (${describeError(err)})`);
+        return undefined;
+      });
+      if (examples === undefined || this.closed) return;
+      if (examples === null) return unanswered('this device holds no examples for the federation yet');
+      if (query.kind === 'confusion-matrix') return unanswered("this device does not compute the model's predictions for queries");
+      if (msg.secureSumLevels !== undefined) return unanswered('the coordinator asked for a secure sum, which this device does not send for queries yet');
+      try {
+        numbers = [...deviceAnswer(query, msg.context, examples)];
+      } catch (err) {
+        return unanswered(describeError(err));
+      }
+      this.askedQueries.delete(queryId);
+      this.askedQueries.set(queryId, { deadline: msg.deadline, numbers });
+      if (this.askedQueries.size > MAX_ANSWERED_QUERIES) this.askedQueries.delete(this.askedQueries.keys().next().value!);
+    }
+    const waitMs = Math.max(1_000, msg.deadline - Date.now());
+    const ack = Ack.safeParse(
+      await socket
+        .timeout(waitMs)
+        .emitWithAck('query:answer', { queryId, answer: numbers })
+        .catch(() => null),
+    );
+    if (this.closed) return;
+    if (!resent) {
+      const answered = { queryId, kind: query.kind, at: new Date().toISOString(), whatLeaves: msg.whatLeaves, numbers };
+      this.update({ answeredQueries: [...this.view.answeredQueries, answered].slice(-MAX_ANSWERED_QUERIES) });
+    }
+    if (!ack.success || !ack.data.ok) {
+      const why = ack.success && !ack.data.ok ? ack.data.reason : 'it did not answer before the query closed';
+      this.notice(`query ${queryId} (${query.kind}): the coordinator did not take this device's answer (${why})`);
+    }
+  }
+
+  /** The examples a query counts: those held for the federation, once the data the coordinator named is in; null without any. */
+  private async queryExamples(): Promise<ImageDataset | null> {
+    const examples = this.adapters.data.examples?.bind(this.adapters.data);
+    if (!examples) throw new Error('this kind of device does not answer queries');
+    if (!this.data) return null;
+    await this.data.ready;
+    return examples(this.data.id);
   }
 
   /** The update of `round` once trained; null if its training failed, was called off, or is not done by `deadline` (epoch ms). */

@@ -37,6 +37,10 @@ export class MemoryShards implements DeviceData {
     this.held.set(assignment.shardId, data);
     return data.count;
   }
+
+  async examples(shardId: string): Promise<ImageDataset | null> {
+    return this.held.get(shardId) ?? null;
+  }
 }
 
 /** A silo's own examples: nothing is downloaded; the coordinator's reply names the id they train under. */
@@ -54,6 +58,10 @@ export class OwnData implements DeviceData {
     if (assignment.kind !== 'own') throw new Error('the coordinator assigned a shard to a device that brings its own data');
     this.shardId = assignment.shardId;
     return this.data.count;
+  }
+
+  async examples(shardId: string): Promise<ImageDataset | null> {
+    return shardId === this.shardId ? this.data : null;
   }
 }
 

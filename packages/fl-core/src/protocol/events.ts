@@ -15,6 +15,7 @@ import type {
 } from './device.ts';
 import type { EventLogEntry } from './dashboard.ts';
 import type { SecAggAnswerMessage, SecAggRequestMessage } from '../secagg/messages.ts';
+import type { QueryAnswerMessage, QueryAskMessage } from '../analytics/messages.ts';
 import type { ConsoleSnapshot } from './pages.ts';
 
 /**
@@ -34,6 +35,8 @@ export interface DeviceToCoordinatorEvents {
   'evaluation:final': (msg: FinalEvaluationMessage, ack: (reply: Ack) => void) => void;
   /** Secure aggregation: the device's answer to one stage's request. */
   'secagg:answer': (msg: SecAggAnswerMessage, ack: (reply: Ack) => void) => void;
+  /** Federated analytics: the device's answer vector to a query it was asked (query:ask). */
+  'query:answer': (msg: QueryAnswerMessage, ack: (reply: Ack) => void) => void;
 }
 
 export interface CoordinatorToDeviceEvents {
@@ -45,6 +48,8 @@ export interface CoordinatorToDeviceEvents {
   'coordinator:closing': (msg: CoordinatorClosingMessage) => void;
   /** Secure aggregation: one stage of the round's protocol asks this device for its part. */
   'secagg:request': (msg: SecAggRequestMessage) => void;
+  /** Federated analytics: answer this query from the device's examples (aggregates only, as `whatLeaves` says). */
+  'query:ask': (msg: QueryAskMessage) => void;
 }
 
 /** The dashboard's namespace (`/admin`); the handshake's `auth.token` must be the admin token. */

@@ -30,6 +30,9 @@ export class FakeLink {
   answerHello: () => HelloReply | Promise<HelloReply> = () => helloReply('waiting', 0);
   /** `null`: no answer (until the connection drops). */
   answerUpdate: (msg: UpdateMessage) => Ack | null = () => ({ ok: true });
+  /** Query answers the device sent (query:answer), and how the coordinator acknowledges each. */
+  readonly queryAnswers: unknown[] = [];
+  answerQuery: (msg: unknown) => Ack | null = () => ({ ok: true });
   private readonly handlers = new Map<string, Handler[]>();
   private readonly pendingAcks = new Set<(err: Error) => void>();
   readonly io = { on: (event: string, fn: Handler) => this.add(`io:${event}`, fn) };
@@ -75,7 +78,7 @@ export class FakeLink {
     this.fire('io:reconnect_attempt', attempt);
   }
 
-  send(event: 'round:start' | 'federation:status' | 'round:abandoned', payload: unknown): void {
+  send(event: 'round:start' | 'federation:status' | 'round:abandoned' | 'query:ask', payload: unknown): void {
     this.fire(event, payload);
   }
 
@@ -99,6 +102,9 @@ export class FakeLink {
         if (event === 'hello') {
           this.hellos++;
           answer = await this.answerHello();
+        } else if (event === 'query:answer') {
+          this.queryAnswers.push(msg);
+          answer = this.answerQuery(msg);
         } else {
           this.updates.push(msg as UpdateMessage);
           answer = this.answerUpdate(msg as UpdateMessage);
