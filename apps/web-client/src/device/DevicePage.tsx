@@ -3,6 +3,7 @@ import { deviceStateWords } from '@flock/fl-core/protocol';
 import { useMemo } from 'react';
 import { formatBytes, formatNumber, formatPercent, shortId } from '../format.ts';
 import { TryModel } from '../tryModel/TryModel.tsx';
+import { AnsweredQueries } from './AnsweredQueries.tsx';
 import type { DeviceView } from './deviceController.ts';
 import { engineText, joinPendingText, trainingEngineText, type EngineStatus } from './engineStatus.ts';
 import { OwnDataPanel } from './OwnDataPanel.tsx';
@@ -129,6 +130,8 @@ export function DevicePage() {
         dataset={view.dataset}
         {...(controller ? { pickExample: controller.pickExample, modelToken: controller.modelToken } : {})}
       />
+
+      <AnsweredQueries answered={view.answeredQueries} />
 
       {view.messages.length > 0 && (
         <section className="card">
