@@ -1,6 +1,7 @@
 import {
   decodeWeights,
   demoDataset,
+  distributedNoiseOf,
   encodeWeights,
   manifestSize,
   privacyGuarantee,
@@ -824,6 +825,7 @@ export class FederationRuntime {
       maxWeight,
       roundSeed: randomUUID(),
       config,
+      noise: distributedNoiseOf(this.config),
       startedAt: e.startedAt,
       deadline: e.deadline,
     });

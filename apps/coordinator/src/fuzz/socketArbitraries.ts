@@ -180,7 +180,7 @@ export function socketCommands(ctx: SocketFuzzContext): fc.Arbitrary<SocketComma
 }
 
 /** One well-formed answer per secure-aggregation stage, as the live device would send it: what the mutations start from. */
-function secureAnswers(federationId: string): object[] {
+function secureAnswers(federationId: string): Record<string, unknown>[] {
   const sender = { federationId, round: 1, deviceId: 'fuzz-device-0001' };
   const key = new Uint8Array(32).fill(7);
   const share = new Uint8Array(33).fill(3);

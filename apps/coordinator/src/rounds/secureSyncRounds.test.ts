@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FederationConfig, WeightsManifest } from '@flock/fl-core';
 import { effectsOfType as ofType, ENGINE_TEST_CONFIG as config, T0, testUpdate } from '../testing/engineTesting.ts';
-import { SyncRoundEngine } from './syncRoundEngine.ts';
+import { SyncRoundEngine, type SecureRoundOutcome } from './syncRoundEngine.ts';
 
 const manifest: WeightsManifest = [{ name: 'dense/kernel', shape: [2], dtype: 'float32' }];
 const secure: Partial<FederationConfig> = { secureAggregation: { enabled: true }, deadline: { mode: 'fixed', ms: 10_000 } };
@@ -26,7 +26,14 @@ describe('SyncRoundEngine with secure aggregation', () => {
 
   it("closes the round with the stages' unmasked mean, weighted as the contributors' examples", () => {
     const e = training();
-    const outcome = { ok: true, mean: new Float32Array([0.5, -1]), contributors: ['a', 'b'], totalWeight: 300, bytesUp: 24, closedBy: 'all-answered' } as const;
+    const outcome: SecureRoundOutcome = {
+      ok: true,
+      mean: new Float32Array([0.5, -1]),
+      contributors: ['a', 'b'],
+      totalWeight: 300,
+      bytesUp: 24,
+      closedBy: 'all-answered',
+    };
     const [closed] = ofType(e.secureRoundEnded(1, outcome, T0 + 5), 'roundClosed');
     expect([...closed!.newGlobal]).toEqual([1.5, 1]);
     expect(closed).toMatchObject({ round: 1, participants: ['a', 'b'], examples: 300, bytesUp: 24, closedBy: 'all-answered', trainLoss: null });

@@ -7,6 +7,7 @@ const MODES = [
   { value: 'none', label: 'none' },
   { value: 'central', label: 'central (the coordinator adds the noise)' },
   { value: 'local', label: 'local (each device adds the noise)' },
+  { value: 'distributed', label: 'distributed (each device adds a share of it; needs secure aggregation)' },
 ] as const;
 
 /** The federation form's differential-privacy fields: off, or central/local DP with its parameters. */

@@ -4,6 +4,12 @@ import { privacyGuarantee } from '@flock/fl-core/strategy';
 import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { AXIS, CHART_MARGIN, lineDots } from './chartStyle.ts';
 
+const MODE_WORDS: Record<NonNullable<FederationConfig['privacy']>['mode'], string> = {
+  central: 'central (the coordinator adds the noise)',
+  local: 'local (each device adds the noise)',
+  distributed: 'distributed (each device adds a share of it, and secure aggregation sums them)',
+};
+
 /** The federation's differential privacy: its settings and the epsilon spent after every round (a chart, whatever the number of rounds). */
 export function PrivacyBudget({ config, points }: { config: FederationConfig | null; points: RoundSeriesPoint[] }) {
   const privacy = config?.privacy;
@@ -32,7 +38,7 @@ export function PrivacyBudget({ config, points }: { config: FederationConfig | n
       <p>{privacyGuarantee(privacy, latest)}</p>
       <dl className="facts">
         <dt>mode</dt>
-        <dd>{privacy.mode === 'central' ? 'central (the coordinator adds the noise)' : 'local (each device adds the noise)'}</dd>
+        <dd>{MODE_WORDS[privacy.mode]}</dd>
         <dt>clip norm C, noise z</dt>
         <dd>
           {privacy.clipNorm}, {privacy.noiseMultiplier} (noise std {privacy.clipNorm * privacy.noiseMultiplier})
