@@ -26,6 +26,32 @@ function taps(name: string, at: string, count: number, pad: number, size: number
 }
 
 /**
+ * Threads a convolution's kernel gradient should have at least, so that a GPU keeps busy even for a
+ * first layer with few weights; below that, the batch's rows are split into slices summed apart.
+ */
+const KERNEL_GRADIENT_THREADS = 8192;
+
+/**
+ * How the kernel gradient splits its sums over the batch: into `slices` of rows, each with
+ * `tapThreads` kernel threads and then its bias threads (`threads` in all), over the conv's
+ * `parameters` (kernel, then bias).
+ */
+export function kernelGradientSlices(op: Conv2DOp, batch: number): { slices: number; tapThreads: number; threads: number; parameters: number } {
+  const { kernelHeight, kernelWidth, input, output, biasOffset } = op;
+  const bias = biasOffset === null ? 0 : output.channels;
+  const tapThreads = (kernelHeight * kernelWidth * input.channels * output.channels) / (columnsPerThread(input.channels) * columnsPerThread(output.channels));
+  const threads = tapThreads + bias;
+  const slices = Math.max(1, Math.min(batch, Math.floor(KERNEL_GRADIENT_THREADS / threads)));
+  return { slices, tapThreads, threads, parameters: kernelHeight * kernelWidth * input.channels * output.channels + bias };
+}
+
+/** Floats a convolution keeps between its kernel gradient's dispatches: a sum per slice and parameter, when sliced. */
+export function convScratchValues(op: Conv2DOp, batch: number): number {
+  const { slices, parameters } = kernelGradientSlices(op, batch);
+  return slices > 1 ? slices * parameters : 0;
+}
+
+/**
  * Conv2D, stride 1, NHWC activations and an HWIO kernel at `kernelOffset` in the flat parameters:
  * the forward pass with bias and activation in one kernel; the backward pass as one kernel for the
  * kernel's and bias's gradients and one for the input's (with the input's activation derivative).
@@ -92,34 +118,47 @@ export function compileConv2d(device: GPUDevice, uniform: GPUBuffer, op: Conv2DO
     },
   );
 
-  // Kernel gradient: a thread per (kernel tap, run of input channels, run of filters), summing over
-  // the batch's output pixels whose window reads that tap; then a thread per filter for the bias.
+  // Kernel gradient: a thread per (slice of the batch, kernel tap, run of input channels, run of
+  // filters), summing over its rows' output pixels whose window reads that tap; then a thread per
+  // (slice, filter) for the bias. With more than one slice the sums land in the scratch buffer,
+  // and one more dispatch adds the slices into the gradients.
   const ins = columns(CI);
   const A = CI / ins.length;
-  const tapThreads = KH * KW * A * Q;
-  const biasThreads = biasOffset === null ? 0 : CO;
+  const { tapThreads, threads: sliceThreads, slices, parameters } = kernelGradientSlices(op, batch);
+  const kernelSize = KH * KW * CI * CO;
+  const sliced = slices > 1;
+  if (sliced && !b.scratch) throw new Error(`convolution op ${index} needs a buffer for its gradient slices`);
+  const sums = sliced
+    ? { name: 'partials', buffer: b.scratch!, access: 'read_write' as const }
+    : { name: 'grads', buffer: b.grads, access: 'read_write' as const };
+  /** Where the slice's sum for the conv's `local`-th parameter (kernel, then bias) goes. */
+  const sumAt = (local: string) => (sliced ? `partials[s * ${parameters}u + ${local}]` : `grads[${W}u + ${local}]`);
+  const biasAt = (n: string) => (sliced ? sumAt(`${kernelSize}u + ${n}`) : `grads[${biasOffset ?? 0}u + ${n}]`);
   const weightGrads = compileDispatch(
     device,
     uniform,
     `${label} kernel gradients`,
-    [...input.bindings, { name: 'dy', buffer: b.outputGrad, access: 'read' }, { name: 'grads', buffer: b.grads, access: 'read_write' }],
+    [...input.bindings, { name: 'dy', buffer: b.outputGrad, access: 'read' }, sums],
     {
       prelude: input.prelude,
-      threads: tapThreads + biasThreads,
+      threads: slices * sliceThreads,
       body: `
-  if (i < ${tapThreads}u) {
-    let n = (i % ${Q}u) * ${outs.length}u;
-    let t = i / ${Q}u;
-    let ci = (t % ${A}u) * ${ins.length}u;
-    let kh = t / ${A * KW}u;
-    let kw = (t / ${A}u) % ${KW}u;
+  let s = i / ${sliceThreads}u;
+  let t = i % ${sliceThreads}u;
+  if (s >= ${slices}u) { return; }
+  if (t < ${tapThreads}u) {
+    let n = (t % ${Q}u) * ${outs.length}u;
+    let tap = t / ${Q}u;
+    let ci = (tap % ${A}u) * ${ins.length}u;
+    let kh = tap / ${A * KW}u;
+    let kw = (tap / ${A}u) % ${KW}u;
     // Output pixels (oh, ow) read input (oh + kh - PT, ow + kw - PL): kept inside the image.
     let oh0 = u32(max(0, ${PT} - i32(kh)));
     let oh1 = u32(min(${OH}, ${IH + PT} - i32(kh)));
     let ow0 = u32(max(0, ${PL} - i32(kw)));
     let ow1 = u32(min(${OW}, ${IW + PL} - i32(kw)));
     ${accumulators(ins, outs, () => '0.0', '    ')}
-    for (var r = 0u; r < u.rows; r++) {
+    for (var r = s; r < u.rows; r += ${slices}u) {
       let base = rowBase(r) + ci;
       for (var oh = oh0; oh < oh1; oh++) {
         let xrow = base + (oh + kh - ${PT}u) * ${IW * CI}u;
@@ -139,17 +178,41 @@ export function compileConv2d(device: GPUDevice, uniform: GPUBuffer, op: Conv2DO
         }
       }
     }
-    let g = ${W}u + ((kh * ${KW}u + kw) * ${CI}u + ci) * ${CO}u + n;
-    ${ins.map((a) => outs.map((c) => `grads[g + ${a * CO + c}u] = acc${a}${c};`).join(' ')).join('\n    ')}
-  } else if (i < ${tapThreads + biasThreads}u) {
-    let n = i - ${tapThreads}u;
+    let g = ((kh * ${KW}u + kw) * ${CI}u + ci) * ${CO}u + n;
+    ${ins.map((a) => outs.map((c) => `${sumAt(`g + ${a * CO + c}u`)} = acc${a}${c};`).join(' ')).join('\n    ')}
+  } else {
+    let n = t - ${tapThreads}u;
     var acc = 0.0;
-    for (var j = 0u; j < u.rows * ${OH * OW}u; j++) { acc += dy[j * ${CO}u + n]; }
-    grads[${biasOffset ?? 0}u + n] = acc;
+    for (var r = s; r < u.rows; r += ${slices}u) {
+      for (var j = r * ${OH * OW}u; j < (r + 1u) * ${OH * OW}u; j++) { acc += dy[j * ${CO}u + n]; }
+    }
+    ${biasAt('n')} = acc;
   }`,
     },
   );
-  if (!b.inputGrad || b.input.kind === 'data') return { forward: [forward], backward: [weightGrads] };
+  const addSlices = sliced
+    ? [
+        compileDispatch(
+          device,
+          uniform,
+          `${label} gradient slices`,
+          [
+            { name: 'partials', buffer: b.scratch!, access: 'read' },
+            { name: 'grads', buffer: b.grads, access: 'read_write' },
+          ],
+          {
+            threads: parameters,
+            body: `
+  if (i >= ${parameters}u) { return; }
+  var acc = 0.0;
+  for (var s = 0u; s < ${slices}u; s++) { acc += partials[s * ${parameters}u + i]; }
+  if (i < ${kernelSize}u) { grads[${W}u + i] = acc; } else { grads[${biasOffset ?? 0}u + i - ${kernelSize}u] = acc; }`,
+          },
+        ),
+      ]
+    : [];
+  const gradients = [weightGrads, ...addSlices];
+  if (!b.inputGrad || b.input.kind === 'data') return { forward: [forward], backward: gradients };
 
   // Input gradient: a thread per (run of rows, input pixel, run of input channels), summing over the
   // kernel taps whose output pixel lies inside the output.
@@ -204,7 +267,7 @@ export function compileConv2d(device: GPUDevice, uniform: GPUBuffer, op: Conv2DO
   )}`,
     },
   );
-  return { forward: [forward], backward: [weightGrads, inputGrad] };
+  return { forward: [forward], backward: [...gradients, inputGrad] };
 }
 
 /**

@@ -17,7 +17,7 @@ export interface OpBuffers {
   outputGrad: GPUBuffer;
   /** Where the input's gradient goes; null for the first op (nothing to learn about the data). */
   inputGrad: GPUBuffer | null;
-  /** What the op keeps from its forward pass for its backward one (scratchWidth values per example), or null. */
+  /** What the op keeps between its dispatches (scratchValues floats or u32s), or null. */
   scratch: GPUBuffer | null;
   params: GPUBuffer;
   grads: GPUBuffer;

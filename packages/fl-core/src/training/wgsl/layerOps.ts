@@ -1,5 +1,5 @@
 /// <reference types="@webgpu/types" />
-import { compileConv2d, compileMaxPool } from './convOps.ts';
+import { compileConv2d, compileMaxPool, convScratchValues } from './convOps.ts';
 import { compileDispatch } from './gpuProgram.ts';
 import {
   accumulators,
@@ -211,9 +211,16 @@ export function outputWidth(op: LayerOp): number {
   }
 }
 
-/** Values per example an op keeps from its forward pass for its backward one: pooling's argmax. */
-export function scratchWidth(op: LayerOp): number {
-  return op.kind === 'maxPool' ? pixels(op.output) : 0;
+/** Values an op keeps between its dispatches for `batch` rows: pooling's argmax, a convolution's gradient slices. */
+export function scratchValues(op: LayerOp, batch: number): number {
+  switch (op.kind) {
+    case 'maxPool':
+      return batch * pixels(op.output);
+    case 'conv2d':
+      return convScratchValues(op, batch);
+    default:
+      return 0;
+  }
 }
 
 /** The activation an op's output carries (what the next op's input gradient differentiates). */

@@ -8,7 +8,7 @@ import { readWeights, writeWeights } from '../../models/zoo.ts';
 import type { TrainingConfig } from '../../protocol/device.ts';
 import { encodeSteps, STEP_BYTES, writeStep, type Dispatch } from './gpuProgram.ts';
 import type { InputSource } from './kernelParts.ts';
-import { compileOp, outputActivation, outputWidth, scratchWidth } from './layerOps.ts';
+import { compileOp, outputActivation, outputWidth, scratchValues } from './layerOps.ts';
 import { planLayers, type LayerPlan } from './layerPlan.ts';
 import { ADAM, compileLoss, compileOptimizer, compilePenaltySum, LOSS_THREADS, penaltyPartials, STATS_PARTIALS, type OptimizerKind } from './stepKernels.ts';
 
@@ -310,7 +310,7 @@ export class WgslTrainer {
     const { ops } = this.plan;
     const outputs = ops.map((op, i) => this.buffer(`op ${i} output`, batch * outputWidth(op) * 4, storageUsage()));
     const outputGrads = ops.map((op, i) => this.buffer(`op ${i} output gradient`, batch * outputWidth(op) * 4, storageUsage()));
-    const scratches = ops.map((op, i) => (scratchWidth(op) > 0 ? this.buffer(`op ${i} scratch`, batch * scratchWidth(op) * 4, storageUsage()) : null));
+    const scratches = ops.map((op, i) => (scratchValues(op, batch) > 0 ? this.buffer(`op ${i} scratch`, scratchValues(op, batch) * 4, storageUsage()) : null));
     const compiled = ops.map((op, i) => {
       const input: InputSource =
         i === 0 ? { kind: 'data', x: this.x, order: this.order } : { kind: 'activations', x: outputs[i - 1]!, activation: outputActivation(ops[i - 1]!) };
