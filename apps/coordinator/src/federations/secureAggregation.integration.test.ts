@@ -14,15 +14,15 @@ const test = useTestCoordinator('flock-secagg-', TOKEN);
 const api = <T>(path: string, body?: unknown) => restOk<T>(test.coordinator.url, TOKEN, body === undefined ? 'GET' : 'POST', path, body);
 
 /** A device's update for round 1: known values within the clip, different per device. */
-function deltaOf(device: number, size: number): Float32Array {
-  return Float32Array.from({ length: size }, (_, i) => 0.5 * Math.sin(i * 0.37 + device));
+function deltaOf(device: number, size: number, scale = 0.5): Float32Array {
+  return Float32Array.from({ length: size }, (_, i) => scale * Math.sin(i * 0.37 + device));
 }
 
 /**
  * A real DeviceSession over a real socket whose trainer returns a known delta at once; `held` devices never finish
  * training, so they are still in the round when the test closes them after the keys were shared.
  */
-function startDevice(index: number, held: boolean): DeviceSession {
+function startDevice(index: number, held: boolean, federationId = FEDERATION, scale?: number): DeviceSession {
   const credentials = new DeviceCredentials();
   const adapters: DeviceAdapters = {
     connect: () => connectDevice(test.coordinator.url, { auth: credentials.socketAuth }) as unknown as DeviceSocket,
@@ -34,14 +34,14 @@ function startDevice(index: number, held: boolean): DeviceSession {
           ? new Promise<TrainingOutcome>(() => {})
           : Promise.resolve().then(() => {
               const { manifest, values } = decodeWeights(job.weights);
-              const payload = encodeWeights(manifest, deltaOf(index, values.length), 'delta') as Uint8Array<ArrayBuffer>;
+              const payload = encodeWeights(manifest, deltaOf(index, values.length, scale), 'delta') as Uint8Array<ArrayBuffer>;
               return { payload, numExamples: EXAMPLES[index]!, loss: 1, accuracy: 0.5, numTensors: null };
             }),
     },
   };
   const identity = {
-    deviceId: `secure-device-${index}`,
-    federationId: FEDERATION,
+    deviceId: `${federationId}-device-${index}`,
+    federationId,
     backend: 'cpu' as const,
     adapter: null,
     dataSource: { kind: 'own' as const, numExamples: EXAMPLES[index]! },
@@ -103,6 +103,49 @@ describe('a securely aggregated round over real sockets', () => {
         }
         // Quantization steps are 2 / (2^32 / 5) ≈ 2e-9; what is left is float32 rounding of the stored model.
         expect(worst).toBeLessThan(1e-6);
+      } finally {
+        for (const s of sessions) s.close();
+      }
+    },
+  );
+
+  it(
+    'with distributed DP, the devices noise their masked updates: the new model moves off plain FedAvg and the round spends epsilon',
+    { timeout: 120_000 },
+    async () => {
+      const id = 'secure-dp';
+      await api(
+        '/api/federations',
+        testFederationConfig({
+          id,
+          name: 'secure sum with distributed DP',
+          dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 10, numDevices: 5, seed: 3 },
+          maxRounds: 1,
+          minDevices: 5,
+          clientsPerRound: 'all',
+          deadline: { mode: 'fixed', ms: 60_000 },
+          secureAggregation: { enabled: true, neighbours: 5, threshold: 3 },
+          privacy: { mode: 'distributed', clipNorm: 1, noiseMultiplier: 1, delta: 1e-5, onTarget: 'warn' },
+          modelSeed: 3,
+        }),
+      );
+      const model = async () => decodeWeights(new Uint8Array(await (await fetch(`${test.coordinator.url}/api/federations/${id}/model.flkw`)).arrayBuffer()));
+      const before = await model();
+      // Updates of L2 norm about 0.3, inside the clip norm: without noise no value of the model would move by 0.002.
+      const sessions = EXAMPLES.map((_, i) => startDevice(i, false, id, 0.001));
+      try {
+        await until(
+          async () => ((await api<EventLogEntry[]>(`/api/federations/${id}/events`)).filter((e) => e.kind === 'device-online').length === 5 ? true : undefined),
+          'five devices online',
+        );
+        await api(`/api/federations/${id}/start`, {});
+        await until(async () => ((await api<{ status: string }>(`/api/federations/${id}`)).status === 'finished' ? true : undefined), 'the round to close');
+        const [round] = await api<(RoundRecord & { epsilon: number | null })[]>(`/api/federations/${id}/rounds`);
+        expect(round).toMatchObject({ round: 1, participants: 5 });
+        expect(round!.epsilon).toBeGreaterThan(0);
+        const after = await model();
+        const moved = after.values.reduce((most, v, j) => Math.max(most, Math.abs(v - before.values[j]!)), 0);
+        expect(moved).toBeGreaterThan(0.05);
       } finally {
         for (const s of sessions) s.close();
       }
