@@ -1,4 +1,4 @@
-import { decodeWeights, encodeWeights, type EventLogEntry, type RoundRecord } from '@flock/fl-core';
+import { decodeWeights, encodeWeights, type EventLogEntry, type FederationConfig, type RoundRecord } from '@flock/fl-core';
 import { DeviceCredentials, DeviceSession, type DeviceAdapters, type DeviceSocket, type TrainingOutcome } from '@flock/fl-core/device';
 import { testFederationConfig } from '@flock/fl-core/testing';
 import { describe, expect, it } from 'vitest';
@@ -51,38 +51,55 @@ function startDevice(index: number, held: boolean, federationId = FEDERATION, sc
   return session;
 }
 
+/** A one-round federation of the five devices, securely aggregated (groups of 5, threshold 3), with `extra` settings. */
+function createFederation(id: string, extra: Partial<FederationConfig> = {}): Promise<unknown> {
+  return api(
+    '/api/federations',
+    testFederationConfig({
+      id,
+      name: `secure sum ${id}`,
+      dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 10, numDevices: 5, seed: 2 },
+      maxRounds: 1,
+      minDevices: 5,
+      clientsPerRound: 'all',
+      deadline: { mode: 'fixed', ms: 60_000 },
+      secureAggregation: { enabled: true, neighbours: 5, threshold: 3 },
+      modelSeed: 2,
+      ...extra,
+    }),
+  );
+}
+
+async function globalModel(id: string) {
+  return decodeWeights(new Uint8Array(await (await fetch(`${test.coordinator.url}/api/federations/${id}/model.flkw`)).arrayBuffer()));
+}
+
+const eventsOf = (id: string) => api<EventLogEntry[]>(`/api/federations/${id}/events`);
+
+async function untilFinished(id: string): Promise<void> {
+  await until(async () => ((await api<{ status: string }>(`/api/federations/${id}`)).status === 'finished' ? true : undefined), 'the round to close');
+}
+
+async function startWhenAllOnline(id: string): Promise<void> {
+  await until(async () => ((await eventsOf(id)).filter((e) => e.kind === 'device-online').length === 5 ? true : undefined), 'five devices online');
+  await api(`/api/federations/${id}/start`, {});
+}
+
 describe('a securely aggregated round over real sockets', () => {
   it(
     'with 5 devices, one gone after sharing its keys: the coordinator takes no plain update and the new model is FedAvg of the 4 others within the quantization error',
     { timeout: 120_000 },
     async () => {
-      await api(
-        '/api/federations',
-        testFederationConfig({
-          id: FEDERATION,
-          name: 'secure sum',
-          dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 10, numDevices: 5, seed: 2 },
-          maxRounds: 1,
-          minDevices: 5,
-          clientsPerRound: 'all',
-          deadline: { mode: 'fixed', ms: 60_000 },
-          secureAggregation: { enabled: true, neighbours: 5, threshold: 3 },
-          modelSeed: 2,
-        }),
-      );
-      const before = decodeWeights(new Uint8Array(await (await fetch(`${test.coordinator.url}/api/federations/${FEDERATION}/model.flkw`)).arrayBuffer()));
+      await createFederation(FEDERATION);
+      const before = await globalModel(FEDERATION);
       const sessions = EXAMPLES.map((_, i) => startDevice(i, i === 4));
-      const events = () => api<EventLogEntry[]>(`/api/federations/${FEDERATION}/events`);
+      const events = () => eventsOf(FEDERATION);
       try {
-        await until(async () => ((await events()).filter((e) => e.kind === 'device-online').length === 5 ? true : undefined), 'five devices online');
-        await api(`/api/federations/${FEDERATION}/start`, {});
+        await startWhenAllOnline(FEDERATION);
         await until(async () => ((await events()).some((e) => /shared their keys/.test(e.message)) ? true : undefined), 'the keys to be shared');
         sessions[4]!.close();
 
-        await until(
-          async () => ((await api<{ status: string }>(`/api/federations/${FEDERATION}`)).status === 'finished' ? true : undefined),
-          'the round to close',
-        );
+        await untilFinished(FEDERATION);
         const [round] = await api<RoundRecord[]>(`/api/federations/${FEDERATION}/rounds`);
         expect(round).toMatchObject({ round: 1, participants: 4, examples: 500 });
 
@@ -92,7 +109,7 @@ describe('a securely aggregated round over real sockets', () => {
           'round 1, secure aggregation: 4 devices sent their masked updates; 1 device left and counts as dropped from here on',
         );
 
-        const after = decodeWeights(new Uint8Array(await (await fetch(`${test.coordinator.url}/api/federations/${FEDERATION}/model.flkw`)).arrayBuffer()));
+        const after = await globalModel(FEDERATION);
         const contributors = [0, 1, 2, 3];
         const total = contributors.reduce((sum, i) => sum + EXAMPLES[i]!, 0);
         const deltas = contributors.map((i) => deltaOf(i, before.values.length));
@@ -114,36 +131,17 @@ describe('a securely aggregated round over real sockets', () => {
     { timeout: 120_000 },
     async () => {
       const id = 'secure-dp';
-      await api(
-        '/api/federations',
-        testFederationConfig({
-          id,
-          name: 'secure sum with distributed DP',
-          dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 10, numDevices: 5, seed: 3 },
-          maxRounds: 1,
-          minDevices: 5,
-          clientsPerRound: 'all',
-          deadline: { mode: 'fixed', ms: 60_000 },
-          secureAggregation: { enabled: true, neighbours: 5, threshold: 3 },
-          privacy: { mode: 'distributed', clipNorm: 1, noiseMultiplier: 1, delta: 1e-5, onTarget: 'warn' },
-          modelSeed: 3,
-        }),
-      );
-      const model = async () => decodeWeights(new Uint8Array(await (await fetch(`${test.coordinator.url}/api/federations/${id}/model.flkw`)).arrayBuffer()));
-      const before = await model();
+      await createFederation(id, { privacy: { mode: 'distributed', clipNorm: 1, noiseMultiplier: 1, delta: 1e-5, onTarget: 'warn' } });
+      const before = await globalModel(id);
       // Updates of L2 norm about 0.3, inside the clip norm: without noise no value of the model would move by 0.002.
       const sessions = EXAMPLES.map((_, i) => startDevice(i, false, id, 0.001));
       try {
-        await until(
-          async () => ((await api<EventLogEntry[]>(`/api/federations/${id}/events`)).filter((e) => e.kind === 'device-online').length === 5 ? true : undefined),
-          'five devices online',
-        );
-        await api(`/api/federations/${id}/start`, {});
-        await until(async () => ((await api<{ status: string }>(`/api/federations/${id}`)).status === 'finished' ? true : undefined), 'the round to close');
+        await startWhenAllOnline(id);
+        await untilFinished(id);
         const [round] = await api<(RoundRecord & { epsilon: number | null })[]>(`/api/federations/${id}/rounds`);
         expect(round).toMatchObject({ round: 1, participants: 5 });
         expect(round!.epsilon).toBeGreaterThan(0);
-        const after = await model();
+        const after = await globalModel(id);
         const moved = after.values.reduce((most, v, j) => Math.max(most, Math.abs(v - before.values[j]!)), 0);
         expect(moved).toBeGreaterThan(0.05);
       } finally {

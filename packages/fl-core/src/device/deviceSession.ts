@@ -426,13 +426,7 @@ export class DeviceSession {
       this.setState('uploading');
       const delivery = await uploadUpdate(socket, job.update.message);
       if (delivery.outcome === 'accepted') {
-        job.phase = 'sent';
-        this.unmiss(job.round);
-        this.update({
-          roundsDone: this.view.roundsDone + (job.counted ? 0 : 1),
-          bytesSent: this.view.bytesSent + job.update.bytes,
-        });
-        job.counted = true;
+        this.delivered(job, job.update.bytes);
       } else if (delivery.outcome === 'undelivered' && !socket.connected) {
         job.phase = 'ready'; // the connection dropped: sent again after the next hello
       } else {
@@ -444,6 +438,14 @@ export class DeviceSession {
     }
     this.publishJob();
     this.runNextRound();
+  }
+
+  /** The coordinator took the round's update (plain or masked): counted once in roundsDone, whatever the retries. */
+  private delivered(job: RoundJob, bytes: number): void {
+    job.phase = 'sent';
+    this.unmiss(job.round);
+    this.update({ roundsDone: this.view.roundsDone + (job.counted ? 0 : 1), bytesSent: this.view.bytesSent + bytes });
+    job.counted = true;
   }
 
   private miss(round: number, reason: string): void {
@@ -501,13 +503,7 @@ export class DeviceSession {
     }
     const job = this.job;
     if (msg.stage === 'masked-input' && job?.round === round && job.update) {
-      job.phase = 'sent';
-      this.unmiss(round);
-      this.update({
-        roundsDone: this.view.roundsDone + (job.counted ? 0 : 1),
-        bytesSent: this.view.bytesSent + (answer.value as { masked: Uint8Array }).masked.byteLength,
-      });
-      job.counted = true;
+      this.delivered(job, (answer.value as { masked: Uint8Array }).masked.byteLength);
       this.publishJob();
       this.setState('waiting-for-round');
     }

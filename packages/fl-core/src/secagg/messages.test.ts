@@ -18,10 +18,10 @@ function throughSocketIo(data: unknown[]): Promise<unknown[]> {
 
 describe('secure-aggregation messages on the wire', () => {
   const tag = { federationId: 'fed-wire', round: 3 };
-  const neighbours = Array.from({ length: 20 }, (_, i) => ({
-    deviceId: `device-${String(i).padStart(3, '0')}`,
-    ...new SecAggDevice({ ...tag, deviceId: `device-${i}xx` }).advertise(),
-  }));
+  const neighbours = Array.from({ length: 20 }, (_, i) => {
+    const { deviceId, encryptionKey, maskKey } = new SecAggDevice({ ...tag, deviceId: `device-${String(i).padStart(3, '0')}` }).advertise();
+    return { deviceId, encryptionKey, maskKey };
+  });
   const request = {
     stage: 'share-keys',
     deadline: 1,

@@ -1,7 +1,5 @@
-import { getIn, type FederationDraft } from './federationDraft.ts';
-import { NumberField, SelectField } from './formFields.tsx';
-
-type Path = readonly (string | number)[];
+import { getIn } from './federationDraft.ts';
+import { NumberField, SelectField, type DraftSectionProps } from './formFields.tsx';
 
 const MODES = [
   { value: 'none', label: 'none' },
@@ -11,15 +9,7 @@ const MODES = [
 ] as const;
 
 /** The federation form's differential-privacy fields: off, or central/local DP with its parameters. */
-export function PrivacyFields({
-  draft,
-  onChange,
-  problems,
-}: {
-  draft: FederationDraft;
-  onChange: (path: Path, value: unknown) => void;
-  problems?: ReadonlyMap<string, string>;
-}) {
+export function PrivacyFields({ draft, onChange, problems }: DraftSectionProps) {
   const mode = getIn(draft, ['privacy', 'mode']);
   const field = { draft, onChange, problems };
   return (

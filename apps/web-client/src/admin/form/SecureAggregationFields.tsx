@@ -1,7 +1,5 @@
-import { getIn, type FederationDraft } from './federationDraft.ts';
-import { NumberField, SelectField } from './formFields.tsx';
-
-type Path = readonly (string | number)[];
+import { getIn } from './federationDraft.ts';
+import { NumberField, SelectField, type DraftSectionProps } from './formFields.tsx';
 
 const CHOICES = [
   { value: 'off', label: 'off (the coordinator sees each update)' },
@@ -9,15 +7,7 @@ const CHOICES = [
 ] as const;
 
 /** The federation form's secure aggregation: off, or on with its group size, threshold and clip (empty: derived). */
-export function SecureAggregationFields({
-  draft,
-  onChange,
-  problems,
-}: {
-  draft: FederationDraft;
-  onChange: (path: Path, value: unknown) => void;
-  problems?: ReadonlyMap<string, string>;
-}) {
+export function SecureAggregationFields({ draft, onChange, problems }: DraftSectionProps) {
   const on = getIn(draft, ['secureAggregation', 'enabled']) === true;
   const field = { draft, onChange, problems };
   return (

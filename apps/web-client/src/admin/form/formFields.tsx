@@ -1,5 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import { getIn, listOfText } from './federationDraft.ts';
+import { getIn, listOfText, type FederationDraft } from './federationDraft.ts';
 
 type Path = readonly (string | number)[];
 
@@ -13,6 +13,11 @@ export interface FieldProps {
   hint?: ReactNode;
   /** What is wrong with each field, keyed by its path ("training.batchSize"), in words. */
   problems?: ReadonlyMap<string, string>;
+}
+
+/** What a group of the federation form's fields (privacy, secure aggregation) takes: the whole draft and where to report changes. */
+export interface DraftSectionProps extends Pick<FieldProps, 'onChange' | 'problems'> {
+  draft: FederationDraft;
 }
 
 /** The problem with the field at `path`, next to it; nothing when it is fine. */
