@@ -24,7 +24,10 @@ export function DevicePage() {
     <main className="page device">
       <header>
         <h1>Flock device</h1>
-        <p className="privacy">Your training examples stay on this device: only model updates (weight deltas) are sent.</p>
+        <p className="privacy">
+          Your training examples stay on this device: only model updates (weight deltas) and the answers to the federation's questions (counts and sums, listed
+          below) are sent.
+        </p>
         <PrivacyNotice view={view} />
       </header>
 

@@ -28,7 +28,8 @@ export function OwnDataPanel({ view, dataset, onImport, onDelete }: OwnDataPanel
         {schema.type === 'csv'
           ? `A CSV file with a header row holding the columns ${schema.features.join(', ')} (numbers) and ${schema.label} (one of ${schema.classes.join(', ')}).`
           : `A folder with one subfolder per class (${schema.classes.join(', ')}); images of at least ${schema.width}x${schema.height}, scaled to that size${schema.channels === 1 ? ' in grayscale' : ''}.`}{' '}
-        The examples stay in this browser: only model updates leave it. {Math.round(testFraction * 100)}% are held out to evaluate the global model.
+        The examples stay in this browser: only model updates and the answers to the federation's questions leave it. {Math.round(testFraction * 100)}% are held
+        out to evaluate the global model.
       </p>
       <label className="join-row">
         {schema.type === 'csv' ? 'Import a CSV file: ' : 'Import a folder of images: '}
