@@ -225,7 +225,12 @@ export class DeviceController {
           const { dataset } = this.view;
           const ownData = dataset?.kind === 'device' ? { ownData: { testFraction: dataset.testFraction } } : {};
           const result = await training.train({ ...job, ...ownData, weights: job.weights.slice().buffer }, onProgress);
-          this.update({ gpuBytes: result.gpuBytes });
+          const { engine } = this.view;
+          // The engine line follows the loop that really trained: Flock's WebGPU engine hands a round it fails on to tfjs.
+          this.update({
+            gpuBytes: result.gpuBytes,
+            ...(engine.phase === 'ready' ? { engine: { ...engine, choice: { ...engine.choice, engine: result.engine } } } : {}),
+          });
           return { ...result, payload: new Uint8Array(result.payload) };
         },
         cancel: () => training.cancel(),
