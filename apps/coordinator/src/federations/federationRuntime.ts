@@ -6,6 +6,7 @@ import {
   manifestSize,
   privacyGuarantee,
   secureAggregationOf,
+  secureAggregationClip,
   secureAggregationSentence,
   downlinkCodecOf,
   downlinkDeltaOf,
@@ -29,7 +30,7 @@ import {
 } from '@flock/fl-core';
 import { describeError } from '@flock/fl-core/device';
 import { queryContextOf, type AnalyticsQuery, type QueryAnswerMessage, type QueryAskMessage, type QueryContext } from '@flock/fl-core/analytics';
-import { DEFAULT_SECAGG_CLIP, type SecAggAnswerMessage, type SecAggRequestMessage } from '@flock/fl-core/secagg';
+import type { SecAggAnswerMessage, SecAggRequestMessage } from '@flock/fl-core/secagg';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { QueryBook, Submitted } from '../analytics/queryBook.ts';
@@ -821,7 +822,7 @@ export class FederationRuntime {
       round: e.round,
       selected: e.deviceIds,
       vectorLength: manifestSize(this.manifest),
-      clip: config.clip ?? DEFAULT_SECAGG_CLIP,
+      clip: secureAggregationClip(this.config),
       maxWeight,
       roundSeed: randomUUID(),
       config,

@@ -4,7 +4,7 @@ import { PrivacyConfig } from '../strategy/privacy/privacyConfig.ts';
 import { MINIMAL_CONFIG, testFederationConfig } from '../testing/configFixture.ts';
 import { FederationConfig } from './federation.ts';
 import { federationConfigProblem } from './federationConfigProblem.ts';
-import { secureAggregationOf } from './secureAggregation.ts';
+import { secureAggregationClip, secureAggregationOf } from './secureAggregation.ts';
 
 const dataset = { kind: 'mnist', partition: 'iid', examplesPerDevice: 600, numDevices: 10, seed: 1 } as const;
 const secure = testFederationConfig({ id: 'secure', clientsPerRound: 10, minDevices: 10, dataset, secureAggregation: { enabled: true } });
@@ -80,5 +80,12 @@ describe('secure aggregation in the federation config', () => {
     expect(federationConfigProblem({ ...secure, secureAggregation: { enabled: true, neighbours: 5, threshold: 6 } })).toMatch(
       /secureAggregation\.threshold: threshold cannot exceed neighbours/,
     );
+  });
+
+  it("clips each coordinate at the federation's clip, else at DP's clip norm, else at 1", () => {
+    const local = PrivacyConfig.parse({ mode: 'local', clipNorm: 0.5, noiseMultiplier: 0.1 });
+    expect(secureAggregationClip(secure)).toBe(1);
+    expect(secureAggregationClip({ ...secure, privacy: local })).toBe(0.5);
+    expect(secureAggregationClip({ ...secure, privacy: local, secureAggregation: { enabled: true, clip: 2 } })).toBe(2);
   });
 });

@@ -1,4 +1,4 @@
-import type { SecureAggregationConfig } from '../secagg/config.ts';
+import { DEFAULT_SECAGG_CLIP, type SecureAggregationConfig } from '../secagg/config.ts';
 import { deriveSecAggParams } from '../secagg/params.ts';
 import { strategyDefinition } from '../strategy/catalog.ts';
 import { strategyOf } from '../strategy/federationStrategy.ts';
@@ -9,6 +9,14 @@ type SecureAggregationFields = Pick<FederationConfig, 'secureAggregation'>;
 /** The federation's secure aggregation when it is on; null when absent or disabled. */
 export function secureAggregationOf(config: SecureAggregationFields): SecureAggregationConfig | null {
   return config.secureAggregation?.enabled ? config.secureAggregation : null;
+}
+
+/**
+ * Each coordinate of an update is clipped to [-clip, clip] before quantization: the federation's own `clip`, else DP's
+ * clip norm (an update of L2 norm C has no coordinate beyond C, so nothing more is cut and the levels are finer), else 1.
+ */
+export function secureAggregationClip(config: Pick<FederationConfig, 'secureAggregation' | 'privacy'>): number {
+  return config.secureAggregation?.clip ?? config.privacy?.clipNorm ?? DEFAULT_SECAGG_CLIP;
 }
 
 /**
