@@ -171,7 +171,7 @@ afterAll(async () => {
 });
 
 describe(`coordinator fuzz (seed ${SEED})`, () => {
-  it('answers every device event (hello, status, update, chunked uploads, model chunks, secure-aggregation answers, unknown events) with a reason and lives', async () => {
+  it('answers every device event (hello, status, update, chunked uploads, model chunks, secure-aggregation and query answers, unknown events) with a reason and lives', async () => {
     await fc.assert(
       fc.asyncProperty(socketCommands(ctx), (command) =>
         survives(command, async () => {

@@ -63,6 +63,10 @@ const body = fc.oneof(
   fc.integer({ min: 9_000, max: 3_000_000 }).map((n) => JSON.stringify({ pad: 'x'.repeat(n) })),
   junk.map((v) => JSON.stringify(v) ?? 'undefined'),
   mutated(VALID_CONFIG).map((v) => JSON.stringify(v) ?? 'undefined'),
+  // An analytics query (POST /federations/:id/queries), to mutate.
+  mutated({ kind: 'column-stats', columns: [{ name: 'age', low: 0, high: 90, bins: 9 }], privacy: { minDevices: 2, epsilon: 1, examplesPerDevice: 100 } }).map(
+    (v) => JSON.stringify(v) ?? 'undefined',
+  ),
 );
 
 /**

@@ -165,6 +165,8 @@ export function socketCommands(ctx: SocketFuzzContext): fc.Arbitrary<SocketComma
     event('evaluation:final', mutated({ federationId: ctx.liveFederation, round: 1, evaluation: { loss: 1, accuracy: 0.5, examples: 10 } })),
     // Secure-aggregation answers, for a federation that runs no secure round: each must be refused with a reason.
     event('secagg:answer', fc.oneof(...secureAnswers(ctx.liveFederation).map((answer) => mutated(answer)))),
+    // Analytics answers, for a federation that runs no query: refused with a reason.
+    event('query:answer', mutated({ queryId: 'q1', answer: [1, 2, 3] })),
     fc.record({
       kind: fc.constant('event' as const),
       sender,
