@@ -41,6 +41,7 @@ describe('WGSL engine on Dawn (SwiftShader here)', () => {
     ['mnist-cnn-small', 'adam'],
     ['mnist-cnn', 'sgd'],
     ['overlapping-pool-cnn', 'momentum'],
+    ['uploaded-cnn', 'sgd'],
   ])('follows the tfjs loop from the same weights and batch order on %s (%s): per-epoch losses within 1e-4 over 3 epochs', ([model, name], { skip }) => {
     const result = trained(skip).cases.find((c) => c.model === model && c.name === name)!;
     expect(result.wgsl).toHaveLength(3);
@@ -48,6 +49,15 @@ describe('WGSL engine on Dawn (SwiftShader here)', () => {
     // The trained weights written back into the tfjs model are the loop's.
     expect(result.maxWeightDifference).toBeLessThan(1e-4);
   });
+
+  it.for(['mnist-mlp', 'mnist-cnn-small', 'mnist-cnn', 'overlapping-pool-cnn', 'uploaded-cnn', 'dropout'])(
+    'trains %s twice from the same weights with the same seed to the same bits: weights and per-epoch losses',
+    (model, { skip }) => {
+      const repeat = trained(skip).repeats.find((r) => r.model === model)!;
+      expect(repeat.maxWeightDifference).toBe(0);
+      expect(repeat).toMatchObject({ sameWeights: true, sameLosses: true });
+    },
+  );
 
   it('keeps its GPU buffer count flat across repeated trainings of one model and shard', ({ skip }) => {
     for (const counts of Object.values(trained(skip).liveBuffers)) expect(new Set(counts).size).toBe(1);
