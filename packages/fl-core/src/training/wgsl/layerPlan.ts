@@ -1,14 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
-/** The activations the engine's dense kernels fuse (a final softmax or sigmoid is the loss's own). */
+/** The activations the engine's dense and conv kernels fuse. */
 export type Activation = 'relu' | 'sigmoid' | 'tanh' | 'linear';
-
-/**
- * How the last Dense layer's pre-activations are scored: a linear or softmax output by softmax
- * cross-entropy (the zoo's logits, as Flock's tfjs loop scores them); a sigmoid output by binary
- * cross-entropy over the one-hot labels, averaged over the classes.
- */
-export type LossKind = 'softmaxCrossEntropy' | 'sigmoidCrossEntropy';
 
 /** A Dense layer: `kernelOffset` and `biasOffset` index the flat parameter vector (the manifest's order). */
 export interface DenseOp {
@@ -67,7 +60,6 @@ export type LayerOp = DenseOp | DropoutOp | Conv2DOp | MaxPoolOp;
 
 export interface LayerPlan {
   ops: LayerOp[];
-  loss: LossKind;
   /** Values per example the first op reads (height x width x channels). */
   inputWidth: number;
   classes: number;
@@ -222,24 +214,14 @@ export function planLayers(model: tf.LayersModel): PlanResult {
   const last = ops.at(-1);
   if (last?.kind !== 'dense') return { ok: false, reason: 'the WGSL engine trains models whose last layer is Dense; this one trains on the tfjs loop' };
   if (offset !== model.countParams()) return { ok: false, reason: 'the model holds weights outside its Dense and Conv2D layers; it trains on the tfjs loop' };
-  let loss: LossKind;
-  switch (finalActivation) {
-    case 'linear':
-    case 'softmax':
-      loss = 'softmaxCrossEntropy';
-      break;
-    case 'sigmoid':
-      loss = 'sigmoidCrossEntropy';
-      break;
-    default:
-      return {
-        ok: false,
-        reason: `a last Dense layer with a ${finalActivation} output trains on the tfjs loop for now (the engine scores logits, softmax or sigmoid outputs)`,
-      };
-  }
-  // The loss kernel applies the output's softmax or sigmoid itself.
-  last.activation = 'linear';
-  return { ok: true, plan: { ops, loss, inputWidth: size(inputShape.slice(1)), classes: last.units, parameterCount: offset } };
+  // Flock's tfjs loop scores the model's output as logits with softmax cross-entropy; the engine must train the same
+  // objective, or devices on the two loops would pull one federation's model different ways.
+  if (finalActivation !== 'linear')
+    return {
+      ok: false,
+      reason: `a last Dense layer with a ${finalActivation} output trains on the tfjs loop (Flock scores a model's output as logits: leave the last layer linear)`,
+    };
+  return { ok: true, plan: { ops, inputWidth: size(inputShape.slice(1)), classes: last.units, parameterCount: offset } };
 }
 
 /** Whether the WGSL engine can train `model`: ok, or the sentence saying which layer keeps it on the tfjs loop. */

@@ -2,7 +2,6 @@
 import type { TrainingConfig } from '../../protocol/device.ts';
 import { MOMENTUM } from '../optimizerStep.ts';
 import { compileDispatch, type Dispatch, type StorageBinding } from './gpuProgram.ts';
-import type { LossKind } from './layerPlan.ts';
 
 /**
  * What the GPU accumulates over an epoch, read once at its end, without a barrier or an atomic
@@ -26,32 +25,20 @@ export interface LossBuffers {
 }
 
 /**
- * The loss and its gradient with respect to the last layer's pre-activations in one kernel (one
- * workgroup over the batch): softmax cross-entropy, (softmax - onehot) / rows; or sigmoid
- * cross-entropy averaged over the classes, (sigmoid - onehot) / (rows * classes). Each thread adds
- * its rows' loss and right answers (argmax, first of ties as tf.argMax) to its own pair of stats.
+ * Softmax cross-entropy and its gradient with respect to the logits, (softmax - onehot) / rows, in one kernel (one
+ * workgroup over the batch). Each thread adds its rows' loss and right answers (argmax, first of ties as tf.argMax) to
+ * its own pair of stats.
  */
-export function compileLoss(device: GPUDevice, uniform: GPUBuffer, loss: LossKind, classes: number, b: LossBuffers): Dispatch {
+export function compileLoss(device: GPUDevice, uniform: GPUBuffer, classes: number, b: LossBuffers): Dispatch {
   const C = classes;
-  const perRow =
-    loss === 'softmaxCrossEntropy'
-      ? `
+  const perRow = `
     var s = 0.0;
     for (var c = 0u; c < ${C}u; c++) { s += exp(z[r * ${C}u + c] - m); }
     total += log(s) - (z[r * ${C}u + label] - m);
     for (var c = 0u; c < ${C}u; c++) {
       let p = exp(z[r * ${C}u + c] - m) / s;
       dz[r * ${C}u + c] = (p - select(0.0, 1.0, c == label)) * scale;
-    }`
-      : `
-    var rowLoss = 0.0;
-    for (var c = 0u; c < ${C}u; c++) {
-      let v = z[r * ${C}u + c];
-      let y = select(0.0, 1.0, c == label);
-      rowLoss += max(v, 0.0) - v * y + log(1.0 + exp(-abs(v)));
-      dz[r * ${C}u + c] = (1.0 / (1.0 + exp(-v)) - y) * scale / ${C}.0;
-    }
-    total += rowLoss / ${C}.0;`;
+    }`;
   const bindings: StorageBinding[] = [
     { name: 'order', buffer: b.order, access: 'read', element: 'u32' },
     { name: 'labels', buffer: b.labels, access: 'read', element: 'u32' },
@@ -59,7 +46,7 @@ export function compileLoss(device: GPUDevice, uniform: GPUBuffer, loss: LossKin
     { name: 'dz', buffer: b.logitsGrad, access: 'read_write' },
     { name: 'stats', buffer: b.stats, access: 'read_write' },
   ];
-  return compileDispatch(device, uniform, `${loss} with gradient`, bindings, {
+  return compileDispatch(device, uniform, 'softmax cross-entropy with gradient', bindings, {
     workgroupSize: LOSS_THREADS,
     threads: LOSS_THREADS,
     body: `

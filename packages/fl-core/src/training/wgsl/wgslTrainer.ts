@@ -325,7 +325,7 @@ export class WgslTrainer {
       };
       return compileOp(this.device, this.uniform, op, i, buffers, batch);
     });
-    const loss = compileLoss(this.device, this.uniform, this.plan.loss, this.plan.classes, {
+    const loss = compileLoss(this.device, this.uniform, this.plan.classes, {
       order: this.order,
       labels: this.labels,
       logits: outputs.at(-1)!,
