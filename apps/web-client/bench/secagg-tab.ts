@@ -37,6 +37,10 @@ try {
       ([p, n]) => (globalThis as unknown as { secaggBench: { clientRound(p: number, k: number): Promise<ClientRoundTimes> } }).secaggBench.clientRound(p, n),
       [params, k] as const,
     );
+  const aesCtr = await tab.evaluate(() =>
+    (globalThis as unknown as { secaggBench: { aesCtrMegabytesPerSecond(): Promise<number> } }).secaggBench.aesCtrMegabytesPerSecond(),
+  );
+  console.log(JSON.stringify({ stage: 'aes-ctr', runtime: `chromium ${browser.version()}`, megabytesPerSecond: aesCtr }));
   for (const params of list(args.params))
     for (const k of list(args.k)) {
       await round(params, k);

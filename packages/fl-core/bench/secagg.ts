@@ -1,5 +1,6 @@
 // `npm run bench -- secagg [--trials 3] [--params 199210,1663370] [--k 5,15,31] [--devices 10,100,1000] [--dropout 0.1] [--server-params 199210] [--large-server-params 19921]`
 // SecAgg+ costs, JSON lines.
+//  stage "aes-ctr": the AES-256-CTR keystream rate masks are expanded at (OpenSSL in Node), which they mostly cost.
 //  stage "client": one device's time per round in Node (in a Chromium tab: `npm run bench -- secagg-tab`), split into keys (two X25519 key pairs), shares (Shamir
 //    splits, k-1 agreements, HKDF, AES-GCM seals) and mask (opening k-1 shares, quantizing, k-1 pairwise masks plus
 //    the self mask from AES-256-CTR), medians of `--trials` rounds after a warm-up, for each model size and group size k (a round of k devices, so every device is
@@ -11,7 +12,7 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { simulateSecAggRound } from '../src/secagg/simulateRound.ts';
-import { BENCH_TAG as tag, clientRound, ms, randomUpdate } from './secaggClientRound.ts';
+import { aesCtrMegabytesPerSecond, BENCH_TAG as tag, clientRound, ms, randomUpdate } from './secaggClientRound.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -26,6 +27,7 @@ const { values: args } = parseArgs({
 });
 const list = (text: string) => text.split(',').map(Number);
 
+console.log(JSON.stringify({ stage: 'aes-ctr', runtime: `node ${process.version}`, megabytesPerSecond: await aesCtrMegabytesPerSecond() }));
 for (const params of list(args.params))
   for (const k of list(args.k)) {
     await clientRound(params, k);

@@ -1,6 +1,7 @@
 // One SecAgg+ device's round, timed stage by stage: shared by `npm run bench -- secagg` (Node) and `secagg-tab` (a
 // Chromium tab, bundled for the browser), so both time the same code.
 import { createRng } from '../src/data/random.ts';
+import { maskFromSeed } from '../src/secagg/crypto.ts';
 import { SecAggDevice } from '../src/secagg/device.ts';
 import type { SecAggMaskedInputRequest, SecAggShareKeysRequest } from '../src/secagg/messages.ts';
 import { SecAggServer } from '../src/secagg/server.ts';
@@ -59,4 +60,13 @@ export async function clientRound(params: number, k: number): Promise<ClientRoun
   const bytesUp = 64 + shares.value.shares.reduce((s, x) => s + x.ciphertext.length, 0) + masked.value.masked.length + unmaskShares;
   const bytesDown = measuredKeys.neighbours.length * 64 + measuredMask.ciphertexts.reduce((s, x) => s + x.ciphertext.length, 0);
   return { keysMs, sharesMs, maskMs, totalMs: Math.round((keysMs + sharesMs + maskMs) * 10) / 10, bytesUp, bytesDown };
+}
+
+/** The rate a device expands masks at, in MB/s (maskFromSeed: OpenSSL in Node, WebCrypto in a tab): most of its mask time. */
+export async function aesCtrMegabytesPerSecond(masks = 16, megabytes = 4): Promise<number> {
+  const zeros = new Uint8Array(megabytes * 2 ** 20);
+  await maskFromSeed(new Uint8Array(32), zeros);
+  const start = performance.now();
+  for (let i = 0; i < masks; i++) await maskFromSeed(new Uint8Array(32).fill(i), zeros);
+  return Math.round((masks * megabytes) / ((performance.now() - start) / 1000));
 }
