@@ -454,7 +454,7 @@ export class FederationRuntime {
   tick(now: number): void {
     if (!this.runsRounds) return;
     this.apply(this.engine.tick(now));
-    this.deps.work.track(this.secure.tick(now));
+    if (this.secure.active) this.deps.work.track(this.secure.tick(now));
     this.queries.tick(now);
     this.recountWhileWaiting(now);
   }
@@ -554,7 +554,7 @@ export class FederationRuntime {
     this.announceDevice(deviceId, false);
     if (this.runsRounds && !this.devices.isOnline(deviceId)) {
       this.apply(this.engine.deviceOffline(deviceId, Date.now()));
-      this.deps.work.track(this.secure.deviceLeft(deviceId));
+      if (this.secure.active) this.deps.work.track(this.secure.deviceLeft(deviceId));
       this.queries.deviceOffline(deviceId, Date.now());
     }
     this.deps.outputs.changed(this.config.id);
@@ -790,6 +790,7 @@ export class FederationRuntime {
   }
 
   private sendRound(round: number, deviceIds: string[], deadline: number, global: Float32Array): void {
+    const secure = secureAggregationOf(this.config) !== null;
     // Devices holding the previous round's model may get a delta: one message per distinct payload.
     for (const { payload, deviceIds: ids } of this.downlink.payloadsFor(round, global, deviceIds)) {
       const msg: RoundStartMessage = {
@@ -801,9 +802,9 @@ export class FederationRuntime {
         weights: payload.weights,
         ...(payload.modelBase ? { modelBase: payload.modelBase } : {}),
         // A masked update is built from the exact delta: a lossy uplink codec would only add error.
-        codec: secureAggregationOf(this.config) ? { uplink: 'float32' } : roundCodecOf(this.config),
+        codec: secure ? { uplink: 'float32' } : roundCodecOf(this.config),
         instructions: this.engine.instructions,
-        ...(secureAggregationOf(this.config) ? { secureAggregation: true as const } : {}),
+        ...(secure ? { secureAggregation: true as const } : {}),
       };
       this.deps.outputs.sendRoundStart(this.config.id, ids, msg);
       this.traffic.sent(round, ids, payload.weights.byteLength);

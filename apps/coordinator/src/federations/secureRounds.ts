@@ -1,4 +1,4 @@
-import type { Ack } from '@flock/fl-core';
+import { asClause, type Ack } from '@flock/fl-core';
 import type { SecAggAnswerMessage, SecAggRequestMessage } from '@flock/fl-core/secagg';
 import type { SecureRoundOutcome } from '../rounds/engineEffects.ts';
 import { SecureRound, type SecureRoundEffect, type SecureRoundOptions } from '../rounds/secureRound.ts';
@@ -36,6 +36,11 @@ export class SecureRoundDriver {
     const running: Running = { round, number: options.round, bytesUp: 0, maskedInputClosedBy: 'all-answered' };
     this.running = running;
     this.carryOut(running, round.begin());
+  }
+
+  /** A round's stages are under way. */
+  get active(): boolean {
+    return this.running !== null;
   }
 
   /** The round ended without its stages (paused, stopped, redone): later answers are refused. */
@@ -94,9 +99,4 @@ export class SecureRoundDriver {
       }
     }
   }
-}
-
-/** A reason written as a sentence ("Only 2 devices ... redone.") read as a clause inside another. */
-function asClause(sentence: string): string {
-  return sentence.charAt(0).toLowerCase() + sentence.slice(1).replace(/\.$/, '');
 }

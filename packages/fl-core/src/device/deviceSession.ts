@@ -13,6 +13,7 @@ import {
   type ParsedRoundStartMessage,
 } from '../protocol/device.ts';
 import { decodeWeights } from '../codec/weightsCodec.ts';
+import { asClause } from '../protocol/issueWords.ts';
 import { deviceAnswer } from '../analytics/deviceAnswer.ts';
 import { QueryAskMessage } from '../analytics/messages.ts';
 import type { ImageDataset } from '../data/dataset.ts';
@@ -44,10 +45,6 @@ const HELLO_RETRY_MAX_MS = 60_000;
  * update already computed, not a second training. A round that closed without this device's update
  * is reported as missed. Platform work (socket, storage, training) goes through the injected adapters.
  */
-function lowerFirst(sentence: string): string {
-  return sentence.charAt(0).toLowerCase() + sentence.slice(1).replace(/\.$/, '');
-}
-
 export class DeviceSession {
   private view: DeviceSessionView;
   private socket: DeviceSocket | null = null;
@@ -485,8 +482,8 @@ export class DeviceSession {
     const answer = await this.secure.answer(msg);
     if (this.closed) return;
     if (!answer.ok) {
-      if (msg.stage === 'masked-input') this.miss(round, `secure aggregation: ${lowerFirst(answer.reason)}`);
-      else this.notice(`round ${round}, secure aggregation: ${lowerFirst(answer.reason)}`);
+      if (msg.stage === 'masked-input') this.miss(round, `secure aggregation: ${asClause(answer.reason)}`);
+      else this.notice(`round ${round}, secure aggregation: ${asClause(answer.reason)}`);
       return;
     }
     const waitMs = Math.max(1_000, msg.deadline - Date.now());

@@ -57,6 +57,11 @@ export function asSentence(text: string): string {
   return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }
 
+/** A sentence ("Only 2 devices ... redone.") read as a clause inside another: lower-cased first letter, no full stop. */
+export function asClause(sentence: string): string {
+  return sentence.charAt(0).toLowerCase() + sentence.slice(1).replace(/\.$/, '');
+}
+
 /** Every issue of a failed parse, in words, keyed by where it is. */
 export function fieldProblems(error: z.ZodError): FieldProblem[] {
   return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), field: fieldName(issue.path), text: issueText(issue) }));
