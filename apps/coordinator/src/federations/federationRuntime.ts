@@ -817,7 +817,8 @@ export class FederationRuntime {
   private beginSecureRound(e: Extract<EngineEffect, { type: 'secureRoundOpened' }>): void {
     const config = secureAggregationOf(this.config);
     if (!config) return;
-    const maxWeight = Math.max(1, ...e.deviceIds.map((id) => this.devices.get(id)?.examples ?? 0));
+    // A reduce, not Math.max(...ids): a spread of a very large round would overflow the call stack.
+    const maxWeight = e.deviceIds.reduce((most, id) => Math.max(most, this.devices.get(id)?.examples ?? 0), 1);
     this.secure.begin({
       federationId: this.config.id,
       round: e.round,
