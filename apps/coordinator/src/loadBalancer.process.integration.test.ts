@@ -56,10 +56,15 @@ describe('HAProxy with deploy/haproxy.cfg in front of two coordinators', () => {
   });
 
   it('carries WebSocket devices and spreads them over the coordinators', async () => {
+    // The earlier test's HTTP connections may still be open on one coordinator (keep-alive), and leastconn counts them.
+    await backendsWhen((backends) => backends.every((b) => b.connections === 0), 'the earlier connections closed', 10_000);
     const devices = [1, 2, 3, 4].map(() => device({ reconnection: false }));
-    for (const [i, socket] of devices.entries()) expect(await sayHello(socket, `lb-websocket-${i}`, 'demo')).toMatchObject({ ok: true });
-    expect((await balancer.backends()).map((b) => b.connections)).toEqual([2, 2]);
-    for (const socket of devices) socket.disconnect();
+    try {
+      for (const [i, socket] of devices.entries()) expect(await sayHello(socket, `lb-websocket-${i}`, 'demo')).toMatchObject({ ok: true });
+      expect((await balancer.backends()).map((b) => b.connections)).toEqual([2, 2]);
+    } finally {
+      for (const socket of devices) socket.disconnect();
+    }
   });
 
   it("keeps a long-polling client on one coordinator with its cookie, so its session's requests all reach it", async () => {
