@@ -1,5 +1,5 @@
 // `npm run bench -- secagg-tab [--trials 3] [--params 199210,1663370] [--k 5,15,31]`: one SecAgg+ device's time per
-// round in a real Chromium tab (keys, shares, masks: WebCrypto's AES and HKDF, @noble/curves' X25519), the same code
+// round in a real Chromium tab (keys, shares, masks: WebCrypto's AES-GCM, HKDF and X25519, @noble/ciphers' ChaCha20), the same code
 // as `npm run bench -- secagg`'s client stage in Node (packages/fl-core/bench/secaggClientRound.ts, bundled by esbuild).
 // JSON lines, medians of `--trials` rounds after a warm-up.
 import { createServer } from 'node:http';
@@ -9,7 +9,10 @@ import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import { build } from 'esbuild';
 import { findChromium } from '../../../e2e/support/chromium.ts';
-import type { ClientRoundTimes } from '../../../packages/fl-core/bench/secaggClientRound.ts';
+import type * as ClientRound from '../../../packages/fl-core/bench/secaggClientRound.ts';
+
+type ClientRoundTimes = ClientRound.ClientRoundTimes;
+type MaskRates = Pick<typeof ClientRound, 'maskMegabytesPerSecond' | 'webCryptoAesCtrMegabytesPerSecond'>;
 
 const { values: args } = parseArgs({
   options: { trials: { type: 'string', default: '3' }, params: { type: 'string', default: '199210,1663370' }, k: { type: 'string', default: '5,15,31' } },
@@ -37,10 +40,14 @@ try {
       ([p, n]) => (globalThis as unknown as { secaggBench: { clientRound(p: number, k: number): Promise<ClientRoundTimes> } }).secaggBench.clientRound(p, n),
       [params, k] as const,
     );
-  const aesCtr = await tab.evaluate(() =>
-    (globalThis as unknown as { secaggBench: { aesCtrMegabytesPerSecond(): Promise<number> } }).secaggBench.aesCtrMegabytesPerSecond(),
-  );
-  console.log(JSON.stringify({ stage: 'aes-ctr', runtime: `chromium ${browser.version()}`, megabytesPerSecond: aesCtr }));
+  const prg = await tab.evaluate(async () => {
+    const bench = (globalThis as unknown as { secaggBench: MaskRates }).secaggBench;
+    return {
+      chacha20MegabytesPerSecond: await bench.maskMegabytesPerSecond(),
+      webCryptoAesCtrMegabytesPerSecond: await bench.webCryptoAesCtrMegabytesPerSecond(),
+    };
+  });
+  console.log(JSON.stringify({ stage: 'mask-prg', runtime: `chromium ${browser.version()}`, ...prg }));
   for (const params of list(args.params))
     for (const k of list(args.k)) {
       await round(params, k);

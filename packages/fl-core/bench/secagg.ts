@@ -1,9 +1,10 @@
 // `npm run bench -- secagg [--trials 3] [--params 199210,1663370] [--k 5,15,31] [--devices 10,100,1000] [--dropout 0.1] [--server-params 199210] [--large-server-params 19921]`
 // SecAgg+ costs, JSON lines.
-//  stage "aes-ctr": the AES-256-CTR keystream rate masks are expanded at (OpenSSL in Node), which they mostly cost.
+//  stage "mask-prg": the rate masks are expanded and added at (ChaCha20, OpenSSL in Node), which they mostly cost, beside
+//    WebCrypto's AES-256-CTR keystream rate (the generator before ChaCha20).
 //  stage "client": one device's time per round in Node (in a Chromium tab: `npm run bench -- secagg-tab`), split into keys (two X25519 key pairs), shares (Shamir
 //    splits, k-1 agreements, HKDF, AES-GCM seals) and mask (opening k-1 shares, quantizing, k-1 pairwise masks plus
-//    the self mask from AES-256-CTR), medians of `--trials` rounds after a warm-up, for each model size and group size k (a round of k devices, so every device is
+//    the self mask from ChaCha20), medians of `--trials` rounds after a warm-up, for each model size and group size k (a round of k devices, so every device is
 //    in every group); bytes up and down per device beside plaintext int8 (1 byte per parameter).
 //  stage "server": a whole round of n devices in one process with `--dropout` of them dropping after sharing keys;
 //    the coordinator's time adding masked vectors into its running sum (ingest) and rebuilding seeds and keys and
@@ -12,7 +13,7 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { simulateSecAggRound } from '../src/secagg/simulateRound.ts';
-import { aesCtrMegabytesPerSecond, BENCH_TAG as tag, clientRound, ms, randomUpdate } from './secaggClientRound.ts';
+import { BENCH_TAG as tag, clientRound, maskMegabytesPerSecond, ms, randomUpdate, webCryptoAesCtrMegabytesPerSecond } from './secaggClientRound.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -27,7 +28,14 @@ const { values: args } = parseArgs({
 });
 const list = (text: string) => text.split(',').map(Number);
 
-console.log(JSON.stringify({ stage: 'aes-ctr', runtime: `node ${process.version}`, megabytesPerSecond: await aesCtrMegabytesPerSecond() }));
+console.log(
+  JSON.stringify({
+    stage: 'mask-prg',
+    runtime: `node ${process.version}`,
+    chacha20MegabytesPerSecond: await maskMegabytesPerSecond(),
+    webCryptoAesCtrMegabytesPerSecond: await webCryptoAesCtrMegabytesPerSecond(),
+  }),
+);
 for (const params of list(args.params))
   for (const k of list(args.k)) {
     await clientRound(params, k);

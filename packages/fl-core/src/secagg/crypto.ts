@@ -1,6 +1,6 @@
 import { x25519 } from '@noble/curves/ed25519.js';
 
-/** X25519 keys, AES-256 keys and mask seeds are all 32 bytes. */
+/** X25519 keys, AES-256 keys and mask seeds (ChaCha20 keys: maskStream.ts) are all 32 bytes. */
 export const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const GCM_TAG_BYTES = 16;
@@ -117,41 +117,3 @@ export async function open(key: Uint8Array<ArrayBuffer>, sealed: Uint8Array, ass
 export function sealedLength(plaintextLength: number): number {
   return IV_BYTES + plaintextLength + GCM_TAG_BYTES;
 }
-
-/**
- * The mask a 256-bit seed stands for: AES-256-CTR keystream over `zeros` (one call for the whole vector), from a zero
- * counter block, so the seed keeps its full strength, unlike generators seeded with 32 bits. Callers expanding many masks
- * pass the same zeros. In Node, OpenSSL's cipher API makes the same bytes about 7x faster than Node's WebCrypto (434 vs
- * 60 MB/s here), which is most of what the coordinator's unmasking costs; browsers have only WebCrypto.
- */
-export async function maskFromSeed(seed: Uint8Array, zeros: Uint8Array<ArrayBuffer>): Promise<Uint32Array> {
-  const openssl = await nodeCipher;
-  if (openssl) {
-    const cipher = openssl.createCipheriv('aes-256-ctr', seed, new Uint8Array(16));
-    const stream = new Uint8Array(cipher.update(zeros));
-    return new Uint32Array(stream.buffer, stream.byteOffset, stream.byteLength / 4);
-  }
-  return webCryptoMask(seed, zeros);
-}
-
-/** The same keystream through WebCrypto: a 64-bit counter never wraps within a vector of under 2^68 bytes. */
-export async function webCryptoMask(seed: Uint8Array, zeros: Uint8Array<ArrayBuffer>): Promise<Uint32Array> {
-  const key = await globalThis.crypto.subtle.importKey('raw', new Uint8Array(seed), 'AES-CTR', false, ['encrypt']);
-  const stream = await globalThis.crypto.subtle.encrypt({ name: 'AES-CTR', counter: new Uint8Array(16), length: 64 }, key, zeros);
-  return new Uint32Array(stream);
-}
-
-interface NodeCipherApi {
-  createCipheriv(algorithm: 'aes-256-ctr', key: Uint8Array, iv: Uint8Array): { update(data: Uint8Array): Uint8Array };
-}
-
-/** node:crypto in Node; null in a browser. The name is a variable so that browser bundlers leave the import alone. */
-const nodeCipher: Promise<NodeCipherApi | null> = (() => {
-  const isNode = typeof globalThis.process === 'object' && typeof globalThis.process.versions?.node === 'string';
-  if (!isNode) return Promise.resolve(null);
-  const name = 'node:crypto';
-  return import(/* @vite-ignore */ name).then(
-    (m: NodeCipherApi) => m,
-    () => null,
-  );
-})();

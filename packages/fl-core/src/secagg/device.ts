@@ -1,7 +1,6 @@
 import { split } from 'shamir-secret-sharing';
-import { secureRandom } from '../data/random.ts';
 import { deriveKey, x25519Agreement, generateKeyPair, KEY_BYTES, open, randomBytes, seal, type KeyPair } from './crypto.ts';
-import { applyMasks, pairwiseMaskInfo, pairwiseSign, shareAssociatedData, shareKeyInfo, type MaskJob } from './masking.ts';
+import { maskVector, pairwiseMaskInfo, pairwiseSign, shareAssociatedData, shareKeyInfo, type Masker, type MaskingWork } from './masking.ts';
 import {
   bytesOfWords,
   SHARE_BYTES,
@@ -15,7 +14,6 @@ import {
   type SecAggUnmaskShares,
 } from './messages.ts';
 import type { SecAggResult } from './params.ts';
-import { quantizeWeighted, quantizeWithNoise } from './quantize.ts';
 
 export interface SecAggRoundTag {
   federationId: string;
@@ -49,7 +47,11 @@ export class SecAggDevice {
   /** Shares received from neighbours: exactly the neighbours this device masked with. */
   private held = new Map<string, HeldShares>();
 
-  constructor(readonly tag: SecAggRoundTag) {}
+  /** `masker` quantizes and masks the update (a tab's runs in its training worker); by default, on this thread. */
+  constructor(
+    readonly tag: SecAggRoundTag,
+    private readonly masker: Masker = maskVector,
+  ) {}
 
   advertise(): SecAggAdvertisement {
     return { ...this.sender(), encryptionKey: this.encryption.publicKey, maskKey: this.masking.publicKey };
@@ -92,14 +94,9 @@ export class SecAggDevice {
   /**
    * Stage 3: opens the shares addressed to it, then masks `[w·clip(update)..., w]` (quantized) with its self mask and
    * one pairwise mask per neighbour that shared (added towards larger ids, subtracted towards smaller ones).
-   * `random` drives stochastic rounding and distributed DP's noise (seed it in tests).
+   * `random`, where given, drives stochastic rounding and distributed DP's noise (seeded in tests).
    */
-  async maskInput(
-    request: SecAggMaskedInputRequest,
-    update: Float32Array,
-    weight: number,
-    random: () => number = secureRandom(),
-  ): Promise<SecAggResult<SecAggMaskedInput>> {
+  async maskInput(request: SecAggMaskedInputRequest, update: Float32Array, weight: number, random?: () => number): Promise<SecAggResult<SecAggMaskedInput>> {
     const wrong = this.wrongMessage(request, 'masked-input');
     if (wrong) return refuse(wrong);
     const settings = this.settings!;
@@ -121,18 +118,18 @@ export class SecAggDevice {
       return refuse(
         `Only ${this.held.size} neighbours shared keys and the threshold is ${settings.threshold}, so this device does not send its update this round.`,
       );
-    // Distributed DP: the noise goes in before the masks, so the sum the coordinator unmasks carries it.
-    const masked = settings.noise
-      ? quantizeWithNoise(update, { ...settings, noise: settings.noise }, random)
-      : quantizeWeighted(update, weight, settings, random);
-    const jobs: MaskJob[] = [{ seed: async () => this.selfMaskSeed, sign: 1 }];
+    const masks: MaskingWork['masks'] = [{ seed: this.selfMaskSeed, sign: 1 }];
     const maskAgreement = await x25519Agreement(this.masking);
     for (const peer of this.held.keys()) {
       const shared = await maskAgreement(this.neighbourKeys.get(peer)!.maskKey);
       if (!shared) return refuse('A neighbour advertised an unusable public key, so this device sits the round out.');
-      jobs.push({ seed: () => deriveKey(shared, pairwiseMaskInfo(federationId, round, deviceId, peer)), sign: pairwiseSign(deviceId, peer) });
+      masks.push({ seed: await deriveKey(shared, pairwiseMaskInfo(federationId, round, deviceId, peer)), sign: pairwiseSign(deviceId, peer) });
     }
-    await applyMasks(masked, jobs);
+    const masked = await this.masker({ update, weight, settings, masks }, random).catch((err: unknown) =>
+      err instanceof Error ? err : new Error(String(err)),
+    );
+    if (masked instanceof Error)
+      return refuse(`This device could not mask its update (${masked.message}), so it sits the round out; reload the page if this repeats.`);
     this.stage = 'unmask';
     return { ok: true, value: { ...this.sender(), masked: bytesOfWords(masked) } };
   }

@@ -1,4 +1,8 @@
-import { labelBytes, maskFromSeed } from './crypto.ts';
+import { secureRandom } from '../data/random.ts';
+import { labelBytes } from './crypto.ts';
+import { MaskAdder } from './maskStream.ts';
+import type { SecAggRoundSettings } from './messages.ts';
+import { quantizeWeighted, quantizeWithNoise } from './quantize.ts';
 
 /** One mask to add to (sign 1) or subtract from (sign -1) a vector, from the 256-bit seed it expands. */
 export interface MaskJob {
@@ -6,22 +10,35 @@ export interface MaskJob {
   sign: 1 | -1;
 }
 
-/** How many AES-CTR masks are expanded at once: enough to overlap WebCrypto's work, few enough to bound memory. */
-const MASKS_IN_FLIGHT = 4;
-
-/** target += sign·mask mod 2^32 (Uint32Array stores wrap). */
-export function addMask(target: Uint32Array, mask: Uint32Array, sign: 1 | -1): void {
-  if (sign === 1) for (let i = 0; i < target.length; i++) target[i] = target[i]! + mask[i]!;
-  else for (let i = 0; i < target.length; i++) target[i] = target[i]! - mask[i]!;
+/** Applies each job's mask in turn, straight into `target` (O(model) memory whatever the number of masks). */
+export async function applyMasks(target: Uint32Array, jobs: readonly MaskJob[]): Promise<void> {
+  const adder = await MaskAdder.create();
+  for (const job of jobs) adder.add(target, await job.seed(), job.sign);
 }
 
-export async function applyMasks(target: Uint32Array, jobs: readonly MaskJob[]): Promise<void> {
-  const zeros = new Uint8Array(target.length * 4);
-  for (let start = 0; start < jobs.length; start += MASKS_IN_FLIGHT) {
-    const batch = jobs.slice(start, start + MASKS_IN_FLIGHT);
-    const masks = await Promise.all(batch.map(async (job) => maskFromSeed(await job.seed(), zeros)));
-    masks.forEach((mask, i) => addMask(target, mask, batch[i]!.sign));
-  }
+/** What a device's masked vector is made from: its update, weight and the round's settings, and its masks' seeds. */
+export interface MaskingWork {
+  update: Float32Array;
+  weight: number;
+  settings: SecAggRoundSettings;
+  masks: { seed: Uint8Array; sign: 1 | -1 }[];
+}
+
+/**
+ * Turns `work` into the vector a device sends. The tab runs it in its training worker (the page's thread stays free);
+ * Node runs maskVector itself. `random` drives stochastic rounding and distributed DP's noise where given (seeded tests).
+ */
+export type Masker = (work: MaskingWork, random?: () => number) => Promise<Uint32Array>;
+
+/** Quantizes `[w·clip(update)..., w]` (distributed DP's noise goes in before the masks, so the sum carries it), then adds the masks. */
+export async function maskVector(work: MaskingWork, random: () => number = secureRandom()): Promise<Uint32Array> {
+  const { update, weight, settings } = work;
+  const masked = settings.noise
+    ? quantizeWithNoise(update, { ...settings, noise: settings.noise }, random)
+    : quantizeWeighted(update, weight, settings, random);
+  const adder = await MaskAdder.create();
+  for (const { seed, sign } of work.masks) adder.add(masked, seed, sign);
+  return masked;
 }
 
 /** The pair's mask goes in with + at the smaller id and - at the larger, so it cancels in the sum. */

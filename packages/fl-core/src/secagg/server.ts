@@ -2,7 +2,8 @@ import { combine } from 'shamir-secret-sharing';
 import type { z } from 'zod';
 import type { SecureAggregationConfig } from './config.ts';
 import { deriveKey, publicKeyOf, x25519Agreement } from './crypto.ts';
-import { applyMasks, addMask, pairwiseMaskInfo, pairwiseSign, type MaskJob } from './masking.ts';
+import { applyMasks, pairwiseMaskInfo, pairwiseSign, type MaskJob } from './masking.ts';
+import { addWords } from './maskStream.ts';
 import {
   SecAggAdvertisement,
   SecAggMaskedInput,
@@ -152,7 +153,7 @@ export class SecAggServer {
     const words = wordsOf(parsed.value.masked);
     if (words.length !== this.sum.length)
       return refuse(`The masked update has ${words.length} values and this round's model needs ${this.sum.length}; it was refused.`);
-    addMask(this.sum, words, 1);
+    addWords(this.sum, words, 1);
     this.masked.add(deviceId);
     return { ok: true };
   }
