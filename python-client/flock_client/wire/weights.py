@@ -188,7 +188,8 @@ def _describe(spec: TensorSpec) -> str:
 
 def _parse_manifest(raw: memoryview) -> List[TensorSpec]:
     try:
-        entries = json.loads(bytes(raw).decode("utf-8", errors="replace"))
+        # As JSON.parse after TextDecoder: a leading BOM is dropped, bad UTF-8 reads as U+FFFD, NaN is not JSON.
+        entries = json.loads(bytes(raw).decode("utf-8-sig", errors="replace"), parse_constant=_refuse_constant)
     except (ValueError, RecursionError):
         raise WireError("manifest is not valid JSON") from None
     if not isinstance(entries, list):
@@ -206,6 +207,10 @@ def _parse_manifest(raw: memoryview) -> List[TensorSpec]:
     if values > MAX_MODEL_VALUES:
         raise WireError(f"manifest describes {values} values; a model holds at most {MAX_MODEL_VALUES}")
     return manifest
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _tensor_spec(entry: Any) -> Optional[TensorSpec]:

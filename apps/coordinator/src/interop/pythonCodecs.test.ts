@@ -209,6 +209,8 @@ const handMadePayloads = [
   handMade('[{"name":"whole","shape":[2.0],"dtype":"float32","extra":true}]', new Uint8Array(8)),
   handMade('[{"name":"b","shape":[2],"dtype":"int32"}]', new Uint8Array(8)),
   handMade('{"name":"b"}', new Uint8Array(0)),
+  handMade('[{"name":"b","shape":[2],"dtype":"float32","note":NaN}]', new Uint8Array(8)),
+  handMade('\ufeff[{"name":"b","shape":[2],"dtype":"float32"}]', new Uint8Array(8)),
   handMade('[' + '['.repeat(5000) + ']'.repeat(5000) + ']', new Uint8Array(0)),
   handMade('[]', new Uint8Array(0), { 4: 2 }),
   handMade('[]', new Uint8Array(0), { 5: 4 }),
