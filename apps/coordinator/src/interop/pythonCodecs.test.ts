@@ -188,7 +188,7 @@ const mutated = fc.sample(
       for (const { at, byte } of writes) out[at % 3 === 0 ? at % 64 : at % out.length] = byte;
       return cut === undefined ? out : out.subarray(0, cut % (out.length + 1));
     }),
-  { seed: 22, numRuns: 400 },
+  { seed: 22, numRuns: 600 },
 );
 
 /** A header and a manifest, with data after it, for the limits a valid encoder never reaches. */
