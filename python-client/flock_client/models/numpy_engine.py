@@ -16,7 +16,8 @@ def _activate(x: np.ndarray, activation: str) -> np.ndarray:
     if activation == "relu6":
         return np.clip(x, 0, 6)
     if activation == "sigmoid":
-        return (1 / (1 + np.exp(-x))).astype(np.float32)
+        # As tanh: exp(-x) would overflow (and warn) for very negative x.
+        return np.float32(0.5) * (np.float32(1) + np.tanh(np.float32(0.5) * x))
     if activation == "tanh":
         return np.tanh(x)
     if activation == "softmax":
