@@ -92,7 +92,7 @@ class Trainer:
         return np.ascontiguousarray(x.reshape((x.shape[0],) + tuple(want)))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """Logits [n, classes] (the zoo's models end in logits; softmax is the loss's)."""
+        """The outputs [n, classes]: logits for the zoo's models (the loss applies softmax, as fl-core's does)."""
         x = self.shaped(x)
         parts = [self._logits(x[i : i + EVALUATION_BATCH]) for i in range(0, len(x), EVALUATION_BATCH)]
         return np.concatenate(parts) if parts else np.zeros((0, self.num_classes), np.float32)
