@@ -107,6 +107,15 @@ class WeightsTest(unittest.TestCase):
         padding = -(12 + len(manifest)) % 4
         self.assertEqual(payload[12 + len(manifest) :], b"\0" * padding + struct.pack("<2f", 1, 2))
 
+    def test_manifest_json_is_what_json_stringify_writes(self):
+        names = ["dense/kernel", 'q"uo\\te', "tab\tnew\nline\x01", "ünï😀", "lone \ud800"]
+        written = ['"dense/kernel"', '"q\\"uo\\\\te"', '"tab\\tnew\\nline\\u0001"', '"ünï😀"', '"lone \\ud800"']
+        for name, json_name in zip(names, written):
+            payload = encode_weights([TensorSpec(name, ())], [1])
+            expected = ('[{"name":' + json_name + ',"shape":[],"dtype":"float32"}]').encode()
+            self.assertEqual(payload[12 : 12 + len(expected)], expected)
+            self.assertEqual(decode_weights(payload).manifest[0].name, name)
+
     def test_manifest_entries_read_like_json(self):
         spec = decode_weights(encode_weights(MANIFEST, sample(2))).manifest[0]
         self.assertEqual((spec["name"], spec["shape"], spec["dtype"], spec.size), ("dense/kernel", (6, 5), "float32", 30))

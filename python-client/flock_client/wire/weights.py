@@ -127,7 +127,10 @@ def encode_weights(
         data = encode_topk(flat, select_topk(flat, topk_count(flat.size, fraction)))
     else:
         raise WireError(f"codec must be one of {', '.join(CODECS)}, got {codec!r}")
-    manifest_bytes = json.dumps([spec.to_json() for spec in specs], separators=(",", ":"), ensure_ascii=False).encode()
+    manifest_json = json.dumps([spec.to_json() for spec in specs], separators=(",", ":"), ensure_ascii=False)
+    # JSON.stringify escapes a lone surrogate as \udXXX, which is what backslashreplace writes for the only characters
+    # UTF-8 cannot encode.
+    manifest_bytes = manifest_json.encode("utf-8", "backslashreplace")
     header = _MAGIC + bytes([WEIGHTS_FORMAT_VERSION, CODECS.index(codec), KINDS.index(kind), 0])
     header += np.uint32(len(manifest_bytes)).astype("<u4").tobytes()
     padding = b"\0" * (-(_HEADER_BYTES + len(manifest_bytes)) % 4)

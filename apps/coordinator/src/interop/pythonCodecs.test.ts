@@ -47,7 +47,8 @@ function expectSameFloats(actual: Float32Array, expected: Float32Array): void {
 const manifest: WeightsManifest = [
   { name: 'dense/kernel', shape: [40, 20], dtype: 'float32' },
   { name: 'dense/bias', shape: [20], dtype: 'float32' },
-  { name: 'gain', shape: [], dtype: 'float32' },
+  // A name JSON.stringify escapes in every way it can: quote, backslash, control characters, a lone surrogate.
+  { name: 'gain "ü😀"\\\t\u0001\ud800', shape: [], dtype: 'float32' },
 ];
 const SIZE = 821;
 
