@@ -2,7 +2,7 @@
 evaluate the global model on held-out examples, train locally, take the delta, clip and noise it when instructed."""
 
 import os
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 
@@ -40,15 +40,17 @@ def train_round(
     instructions: Optional[dict] = None,
     seed: int = 0,
     evaluate_on: Optional[Tuple[np.ndarray, np.ndarray]] = None,
+    on_progress: Optional[Callable[[dict], None]] = None,
 ) -> Dict[str, Any]:
     """One round on local examples: `config` and `instructions` are round:start's; `seed` orders the batches
-    (a tab uses seed_from_text(f"{shard_id}/{round}")). Returns the delta to upload and the round's metrics."""
+    (a tab uses seed_from_text(f"{shard_id}/{round}")); `on_progress` as Trainer.train's. Returns the delta to upload
+    and the round's metrics."""
     instructions = instructions or {}
     trainer.set_weights(global_values)
     initial = trainer.get_weights()
     # Federated evaluation: the global model as received, on the device's held-out examples.
     evaluation = trainer.evaluate(*evaluate_on) if evaluate_on is not None else None
-    trained = trainer.train(x, labels, config, proximal_mu=instructions.get("proximalMu") or 0.0, seed=seed)
+    trained = trainer.train(x, labels, config, proximal_mu=instructions.get("proximalMu") or 0.0, seed=seed, on_progress=on_progress)
     delta = trainer.get_weights() - initial
     result: Dict[str, Any] = {
         "delta": privatize_delta(delta, instructions),

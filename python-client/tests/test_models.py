@@ -147,6 +147,23 @@ class Training(unittest.TestCase):
                 self.assertLess(after["loss"], before["loss"] * 0.7, f"{engine} {optimizer}")
                 self.assertGreater(after["accuracy"], 0.8, f"{engine} {optimizer}")
 
+    def test_progress_is_reported_every_few_batches_and_can_stop_training(self):
+        trainer = build_model("tabular-mlp", input_shape=TABULAR, num_classes=3, prefer="numpy")
+        trainer.set_weights(random_weights(trainer))
+        x, labels = np.zeros((50, 8), np.float32), np.zeros(50, np.int64)
+        seen = []
+        loss = trainer.train(x, labels, {"epochs": 2, "batchSize": 4, "learningRate": 0.1}, on_progress=seen.append, progress_every=5)["loss"]
+        self.assertEqual([(p["epoch"], p["batch"]) for p in seen], [(1, 5), (1, 10), (1, 13), (2, 5), (2, 10), (2, 13)])
+        self.assertEqual(seen[-1]["batches"], 13)
+        self.assertAlmostEqual(seen[-1]["loss"], loss)
+
+        def stop(progress):
+            raise InterruptedError("the round closed")
+
+        with self.assertRaises(InterruptedError):
+            trainer.train(x, labels, {"epochs": 1, "batchSize": 4, "learningRate": 0.1}, on_progress=stop)
+        self.assertIsNone(trainer.optimizer)
+
     def test_a_round_evaluates_the_global_model_then_returns_the_trained_delta(self):
         trainer = build_model("tabular-mlp", input_shape=TABULAR, num_classes=3, prefer="numpy")
         global_values = random_weights(trainer, 7, 0.2)

@@ -1,6 +1,6 @@
 """What both engines share: the model's manifest, input shaping, evaluation and the epoch loop of fl-core's trainEpochs."""
 
-from typing import Dict, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 import numpy as np
 
@@ -108,9 +108,22 @@ class Trainer:
         accuracy = float((logits.argmax(axis=1) == labels).sum() / count)
         return {"loss": loss, "accuracy": accuracy, "examples": count}
 
-    def train(self, x: np.ndarray, labels: np.ndarray, config: dict, proximal_mu: float = 0.0, seed: int = 0, order: str = "shuffled") -> Dict[str, float]:
+    def train(
+        self,
+        x: np.ndarray,
+        labels: np.ndarray,
+        config: dict,
+        proximal_mu: float = 0.0,
+        seed: int = 0,
+        order: str = "shuffled",
+        on_progress: Optional[Callable[[dict], None]] = None,
+        progress_every: int = 10,
+    ) -> Dict[str, float]:
         """fl-core's trainEpochs: `epochs` passes in batches of `batchSize`, shuffled per epoch by Mulberry32(seed)
-        (order='identity' keeps the stored order). Returns the mean loss of the last epoch (with the proximal term)."""
+        (order='identity' keeps the stored order). Returns the mean loss of the last epoch (with the proximal term).
+
+        `on_progress` gets {epoch, epochs, batch, batches, loss} every `progress_every` batches and at each epoch's end
+        (loss: the epoch's mean so far); an exception it raises (a device told to stop) ends training."""
         x = self.shaped(x)
         labels = _labels(labels, self.num_classes)
         epochs, batch_size = int(config["epochs"]), int(config["batchSize"])
@@ -123,13 +136,17 @@ class Trainer:
         epoch_loss = 0.0
         self._begin({**config, "optimizer": optimizer}, float(proximal_mu or 0.0))
         try:
-            for _ in range(epochs):
+            for epoch in range(epochs):
                 if order != "identity":
                     shuffle_in_place(indices, rng)
                 loss_sum = 0.0
-                for start in range(0, count, batch_size):
+                batches = -(-count // batch_size)
+                for b, start in enumerate(range(0, count, batch_size)):
                     batch = indices[start : start + batch_size]
                     loss_sum += self._step(x[batch], labels[batch]) * len(batch)
+                    if on_progress and ((b + 1) % progress_every == 0 or b == batches - 1):
+                        seen = min(start + batch_size, count)
+                        on_progress({"epoch": epoch + 1, "epochs": epochs, "batch": b + 1, "batches": batches, "loss": loss_sum / seen})
                 epoch_loss = loss_sum / count if count else 0.0
         finally:
             self._end()
