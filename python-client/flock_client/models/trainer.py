@@ -13,7 +13,6 @@ MOMENTUM = 0.9
 ADAM_BETAS = (0.9, 0.999)
 #: tfjs's Adam takes its epsilon from the backend: 1e-7 on float32 backends (torch's default is 1e-8).
 ADAM_EPSILON = 1e-7
-EVALUATION_BATCH = 500
 
 
 def shuffle_in_place(order: np.ndarray, rng: Mulberry32) -> None:
@@ -41,6 +40,8 @@ class Trainer:
     """One model on one engine: weights in and out in tfjs's manifest order and layouts, training and evaluation."""
 
     engine = ""
+    #: Examples per forward pass in predict and evaluate (fl-core's evaluateTensors takes 500).
+    predict_batch = 500
 
     def __init__(self, architecture: Architecture, model: str):
         self.architecture = architecture
@@ -94,7 +95,7 @@ class Trainer:
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The outputs [n, classes]: logits for the zoo's models (the loss applies softmax, as fl-core's does)."""
         x = self.shaped(x)
-        parts = [self._logits(x[i : i + EVALUATION_BATCH]) for i in range(0, len(x), EVALUATION_BATCH)]
+        parts = [self._logits(x[i : i + self.predict_batch]) for i in range(0, len(x), self.predict_batch)]
         return np.concatenate(parts) if parts else np.zeros((0, self.num_classes), np.float32)
 
     def evaluate(self, x: np.ndarray, labels: np.ndarray) -> Dict[str, float]:
