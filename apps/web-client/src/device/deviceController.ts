@@ -234,6 +234,8 @@ export class DeviceController {
           return { ...result, payload: new Uint8Array(result.payload) };
         },
         cancel: () => training.cancel(),
+        // Secure rounds: the update is quantized and masked in the worker (the session keeps its copy of the update).
+        mask: (work) => training.mask(work),
         // Only imported examples have a held-out share; an assigned shard is all for training.
         evaluate: async (job) => {
           const { dataset } = this.view;

@@ -1,4 +1,5 @@
 import type { LocalEvaluation, ModelRef } from '@flock/fl-core';
+import type { MaskingWork } from '@flock/fl-core/secagg';
 import {
   assertNever,
   type BackendChoice,
@@ -23,6 +24,8 @@ export class TrainingClient {
   private pendingInit: (Pending<BackendChoice> & { onMeasuring: (m: MeasuringEvent) => void }) | null = null;
   private pendingTrain: (Pending<ResultEvent> & { job: number; round: number; onProgress: (p: ProgressEvent) => void }) | null = null;
   private pendingEvaluation: (Pending<LocalEvaluation | null> & { job: number }) | null = null;
+  /** Secure rounds' masking requests by job. */
+  private readonly pendingMasks = new Map<number, Pending<Uint32Array>>();
   private jobs = 0;
 
   constructor() {
@@ -56,6 +59,15 @@ export class TrainingClient {
     return new Promise((resolve, reject) => {
       this.pendingEvaluation = { resolve, reject, job };
       this.send({ type: 'evaluate', job, ...request }, [request.weights]);
+    });
+  }
+
+  /** Quantizes and masks a secure round's update in the worker, at once (not after the jobs before it). */
+  mask(work: MaskingWork): Promise<Uint32Array> {
+    const job = ++this.jobs;
+    return new Promise((resolve, reject) => {
+      this.pendingMasks.set(job, { resolve, reject });
+      this.send({ type: 'mask', job, work });
     });
   }
 
@@ -103,7 +115,16 @@ export class TrainingClient {
           this.pendingEvaluation = null;
         }
         return;
+      case 'masked':
+        this.pendingMasks.get(msg.job)?.resolve(msg.masked);
+        this.pendingMasks.delete(msg.job);
+        return;
       case 'error':
+        if (msg.job !== null && this.pendingMasks.has(msg.job)) {
+          this.pendingMasks.get(msg.job)!.reject(new Error(msg.message));
+          this.pendingMasks.delete(msg.job);
+          return;
+        }
         if (this.pendingEvaluation?.job === msg.job) {
           this.pendingEvaluation.reject(new Error(msg.message));
           this.pendingEvaluation = null;
@@ -124,6 +145,8 @@ export class TrainingClient {
     this.pendingInit?.reject(err);
     this.pendingTrain?.reject(err);
     this.pendingEvaluation?.reject(err);
+    for (const pending of this.pendingMasks.values()) pending.reject(err);
+    this.pendingMasks.clear();
     this.pendingInit = null;
     this.pendingTrain = null;
     this.pendingEvaluation = null;

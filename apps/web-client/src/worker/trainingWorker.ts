@@ -2,6 +2,7 @@
 import '../strictCsp.ts';
 import * as tf from '@tensorflow/tfjs';
 import { decodeDataset, RoundTrainer, type ImageDataset } from '@flock/fl-core';
+import { maskVector } from '@flock/fl-core/secagg';
 import { DeviceStore } from '../storage/deviceStore.ts';
 import { chooseBackend } from './backend.ts';
 import { pageOriginTopology } from './backendSpeed.ts';
@@ -11,6 +12,7 @@ import {
   type BackendChoice,
   type ClientBackend,
   type EvaluateRequest,
+  type MaskRequest,
   type PageToWorkerMessage,
   type QueuedRequest,
   type TrainRequest,
@@ -45,6 +47,7 @@ scope.onmessage = (event: MessageEvent<PageToWorkerMessage>) => {
   const msg = event.data;
   // A stop is read while the job it stops still runs (the loop yields to the event loop), so it skips the queue.
   if (msg.type === 'cancel') stoppedUpTo = Math.max(stoppedUpTo, msg.job);
+  else if (msg.type === 'mask') void mask(msg);
   else queue = queue.then(() => handle(msg));
 };
 
@@ -122,6 +125,16 @@ async function train(req: TrainRequest): Promise<void> {
     },
     [buffer],
   );
+}
+
+/** Runs between the training loop's yields: masking takes a fraction of a second and its stage has a deadline. */
+async function mask(req: MaskRequest): Promise<void> {
+  try {
+    const masked = (await maskVector(req.work)) as Uint32Array<ArrayBuffer>;
+    post({ type: 'masked', job: req.job, masked }, [masked.buffer]);
+  } catch (err) {
+    post({ type: 'error', job: req.job, message: errorMessage(err) });
+  }
 }
 
 async function loadShard(shardId: string): Promise<ImageDataset> {

@@ -1,6 +1,7 @@
 import type { TrainingEngine } from '@flock/fl-core';
 import type { TrainingJob } from '@flock/fl-core/device';
 import type { AdapterInfo, BackendName, LocalEvaluation, ModelRef } from '@flock/fl-core/protocol';
+import type { MaskingWork } from '@flock/fl-core/secagg';
 
 /** Backends this client can run, in the order they are tried; `wasm` only for dense models (its convolutions cannot train). */
 export const CLIENT_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const satisfies readonly BackendName[];
@@ -56,7 +57,17 @@ export interface CancelRequest {
 
 /** What the worker handles one at a time, in order. */
 export type QueuedRequest = InitRequest | TrainRequest | EvaluateRequest;
-export type PageToWorkerMessage = QueuedRequest | CancelRequest;
+/**
+ * Quantizes and masks a secure round's update (secagg's maskVector), so the page's thread stays free; sent outside the
+ * queue, as the masked-input stage has a deadline and the next round may be training already.
+ */
+export interface MaskRequest {
+  type: 'mask';
+  job: number;
+  work: MaskingWork;
+}
+
+export type PageToWorkerMessage = QueuedRequest | CancelRequest | MaskRequest;
 
 // ---- worker -> page ----
 
@@ -108,6 +119,13 @@ export interface EvaluationEvent {
   evaluation: LocalEvaluation | null;
 }
 
+/** The masked vector of a MaskRequest (transferred). */
+export interface MaskedEvent {
+  type: 'masked';
+  job: number;
+  masked: Uint32Array<ArrayBuffer>;
+}
+
 export interface ErrorEvent {
   type: 'error';
   /** The training job that failed; null when starting the backend failed. */
@@ -115,7 +133,7 @@ export interface ErrorEvent {
   message: string;
 }
 
-export type WorkerToPageMessage = ReadyEvent | MeasuringEvent | ProgressEvent | ResultEvent | EvaluationEvent | ErrorEvent;
+export type WorkerToPageMessage = ReadyEvent | MeasuringEvent | ProgressEvent | ResultEvent | EvaluationEvent | MaskedEvent | ErrorEvent;
 
 export function assertNever(value: never): never {
   throw new Error(`unhandled message: ${JSON.stringify(value)}`);

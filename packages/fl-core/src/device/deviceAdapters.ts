@@ -15,6 +15,7 @@ import type {
   TrainingConfig,
 } from '../protocol/device.ts';
 import type { ImageDataset } from '../data/dataset.ts';
+import type { MaskingWork } from '../secagg/masking.ts';
 import type { DeviceCredentials } from './deviceCredentials.ts';
 import type { DeviceSocket } from './deviceSocket.ts';
 import type { RoundJobPhase } from './roundJob.ts';
@@ -114,6 +115,8 @@ export interface DeviceTrainer {
   cancel?(): void;
   /** Scores a model on the device's held-out examples; null when it holds none. Absent: the device never evaluates the final model. */
   evaluate?(job: EvaluationJob): Promise<LocalEvaluation | null>;
+  /** Quantizes and masks a secure round's update (secagg's maskVector; off the page's thread on a tab). Absent: the session does it itself. */
+  mask?(work: MaskingWork): Promise<Uint32Array>;
 }
 
 export type ConnectionState = 'not connected' | 'connecting' | 'connected' | 'reconnecting' | 'waiting for coordinator';

@@ -17,6 +17,7 @@ export {
   SecAggUnmaskShares,
   toWire,
 } from './messages.ts';
+export { applyMasks, maskVector, type Masker, type MaskingWork } from './masking.ts';
 export { neighbourGraph } from './neighbourGraph.ts';
 export { deriveSecAggParams, SECAGG_MODULUS, type SecAggGroupParams, type SecAggResult } from './params.ts';
 export { discreteGaussian } from './discreteNoise.ts';
