@@ -75,6 +75,7 @@ export function addClientCommand(program: Command): void {
         federationId: flags.federation,
         backend: choice.backend,
         adapter: choice.adapter,
+        platform: 'node' as const,
         dataSource: { kind: 'own' as const, numExamples: data.data.count },
       };
       let last = '';

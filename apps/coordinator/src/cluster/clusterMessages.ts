@@ -1,4 +1,4 @@
-import { AdapterInfo, BackendName, DeviceId, FederationId } from '@flock/fl-core';
+import { AdapterInfo, BackendName, DeviceId, DevicePlatform, FederationId } from '@flock/fl-core';
 import { z } from 'zod';
 
 const Count = z.number().int().min(0);
@@ -11,6 +11,7 @@ const OnlineDevice = z.object({
   examples: Count,
   backend: BackendName.nullable(),
   adapter: AdapterInfo.nullable(),
+  platform: DevicePlatform.optional(),
   roundsContributed: Count,
 });
 

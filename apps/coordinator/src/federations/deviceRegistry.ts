@@ -36,7 +36,15 @@ export class DeviceRegistry {
   /** A device as the store registered it (here or, with several coordinators, on another one): its shard, examples and backend. */
   adopt(d: StoredDevice): void {
     const known = this.devices.get(d.deviceId);
-    if (known) Object.assign(known, { shardIndex: d.shardIndex, examples: d.examples, backend: d.backend, adapter: d.adapter, lastSeen: d.lastSeen });
+    if (known)
+      Object.assign(known, {
+        shardIndex: d.shardIndex,
+        examples: d.examples,
+        backend: d.backend,
+        adapter: d.adapter,
+        platform: d.platform,
+        lastSeen: d.lastSeen,
+      });
     else this.devices.set(d.deviceId, { ...d, connections: 0, elsewhere: new Set(), state: 'joining' });
   }
 
@@ -120,6 +128,7 @@ export class DeviceRegistry {
         state: d.connections > 0 ? d.state : 'idle',
         backend: d.backend,
         adapter: d.adapter,
+        ...(d.platform ? { platform: d.platform } : {}),
         shardId: this.shardId(d),
         examples: d.examples,
         roundsContributed: d.roundsContributed,

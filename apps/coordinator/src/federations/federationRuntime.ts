@@ -92,8 +92,8 @@ async function engineFromStore(stored: StoredFederation, manifest: WeightsManife
 }
 
 function onlineDevice(d: StoredDevice): OnlineDevice {
-  const { deviceId, shardIndex, examples, backend, adapter, roundsContributed } = d;
-  return { deviceId, shardIndex, examples, backend, adapter, roundsContributed };
+  const { deviceId, shardIndex, examples, backend, adapter, platform, roundsContributed } = d;
+  return { deviceId, shardIndex, examples, backend, adapter, ...(platform ? { platform } : {}), roundsContributed };
 }
 
 /** What the transports do on the runtime's behalf. */
@@ -490,6 +490,7 @@ export class FederationRuntime {
         deviceId: hello.deviceId,
         backend: hello.backend,
         adapter: hello.adapter,
+        ...(hello.platform ? { platform: hello.platform } : {}),
         lastSeen: new Date(),
         ownExamples: hello.dataSource?.kind === 'own' ? hello.dataSource.numExamples : null,
       },

@@ -1,5 +1,6 @@
 import {
   DeviceBytesPageQuery,
+  devicePlatformWords,
   DevicesPageQuery,
   EventLogEntry,
   issueText,
@@ -74,7 +75,7 @@ export function consoleApi(
       pageOf<DeviceInfo, (typeof query.sort)['field']>(rows, query, {
         key: (d) => d.deviceId,
         value: (d, field) => DEVICE_SORT[field](d),
-        text: (d) => `${d.deviceId} ${d.state} ${d.backend ?? ''} ${d.connected ? 'online' : 'offline'}`,
+        text: (d) => `${d.deviceId} ${d.state} ${devicePlatformWords(d.platform, d.backend)} ${d.backend ?? ''} ${d.connected ? 'online' : 'offline'}`,
       }),
     );
   });

@@ -84,7 +84,7 @@ function startDevices(msg: PoolDevices): void {
       s.on('secagg:request', (raw) => dropBeforeMasking(s, deviceId, raw, msg.behaviour));
       return s;
     };
-    const identity = { deviceId, federationId: msg.federationId, backend: name, adapter };
+    const identity = { deviceId, federationId: msg.federationId, backend: name, adapter, platform: 'node' as const };
     const session = new DeviceSession(identity, { ...adapters, connect }, (view) => {
       progress.observe(view.federation);
       if (view.state === 'error' && view.detail && !view.detail.includes(DROPPED_OUT)) post({ type: 'error', message: `${deviceId}: ${view.detail}` });

@@ -2,6 +2,7 @@ import type {
   AdapterInfo,
   BackendName,
   DeviceEvaluation,
+  DevicePlatform,
   DeviceRoundBytes,
   FederationConfig,
   FederationStatus,
@@ -117,6 +118,8 @@ export interface StoredDevice {
   shardIndex: number;
   backend: BackendName | null;
   adapter: AdapterInfo | null;
+  /** Absent: the device's hello did not say (a client from before platforms were named). */
+  platform?: DevicePlatform;
   roundsContributed: number;
   examples: number;
   lastSeen: Date;
@@ -127,6 +130,7 @@ export interface NewDevice {
   deviceId: string;
   backend: BackendName | null;
   adapter: AdapterInfo | null;
+  platform?: DevicePlatform;
   lastSeen: Date;
   /** Own-data devices: the examples they declare; shard devices: null (examples come from shardSize). */
   ownExamples: number | null;
@@ -141,10 +145,10 @@ export interface Registration {
 export interface DeviceRepository {
   /** By shard index. */
   list(federationId: string): Promise<StoredDevice[]>;
-  /** A new device as given; a known one gets its backend, adapter and last-seen time (its shard and contribution count stay). */
+  /** A new device as given; a known one gets its backend, adapter, platform and last-seen time (its shard and contribution count stay). */
   upsert(federationId: string, device: StoredDevice): Promise<void>;
   /**
-   * Registers a device atomically, whichever coordinator asks: a known device keeps its shard (its backend, adapter, last seen and,
+   * Registers a device atomically, whichever coordinator asks: a known device keeps its shard (its backend, adapter, platform, last seen and,
    * for an own-data device, its examples are refreshed); a new one gets the lowest free shard index >= 0 below `shardCount`
    * (examples: shardSize(index)), or for own data the next free negative index. Null when every shard is taken.
    * Concurrent calls from several coordinators never give one index twice. An unknown federation is refused.

@@ -317,6 +317,19 @@ export function storeContract(name: string, open: OpenStore): void {
           ]);
         });
 
+        it('keeps the platform a device names, refreshed on its return; a device that names none has none', async () => {
+          const id = await federation();
+          expect((await register(id, newDevice('py', { platform: 'python', backend: 'pytorch' })))?.device).toMatchObject({ platform: 'python' });
+          expect((await register(id, newDevice('tab')))?.device).not.toHaveProperty('platform');
+          expect((await register(id, newDevice('tab', { platform: 'tab' })))?.device).toMatchObject({ platform: 'tab' });
+          await store.devices.upsert(id, device('node', 3, { platform: 'node' }));
+          expect((await store.devices.list(id)).map((d) => [d.deviceId, d.platform])).toEqual([
+            ['py', 'python'],
+            ['tab', 'tab'],
+            ['node', 'node'],
+          ]);
+        });
+
         it('gives devices with their own data the next free negative index and the examples they declare, again on each return', async () => {
           const id = await federation();
           expect(await register(id, newDevice('own-1', { ownExamples: 7 }))).toEqual({ device: device('own-1', -1, { examples: 7 }), isNew: true });

@@ -150,6 +150,7 @@ export class DeviceController {
       federationId: this.options.federationId,
       backend: engine.choice.backend,
       adapter: engine.choice.adapter,
+      platform: 'tab' as const,
       ...(own !== null ? { dataSource: { kind: 'own' as const, numExamples: own } } : {}),
     };
     this.session = new DeviceSession(identity, this.adapters(this.store, this.training), (view) => this.update(view), examplesStored);

@@ -2,6 +2,7 @@ import type {
   AdapterInfo,
   BackendName,
   DatasetAssignment,
+  DevicePlatform,
   DeviceState,
   FederationStatus,
   HelloMessage,
@@ -35,6 +36,8 @@ export interface DeviceIdentity {
   federationId: string;
   backend: BackendName;
   adapter: AdapterInfo | null;
+  /** What kind of client this is, for the dashboard. */
+  platform?: DevicePlatform;
   /** Absent: the device downloads the shard the coordinator assigns. */
   dataSource?: HelloMessage['dataSource'];
 }

@@ -147,13 +147,14 @@ export class DeviceSession {
   }
 
   private async sayHello(socket: DeviceSocket, connection: number): Promise<void> {
-    const { deviceId, federationId, backend, adapter, dataSource } = this.identity;
+    const { deviceId, federationId, backend, adapter, platform, dataSource } = this.identity;
     const reply = await sendHello(socket, {
       protocolVersion: PROTOCOL_VERSION,
       deviceId,
       federationId,
       backend,
       adapter,
+      ...(platform ? { platform } : {}),
       ...(dataSource ? { dataSource } : {}),
       ...(this.heldModel ? { heldModel: this.heldModel } : {}),
     });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FederationConfig } from '../config/federation.ts';
-import { AdapterInfo, BackendName, DeviceState, FederationId, FederationStatus } from './device.ts';
+import { AdapterInfo, BackendName, DevicePlatform, DeviceState, FederationId, FederationStatus } from './device.ts';
 
 // What the coordinator tells the dashboard (REST answers and the /admin feed) about federations,
 // their rounds, devices and events. A summary carries the federation's config (config/).
@@ -43,6 +43,8 @@ export const DeviceInfo = z.object({
   state: DeviceState,
   backend: BackendName.nullable(),
   adapter: AdapterInfo.nullable(),
+  /** Absent: the device did not say (a client from before platforms were named). */
+  platform: DevicePlatform.optional(),
   shardId: z.string(),
   examples: z.number().int(),
   roundsContributed: z.number().int(),

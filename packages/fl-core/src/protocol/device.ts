@@ -23,8 +23,13 @@ const Id = z
 export const DeviceId = Id.min(8);
 export const FederationId = Id;
 
-export const BackendName = z.enum(['webgpu', 'webgl', 'cpu', 'wasm']);
+/** What trains on the device: a tfjs backend (tabs, Node), or the Python client's PyTorch or plain-numpy trainer. */
+export const BackendName = z.enum(['webgpu', 'webgl', 'cpu', 'wasm', 'pytorch', 'numpy']);
 export type BackendName = z.infer<typeof BackendName>;
+
+/** What kind of client the device is: a browser tab, a Node silo (`flockctl client`) or a Python silo (`flock-py client`). */
+export const DevicePlatform = z.enum(['tab', 'node', 'python']);
+export type DevicePlatform = z.infer<typeof DevicePlatform>;
 
 export const DeviceState = z.enum(['idle', 'joining', 'downloading-data', 'waiting-for-round', 'training', 'uploading', 'error']);
 export type DeviceState = z.infer<typeof DeviceState>;
@@ -87,6 +92,8 @@ export const HelloMessage = z.object({
   federationId: FederationId,
   backend: BackendName,
   adapter: AdapterInfo.nullable(),
+  /** Absent: a client from before platforms were named; the dashboard shows it as unknown. */
+  platform: DevicePlatform.optional(),
   /**
    * Where the device's training examples come from: `assigned` (the default) downloads a shard from
    * the coordinator; `own` brings local data (a silo) and declares how many examples it holds.

@@ -9,6 +9,7 @@ export * from './chunkedUploadMessages.ts';
 export * from './chunkedDownloadMessages.ts';
 export * from './deviceBytes.ts';
 export * from './deviceStateWords.ts';
+export * from './devicePlatformWords.ts';
 export * from './issueWords.ts';
 export * from './pages.ts';
 export * from './coordinators.ts';

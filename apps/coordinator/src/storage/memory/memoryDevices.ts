@@ -41,6 +41,7 @@ export class MemoryDevices implements DeviceRepository {
       shardIndex,
       backend: device.backend,
       adapter: structuredClone(device.adapter),
+      ...platformOf(device),
       roundsContributed: 0,
       examples: device.ownExamples ?? shardSize(shardIndex),
       lastSeen: new Date(device.lastSeen),
@@ -57,9 +58,13 @@ export class MemoryDevices implements DeviceRepository {
 }
 
 /** What a returning device brings: its shard and contribution count stay. */
-function refresh(known: StoredDevice, device: Pick<StoredDevice, 'backend' | 'adapter' | 'lastSeen'>): void {
+function refresh(known: StoredDevice, device: Pick<StoredDevice, 'backend' | 'adapter' | 'platform' | 'lastSeen'>): void {
   Object.assign(known, { backend: device.backend, adapter: structuredClone(device.adapter), lastSeen: new Date(device.lastSeen) });
+  if (device.platform) known.platform = device.platform;
+  else delete known.platform;
 }
+
+const platformOf = (d: Pick<StoredDevice, 'platform'>) => (d.platform ? { platform: d.platform } : {});
 
 function copyDevice(d: StoredDevice): StoredDevice {
   return {
@@ -67,6 +72,7 @@ function copyDevice(d: StoredDevice): StoredDevice {
     shardIndex: d.shardIndex,
     backend: d.backend,
     adapter: structuredClone(d.adapter),
+    ...platformOf(d),
     roundsContributed: d.roundsContributed,
     examples: d.examples,
     lastSeen: new Date(d.lastSeen),

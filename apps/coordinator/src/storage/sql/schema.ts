@@ -172,6 +172,8 @@ create table if not exists round_partials (
   updates integer not null,
   primary key (federation_id, attempt, coordinator_id)
 );
+-- What kind of client a device is (tab, node, python), as its hello said; null for devices from before.
+alter table devices add column if not exists platform text;
 `;
 
 /**

@@ -1,4 +1,4 @@
-import { deviceStateWords, type DeviceInfo } from '@flock/fl-core/protocol';
+import { devicePlatformWords, deviceStateWords, type DeviceInfo } from '@flock/fl-core/protocol';
 import { formatTime, shortId } from '../../../format.ts';
 import type { PagedRows } from '../../api/usePagedRows.ts';
 import { FilterSelect, PageBody, PageControls, SortHeader } from './PageControls.tsx';
@@ -23,6 +23,7 @@ export function DevicesTable({ table }: { table: PagedRows<DeviceInfo> }) {
             <SortHeader table={table} field="id" label="Device" />
             <th>Connected</th>
             <SortHeader table={table} field="state" label="State" />
+            <th>Platform</th>
             <th>Backend</th>
             <th>Adapter</th>
             <SortHeader table={table} field="examples" label="Examples" numeric />
@@ -42,6 +43,7 @@ export function DevicesTable({ table }: { table: PagedRows<DeviceInfo> }) {
                   {deviceStateWords(d.state)}
                 </span>
               </td>
+              <td data-testid="device-platform">{devicePlatformWords(d.platform, d.backend)}</td>
               <td>{d.backend ?? '—'}</td>
               <td>{d.adapter ? `${d.adapter.vendor} / ${d.adapter.architecture}` : '—'}</td>
               <td className="num">{d.examples}</td>
