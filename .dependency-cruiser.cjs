@@ -21,8 +21,25 @@ module.exports = {
       comment:
         'The wire messages are the contract every peer (tabs, flockctl, the Python client) reads: schemas only. The event maps name the secure-aggregation messages by type alone.',
       severity: 'error',
-      from: { path: '^packages/fl-core/src/protocol/', pathNot: ['\\.test\\.ts$', '^packages/fl-core/src/protocol/dashboard\\.ts$'] },
+      from: {
+        path: '^packages/fl-core/src/protocol/',
+        pathNot: ['\\.test\\.ts$', '^packages/fl-core/src/protocol/dashboard\\.ts$', '^packages/fl-core/src/protocol/asyncapi\\.ts$'],
+      },
       to: { pathNot: ['^packages/fl-core/src/protocol/', '^node_modules/zod/'], dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'protocol-document-imports-only-message-schemas',
+      comment: 'The published protocol document (asyncapi.ts) is built from every message schema, those of secure aggregation and analytics included.',
+      severity: 'error',
+      from: { path: '^packages/fl-core/src/protocol/asyncapi\\.ts$' },
+      to: {
+        pathNot: [
+          '^packages/fl-core/src/protocol/',
+          '^node_modules/zod/',
+          '^packages/fl-core/src/config/federation\\.ts$',
+          '^packages/fl-core/src/(secagg|analytics)/messages\\.ts$',
+        ],
+      },
     },
     {
       name: 'dashboard-messages-import-only-zod-and-the-config',

@@ -1,4 +1,5 @@
 export * from './protocol/index.ts';
+export * from './protocol/asyncapi.ts';
 export * from './config/index.ts';
 export * from './codec/weightsCodec.ts';
 export * from './codec/codecSpec.ts';

@@ -1,4 +1,4 @@
-import { decodeDataset, type FederationConfig, type FederationSummary } from '@flock/fl-core';
+import { decodeDataset, protocolDocument, type DeviceInfo, type FederationConfig, type FederationSummary } from '@flock/fl-core';
 import { testFederationConfig } from '@flock/fl-core/testing';
 import { MnistSource } from '../evaluation/mnistSource.ts';
 import * as tf from '@tensorflow/tfjs';
@@ -242,5 +242,29 @@ describe('uploaded models over REST', () => {
     );
     const noToken = await api('POST', '/api/models', {}, null);
     expect(noToken.status).toBe(401);
+  });
+});
+
+describe('the published protocol and the platform a device names', () => {
+  it('serves the protocol document to anyone', async () => {
+    const res = await api('GET', '/api/protocol', undefined, null);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(protocolDocument());
+  });
+
+  it("keeps the platform a device's hello names, and lists it with the devices", async () => {
+    expect((await api('POST', '/api/federations', testFederationConfig({ id: 'platforms', minDevices: 2 }))).status).toBe(201);
+    const python = connectDevice(env.coordinator.url);
+    const older = connectDevice(env.coordinator.url);
+    try {
+      expect(await sayHello(python, 'python-silo-1', 'platforms', { platform: 'python', backend: 'pytorch' })).toMatchObject({ ok: true });
+      expect(await sayHello(older, 'older-tab-1', 'platforms', { backend: 'webgl' })).toMatchObject({ ok: true });
+      const devices = new Map((await api<DeviceInfo[]>('GET', '/api/federations/platforms/devices')).body.map((d) => [d.deviceId, d]));
+      expect(devices.get('python-silo-1')).toMatchObject({ platform: 'python', backend: 'pytorch' });
+      expect(devices.get('older-tab-1')).not.toHaveProperty('platform');
+    } finally {
+      python.disconnect();
+      older.disconnect();
+    }
   });
 });

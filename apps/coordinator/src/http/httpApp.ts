@@ -17,6 +17,7 @@ import type { UploadedModelRepository } from '../storage/store.ts';
 import type { ApiDeps } from './apiDeps.ts';
 import { federationApi } from './federationApi.ts';
 import { modelsApi } from './modelsApi.ts';
+import { protocolApi } from './protocolApi.ts';
 import { webClient } from './webClient.ts';
 
 export function createHttpApp(
@@ -48,6 +49,7 @@ export function createHttpApp(
   app.use('/api', backupApi(deps.takeBackup));
   app.use('/api', coordinatorsApi({ store: deps.store, federationsRunAlone: deps.storeShared ? null : () => [...deps.federations.keys()].sort() }));
   app.use('/api', queriesApi(deps.queries));
+  app.use('/api', protocolApi());
   app.use('/api', federationApi(deps));
   app.use(metricsRoute(deps.metrics));
   app.use(webClient(deps.webClientDir));

@@ -1,4 +1,4 @@
-import type { CoordinatorToDeviceEvents, DeviceToCoordinatorEvents } from '@flock/fl-core';
+import { DEVICE_EVENTS, type CoordinatorToDeviceEvents, type DeviceToCoordinatorEvents } from '@flock/fl-core';
 import type { DefaultEventsMap, Server, Socket } from 'socket.io';
 import type { Credential } from '../auth/principal.ts';
 
@@ -13,15 +13,5 @@ export interface DeviceSocketData {
 export type DeviceServer = Server<DeviceToCoordinatorEvents, CoordinatorToDeviceEvents, DefaultEventsMap, DeviceSocketData>;
 export type DeviceSocket = Socket<DeviceToCoordinatorEvents, CoordinatorToDeviceEvents, DefaultEventsMap, DeviceSocketData>;
 
-export const DEVICE_EVENTS = [
-  'hello',
-  'status',
-  'update',
-  'update:begin',
-  'update:chunk',
-  'model:chunk',
-  'evaluation:final',
-  'secagg:answer',
-  'query:answer',
-] as const;
+export { DEVICE_EVENTS };
 export type DeviceEvent = (typeof DEVICE_EVENTS)[number] | 'disconnect';

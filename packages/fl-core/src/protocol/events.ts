@@ -39,6 +39,20 @@ export interface DeviceToCoordinatorEvents {
   'query:answer': (msg: QueryAnswerMessage, ack: (reply: Ack) => void) => void;
 }
 
+/** Every event a device may send, in the order the protocol document lists them; the coordinator refuses any other. */
+export const DEVICE_EVENTS = [
+  'hello',
+  'status',
+  'update',
+  'update:begin',
+  'update:chunk',
+  'model:chunk',
+  'evaluation:final',
+  'secagg:answer',
+  'query:answer',
+] as const satisfies readonly (keyof DeviceToCoordinatorEvents)[];
+export type DeviceEvent = (typeof DEVICE_EVENTS)[number];
+
 export interface CoordinatorToDeviceEvents {
   'round:start': (msg: RoundStartAnnouncement) => void;
   'federation:status': (msg: FederationStatusMessage) => void;
