@@ -62,11 +62,18 @@ class _InOrderClient(socketio.Client):
 class Connection:
     """Connects and stays connected (until `close`); `inbox` receives ('connect'|'disconnect'|event name, payload)."""
 
-    def __init__(self, server: str, credentials: DeviceCredentials, inbox: "queue.Queue[tuple[str, Any]]", log: Callable[[str], None]):
+    def __init__(
+        self,
+        server: str,
+        credentials: DeviceCredentials,
+        inbox: "queue.Queue[tuple[str, Any]]",
+        on_arrival: Callable[[str, Any], None] = lambda name, data: None,
+    ):
+        """`on_arrival(event, payload)` runs on the link's thread as each event arrives, before it is queued."""
         self.server = server
         self._credentials = credentials
         self._inbox = inbox
-        self._log = log
+        self._on_arrival = on_arrival
         self._closed = threading.Event()
         self._generation = 0
         self._waiters: set[threading.Event] = set()
@@ -134,7 +141,11 @@ class Connection:
         return reply[0]
 
     def _forward(self, name: str) -> Callable[..., None]:
-        return lambda data=None, *_: self._inbox.put((name, data))
+        def forward(data: Any = None, *_: Any) -> None:
+            self._on_arrival(name, data)
+            self._inbox.put((name, data))
+
+        return forward
 
     def _on_connect(self) -> None:
         self._generation += 1

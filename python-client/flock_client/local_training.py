@@ -81,6 +81,7 @@ class LocalTrainer:
             instructions=task.instructions or None,
             seed=seed_from_text(f"{task.shard_id}/{task.round}"),
             evaluate_on=(test.x, test.labels) if test is not None else None,
+            on_progress=lambda progress: _stop_if(task.cancelled),
         )
         seconds = time.monotonic() - started
         rate = result["numExamples"] * int(task.config.get("epochs", 1)) / max(seconds, 1e-9)
@@ -102,3 +103,12 @@ class LocalTrainer:
         trainer = self._trainer_for(task)
         trainer.set_weights(task.weights)
         return trainer.evaluate(self.data.test.x, self.data.test.labels)
+
+
+class RoundCalledOff(Exception):
+    """The coordinator called the round off while it trained."""
+
+
+def _stop_if(cancelled) -> None:
+    if cancelled.is_set():
+        raise RoundCalledOff("the coordinator called the round off")

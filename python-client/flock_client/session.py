@@ -48,6 +48,8 @@ class RoundTask:
     shard_id: str
     #: How to encode the update: {'uplink': 'float32'|'float16'|'int8'|'topk', 'topkFraction'?}; None: float32.
     codec: Optional[dict] = None
+    #: Set when the coordinator called the round off (paused or stopped): a train callback may stop early.
+    cancelled: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -127,7 +129,7 @@ class DeviceSession:
         self._on_change = on_change
         self._on_notice = on_notice
         self._inbox: "queue.Queue[tuple[str, Any]]" = queue.Queue()
-        self._connection = Connection(server, self.credentials, self._inbox, self.notice)
+        self._connection = Connection(server, self.credentials, self._inbox, self._on_arrival)
         self._downloader = ModelDownloader(self._connection)
         self.view = SessionView()
         self._hello_accepted = False
@@ -135,7 +137,7 @@ class DeviceSession:
         self._coordinator: Optional[dict] = None
         self._shard_id: Optional[str] = None
         self._job: Optional[_Job] = None
-        self._tasks: dict = {}
+        self._training: Optional[RoundTask] = None
         self._next_round: Optional[tuple] = None
         self._held: dict = {}  # round -> (manifest, values): the base of a downlink delta
         self._missed: set = set()
@@ -165,6 +167,13 @@ class DeviceSession:
     def notice(self, text: str) -> None:
         self.view.messages = [text, *self.view.messages][:6]
         self._on_notice(text)
+
+    def _on_arrival(self, name: str, data: Any) -> None:
+        """On the link's thread, as a message arrives: a call-off stops the training under way at once."""
+        task = self._training
+        if name == "round:abandoned" and isinstance(data, dict) and task is not None and data.get("round") == task.round:
+            if data.get("federationId") == self.federation_id and data.get("next") != "redone-now":
+                task.cancelled.set()
 
     # ---- the session thread ----
 
@@ -336,9 +345,10 @@ class DeviceSession:
         job = self._job
         if not job or job.round != round_ or job.phase not in ("training", "ready"):
             return
+        dropped = "this device stopped training it and discarded its work" if job.phase == "training" else "this device discarded the update it had computed"
         job.phase, job.update = "discarded", None
         resumed = "; the round is trained afresh when the federation resumes" if next_ == "redone-on-resume" else ""
-        self.notice(f"round {round_} was called off ({reason}): this device discarded its work{resumed}")
+        self.notice(f"round {round_} was called off ({reason}): {dropped}{resumed}")
         self._set_state("waiting-for-round")
         self._run_next_round()
 
@@ -363,12 +373,15 @@ class DeviceSession:
             return
         job = _Job(task.round, announced)
         self._job = job
-        self._tasks[task.round] = task
+        self._training = task
         self.view.round = task.round
         self._set_state("training")
         try:
             trained = self._train(task)
         except Exception as err:
+            self._training = None
+            if task.cancelled.is_set():
+                return  # called off: the round:abandoned queued behind says so and discards the job
             job.phase = "refused"
             self._set_state("error", f"training round {task.round} failed ({err}); this device takes part again from the next round")
             return
@@ -410,6 +423,7 @@ class DeviceSession:
         job = self._job
         if not job or job.round != task.round or job.phase != "training":
             return  # the round was called off meanwhile
+        self._training = None
         if trained.delta is not None:
             delta = trained.delta
         else:  # clipped and noised here when the round asks for local DP

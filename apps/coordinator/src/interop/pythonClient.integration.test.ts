@@ -1,8 +1,9 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { EventLogEntry, FederationConfig, RoundRecord } from '@flock/fl-core';
-import { DeviceSession } from '@flock/fl-core/device';
+import { DeviceCredentials, DeviceSession } from '@flock/fl-core/device';
 import { InProcessTrainer, MemoryShards, nodeAdapters } from '@flock/fl-core/node';
 import { testFederationConfig } from '@flock/fl-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import { pythonEnv, pythonInterpreter } from './python.ts';
 
 const TOKEN = 'python-client-test-admin-token';
 const ROUNDS = 2;
+const NODE_EXAMPLES = 40;
 const SILO_EXAMPLES = 60;
 const env = useTestCoordinator('flock-python-client-', TOKEN);
 const api = <T>(method: string, path: string, body?: unknown) => restOk<T>(env.coordinator.url, TOKEN, method, path, body);
@@ -25,47 +27,56 @@ afterAll(async () => {
   if (siloData) await rm(siloData, { recursive: true, force: true });
 });
 
+interface Federation {
+  id: string;
+  codec: FederationConfig['codec'];
+  engine: 'torch' | 'numpy';
+  join: 'open' | 'enrollment';
+}
+
 /** `flock-py client` on the silo's files, its output collected for the failure message. */
 function startPythonSilo(
-  federation: string,
+  { id, engine }: Federation,
   deviceId: string,
-  engine: 'torch' | 'numpy',
+  token: string | null,
 ): { child: ChildProcessByStdio<null, Readable, Readable>; log: () => string } {
-  const args = ['-m', 'flock_client.cli', 'client', '--server', env.coordinator.url, '--federation', federation, '--data', siloData];
-  const child = spawn(pythonInterpreter(), [...args, '--device-id', deviceId, '--engine', engine, '--state-dir', `${env.dir}/${deviceId}`], {
-    env: pythonEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const args = ['-m', 'flock_client.cli', 'client', '--server', env.coordinator.url, '--federation', id, '--data', siloData, '--device-id', deviceId];
+  const own = ['--engine', engine, '--state-dir', `${env.dir}/${deviceId}`, ...(token ? ['--token', token] : [])];
+  const child = spawn(pythonInterpreter(), [...args, ...own], { env: pythonEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (c: Buffer) => (log += c.toString()));
   child.stderr.on('data', (c: Buffer) => (log += c.toString()));
   return { child, log: () => log };
 }
 
-/** A federation of one Node device (an assigned shard) and one Python silo (its own files) trains ROUNDS rounds. */
-async function trainTogether(
-  id: string,
-  codec: FederationConfig['codec'],
-  engine: 'torch' | 'numpy',
-): Promise<{ rounds: RoundRecord[]; pythonEvents: string[] }> {
+/** One Node device (an assigned shard) and one Python silo (its own files) train ROUNDS rounds of a federation. */
+async function trainTogether(federation: Federation): Promise<{ rounds: RoundRecord[]; pythonEvents: string[] }> {
+  const { id, codec, join } = federation;
   await api(
     'POST',
     '/api/federations',
     testFederationConfig({
       id,
-      dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 40, numDevices: 1, seed: 3 },
+      join,
+      dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: NODE_EXAMPLES, numDevices: 1, seed: 3 },
       training: { epochs: 1, batchSize: 20, learningRate: 0.1 },
       maxRounds: ROUNDS,
       minDevices: 2,
       codec,
     }),
   );
+  // One enrollment token brings both devices into an enrollment-only federation.
+  const token =
+    join === 'enrollment' ? (await api<{ token: string }>('POST', '/api/tokens', { role: 'device', federationId: id, expiresIn: '1h' })).token : null;
   const url = env.coordinator.url;
   const shards = new MemoryShards(url);
   const trainer = new InProcessTrainer((shard) => shards.get(shard));
-  const node = new DeviceSession({ deviceId: `${id}-node`, federationId: id, backend: 'cpu', adapter: null }, nodeAdapters(url, shards, trainer));
+  const node = new DeviceSession(
+    { deviceId: `${id}-node`, federationId: id, backend: 'cpu', adapter: null },
+    nodeAdapters(url, shards, trainer, new DeviceCredentials(null, token)),
+  );
   const pythonId = `${id}-python`;
-  const silo = startPythonSilo(id, pythonId, engine);
+  const silo = startPythonSilo(federation, pythonId, token);
   node.start();
   const events = () => api<EventLogEntry[]>('GET', `/api/federations/${id}/events`);
   try {
@@ -88,22 +99,26 @@ async function trainTogether(
   }
 }
 
+const bothEveryRound = Array.from({ length: ROUNDS }, (_, i) => [i + 1, 2, NODE_EXAMPLES + SILO_EXAMPLES]);
+
 describe('a Python silo (flock-py client) beside a Node device', () => {
   it.concurrent('trains an int8 federation (float16 model down) with PyTorch: both updates count every round', { timeout: 120_000 }, async () => {
-    const { rounds, pythonEvents } = await trainTogether('py-int8', { uplink: 'int8', downlink: 'float16' }, 'torch');
-    expect(rounds.map((r) => [r.round, r.participants, r.examples])).toEqual([
-      [1, 2, 40 + SILO_EXAMPLES],
-      [2, 2, 40 + SILO_EXAMPLES],
-    ]);
+    const { rounds, pythonEvents } = await trainTogether({ id: 'py-int8', codec: { uplink: 'int8', downlink: 'float16' }, engine: 'torch', join: 'open' });
+    expect(rounds.map((r) => [r.round, r.participants, r.examples])).toEqual(bothEveryRound);
     expect(pythonEvents).not.toContain('update-rejected');
   });
 
-  it.concurrent('trains a top-k federation with numpy, the downlink as a delta against the model it holds', { timeout: 120_000 }, async () => {
-    const { rounds, pythonEvents } = await trainTogether('py-topk', { uplink: 'topk', topkFraction: 0.1, downlink: 'float32', downlinkDelta: true }, 'numpy');
-    expect(rounds.map((r) => [r.round, r.participants, r.examples])).toEqual([
-      [1, 2, 40 + SILO_EXAMPLES],
-      [2, 2, 40 + SILO_EXAMPLES],
-    ]);
-    expect(pythonEvents).not.toContain('update-rejected');
-  });
+  it.concurrent(
+    'joins an enrollment-only top-k federation with its token, keeps the credential it is bound to, and takes the model as a delta, on numpy',
+    { timeout: 120_000 },
+    async () => {
+      const codec = { uplink: 'topk', topkFraction: 0.1, downlink: 'float32', downlinkDelta: true } as const;
+      const { rounds, pythonEvents } = await trainTogether({ id: 'py-topk', codec, engine: 'numpy', join: 'enrollment' });
+      expect(rounds.map((r) => [r.round, r.participants, r.examples])).toEqual(bothEveryRound);
+      expect(pythonEvents).not.toContain('update-rejected');
+      expect(existsSync(`${env.dir}/py-topk-python/credential`)).toBe(true);
+      // Error feedback: what top-k did not send is kept on disk for the next round.
+      expect(readdirSync(`${env.dir}/py-topk-python`).some((f) => f.startsWith('residual-'))).toBe(true);
+    },
+  );
 });
