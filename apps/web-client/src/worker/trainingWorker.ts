@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 import '../strictCsp.ts';
 import * as tf from '@tensorflow/tfjs';
-import { decodeDataset, RoundTrainer, type ImageDataset } from '@flock/fl-core';
+import { decodeDataset, residentWgslMemory, RoundTrainer, type ImageDataset } from '@flock/fl-core';
 import { maskVector } from '@flock/fl-core/secagg';
 import { DeviceStore } from '../storage/deviceStore.ts';
 import { chooseBackend } from './backend.ts';
@@ -153,8 +153,10 @@ async function openStore(): Promise<DeviceStore> {
   return store;
 }
 
+/** tfjs's tensors on the GPU and Flock's engine's buffers (which tfjs does not see). */
 function gpuBytesInUse(): number | null {
-  return (tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number }).numBytesInGPU ?? null;
+  const tensorBytes = (tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number }).numBytesInGPU;
+  return tensorBytes === undefined ? null : tensorBytes + residentWgslMemory().bytes;
 }
 
 function errorMessage(err: unknown): string {

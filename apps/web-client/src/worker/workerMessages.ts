@@ -106,7 +106,7 @@ export interface ResultEvent {
   evaluation?: LocalEvaluation;
   /** tf.memory().numTensors after the round: constant from round to round when nothing leaks. */
   numTensors: number;
-  /** Bytes of live tensors the backend holds on the GPU after the round (webgpu, webgl); null elsewhere. */
+  /** Bytes the device holds on the GPU after the round (webgpu, webgl): tfjs's live tensors and Flock's engine's buffers; null elsewhere. */
   gpuBytes: number | null;
   /** The loop that trained this round (the engine hands a round to the tfjs loop, saying why, when it fails on the model and shard). */
   engine: TrainingEngine;

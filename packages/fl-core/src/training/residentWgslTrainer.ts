@@ -1,7 +1,7 @@
 /// <reference types="@webgpu/types" />
 import type * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '../data/dataset.ts';
-import { WgslTrainer } from './wgsl/wgslTrainer.ts';
+import { WgslTrainer, type WgslMemory } from './wgsl/wgslTrainer.ts';
 
 interface Resident {
   device: GPUDevice;
@@ -9,6 +9,8 @@ interface Resident {
   data: ImageDataset;
   /** Rejected once the engine could not start or failed on this model and shard: later rounds go straight to the tfjs loop. */
   trainer: Promise<WgslTrainer>;
+  /** The engine once made, while it is resident and has not failed: what residentWgslMemory counts. */
+  made: WgslTrainer | null;
 }
 
 let resident: Resident | null = null;
@@ -26,9 +28,16 @@ export function residentWgslTrainer(device: GPUDevice, model: tf.LayersModel, da
   const trainer = WgslTrainer.create(device, model, data).catch((err: unknown) => {
     throw new Error(`Flock's WebGPU engine could not start on this model and data (${err instanceof Error ? err.message : String(err)})`);
   });
-  // Awaited by the caller; this keeps a failure that nobody awaits again from being reported as unhandled.
-  trainer.catch(() => undefined);
-  resident = { device, model, data, trainer };
+  const entry: Resident = { device, model, data, trainer, made: null };
+  resident = entry;
+  // Registered before the caller's await, so the engine counts as soon as the caller has it; the
+  // rejection handler keeps a failure that nobody awaits again from being reported as unhandled.
+  void trainer.then(
+    (made) => {
+      if (entry.trainer === trainer) entry.made = made;
+    },
+    () => undefined,
+  );
   return trainer;
 }
 
@@ -39,6 +48,15 @@ export function retireResidentWgslTrainer(why: Error): void {
   const trainer = Promise.reject(why);
   trainer.catch(() => undefined);
   resident.trainer = trainer;
+  resident.made = null;
+}
+
+/**
+ * The resident engine's GPU buffers and their bytes (none while no engine is resident): tfjs's
+ * memory figures do not see them, so a device's GPU bytes add these.
+ */
+export function residentWgslMemory(): WgslMemory {
+  return resident?.made?.gpuMemory() ?? { buffers: 0, bytes: 0 };
 }
 
 /** Frees the resident engine's GPU buffers (when its model is disposed, or before switching backend). */

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '../data/dataset.ts';
-import { releaseResidentWgslTrainer } from './residentWgslTrainer.ts';
+import { releaseResidentWgslTrainer, residentWgslMemory } from './residentWgslTrainer.ts';
 import type { TrainingProgress } from './trainEpochs.ts';
 import { trainWithWgsl } from './trainWithWgsl.ts';
 import type { WgslTrainOptions } from './wgsl/wgslTrainer.ts';
@@ -12,6 +12,7 @@ const engine = vi.hoisted(() => ({
   create: vi.fn(),
   train: vi.fn(),
   dispose: vi.fn(),
+  gpuMemory: vi.fn(),
 }));
 
 vi.mock('./wgsl/wgslTrainer.ts', () => ({
@@ -25,7 +26,8 @@ const config = { epochs: 2, batchSize: 10, learningRate: 0.1 };
 const trained = { delta: new Float32Array([1]), numExamples: 25, loss: 0.5, accuracy: 0.9 };
 
 beforeEach(() => {
-  engine.create.mockResolvedValue({ train: engine.train, dispose: engine.dispose });
+  engine.create.mockResolvedValue({ train: engine.train, dispose: engine.dispose, gpuMemory: engine.gpuMemory });
+  engine.gpuMemory.mockReturnValue({ buffers: 20, bytes: 4096 });
   engine.train.mockImplementation(async (_config: unknown, options: WgslTrainOptions) => {
     for (const epoch of [1, 2]) options.onEpoch?.({ epoch, epochs: 2, loss: 1 / epoch, accuracy: 0.5 });
     return trained;
@@ -82,5 +84,16 @@ describe('a round on the WGSL engine', () => {
     expect(await trainWithWgsl(model, data, config, {})).toEqual({ delta: trained.delta, numExamples: 25, loss: 0.5 });
     expect(engine.create).toHaveBeenCalledTimes(1);
     expect(engine.dispose).not.toHaveBeenCalled();
+  });
+
+  it("counts the resident engine's GPU buffers, and none once it is freed or has failed", async () => {
+    expect(residentWgslMemory()).toEqual({ buffers: 0, bytes: 0 });
+    await trainWithWgsl(model, data, config, {});
+    expect(residentWgslMemory()).toEqual({ buffers: 20, bytes: 4096 });
+    releaseResidentWgslTrainer();
+    expect(residentWgslMemory()).toEqual({ buffers: 0, bytes: 0 });
+    engine.train.mockRejectedValue(new Error('the device was lost'));
+    await trainWithWgsl(model, data, config, {});
+    expect(residentWgslMemory()).toEqual({ buffers: 0, bytes: 0 });
   });
 });

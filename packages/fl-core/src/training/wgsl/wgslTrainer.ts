@@ -43,6 +43,11 @@ export interface WgslTrainingResult {
   accuracy: number;
 }
 
+export interface WgslMemory {
+  buffers: number;
+  bytes: number;
+}
+
 /** The GPU device of tfjs's webgpu backend, which the engine shares; null on any other backend. */
 export function tfjsWebGpuDevice(): GPUDevice | null {
   return tf.getBackend() === 'webgpu' ? (tf.backend() as WebGPUBackend).device : null;
@@ -231,6 +236,11 @@ export class WgslTrainer {
     const trained = await this.readParameters();
     writeWeights(this.model, trained);
     return { delta: deltaBetween(initial, trained), numExamples: count, loss: last.loss, accuracy: last.accuracy };
+  }
+
+  /** The GPU buffers the engine holds now: made once per model and shard (activations again when the batch size changes), freed by dispose. */
+  gpuMemory(): WgslMemory {
+    return { buffers: this.owned.length, bytes: this.owned.reduce((sum, b) => sum + b.size, 0) };
   }
 
   /** Frees every GPU buffer the engine made (pipelines and bind groups go with them). */
