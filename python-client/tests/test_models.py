@@ -195,7 +195,7 @@ class UploadedModels(unittest.TestCase):
     def test_layers_the_client_cannot_run_are_refused_by_name(self):
         frozen = sequential(("Flatten", {"name": "f"}), ("Dense", {"name": "d", "units": 2, "trainable": False}))
         cases = [
-            ({"class_name": "Model", "config": {}}, 'is a tfjs "Model" model; the Python client runs Sequential models'),
+            ({"class_name": "Graph", "config": {}}, 'is a tfjs "Graph" model; the Python client runs Sequential models'),
             (frozen, 'its layer "d" \\(Dense\\) is frozen'),
             (sequential(("Dense", {"name": "d", "units": 2})), 'its layer "d" \\(Dense\\) takes \\[batch, 6, 6, 1\\]; the client runs Dense layers on flat rows only'),
             (sequential(("Flatten", {"name": "f"}), ("Dense", {"name": "d", "units": 2, "activation": "gelu"})), 'uses the activation "gelu"'),
@@ -208,6 +208,22 @@ class UploadedModels(unittest.TestCase):
                 build_model("uploaded-0123456789ab", input_shape=(6, 6, 1), num_classes=2, topology=topology)
         with self.assertRaisesRegex(ModelRefused, r"takes \[batch, 6, 6, 1\]; the data here is \[batch, 28, 28, 1\]"):
             build_model("uploaded-0123456789ab", topology=frozen)
+
+    def test_a_functional_model_runs_when_its_layers_form_one_chain(self):
+        def functional(inbound_of_o, outputs=(("o", 0, 0),)):
+            layers = [
+                {"name": "px", "class_name": "InputLayer", "config": {"batch_input_shape": [None, 6, 6, 1], "name": "px"}, "inbound_nodes": []},
+                {"name": "f", "class_name": "Flatten", "config": {"name": "f"}, "inbound_nodes": [[["px", 0, 0, {}]]]},
+                {"name": "o", "class_name": "Dense", "config": {"name": "o", "units": 2}, "inbound_nodes": [[[inbound_of_o, 0, 0, {}]]]},
+            ]
+            return {"class_name": "Model", "config": {"layers": layers, "input_layers": [["px", 0, 0]], "output_layers": [list(o) for o in outputs]}}
+
+        trainer = build_model("uploaded-0123456789ab", input_shape=(6, 6, 1), num_classes=2, topology=functional("f"), prefer="numpy")
+        self.assertEqual([t["name"] for t in trainer.manifest], ["o/kernel", "o/bias"])
+        with self.assertRaisesRegex(ModelRefused, 'its layer "o" does not simply take the output of the layer before it \\("f"\\)'):
+            build_model("uploaded-0123456789ab", input_shape=(6, 6, 1), num_classes=2, topology=functional("px"))
+        with self.assertRaisesRegex(ModelRefused, 'its output is not its last layer "o" alone'):
+            build_model("uploaded-0123456789ab", input_shape=(6, 6, 1), num_classes=2, topology=functional("f", (("o", 0, 0), ("f", 0, 0))))
 
     def test_the_numpy_engine_sends_torch_only_activations_to_torch(self):
         topology = sequential(("Flatten", {"name": "f"}), ("Dense", {"name": "d", "units": 2, "activation": "elu"}))

@@ -1,4 +1,4 @@
-"""Flock's models in Python: the zoo's and uploaded tfjs Sequential models, trained with PyTorch or plain numpy.
+"""Flock's models in Python: the zoo's and uploaded tfjs models (Sequential, or chains of layers), trained with PyTorch or plain numpy.
 
 Weights go in and out as one flat float32 vector in the order and layouts of the tfjs weights manifest
 (what FLKW payloads carry), so a Python silo and a browser tab train the same model together.

@@ -1,4 +1,5 @@
-"""Uploaded models: a tfjs Sequential topology (model.json's modelTopology) mapped to the client's layers."""
+"""Uploaded models: a tfjs Sequential topology (model.json's modelTopology), or a functional one whose layers form one
+chain, mapped to the client's layers."""
 
 from typing import Any, Optional, Sequence
 
@@ -6,21 +7,23 @@ from .layers import Architecture, Builder, ModelRefused, shape_text
 
 #: Layers that only describe the input, or change nothing the client computes.
 _PASS_THROUGH = ("InputLayer",)
+#: tf.model()'s class name, and Keras's: runnable when its layers form one chain, as a Sequential model's do.
+_FUNCTIONAL = ("Model", "Functional")
 
 
 def topology_architecture(model: str, topology: Any, input_shape: Optional[Sequence[int]] = None, manifest: Optional[Sequence[dict]] = None) -> Architecture:
-    """Maps the Sequential `topology`; refuses, naming the layer (and its tensors in `manifest`), whatever the client cannot run."""
+    """Maps `topology` (Sequential, or functional as one chain); refuses, naming the layer (and its tensors in `manifest`), whatever the client cannot run."""
     if not isinstance(topology, dict):
         raise ModelRefused(f"model {model} came without its topology: fetch model.json from the coordinator's /api/models/{model}/model.json")
     kind = topology.get("class_name")
     config = topology.get("config")
-    if kind != "Sequential":
-        raise ModelRefused(
-            f'model {model} is a tfjs "{kind}" model; the Python client runs Sequential models (tf.sequential) only: upload it as a Sequential model or train it in a browser tab'
-        )
+    if kind not in ("Sequential",) + _FUNCTIONAL:
+        raise ModelRefused(f'model {model} is a tfjs "{kind}" model; the Python client runs Sequential models (and functional ones that are one chain of layers): upload it as one or train it in a browser tab')
     layers = config.get("layers", []) if isinstance(config, dict) else config
     if not isinstance(layers, list) or not layers:
         raise ModelRefused(f"model {model}'s topology lists no layers: upload the model.json that model.save() writes")
+    if kind in _FUNCTIONAL:
+        _check_chain(model, layers, config.get("output_layers"))
     declared = _declared_input(layers)
     shape = tuple(declared or input_shape or ())
     if not shape:
@@ -33,6 +36,21 @@ def topology_architecture(model: str, topology: Any, input_shape: Optional[Seque
     for layer in layers:
         _add(b, layer.get("class_name"), layer.get("config") or {}, manifest or [])
     return b.build()
+
+
+def _check_chain(model: str, layers: list, outputs: Any) -> None:
+    """Refuses a functional model unless each layer takes the previous one's only output and the last is the output."""
+    for previous, layer in zip(layers, layers[1:]):
+        nodes = layer.get("inbound_nodes")
+        source = nodes[0][0][0] if isinstance(nodes, list) and len(nodes) == 1 and isinstance(nodes[0], list) and len(nodes[0]) == 1 else None
+        if source != previous.get("name"):
+            raise ModelRefused(
+                f'model {model} cannot run in the Python client: its layer "{layer.get("name")}" does not simply take the output of the layer '
+                f'before it ("{previous.get("name")}"); the client runs models whose layers form one chain: train this model in a browser tab'
+            )
+    last = layers[-1].get("name")
+    if not isinstance(outputs, list) or len(outputs) != 1 or outputs[0][0] != last:
+        raise ModelRefused(f'model {model} cannot run in the Python client: its output is not its last layer "{last}" alone; the client runs models with one output')
 
 
 def _declared_input(layers: list) -> Optional[Sequence[int]]:

@@ -45,6 +45,7 @@ interface Case {
 const MNIST: DataShape = { inputShape: [28, 28, 1], numClasses: 10 };
 const TABULAR: DataShape = { inputShape: [1, 8, 1], numClasses: 3 };
 const UPLOADED_ID = 'uploaded-0123456789ab';
+const FUNCTIONAL_ID = 'uploaded-0123456789ac';
 
 let folder: string;
 let python: ChildProcess;
@@ -135,6 +136,14 @@ function uploadedModel(): tf.Sequential {
   });
 }
 
+/** tf.model() rather than tf.sequential(): runnable in Python because its layers form one chain. */
+function functionalModel(): tf.LayersModel {
+  const pixels = tf.input({ shape: [6, 6, 1], name: 'pixels' });
+  const conv = tf.layers.conv2d({ filters: 2, kernelSize: 3, activation: 'relu', name: 'conv' }).apply(pixels) as tf.SymbolicTensor;
+  const flat = tf.layers.flatten({ name: 'flat' }).apply(conv) as tf.SymbolicTensor;
+  return tf.model({ inputs: pixels, outputs: tf.layers.dense({ units: 3, name: 'out' }).apply(flat) as tf.SymbolicTensor });
+}
+
 async function output(id: string, engine: Engine): Promise<Float32Array> {
   const result = results[id]![engine];
   if ('refused' in result) throw new Error(`${engine} refused ${id}: ${result.refused}`);
@@ -173,6 +182,10 @@ beforeAll(async () => {
   const { modelTopology } = (await saveInMemory(uploaded)).modelJson;
   await addPrediction(UPLOADED_ID, uploaded, { inputShape: [11, 11, 2], numClasses: 5 }, modelTopology);
   uploaded.dispose();
+  const functional = functionalModel();
+  const functionalTopology = (await saveInMemory(functional)).modelJson.modelTopology;
+  await addPrediction(FUNCTIONAL_ID, functional, { inputShape: [6, 6, 1], numClasses: 3 }, functionalTopology);
+  functional.dispose();
 
   await addTraining('mnist-mlp', MNIST, { epochs: 1, batchSize: 8, learningRate: 0.1 });
   await addTraining('mnist-mlp', MNIST, { epochs: 1, batchSize: 4, learningRate: 0.1 }, 0.5);
