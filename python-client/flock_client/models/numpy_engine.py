@@ -78,7 +78,7 @@ def _scatter_windows(d: np.ndarray, padded_shape, kernel, strides) -> np.ndarray
 class NumpyTrainer(Trainer):
     engine = "numpy"
     # A convolution's unfolded windows take kernel area x channels floats per output pixel: 500 of mnist-cnn's examples
-    # would take 300 MB there.
+    # would take 300 MB there. Training steps go through in slices of this size too.
     predict_batch = 64
 
     def __init__(self, architecture: Architecture, model: str):
@@ -165,18 +165,18 @@ class NumpyTrainer(Trainer):
             if isinstance(layer, Dense):
                 (kernel, *_), (dkernel, *dbias) = params
                 dy = _activation_grad(dy, y, layer.activation)
-                dkernel[...] = cache.T @ dy
+                dkernel += cache.T @ dy
                 if dbias:
-                    dbias[0][...] = dy.sum(axis=0)
+                    dbias[0] += dy.sum(axis=0)
                 dy = dy @ kernel.T if need_input_grad else None
             elif isinstance(layer, Conv2D):
                 (kernel, *_), (dkernel, *dbias) = params
                 cols, padded_shape = cache
                 dy = _activation_grad(dy, y, layer.activation)
                 flat_dy = dy.reshape(-1, layer.filters)
-                dkernel[...] = (cols.reshape(-1, cols.shape[-1]).T @ flat_dy).reshape(dkernel.shape)
+                dkernel += (cols.reshape(-1, cols.shape[-1]).T @ flat_dy).reshape(dkernel.shape)
                 if dbias:
-                    dbias[0][...] = flat_dy.sum(axis=0)
+                    dbias[0] += flat_dy.sum(axis=0)
                 if need_input_grad:
                     dcols = (flat_dy @ kernel.reshape(-1, layer.filters).T).reshape(dy.shape[:3] + tuple(layer.kernel) + (layer.in_channels,))
                     dy = _crop(_scatter_windows(dcols, padded_shape, layer.kernel, layer.strides), layer.pads)
@@ -209,14 +209,19 @@ class NumpyTrainer(Trainer):
         self.anchor = self.values.copy() if proximal_mu > 0 else None
 
     def _step(self, x: np.ndarray, labels: np.ndarray) -> float:
-        logits, caches = self._forward(x, True)
+        # A large batch goes through in slices of predict_batch, their gradients summed: the same step in bounded memory.
         n = len(labels)
-        loss = float(softmax_cross_entropy(logits, labels).mean())
-        z = logits - logits.max(axis=1, keepdims=True)
-        probs = np.exp(z)
-        probs /= probs.sum(axis=1, keepdims=True)
-        probs[np.arange(n), labels] -= 1
-        self._backward((probs / np.float32(n)).astype(np.float32), caches)
+        self.grads[:] = 0
+        loss = 0.0
+        for start in range(0, n, self.predict_batch):
+            part, part_labels = x[start : start + self.predict_batch], labels[start : start + self.predict_batch]
+            logits, caches = self._forward(part, True)
+            loss += float(softmax_cross_entropy(logits, part_labels).sum()) / n
+            z = logits - logits.max(axis=1, keepdims=True)
+            probs = np.exp(z)
+            probs /= probs.sum(axis=1, keepdims=True)
+            probs[np.arange(len(part_labels)), part_labels] -= 1
+            self._backward((probs / np.float32(n)).astype(np.float32), caches)
         if self.anchor is not None:
             away = self.values - self.anchor
             loss += float(self.mu / 2 * np.dot(away.astype(np.float64), away))
