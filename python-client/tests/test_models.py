@@ -65,6 +65,19 @@ class Engines(unittest.TestCase):
             with self.assertRaisesRegex(ValueError, "has 5258 parameters, the weights hold 3"):
                 build_model("mnist-cnn-small", prefer=engine).set_weights(np.zeros(3, np.float32))
 
+    def test_numpy_takes_a_large_batch_in_slices_with_the_same_result(self):
+        rng = np.random.default_rng(8)
+        x, labels = rng.random((150, 6, 6, 1), dtype=np.float32), rng.integers(0, 10, 150)
+        results = []
+        for slice_size in (64, 150):
+            trainer = build_model("tabular-mlp", input_shape=(6, 6, 1), num_classes=10, prefer="numpy")
+            trainer.predict_batch = slice_size
+            trainer.set_weights(random_weights(trainer, 2, 0.2))
+            loss = trainer.train(x, labels, {"epochs": 2, "batchSize": 150, "learningRate": 0.1, "optimizer": "momentum"}, proximal_mu=0.1)["loss"]
+            results.append((loss, trainer.get_weights()))
+        self.assertAlmostEqual(results[0][0], results[1][0], places=6)
+        np.testing.assert_allclose(results[0][1], results[1][1], atol=1e-6)
+
     @needs_torch
     def test_numpy_computes_what_torch_computes_for_every_zoo_model_and_optimizer(self):
         rng = np.random.default_rng(1)
