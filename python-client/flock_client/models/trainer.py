@@ -118,13 +118,14 @@ class Trainer:
         seed: int = 0,
         order: str = "shuffled",
         on_progress: Optional[Callable[[dict], None]] = None,
-        progress_every: int = 10,
+        progress_every: int = 1,
     ) -> Dict[str, float]:
         """fl-core's trainEpochs: `epochs` passes in batches of `batchSize`, shuffled per epoch by Mulberry32(seed)
         (order='identity' keeps the stored order). Returns the mean loss of the last epoch (with the proximal term).
 
         `on_progress` gets {epoch, epochs, batch, batches, loss} every `progress_every` batches and at each epoch's end
-        (loss: the epoch's mean so far); an exception it raises (a device told to stop) ends training."""
+        (loss: the epoch's mean so far); an exception it raises (a device told to stop) ends training. Every batch by
+        default: unlike fl-core's loop, reading the loss here costs no GPU round trip, and a stop comes a step later."""
         x = self.shaped(x)
         labels = _labels(labels, self.num_classes)
         epochs, batch_size = int(config["epochs"]), int(config["batchSize"])
