@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SecAggDevice } from './device.ts';
+import { maskVector, type Masker, type MaskingWork } from './masking.ts';
 import { bytesOfWords, SecAggMaskedInput, type SecAggMaskedInputRequest } from './messages.ts';
 import { SecAggServer } from './server.ts';
 
@@ -8,10 +9,10 @@ const tag = { federationId: 'fed-secagg', round: 3 };
 const LENGTH = 4096;
 
 /** A 5-device round run to the point where every device holds its masked-input request. */
-async function roundAtMaskedInput() {
+async function roundAtMaskedInput(maskers: Partial<Record<string, Masker>> = {}) {
   const ids = ['device-a1', 'device-b2', 'device-c3', 'device-d4', 'device-e5'];
   const server = new SecAggServer({ ...tag, vectorLength: LENGTH, clip: 1, maxWeight: 100, roundSeed: 'seed', config: { neighbours: 5, threshold: 3 } });
-  const devices = new Map(ids.map((id) => [id, new SecAggDevice({ ...tag, deviceId: id })]));
+  const devices = new Map(ids.map((id) => [id, new SecAggDevice({ ...tag, deviceId: id }, maskers[id])]));
   for (const [id, device] of devices) expect(server.receiveAdvertisement(id, device.advertise())).toEqual({ ok: true });
   const keyRequests = server.closeAdvertisements();
   if (!keyRequests.ok) throw new Error(keyRequests.reason);
@@ -133,5 +134,28 @@ describe('SecAggDevice', () => {
     });
     expect(server.receiveMaskedInput('device-a1', result.value)).toEqual({ ok: true });
     expect(server.pending()).toHaveLength(4);
+  });
+
+  it('hands quantizing and masking to its masker (a tab runs it in its training worker) and sends what that returns', async () => {
+    const works: MaskingWork[] = [];
+    const masker: Masker = async (work) => {
+      works.push(work);
+      return maskVector(work);
+    };
+    const { devices, maskRequests } = await roundAtMaskedInput({ 'device-a1': masker });
+    const update = new Float32Array(LENGTH).fill(0.25);
+    const result = await devices.get('device-a1')!.maskInput(maskRequests.get('device-a1')!, update, 10);
+    if (!result.ok) throw new Error(result.reason);
+    expect(works).toHaveLength(1);
+    expect(works[0]!.update).toBe(update);
+    expect(works[0]!.masks).toHaveLength(maskRequests.get('device-a1')!.ciphertexts.length + 1);
+    expect(result.value.masked).toHaveLength(4 * (LENGTH + 1));
+  });
+
+  it('sits the round out with the reason when its masker fails', async () => {
+    const failing: Masker = () => Promise.reject(new Error('the training worker stopped'));
+    const { devices, maskRequests } = await roundAtMaskedInput({ 'device-a1': failing });
+    const result = await devices.get('device-a1')!.maskInput(maskRequests.get('device-a1')!, new Float32Array(LENGTH), 10);
+    expect(result).toEqual({ ok: false, reason: expect.stringContaining('could not mask its update (the training worker stopped)') });
   });
 });
