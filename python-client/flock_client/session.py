@@ -369,7 +369,10 @@ class DeviceSession:
             self._set_state("error", f"round {raw['round']} could not be read ({err}); this device takes part again from the next round")
             return
         if raw.get("secureAggregation"):
-            self.notice(f"round {task.round} is securely aggregated, which the Python client does not take part in yet; it sits the round out")
+            self.notice(
+                f"round {task.round} is securely aggregated, which the Python client does not take part in yet: it sits the round out "
+                "(join such federations with a browser tab or `flockctl client`)"
+            )
             return
         job = _Job(task.round, announced)
         self._job = job
@@ -527,7 +530,8 @@ class DeviceSession:
 
     def _on_secagg_request(self, raw: Any) -> None:
         stage = raw.get("stage") if isinstance(raw, dict) else None
-        self.notice(f"the coordinator asked for a secure-aggregation answer ({stage}), which the Python client does not give yet; this device sits such rounds out")
+        if stage == "advertise":  # said once per round, at its first stage
+            self.notice("this device sits out the secure-aggregation stages, which the Python client does not answer yet")
 
     def _on_query_ask(self, raw: Any) -> None:
         query = raw.get("query", {}) if isinstance(raw, dict) else {}
