@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { QueryResult } from '@flock/fl-core/analytics';
-import { DeviceSession, type DeviceSessionView } from '@flock/fl-core/device';
+import { DeviceSession, type DeviceSessionView, type PredictionJob } from '@flock/fl-core/device';
 import { MemoryShards, nodeAdapters } from '@flock/fl-core/node';
 import { testFederationConfig } from '@flock/fl-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +32,11 @@ beforeAll(async () => {
     testFederationConfig({ id: FEDERATION, dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: EXAMPLES, numDevices: DEVICES, seed: 2 } }),
   );
   const shards = new MemoryShards(env.coordinator.url);
-  const untrained = { train: () => Promise.reject(new Error('this test never starts a round')) };
+  // A model that predicts class 0 for every example stands in for the global model's predictions (pulled from the coordinator all the same).
+  const untrained = {
+    train: () => Promise.reject(new Error('this test never starts a round')),
+    predict: (job: PredictionJob) => Promise.resolve(new Int32Array(job.examples.count)),
+  };
   const views = new Map<string, DeviceSessionView>();
   for (let i = 0; i < DEVICES; i++) {
     const deviceId = `cli-query-device-${i}`;
@@ -70,8 +74,15 @@ describe('flockctl query', () => {
     expect(JSON.parse(printed[0]!)).toMatchObject({ status: 'refused', result: null });
   });
 
-  it("passes on the coordinator's refusal of a query it cannot run or check", async () => {
-    await expect(query('confusion-matrix')).rejects.toThrow(/HTTP 409: devices do not compute the global model's predictions/);
+  it("prints the global model's confusion matrix, pooled over the devices", async () => {
+    const [printed] = await query('confusion-matrix', '--min-devices', String(DEVICES), '--json');
+    const result = (JSON.parse(printed!) as QueryRecord).result as Extract<QueryResult, { kind: 'confusion-matrix' }>;
+    expect(result.devices).toBe(DEVICES);
+    expect(result.matrix.map((row) => row.slice(1).every((n) => n === 0))).toEqual(new Array(10).fill(true));
+    expect(result.matrix.reduce((a, row) => a + row[0]!, 0)).toBe(DEVICES * EXAMPLES);
+  });
+
+  it("passes on the coordinator's refusal of a query it cannot check", async () => {
     await expect(query('quantiles', '--column', 'age', '--edges', '0,10', '--quantiles', '0.5')).rejects.toThrow(/HTTP 400: query refused: /);
   });
 

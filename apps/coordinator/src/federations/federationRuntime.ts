@@ -29,7 +29,7 @@ import {
   type WeightsManifest,
 } from '@flock/fl-core';
 import { describeError } from '@flock/fl-core/device';
-import { queryContextOf, type AnalyticsQuery, type QueryAnswerMessage, type QueryAskMessage, type QueryContext } from '@flock/fl-core/analytics';
+import { queryContextOf, type AnalyticsQuery, type QueryAnswerMessage, type QueryContext } from '@flock/fl-core/analytics';
 import type { SecAggAnswerMessage, SecAggRequestMessage } from '@flock/fl-core/secagg';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -64,7 +64,7 @@ import { FederationShards } from './federationShards.ts';
 import { ownDataRefusal } from './ownData.ts';
 import { deviceJoinedText, roundAbandonedText, roundClosedText, roundExtendedText, roundStartedText } from './eventWords.ts';
 import { roundRecordOf, type RoundClosed } from './roundRecord.ts';
-import { privacyTargetRefusal, QueryDriver } from './queryDriver.ts';
+import { privacyTargetRefusal, QueryDriver, type QueryAsk } from './queryDriver.ts';
 import { SecureRoundDriver } from './secureRounds.ts';
 
 /**
@@ -107,7 +107,7 @@ export interface FederationOutputs {
   /** Secure aggregation: one device's part of a stage. */
   sendSecAggRequest(federationId: string, deviceId: string, msg: SecAggRequestMessage): void;
   /** Federated analytics: the same query to each of these devices. */
-  sendQueryAsk(federationId: string, deviceIds: string[], msg: QueryAskMessage): void;
+  sendQueryAsk(federationId: string, deviceIds: string[], msg: QueryAsk): void;
   changed(federationId: string): void;
   event(entry: EventLogEntry): void;
 }
@@ -179,6 +179,11 @@ export class FederationRuntime {
     });
     this.queries = new QueryDriver(engine.config.id, deps.queries, {
       ask: (deviceIds, msg) => deps.outputs.sendQueryAsk(this.config.id, deviceIds, msg),
+      model: () => ({
+        round: this.engine.completedRounds + 1,
+        model: this.config.model,
+        weights: encodeWeights(this.manifest, this.engine.globalWeights, 'weights'),
+      }),
       record: (level, kind, message) => this.record(level, kind, message),
       online: () => this.devices.onlineHere(),
       context: () => queryContextOf(this.config),
@@ -663,9 +668,6 @@ export class FederationRuntime {
     }
     if (this.deps.cluster) {
       return 'this federation is served by several coordinators, and queries run on a coordinator serving its federations alone for now: run the query against a single coordinator';
-    }
-    if (query.kind === 'confusion-matrix') {
-      return "devices do not compute the global model's predictions for queries yet, so none can answer a confusion matrix: read the devices' evaluations of the model instead (GET /api/federations/ID/evaluations)";
     }
     return privacyTargetRefusal(this.config.privacy, this.rounds.at(-1)?.epsilon ?? 0, spentByQueries, query.privacy.epsilon);
   }

@@ -1,14 +1,15 @@
-import type { EventLogEntry, RoundRecord } from '@flock/fl-core';
-import type { QueryResult } from '@flock/fl-core/analytics';
+import { buildModel, predictLabels, writeWeights, type EventLogEntry, type ImageDataset, type RoundRecord } from '@flock/fl-core';
+import { confusionAnswer, type QueryResult } from '@flock/fl-core/analytics';
 import { DeviceSession, type DeviceData, type DeviceSessionView } from '@flock/fl-core/device';
 import { InProcessTrainer, MemoryShards, nodeAdapters } from '@flock/fl-core/node';
 import { testFederationConfig } from '@flock/fl-core/testing';
 import { describe, expect, it } from 'vitest';
 import type { QueryRecord } from '../analytics/queryBook.ts';
-import { restCall, restOk } from '../testing/restCalls.ts';
+import { restOk } from '../testing/restCalls.ts';
 import { until, useTestCoordinator } from '../testing/testCoordinator.ts';
 
 type LabelHistogramResult = Extract<QueryResult, { kind: 'label-histogram' }>;
+type ConfusionResult = Extract<QueryResult, { kind: 'confusion-matrix' }>;
 
 const TOKEN = 'queries-test-admin-token';
 const FEDERATION = 'queried';
@@ -33,9 +34,21 @@ function histogramOf(labels: Uint8Array, classes: number): number[] {
   return counts;
 }
 
+/** The confusion counts of the federation's global model now (read from the coordinator) on `examples`, computed here. */
+async function globalConfusion(examples: ImageDataset[]): Promise<number[][]> {
+  const res = await fetch(`${env.coordinator.url}/api/federations/${FEDERATION}/model/weights.bin`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const model = buildModel('mnist-mlp');
+  writeWeights(model, new Float32Array(await res.arrayBuffer()));
+  try {
+    return await Promise.all(examples.map(async (data) => Array.from(confusionAnswer(await predictLabels(model, data), data.labels, 10))));
+  } finally {
+    model.dispose();
+  }
+}
+
 describe('federated analytics over sockets, with Node devices', () => {
   it(
-    "answers a label histogram with the pooled truth of the devices' shards, refuses one below its floor, and runs one beside a round without losing the round's updates",
+    "answers a label histogram with the pooled truth of the devices' shards, refuses one below its floor, runs one beside a round without losing the round's updates, and answers the trained model's confusion matrix with the pooled truth",
     { timeout: 180_000 },
     async () => {
       await api(
@@ -99,10 +112,6 @@ describe('federated analytics over sockets, with Node devices', () => {
           reason: expect.stringMatching(/^only 4 devices are online and the query needs answers from at least 10/) as string,
         });
 
-        const refused = await restCall<{ reason: string }>(url, TOKEN, 'POST', `/api/federations/${FEDERATION}/queries`, { kind: 'confusion-matrix' });
-        expect(refused.status).toBe(409);
-        expect(refused.body.reason).toMatch(/^devices do not compute the global model's predictions for queries yet/);
-
         await api('POST', `/api/federations/${FEDERATION}/start`, {});
         await until(async () => ([...views.values()].some((v) => v.state === 'training') ? true : undefined), 'a device to train');
         const duringRound = await ask({ kind: 'label-histogram', privacy: { minDevices: DEVICES.length } });
@@ -123,6 +132,17 @@ describe('federated analytics over sockets, with Node devices', () => {
         expect(events.filter((e) => e.kind === 'query-refused').map((e) => e.message)).toEqual([
           expect.stringMatching(new RegExp(`^query ${belowFloor.id} \\(label-histogram\\) refused: only 4`)),
         ]);
+
+        // The model after round 1, scored by each device on its shard: the sum equals the same model's counts on all the shards, computed here.
+        const confusion = await ask({ kind: 'confusion-matrix', privacy: { minDevices: DEVICES.length } });
+        expect(confusion).toMatchObject({ status: 'done', answered: DEVICES.length });
+        const perDevice = await globalConfusion(DEVICES.map((d) => shards.get(shardOf.get(d)!)));
+        const pooled = perDevice.reduce((sum, m) => sum.map((n, i) => n + m[i]!));
+        const matrix = (confusion.result as ConfusionResult).matrix;
+        expect(matrix.flat()).toEqual(pooled);
+        expect(matrix.flat().reduce((a, b) => a + b)).toBe(DEVICES.length * EXAMPLES);
+        expect((confusion.result as ConfusionResult).accuracy).toBeGreaterThan(0.1);
+        DEVICES.forEach((d, i) => expect(views.get(d)!.answeredQueries.at(-1)).toMatchObject({ queryId: confusion.id, numbers: perDevice[i] }));
       } finally {
         for (const s of sessions) s.close();
         trainer.dispose();

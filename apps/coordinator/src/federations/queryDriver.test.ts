@@ -1,7 +1,7 @@
-import { AnalyticsQuery, type QueryAskMessage, type QueryContext } from '@flock/fl-core/analytics';
+import { AnalyticsQuery, type QueryContext } from '@flock/fl-core/analytics';
 import { describe, expect, it } from 'vitest';
 import { QueryBook } from '../analytics/queryBook.ts';
-import { privacyTargetRefusal, QueryDriver, type QueryHooks } from './queryDriver.ts';
+import { privacyTargetRefusal, QueryDriver, type QueryAsk, type QueryHooks, type QueryModelPayload } from './queryDriver.ts';
 
 const FED = 'fed';
 const CONTEXT: QueryContext = { classes: ['a', 'b', 'c'], columns: null, labelColumn: null, maxExamplesPerDevice: 100 };
@@ -10,9 +10,13 @@ const histogram = (privacy: Record<string, number> = { minDevices: 3 }) => Analy
 /** A driver over a real QueryBook with the runtime faked: the devices online, what was asked, what was logged. */
 function setUp(options: { online?: string[]; refusal?: QueryHooks['refusal'] } = {}) {
   const book = new QueryBook();
-  const asked: { deviceIds: string[]; msg: QueryAskMessage }[] = [];
+  const asked: { deviceIds: string[]; msg: QueryAsk }[] = [];
   const events: { level: string; kind: string; message: string }[] = [];
-  const state = { online: options.online ?? ['d1', 'd2', 'd3'], changed: 0 };
+  const state = {
+    online: options.online ?? ['d1', 'd2', 'd3'],
+    changed: 0,
+    model: { round: 2, model: 'mnist-mlp', weights: new Uint8Array([1, 2]) } as QueryModelPayload,
+  };
   const driver = new QueryDriver(FED, book, {
     ask: (deviceIds, msg) => asked.push({ deviceIds, msg }),
     record: (level, kind, message) => events.push({ level, kind, message }),
@@ -20,6 +24,7 @@ function setUp(options: { online?: string[]; refusal?: QueryHooks['refusal'] } =
     context: () => CONTEXT,
     refusal: options.refusal ?? (() => null),
     changed: () => state.changed++,
+    model: () => state.model,
   });
   const submit = (query = histogram(), now = 0) => {
     const submitted = driver.submit(query, CONTEXT, now);
@@ -46,6 +51,19 @@ describe('QueryDriver', () => {
     const record = book.find(FED, id)!;
     expect(record).toMatchObject({ status: 'done', asked: 3, answered: 3, result: { kind: 'label-histogram', counts: [4, 7, 1], devices: 3 } });
     expect(events).toEqual([{ level: 'info', kind: 'query-done', message: `query ${id} (label-histogram) answered by 3 of 3 devices asked, without noise` }]);
+  });
+
+  it('names the global model in a confusion-matrix ask, the one of its start even when a round closes before a device is asked again', () => {
+    const { asked, driver, state, submit } = setUp();
+    const started = state.model;
+    const id = submit(AnalyticsQuery.parse({ kind: 'confusion-matrix', privacy: { minDevices: 3 } }));
+    state.model = { round: 3, model: 'mnist-mlp', weights: new Uint8Array([3]) };
+    driver.deviceOffline('d1', 10);
+    driver.deviceOnline('d1', 20);
+    expect(asked.map((a) => [a.msg.queryId, a.deviceIds, a.msg.scoredModel])).toEqual([
+      [id, ['d1', 'd2', 'd3'], started],
+      [id, ['d1'], started],
+    ]);
   });
 
   it('runs one query at a time: the next queued one is asked once the running one ends', () => {

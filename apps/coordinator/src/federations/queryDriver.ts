@@ -1,13 +1,26 @@
-import type { Ack } from '@flock/fl-core';
+import type { Ack, ModelRef } from '@flock/fl-core';
 import { queryContextOf, type AnalyticsQuery, type QueryAnswerMessage, type QueryAskMessage, type QueryContext } from '@flock/fl-core/analytics';
 import type { QueriesApiDeps } from '../analytics/queriesApi.ts';
 import type { QueryBook, QueryRecord, Submitted } from '../analytics/queryBook.ts';
 import { QueryRun, type QueryEffect } from '../analytics/queryRun.ts';
 
+/** The global model a confusion-matrix query scores, whole: the transport serves it to the devices (QueryAskMessage's `model` says how to pull it). */
+export interface QueryModelPayload {
+  /** The round that trains from this model (rounds completed when the query started, plus one): it names the model for model:chunk, as round:start does. */
+  round: number;
+  model: ModelRef;
+  weights: Uint8Array;
+}
+
+/** A query ask as the runtime sends it: a confusion matrix carries the model it scores, whole, which the transport turns into the message's `model`. */
+export type QueryAsk = Omit<QueryAskMessage, 'model'> & { scoredModel?: QueryModelPayload };
+
 /** What the driver needs of its federation's runtime. */
 export interface QueryHooks {
   /** Sends the same query to each of these devices. */
-  ask(deviceIds: string[], msg: QueryAskMessage): void;
+  ask(deviceIds: string[], msg: QueryAsk): void;
+  /** The global model now, which a confusion-matrix query scores from start to end (a round closing meanwhile does not change it). */
+  model(): QueryModelPayload;
   record(level: 'info' | 'warn', kind: string, message: string): void;
   /** The devices online now, the ones a query asks. */
   online(): string[];
@@ -22,6 +35,7 @@ interface Running {
   run: QueryRun;
   record: QueryRecord;
   context: QueryContext;
+  model: QueryModelPayload | null;
 }
 
 /**
@@ -100,7 +114,8 @@ export class QueryDriver {
       if (!next) return;
       const refusal = this.hooks.refusal(next.query, this.spentEpsilon);
       const context = this.hooks.context();
-      const running: Running = { run: new QueryRun({ queryId: next.id, query: next.query, context }), record: next, context };
+      const model = !refusal && next.query.kind === 'confusion-matrix' ? this.hooks.model() : null;
+      const running: Running = { run: new QueryRun({ queryId: next.id, query: next.query, context }), record: next, context, model };
       this.running = running;
       const effects = refusal
         ? [{ type: 'queryRefused' as const, queryId: next.id, reason: refusal, asked: 0, answered: 0, at: now }]
@@ -111,7 +126,7 @@ export class QueryDriver {
 
   private carryOut(running: Running, effects: QueryEffect[], now: number): void {
     if (this.running !== running) return;
-    const { record, context } = running;
+    const { record, context, model } = running;
     for (const e of effects) {
       this.book.apply(this.federationId, e, now);
       switch (e.type) {
@@ -122,6 +137,7 @@ export class QueryDriver {
             context: contextMessage(context),
             deadline: e.deadline,
             whatLeaves: record.whatLeaves,
+            ...(model ? { scoredModel: model } : {}),
           });
           break;
         case 'queryDone': {

@@ -1,5 +1,5 @@
 import { RoundTrainer, type ImageDataset } from '@flock/fl-core';
-import type { DeviceTrainer, TrainingJob, TrainingOutcome, TrainingProgressView } from '@flock/fl-core/device';
+import type { DeviceTrainer, PredictionJob, TrainingJob, TrainingOutcome, TrainingProgressView } from '@flock/fl-core/device';
 import { corruptUpdate, type ByzantineMode } from './byzantine.ts';
 import { drawDropout, type DeviceBehaviour } from './deviceBehaviour.ts';
 
@@ -26,6 +26,13 @@ export class ThreadTrainer {
       this.lastMs = ms;
       return { outcome, ms };
     });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A confusion-matrix query's predictions, queued behind the thread's training jobs. */
+  predict(job: PredictionJob): Promise<Int32Array> {
+    const run = this.queue.then(() => this.trainer.predict(job));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -86,6 +93,10 @@ export class SimulatedDeviceTrainer implements DeviceTrainer {
     const { outcome, ms } = await this.thread.train(job, onProgress);
     if (factor > 1) await sleep((factor - 1) * ms);
     return this.byzantine ? { ...outcome, payload: corruptUpdate(outcome.payload, this.byzantine, job.codec) } : outcome;
+  }
+
+  predict(job: PredictionJob): Promise<Int32Array> {
+    return this.thread.predict(job);
   }
 }
 

@@ -52,4 +52,13 @@ describe('ChunkedDownloads', () => {
     expect(downloads.chunk('fed', request(0))).toEqual({ ok: false, reason: 'round 3 is not the round being served (round 4)' });
     expect(downloads.chunk('fed', request(0, 4, contentHash(next)))).toEqual({ ok: true, data: next.slice(0, 4) });
   });
+
+  it("serves a query's model, whatever its size, beside the round's and after the next round is announced", () => {
+    const downloads = new ChunkedDownloads({ inlineBytes: 100, chunkBytes: 4 });
+    expect(downloads.serveQueryModel('fed', 2, model)).toEqual({ totalBytes: 10, hash: contentHash(model), chunkBytes: 4 });
+    downloads.announce(start(5, new Uint8Array(200)));
+    expect(downloads.chunk('fed', request(4, 2))).toEqual({ ok: true, data: model.slice(4, 8) });
+    expect(downloads.chunk('fed', request(10, 2))).toEqual({ ok: false, reason: "offset 10 is past the model's 10 bytes" });
+    expect(downloads.chunk('other', request(0, 2))).toEqual({ ok: false, reason: 'this device belongs to federation "other", not "fed"' });
+  });
 });

@@ -4,6 +4,7 @@ import {
   ModelChunkRequest,
   zodReason,
   type ModelChunkReply,
+  type ModelDownload,
   type RoundStartAnnouncement,
   type RoundStartMessage,
 } from '@flock/fl-core';
@@ -24,6 +25,8 @@ export const DEFAULT_DOWNLOAD_LIMITS: DownloadLimits = { inlineBytes: 1024 * 102
  */
 export class ChunkedDownloads {
   private readonly served = new Map<string, { round: number; payloads: Map<string, Uint8Array> }>();
+  /** Per federation, the model its latest confusion-matrix query scores (the one `round` trains from), served beside the round's. */
+  private readonly queryModels = new Map<string, { round: number; hash: string; weights: Uint8Array }>();
 
   constructor(private readonly limits: DownloadLimits = DEFAULT_DOWNLOAD_LIMITS) {}
 
@@ -43,6 +46,13 @@ export class ChunkedDownloads {
     return { ...rest, download: { totalBytes: weights.byteLength, hash, chunkBytes: this.limits.chunkBytes } };
   }
 
+  /** Serves the global model a query scores (whatever its size: a query ask never carries a model) and says how to pull it. */
+  serveQueryModel(federationId: string, round: number, weights: Uint8Array): ModelDownload {
+    const hash = contentHash(weights);
+    this.queryModels.set(federationId, { round, hash, weights });
+    return { totalBytes: weights.byteLength, hash, chunkBytes: this.limits.chunkBytes };
+  }
+
   /** A slice of a served model for a device of `federationId`, or why not. */
   chunk(federationId: string, raw: unknown): ModelChunkReply {
     const parsed = ModelChunkRequest.safeParse(raw);
@@ -50,11 +60,17 @@ export class ChunkedDownloads {
     const msg = parsed.data;
     if (msg.federationId !== federationId) return { ok: false, reason: `this device belongs to federation "${federationId}", not "${msg.federationId}"` };
     const entry = this.served.get(federationId);
+    const queried = this.queryModels.get(federationId);
+    if (queried?.round === msg.round && queried.hash === msg.hash) return this.slice(queried.weights, msg.offset);
     if (entry?.round !== msg.round)
       return { ok: false, reason: `round ${msg.round} is not the round being served (${entry ? `round ${entry.round}` : 'none'})` };
     const payload = entry.payloads.get(msg.hash);
     if (!payload) return { ok: false, reason: `round ${msg.round} has no model ${msg.hash}` };
-    if (msg.offset >= payload.byteLength) return { ok: false, reason: `offset ${msg.offset} is past the model's ${payload.byteLength} bytes` };
-    return { ok: true, data: payload.slice(msg.offset, msg.offset + this.limits.chunkBytes) };
+    return this.slice(payload, msg.offset);
+  }
+
+  private slice(payload: Uint8Array, offset: number): ModelChunkReply {
+    if (offset >= payload.byteLength) return { ok: false, reason: `offset ${offset} is past the model's ${payload.byteLength} bytes` };
+    return { ok: true, data: payload.slice(offset, offset + this.limits.chunkBytes) };
   }
 }

@@ -56,10 +56,12 @@ export function deviceOutputs(
     sendSecAggRequest(federationId, deviceId, msg) {
       io.to(deviceRoom(federationId, deviceId)).emit('secagg:request', toWire(msg));
     },
-    sendQueryAsk(federationId, deviceIds, msg) {
+    sendQueryAsk(federationId, deviceIds, { scoredModel: model, ...msg }) {
       // An empty room list would broadcast to every socket.
       if (deviceIds.length === 0) return;
-      io.to(deviceIds.map((id) => deviceRoom(federationId, id))).emit('query:ask', msg);
+      // A confusion matrix names its model; each device pulls it from this coordinator with model:chunk unless it holds those bytes.
+      const named = model && { round: model.round, model: model.model, download: downloads.serveQueryModel(federationId, model.round, model.weights) };
+      io.to(deviceIds.map((id) => deviceRoom(federationId, id))).emit('query:ask', named ? { ...msg, model: named } : msg);
     },
   };
 }

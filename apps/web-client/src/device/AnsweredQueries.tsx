@@ -21,7 +21,7 @@ export function AnsweredQueries({ answered }: { answered: readonly AnsweredQuery
               <strong>{line.title}</strong> <span className="muted">at {formatTime(line.at)}</span>
               <p>{line.whatLeaves}</p>
               <p className="muted">
-                The {line.count} {line.count === 1 ? 'number' : 'numbers'} that left:
+                The {line.count} {line.count === 1 ? 'number' : 'numbers'} that left{line.layout ? `, ${line.layout}` : ''}:
               </p>
               <code className="answered-numbers" data-testid="answered-numbers">
                 {line.numbers}

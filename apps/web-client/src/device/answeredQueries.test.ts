@@ -9,6 +9,18 @@ describe('answered queries on the device page', () => {
     ]);
     expect(lines.map((l) => l.title)).toEqual(['column stats', 'label histogram']);
     expect(lines[0]).toMatchObject({ numbers: '10, -3.25, 17.0625, 0, 1', count: 5 });
-    expect(lines[1]).toMatchObject({ numbers: '4, 0, 12', count: 3 });
+    expect(lines[1]).toMatchObject({ numbers: '4, 0, 12', count: 3, layout: null });
+  });
+
+  it('shows a confusion matrix as a line per true label', () => {
+    const [line] = answeredLines([
+      { queryId: 'q3', kind: 'confusion-matrix', at: '2026-12-06T02:02:00.000Z', whatLeaves: '4 numbers: …', numbers: [5, 1, 0, 7] },
+    ]);
+    expect(line).toMatchObject({
+      title: 'confusion matrix',
+      numbers: '5, 1\n0, 7',
+      count: 4,
+      layout: 'a line per true label, a number per label the model predicted (2 x 2)',
+    });
   });
 });

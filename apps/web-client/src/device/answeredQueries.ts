@@ -5,9 +5,11 @@ export interface AnsweredLine {
   title: string;
   at: string;
   whatLeaves: string;
-  /** Every number that left, in full: the person can check it against what they were told. */
+  /** Every number that left, in full: the person can check it against what they were told (a confusion matrix: one line per true label). */
   numbers: string;
   count: number;
+  /** How the numbers are laid out, when they form a table. */
+  layout: string | null;
 }
 
 /** The queries this device answered, newest first, each with the exact numbers that left it. */
@@ -17,7 +19,14 @@ export function answeredLines(answered: readonly AnsweredQuery[]): AnsweredLine[
     title: a.kind.replaceAll('-', ' '),
     at: a.at,
     whatLeaves: a.whatLeaves,
-    numbers: a.numbers.map(String).join(', '),
+    ...numbersOf(a),
     count: a.numbers.length,
   }));
+}
+
+function numbersOf(a: AnsweredQuery): Pick<AnsweredLine, 'numbers' | 'layout'> {
+  const side = Math.round(Math.sqrt(a.numbers.length));
+  if (a.kind !== 'confusion-matrix' || side * side !== a.numbers.length) return { numbers: a.numbers.join(', '), layout: null };
+  const rows = Array.from({ length: side }, (_, t) => a.numbers.slice(t * side, (t + 1) * side).join(', '));
+  return { numbers: rows.join('\n'), layout: `a line per true label, a number per label the model predicted (${side} x ${side})` };
 }

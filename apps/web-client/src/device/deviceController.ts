@@ -243,6 +243,8 @@ export class DeviceController {
           if (dataset?.kind !== 'device') return null;
           return training.evaluate({ ...job, weights: job.weights.slice().buffer, testFraction: dataset.testFraction });
         },
+        // The session keeps the model bytes (a later query may name the same model): the worker gets a copy.
+        predict: (job) => training.predict({ ...job, weights: job.weights.slice().buffer }),
       },
     };
   }

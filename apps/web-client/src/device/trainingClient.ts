@@ -7,6 +7,7 @@ import {
   type EvaluateRequest,
   type MeasuringEvent,
   type PageToWorkerMessage,
+  type PredictRequest,
   type ProgressEvent,
   type ResultEvent,
   type TrainRequest,
@@ -24,6 +25,8 @@ export class TrainingClient {
   private pendingInit: (Pending<BackendChoice> & { onMeasuring: (m: MeasuringEvent) => void }) | null = null;
   private pendingTrain: (Pending<ResultEvent> & { job: number; round: number; onProgress: (p: ProgressEvent) => void }) | null = null;
   private pendingEvaluation: (Pending<LocalEvaluation | null> & { job: number }) | null = null;
+  /** Prediction requests by job: queries may overlap (one asked again after a reconnect). */
+  private readonly pendingPredictions = new Map<number, Pending<Int32Array>>();
   /** Secure rounds' masking requests by job. */
   private readonly pendingMasks = new Map<number, Pending<Uint32Array>>();
   private jobs = 0;
@@ -59,6 +62,15 @@ export class TrainingClient {
     return new Promise((resolve, reject) => {
       this.pendingEvaluation = { resolve, reject, job };
       this.send({ type: 'evaluate', job, ...request }, [request.weights]);
+    });
+  }
+
+  /** The label the model predicts for each example, computed in the worker after the jobs before it. */
+  predict(request: Omit<PredictRequest, 'type' | 'job'>): Promise<Int32Array> {
+    const job = ++this.jobs;
+    return new Promise((resolve, reject) => {
+      this.pendingPredictions.set(job, { resolve, reject });
+      this.send({ type: 'predict', job, ...request }, [request.weights]);
     });
   }
 
@@ -115,6 +127,10 @@ export class TrainingClient {
           this.pendingEvaluation = null;
         }
         return;
+      case 'predictions':
+        this.pendingPredictions.get(msg.job)?.resolve(msg.labels);
+        this.pendingPredictions.delete(msg.job);
+        return;
       case 'masked':
         this.pendingMasks.get(msg.job)?.resolve(msg.masked);
         this.pendingMasks.delete(msg.job);
@@ -125,7 +141,10 @@ export class TrainingClient {
           this.pendingMasks.delete(msg.job);
           return;
         }
-        if (this.pendingEvaluation?.job === msg.job) {
+        if (msg.job !== null && this.pendingPredictions.has(msg.job)) {
+          this.pendingPredictions.get(msg.job)!.reject(new Error(msg.message));
+          this.pendingPredictions.delete(msg.job);
+        } else if (this.pendingEvaluation?.job === msg.job) {
           this.pendingEvaluation.reject(new Error(msg.message));
           this.pendingEvaluation = null;
         } else if (msg.job === null) {
@@ -147,6 +166,8 @@ export class TrainingClient {
     this.pendingEvaluation?.reject(err);
     for (const pending of this.pendingMasks.values()) pending.reject(err);
     this.pendingMasks.clear();
+    for (const pending of this.pendingPredictions.values()) pending.reject(err);
+    this.pendingPredictions.clear();
     this.pendingInit = null;
     this.pendingTrain = null;
     this.pendingEvaluation = null;

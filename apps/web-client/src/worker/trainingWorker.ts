@@ -14,6 +14,7 @@ import {
   type EvaluateRequest,
   type MaskRequest,
   type PageToWorkerMessage,
+  type PredictRequest,
   type QueuedRequest,
   type TrainRequest,
   type WorkerToPageMessage,
@@ -71,9 +72,10 @@ async function handle(msg: QueuedRequest): Promise<void> {
       }
       return;
     }
-    case 'evaluate': {
+    case 'evaluate':
+    case 'predict': {
       try {
-        await evaluate(msg);
+        await (msg.type === 'evaluate' ? evaluate(msg) : predict(msg));
       } catch (err) {
         post({ type: 'error', job: msg.job, message: errorMessage(err) });
       }
@@ -90,6 +92,13 @@ async function evaluate(req: EvaluateRequest): Promise<void> {
   const { test } = await ownTrainingData(await openStore(), req.federationId, req.shardId, req.testFraction);
   const evaluation = test ? await trainer.evaluate({ ...req, weights: new Uint8Array(req.weights) }, test) : null;
   post({ type: 'evaluation', job: req.job, evaluation });
+}
+
+async function predict(req: PredictRequest): Promise<void> {
+  if (!ready) throw new Error('the worker was asked to predict before init');
+  await ready;
+  const labels = (await trainer.predict({ ...req, weights: new Uint8Array(req.weights) })) as Int32Array<ArrayBuffer>;
+  post({ type: 'predictions', job: req.job, labels }, [labels.buffer]);
 }
 
 async function train(req: TrainRequest): Promise<void> {

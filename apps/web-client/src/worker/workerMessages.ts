@@ -1,5 +1,5 @@
 import type { TrainingEngine } from '@flock/fl-core';
-import type { TrainingJob } from '@flock/fl-core/device';
+import type { PredictionJob, TrainingJob } from '@flock/fl-core/device';
 import type { AdapterInfo, BackendName, LocalEvaluation, ModelRef } from '@flock/fl-core/protocol';
 import type { MaskingWork } from '@flock/fl-core/secagg';
 
@@ -49,6 +49,14 @@ export interface EvaluateRequest {
   testFraction: number;
 }
 
+/** The label a model predicts for each example (a confusion-matrix query), off the page's thread. */
+export interface PredictRequest extends Omit<PredictionJob, 'weights'> {
+  type: 'predict';
+  job: number;
+  /** The whole model, encoded with the weights codec (transferred). */
+  weights: ArrayBuffer;
+}
+
 /** Stops training job `job` (the coordinator called its round off); sent outside the worker's queue. */
 export interface CancelRequest {
   type: 'cancel';
@@ -56,7 +64,7 @@ export interface CancelRequest {
 }
 
 /** What the worker handles one at a time, in order. */
-export type QueuedRequest = InitRequest | TrainRequest | EvaluateRequest;
+export type QueuedRequest = InitRequest | TrainRequest | EvaluateRequest | PredictRequest;
 /**
  * Quantizes and masks a secure round's update (secagg's maskVector), so the page's thread stays free; sent outside the
  * queue, as the masked-input stage has a deadline and the next round may be training already.
@@ -119,6 +127,13 @@ export interface EvaluationEvent {
   evaluation: LocalEvaluation | null;
 }
 
+/** Predicted labels, one per example of the request, in order (transferred). */
+export interface PredictionsEvent {
+  type: 'predictions';
+  job: number;
+  labels: Int32Array<ArrayBuffer>;
+}
+
 /** The masked vector of a MaskRequest (transferred). */
 export interface MaskedEvent {
   type: 'masked';
@@ -133,7 +148,7 @@ export interface ErrorEvent {
   message: string;
 }
 
-export type WorkerToPageMessage = ReadyEvent | MeasuringEvent | ProgressEvent | ResultEvent | EvaluationEvent | MaskedEvent | ErrorEvent;
+export type WorkerToPageMessage = ReadyEvent | MeasuringEvent | ProgressEvent | ResultEvent | EvaluationEvent | PredictionsEvent | MaskedEvent | ErrorEvent;
 
 export function assertNever(value: never): never {
   throw new Error(`unhandled message: ${JSON.stringify(value)}`);

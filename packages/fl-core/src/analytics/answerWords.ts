@@ -35,7 +35,7 @@ function what(query: AnalyticsQuery, context: QueryContext): string {
     case 'label-histogram':
       return `how many of your examples carry each label (${list(context.classes)})`;
     case 'confusion-matrix':
-      return `for each true label and each label the model predicts, how many of your held-out examples the global model put there (${context.classes.length} x ${context.classes.length})`;
+      return `for each true label and each label the model predicts, how many of your examples the global model put there (${context.classes.length} x ${context.classes.length})`;
     case 'quantiles':
       return `how many of your values in column ${query.column} fall below ${query.edges[0]}, in each of the ${query.edges.length - 1} ranges between ${list(query.edges)}, and above ${query.edges.at(-1)}`;
     case 'frequent-values': {

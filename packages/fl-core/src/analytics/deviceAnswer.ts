@@ -21,9 +21,7 @@ export function countedExamples(data: ImageDataset, cap: number, random: () => n
  * No example value leaves in it, only these aggregates.
  */
 export function deviceAnswer(query: DataQuery, context: QueryContext, data: ImageDataset, random: () => number = secureRandom()): Float64Array {
-  if (data.numClasses !== context.classes.length) {
-    throw new RangeError(`this device's examples have ${data.numClasses} classes, the federation ${context.classes.length}: import them again`);
-  }
+  checkClasses(context, data);
   const examples = countedExamples(data, examplesCap(query, context), random);
   const answer = new Float64Array(answerLayout(query, context).length);
   switch (query.kind) {
@@ -43,7 +41,29 @@ export function deviceAnswer(query: DataQuery, context: QueryContext, data: Imag
 }
 
 /**
- * The confusion matrix of one device's held-out examples, row-major (row: true label, column: predicted), from the
+ * One device's answer to a confusion-matrix query: its counted examples' labels against the labels `predict` (the
+ * global model, run by the device's trainer) gives them. Only the counts leave, never a prediction.
+ */
+export async function confusionMatrixAnswer(
+  query: QueryOf<'confusion-matrix'>,
+  context: QueryContext,
+  data: ImageDataset,
+  predict: (examples: ImageDataset) => Promise<ArrayLike<number>>,
+  random: () => number = secureRandom(),
+): Promise<Float64Array> {
+  checkClasses(context, data);
+  const examples = countedExamples(data, examplesCap(query, context), random);
+  return confusionAnswer(await predict(examples), examples.labels, context.classes.length);
+}
+
+function checkClasses(context: QueryContext, data: ImageDataset): void {
+  if (data.numClasses !== context.classes.length) {
+    throw new RangeError(`this device's examples have ${data.numClasses} classes, the federation ${context.classes.length}: import them again`);
+  }
+}
+
+/**
+ * The confusion matrix of one device's examples, row-major (row: true label, column: predicted), from the
  * global model's predictions, which the caller computes.
  */
 export function confusionAnswer(predicted: ArrayLike<number>, truth: ArrayLike<number>, numClasses: number): Float64Array {

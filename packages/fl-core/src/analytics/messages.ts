@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ModelDownload } from '../protocol/chunkedDownloadMessages.ts';
+import { ModelRef } from '../protocol/device.ts';
 import { AnalyticsQuery } from './query.ts';
 import type { QueryContext } from './queryContext.ts';
 
@@ -12,6 +14,14 @@ export const QueryContextMessage = z.object({
   maxExamplesPerDevice: z.number().int().positive(),
 }) satisfies z.ZodType<QueryContext>;
 
+/**
+ * The global model a confusion-matrix query scores, fixed when the query starts: the one round `round` trains from (the
+ * model after `round` − 1 rounds), named by that round as round:start names it. The device pulls its bytes with
+ * model:chunk (as a large round:start model), unless it holds bytes with the same hash.
+ */
+export const QueryModel = z.object({ round: z.number().int().min(1), model: ModelRef, download: ModelDownload });
+export type QueryModel = z.infer<typeof QueryModel>;
+
 /** Coordinator to device (`query:ask`): answer `query` by `deadline` (ms since the epoch); `whatLeaves` is shown to the person. */
 export const QueryAskMessage = z.object({
   queryId: QueryId,
@@ -21,6 +31,8 @@ export const QueryAskMessage = z.object({
   whatLeaves: z.string().max(4_000),
   /** Present when the federation aggregates securely: the device encodes its answer with encodeForSecureSum at these levels and sends it masked. */
   secureSumLevels: z.number().int().positive().max(4_294_967_295).optional(),
+  /** Present for a confusion matrix: the model whose predictions are counted. */
+  model: QueryModel.optional(),
 });
 export type QueryAskMessage = z.infer<typeof QueryAskMessage>;
 

@@ -23,6 +23,7 @@ import { roundStartReceiver } from './chunkedDownload.ts';
 import { uploadUpdate } from './chunkedUpload.ts';
 import { describeError, sendHello, type DeviceSocket } from './deviceSocket.ts';
 import { deliveryDisposition, roundFate, sameModel, type CoordinatorPosition, type RoundJob } from './roundJob.ts';
+import { QueryModels, predictedConfusionAnswer } from './queryPredictions.ts';
 import { SecureRoundParticipant, type TrainedUpdate } from './secureRoundParticipant.ts';
 
 const MAX_MESSAGES = 6;
@@ -69,6 +70,8 @@ export class DeviceSession {
   private readonly jobWatchers = new Set<() => void>();
   /** Federated analytics: the numbers sent for each query (by id and deadline), sent again as they were when asked again. */
   private readonly askedQueries = new Map<string, { deadline: number; numbers: number[] }>();
+  /** The global model a confusion-matrix query scores: held since round:start or model:final, else pulled. */
+  private readonly queryModels = new QueryModels();
 
   constructor(
     private readonly identity: DeviceIdentity,
@@ -301,6 +304,7 @@ export class DeviceSession {
     const evaluate = this.adapters.trainer.evaluate?.bind(this.adapters.trainer);
     if (!parsed.success || parsed.data.federationId !== this.identity.federationId || !evaluate || !this.data || !this.dataReady) return;
     const { federationId, round, model, weights } = parsed.data;
+    this.queryModels.hold(weights);
     let evaluation;
     try {
       evaluation = await evaluate({ federationId, model, weights, shardId: this.data.id });
@@ -345,6 +349,7 @@ export class DeviceSession {
       secure: msg.secureAggregation === true,
     };
     this.job = job;
+    if (!msg.modelBase) this.queryModels.hold(msg.weights);
     this.update({ round: msg.round, progress: null });
     this.publishJob();
     this.setState('training');
@@ -531,10 +536,13 @@ export class DeviceSession {
       });
       if (examples === undefined || this.closed) return;
       if (examples === null) return unanswered('this device holds no examples for the federation yet');
-      if (query.kind === 'confusion-matrix') return unanswered("this device does not compute the model's predictions for queries");
       if (msg.secureSumLevels !== undefined) return unanswered('the coordinator asked for a secure sum, which this device does not send for queries yet');
       try {
-        numbers = [...deviceAnswer(query, msg.context, examples)];
+        numbers = [
+          ...(query.kind === 'confusion-matrix'
+            ? await predictedConfusionAnswer(this.queryModels, this.adapters.trainer, socket, this.identity.federationId, { ...msg, query }, examples)
+            : deviceAnswer(query, msg.context, examples)),
+        ];
       } catch (err) {
         return unanswered(describeError(err));
       }

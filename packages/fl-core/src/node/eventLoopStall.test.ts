@@ -19,4 +19,13 @@ describe('reportingStalls', () => {
     expect(report).toMatchObject({ round: 3, examples: 7 });
     expect(report.longestStallMs).toBeGreaterThanOrEqual(250);
   });
+
+  it("keeps the trainer's scoring and predicting, so a silo answers confusion-matrix queries", async () => {
+    const labels = Int32Array.from([2, 0]);
+    const trainer: DeviceTrainer = { train: async () => outcome, predict: async () => labels, evaluate: async () => null };
+    const wrapped = reportingStalls(trainer, () => {});
+    expect(await wrapped.predict?.({} as Parameters<NonNullable<DeviceTrainer['predict']>>[0])).toBe(labels);
+    expect(wrapped.evaluate).toBeDefined();
+    expect(reportingStalls({ train: trainer.train }, () => {}).predict).toBeUndefined();
+  });
 });

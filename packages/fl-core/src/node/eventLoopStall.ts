@@ -25,6 +25,9 @@ export function reportingStalls(trainer: DeviceTrainer, report: (r: TrainingRepo
     last = now;
   }, TICK_MS).unref();
   return {
+    // Scoring and predicting go straight to the trainer: only training is reported.
+    ...(trainer.evaluate ? { evaluate: trainer.evaluate.bind(trainer) } : {}),
+    ...(trainer.predict ? { predict: trainer.predict.bind(trainer) } : {}),
     async train(job, onProgress) {
       const started = performance.now();
       last = started;

@@ -1,5 +1,5 @@
 import type { ImageDataset } from '../data/dataset.ts';
-import type { DeviceTrainer, EvaluationJob, TrainingJob, TrainingOutcome, TrainingProgressView } from '../device/deviceAdapters.ts';
+import type { DeviceTrainer, EvaluationJob, PredictionJob, TrainingJob, TrainingOutcome, TrainingProgressView } from '../device/deviceAdapters.ts';
 import type { LocalEvaluation } from '../protocol/device.ts';
 import type { TopologyLoader } from '../models/modelCache.ts';
 import { RoundTrainer } from '../training/roundTrainer.ts';
@@ -36,6 +36,12 @@ export class InProcessTrainer implements DeviceTrainer {
     const heldOut = this.testFor(job.shardId);
     if (!heldOut) return Promise.resolve(null);
     const run = this.queue.then(() => this.trainer.evaluate(job, heldOut));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  predict(job: PredictionJob): Promise<Int32Array> {
+    const run = this.queue.then(() => this.trainer.predict(job));
     this.queue = run.catch(() => undefined);
     return run;
   }

@@ -33,6 +33,9 @@ export class FakeLink {
   /** Query answers the device sent (query:answer), and how the coordinator acknowledges each. */
   readonly queryAnswers: unknown[] = [];
   answerQuery: (msg: unknown) => Ack | null = () => ({ ok: true });
+  /** The model model:chunk serves, 4 bytes a chunk (null: refused), and the requests the device made. */
+  servedModel: Uint8Array | null = null;
+  readonly chunkRequests: { round: number; hash: string; offset: number }[] = [];
   private readonly handlers = new Map<string, Handler[]>();
   private readonly pendingAcks = new Set<(err: Error) => void>();
   readonly io = { on: (event: string, fn: Handler) => this.add(`io:${event}`, fn) };
@@ -102,6 +105,11 @@ export class FakeLink {
         if (event === 'hello') {
           this.hellos++;
           answer = await this.answerHello();
+        } else if (event === 'model:chunk') {
+          const request = msg as { round: number; hash: string; offset: number };
+          this.chunkRequests.push(request);
+          const served = this.servedModel;
+          answer = served ? { ok: true, data: served.slice(request.offset, request.offset + 4) } : { ok: false, reason: 'no model is served' };
         } else if (event === 'query:answer') {
           this.queryAnswers.push(msg);
           answer = this.answerQuery(msg);

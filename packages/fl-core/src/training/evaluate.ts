@@ -45,3 +45,25 @@ export async function evaluateTensors(model: tf.LayersModel, { xs, ys }: Dataset
     tf.dispose([lossSum, correct]);
   }
 }
+
+/** The label `model` predicts for each example of `data` (the argmax of its logits), read back one batch at a time. */
+export async function predictLabels(model: tf.LayersModel, data: ImageDataset, batchSize = 500): Promise<Int32Array> {
+  const { xs, ys } = datasetToTensors(data);
+  const labels = new Int32Array(data.count);
+  const breather = new EventLoopYield();
+  try {
+    for (let start = 0; start < data.count; start += batchSize) {
+      const size = Math.min(batchSize, data.count - start);
+      const predicted = tf.tidy(() => tf.argMax(model.predict(xs.slice(start, size)) as tf.Tensor, -1));
+      try {
+        labels.set(await predicted.data(), start);
+      } finally {
+        predicted.dispose();
+      }
+      await breather.pause();
+    }
+    return labels;
+  } finally {
+    tf.dispose([xs, ys]);
+  }
+}

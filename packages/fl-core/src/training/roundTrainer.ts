@@ -10,9 +10,9 @@ import { ModelCache, type TopologyLoader } from '../models/modelCache.ts';
 import { noTopology } from '../models/topologyFetch.ts';
 import { manifestOf, writeWeights } from '../models/zoo.ts';
 import { privatizeDelta } from '../strategy/privacy/localDp.ts';
-import type { EvaluationJob, TrainingJob, TrainingOutcome } from '../device/deviceAdapters.ts';
+import type { EvaluationJob, PredictionJob, TrainingJob, TrainingOutcome } from '../device/deviceAdapters.ts';
 import type { RoundCodec } from '../protocol/device.ts';
-import { evaluateModel, type Evaluation } from './evaluate.ts';
+import { evaluateModel, predictLabels, type Evaluation } from './evaluate.ts';
 import { releaseResidentWgslTrainer } from './residentWgslTrainer.ts';
 import { trainLocal, type TrainLocalOptions } from './trainLocal.ts';
 import type { TrainingEngine } from './trainingEngine.ts';
@@ -79,11 +79,20 @@ export class RoundTrainer {
 
   /** Scores the final model (sent whole) on held-out examples: federated evaluation of the model no round carried. */
   async evaluate(job: EvaluationJob, heldOut: ImageDataset): Promise<Evaluation> {
-    const model = await this.models.resolve(job.model, dataShapeOf(heldOut), this.topology);
+    return evaluateModel(await this.wholeModel(job, heldOut), heldOut);
+  }
+
+  /** The label a model (sent whole) predicts for each of `job.examples`: a confusion-matrix query's predictions. */
+  async predict(job: PredictionJob): Promise<Int32Array> {
+    return predictLabels(await this.wholeModel(job, job.examples), job.examples);
+  }
+
+  private async wholeModel(job: Pick<EvaluationJob, 'model' | 'weights'>, data: ImageDataset): Promise<tf.LayersModel> {
+    const model = await this.models.resolve(job.model, dataShapeOf(data), this.topology);
     const decoded = decodeWeights(job.weights, manifestOf(model));
-    if (decoded.kind !== 'weights') throw new Error('model:final carried a delta instead of the whole model');
+    if (decoded.kind !== 'weights') throw new Error('the model to score came as a delta instead of the whole model');
     writeWeights(model, decoded.values);
-    return evaluateModel(model, heldOut);
+    return model;
   }
 
   /** The round's global model: sent whole, or as a delta against a model this trainer kept (the last two per federation). */

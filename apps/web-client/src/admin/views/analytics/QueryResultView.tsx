@@ -4,10 +4,12 @@ import { AXIS, CHART_MARGIN } from '../charts/chartStyle.ts';
 import {
   boundOf,
   cellShare,
+  classRecall,
   formatValue,
   labelBars,
   meanAndSd,
   noiseWords,
+  percent,
   rangeWords,
   slotNames,
   sortedValues,
@@ -145,12 +147,13 @@ function Quantiles({ query, result }: { query: AnalyticsQuery; result: ResultOf<
 
 function ConfusionMatrix({ result }: { result: ResultOf<'confusion-matrix'> }) {
   const bound = boundOf(result.noise, 'counts');
+  const recall = classRecall(result.matrix);
   return (
     <>
       <p>
-        Accuracy {result.accuracy === null ? '— (no held-out examples were counted)' : `${(result.accuracy * 100).toFixed(1)}%`} on {result.devices} devices'
-        held-out examples. Rows are the true labels, columns the predicted ones; shade is the share of its row
-        {bound !== null && `, each count ± ${formatValue(bound)}`}.
+        Accuracy {result.accuracy === null ? '— (no examples were counted)' : percent(result.accuracy)} on {result.devices} devices' examples. Rows are the true
+        labels, columns the predicted ones; shade is the share of its row, and recall the share of a true label the model got right
+        {bound !== null && ` (each count ± ${formatValue(bound)})`}.
       </p>
       <div className="table-wrap">
         <table className="table heat" data-testid="confusion-matrix">
@@ -160,6 +163,7 @@ function ConfusionMatrix({ result }: { result: ResultOf<'confusion-matrix'> }) {
               {result.classes.map((c) => (
                 <th key={c}>{c}</th>
               ))}
+              <th>recall</th>
             </tr>
           </thead>
           <tbody>
@@ -171,6 +175,7 @@ function ConfusionMatrix({ result }: { result: ResultOf<'confusion-matrix'> }) {
                     {formatValue(count)}
                   </td>
                 ))}
+                <td data-testid="class-recall">{percent(recall[t] ?? null)}</td>
               </tr>
             ))}
           </tbody>

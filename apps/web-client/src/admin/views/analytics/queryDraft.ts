@@ -39,7 +39,7 @@ export const KIND_HINTS: Record<QueryKind, string> = {
   'label-histogram': 'How many examples carry each label, pooled over the devices.',
   'column-stats': 'Count, mean and standard deviation of CSV columns clipped to a range, and how the values spread over equal bins.',
   quantiles: "Quantiles of one CSV column, read off the devices' pooled histogram over the bin edges (exact to a bin's width).",
-  'confusion-matrix': "The global model's predictions against the true labels on the devices' held-out examples.",
+  'confusion-matrix': "The current global model's predictions against the true labels on the devices' examples, with each class's recall.",
   'frequent-values': 'How often each value occurs, shown only for values that at least k devices hold.',
 };
 

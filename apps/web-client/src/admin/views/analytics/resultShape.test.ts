@@ -5,11 +5,13 @@ import {
   anyUnfinished,
   binEdges,
   cellShare,
+  classRecall,
   formatValue,
   labelBars,
   labelSkewWords,
   meanAndSd,
   noiseWords,
+  percent,
   privacyWords,
   queryTitle,
   rangeWords,
@@ -83,6 +85,13 @@ describe('query results as the Data view shows them', () => {
     expect(sortedValues(values).map((v) => v.value)).toEqual(['b', 'a']);
     expect(cellShare([3, 1], 0)).toBe(0.75);
     expect(cellShare([0, 0], 1)).toBe(0);
+    expect(
+      classRecall([
+        [3, 1],
+        [0, 0],
+      ]),
+    ).toEqual([0.75, null]);
+    expect([0.75, null].map(percent)).toEqual(['75.0%', '—']);
   });
 
   it('titles a query and words its privacy', () => {

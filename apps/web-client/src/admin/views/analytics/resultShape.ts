@@ -83,13 +83,24 @@ export function cellShare(row: readonly number[], column: number): number {
   return total > 0 ? (row[column] ?? 0) / total : 0;
 }
 
+/** Each class's recall: the share of its examples (its row) the model predicted right; null for a class no example carries. */
+export function classRecall(matrix: readonly (readonly number[])[]): Array<number | null> {
+  return matrix.map((row, t) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    return total > 0 ? (row[t] ?? 0) / total : null;
+  });
+}
+
+/** A share as a percentage to one decimal, or a dash. */
+export const percent = (share: number | null): string => (share === null ? '—' : `${(share * 100).toFixed(1)}%`);
+
 /** A query in a few words, for its line in the list. */
 export function queryTitle(query: AnalyticsQuery): string {
   switch (query.kind) {
     case 'label-histogram':
       return 'label histogram';
     case 'confusion-matrix':
-      return "confusion matrix of the global model on the devices' held-out examples";
+      return "confusion matrix of the global model on the devices' examples";
     case 'column-stats':
       return `column statistics of ${query.columns.map((c) => c.name).join(', ')}`;
     case 'quantiles':
