@@ -8,3 +8,4 @@ export * from './laplaceNoise.ts';
 export * from './queryResult.ts';
 export * from './messages.ts';
 export * from './secureSumEncoding.ts';
+export * from './secureQueryRounds.ts';

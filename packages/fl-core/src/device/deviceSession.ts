@@ -16,6 +16,7 @@ import { decodeWeights } from '../codec/weightsCodec.ts';
 import { asClause } from '../protocol/issueWords.ts';
 import { deviceAnswer } from '../analytics/deviceAnswer.ts';
 import { QueryAskMessage } from '../analytics/messages.ts';
+import { queryOfSecureRound } from '../analytics/secureQueryRounds.ts';
 import type { ImageDataset } from '../data/dataset.ts';
 import { SecAggRequestMessage, toWire } from '../secagg/messages.ts';
 import { initialSessionView, type DeviceAdapters, type DeviceIdentity, type DeviceSessionView } from './deviceAdapters.ts';
@@ -23,7 +24,7 @@ import { roundStartReceiver } from './chunkedDownload.ts';
 import { uploadUpdate } from './chunkedUpload.ts';
 import { describeError, sendHello, type DeviceSocket } from './deviceSocket.ts';
 import { deliveryDisposition, roundFate, sameModel, type CoordinatorPosition, type RoundJob } from './roundJob.ts';
-import { QueryModels, predictedConfusionAnswer } from './queryPredictions.ts';
+import { SecureQueryAnswers } from './secureQueryAnswers.ts';
 import { SecureRoundParticipant, type TrainedUpdate } from './secureRoundParticipant.ts';
 
 const MAX_MESSAGES = 6;
@@ -70,8 +71,8 @@ export class DeviceSession {
   private readonly jobWatchers = new Set<() => void>();
   /** Federated analytics: the numbers sent for each query (by id and deadline), sent again as they were when asked again. */
   private readonly askedQueries = new Map<string, { deadline: number; numbers: number[] }>();
-  /** The global model a confusion-matrix query scores: held since round:start or model:final, else pulled. */
-  private readonly queryModels = new QueryModels();
+  /** Federated analytics on a federation that aggregates securely: answers wait here for their secure sum's masked-input stage. */
+  private readonly secureQueries = new SecureQueryAnswers();
 
   constructor(
     private readonly identity: DeviceIdentity,
@@ -80,7 +81,12 @@ export class DeviceSession {
     examplesStored = 0,
   ) {
     this.view = initialSessionView(examplesStored);
-    this.secure = new SecureRoundParticipant(identity, (round, deadline) => this.trainedUpdate(round, deadline));
+    this.secure = new SecureRoundParticipant(
+      identity,
+      (round, deadline) => this.trainedUpdate(round, deadline),
+      (round, deadline) => this.secureQueries.wordsFor(round, deadline),
+      adapters.trainer.mask?.bind(adapters.trainer),
+    );
   }
 
   /** Connects; Socket.IO reconnects by itself (DEVICE_RECONNECTION), and the session says hello again each time. */
@@ -304,7 +310,6 @@ export class DeviceSession {
     const evaluate = this.adapters.trainer.evaluate?.bind(this.adapters.trainer);
     if (!parsed.success || parsed.data.federationId !== this.identity.federationId || !evaluate || !this.data || !this.dataReady) return;
     const { federationId, round, model, weights } = parsed.data;
-    this.queryModels.hold(weights);
     let evaluation;
     try {
       evaluation = await evaluate({ federationId, model, weights, shardId: this.data.id });
@@ -349,7 +354,6 @@ export class DeviceSession {
       secure: msg.secureAggregation === true,
     };
     this.job = job;
-    if (!msg.modelBase) this.queryModels.hold(msg.weights);
     this.update({ round: msg.round, progress: null });
     this.publishJob();
     this.setState('training');
@@ -485,11 +489,13 @@ export class DeviceSession {
     }
     const msg = parsed.data;
     const { round } = msg.request;
+    const query = queryOfSecureRound(round);
+    const what = query === null ? `round ${round}, secure aggregation` : `query ${query}, secure sum`;
     const answer = await this.secure.answer(msg);
     if (this.closed) return;
     if (!answer.ok) {
-      if (msg.stage === 'masked-input') this.miss(round, `secure aggregation: ${asClause(answer.reason)}`);
-      else this.notice(`round ${round}, secure aggregation: ${asClause(answer.reason)}`);
+      if (msg.stage === 'masked-input' && query === null) this.miss(round, `secure aggregation: ${asClause(answer.reason)}`);
+      else this.notice(`${what}: ${asClause(answer.reason)}`);
       return;
     }
     const waitMs = Math.max(1_000, msg.deadline - Date.now());
@@ -501,7 +507,12 @@ export class DeviceSession {
     );
     if (!ack.success || !ack.data.ok) {
       const why = ack.success && !ack.data.ok ? ack.data.reason : 'the coordinator did not answer before the stage closed';
-      this.notice(`round ${round}, secure aggregation: the coordinator did not take this device's ${msg.stage} answer (${why})`);
+      this.notice(`${what}: the coordinator did not take this device's ${msg.stage} answer (${why})`);
+      return;
+    }
+    if (msg.stage === 'masked-input' && query !== null) {
+      const answered = await this.secureQueries.sent(round);
+      if (answered) this.update({ answeredQueries: [...this.view.answeredQueries, answered].slice(-MAX_ANSWERED_QUERIES) });
       return;
     }
     const job = this.job;
@@ -525,7 +536,11 @@ export class DeviceSession {
     }
     const msg = parsed.data;
     const { queryId, query } = msg;
-    const unanswered = (why: string) => this.notice(`query ${queryId} (${query.kind}) not answered: ${why}`);
+    if (msg.secureSumLevels !== undefined) this.secureQueries.expect(msg);
+    const unanswered = (why: string) => {
+      this.secureQueries.withdraw(queryId);
+      this.notice(`query ${queryId} (${query.kind}) not answered: ${why}`);
+    };
     const asked = this.askedQueries.get(queryId);
     const resent = asked?.deadline === msg.deadline;
     let numbers = resent ? asked.numbers : null;
@@ -536,13 +551,9 @@ export class DeviceSession {
       });
       if (examples === undefined || this.closed) return;
       if (examples === null) return unanswered('this device holds no examples for the federation yet');
-      if (msg.secureSumLevels !== undefined) return unanswered('the coordinator asked for a secure sum, which this device does not send for queries yet');
+      if (query.kind === 'confusion-matrix') return unanswered("this device does not compute the model's predictions for queries");
       try {
-        numbers = [
-          ...(query.kind === 'confusion-matrix'
-            ? await predictedConfusionAnswer(this.queryModels, this.adapters.trainer, socket, this.identity.federationId, { ...msg, query }, examples)
-            : deviceAnswer(query, msg.context, examples)),
-        ];
+        numbers = [...deviceAnswer(query, msg.context, examples)];
       } catch (err) {
         return unanswered(describeError(err));
       }
@@ -550,6 +561,8 @@ export class DeviceSession {
       this.askedQueries.set(queryId, { deadline: msg.deadline, numbers });
       if (this.askedQueries.size > MAX_ANSWERED_QUERIES) this.askedQueries.delete(this.askedQueries.keys().next().value!);
     }
+    // A secure sum's stages take the numbers, masked; they are listed once the coordinator took them.
+    if (msg.secureSumLevels !== undefined) return this.secureQueries.answer(queryId, numbers);
     const waitMs = Math.max(1_000, msg.deadline - Date.now());
     const ack = Ack.safeParse(
       await socket

@@ -7,3 +7,5 @@ export * from './deviceSocket.ts';
 export * from './deviceSession.ts';
 export * from './deviceSituation.ts';
 export * from './roundJob.ts';
+export * from './secureQueryAnswers.ts';
+export * from './secureRoundParticipant.ts';
