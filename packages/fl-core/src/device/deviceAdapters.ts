@@ -94,6 +94,14 @@ export interface EvaluationJob {
   federationId: string;
 }
 
+/** A model (sent whole) and the examples whose labels it predicts, for a confusion-matrix query. */
+export interface PredictionJob {
+  model: ModelRef;
+  /** The whole model, encoded with the weights codec. */
+  weights: Uint8Array;
+  examples: ImageDataset;
+}
+
 export interface TrainingProgressView {
   epoch: number;
   epochs: number;
@@ -120,6 +128,8 @@ export interface DeviceTrainer {
   cancel?(): void;
   /** Scores a model on the device's held-out examples; null when it holds none. Absent: the device never evaluates the final model. */
   evaluate?(job: EvaluationJob): Promise<LocalEvaluation | null>;
+  /** The label the model predicts for each example, in order (off the page's thread on a tab). Absent: the device answers no confusion matrix. */
+  predict?(job: PredictionJob): Promise<Int32Array>;
   /** Quantizes and masks a secure round's update (secagg's maskVector; off the page's thread on a tab). Absent: the session does it itself. */
   mask?(work: MaskingWork): Promise<Uint32Array>;
 }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { QueryAskMessage } from '../analytics/messages.ts';
+import { contentHash } from '../protocol/chunkedDownloadMessages.ts';
 import type { ImageDataset } from '../data/dataset.ts';
-import { fakeAdapters, FakeLink, FakeTrainer, FEDERATION, helloReply, settle } from '../testing/fakeDevicePlatform.ts';
-import type { DeviceSessionView } from './deviceAdapters.ts';
+import { fakeAdapters, FakeLink, FakeTrainer, FEDERATION, helloReply, roundStart, settle } from '../testing/fakeDevicePlatform.ts';
+import type { DeviceSessionView, PredictionJob } from './deviceAdapters.ts';
 import { DeviceSession } from './deviceSession.ts';
 
 /** Six examples over three classes: labels 0, 0, 1, 2, 2, 2. */
@@ -28,10 +29,20 @@ function ask(queryId: string, more: Partial<QueryAskMessage> = {}): QueryAskMess
   };
 }
 
-async function queriedDevice(examples: ImageDataset | null = EXAMPLES) {
+/** A confusion-matrix ask naming the model whose bytes are `weights` (the one round 1 trains from). */
+function confusionAsk(queryId: string, weights: Uint8Array): QueryAskMessage {
+  const download = { totalBytes: weights.byteLength, hash: contentHash(weights), chunkBytes: 4 };
+  return ask(queryId, {
+    query: { kind: 'confusion-matrix', privacy: { minDevices: 3 }, deadlineMs: 30_000 },
+    model: { round: 1, model: 'mnist-mlp', download },
+  });
+}
+
+async function queriedDevice(examples: ImageDataset | null = EXAMPLES, predict?: (job: PredictionJob) => Promise<Int32Array>) {
   const link = new FakeLink();
   const adapters = fakeAdapters(link, new FakeTrainer());
   adapters.data.examples = () => Promise.resolve(examples);
+  if (predict) adapters.trainer.predict = predict;
   let view: DeviceSessionView | null = null;
   const session = new DeviceSession({ deviceId: 'device-q', federationId: FEDERATION, backend: 'cpu', adapter: null }, adapters, (v) => (view = v));
   session.start();
@@ -60,18 +71,58 @@ describe('DeviceSession answering queries', () => {
     expect(view().answeredQueries).toHaveLength(1);
   });
 
+  it("answers a confusion matrix with the counts of the named model's predictions, pulling a model it does not hold and reusing one it holds", async () => {
+    const jobs: PredictionJob[] = [];
+    // The model "predicts" 0, 1, 1, 2, 0, 2 for labels 0, 0, 1, 2, 2, 2.
+    const { link, view } = await queriedDevice(EXAMPLES, (job) => (jobs.push(job), Promise.resolve(Int32Array.from([0, 1, 1, 2, 0, 2]))));
+    const pulled = Uint8Array.from({ length: 10 }, (_, i) => 100 + i);
+    link.servedModel = pulled;
+    link.send('query:ask', confusionAsk('q8', pulled));
+    await settle();
+    const matrix = [1, 1, 0, 0, 1, 0, 1, 0, 2];
+    expect(link.queryAnswers).toEqual([{ queryId: 'q8', answer: matrix }]);
+    expect(link.chunkRequests.map((r) => [r.round, r.offset])).toEqual([
+      [1, 0],
+      [1, 4],
+      [1, 8],
+    ]);
+    expect(jobs[0]).toMatchObject({ model: 'mnist-mlp', weights: pulled, examples: EXAMPLES });
+    expect(view().answeredQueries.at(-1)).toMatchObject({ queryId: 'q8', kind: 'confusion-matrix', numbers: matrix });
+    // A model that came whole with round:start is not pulled again.
+    const held = roundStart(2, Uint8Array.from([9, 8, 7]));
+    link.send('round:start', held);
+    await settle();
+    link.send('query:ask', confusionAsk('q9', held.weights as Uint8Array));
+    await settle();
+    expect(link.chunkRequests).toHaveLength(3);
+    expect(jobs[1]?.weights).toEqual(held.weights);
+    expect(link.queryAnswers.at(-1)).toEqual({ queryId: 'q9', answer: matrix });
+  });
+
+  it('says why it did not answer a confusion matrix', async () => {
+    const { link, view } = await queriedDevice();
+    link.send('query:ask', confusionAsk('q10', new Uint8Array([1])));
+    await settle();
+    expect(view().messages[0]).toBe("query q10 (confusion-matrix) not answered: this kind of device does not compute a model's predictions");
+    const predicting = await queriedDevice(EXAMPLES, () => Promise.resolve(new Int32Array(6)));
+    predicting.link.send('query:ask', confusionAsk('q11', new Uint8Array([1, 2])));
+    predicting.link.send('query:ask', { ...confusionAsk('q12', new Uint8Array([1])), model: undefined });
+    await settle();
+    expect(predicting.link.queryAnswers).toEqual([]);
+    expect(predicting.view().messages.slice(0, 2).reverse()).toEqual([
+      'query q12 (confusion-matrix) not answered: the coordinator did not say which model to score: update the coordinator',
+      'query q11 (confusion-matrix) not answered: the global model of round 1 could not be downloaded (no model is served)',
+    ]);
+  });
+
   it('says why it did not answer, or why the coordinator did not take its answer', async () => {
     const { link, view } = await queriedDevice();
-    link.send('query:ask', ask('q2', { query: { kind: 'confusion-matrix', privacy: { minDevices: 3 }, deadlineMs: 30_000 } }));
     // A secure sum's answer leaves only masked, in its secure round's stages: never as a query:answer.
     link.send('query:ask', ask('q3', { secureSumLevels: 1000 }));
     link.send('query:ask', ask('q4', { context: { ...CONTEXT, classes: ['a', 'b'] } }));
     await settle();
     expect(link.queryAnswers).toEqual([]);
-    expect(view().messages.slice(0, 2).reverse()).toEqual([
-      "query q2 (confusion-matrix) not answered: this device does not compute the model's predictions for queries",
-      "query q4 (label-histogram) not answered: this device's examples have 3 classes, the federation 2: import them again",
-    ]);
+    expect(view().messages[0]).toBe("query q4 (label-histogram) not answered: this device's examples have 3 classes, the federation 2: import them again");
     link.answerQuery = () => ({ ok: false, reason: 'query q5 is done: the answer was not counted' });
     link.send('query:ask', ask('q5'));
     await settle();

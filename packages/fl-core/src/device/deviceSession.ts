@@ -24,6 +24,7 @@ import { roundStartReceiver } from './chunkedDownload.ts';
 import { uploadUpdate } from './chunkedUpload.ts';
 import { describeError, sendHello, type DeviceSocket } from './deviceSocket.ts';
 import { deliveryDisposition, roundFate, sameModel, type CoordinatorPosition, type RoundJob } from './roundJob.ts';
+import { QueryModels, predictedConfusionAnswer } from './queryPredictions.ts';
 import { SecureQueryAnswers } from './secureQueryAnswers.ts';
 import { SecureRoundParticipant, type TrainedUpdate } from './secureRoundParticipant.ts';
 
@@ -73,6 +74,8 @@ export class DeviceSession {
   private readonly askedQueries = new Map<string, { deadline: number; numbers: number[] }>();
   /** Federated analytics on a federation that aggregates securely: answers wait here for their secure sum's masked-input stage. */
   private readonly secureQueries = new SecureQueryAnswers();
+  /** The global model a confusion-matrix query scores: held since round:start or model:final, else pulled. */
+  private readonly queryModels = new QueryModels();
 
   constructor(
     private readonly identity: DeviceIdentity,
@@ -310,6 +313,7 @@ export class DeviceSession {
     const evaluate = this.adapters.trainer.evaluate?.bind(this.adapters.trainer);
     if (!parsed.success || parsed.data.federationId !== this.identity.federationId || !evaluate || !this.data || !this.dataReady) return;
     const { federationId, round, model, weights } = parsed.data;
+    this.queryModels.hold(weights);
     let evaluation;
     try {
       evaluation = await evaluate({ federationId, model, weights, shardId: this.data.id });
@@ -354,6 +358,7 @@ export class DeviceSession {
       secure: msg.secureAggregation === true,
     };
     this.job = job;
+    if (!msg.modelBase) this.queryModels.hold(msg.weights);
     this.update({ round: msg.round, progress: null });
     this.publishJob();
     this.setState('training');
@@ -551,9 +556,12 @@ export class DeviceSession {
       });
       if (examples === undefined || this.closed) return;
       if (examples === null) return unanswered('this device holds no examples for the federation yet');
-      if (query.kind === 'confusion-matrix') return unanswered("this device does not compute the model's predictions for queries");
       try {
-        numbers = [...deviceAnswer(query, msg.context, examples)];
+        numbers = [
+          ...(query.kind === 'confusion-matrix'
+            ? await predictedConfusionAnswer(this.queryModels, this.adapters.trainer, socket, this.identity.federationId, { ...msg, query }, examples)
+            : deviceAnswer(query, msg.context, examples)),
+        ];
       } catch (err) {
         return unanswered(describeError(err));
       }
