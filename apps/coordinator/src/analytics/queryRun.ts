@@ -11,8 +11,19 @@ import {
 
 /** What a query run asks its adapter to do, and how it ended. */
 export type QueryEffect =
-  | { type: 'askDevices'; queryId: string; deviceIds: string[]; deadline: number }
-  | { type: 'queryDone'; queryId: string; result: QueryResult; asked: number; answered: number; closedBy: 'all-answered' | 'deadline'; at: number }
+  /** `secureSumLevels`: the answers travel as a secure sum (SecureQueryRun), encoded at these levels. */
+  | { type: 'askDevices'; queryId: string; deviceIds: string[]; deadline: number; secureSumLevels?: number }
+  | {
+      type: 'queryDone';
+      queryId: string;
+      result: QueryResult;
+      asked: number;
+      answered: number;
+      closedBy: 'all-answered' | 'deadline';
+      at: number;
+      /** The coordinator saw only the sum of the answers. */
+      secure?: true;
+    }
   | { type: 'queryRefused'; queryId: string; reason: string; asked: number; answered: number; at: number };
 
 export type AnswerAccepted = { ok: true; duplicate: boolean } | { ok: false; reason: string };

@@ -29,11 +29,12 @@ import {
   type WeightsManifest,
 } from '@flock/fl-core';
 import { describeError } from '@flock/fl-core/device';
-import { queryContextOf, type AnalyticsQuery, type QueryAnswerMessage, type QueryContext } from '@flock/fl-core/analytics';
+import { answersQuery, queryContextOf, type AnalyticsQuery, type QueryAnswerMessage, type QueryContext } from '@flock/fl-core/analytics';
 import type { SecAggAnswerMessage, SecAggRequestMessage } from '@flock/fl-core/secagg';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { QueryBook, Submitted } from '../analytics/queryBook.ts';
+import { SECURE_QUERY_EPSILON_REFUSAL } from '../analytics/secureQueryRun.ts';
 import type { MnistSource } from '../evaluation/mnistSource.ts';
 import type { Evaluator } from '../evaluation/evaluationThread.ts';
 import type { PendingWork } from '../pendingWork.ts';
@@ -189,6 +190,9 @@ export class FederationRuntime {
       context: () => queryContextOf(this.config),
       refusal: (query, spent) => this.queryRefusal(query, spent),
       changed: () => deps.outputs.changed(this.config.id),
+      secureAggregation: () => secureAggregationOf(this.config),
+      askSecure: (deviceId, msg) => deps.outputs.sendSecAggRequest(this.config.id, deviceId, msg),
+      track: (work) => deps.work.track(work),
     });
   }
 
@@ -642,6 +646,7 @@ export class FederationRuntime {
 
   /** Secure aggregation: a device's answer to one stage of the open round (`bytes`: the message's binary size). */
   async secureAnswer(deviceId: string, msg: SecAggAnswerMessage, bytes: number): Promise<Ack> {
+    if (answersQuery(msg.answer)) return this.queries.secureAnswer(deviceId, msg);
     const result: Ack = this.runsRounds
       ? await this.secure.receive(deviceId, msg, bytes)
       : { ok: false, reason: 'this coordinator does not run the federation’s rounds; reconnect and the device reaches the one that does' };
@@ -661,11 +666,9 @@ export class FederationRuntime {
     return this.queries.answer(deviceId, msg, Date.now());
   }
 
-  /** Why this federation runs no query (plain answers only for now, one coordinator only), or why this query would pass its privacy target. */
+  /** Why this federation runs no query (one coordinator only), why this one cannot (ε under secure sums), or why it would pass its privacy target. */
   private queryRefusal(query: AnalyticsQuery, spentByQueries: number): string | null {
-    if (secureAggregationOf(this.config)) {
-      return 'this federation aggregates securely and queries cannot use secure sums yet: each device would send its answer in the clear, which its devices were promised no coordinator sees. Run queries on a federation without secure aggregation';
-    }
+    if (secureAggregationOf(this.config) && query.privacy.epsilon !== undefined) return SECURE_QUERY_EPSILON_REFUSAL;
     if (this.deps.cluster) {
       return 'this federation is served by several coordinators, and queries run on a coordinator serving its federations alone for now: run the query against a single coordinator';
     }

@@ -25,6 +25,9 @@ function setUp(options: { online?: string[]; refusal?: QueryHooks['refusal'] } =
     refusal: options.refusal ?? (() => null),
     changed: () => state.changed++,
     model: () => state.model,
+    secureAggregation: () => null,
+    askSecure: () => {},
+    track: () => {},
   });
   const submit = (query = histogram(), now = 0) => {
     const submitted = driver.submit(query, CONTEXT, now);

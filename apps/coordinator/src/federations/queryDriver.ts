@@ -1,8 +1,10 @@
 import type { Ack, ModelRef } from '@flock/fl-core';
 import { queryContextOf, type AnalyticsQuery, type QueryAnswerMessage, type QueryAskMessage, type QueryContext } from '@flock/fl-core/analytics';
+import type { SecAggAnswerMessage, SecAggRequestMessage, SecureAggregationConfig } from '@flock/fl-core/secagg';
 import type { QueriesApiDeps } from '../analytics/queriesApi.ts';
 import type { QueryBook, QueryRecord, Submitted } from '../analytics/queryBook.ts';
 import { QueryRun, type QueryEffect } from '../analytics/queryRun.ts';
+import { SecureQueryRun } from '../analytics/secureQueryRun.ts';
 
 /** The global model a confusion-matrix query scores, whole: the transport serves it to the devices (QueryAskMessage's `model` says how to pull it). */
 export interface QueryModelPayload {
@@ -29,10 +31,16 @@ export interface QueryHooks {
   /** Why this federation runs no query at all (secure aggregation, several coordinators), or why this one would pass the privacy target; null when it may run. */
   refusal(query: AnalyticsQuery, spentEpsilon: number): string | null;
   changed(): void;
+  /** The federation's secure aggregation, when on: its queries' answers then travel as secure sums. */
+  secureAggregation(): SecureAggregationConfig | null;
+  /** Sends one device its part of a secure sum's stage. */
+  askSecure(deviceId: string, msg: SecAggRequestMessage): void;
+  /** Work that ends after the call that started it (a secure sum's unmasking). */
+  track(work: Promise<unknown>): void;
 }
 
 interface Running {
-  run: QueryRun;
+  run: QueryRun | SecureQueryRun;
   record: QueryRecord;
   context: QueryContext;
   model: QueryModelPayload | null;
@@ -115,13 +123,41 @@ export class QueryDriver {
       const refusal = this.hooks.refusal(next.query, this.spentEpsilon);
       const context = this.hooks.context();
       const model = !refusal && next.query.kind === 'confusion-matrix' ? this.hooks.model() : null;
-      const running: Running = { run: new QueryRun({ queryId: next.id, query: next.query, context }), record: next, context, model };
+      const running: Running = { run: this.newRun(next, context, () => running), record: next, context, model };
       this.running = running;
       const effects = refusal
         ? [{ type: 'queryRefused' as const, queryId: next.id, reason: refusal, asked: 0, answered: 0, at: now }]
         : running.run.start(this.hooks.online(), now);
       this.carryOut(running, effects, now);
     }
+  }
+
+  /** A device's answer to one stage of the running query's secure sum. */
+  async secureAnswer(deviceId: string, msg: SecAggAnswerMessage): Promise<Ack> {
+    const running = this.running;
+    if (!(running?.run instanceof SecureQueryRun))
+      return { ok: false, reason: 'no query of this federation is being summed securely now, so the answer was ignored' };
+    const { result, effects } = await running.run.secureAnswer(deviceId, msg);
+    if (!result.ok)
+      this.hooks.record('warn', 'query-answer-refused', `secure-sum answer (${msg.stage}) to query ${running.record.id} refused: ${result.reason}`);
+    this.carryOut(running, effects, Date.now());
+    return result;
+  }
+
+  /** A plain run, or a secure sum's when the federation aggregates securely; `self` is the Running it goes into. */
+  private newRun(record: QueryRecord, context: QueryContext, self: () => Running): QueryRun | SecureQueryRun {
+    const init = { queryId: record.id, query: record.query, context };
+    const secure = this.hooks.secureAggregation();
+    if (!secure) return new QueryRun(init);
+    return new SecureQueryRun(
+      { ...init, federationId: this.federationId, secure },
+      {
+        askSecure: (deviceId, msg) => this.hooks.askSecure(deviceId, msg),
+        record: (level, kind, message) => this.hooks.record(level, kind, message),
+        later: (effects) => this.carryOut(self(), effects, Date.now()),
+        track: (work) => this.hooks.track(work),
+      },
+    );
   }
 
   private carryOut(running: Running, effects: QueryEffect[], now: number): void {
@@ -137,6 +173,7 @@ export class QueryDriver {
             context: contextMessage(context),
             deadline: e.deadline,
             whatLeaves: record.whatLeaves,
+            ...(e.secureSumLevels === undefined ? {} : { secureSumLevels: e.secureSumLevels }),
             ...(model ? { scoredModel: model } : {}),
           });
           break;
@@ -173,7 +210,8 @@ function contextMessage(context: QueryContext): QueryAskMessage['context'] {
 export function queryDoneText(record: QueryRecord, e: Extract<QueryEffect, { type: 'queryDone' }>, epsilon: number | undefined, spent: number): string {
   const privacy = epsilon === undefined ? 'without noise' : `ε ${epsilon} (queries have spent ε ${spent} in all since the coordinator started)`;
   const closed = e.closedBy === 'deadline' ? ', closed at its deadline' : '';
-  return `query ${record.id} (${record.query.kind}) answered by ${e.answered} of ${e.asked} devices asked${closed}, ${privacy}`;
+  const secure = e.secure ? ' as a secure sum' : '';
+  return `query ${record.id} (${record.query.kind}) answered by ${e.answered} of ${e.asked} devices asked${secure}${closed}, ${privacy}`;
 }
 
 /** Why a query with `epsilon` would take the federation past its privacy target set to stop there; null when it would not. */

@@ -11,6 +11,7 @@ import {
   UpdateChunkMessage,
   UpdateMessage,
 } from '@flock/fl-core';
+import { secureRoundOfQuery } from '@flock/fl-core/analytics';
 import fc from 'fast-check';
 import type { z } from 'zod';
 import { mutatedFlkw } from './flkwArbitraries.ts';
@@ -183,13 +184,16 @@ export function socketCommands(ctx: SocketFuzzContext): fc.Arbitrary<SocketComma
 
 /** One well-formed answer per secure-aggregation stage, as the live device would send it: what the mutations start from. */
 function secureAnswers(federationId: string): Record<string, unknown>[] {
-  const sender = { federationId, round: 1, deviceId: 'fuzz-device-0001' };
   const key = new Uint8Array(32).fill(7);
   const share = new Uint8Array(33).fill(3);
-  return [
-    { stage: 'advertise', answer: { ...sender, encryptionKey: key, maskKey: key } },
-    { stage: 'share-keys', answer: { ...sender, shares: [{ to: 'fuzz-device-0002', ciphertext: new Uint8Array(94) }] } },
-    { stage: 'masked-input', answer: { ...sender, masked: new Uint8Array(64) } },
-    { stage: 'unmask', answer: { ...sender, seedShares: [{ of: 'fuzz-device-0001', share }], keyShares: [] } },
-  ];
+  // A training round's stages, and a query's secure sum's (its own round numbers, routed to the query).
+  return [1, secureRoundOfQuery('q1')].flatMap((round) => {
+    const sender = { federationId, round, deviceId: 'fuzz-device-0001' };
+    return [
+      { stage: 'advertise', answer: { ...sender, encryptionKey: key, maskKey: key } },
+      { stage: 'share-keys', answer: { ...sender, shares: [{ to: 'fuzz-device-0002', ciphertext: new Uint8Array(94) }] } },
+      { stage: 'masked-input', answer: { ...sender, masked: new Uint8Array(64) } },
+      { stage: 'unmask', answer: { ...sender, seedShares: [{ of: 'fuzz-device-0001', share }], keyShares: [] } },
+    ];
+  });
 }

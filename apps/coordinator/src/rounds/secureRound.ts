@@ -34,7 +34,14 @@ export type SecureRoundEffect =
   /** Nothing is published; the round is redone with a fresh selection. */
   | { type: 'aborted'; stage: SecureStage; reason: string }
   /** The weighted mean of the contributors' clipped updates: what the strategy takes as the round's aggregated delta. */
-  | { type: 'finished'; mean: Float32Array; contributors: string[]; totalWeight: number };
+  | {
+      type: 'finished';
+      mean: Float32Array;
+      contributors: string[];
+      totalWeight: number;
+      /** The unmasked sum of the contributors' words (a query decodes its answer from it). */
+      sum: Uint32Array;
+    };
 
 /** A vector the coordinator side held: each masked input as it was folded, then the unmasked sum (instrumentation). */
 export type HeldVector = { kind: 'masked'; deviceId: string; words: Uint32Array } | { kind: 'sum'; words: Uint32Array };
@@ -201,8 +208,8 @@ export class SecureRound {
     if (!outcome.ok) return [this.abort('unmask', outcome.reason)];
     this.state = 'finished';
     this.options.observe?.({ kind: 'sum', words: outcome.value.sum });
-    const { mean, totalWeight } = outcome.value;
-    return [{ type: 'finished', mean, contributors: this.contributors, totalWeight }];
+    const { mean, totalWeight, sum } = outcome.value;
+    return [{ type: 'finished', mean, contributors: this.contributors, totalWeight, sum }];
   }
 
   private abort(stage: SecureStage, reason: string): SecureRoundEffect {

@@ -26,6 +26,11 @@ export function AnsweredQueries({ answered }: { answered: readonly AnsweredQuery
               <code className="answered-numbers" data-testid="answered-numbers">
                 {line.numbers}
               </code>
+              {line.masked ? (
+                <p className="muted" data-testid="answered-masked">
+                  They left masked, inside a secure sum: the coordinator saw only their total over many devices' answers, never these numbers.
+                </p>
+              ) : null}
             </li>
           ))}
         </ul>

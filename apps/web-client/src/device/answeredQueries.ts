@@ -8,6 +8,8 @@ export interface AnsweredLine {
   /** Every number that left, in full: the person can check it against what they were told (a confusion matrix: one line per true label). */
   numbers: string;
   count: number;
+  /** They left masked, inside a secure sum: the coordinator saw only their total over many devices. */
+  masked: boolean;
   /** How the numbers are laid out, when they form a table. */
   layout: string | null;
 }
@@ -21,6 +23,7 @@ export function answeredLines(answered: readonly AnsweredQuery[]): AnsweredLine[
     whatLeaves: a.whatLeaves,
     ...numbersOf(a),
     count: a.numbers.length,
+    masked: a.masked === true,
   }));
 }
 
