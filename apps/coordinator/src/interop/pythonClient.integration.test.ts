@@ -102,13 +102,13 @@ async function trainTogether(federation: Federation): Promise<{ rounds: RoundRec
 const bothEveryRound = Array.from({ length: ROUNDS }, (_, i) => [i + 1, 2, NODE_EXAMPLES + SILO_EXAMPLES]);
 
 describe('a Python silo (flock-py client) beside a Node device', () => {
-  it.concurrent('trains an int8 federation (float16 model down) with PyTorch: both updates count every round', { timeout: 120_000 }, async () => {
+  it('trains an int8 federation (float16 model down) with PyTorch: both updates count every round', { timeout: 120_000 }, async () => {
     const { rounds, pythonEvents } = await trainTogether({ id: 'py-int8', codec: { uplink: 'int8', downlink: 'float16' }, engine: 'torch', join: 'open' });
     expect(rounds.map((r) => [r.round, r.participants, r.examples])).toEqual(bothEveryRound);
     expect(pythonEvents).not.toContain('update-rejected');
   });
 
-  it.concurrent(
+  it(
     'joins an enrollment-only top-k federation with its token, keeps the credential it is bound to, and takes the model as a delta, on numpy',
     { timeout: 120_000 },
     async () => {
