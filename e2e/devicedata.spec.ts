@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testFederationConfig } from '@flock/fl-core/testing';
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { adminHeaders, E2E_ADMIN_TOKEN, fetchRounds } from './support/coordinator.ts';
+import { adminHeaders, E2E_ADMIN_TOKEN, fetchDevices, fetchRounds } from './support/coordinator.ts';
 import { readStore } from './support/indexedDb.ts';
 import { csvFile, CSV_CLASSES, syntheticCsv } from './support/syntheticCsv.ts';
 
@@ -87,7 +87,7 @@ test('devices import their own CSV, train on it, and report federated evaluation
     await expect(page.getByTestId('device-status')).toHaveAttribute('data-state', 'waiting-for-round', { timeout: 60_000 });
   }
   // Each declares what it trains on: its examples less the held-out quarter.
-  const devices = (await (await request.get(`/api/federations/${FEDERATION}/devices`, { headers: adminHeaders })).json()) as { examples: number }[];
+  const devices = await fetchDevices(request, FEDERATION);
   expect(devices.map((d) => d.examples).sort()).toEqual([30, 36]);
 
   expect((await request.post(`/api/federations/${FEDERATION}/start`, { headers: adminHeaders, data: {} })).ok()).toBe(true);

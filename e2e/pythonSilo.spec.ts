@@ -7,7 +7,7 @@ import { testFederationConfig } from '@flock/fl-core/testing';
 import { expect, test } from '@playwright/test';
 import { pythonEnv, pythonInterpreter } from '../apps/coordinator/src/interop/python.ts';
 import { writeSiloData } from '../apps/coordinator/src/testing/siloDataFiles.ts';
-import { adminHeaders, fetchRounds } from './support/coordinator.ts';
+import { adminHeaders, fetchDevices, fetchRounds } from './support/coordinator.ts';
 
 const FEDERATION = 'python-silo-e2e';
 const TAB_EXAMPLES = 200;
@@ -84,13 +84,7 @@ test('a Python silo and two browser tabs train one federation; the silo resumes 
   silo.stdout.on('data', (c: Buffer) => (siloLog += c.toString()));
   silo.stderr.on('data', (c: Buffer) => (siloLog += c.toString()));
   try {
-    const devices = async () =>
-      (await (await request.get(`/api/federations/${FEDERATION}/devices`, { headers: adminHeaders })).json()) as {
-        connected: boolean;
-        state: string;
-        examples: number;
-        roundsContributed: number;
-      }[];
+    const devices = () => fetchDevices(request, FEDERATION);
     await expect.poll(async () => (await devices()).filter((d) => d.connected && d.state === 'waiting-for-round').length, { timeout: 60_000 }).toBe(3);
     expect((await devices()).map((d) => d.examples).sort()).toEqual([TAB_EXAMPLES, TAB_EXAMPLES, SILO_EXAMPLES]);
 

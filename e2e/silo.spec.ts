@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { testFederationConfig } from '@flock/fl-core/testing';
 import { expect, test } from '@playwright/test';
 import { writeSiloData } from '../apps/coordinator/src/testing/siloDataFiles.ts';
-import { adminHeaders, fetchRounds } from './support/coordinator.ts';
+import { adminHeaders, fetchDevices, fetchRounds } from './support/coordinator.ts';
 
 const FEDERATION = 'silo-e2e';
 const SILO_EXAMPLES = 300;
@@ -38,13 +38,7 @@ test('a Node silo (flockctl client) and a browser tab train in the same rounds o
   silo.stdout!.on('data', (c: Buffer) => (siloLog += c.toString()));
   silo.stderr!.on('data', (c: Buffer) => (siloLog += c.toString()));
   try {
-    const devices = async () =>
-      (await (await request.get(`/api/federations/${FEDERATION}/devices`, { headers: adminHeaders })).json()) as {
-        connected: boolean;
-        state: string;
-        examples: number;
-        roundsContributed: number;
-      }[];
+    const devices = () => fetchDevices(request, FEDERATION);
     await expect.poll(async () => (await devices()).filter((d) => d.connected && d.state === 'waiting-for-round').length, { timeout: 60_000 }).toBe(2);
     expect((await devices()).map((d) => d.examples).sort()).toEqual([200, SILO_EXAMPLES]);
 

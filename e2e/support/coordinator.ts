@@ -16,6 +16,19 @@ export interface RoundRow {
   completedAt: string;
 }
 
+export interface DeviceRow {
+  connected: boolean;
+  state: string;
+  examples: number;
+  roundsContributed: number;
+}
+
+export async function fetchDevices(request: APIRequestContext, federationId: string): Promise<DeviceRow[]> {
+  const res = await request.get(`/api/federations/${federationId}/devices`, { headers: adminHeaders });
+  if (!res.ok()) throw new Error(`GET devices: ${res.status()} ${await res.text()}`);
+  return (await res.json()) as DeviceRow[];
+}
+
 export async function fetchRounds(request: APIRequestContext, federationId = 'demo'): Promise<RoundRow[]> {
   const res = await request.get(`/api/federations/${federationId}/rounds`, { headers: adminHeaders });
   if (!res.ok()) throw new Error(`GET rounds: ${res.status()} ${await res.text()}`);
