@@ -103,7 +103,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
   const evaluator = new EvaluationThread(storedTopology(store.uploadedModels), options.evaluation);
   const work = new PendingWork((err) => logger.error({ err }, 'background work failed'));
   const federations = new Map<string, FederationRuntime>();
-  const queries = new QueryBook();
+  const queries = await QueryBook.open(store.queries, { onWriteError: (err) => logger.error({ err }, 'saving a finished query failed') });
   let runtimeDeps: RuntimeDeps | null = null;
   const directory = await FederationDirectory.open(federations, store.federations, () => {
     if (!runtimeDeps) throw new Error('the coordinator is still starting');
@@ -220,6 +220,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await redis?.close();
       await work.drain();
+      await queries.flushed();
       // After the last round was saved: the others take this coordinator's federations at once.
       await shared?.stop();
       await evaluator.close();

@@ -37,8 +37,8 @@ beforeAll(async () => {
     queriesApi({
       contextOf: (id) => contexts.get(id),
       submit: (id, query, context) => book.submit(id, query, context, Date.UTC(2026, 11, 6)),
-      find: (id, queryId) => book.find(id, queryId),
-      list: (id) => book.list(id),
+      find: (id, queryId) => book.record(id, queryId),
+      list: (id) => book.records(id),
     }),
   );
   server = app.listen(0, '127.0.0.1');
@@ -93,7 +93,10 @@ describe('queries over REST', () => {
     });
     expect(await call('GET', '/federations/digits/queries/q999', undefined, 'viewer')).toEqual({
       status: 404,
-      body: { ok: false, reason: 'federation digits has no query q999 (queries are kept in memory: a coordinator restart forgets them)' },
+      body: {
+        ok: false,
+        reason: 'federation digits has no query q999 (a query still waiting or running when the coordinator restarted is forgotten: ask it again)',
+      },
     });
     expect((await call('GET', '/federations/digits/queries/select', undefined, 'viewer')).status).toBe(400);
     await call('POST', '/federations/digits/queries', { kind: 'label-histogram' });

@@ -11,9 +11,10 @@ export interface QueriesApiDeps {
   contextOf(federationId: string): QueryContext | undefined;
   /** Queues a checked query; the federation runs it when it can. */
   submit(federationId: string, query: AnalyticsQuery, context: QueryContext): Submitted;
-  find(federationId: string, queryId: string): QueryRecord | undefined;
+  /** A query held in memory or, finished, in the store. */
+  find(federationId: string, queryId: string): Promise<QueryRecord | undefined>;
   /** Newest first. */
-  list(federationId: string): QueryRecord[];
+  list(federationId: string): Promise<QueryRecord[]>;
 }
 
 const FederationParams = z.object({ id: FederationId });
@@ -54,22 +55,22 @@ export function queriesApi(deps: QueriesApiDeps): express.Router {
     res.status(201).json(submitted.record);
   });
 
-  api.get('/federations/:id/queries', allow('viewer'), (req, res) => {
+  api.get('/federations/:id/queries', allow('viewer'), async (req, res) => {
     const federation = federationOf({ id: req.params.id }, res);
-    if (federation) res.json(deps.list(federation.id));
+    if (federation) res.json(await deps.list(federation.id));
   });
 
-  api.get('/federations/:id/queries/:queryId', allow('viewer'), (req, res) => {
+  api.get('/federations/:id/queries/:queryId', allow('viewer'), async (req, res) => {
     const params = QueryParams.safeParse(req.params);
     if (!params.success) return refuse(res, 400, zodReason(params.error));
     const federation = federationOf({ id: params.data.id }, res);
     if (!federation) return;
-    const record = deps.find(federation.id, params.data.queryId);
+    const record = await deps.find(federation.id, params.data.queryId);
     if (!record) {
       return refuse(
         res,
         404,
-        `federation ${federation.id} has no query ${params.data.queryId} (queries are kept in memory: a coordinator restart forgets them)`,
+        `federation ${federation.id} has no query ${params.data.queryId} (a query still waiting or running when the coordinator restarted is forgotten: ask it again)`,
       );
     }
     res.json(record);

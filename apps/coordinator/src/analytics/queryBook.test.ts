@@ -1,5 +1,6 @@
 import { parseQuery, type AnalyticsQuery, type QueryContext } from '@flock/fl-core/analytics';
 import { describe, expect, it } from 'vitest';
+import { MemoryQueries } from '../storage/memory/memoryQueries.ts';
 import { QueryBook } from './queryBook.ts';
 import { QueryRun } from './queryRun.ts';
 
@@ -80,5 +81,38 @@ describe('QueryBook', () => {
     for (const id of ['q1', 'q2']) book.apply('fed', { type: 'queryRefused', queryId: id, reason: 'too few devices', asked: 0, answered: 0, at: T0 }, T0);
     expect(book.list('fed').map((r) => r.id)).toEqual(['q2']);
     expect(book.find('fed', 'q1')).toBeUndefined();
+  });
+
+  it('writes each finished query to the store: a book opened over it after a restart answers them, numbers new ones after them and still charges their ε', async () => {
+    const stored = new MemoryQueries();
+    const book = new QueryBook({}, stored);
+    const parsed = parseQuery({ kind: 'label-histogram', privacy: { minDevices: 2, epsilon: 1, examplesPerDevice: 10 } }, context);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const noised = submitted(book, 'fed', parsed.query);
+    const run = new QueryRun({ queryId: noised.id, query: noised.query, context });
+    for (const effect of run.start(['a', 'b'], T0)) book.apply('fed', effect, T0);
+    for (const [device, answer] of [
+      ['a', [1, 0]],
+      ['b', [0, 2]],
+    ] as const)
+      for (const effect of run.answer(device, [...answer], T0).effects) book.apply('fed', effect, T0);
+    const refused = submitted(book, 'fed', histogram(5));
+    for (const effect of new QueryRun({ queryId: refused.id, query: refused.query, context }).start(['a'], T0)) book.apply('fed', effect, T0);
+    submitted(book);
+    expect(book.epsilonSpent('fed')).toBe(1);
+    await book.flushed();
+
+    const restarted = await QueryBook.open(stored);
+    expect(await restarted.record('fed', 'q1')).toEqual(book.find('fed', 'q1'));
+    expect(await restarted.record('fed', 'q2')).toEqual(book.find('fed', 'q2'));
+    expect(await restarted.record('fed', 'q3')).toBeUndefined();
+    expect(restarted.epsilonSpent('fed')).toBe(1);
+    expect(restarted.epsilonSpent('elsewhere')).toBe(0);
+    expect(submitted(restarted).id).toBe('q3');
+    expect((await restarted.records('fed')).map((r) => [r.id, r.status])).toEqual([
+      ['q3', 'queued'],
+      ['q2', 'refused'],
+      ['q1', 'done'],
+    ]);
   });
 });

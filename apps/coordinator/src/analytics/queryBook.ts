@@ -1,26 +1,10 @@
-import { describeAnswer, type AnalyticsQuery, type QueryContext, type QueryResult } from '@flock/fl-core/analytics';
+import { describeAnswer, type AnalyticsQuery, type QueryContext } from '@flock/fl-core/analytics';
+import { MemoryQueries } from '../storage/memory/memoryQueries.ts';
+import { chargedEpsilon, queryNumber, type FinishedQuery, type QueryRepository } from '../storage/store.ts';
+import type { QueryRecord } from './queryRecord.ts';
 import type { QueryEffect } from './queryRun.ts';
 
-export type QueryStatus = 'queued' | 'running' | 'done' | 'refused';
-
-/** A query as the REST API shows it. */
-export interface QueryRecord {
-  id: string;
-  federationId: string;
-  query: AnalyticsQuery;
-  status: QueryStatus;
-  /** What each device asked sends, in words (describeAnswer): shown beside the result and on the device page. */
-  whatLeaves: string;
-  submittedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  /** Devices asked, and those whose answers are in the result. */
-  asked: number;
-  answered: number;
-  result: QueryResult | null;
-  /** Why it was refused (too few devices, ...); null otherwise. */
-  reason: string | null;
-}
+export type { QueryRecord, QueryStatus } from './queryRecord.ts';
 
 export type Submitted = { ok: true; record: QueryRecord } | { ok: false; reason: string };
 
@@ -29,21 +13,69 @@ export interface QueryBookOptions {
   keepFinished?: number;
   /** Queries waiting per federation before new ones are refused. */
   maxQueued?: number;
+  /** Where a finished query's record goes (default: this process only); a failed write is reported here. */
+  onWriteError?: (err: unknown) => void;
 }
 
 /**
- * Every federation's queries, in memory: ids, status (queued, running, done, refused) and results for the REST
- * API. The runtime takes the oldest queued one (nextQueued), runs it (QueryRun) and hands its effects to apply().
+ * Every federation's queries: ids, status (queued, running, done, refused) and results for the REST API. Queued
+ * and running ones live in memory only (a coordinator restart forgets them, and no result of theirs was reported);
+ * each finished one is also written to the store, with the ε it spent: `record`/`records` read them back after a
+ * restart, and `epsilonSpent` keeps charging them against the federation's privacy target. The runtime takes the
+ * oldest queued one (nextQueued), runs it (QueryRun) and hands its effects to apply().
  */
 export class QueryBook {
   private readonly byFederation = new Map<string, QueryRecord[]>();
   private issued = 0;
+  /** Each federation's ε spent by its done queries: read from the store at open, then kept in step as queries finish. */
+  private readonly ledger = new Map<string, number>();
+  private readonly writes = new Set<Promise<void>>();
   private readonly keepFinished: number;
   private readonly maxQueued: number;
+  private readonly onWriteError: (err: unknown) => void;
 
-  constructor(options: QueryBookOptions = {}) {
+  constructor(
+    options: QueryBookOptions = {},
+    private readonly stored: QueryRepository = new MemoryQueries(),
+  ) {
     this.keepFinished = options.keepFinished ?? 100;
     this.maxQueued = options.maxQueued ?? 20;
+    this.onWriteError =
+      options.onWriteError ??
+      ((err) => {
+        throw err;
+      });
+  }
+
+  /** A book over the queries a store kept: new ids follow the stored ones, and the ε they spent is charged from the start. */
+  static async open(stored: QueryRepository, options: QueryBookOptions = {}): Promise<QueryBook> {
+    const book = new QueryBook(options, stored);
+    book.issued = await stored.lastNumber();
+    for (const [federationId, epsilon] of await stored.epsilonSpent()) book.ledger.set(federationId, epsilon);
+    return book;
+  }
+
+  /** The ε the federation's done queries spent, in all (kept across restarts). */
+  epsilonSpent(federationId: string): number {
+    return this.ledger.get(federationId) ?? 0;
+  }
+
+  /** A query held here or, finished, in the store. */
+  async record(federationId: string, queryId: string): Promise<QueryRecord | undefined> {
+    return this.find(federationId, queryId) ?? (await this.stored.find(federationId, queryId)) ?? undefined;
+  }
+
+  /** The queries held here and the newest finished ones in the store, newest first. */
+  async records(federationId: string): Promise<QueryRecord[]> {
+    const held = this.list(federationId);
+    const ids = new Set(held.map((r) => r.id));
+    const finished = (await this.stored.list(federationId, this.keepFinished)).filter((r) => !ids.has(r.id));
+    return [...held, ...finished].sort((a, b) => queryNumber(b.id) - queryNumber(a.id));
+  }
+
+  /** Resolves once every finished query handed to the store so far is written (or its failure reported). */
+  async flushed(): Promise<void> {
+    await Promise.all([...this.writes]);
   }
 
   submit(federationId: string, query: AnalyticsQuery, context: QueryContext, now: number): Submitted {
@@ -89,7 +121,8 @@ export class QueryBook {
   /** A query run's effect, as its record shows it: asked (running), done with its result, or refused with the reason. */
   apply(federationId: string, effect: QueryEffect, now: number): void {
     const record = this.find(federationId, effect.queryId);
-    if (!record) return;
+    // A finished query stays as it finished: its record is stored and its ε charged once.
+    if (!record || record.status === 'done' || record.status === 'refused') return;
     switch (effect.type) {
       case 'askDevices':
         if (record.status === 'queued') Object.assign(record, { status: 'running', startedAt: new Date(now).toISOString(), asked: effect.deviceIds.length });
@@ -113,7 +146,16 @@ export class QueryBook {
         });
         break;
     }
+    this.keep(record as FinishedQuery);
     this.forgetOldFinished(federationId);
+  }
+
+  private keep(record: FinishedQuery): void {
+    const epsilon = chargedEpsilon(record);
+    if (epsilon !== null) this.ledger.set(record.federationId, this.epsilonSpent(record.federationId) + epsilon);
+    const write = this.stored.save(record).catch(this.onWriteError);
+    this.writes.add(write);
+    void write.finally(() => this.writes.delete(write));
   }
 
   private recordsOf(federationId: string): QueryRecord[] {

@@ -5,6 +5,7 @@ import {
   encodeWeights,
   manifestSize,
   privacyGuarantee,
+  privacySpend,
   secureAggregationOf,
   secureAggregationClip,
   secureAggregationSentence,
@@ -401,6 +402,7 @@ export class FederationRuntime {
       round: this.runsRounds ? this.engine.round : (this.shared?.round.round ?? this.engine.round),
       updatesThisRound: this.engine.updatesThisRound,
       selectedThisRound: this.engine.selectedThisRound,
+      privacySpend: privacySpend(this.config.privacy, this.rounds.at(-1)?.epsilon ?? null, this.queries.epsilonSpent),
     };
   }
 

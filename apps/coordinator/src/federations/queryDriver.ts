@@ -55,8 +55,6 @@ interface Running {
  */
 export class QueryDriver {
   private running: Running | null = null;
-  /** The ε of the queries done since this coordinator started, which count against the federation's privacy target with training's. */
-  private spentEpsilon = 0;
 
   constructor(
     private readonly federationId: string,
@@ -64,14 +62,14 @@ export class QueryDriver {
     private readonly hooks: QueryHooks,
   ) {}
 
-  /** The ε the queries done here spent, in all. */
+  /** The ε the federation's done queries spent, in all (the book keeps it across restarts): it counts against the privacy target with training's. */
   get epsilonSpent(): number {
-    return this.spentEpsilon;
+    return this.book.epsilonSpent(this.federationId);
   }
 
   /** Queues a checked query (refused at once when the federation cannot run it) and starts it if none runs. */
   submit(query: AnalyticsQuery, context: QueryContext, now: number): Submitted {
-    const refusal = this.hooks.refusal(query, this.spentEpsilon);
+    const refusal = this.hooks.refusal(query, this.epsilonSpent);
     if (refusal) return { ok: false, reason: refusal };
     const submitted = this.book.submit(this.federationId, query, context, now);
     if (submitted.ok) this.startNext(now);
@@ -120,7 +118,7 @@ export class QueryDriver {
     while (!this.running) {
       const next = this.book.nextQueued(this.federationId);
       if (!next) return;
-      const refusal = this.hooks.refusal(next.query, this.spentEpsilon);
+      const refusal = this.hooks.refusal(next.query, this.epsilonSpent);
       const context = this.hooks.context();
       const model = !refusal && next.query.kind === 'confusion-matrix' ? this.hooks.model() : null;
       const running: Running = { run: this.newRun(next, context, () => running), record: next, context, model };
@@ -178,10 +176,8 @@ export class QueryDriver {
           });
           break;
         case 'queryDone': {
-          const epsilon = record.query.privacy.epsilon;
-          if (epsilon !== undefined) this.spentEpsilon += epsilon;
           this.running = null;
-          this.hooks.record('info', 'query-done', queryDoneText(record, e, epsilon, this.spentEpsilon));
+          this.hooks.record('info', 'query-done', queryDoneText(record, e, record.query.privacy.epsilon, this.epsilonSpent));
           break;
         }
         case 'queryRefused':
@@ -208,7 +204,7 @@ function contextMessage(context: QueryContext): QueryAskMessage['context'] {
 
 /** "query q3 (label-histogram) answered by 37 of 40 devices asked, ε 1 (queries have spent ε 3 in all)". */
 export function queryDoneText(record: QueryRecord, e: Extract<QueryEffect, { type: 'queryDone' }>, epsilon: number | undefined, spent: number): string {
-  const privacy = epsilon === undefined ? 'without noise' : `ε ${epsilon} (queries have spent ε ${spent} in all since the coordinator started)`;
+  const privacy = epsilon === undefined ? 'without noise' : `ε ${epsilon} (queries have spent ε ${spent} in all)`;
   const closed = e.closedBy === 'deadline' ? ', closed at its deadline' : '';
   const secure = e.secure ? ' as a secure sum' : '';
   return `query ${record.id} (${record.query.kind}) answered by ${e.answered} of ${e.asked} devices asked${secure}${closed}, ${privacy}`;
@@ -246,7 +242,7 @@ export function federationQueries(
       return runtime && queryContextOf(runtime.config);
     },
     submit: (id, query, context) => federations.get(id)?.submitQuery(query, context) ?? { ok: false, reason: `federation ${id} is no longer served here` },
-    find: (id, queryId) => book.find(id, queryId),
-    list: (id) => book.list(id),
+    find: (id, queryId) => book.record(id, queryId),
+    list: (id) => book.records(id),
   };
 }

@@ -11,6 +11,7 @@ import type {
   RoundRecord,
   TokenRecord,
 } from '@flock/fl-core';
+import type { QueryRecord } from '../analytics/queryRecord.ts';
 import type { SigningKey } from '../auth/signingKey.ts';
 import type { Contribution } from '../rounds/engineEffects.ts';
 import type { EventLogOptions, EventRepository } from './eventLog.ts';
@@ -31,6 +32,7 @@ export interface CoordinatorStore {
   leases: LeaseRepository;
   coordinators: CoordinatorRepository;
   sharedRounds: SharedRoundRepository;
+  queries: QueryRepository;
   /** Writes what the event log still holds and stops its timers; the store is not used afterwards. */
   close(): Promise<void>;
 }
@@ -326,4 +328,34 @@ export interface CoordinatorRepository {
   list(aliveWithinMs: number): Promise<CoordinatorInfo[]>;
   /** A coordinator closing cleanly says goodbye: it leaves the list. */
   remove(id: string): Promise<void>;
+}
+
+/** An analytics query that finished: done with its result, or refused with the reason. Its id is `q` and a number (`q12`). */
+export type FinishedQuery = QueryRecord & { status: 'done' | 'refused' };
+
+/**
+ * Finished analytics queries, kept so their records and the ε they spent outlive the coordinator: the federation's
+ * query privacy ledger, charged against its privacy target with training's ε.
+ */
+export interface QueryRepository {
+  /** Keeps a finished query; the same federation and id again replaces it. */
+  save(record: FinishedQuery): Promise<void>;
+  /** Null when not stored. */
+  find(federationId: string, queryId: string): Promise<FinishedQuery | null>;
+  /** The newest `limit`, newest (highest number) first. */
+  list(federationId: string, limit: number): Promise<FinishedQuery[]>;
+  /** Each federation's ε spent by its done queries (their `privacy.epsilon`), in all; federations without one are absent. */
+  epsilonSpent(): Promise<Map<string, number>>;
+  /** The highest query number stored in any federation (q12: 12), 0 when none: a restarted coordinator numbers new queries after it. */
+  lastNumber(): Promise<number>;
+}
+
+/** The number in a query id (`q12`: 12). */
+export function queryNumber(queryId: string): number {
+  return Number(queryId.slice(1));
+}
+
+/** The ε a finished query charged to its federation's ledger: a done query's `privacy.epsilon`; null without noise or when refused (nothing was reported). */
+export function chargedEpsilon(record: FinishedQuery): number | null {
+  return record.status === 'done' ? (record.query.privacy.epsilon ?? null) : null;
 }

@@ -5,6 +5,7 @@ import {
   LeaseLostError,
   type CoordinatorStore,
   type CountedUpdate,
+  type FinishedQuery,
   type LeaseFence,
   type NewDevice,
   type SharedRound,
@@ -388,6 +389,49 @@ export function storeContract(name: string, open: OpenStore): void {
         { deviceId: 'b', round: 1, accuracy: 0.7, loss: 0.8, examples: 12 },
       ]);
       for (const r of reports) expect(Date.parse(r.reportedAt)).not.toBeNaN();
+    });
+
+    it("keeps finished queries with their results, newest first, and sums each federation's ε from the done ones", async () => {
+      const id = freshId('queries');
+      const other = freshId('queries');
+      const base = (await store.queries.lastNumber()) + 1000;
+      const finished = (n: number, federationId: string, status: FinishedQuery['status'], epsilon?: number): FinishedQuery => ({
+        id: `q${base + n}`,
+        federationId,
+        query: {
+          kind: 'label-histogram',
+          privacy: { minDevices: 2, ...(epsilon === undefined ? {} : { epsilon, examplesPerDevice: 50 }) },
+          deadlineMs: 30_000,
+        },
+        status,
+        whatLeaves: '3 numbers: how many of your examples carry each label',
+        submittedAt: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString(),
+        startedAt: status === 'done' ? new Date(Date.UTC(2026, 0, 1, 0, n, 1)).toISOString() : null,
+        finishedAt: new Date(Date.UTC(2026, 0, 1, 0, n, 2)).toISOString(),
+        asked: 3,
+        answered: status === 'done' ? 3 : 0,
+        result: status === 'done' ? { kind: 'label-histogram', classes: ['0', '1', '2'], counts: [4.25, 0, 7], devices: 3 } : null,
+        reason: status === 'refused' ? 'only 1 device is online and the query needs 2: ask again when more are online' : null,
+      });
+      const done = finished(1, id, 'done', 0.5);
+      await store.queries.save(done);
+      await store.queries.save(finished(2, id, 'refused', 3));
+      await store.queries.save(finished(3, id, 'done'));
+      await store.queries.save(finished(4, other, 'done', 2));
+      await store.queries.save({ ...finished(5, id, 'done', 0.25), id: `q${base + 10}` });
+      await store.queries.save(finished(5, id, 'done', 1));
+
+      expect(await store.queries.find(id, done.id)).toEqual(done);
+      expect(await store.queries.find(other, done.id)).toBeNull();
+      expect((await store.queries.list(id, 10)).map((r) => r.id)).toEqual([10, 5, 3, 2, 1].map((n) => `q${base + n}`));
+      expect((await store.queries.list(id, 2)).map((r) => r.id)).toEqual([`q${base + 10}`, `q${base + 5}`]);
+      const spent = await store.queries.epsilonSpent();
+      expect(spent.get(id)).toBeCloseTo(1.75, 12);
+      expect(spent.get(other)).toBe(2);
+      expect(await store.queries.lastNumber()).toBeGreaterThanOrEqual(base + 10);
+      // Saved again (the same id), the record is replaced and its ε counted once.
+      await store.queries.save(finished(5, id, 'done', 0.5));
+      expect((await store.queries.epsilonSpent()).get(id)).toBeCloseTo(1.25, 12);
     });
 
     it('keeps uploaded models and refuses an id already stored', async () => {

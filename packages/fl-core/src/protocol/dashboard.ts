@@ -62,6 +62,8 @@ export const FederationSummary = z.object({
   archived: z.boolean().optional(),
   /** Devices registered with the federation, and how many of them are connected now (lists only). */
   devices: z.object({ registered: z.number().int(), connected: z.number().int() }).optional(),
+  /** The ε training and the federation's analytics queries spent, charged together against its target (strategy's privacySpend), and in words. */
+  privacySpend: z.object({ training: z.number().nullable(), queries: z.number(), total: z.number().nullable(), words: z.string() }).optional(),
 });
 export type FederationSummary = z.infer<typeof FederationSummary>;
 

@@ -9,3 +9,4 @@ export * from './privacy/centralDp.ts';
 export * from './privacy/localDp.ts';
 export * from './privacy/distributedDp.ts';
 export * from './privacy/epsilon.ts';
+export * from './privacy/privacySpend.ts';

@@ -21,6 +21,7 @@ import { MemoryCoordinators } from './memoryCoordinators.ts';
 import { MemoryDevices } from './memoryDevices.ts';
 import { MemoryEventRows, isoOf } from './memoryEvents.ts';
 import { MemoryLeases } from './memoryLeases.ts';
+import { MemoryQueries } from './memoryQueries.ts';
 import { MemorySharedRounds } from './memorySharedRounds.ts';
 import { MemoryTokens, MemoryUploadedModels } from './memoryRecords.ts';
 
@@ -56,6 +57,7 @@ export class MemoryStore implements CoordinatorStore {
   readonly leases = new MemoryLeases();
   readonly sharedRounds = new MemorySharedRounds(this.leases);
   readonly coordinators = new MemoryCoordinators();
+  readonly queries = new MemoryQueries();
   readonly events: EventLog;
 
   constructor(options: StoreOptions = {}) {

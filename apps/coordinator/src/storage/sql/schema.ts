@@ -174,6 +174,25 @@ create table if not exists round_partials (
 );
 -- What kind of client a device is (tab, node, python), as its hello said; null for devices from before.
 alter table devices add column if not exists platform text;
+-- Analytics queries that finished (done or refused), and the ε each done one spent: the federations' query privacy
+-- ledger, charged against their privacy targets with training's (sql/sqlAnalyticsQueries.ts). number: the id's (q12: 12).
+create table if not exists analytics_queries (
+  federation_id text not null,
+  id text not null,
+  number integer not null,
+  status text not null,
+  query jsonb not null,
+  what_leaves text not null,
+  submitted_at timestamptz not null,
+  started_at timestamptz,
+  finished_at timestamptz not null,
+  asked integer not null,
+  answered integer not null,
+  result jsonb,
+  reason text,
+  epsilon double precision,
+  primary key (federation_id, id)
+);
 `;
 
 /**

@@ -7,6 +7,7 @@ import { SqlEvaluations } from './sqlEvaluations.ts';
 import { SqlEventRows } from './sqlEvents.ts';
 import { SqlFederations } from './sqlFederations.ts';
 import { SqlLeases } from './sqlLeases.ts';
+import { SqlAnalyticsQueries } from './sqlAnalyticsQueries.ts';
 import { SqlModels, SqlRounds } from './sqlRounds.ts';
 import { SqlSharedRounds } from './sqlSharedRounds.ts';
 import { SqlTokens } from './sqlTokens.ts';
@@ -28,6 +29,7 @@ export class SqlStore implements CoordinatorStore {
   readonly leases: SqlLeases;
   readonly sharedRounds: SqlSharedRounds;
   readonly coordinators: SqlCoordinators;
+  readonly queries: SqlAnalyticsQueries;
 
   /** Over a migrated database, whose clients stay open when the store closes; `leaseDb` (default `db`): leases on connections of their own. */
   constructor(db: SqlClient, options: StoreOptions = {}, leaseDb: SqlClient = db) {
@@ -42,6 +44,7 @@ export class SqlStore implements CoordinatorStore {
     this.leases = new SqlLeases(leaseDb);
     this.sharedRounds = new SqlSharedRounds(db);
     this.coordinators = new SqlCoordinators(db);
+    this.queries = new SqlAnalyticsQueries(db);
   }
 
   close(): Promise<void> {

@@ -105,5 +105,11 @@ export function EventsView({ token, federationId, changes }: ViewProps) {
 }
 
 export function PrivacyView({ snapshot, series }: ViewProps) {
-  return <PrivacyBudget config={snapshot?.federation.config ?? null} points={series?.ok ? series.value.points : []} />;
+  return (
+    <PrivacyBudget
+      config={snapshot?.federation.config ?? null}
+      points={series?.ok ? series.value.points : []}
+      spend={snapshot?.federation.privacySpend ?? null}
+    />
+  );
 }

@@ -1,4 +1,4 @@
-import type { RoundSeriesPoint } from '@flock/fl-core/protocol';
+import type { FederationSummary, RoundSeriesPoint } from '@flock/fl-core/protocol';
 import { secureAggregationSentence, type FederationConfig } from '@flock/fl-core/config';
 import { privacyGuarantee } from '@flock/fl-core/strategy';
 import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
@@ -10,8 +10,13 @@ const MODE_WORDS: Record<NonNullable<FederationConfig['privacy']>['mode'], strin
   distributed: 'distributed (each device adds a share of it, and secure aggregation sums them)',
 };
 
-/** The federation's differential privacy: its settings and the epsilon spent after every round (a chart, whatever the number of rounds). */
-export function PrivacyBudget({ config, points }: { config: FederationConfig | null; points: RoundSeriesPoint[] }) {
+type PrivacySpend = NonNullable<FederationSummary['privacySpend']>;
+
+/**
+ * The federation's differential privacy: its settings, the epsilon spent after every round (a chart, whatever the number of
+ * rounds) and, beside training's, what its analytics queries spent (`spend`, from the federation's summary).
+ */
+export function PrivacyBudget({ config, points, spend }: { config: FederationConfig | null; points: RoundSeriesPoint[]; spend: PrivacySpend | null }) {
   const privacy = config?.privacy;
   if (!config) return <p className="muted">Loading the federation…</p>;
   const secure = secureAggregationSentence(config);
@@ -25,6 +30,7 @@ export function PrivacyBudget({ config, points }: { config: FederationConfig | n
           This federation trains without differential privacy: updates are not clipped or noised. To use it, create a federation (or a clone) with privacy
           turned on.
         </p>
+        {spend && spend.queries > 0 && <p data-testid="privacy-spend">{spend.words}</p>}
       </section>
     );
   }
@@ -36,6 +42,7 @@ export function PrivacyBudget({ config, points }: { config: FederationConfig | n
       <h2>Differential privacy</h2>
       {secureNote}
       <p>{privacyGuarantee(privacy, latest)}</p>
+      {spend && <p data-testid="privacy-spend">{spend.words}</p>}
       <dl className="facts">
         <dt>mode</dt>
         <dd>{MODE_WORDS[privacy.mode]}</dd>

@@ -1,0 +1,100 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FederationSummary } from '@flock/fl-core';
+import type { QueryAskMessage } from '@flock/fl-core/analytics';
+import { testFederationConfig } from '@flock/fl-core/testing';
+import type { Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { QueryRecord } from '../analytics/queryBook.ts';
+import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
+import { connectDevice, sayHello } from '../testing/deviceSockets.ts';
+import { restCall } from '../testing/restCalls.ts';
+
+const TOKEN = 'query-ledger-test-admin-token';
+const FED = 'ledger';
+
+let dir: string;
+let coordinator: RunningCoordinator;
+const sockets: Socket[] = [];
+
+const start = async () => {
+  coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir: join(dir, 'data'), adminToken: TOKEN, logLevel: 'silent' });
+};
+const api = <T>(method: string, path: string, body?: unknown) => restCall<T>(coordinator.url, TOKEN, method, path, body);
+const histogram = (epsilon: number) => ({ kind: 'label-histogram', privacy: { minDevices: 2, epsilon, examplesPerDevice: 10 } });
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'flock-query-ledger-'));
+  await start();
+});
+
+afterAll(async () => {
+  for (const s of sockets) s.disconnect();
+  await coordinator?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Two devices that answer every query with one example of label 0. */
+async function answeringDevices(): Promise<void> {
+  for (const deviceId of ['device-one', 'device-two']) {
+    const socket = connectDevice(coordinator.url);
+    sockets.push(socket);
+    socket.on('query:ask', (msg: QueryAskMessage) => {
+      socket.emit('query:answer', { queryId: msg.queryId, answer: msg.context.classes.map((_, i) => (i === 0 ? 1 : 0)) }, () => {});
+    });
+    const reply = await sayHello(socket, deviceId, FED);
+    if (!reply.ok) throw new Error(reply.reason);
+  }
+}
+
+async function finished(queryId: string): Promise<QueryRecord> {
+  const end = Date.now() + 10_000;
+  while (Date.now() < end) {
+    const { body } = await api<QueryRecord>('GET', `/api/federations/${FED}/queries/${queryId}`);
+    if (body.status === 'done' || body.status === 'refused') return body;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`query ${queryId} did not finish`);
+}
+
+describe("the federation's query privacy ledger across a coordinator restart", () => {
+  it("keeps a done query's record and its ε, charged against the privacy target after the restart", async () => {
+    const config = testFederationConfig({
+      id: FED,
+      name: 'query ledger',
+      dataset: { kind: 'mnist', partition: 'iid', examplesPerDevice: 10, numDevices: 2, seed: 1 },
+      evalExamples: 10,
+      privacy: { mode: 'central', clipNorm: 1, noiseMultiplier: 1, delta: 1e-5, targetEpsilon: 2, onTarget: 'stop' },
+    });
+    expect((await api('POST', '/api/federations', config)).status).toBe(201);
+    await answeringDevices();
+    const submitted = await api<QueryRecord>('POST', `/api/federations/${FED}/queries`, histogram(1.5));
+    expect(submitted.status).toBe(201);
+    const done = await finished(submitted.body.id);
+    expect(done).toMatchObject({ status: 'done', answered: 2 });
+
+    for (const s of sockets.splice(0)) s.disconnect();
+    await coordinator.close();
+    await start();
+
+    // The record is read back from the store, and the ε it spent still counts: 1.5 + 1 would pass the target of 2.
+    expect((await api<QueryRecord>('GET', `/api/federations/${FED}/queries/${done.id}`)).body).toEqual(done);
+    expect((await api<QueryRecord[]>('GET', `/api/federations/${FED}/queries`)).body.map((r) => r.id)).toEqual([done.id]);
+    const refused = await api<{ reason: string }>('POST', `/api/federations/${FED}/queries`, histogram(1));
+    expect(refused.status).toBe(409);
+    expect(refused.body.reason).toBe(
+      "this query's ε 1 would bring the federation's privacy spend from 1.5 to 2.5, past its target of 2. Ask with a smaller epsilon (at most 0.5), or raise the federation's targetEpsilon",
+    );
+    const summary = await api<FederationSummary>('GET', `/api/federations/${FED}`);
+    expect(summary.body.privacySpend).toEqual({
+      training: null,
+      queries: 1.5,
+      total: 1.5,
+      words: 'Training has spent no ε yet and queries ε 1.5: ε 1.5 of the target 2.',
+    });
+    // A new query is numbered after the stored ones.
+    const next = await api<QueryRecord>('POST', `/api/federations/${FED}/queries`, histogram(0.5));
+    expect(next.body.id).not.toBe(done.id);
+  }, 60_000);
+});

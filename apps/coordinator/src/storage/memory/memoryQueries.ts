@@ -1,0 +1,40 @@
+import { chargedEpsilon, queryNumber, type FinishedQuery, type QueryRepository } from '../store.ts';
+
+/** Finished analytics queries in this process, held as copies (a JSON round trip, as the database's jsonb columns make them). */
+export class MemoryQueries implements QueryRepository {
+  private readonly byKey = new Map<string, FinishedQuery>();
+
+  async save(record: FinishedQuery): Promise<void> {
+    this.byKey.set(JSON.stringify([record.federationId, record.id]), copy(record));
+  }
+
+  async find(federationId: string, queryId: string): Promise<FinishedQuery | null> {
+    const record = this.byKey.get(JSON.stringify([federationId, queryId]));
+    return record ? copy(record) : null;
+  }
+
+  async list(federationId: string, limit: number): Promise<FinishedQuery[]> {
+    return [...this.byKey.values()]
+      .filter((r) => r.federationId === federationId)
+      .sort((a, b) => queryNumber(b.id) - queryNumber(a.id))
+      .slice(0, limit)
+      .map(copy);
+  }
+
+  async epsilonSpent(): Promise<Map<string, number>> {
+    const spent = new Map<string, number>();
+    for (const r of this.byKey.values()) {
+      const epsilon = chargedEpsilon(r);
+      if (epsilon !== null) spent.set(r.federationId, (spent.get(r.federationId) ?? 0) + epsilon);
+    }
+    return spent;
+  }
+
+  async lastNumber(): Promise<number> {
+    return Math.max(0, ...[...this.byKey.values()].map((r) => queryNumber(r.id)));
+  }
+}
+
+function copy(record: FinishedQuery): FinishedQuery {
+  return JSON.parse(JSON.stringify(record)) as FinishedQuery;
+}
