@@ -20,11 +20,6 @@ export interface SecureQueryOutputs {
   track(work: Promise<unknown>): void;
 }
 
-/** Why a query with epsilon is refused on a federation that aggregates securely. */
-export const SECURE_QUERY_EPSILON_REFUSAL =
-  "this federation aggregates securely, and a query's noise would be added by the coordinator to a sum it had already seen without noise, which is not what its devices were promised (devices adding shares of a query's noise themselves is not built yet). " +
-  'Ask without epsilon: the answer is then the exact sum over at least minDevices devices, and the coordinator sees nothing but that sum';
-
 const STAGE_DONE: Record<SecureStage, string> = {
   advertise: 'advertised their keys',
   'share-keys': 'shared their keys',

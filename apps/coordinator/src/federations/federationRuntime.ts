@@ -35,7 +35,6 @@ import type { SecAggAnswerMessage, SecAggRequestMessage } from '@flock/fl-core/s
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { QueryBook, Submitted } from '../analytics/queryBook.ts';
-import { SECURE_QUERY_EPSILON_REFUSAL } from '../analytics/secureQueryRun.ts';
 import type { MnistSource } from '../evaluation/mnistSource.ts';
 import type { Evaluator } from '../evaluation/evaluationThread.ts';
 import type { PendingWork } from '../pendingWork.ts';
@@ -668,9 +667,8 @@ export class FederationRuntime {
     return this.queries.answer(deviceId, msg, Date.now());
   }
 
-  /** Why this federation runs no query (one coordinator only), why this one cannot (ε under secure sums), or why it would pass its privacy target. */
+  /** Why this federation runs no query (one coordinator only), or why this one would pass its privacy target. */
   private queryRefusal(query: AnalyticsQuery, spentByQueries: number): string | null {
-    if (secureAggregationOf(this.config) && query.privacy.epsilon !== undefined) return SECURE_QUERY_EPSILON_REFUSAL;
     if (this.deps.cluster) {
       return 'this federation is served by several coordinators, and queries run on a coordinator serving its federations alone for now: run the query against a single coordinator';
     }

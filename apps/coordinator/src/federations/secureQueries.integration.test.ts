@@ -7,7 +7,7 @@ import { testFederationConfig } from '@flock/fl-core/testing';
 import { describe, expect, it, vi } from 'vitest';
 import type { QueryRecord } from '../analytics/queryBook.ts';
 import { connectDevice } from '../testing/deviceSockets.ts';
-import { restCall, restOk } from '../testing/restCalls.ts';
+import { restOk } from '../testing/restCalls.ts';
 import { until, useTestCoordinator } from '../testing/testCoordinator.ts';
 import { FederationRuntime } from './federationRuntime.ts';
 
@@ -142,12 +142,13 @@ describe('queries on a federation that aggregates securely, over real sockets', 
         for (let i = 0; i < DEVICES; i++)
           expect(views.get(i)!.answeredQueries).toEqual([expect.objectContaining({ numbers: histogramOf(all[i]!), masked: true })]);
 
-        const noised = await restCall<{ reason: string }>(env.coordinator.url, TOKEN, 'POST', `/api/federations/${FEDERATION}/queries`, {
-          kind: 'label-histogram',
-          privacy: { minDevices: 3, epsilon: 1, examplesPerDevice: ROWS },
-        });
-        expect(noised.status).toBe(409);
-        expect(noised.body.reason).toMatch(/^this federation aggregates securely, and a query's noise would be added by the coordinator/);
+        // Central DP on a secure sum: the coordinator adds the noise to the one sum it unmasked, before anyone reads it.
+        const noised = await ask({ kind: 'label-histogram', privacy: { minDevices: 3, epsilon: 1, examplesPerDevice: ROWS } });
+        expect(noised).toMatchObject({ status: 'done', answered: DEVICES });
+        const { counts, noise } = noised.result as LabelHistogram;
+        expect(noise).toMatchObject({ mechanism: 'laplace', epsilon: 1 });
+        counts.forEach((n, c) => expect(Math.abs(n - pooledHistogram([0, 1, 2, 3, 4])[c]!)).toBeLessThanOrEqual(noise!.noiseBound.counts!));
+        expect(counts).not.toEqual(pooledHistogram([0, 1, 2, 3, 4]));
 
         // examplesPerDevice bounds what one device's sums may hold, so their scale (and rounding) is fine enough.
         const stats = await ask({
@@ -220,7 +221,7 @@ describe('queries on a federation that aggregates securely, over real sockets', 
         // The coordinator took no answer in the clear, and no masked vector of a query is a device's answer.
         expect(clearAnswers).not.toHaveBeenCalled();
         const queryVectors = masked.filter((m) => m.round >= QUERY_SECURE_ROUND_BASE);
-        expect(queryVectors.length).toBe(5 + 5 + 4 + 3 + 5);
+        expect(queryVectors.length).toBe(5 + 5 + 5 + 4 + 3 + 5);
         const plain = all.map((d) => [...histogramOf(d), 1]);
         for (const { words } of queryVectors) {
           expect(plain.some((p) => p.length === words.length && p.every((w, j) => w === words[j]))).toBe(false);
