@@ -4,7 +4,7 @@ import { DeviceSession, type DeviceData, type DeviceSessionView } from '@flock/f
 import { InProcessTrainer, MemoryShards, nodeAdapters } from '@flock/fl-core/node';
 import { testFederationConfig } from '@flock/fl-core/testing';
 import { describe, expect, it } from 'vitest';
-import type { QueryRecord } from '../analytics/queryBook.ts';
+import { askQuery } from '../testing/queryCalls.ts';
 import { restOk } from '../testing/restCalls.ts';
 import { until, useTestCoordinator } from '../testing/testCoordinator.ts';
 
@@ -19,14 +19,7 @@ const env = useTestCoordinator('flock-queries-', TOKEN);
 
 const api = <T>(method: string, path: string, body?: unknown) => restOk<T>(env.coordinator.url, TOKEN, method, path, body);
 
-/** Submits a query and waits until it is done or refused. */
-async function ask(body: unknown): Promise<QueryRecord> {
-  const queued = await api<QueryRecord>('POST', `/api/federations/${FEDERATION}/queries`, body);
-  return until(async () => {
-    const record = await api<QueryRecord>('GET', `/api/federations/${FEDERATION}/queries/${queued.id}`);
-    return record.status === 'done' || record.status === 'refused' ? record : undefined;
-  }, `query ${queued.id} to finish`);
-}
+const ask = (body: unknown) => askQuery(env.coordinator.url, TOKEN, FEDERATION, body);
 
 function histogramOf(labels: Uint8Array, classes: number): number[] {
   const counts = new Array<number>(classes).fill(0);

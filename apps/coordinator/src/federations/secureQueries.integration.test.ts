@@ -5,8 +5,8 @@ import { DeviceCredentials, DeviceSession, type DeviceAdapters, type DeviceSessi
 import { SecAggMaskedInput, SecAggServer } from '@flock/fl-core/secagg';
 import { testFederationConfig } from '@flock/fl-core/testing';
 import { describe, expect, it, vi } from 'vitest';
-import type { QueryRecord } from '../analytics/queryBook.ts';
 import { connectDevice } from '../testing/deviceSockets.ts';
+import { askQuery } from '../testing/queryCalls.ts';
 import { restOk } from '../testing/restCalls.ts';
 import { until, useTestCoordinator } from '../testing/testCoordinator.ts';
 import { FederationRuntime } from './federationRuntime.ts';
@@ -77,14 +77,7 @@ function startDevice(
   return session;
 }
 
-/** Submits a query and waits until it is done or refused. */
-async function ask(body: unknown): Promise<QueryRecord> {
-  const queued = await api<QueryRecord>('POST', `/api/federations/${FEDERATION}/queries`, body);
-  return until(async () => {
-    const record = await api<QueryRecord>('GET', `/api/federations/${FEDERATION}/queries/${queued.id}`);
-    return record.status === 'done' || record.status === 'refused' ? record : undefined;
-  }, `query ${queued.id} to finish`);
-}
+const ask = (body: unknown) => askQuery(env.coordinator.url, TOKEN, FEDERATION, body);
 
 describe('queries on a federation that aggregates securely, over real sockets', () => {
   it(
