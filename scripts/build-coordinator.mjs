@@ -24,12 +24,13 @@ export async function buildCoordinator() {
   try {
     await build({
       absWorkingDir: new URL('apps/coordinator', root).pathname,
-      // Worker threads start from ./simulationWorker.mjs and ./evaluationWorker.mjs next to the code that spawns them.
+      // Worker threads start from ./simulationWorker.mjs, ./evaluationWorker.mjs and ./maskWorker.mjs next to the code that spawns them.
       entryPoints: {
         main: 'src/main.ts',
         flockctl: 'src/cli/flockctl.ts',
         simulationWorker: 'src/simulation/simulationWorker.ts',
         evaluationWorker: 'src/evaluation/evaluationWorker.ts',
+        maskWorker: 'src/secagg/maskWorker.ts',
       },
       outdir: 'dist',
       outExtension: { '.js': '.mjs' },

@@ -2,7 +2,11 @@ import { asClause, type Ack } from '@flock/fl-core';
 import type { SecAggAnswerMessage, SecAggRequestMessage } from '@flock/fl-core/secagg';
 import type { SecureRoundOutcome } from '../rounds/engineEffects.ts';
 import { SecureRound, type SecureRoundEffect, type SecureRoundOptions } from '../rounds/secureRound.ts';
+import { MaskWorkers } from '../secagg/maskWorkers.ts';
 import { secureStageClosedText } from './eventWords.ts';
+
+/** One set of mask threads for the process: federations unmask in turn far more often than at once. */
+const maskWorkers = new MaskWorkers();
 
 /** What the driver needs of its federation's runtime. */
 export interface SecureRoundHooks {
@@ -32,7 +36,8 @@ export class SecureRoundDriver {
   constructor(private readonly hooks: SecureRoundHooks) {}
 
   begin(options: SecureRoundOptions): void {
-    const round = new SecureRound(options);
+    const maskSummer = maskWorkers.summer((reason) => this.hooks.record('warn', 'secure-unmask-threads', reason));
+    const round = new SecureRound({ ...options, maskSummer });
     const running: Running = { round, number: options.round, bytesUp: 0, maskedInputClosedBy: 'all-answered' };
     this.running = running;
     this.carryOut(running, round.begin());

@@ -4,6 +4,7 @@ import {
   SecAggServer,
   type Acceptance,
   type DistributedNoise,
+  type MaskSummer,
   type SecAggAdvertiseRequest,
   type SecAggStage,
   type SecAggMaskedInputRequest,
@@ -67,6 +68,8 @@ export interface SecureRoundOptions {
   deadline: number;
   /** Called with every vector the coordinator side holds; a test asserts none is an individual update. */
   observe?: (held: HeldVector) => void;
+  /** Expands the masks unmasking removes (the coordinator's worker threads); absent: on this thread. */
+  maskSummer?: MaskSummer | undefined;
 }
 
 type RoundState = SecureStage | 'unmasking' | 'finished' | 'aborted';
@@ -88,8 +91,8 @@ export class SecureRound {
   private contributors: string[] = [];
 
   constructor(private readonly options: SecureRoundOptions) {
-    const { federationId, round, vectorLength, clip, maxWeight, roundSeed, config, noise, startedAt, deadline } = options;
-    this.server = new SecAggServer({ federationId, round, vectorLength, clip, maxWeight, roundSeed, config, noise });
+    const { federationId, round, vectorLength, clip, maxWeight, roundSeed, config, noise, maskSummer, startedAt, deadline } = options;
+    this.server = new SecAggServer({ federationId, round, vectorLength, clip, maxWeight, roundSeed, config, noise, maskSummer });
     this.selected = new Set(options.selected);
     this.expected = this.selected;
     // Devices exchange keys while they train, so the masked inputs keep the whole deadline the round was sized for;

@@ -17,7 +17,8 @@ export {
   SecAggUnmaskShares,
   toWire,
 } from './messages.ts';
-export { applyMasks, maskVector, type Masker, type MaskingWork } from './masking.ts';
+export { applyMasks, maskVector, sumMasks, type Masker, type MaskingWork, type MaskSummer, type SeededMask } from './masking.ts';
+export { addWords } from './maskStream.ts';
 export { neighbourGraph } from './neighbourGraph.ts';
 export { deriveSecAggParams, SECAGG_MODULUS, type SecAggGroupParams, type SecAggResult } from './params.ts';
 export { discreteGaussian } from './discreteNoise.ts';

@@ -16,12 +16,31 @@ export async function applyMasks(target: Uint32Array, jobs: readonly MaskJob[]):
   for (const job of jobs) adder.add(target, await job.seed(), job.sign);
 }
 
+/** A mask whose seed is known: what a device masks with, and what the coordinator removes when unmasking. */
+export interface SeededMask {
+  seed: Uint8Array;
+  sign: 1 | -1;
+}
+
+/**
+ * Σ sign·mask mod 2^32 over `masks`, as a new vector of `length` words. The coordinator may hand the expansion to
+ * threads of its own (apps/coordinator spreads it over worker threads); sumMasks is the one-thread default.
+ */
+export type MaskSummer = (masks: readonly SeededMask[], length: number) => Promise<Uint32Array>;
+
+export async function sumMasks(masks: readonly SeededMask[], length: number): Promise<Uint32Array<ArrayBuffer>> {
+  const sum = new Uint32Array(length);
+  const adder = await MaskAdder.create();
+  for (const { seed, sign } of masks) adder.add(sum, seed, sign);
+  return sum;
+}
+
 /** What a device's masked vector is made from: its update, weight and the round's settings, and its masks' seeds. */
 export interface MaskingWork {
   update: Float32Array;
   weight: number;
   settings: SecAggRoundSettings;
-  masks: { seed: Uint8Array; sign: 1 | -1 }[];
+  masks: SeededMask[];
 }
 
 /**

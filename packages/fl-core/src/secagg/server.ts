@@ -2,7 +2,7 @@ import { combine } from 'shamir-secret-sharing';
 import type { z } from 'zod';
 import type { SecureAggregationConfig } from './config.ts';
 import { deriveKey, publicKeyOf, x25519Agreement } from './crypto.ts';
-import { applyMasks, pairwiseMaskInfo, pairwiseSign, type MaskJob } from './masking.ts';
+import { applyMasks, pairwiseMaskInfo, pairwiseSign, type MaskJob, type MaskSummer } from './masking.ts';
 import { addWords } from './maskStream.ts';
 import {
   SecAggAdvertisement,
@@ -31,6 +31,8 @@ export interface SecAggServerOptions {
   config?: Pick<SecureAggregationConfig, 'neighbours' | 'threshold'>;
   /** Distributed DP: the devices add noise, and the quantization leaves room for it. */
   noise?: DistributedNoise | undefined;
+  /** Expands the masks to remove when unmasking (the coordinator's worker threads); absent: this thread adds them in place. */
+  maskSummer?: MaskSummer | undefined;
 }
 
 export type SecAggServerStage = 'advertise' | 'share-keys' | 'masked-input' | 'unmask' | 'finished' | 'aborted';
@@ -226,11 +228,19 @@ export class SecAggServer {
         });
       }
     }
-    await applyMasks(this.sum, jobs);
+    await this.removeMasks(jobs);
     const result = dequantizeMean(this.sum, this.masked.size, this.settings!);
     if (!result) return this.abort('The contributing devices declared no examples, so their updates carry no weight; the round is redone.');
     this.stageNow = 'finished';
     return { ok: true, value: { ...result, sum: this.sum, contributors: this.masked.size } };
+  }
+
+  /** Removes the masks from the sum: in place on this thread, or as one summed vector from the mask summer. */
+  private async removeMasks(jobs: readonly MaskJob[]): Promise<void> {
+    const summer = this.options.maskSummer;
+    if (!summer) return applyMasks(this.sum, jobs);
+    const masks = await Promise.all(jobs.map(async ({ seed, sign }) => ({ seed: await seed(), sign })));
+    addWords(this.sum, await summer(masks, this.sum.length), 1);
   }
 
   private parse<T extends { federationId: string; round: number; deviceId: string }>(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng, shuffleInPlace } from '../data/random.ts';
+import { sumMasks, type MaskSummer } from './masking.ts';
 import { deriveSecAggParams } from './params.ts';
 import { quantizationLevels, quantizeWeighted } from './quantize.ts';
 import { simulateSecAggRound, type SimulatedDevice } from './simulateRound.ts';
@@ -51,6 +52,21 @@ describe('a SecAgg+ round', () => {
         expect(outcome.value.contributors).toBe(n - gone.size);
         expect(Buffer.from(outcome.value.sum.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
       });
+
+  it('unmasks to the same sum when a mask summer expands the masks (the coordinator’s threads)', async () => {
+    const devices = makeDevices(10, 200, 10);
+    const gone = dropped(devices, 0.3, 99);
+    const summed: number[] = [];
+    const maskSummer: MaskSummer = (masks, length) => {
+      summed.push(masks.length);
+      return sumMasks(masks, length);
+    };
+    const inPlace = await simulateSecAggRound(roundOptions, withRounding(devices, 1000), gone);
+    const bySummer = await simulateSecAggRound({ ...roundOptions, maskSummer }, withRounding(devices, 1000), gone);
+    if (!inPlace.outcome.ok || !bySummer.outcome.ok) throw new Error('the round failed');
+    expect(summed).toHaveLength(1);
+    expect(bySummer.outcome.value.sum).toEqual(inPlace.outcome.value.sum);
+  });
 
   it('yields the weighted mean of the clipped updates within the quantization error', async () => {
     const devices = makeDevices(10, 100, 5);
