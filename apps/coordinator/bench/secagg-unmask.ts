@@ -1,11 +1,12 @@
 // `npm run bench -- secagg-unmask [--devices 10,100] [--params 1663370] [--dropout 0.1] [--threads 2]`
 // The coordinator's unmasking of one SecAgg+ round of n devices (`--dropout` of them drop after sharing keys), side by
-// side on the same machine: once on the calling thread (fl-core's default) and once spread over the coordinator's
-// mask threads (MaskWorkers; default one per core, at most 4). JSON lines: unmaskMs for each, the load beside it. The
-// devices' own work runs here too, untimed; the threads start before the timed round.
+// side on the same machine: on the calling thread mask by mask (how it ran before 2026-12-06), on the calling thread
+// chunk by chunk (fl-core's default now), and spread over the coordinator's mask threads (MaskWorkers; default one
+// per core, at most 4). JSON lines: unmaskMs for each, the load beside it. The devices' own work runs here too,
+// untimed; the threads start before the timed round.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { simulateSecAggRound, type MaskSummer } from '@flock/fl-core/secagg';
+import { applyMasks, simulateSecAggRound, type MaskSummer } from '@flock/fl-core/secagg';
 import { MaskWorkers } from '../src/secagg/maskWorkers.ts';
 
 const { values: args } = parseArgs({
@@ -22,6 +23,15 @@ const workers = new MaskWorkers(args.threads ? { threads: Number(args.threads), 
 const summer = workers.summer((reason) => {
   throw new Error(reason);
 });
+// How unmasking ran before 2026-12-06: each mask added to the whole vector in turn (the vector passes through memory once per mask).
+const maskByMask: MaskSummer = async (masks, length) => {
+  const sum = new Uint32Array(length);
+  await applyMasks(
+    sum,
+    masks.map(({ seed, sign }) => ({ seed: async () => seed, sign })),
+  );
+  return sum;
+};
 // Starts the threads (and loads their code) before anything is timed, as a running coordinator has after its first round.
 await summer(
   [
@@ -40,7 +50,8 @@ for (const n of list(args.devices))
     }));
     const gone = new Set(dropout > 0 ? devices.filter((_, i) => i % Math.round(1 / dropout) === 0).map((d) => d.deviceId) : []);
     for (const [unmaskWith, maskSummer] of [
-      ['one thread', undefined],
+      ['one thread, mask by mask', maskByMask],
+      ['one thread, chunk by chunk', undefined],
       ['mask threads', summer],
     ] as [string, MaskSummer | undefined][]) {
       const round = await simulateSecAggRound({ federationId: 'bench', round: 1, clip: 1, maxWeight: 1000, roundSeed: 'bench', maskSummer }, devices, gone);
@@ -49,7 +60,7 @@ for (const n of list(args.devices))
         JSON.stringify({
           stage: 'unmask',
           unmaskWith,
-          threads: maskSummer ? workers.threadCount : 1,
+          threads: maskSummer === summer ? workers.threadCount : 1,
           devices: n,
           params,
           dropped: gone.size,

@@ -76,12 +76,23 @@ export class MaskAdder {
   }
 
   add(target: Uint32Array, seed: Uint8Array, sign: 1 | -1): void {
-    const next = this.keystream(seed);
+    this.addAll(target, [{ seed, sign }]);
+  }
+
+  /**
+   * Adds every mask, chunk by chunk: each chunk of `target` takes all the masks' next keystream while it stays in
+   * cache, so a long vector is read and written once rather than once per mask.
+   */
+  addAll(target: Uint32Array, masks: readonly { seed: Uint8Array; sign: 1 | -1 }[]): void {
+    const streams = masks.map(({ seed, sign }) => ({ next: this.keystream(seed), sign }));
     const bytes = target.length * 4;
     for (let offset = 0; offset < bytes; offset += CHUNK_BYTES) {
       const length = Math.min(CHUNK_BYTES, bytes - offset);
-      const stream = next(this.zeros.subarray(0, length), this.out.subarray(0, length));
-      addWords(target.subarray(offset / 4, (offset + length) / 4), new Uint32Array(stream.buffer, stream.byteOffset, length / 4), sign);
+      const chunk = target.subarray(offset / 4, (offset + length) / 4);
+      for (const { next, sign } of streams) {
+        const stream = next(this.zeros.subarray(0, length), this.out.subarray(0, length));
+        addWords(chunk, new Uint32Array(stream.buffer, stream.byteOffset, length / 4), sign);
+      }
     }
   }
 }

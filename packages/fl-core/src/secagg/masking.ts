@@ -30,8 +30,7 @@ export type MaskSummer = (masks: readonly SeededMask[], length: number) => Promi
 
 export async function sumMasks(masks: readonly SeededMask[], length: number): Promise<Uint32Array<ArrayBuffer>> {
   const sum = new Uint32Array(length);
-  const adder = await MaskAdder.create();
-  for (const { seed, sign } of masks) adder.add(sum, seed, sign);
+  (await MaskAdder.create()).addAll(sum, masks);
   return sum;
 }
 

@@ -2,8 +2,8 @@ import { combine } from 'shamir-secret-sharing';
 import type { z } from 'zod';
 import type { SecureAggregationConfig } from './config.ts';
 import { deriveKey, publicKeyOf, x25519Agreement } from './crypto.ts';
-import { applyMasks, pairwiseMaskInfo, pairwiseSign, type MaskJob, type MaskSummer } from './masking.ts';
-import { addWords } from './maskStream.ts';
+import { pairwiseMaskInfo, pairwiseSign, type MaskJob, type MaskSummer } from './masking.ts';
+import { addWords, MaskAdder } from './maskStream.ts';
 import {
   SecAggAdvertisement,
   SecAggMaskedInput,
@@ -237,10 +237,10 @@ export class SecAggServer {
 
   /** Removes the masks from the sum: in place on this thread, or as one summed vector from the mask summer. */
   private async removeMasks(jobs: readonly MaskJob[]): Promise<void> {
-    const summer = this.options.maskSummer;
-    if (!summer) return applyMasks(this.sum, jobs);
     const masks = await Promise.all(jobs.map(async ({ seed, sign }) => ({ seed: await seed(), sign })));
-    addWords(this.sum, await summer(masks, this.sum.length), 1);
+    const summer = this.options.maskSummer;
+    if (summer) addWords(this.sum, await summer(masks, this.sum.length), 1);
+    else (await MaskAdder.create()).addAll(this.sum, masks);
   }
 
   private parse<T extends { federationId: string; round: number; deviceId: string }>(
