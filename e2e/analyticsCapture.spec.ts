@@ -117,7 +117,7 @@ function pooledTruth(): Record<string, unknown>[] {
       devices: 3,
     },
     // Which label the model predicts is the model's business (the integration test checks the counts exactly); each row holds that label's examples.
-    { kind: 'confusion-matrix', classes: CSV_CLASSES, matrix: expect.any(Array), accuracy: expect.any(Number), devices: 3 },
+    { kind: 'confusion-matrix', classes: CSV_CLASSES, matrix: expect.any(Array), accuracy: expect.any(Number), modelRound: 0, devices: 3 },
   ];
 }
 

@@ -39,6 +39,7 @@ beforeAll(async () => {
       submit: (id, query, context) => book.submit(id, query, context, Date.UTC(2026, 11, 6)),
       find: (id, queryId) => book.record(id, queryId),
       list: (id) => book.records(id),
+      stored: () => book.flushed(),
     }),
   );
   server = app.listen(0, '127.0.0.1');
@@ -95,7 +96,7 @@ describe('queries over REST', () => {
       status: 404,
       body: {
         ok: false,
-        reason: 'federation digits has no query q999 (a query still waiting or running when the coordinator restarted is forgotten: ask it again)',
+        reason: 'federation digits has no query q999: list its queries to see their ids',
       },
     });
     expect((await call('GET', '/federations/digits/queries/select', undefined, 'viewer')).status).toBe(400);

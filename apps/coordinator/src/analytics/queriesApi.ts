@@ -15,6 +15,8 @@ export interface QueriesApiDeps {
   find(federationId: string, queryId: string): Promise<QueryRecord | undefined>;
   /** Newest first. */
   list(federationId: string): Promise<QueryRecord[]>;
+  /** Resolves once the queries submitted so far are stored: a query's id is handed out only then, so no later query gets it. */
+  stored(): Promise<void>;
 }
 
 const FederationParams = z.object({ id: FederationId });
@@ -45,13 +47,14 @@ export function queriesApi(deps: QueriesApiDeps): express.Router {
     return context ? { id: parsed.data.id, context } : null;
   }
 
-  api.post('/federations/:id/queries', allow('admin'), (req, res) => {
+  api.post('/federations/:id/queries', allow('admin'), async (req, res) => {
     const federation = federationOf({ id: req.params.id }, res);
     if (!federation) return;
     const parsed = parseQuery(req.body ?? {}, federation.context);
     if (!parsed.ok) return refuse(res, 400, `query refused: ${parsed.reason}`);
     const submitted = deps.submit(federation.id, parsed.query, federation.context);
     if (!submitted.ok) return refuse(res, 409, submitted.reason);
+    await deps.stored();
     res.status(201).json(submitted.record);
   });
 
@@ -67,11 +70,7 @@ export function queriesApi(deps: QueriesApiDeps): express.Router {
     if (!federation) return;
     const record = await deps.find(federation.id, params.data.queryId);
     if (!record) {
-      return refuse(
-        res,
-        404,
-        `federation ${federation.id} has no query ${params.data.queryId} (a query still waiting or running when the coordinator restarted is forgotten: ask it again)`,
-      );
+      return refuse(res, 404, `federation ${federation.id} has no query ${params.data.queryId}: list its queries to see their ids`);
     }
     res.json(record);
   });

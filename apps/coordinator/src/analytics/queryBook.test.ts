@@ -1,7 +1,7 @@
 import { parseQuery, type AnalyticsQuery, type QueryContext } from '@flock/fl-core/analytics';
 import { describe, expect, it } from 'vitest';
 import { MemoryQueries } from '../storage/memory/memoryQueries.ts';
-import { QueryBook } from './queryBook.ts';
+import { QueryBook, RESTART_REFUSAL } from './queryBook.ts';
 import { QueryRun } from './queryRun.ts';
 
 const T0 = Date.UTC(2026, 11, 6, 2, 0, 0);
@@ -83,7 +83,7 @@ describe('QueryBook', () => {
     expect(book.find('fed', 'q1')).toBeUndefined();
   });
 
-  it('writes each finished query to the store: a book opened over it after a restart answers them, numbers new ones after them and still charges their ε', async () => {
+  it('writes each query to the store when submitted and when finished: a book opened over it after a restart answers them, reads one left waiting as refused, never reuses its number and still charges their ε', async () => {
     const stored = new MemoryQueries();
     const book = new QueryBook({}, stored);
     const parsed = parseQuery({ kind: 'label-histogram', privacy: { minDevices: 2, epsilon: 1, examplesPerDevice: 10 } }, context);
@@ -105,12 +105,13 @@ describe('QueryBook', () => {
     const restarted = await QueryBook.open(stored);
     expect(await restarted.record('fed', 'q1')).toEqual(book.find('fed', 'q1'));
     expect(await restarted.record('fed', 'q2')).toEqual(book.find('fed', 'q2'));
-    expect(await restarted.record('fed', 'q3')).toBeUndefined();
+    expect(await restarted.record('fed', 'q3')).toMatchObject({ status: 'refused', reason: RESTART_REFUSAL, finishedAt: null });
     expect(restarted.epsilonSpent('fed')).toBe(1);
     expect(restarted.epsilonSpent('elsewhere')).toBe(0);
-    expect(submitted(restarted).id).toBe('q3');
+    expect(submitted(restarted).id).toBe('q4');
     expect((await restarted.records('fed')).map((r) => [r.id, r.status])).toEqual([
-      ['q3', 'queued'],
+      ['q4', 'queued'],
+      ['q3', 'refused'],
       ['q2', 'refused'],
       ['q1', 'done'],
     ]);

@@ -1,6 +1,6 @@
 import { describeAnswer, type AnalyticsQuery, type QueryContext } from '@flock/fl-core/analytics';
 import { MemoryQueries } from '../storage/memory/memoryQueries.ts';
-import { chargedEpsilon, queryNumber, type FinishedQuery, type QueryRepository } from '../storage/store.ts';
+import { chargedEpsilon, queryNumber, type QueryRepository } from '../storage/store.ts';
 import type { QueryRecord } from './queryRecord.ts';
 import type { QueryEffect } from './queryRun.ts';
 
@@ -13,23 +13,25 @@ export interface QueryBookOptions {
   keepFinished?: number;
   /** Queries waiting per federation before new ones are refused. */
   maxQueued?: number;
-  /** Where a finished query's record goes (default: this process only); a failed write is reported here. */
+  /** A failed write of a query's record to the store is reported here. */
   onWriteError?: (err: unknown) => void;
 }
 
 /**
- * Every federation's queries: ids, status (queued, running, done, refused) and results for the REST API. Queued
- * and running ones live in memory only (a coordinator restart forgets them, and no result of theirs was reported);
- * each finished one is also written to the store, with the ε it spent: `record`/`records` read them back after a
- * restart, and `epsilonSpent` keeps charging them against the federation's privacy target. The runtime takes the
- * oldest queued one (nextQueued), runs it (QueryRun) and hands its effects to apply().
+ * Every federation's queries: ids, status (queued, running, done, refused) and results for the REST API. Each is
+ * written to the store when submitted, so its number is never given again, not even after a restart, and again
+ * when it finishes, with the ε it spent: `record`/`records` read them back after a restart (one that was still
+ * waiting or running then reads as refused, RESTART_REFUSAL), and `epsilonSpent` keeps charging them against the
+ * federation's privacy target. The runtime takes the oldest queued one (nextQueued), runs it (QueryRun) and hands
+ * its effects to apply().
  */
 export class QueryBook {
   private readonly byFederation = new Map<string, QueryRecord[]>();
   private issued = 0;
   /** Each federation's ε spent by its done queries: read from the store at open, then kept in step as queries finish. */
   private readonly ledger = new Map<string, number>();
-  private readonly writes = new Set<Promise<void>>();
+  /** The store's writes, one after another, so a query's finished record always lands after its submitted one. */
+  private written: Promise<void> = Promise.resolve();
   private readonly keepFinished: number;
   private readonly maxQueued: number;
   private readonly onWriteError: (err: unknown) => void;
@@ -62,20 +64,23 @@ export class QueryBook {
 
   /** A query held here or, finished, in the store. */
   async record(federationId: string, queryId: string): Promise<QueryRecord | undefined> {
-    return this.find(federationId, queryId) ?? (await this.stored.find(federationId, queryId)) ?? undefined;
+    const held = this.find(federationId, queryId);
+    if (held) return held;
+    const stored = await this.stored.find(federationId, queryId);
+    return stored ? asRestarted(stored) : undefined;
   }
 
   /** The queries held here and the newest finished ones in the store, newest first. */
   async records(federationId: string): Promise<QueryRecord[]> {
     const held = this.list(federationId);
     const ids = new Set(held.map((r) => r.id));
-    const finished = (await this.stored.list(federationId, this.keepFinished)).filter((r) => !ids.has(r.id));
+    const finished = (await this.stored.list(federationId, this.keepFinished)).filter((r) => !ids.has(r.id)).map(asRestarted);
     return [...held, ...finished].sort((a, b) => queryNumber(b.id) - queryNumber(a.id));
   }
 
-  /** Resolves once every finished query handed to the store so far is written (or its failure reported). */
+  /** Resolves once every record handed to the store so far is written (or its failure reported). */
   async flushed(): Promise<void> {
-    await Promise.all([...this.writes]);
+    await this.written;
   }
 
   submit(federationId: string, query: AnalyticsQuery, context: QueryContext, now: number): Submitted {
@@ -99,6 +104,7 @@ export class QueryBook {
       reason: null,
     };
     records.push(record);
+    this.write(record);
     return { ok: true, record };
   }
 
@@ -146,16 +152,17 @@ export class QueryBook {
         });
         break;
     }
-    this.keep(record as FinishedQuery);
+    const epsilon = chargedEpsilon(record);
+    if (epsilon !== null) this.ledger.set(federationId, this.epsilonSpent(federationId) + epsilon);
+    this.write(record);
     this.forgetOldFinished(federationId);
   }
 
-  private keep(record: FinishedQuery): void {
-    const epsilon = chargedEpsilon(record);
-    if (epsilon !== null) this.ledger.set(record.federationId, this.epsilonSpent(record.federationId) + epsilon);
-    const write = this.stored.save(record).catch(this.onWriteError);
-    this.writes.add(write);
-    void write.finally(() => this.writes.delete(write));
+  /** Stores the record as it is now (a copy: the held one changes as the query runs). */
+  private write(record: QueryRecord): void {
+    const snapshot = { ...record };
+    const write = this.written.then(() => this.stored.save(snapshot)).catch(this.onWriteError);
+    this.written = write.catch(() => undefined);
   }
 
   private recordsOf(federationId: string): QueryRecord[] {
@@ -174,4 +181,11 @@ export class QueryBook {
         records.filter((r) => !forget.has(r)),
       );
   }
+}
+
+export const RESTART_REFUSAL = 'the coordinator restarted before this query finished, so nothing was reported and no ε was spent: ask it again';
+
+/** A stored query that was still waiting or running when its coordinator stopped: no result will come, so it reads as refused. */
+function asRestarted(record: QueryRecord): QueryRecord {
+  return record.status === 'queued' || record.status === 'running' ? { ...record, status: 'refused', reason: RESTART_REFUSAL } : record;
 }

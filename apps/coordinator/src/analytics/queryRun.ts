@@ -3,6 +3,7 @@ import {
   answerProblem,
   AnswerSum,
   finishQuery,
+  lateScoringHint,
   type AnalyticsQuery,
   type AnswerLayout,
   type QueryContext,
@@ -134,7 +135,8 @@ export class QueryRun {
 
   private close(closedBy: 'all-answered' | 'deadline', now: number): QueryEffect[] {
     const outcome = finishQuery(this.init.query, this.init.context, this.sum, this.init.random);
-    if (!outcome.ok) return this.refuse(outcome.reason, now);
+    const hint = closedBy === 'deadline' && this.waiting.size > 0 ? lateScoringHint(this.init.query) : null;
+    if (!outcome.ok) return this.refuse(hint ? `${outcome.reason} ${hint}` : outcome.reason, now);
     this.state = 'done';
     const { queryId } = this.init;
     return [{ type: 'queryDone', queryId, result: outcome.result, asked: this.asked, answered: this.answered.size, closedBy, at: now }];

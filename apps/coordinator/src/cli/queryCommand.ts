@@ -96,7 +96,7 @@ export function addQueryCommand(program: Command, print: (line: string) => void 
     .option('--quantiles <list>', 'quantiles: fractions, e.g. 0.5,0.9', numberList)
     .option('--values <list>', 'frequent-values: the values to count (default: every class)', valueList)
     .option('--k <n>', 'frequent-values: the fewest devices holding a value for it to be reported (default 5)', toNumber)
-    .option('--deadline-ms <ms>', 'how long the devices have to answer (default 30000)', toNumber)
+    .option('--deadline-ms <ms>', 'how long the devices have to answer (default 30000; 180000 for confusion-matrix, whose devices run the model)', toNumber)
     .option('--no-wait', 'print the queued record and return at once')
     .action(async (kind: string, flags: QueryFlags) => {
       const client = clientOf(flags);

@@ -159,6 +159,8 @@ export class FederationRuntime {
   private readonly secure: SecureRoundDriver;
   /** Federated analytics: the federation's queries, one running at a time beside the rounds. */
   private readonly queries: QueryDriver;
+  /** The queries' ε the devices were last told of (hello reply, federation:status). */
+  private announcedQueryEpsilon: number;
 
   private constructor(
     private readonly deps: RuntimeDeps,
@@ -189,11 +191,15 @@ export class FederationRuntime {
       online: () => this.devices.onlineHere(),
       context: () => queryContextOf(this.config),
       refusal: (query, spent) => this.queryRefusal(query, spent),
-      changed: () => deps.outputs.changed(this.config.id),
+      changed: () => {
+        deps.outputs.changed(this.config.id);
+        if (this.queries.epsilonSpent !== this.announcedQueryEpsilon) this.broadcastStatus(this.engine.status, this.engine.round);
+      },
       secureAggregation: () => secureAggregationOf(this.config),
       askSecure: (deviceId, msg) => deps.outputs.sendSecAggRequest(this.config.id, deviceId, msg),
       track: (work) => deps.work.track(work),
     });
+    this.announcedQueryEpsilon = this.queries.epsilonSpent;
   }
 
   /**
@@ -530,7 +536,27 @@ export class FederationRuntime {
       status: this.engine.status,
       round: this.engine.round,
       privacyGuarantee: this.privacyGuarantee(),
+      ...this.queriesPrivacySpend(),
     };
+  }
+
+  private broadcastStatus(status: FederationStatusMessage['status'], round: number): void {
+    this.announcedQueryEpsilon = this.queries.epsilonSpent;
+    this.deps.outputs.broadcastStatus({
+      federationId: this.config.id,
+      status,
+      round,
+      accuracy: this.rounds.at(-1)?.accuracy ?? null,
+      privacyGuarantee: this.privacyGuarantee(),
+      ...this.queriesPrivacySpend(),
+    });
+  }
+
+  /** Training's and the queries' ε together in words, for the device page, once queries spent some (training's alone is in the guarantee). */
+  private queriesPrivacySpend(): { privacySpend?: string } {
+    const queries = this.queries.epsilonSpent;
+    if (queries === 0) return {};
+    return { privacySpend: privacySpend(this.config.privacy, this.rounds.at(-1)?.epsilon ?? null, queries).words };
   }
 
   private privacyGuarantee(): string {
@@ -763,13 +789,7 @@ export class FederationRuntime {
         case 'statusChanged':
           if (e.status === 'finished') this.finish(e.round);
           this.deps.work.track(this.deps.store.federations.setStatus(this.config.id, e.status).then(() => this.announceChange()));
-          this.deps.outputs.broadcastStatus({
-            federationId: this.config.id,
-            status: e.status,
-            round: e.round,
-            accuracy: this.rounds.at(-1)?.accuracy ?? null,
-            privacyGuarantee: this.privacyGuarantee(),
-          });
+          this.broadcastStatus(e.status, e.round);
           break;
         default: {
           const unhandled: never = e;

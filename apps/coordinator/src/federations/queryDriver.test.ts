@@ -56,8 +56,8 @@ describe('QueryDriver', () => {
     expect(events).toEqual([{ level: 'info', kind: 'query-done', message: `query ${id} (label-histogram) answered by 3 of 3 devices asked, without noise` }]);
   });
 
-  it('names the global model in a confusion-matrix ask, the one of its start even when a round closes before a device is asked again', () => {
-    const { asked, driver, state, submit } = setUp();
+  it('names the global model in a confusion-matrix ask and result, the one of its start even when a round closes before a device is asked again', () => {
+    const { asked, book, driver, state, submit } = setUp();
     const started = state.model;
     const id = submit(AnalyticsQuery.parse({ kind: 'confusion-matrix', privacy: { minDevices: 3 } }));
     state.model = { round: 3, model: 'mnist-mlp', weights: new Uint8Array([3]) };
@@ -67,6 +67,39 @@ describe('QueryDriver', () => {
       [id, ['d1', 'd2', 'd3'], started],
       [id, ['d1'], started],
     ]);
+    for (const d of ['d1', 'd2', 'd3']) driver.answer(d, { queryId: id, answer: [1, 0, 0, 0, 1, 0, 0, 0, 1] }, 30);
+    // Asked with the model round 2 trains from: the one round 1 made.
+    expect(book.find(FED, id)).toMatchObject({
+      status: 'done',
+      result: {
+        kind: 'confusion-matrix',
+        matrix: [
+          [3, 0, 0],
+          [0, 3, 0],
+          [0, 0, 3],
+        ],
+        modelRound: 1,
+      },
+    });
+  });
+
+  it('gives a confusion matrix a deadline that fits scoring many examples, and says what to do when devices answer too late', () => {
+    const { book, driver, events, submit } = setUp();
+    const confusion = (minDevices: number) => AnalyticsQuery.parse({ kind: 'confusion-matrix', privacy: { minDevices } });
+    expect(confusion(2).deadlineMs).toBe(180_000);
+    const partial = submit(confusion(2));
+    for (const d of ['d1', 'd2']) driver.answer(d, { queryId: partial, answer: [1, 0, 0, 0, 1, 0, 0, 0, 1] }, 10);
+    driver.tick(180_000);
+    expect(book.find(FED, partial)).toMatchObject({ status: 'done', answered: 2, asked: 3 });
+    expect(events.at(-1)?.message).toMatch(
+      /closed at its deadline, without noise\. Devices that did not answer by the deadline .* set examplesPerDevice .* or give a longer deadlineMs\.$/,
+    );
+    const refused = submit(confusion(3), 200_000);
+    driver.answer('d1', { queryId: refused, answer: [1, 0, 0, 0, 1, 0, 0, 0, 1] }, 200_010);
+    driver.tick(380_000);
+    expect(book.find(FED, refused)?.reason).toMatch(
+      /^only 1 device answered .* lower minDevices\. Devices that did not answer by the deadline .* set examplesPerDevice/,
+    );
   });
 
   it('runs one query at a time: the next queued one is asked once the running one ends', () => {

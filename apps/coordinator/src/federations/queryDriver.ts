@@ -1,5 +1,12 @@
 import type { Ack, ModelRef } from '@flock/fl-core';
-import { queryContextOf, type AnalyticsQuery, type QueryAnswerMessage, type QueryAskMessage, type QueryContext } from '@flock/fl-core/analytics';
+import {
+  lateScoringHint,
+  queryContextOf,
+  type AnalyticsQuery,
+  type QueryAnswerMessage,
+  type QueryAskMessage,
+  type QueryContext,
+} from '@flock/fl-core/analytics';
 import type { SecAggAnswerMessage, SecAggRequestMessage, SecureAggregationConfig } from '@flock/fl-core/secagg';
 import type { QueriesApiDeps } from '../analytics/queriesApi.ts';
 import type { QueryBook, QueryRecord, Submitted } from '../analytics/queryBook.ts';
@@ -161,7 +168,7 @@ export class QueryDriver {
   private carryOut(running: Running, effects: QueryEffect[], now: number): void {
     if (this.running !== running) return;
     const { record, context, model } = running;
-    for (const e of effects) {
+    for (const e of effects.map((effect) => withScoredModel(effect, model))) {
       this.book.apply(this.federationId, e, now);
       switch (e.type) {
         case 'askDevices':
@@ -193,6 +200,12 @@ export class QueryDriver {
   }
 }
 
+/** A confusion matrix's result names the model it scored: the one of the rounds completed when the query started. */
+function withScoredModel(effect: QueryEffect, model: QueryModelPayload | null): QueryEffect {
+  if (effect.type !== 'queryDone' || effect.result.kind !== 'confusion-matrix' || !model) return effect;
+  return { ...effect, result: { ...effect.result, modelRound: model.round - 1 } };
+}
+
 function contextMessage(context: QueryContext): QueryAskMessage['context'] {
   return {
     classes: [...context.classes],
@@ -207,7 +220,8 @@ export function queryDoneText(record: QueryRecord, e: Extract<QueryEffect, { typ
   const privacy = epsilon === undefined ? 'without noise' : `ε ${epsilon} (queries have spent ε ${spent} in all)`;
   const closed = e.closedBy === 'deadline' ? ', closed at its deadline' : '';
   const secure = e.secure ? ' as a secure sum' : '';
-  return `query ${record.id} (${record.query.kind}) answered by ${e.answered} of ${e.asked} devices asked${secure}${closed}, ${privacy}`;
+  const hint = e.closedBy === 'deadline' && e.answered < e.asked ? lateScoringHint(record.query) : null;
+  return `query ${record.id} (${record.query.kind}) answered by ${e.answered} of ${e.asked} devices asked${secure}${closed}, ${privacy}${hint ? `. ${hint}` : ''}`;
 }
 
 /** Why a query with `epsilon` would take the federation past its privacy target set to stop there; null when it would not. */
@@ -244,5 +258,6 @@ export function federationQueries(
     submit: (id, query, context) => federations.get(id)?.submitQuery(query, context) ?? { ok: false, reason: `federation ${id} is no longer served here` },
     find: (id, queryId) => book.record(id, queryId),
     list: (id) => book.records(id),
+    stored: () => book.flushed(),
   };
 }

@@ -330,20 +330,18 @@ export interface CoordinatorRepository {
   remove(id: string): Promise<void>;
 }
 
-/** An analytics query that finished: done with its result, or refused with the reason. Its id is `q` and a number (`q12`). */
-export type FinishedQuery = QueryRecord & { status: 'done' | 'refused' };
-
 /**
- * Finished analytics queries, kept so their records and the ε they spent outlive the coordinator: the federation's
- * query privacy ledger, charged against its privacy target with training's ε.
+ * Analytics queries (ids `q` and a number: `q12`), kept from their submission (so a query number is never handed out twice, even across a restart)
+ * until they finish, so their records and the ε they spent outlive the coordinator: the federation's query privacy
+ * ledger, charged against its privacy target with training's ε.
  */
 export interface QueryRepository {
-  /** Keeps a finished query; the same federation and id again replaces it. */
-  save(record: FinishedQuery): Promise<void>;
+  /** Keeps a query as it is now (queued at submission, then finished); the same federation and id again replaces it. */
+  save(record: QueryRecord): Promise<void>;
   /** Null when not stored. */
-  find(federationId: string, queryId: string): Promise<FinishedQuery | null>;
+  find(federationId: string, queryId: string): Promise<QueryRecord | null>;
   /** The newest `limit`, newest (highest number) first. */
-  list(federationId: string, limit: number): Promise<FinishedQuery[]>;
+  list(federationId: string, limit: number): Promise<QueryRecord[]>;
   /** Each federation's ε spent by its done queries (their `privacy.epsilon`), in all; federations without one are absent. */
   epsilonSpent(): Promise<Map<string, number>>;
   /** The highest query number stored in any federation (q12: 12), 0 when none: a restarted coordinator numbers new queries after it. */
@@ -355,7 +353,7 @@ export function queryNumber(queryId: string): number {
   return Number(queryId.slice(1));
 }
 
-/** The ε a finished query charged to its federation's ledger: a done query's `privacy.epsilon`; null without noise or when refused (nothing was reported). */
-export function chargedEpsilon(record: FinishedQuery): number | null {
+/** The ε a query charged to its federation's ledger: a done query's `privacy.epsilon`; null without noise or when not done (nothing was reported). */
+export function chargedEpsilon(record: QueryRecord): number | null {
   return record.status === 'done' ? (record.query.privacy.epsilon ?? null) : null;
 }

@@ -1,11 +1,11 @@
 import { DEFAULT_CODEC, FedAvgAccumulator, roundCodecOf, type EventLogEntry, type FederationConfig, type RoundRecord } from '@flock/fl-core';
 import { testFederationConfig } from '@flock/fl-core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { QueryRecord } from '../analytics/queryRecord.ts';
 import {
   LeaseLostError,
   type CoordinatorStore,
   type CountedUpdate,
-  type FinishedQuery,
   type LeaseFence,
   type NewDevice,
   type SharedRound,
@@ -391,11 +391,11 @@ export function storeContract(name: string, open: OpenStore): void {
       for (const r of reports) expect(Date.parse(r.reportedAt)).not.toBeNaN();
     });
 
-    it("keeps finished queries with their results, newest first, and sums each federation's ε from the done ones", async () => {
+    it("keeps queries from their submission on, finished ones with their results, newest first, and sums each federation's ε from the done ones", async () => {
       const id = freshId('queries');
       const other = freshId('queries');
       const base = (await store.queries.lastNumber()) + 1000;
-      const finished = (n: number, federationId: string, status: FinishedQuery['status'], epsilon?: number): FinishedQuery => ({
+      const finished = (n: number, federationId: string, status: QueryRecord['status'], epsilon?: number): QueryRecord => ({
         id: `q${base + n}`,
         federationId,
         query: {
@@ -432,6 +432,14 @@ export function storeContract(name: string, open: OpenStore): void {
       // Saved again (the same id), the record is replaced and its ε counted once.
       await store.queries.save(finished(5, id, 'done', 0.5));
       expect((await store.queries.epsilonSpent()).get(id)).toBeCloseTo(1.25, 12);
+      // A query is kept from its submission on, unfinished: its number counts, its ε only once it is done.
+      const queued = { ...finished(20, id, 'queued', 4), finishedAt: null };
+      await store.queries.save(queued);
+      expect(await store.queries.find(id, queued.id)).toEqual(queued);
+      expect(await store.queries.lastNumber()).toBeGreaterThanOrEqual(base + 20);
+      expect((await store.queries.epsilonSpent()).get(id)).toBeCloseTo(1.25, 12);
+      await store.queries.save(finished(20, id, 'done', 4));
+      expect((await store.queries.epsilonSpent()).get(id)).toBeCloseTo(5.25, 12);
     });
 
     it('keeps uploaded models and refuses an id already stored', async () => {

@@ -5,6 +5,12 @@ import { boundedNumber } from '../protocol/boundedNumber.ts';
 export const MIN_DEVICES_FLOOR = 2;
 export const DEFAULT_MIN_DEVICES = 5;
 export const DEFAULT_QUERY_DEADLINE_MS = 30_000;
+/**
+ * A confusion matrix runs the model on every example counted: about 1 ms an example on a CPU (tfjs), so a silo of
+ * 60,000 needs a minute or more, besides pulling the model. A query closes as soon as every device asked answered,
+ * so the longer wait costs only when a device never answers.
+ */
+export const DEFAULT_CONFUSION_DEADLINE_MS = 180_000;
 
 const ColumnName = z
   .string({ error: 'enter a column name' })
@@ -33,10 +39,12 @@ export const QueryPrivacy = z
   });
 export type QueryPrivacy = z.infer<typeof QueryPrivacy>;
 
+/** How long the devices have to answer. */
+const deadlineMs = (defaultMs: number) => boundedNumber({ min: 1_000, max: 600_000, integer: true, why: 'milliseconds, up to 10 minutes' }).default(defaultMs);
+
 const common = {
   privacy: QueryPrivacy.default({ minDevices: DEFAULT_MIN_DEVICES }),
-  /** How long the devices have to answer. */
-  deadlineMs: boundedNumber({ min: 1_000, max: 600_000, integer: true, why: 'milliseconds, up to 10 minutes' }).default(DEFAULT_QUERY_DEADLINE_MS),
+  deadlineMs: deadlineMs(DEFAULT_QUERY_DEADLINE_MS),
 };
 
 /** How many examples carry each label. */
@@ -88,7 +96,9 @@ export const QuantilesQuery = z
   .refine((q) => q.edges.every((e, i) => i === 0 || e > q.edges[i - 1]!), { error: 'bin edges must rise, each above the one before', path: ['edges'] });
 
 /** The global model's confusion matrix over the devices' held-out examples (rows: true label, columns: predicted). */
-export const ConfusionMatrixQuery = z.object({ kind: z.literal('confusion-matrix'), ...common }).strict();
+export const ConfusionMatrixQuery = z
+  .object({ kind: z.literal('confusion-matrix'), ...common, deadlineMs: deadlineMs(DEFAULT_CONFUSION_DEADLINE_MS) })
+  .strict();
 
 /**
  * How often each of `values` occurs in a column, reported only for values that at least `k` devices hold. The
@@ -112,6 +122,11 @@ export const FrequentValuesQuery = z
 
 export const QUERY_KINDS = ['label-histogram', 'column-stats', 'quantiles', 'confusion-matrix', 'frequent-values'] as const;
 export type QueryKind = (typeof QUERY_KINDS)[number];
+
+/** The deadline a query of this kind gets when it names none. */
+export function defaultDeadlineMs(kind: QueryKind): number {
+  return kind === 'confusion-matrix' ? DEFAULT_CONFUSION_DEADLINE_MS : DEFAULT_QUERY_DEADLINE_MS;
+}
 
 export const AnalyticsQuery = z.discriminatedUnion('kind', [LabelHistogramQuery, ColumnStatsQuery, QuantilesQuery, ConfusionMatrixQuery, FrequentValuesQuery], {
   error: `kind must be one of ${QUERY_KINDS.join(', ')}`,

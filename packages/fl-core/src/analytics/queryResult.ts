@@ -48,7 +48,14 @@ interface Common {
 export type QueryResult = Common &
   (
     | { kind: 'label-histogram'; classes: string[]; counts: number[] }
-    | { kind: 'confusion-matrix'; classes: string[]; matrix: number[][]; accuracy: number | null }
+    | {
+        kind: 'confusion-matrix';
+        classes: string[];
+        matrix: number[][];
+        accuracy: number | null;
+        /** The global model it scored: the one made by this many completed rounds (0: the initial model), as the query started. Set by the coordinator, which chose the model. */
+        modelRound?: number;
+      }
     | { kind: 'column-stats'; count: number; columns: ColumnSummary[] }
     | { kind: 'quantiles'; column: string; count: number; bins: number[]; quantiles: QuantileValue[] }
     | { kind: 'frequent-values'; column: string; k: number; values: FrequentValue[] }
@@ -59,6 +66,15 @@ export function floorProblem(privacy: Pick<QueryPrivacy, 'minDevices'>, devices:
   if (devices >= privacy.minDevices) return null;
   const answered = devices === 1 ? 'only 1 device answered' : `only ${devices} devices answered`;
   return `${answered} and the query needs at least ${privacy.minDevices} (its minDevices), so nothing is reported: with fewer, an answer could single out a device. Ask again when more devices are online, or lower minDevices.`;
+}
+
+/**
+ * What to do when devices asked for a confusion matrix did not answer by the deadline: they may still have been
+ * running the model over their examples. Null for the other kinds, whose devices only count.
+ */
+export function lateScoringHint(query: Pick<AnalyticsQuery, 'kind'>): string | null {
+  if (query.kind !== 'confusion-matrix') return null;
+  return "Devices that did not answer by the deadline may still have been running the model over their examples (about 1 ms an example on a CPU): set examplesPerDevice to score a sample of each device's examples, or give a longer deadlineMs.";
 }
 
 export type QueryOutcome = { ok: true; result: QueryResult } | { ok: false; reason: string };

@@ -144,7 +144,7 @@ export interface DeviceSessionView {
   connection: ConnectionState;
   /** Which reconnection attempt is under way while `reconnecting`, else null. */
   reconnectAttempt: number | null;
-  federation: { status: FederationStatus; round: number; accuracy: number | null; privacyGuarantee?: string } | null;
+  federation: { status: FederationStatus; round: number; accuracy: number | null; privacyGuarantee?: string; privacySpend?: string } | null;
   round: number | null;
   /** The round this device works on (or last worked on) and where that work stands. */
   job: { round: number; phase: RoundJobPhase } | null;

@@ -53,6 +53,29 @@ async function queriedDevice(examples: ImageDataset | null = EXAMPLES, predict?:
 }
 
 describe('DeviceSession answering queries', () => {
+  it("shows the ε the federation's queries spent beside training's guarantee, from the hello reply and from federation:status", async () => {
+    const link = new FakeLink();
+    let view: DeviceSessionView | null = null;
+    new DeviceSession(
+      { deviceId: 'device-q', federationId: FEDERATION, backend: 'cpu', adapter: null },
+      fakeAdapters(link, new FakeTrainer()),
+      (v) => (view = v),
+    ).start();
+    const guarantee = 'The coordinator clips every update and adds noise to their sum.';
+    link.answerHello = () => ({
+      ...helloReply('waiting', 0),
+      privacyGuarantee: guarantee,
+      privacySpend: 'Training has spent no ε yet and queries ε 1: ε 1 of the target 8.',
+    });
+    link.open();
+    await settle();
+    expect(view!.federation).toMatchObject({ privacyGuarantee: guarantee, privacySpend: 'Training has spent no ε yet and queries ε 1: ε 1 of the target 8.' });
+    const spent = 'Training has spent no ε yet and queries ε 1.5: ε 1.5 of the target 8.';
+    link.send('federation:status', { federationId: FEDERATION, status: 'waiting', round: 0, accuracy: null, privacyGuarantee: guarantee, privacySpend: spent });
+    await settle();
+    expect(view!.federation).toMatchObject({ privacyGuarantee: guarantee, privacySpend: spent });
+  });
+
   it('answers from its examples, lists the exact numbers that left, and sends the same numbers when asked again', async () => {
     const { link, view } = await queriedDevice();
     const msg = ask('q1');

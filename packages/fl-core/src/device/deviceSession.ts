@@ -129,9 +129,9 @@ export class DeviceSession {
     socket.on('federation:status', (raw) => {
       const parsed = FederationStatusMessage.safeParse(raw);
       if (!parsed.success || parsed.data.federationId !== this.identity.federationId) return;
-      const { status, round, accuracy, privacyGuarantee } = parsed.data;
+      const { status, round, accuracy, privacyGuarantee, privacySpend } = parsed.data;
       this.coordinator = { status, round };
-      this.update({ federation: { status, round, accuracy, ...(privacyGuarantee ? { privacyGuarantee } : {}) } });
+      this.update({ federation: { status, round, accuracy, ...(privacyGuarantee ? { privacyGuarantee } : {}), ...(privacySpend ? { privacySpend } : {}) } });
     });
     socket.on('coordinator:closing', (raw) => {
       const parsed = CoordinatorClosingMessage.safeParse(raw);
@@ -184,7 +184,10 @@ export class DeviceSession {
     if (reply.credential) await this.adapters.credentials?.keep(reply.credential);
     if (connection !== this.connection || this.closed) return;
     const accuracy = this.view.federation?.accuracy ?? null;
-    const privacy = reply.privacyGuarantee ? { privacyGuarantee: reply.privacyGuarantee } : {};
+    const privacy = {
+      ...(reply.privacyGuarantee ? { privacyGuarantee: reply.privacyGuarantee } : {}),
+      ...(reply.privacySpend ? { privacySpend: reply.privacySpend } : {}),
+    };
     this.update({ federation: { ...this.coordinator, accuracy, ...privacy } });
     this.checkJobAfterReconnect(this.coordinator);
     if (this.job?.phase === 'training') {

@@ -173,6 +173,12 @@ export const Ack = z.discriminatedUnion('ok', [
 ]);
 export type Ack = z.infer<typeof Ack>;
 
+/**
+ * The ε training and the federation's analytics queries spent together, in words (PrivacySpend.words: "Training has
+ * spent ε 3.2 and queries ε 1: ε 4.2 of the target 8."); sent once queries have spent some, beside privacyGuarantee.
+ */
+const PrivacySpendWords = z.string().max(300).optional();
+
 export const HelloReply = z.discriminatedUnion('ok', [
   z.object({
     ok: z.literal(true),
@@ -188,6 +194,7 @@ export const HelloReply = z.discriminatedUnion('ok', [
     credential: z.string().min(1).max(4_096).optional(),
     /** The federation's differential-privacy guarantee in one sentence, for the person at the device. */
     privacyGuarantee: z.string().max(500).optional(),
+    privacySpend: PrivacySpendWords,
   }),
   z.object({ ok: z.literal(false), reason: z.string() }),
 ]);
@@ -242,6 +249,7 @@ export const FederationStatusMessage = z.object({
   accuracy: z.number().nullable(),
   /** The federation's differential-privacy guarantee in one sentence, for the person at the device. */
   privacyGuarantee: z.string().max(500).optional(),
+  privacySpend: PrivacySpendWords,
 });
 export type FederationStatusMessage = z.infer<typeof FederationStatusMessage>;
 

@@ -1,19 +1,20 @@
-import { chargedEpsilon, queryNumber, type FinishedQuery, type QueryRepository } from '../store.ts';
+import type { QueryRecord } from '../../analytics/queryRecord.ts';
+import { chargedEpsilon, queryNumber, type QueryRepository } from '../store.ts';
 
-/** Finished analytics queries in this process, held as copies (a JSON round trip, as the database's jsonb columns make them). */
+/** Analytics queries in this process, held as copies (a JSON round trip, as the database's jsonb columns make them). */
 export class MemoryQueries implements QueryRepository {
-  private readonly byKey = new Map<string, FinishedQuery>();
+  private readonly byKey = new Map<string, QueryRecord>();
 
-  async save(record: FinishedQuery): Promise<void> {
+  async save(record: QueryRecord): Promise<void> {
     this.byKey.set(JSON.stringify([record.federationId, record.id]), copy(record));
   }
 
-  async find(federationId: string, queryId: string): Promise<FinishedQuery | null> {
+  async find(federationId: string, queryId: string): Promise<QueryRecord | null> {
     const record = this.byKey.get(JSON.stringify([federationId, queryId]));
     return record ? copy(record) : null;
   }
 
-  async list(federationId: string, limit: number): Promise<FinishedQuery[]> {
+  async list(federationId: string, limit: number): Promise<QueryRecord[]> {
     return [...this.byKey.values()]
       .filter((r) => r.federationId === federationId)
       .sort((a, b) => queryNumber(b.id) - queryNumber(a.id))
@@ -35,6 +36,6 @@ export class MemoryQueries implements QueryRepository {
   }
 }
 
-function copy(record: FinishedQuery): FinishedQuery {
-  return JSON.parse(JSON.stringify(record)) as FinishedQuery;
+function copy(record: QueryRecord): QueryRecord {
+  return JSON.parse(JSON.stringify(record)) as QueryRecord;
 }

@@ -193,6 +193,8 @@ create table if not exists analytics_queries (
   epsilon double precision,
   primary key (federation_id, id)
 );
+-- A query is stored from its submission on, so its number is never reused after a restart: unfinished, it has no finished_at.
+alter table analytics_queries alter column finished_at drop not null;
 `;
 
 /**

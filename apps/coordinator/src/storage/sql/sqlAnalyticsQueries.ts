@@ -1,29 +1,30 @@
-import { chargedEpsilon, queryNumber, type FinishedQuery, type QueryRepository } from '../store.ts';
+import type { QueryRecord } from '../../analytics/queryRecord.ts';
+import { chargedEpsilon, queryNumber, type QueryRepository } from '../store.ts';
 import { toIso } from './rows.ts';
 import type { SqlClient } from './sqlClient.ts';
 
 interface QueryRow {
   federation_id: string;
   id: string;
-  status: FinishedQuery['status'];
-  query: FinishedQuery['query'];
+  status: QueryRecord['status'];
+  query: QueryRecord['query'];
   what_leaves: string;
   submitted_at: Date;
   started_at: Date | null;
-  finished_at: Date;
+  finished_at: Date | null;
   asked: number;
   answered: number;
-  result: FinishedQuery['result'];
+  result: QueryRecord['result'];
   reason: string | null;
 }
 
 const COLUMNS = 'federation_id, id, status, query, what_leaves, submitted_at, started_at, finished_at, asked, answered, result, reason';
 
-/** The analytics_queries table: finished queries, and the ε the done ones charged. */
+/** The analytics_queries table: queries from their submission on, and the ε the done ones charged. */
 export class SqlAnalyticsQueries implements QueryRepository {
   constructor(private readonly db: SqlClient) {}
 
-  async save(r: FinishedQuery): Promise<void> {
+  async save(r: QueryRecord): Promise<void> {
     await this.db.query(
       `insert into analytics_queries (${COLUMNS}, number, epsilon)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
@@ -50,12 +51,12 @@ export class SqlAnalyticsQueries implements QueryRepository {
     );
   }
 
-  async find(federationId: string, queryId: string): Promise<FinishedQuery | null> {
+  async find(federationId: string, queryId: string): Promise<QueryRecord | null> {
     const { rows } = await this.db.query<QueryRow>(`select ${COLUMNS} from analytics_queries where federation_id = $1 and id = $2`, [federationId, queryId]);
     return rows[0] ? recordOf(rows[0]) : null;
   }
 
-  async list(federationId: string, limit: number): Promise<FinishedQuery[]> {
+  async list(federationId: string, limit: number): Promise<QueryRecord[]> {
     const { rows } = await this.db.query<QueryRow>(`select ${COLUMNS} from analytics_queries where federation_id = $1 order by number desc limit $2`, [
       federationId,
       limit,
@@ -76,7 +77,7 @@ export class SqlAnalyticsQueries implements QueryRepository {
   }
 }
 
-function recordOf(r: QueryRow): FinishedQuery {
+function recordOf(r: QueryRow): QueryRecord {
   return {
     id: r.id,
     federationId: r.federation_id,
@@ -85,7 +86,7 @@ function recordOf(r: QueryRow): FinishedQuery {
     whatLeaves: r.what_leaves,
     submittedAt: toIso(r.submitted_at),
     startedAt: r.started_at === null ? null : toIso(r.started_at),
-    finishedAt: toIso(r.finished_at),
+    finishedAt: r.finished_at === null ? null : toIso(r.finished_at),
     asked: r.asked,
     answered: r.answered,
     result: r.result,

@@ -1,7 +1,17 @@
 import { describeAnswer, type QueryContext } from '@flock/fl-core/analytics';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { submitQuery, type QueryRecord } from '../../api/queriesApi.ts';
-import { draftQuery, initialDraft, KIND_HINTS, KIND_TITLES, kindsFor, newStatsColumn, type QueryDraft, type StatsColumnDraft } from './queryDraft.ts';
+import {
+  defaultDeadlineSeconds,
+  draftQuery,
+  initialDraft,
+  KIND_HINTS,
+  KIND_TITLES,
+  kindsFor,
+  newStatsColumn,
+  type QueryDraft,
+  type StatsColumnDraft,
+} from './queryDraft.ts';
 
 interface QueryFormProps {
   token: string;
@@ -79,7 +89,13 @@ export function QueryForm({ token, federationId, context, onAsked }: QueryFormPr
           />
         </Field>
         <Field label="Deadline (s)">
-          <input className="narrow" inputMode="decimal" value={draft.deadlineSeconds} onChange={(e) => set({ deadlineSeconds: e.target.value })} />
+          <input
+            className="narrow"
+            inputMode="decimal"
+            placeholder={defaultDeadlineSeconds(draft.kind)}
+            value={draft.deadlineSeconds}
+            onChange={(e) => set({ deadlineSeconds: e.target.value })}
+          />
         </Field>
       </div>
 

@@ -11,6 +11,7 @@ import {
   noiseWords,
   percent,
   rangeWords,
+  scoredModelWords,
   slotNames,
   sortedValues,
   statsColumns,
@@ -153,7 +154,7 @@ function ConfusionMatrix({ result }: { result: ResultOf<'confusion-matrix'> }) {
       <p>
         Accuracy {result.accuracy === null ? '— (no examples were counted)' : percent(result.accuracy)} on {result.devices} devices' examples. Rows are the true
         labels, columns the predicted ones; shade is the share of its row, and recall the share of a true label the model got right
-        {bound !== null && ` (each count ± ${formatValue(bound)})`}.
+        {bound !== null && ` (each count ± ${formatValue(bound)})`}. <span data-testid="scored-model">{scoredModelWords(result.modelRound)}</span>
       </p>
       <div className="table-wrap">
         <table className="table heat" data-testid="confusion-matrix">

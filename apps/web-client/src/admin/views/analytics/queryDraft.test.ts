@@ -1,6 +1,6 @@
 import type { QueryContext } from '@flock/fl-core/analytics';
 import { describe, expect, it } from 'vitest';
-import { draftQuery, initialDraft, kindsFor, type QueryDraft } from './queryDraft.ts';
+import { defaultDeadlineSeconds, draftQuery, initialDraft, kindsFor, type QueryDraft } from './queryDraft.ts';
 
 const csv: QueryContext = { classes: ['no', 'yes'], columns: ['age', 'income', 'region'], labelColumn: 'churned', maxExamplesPerDevice: 5000 };
 const images: QueryContext = { classes: ['0', '1', '2'], columns: null, labelColumn: null, maxExamplesPerDevice: 600 };
@@ -20,6 +20,12 @@ describe('the Data view form', () => {
       ok: true,
       query: { kind: 'label-histogram', privacy: { minDevices: 10, epsilon: 1, examplesPerDevice: 500 }, deadlineMs: 45_000 },
     });
+  });
+
+  it("leaves an empty deadline to the kind's default, longer for a confusion matrix whose devices run the model", () => {
+    expect(drafted(images, { kind: 'confusion-matrix' })).toMatchObject({ ok: true, query: { deadlineMs: 180_000 } });
+    expect(drafted(images, {})).toMatchObject({ ok: true, query: { deadlineMs: 30_000 } });
+    expect([defaultDeadlineSeconds('confusion-matrix'), defaultDeadlineSeconds('label-histogram')]).toEqual(['180', '30']);
   });
 
   it('reads column statistics over the picked columns, quantiles and frequent codes', () => {

@@ -1,4 +1,12 @@
-import { DEFAULT_MIN_DEVICES, parseQuery, type AnalyticsQueryInput, type ParsedQuery, type QueryContext, type QueryKind } from '@flock/fl-core/analytics';
+import {
+  DEFAULT_MIN_DEVICES,
+  defaultDeadlineMs,
+  parseQuery,
+  type AnalyticsQueryInput,
+  type ParsedQuery,
+  type QueryContext,
+  type QueryKind,
+} from '@flock/fl-core/analytics';
 
 export interface StatsColumnDraft {
   name: string;
@@ -15,6 +23,7 @@ export interface QueryDraft {
   epsilon: string;
   /** Empty: the federation's maxExamplesPerDevice. */
   examplesPerDevice: string;
+  /** Empty: the kind's default (defaultDeadlineMs: longer for a confusion matrix, whose devices run the model). */
   deadlineSeconds: string;
   statsColumns: StatsColumnDraft[];
   /** The quantiles' column. */
@@ -57,7 +66,7 @@ export function initialDraft(context: QueryContext): QueryDraft {
     minDevices: String(DEFAULT_MIN_DEVICES),
     epsilon: '',
     examplesPerDevice: '',
-    deadlineSeconds: '30',
+    deadlineSeconds: '',
     statsColumns: [newStatsColumn(first)],
     column: first,
     edges: '0, 0.25, 0.5, 0.75, 1',
@@ -67,6 +76,9 @@ export function initialDraft(context: QueryContext): QueryDraft {
     k: String(DEFAULT_MIN_DEVICES),
   };
 }
+
+/** The deadline a query of this kind gets when the field is left empty, in seconds as the field reads. */
+export const defaultDeadlineSeconds = (kind: QueryKind): string => String(defaultDeadlineMs(kind) / 1000);
 
 export function newStatsColumn(name: string): StatsColumnDraft {
   return { name, low: '0', high: '1', bins: '10' };
@@ -110,7 +122,8 @@ function queryOf(draft: QueryDraft, context: QueryContext): AnalyticsQueryInput 
     ...(draft.epsilon.trim() === '' ? {} : { epsilon: numberOf(draft.epsilon, 'ε', '1') }),
     ...(draft.examplesPerDevice.trim() === '' ? {} : { examplesPerDevice: numberOf(draft.examplesPerDevice, 'examples per device', '1000') }),
   };
-  const common = { privacy, deadlineMs: Math.round(numberOf(draft.deadlineSeconds, 'deadline', '30') * 1000) };
+  const deadline = draft.deadlineSeconds.trim() === '' ? {} : { deadlineMs: Math.round(numberOf(draft.deadlineSeconds, 'deadline', '30') * 1000) };
+  const common = { privacy, ...deadline };
   switch (draft.kind) {
     case 'label-histogram':
     case 'confusion-matrix':

@@ -15,6 +15,7 @@ import {
   privacyWords,
   queryTitle,
   rangeWords,
+  scoredModelWords,
   slotNames,
   sortedValues,
   statsColumns,
@@ -103,11 +104,22 @@ describe('query results as the Data view shows them', () => {
   it('says where a query stands, and why it was refused in the coordinator words', () => {
     expect(statusWords(record({ status: 'running', asked: 12 }))).toMatch(/^Running: asked 12 devices; .* deadline \(30 s\)/);
     expect(statusWords(record({ status: 'done', asked: 12, answered: 11 }))).toBe('Done: 11 of 12 devices asked answered.');
+    const confusion = AnalyticsQuery.parse({ kind: 'confusion-matrix' });
+    expect(statusWords(record({ query: confusion, status: 'done', asked: 12, answered: 11 }))).toMatch(
+      /^Done: 11 of 12 devices asked answered\. Devices that did not answer by the deadline .* set examplesPerDevice .* or give a longer deadlineMs\.$/,
+    );
+    expect(statusWords(record({ query: confusion, status: 'done', asked: 12, answered: 12 }))).toBe('Done: 12 of 12 devices asked answered.');
     expect(statusWords(record({ status: 'refused', reason: 'only 3 devices answered. Ask again when more devices are online.' }))).toBe(
       'Refused: only 3 devices answered. Ask again when more devices are online.',
     );
     expect(anyUnfinished([record({ status: 'done' }), record({ status: 'running' })])).toBe(true);
     expect(anyUnfinished([record({ status: 'refused' })])).toBe(false);
+  });
+
+  it('names the global model a confusion matrix scored', () => {
+    expect(scoredModelWords(3)).toBe('It scored the global model after round 3, as it was when the query started.');
+    expect(scoredModelWords(0)).toBe('It scored the initial global model: no round had completed when the query started.');
+    expect(scoredModelWords(undefined)).toBe('');
   });
 
   it('explains why per-device label histograms are not shown, and what the demo partition says of the skew', () => {

@@ -1,4 +1,4 @@
-import type { AnalyticsQuery, BinRange, FrequentValue, NoiseReport, QueryResult } from '@flock/fl-core/analytics';
+import { lateScoringHint, type AnalyticsQuery, type BinRange, type FrequentValue, type NoiseReport, type QueryResult } from '@flock/fl-core/analytics';
 import type { DatasetConfig, DemoDataset } from '@flock/fl-core/config';
 import type { QueryRecord } from '../../api/queriesApi.ts';
 
@@ -94,6 +94,13 @@ export function classRecall(matrix: readonly (readonly number[])[]): Array<numbe
 /** A share as a percentage to one decimal, or a dash. */
 export const percent = (share: number | null): string => (share === null ? '—' : `${(share * 100).toFixed(1)}%`);
 
+/** Which global model a confusion matrix scored; empty for a record from before the coordinator said. */
+export function scoredModelWords(modelRound: number | undefined): string {
+  if (modelRound === undefined) return '';
+  if (modelRound === 0) return 'It scored the initial global model: no round had completed when the query started.';
+  return `It scored the global model after round ${modelRound}, as it was when the query started.`;
+}
+
 /** A query in a few words, for its line in the list. */
 export function queryTitle(query: AnalyticsQuery): string {
   switch (query.kind) {
@@ -126,8 +133,10 @@ export function statusWords(record: QueryRecord): string {
       return 'Waiting: this federation runs one query at a time, and an earlier one is still running.';
     case 'running':
       return `Running: asked ${record.asked} ${record.asked === 1 ? 'device' : 'devices'}; the result comes once they have answered or the deadline (${record.query.deadlineMs / 1000} s) has passed.`;
-    case 'done':
-      return `Done: ${record.answered} of ${record.asked} devices asked answered.`;
+    case 'done': {
+      const hint = record.answered < record.asked ? lateScoringHint(record.query) : null;
+      return `Done: ${record.answered} of ${record.asked} devices asked answered.${hint ? ` ${hint}` : ''}`;
+    }
     case 'refused':
       return `Refused: ${record.reason ?? 'the coordinator gave no reason'}`;
   }
