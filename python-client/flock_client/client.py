@@ -25,7 +25,7 @@ from . import wire
 from .credentials import DeviceCredentials
 from .data import Examples, LocalData, describe_local_data, load_silo_data
 from .local_training import LocalTrainer, backend_name, preferred_engine, uploaded_topology_from
-from .session import DeviceSession, EvaluateCallback, RoundTask, SessionView, TrainCallback, Trained, default_state_dir
+from .session import DeviceSession, EvaluateCallback, QueryCallback, RoundTask, SessionView, TrainCallback, Trained, default_state_dir
 from .wire import seed_from_text
 
 __all__ = ["DeviceSession", "RoundTask", "SessionView", "Trained", "default_device_id", "join", "run_silo"]
@@ -42,6 +42,7 @@ def join(
     *,
     num_examples: Optional[int] = None,
     evaluate: Optional[EvaluateCallback] = None,
+    answer_query: Optional[QueryCallback] = None,
     device_id: Optional[str] = None,
     token: Optional[str] = None,
     state_dir: Optional[str] = None,
@@ -54,8 +55,10 @@ def join(
 
     `num_examples`: how many examples this device brings (a silo's own data); leave it out to train on the shard the
     coordinator assigns (`on_assigned_shard(assignment, auth_headers)` fetches it). `token`: the enrollment token of an
-    enrollment-only federation. `state_dir` keeps the device credential the coordinator returns and top-k's error
-    feedback across restarts (default ~/.local/state/flock-py/<device id>). `backend`: what the dashboard shows."""
+    enrollment-only federation. `answer_query(query, context, model)` answers federated-analytics queries from the
+    device's examples (flock_client.queries computes the answers; None: queries are declined). `state_dir` keeps the
+    device credential the coordinator returns and top-k's error feedback across restarts (default
+    ~/.local/state/flock-py/<device id>). `backend`: what the dashboard shows."""
     device_id = device_id or f"py-{seed_from_text(f'{socket.gethostname()}:{os.getpid()}'):08x}"
     state_dir = state_dir or default_state_dir(device_id)
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
@@ -69,6 +72,7 @@ def join(
         num_examples=num_examples,
         credentials=credentials,
         evaluate=evaluate,
+        answer_query=answer_query,
         state_dir=state_dir,
         on_assigned_shard=on_assigned_shard,
         on_change=on_change,
@@ -137,6 +141,7 @@ def run_silo(
         trainer.train,
         num_examples=local.train.count if local else None,
         evaluate=trainer.evaluate,
+        answer_query=trainer.answer_query,
         device_id=device_id,
         token=token,
         state_dir=state_dir,

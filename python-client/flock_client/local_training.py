@@ -6,10 +6,12 @@ from __future__ import annotations
 import time
 from typing import Callable, Optional
 
+import numpy as np
 import requests
 
 from .data import LocalData
 from .models import ModelRefused, build_model, torch_available
+from .queries import confusion_matrix_answer, device_answer, predicted_labels
 from .session import RoundTask, Trained
 from .training import train_round
 from .wire import seed_from_text
@@ -103,6 +105,18 @@ class LocalTrainer:
         trainer = self._trainer_for(task)
         trainer.set_weights(task.weights)
         return trainer.evaluate(self.data.test.x, self.data.test.labels)
+
+    def answer_query(self, query: dict, context: dict, model: Optional[RoundTask]) -> np.ndarray:
+        """A federated-analytics query's answer over the examples this silo trains on (as the Node silo counts them);
+        a confusion matrix scores `model`, the global model the query names."""
+        if self.data is None:
+            raise RuntimeError("this device holds no examples for the federation yet")
+        train = self.data.train
+        if model is None:
+            return device_answer(query, context, train, self.data.num_classes)
+        trainer = self._trainer_for(model)
+        trainer.set_weights(model.weights)
+        return confusion_matrix_answer(query, context, train, self.data.num_classes, lambda x: predicted_labels(trainer.predict, x))
 
 
 class RoundCalledOff(Exception):

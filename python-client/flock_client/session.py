@@ -12,16 +12,17 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 import numpy as np
 
-from . import wire
+from . import queries, wire
 from .connection import Connection, Undelivered
 from .credentials import DeviceCredentials
 from .training import privatize_delta
-from .transfer import HELLO_TIMEOUT_S, ModelDownloader, upload_update
+from .transfer import HELLO_TIMEOUT_S, ModelDownloader, content_hash, upload_update
 
 PROTOCOL_VERSION = 1
 #: A refused hello is asked again on the same connection after 5 s, 10 s, 20 s, ... at most a minute.
@@ -30,6 +31,8 @@ HELLO_RETRY_MAX_S = 60.0
 FINAL_EVALUATION_ACK_S = 30.0
 #: Global models kept per federation, as the base of a downlink delta (the TS trainer keeps two).
 HELD_MODELS = 2
+#: Queries whose numbers are kept (sent again as they were when asked again) and listed, as fl-core's session.
+MAX_ANSWERED_QUERIES = 50
 
 
 @dataclass
@@ -91,15 +94,21 @@ class SessionView:
     last_evaluation: Optional[dict] = None
     final_evaluation: Optional[dict] = None
     messages: list = field(default_factory=list)
+    #: Each query answered: {'queryId', 'kind', 'at', 'whatLeaves', 'numbers'}, the exact numbers that left.
+    answered_queries: list = field(default_factory=list)
 
 
 TrainCallback = Callable[[RoundTask], Optional[Trained]]
 EvaluateCallback = Callable[[RoundTask], Optional[dict]]
+#: A query's answer from the device's examples: (query, context, the global model to score for a confusion matrix, else
+#: None) -> the answer vector (queries.device_answer / confusion_matrix_answer); raises with a sentence when it cannot.
+QueryCallback = Callable[[dict, dict, Optional[RoundTask]], np.ndarray]
 
 
 class DeviceSession:
     """`train` is called on the session's thread for each round; it may return None and hand its result to `upload`
-    later (from any thread). `evaluate` scores the federation's final model on held-out examples (None: none held)."""
+    later (from any thread). `evaluate` scores the federation's final model on held-out examples (None: none held).
+    `answer_query` answers federated-analytics queries from the device's examples (None: queries are not answered)."""
 
     def __init__(
         self,
@@ -112,6 +121,7 @@ class DeviceSession:
         num_examples: Optional[int] = None,
         credentials: Optional[DeviceCredentials] = None,
         evaluate: Optional[EvaluateCallback] = None,
+        answer_query: Optional[QueryCallback] = None,
         state_dir: str,
         on_assigned_shard: Optional[Callable[[dict, dict], int]] = None,
         on_change: Callable[[SessionView], None] = lambda view: None,
@@ -121,6 +131,7 @@ class DeviceSession:
         self.device_id = device_id
         self._train = train
         self._evaluate = evaluate
+        self._answer_query = answer_query
         self._state_dir = state_dir
         self._on_assigned_shard = on_assigned_shard
         self._backend = backend
@@ -131,6 +142,11 @@ class DeviceSession:
         self._inbox: "queue.Queue[tuple[str, Any]]" = queue.Queue()
         self._connection = Connection(server, self.credentials, self._inbox, self._on_arrival)
         self._downloader = ModelDownloader(self._connection)
+        self._query_downloader = ModelDownloader(self._connection)
+        #: The last whole global model received (round:start without a base, model:final): a confusion matrix scores
+        #: it when it is the one asked for, else the asked one is pulled.
+        self._whole_model: Optional[bytes] = None
+        self._asked_queries: dict = {}  # query id -> (deadline, numbers)
         self.view = SessionView()
         self._hello_accepted = False
         self._hello_failures = 0
@@ -317,6 +333,8 @@ class DeviceSession:
                 return  # an interrupted pull goes on when the round is announced again after the next hello
             raw = {**raw, "weights": result}
         announced = bytes(raw["weights"])
+        if not raw.get("modelBase"):
+            self._whole_model = announced
         if self._coordinator is None or round_ >= self._coordinator["round"]:
             self._coordinator = {"status": "training", "round": round_}
         job = self._job
@@ -507,7 +525,8 @@ class DeviceSession:
         if not isinstance(raw, dict) or raw.get("federationId") != self.federation_id or self._evaluate is None or self._shard_id is None:
             return
         try:
-            decoded = wire.decode_weights(bytes(raw["weights"]))
+            self._whole_model = bytes(raw["weights"])
+            decoded = wire.decode_weights(self._whole_model)
             if decoded.kind != "weights":
                 raise ValueError("model:final carried a delta instead of the whole model")
             task = RoundTask(self.federation_id, int(raw["round"]), raw["model"], list(decoded.manifest), decoded.values, {}, {}, self._shard_id)
@@ -534,8 +553,73 @@ class DeviceSession:
             self.notice("this device sits out the secure-aggregation stages, which the Python client does not answer yet")
 
     def _on_query_ask(self, raw: Any) -> None:
-        query = raw.get("query", {}) if isinstance(raw, dict) else {}
-        self.notice(f"query {raw.get('queryId') if isinstance(raw, dict) else ''} ({query.get('kind')}) not answered: the Python client does not answer federated-analytics queries yet")
+        """A federated-analytics query: this device's answer from its examples (aggregates only, as whatLeaves says),
+        sent once with query:answer and printed with its exact numbers. Asked again (it reconnected before the
+        coordinator had it), it sends the same numbers, not a fresh sample."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("query"), dict) or not isinstance(raw.get("context"), dict):
+            self.notice("ignored a malformed query from the coordinator; restart the client if this repeats")
+            return
+        query_id, query, context = str(raw.get("queryId")), raw["query"], raw["context"]
+        kind = query.get("kind")
+        if raw.get("secureSumLevels") is not None:
+            self.notice(
+                f"query {query_id} ({kind}) not answered: the federation sums answers securely, which the Python client does not take part in yet "
+                "(answer such queries with a browser tab or `flockctl client`)"
+            )
+            return
+        if self._answer_query is None:
+            self.notice(f"query {query_id} ({kind}) not answered: this device was started without a way to read its examples for queries")
+            return
+        deadline = raw.get("deadline", 0)
+        asked = self._asked_queries.get(query_id)
+        resent = asked is not None and asked[0] == deadline
+        if resent:
+            numbers = asked[1]
+        else:
+            try:
+                model = self._query_model(raw) if kind == "confusion-matrix" else None
+                numbers = [float(v) for v in self._answer_query(query, context, model)]
+            except Exception as err:
+                self.notice(f"query {query_id} ({kind}) not answered: {err}")
+                return
+            self._asked_queries.pop(query_id, None)
+            self._asked_queries[query_id] = (deadline, numbers)
+            for old in list(self._asked_queries)[:-MAX_ANSWERED_QUERIES]:
+                del self._asked_queries[old]
+        wait_s = max(1.0, deadline / 1000 - time.time())
+        try:
+            ack = self._connection.ask("query:answer", {"queryId": query_id, "answer": numbers}, wait_s)
+        except Undelivered:
+            ack = None
+        if not resent:
+            what_leaves = str(raw.get("whatLeaves", ""))
+            at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            answered = {"queryId": query_id, "kind": kind, "at": at, "whatLeaves": what_leaves, "numbers": numbers}
+            self.view.answered_queries = [*self.view.answered_queries, answered][-MAX_ANSWERED_QUERIES:]
+            self.notice(f"query {query_id} ({kind}) answered; what left this device: {queries.describe_numbers(numbers)}. {what_leaves}".rstrip())
+            self._changed()
+        if not (isinstance(ack, dict) and ack.get("ok")):
+            why = ack.get("reason") if isinstance(ack, dict) and ack.get("reason") else "it did not answer before the query closed"
+            self.notice(f"query {query_id} ({kind}): the coordinator did not take this device's answer ({why})")
+
+    def _query_model(self, raw: dict) -> RoundTask:
+        """The global model a confusion matrix scores: the one held when its bytes are the asked ones, else pulled."""
+        model = raw.get("model")
+        if not isinstance(model, dict):
+            raise ValueError("the coordinator did not say which model to score: update the coordinator")
+        download, round_ = model["download"], int(model["round"])
+        held = self._whole_model
+        if held is not None and len(held) == int(download["totalBytes"]) and content_hash(held) == download["hash"]:
+            weights = held
+        else:
+            outcome, result = self._query_downloader.pull(self.federation_id, round_, download)
+            if outcome != "complete":
+                raise ValueError(f"the global model of round {round_} could not be downloaded ({result})")
+            weights = self._whole_model = result
+        decoded = wire.decode_weights(weights)
+        if decoded.kind != "weights":
+            raise ValueError(f"the global model of round {round_} arrived as a delta instead of the whole model")
+        return RoundTask(self.federation_id, round_, model["model"], list(decoded.manifest), decoded.values, {}, {}, self._shard_id or "")
 
     def _set_state(self, state: str, detail: Optional[str] = None, announce: bool = False) -> None:
         changed = state != self.view.state or detail != self.view.detail

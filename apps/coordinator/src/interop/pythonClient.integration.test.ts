@@ -1,12 +1,15 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { join as joinPath } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { EventLogEntry, FederationConfig, RoundRecord } from '@flock/fl-core';
-import { DeviceCredentials, DeviceSession } from '@flock/fl-core/device';
+import type { QueryResult } from '@flock/fl-core/analytics';
+import { DeviceCredentials, DeviceSession, type DeviceData, type DeviceSessionView } from '@flock/fl-core/device';
 import { InProcessTrainer, MemoryShards, nodeAdapters } from '@flock/fl-core/node';
 import { testFederationConfig } from '@flock/fl-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { askQuery } from '../testing/queryCalls.ts';
 import { restOk } from '../testing/restCalls.ts';
 import { writeSiloData } from '../testing/siloDataFiles.ts';
 import { until, useTestCoordinator } from '../testing/testCoordinator.ts';
@@ -49,7 +52,16 @@ function startPythonSilo(
   return { child, log: () => log };
 }
 
-/** One Node device (an assigned shard) and one Python silo (its own files) train ROUNDS rounds of a federation. */
+function histogramOf(labels: Uint8Array): number[] {
+  const counts = new Array<number>(10).fill(0);
+  for (const label of labels) counts[label]!++;
+  return counts;
+}
+
+/**
+ * One Node device (an assigned shard) and one Python silo (its own files) answer a label histogram (which must be the
+ * pooled truth of both devices' labels) and then train ROUNDS rounds of a federation.
+ */
 async function trainTogether(federation: Federation): Promise<{ rounds: RoundRecord[]; pythonEvents: string[] }> {
   const { id, codec, join } = federation;
   await api(
@@ -71,9 +83,19 @@ async function trainTogether(federation: Federation): Promise<{ rounds: RoundRec
   const url = env.coordinator.url;
   const shards = new MemoryShards(url);
   const trainer = new InProcessTrainer((shard) => shards.get(shard));
+  let nodeShard = '';
+  let nodeView: DeviceSessionView | null = null;
+  const data: DeviceData = {
+    prepare: (assignment, downloading, headers) => {
+      nodeShard = assignment.shardId;
+      return shards.prepare(assignment, downloading, headers);
+    },
+    examples: (shardId) => shards.examples(shardId),
+  };
   const node = new DeviceSession(
     { deviceId: `${id}-node`, federationId: id, backend: 'cpu', adapter: null },
-    nodeAdapters(url, shards, trainer, new DeviceCredentials(null, token)),
+    nodeAdapters(url, data, trainer, new DeviceCredentials(null, token)),
+    (view) => (nodeView = view),
   );
   const pythonId = `${id}-python`;
   const silo = startPythonSilo(federation, pythonId, token);
@@ -81,6 +103,13 @@ async function trainTogether(federation: Federation): Promise<{ rounds: RoundRec
   const events = () => api<EventLogEntry[]>('GET', `/api/federations/${id}/events`);
   try {
     await until(async () => ((await events()).filter((e) => e.kind === 'device-online').length === 2 ? true : undefined), 'both devices to join', 45_000);
+    await until(async () => (nodeView?.state === 'waiting-for-round' ? true : undefined), 'the Node device to hold its shard');
+    const histogram = await askQuery(url, TOKEN, id, { kind: 'label-histogram', privacy: { minDevices: 2 } });
+    const siloLabels = (await readFile(joinPath(siloData, 'silo-labels-idx1-ubyte'))).subarray(8);
+    const truth = histogramOf(shards.get(nodeShard).labels).map((n, i) => n + histogramOf(siloLabels)[i]!);
+    expect(histogram).toMatchObject({ status: 'done', answered: 2 });
+    expect((histogram.result as Extract<QueryResult, { kind: 'label-histogram' }>).counts).toEqual(truth);
+    expect(silo.log()).toMatch(/query q\d+ \(label-histogram\) answered; what left this device: (\d+, ){9}\d+\. 10 numbers: /);
     await api('POST', `/api/federations/${id}/start`, {});
     await until(
       async () => ((await api<{ status: string }>('GET', `/api/federations/${id}`)).status === 'finished' ? true : undefined),
