@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startCoordinator, type CoordinatorOptions, type RunningCoordinator } from '../coordinator.ts';
+import { seedDatabase } from './seededDatabase.ts';
 
 export interface TestCoordinator {
   /** Set once beforeAll ran. */
@@ -14,12 +15,14 @@ export interface TestCoordinator {
 /** What a test may set beyond the defaults (its limits, heartbeat, download chunks). */
 export type TestCoordinatorOptions = Partial<Omit<CoordinatorOptions, 'port' | 'host' | 'dataDir' | 'adminToken' | 'logLevel'>>;
 
-/** Registers beforeAll/afterAll hooks: a silent coordinator on a free port and a fresh directory, removed afterwards. */
+/** Registers beforeAll/afterAll hooks: a silent coordinator on a free port and a fresh directory (its empty database copied, see seedDatabase), removed afterwards. */
 export function useTestCoordinator(prefix: string, adminToken: string, options: TestCoordinatorOptions = {}): TestCoordinator {
   const state: { coordinator?: RunningCoordinator; dir?: string } = {};
   beforeAll(async () => {
     state.dir = await mkdtemp(join(tmpdir(), prefix));
-    state.coordinator = await startCoordinator({ ...options, port: 0, host: '127.0.0.1', dataDir: join(state.dir, 'data'), adminToken, logLevel: 'silent' });
+    const dataDir = join(state.dir, 'data');
+    await seedDatabase(dataDir);
+    state.coordinator = await startCoordinator({ ...options, port: 0, host: '127.0.0.1', dataDir, adminToken, logLevel: 'silent' });
   }, 60_000);
   afterAll(async () => {
     await state.coordinator?.close();
