@@ -60,7 +60,8 @@ function histogramOf(labels: Uint8Array): number[] {
 
 /**
  * One Node device (an assigned shard) and one Python silo (its own files) answer a label histogram (which must be the
- * pooled truth of both devices' labels) and then train ROUNDS rounds of a federation.
+ * pooled truth of both devices' labels) and the initial model's confusion matrix (the silo pulls that model and runs it;
+ * each row adds up to that label's count), then train ROUNDS rounds of a federation.
  */
 async function trainTogether(federation: Federation): Promise<{ rounds: RoundRecord[]; pythonEvents: string[] }> {
   const { id, codec, join } = federation;
@@ -110,6 +111,10 @@ async function trainTogether(federation: Federation): Promise<{ rounds: RoundRec
     expect(histogram).toMatchObject({ status: 'done', answered: 2 });
     expect((histogram.result as Extract<QueryResult, { kind: 'label-histogram' }>).counts).toEqual(truth);
     expect(silo.log()).toMatch(/query q\d+ \(label-histogram\) answered; what left this device: (\d+, ){9}\d+\. 10 numbers: /);
+    const confusion = await askQuery(url, TOKEN, id, { kind: 'confusion-matrix', privacy: { minDevices: 2 } });
+    expect(confusion).toMatchObject({ status: 'done', answered: 2 });
+    const matrix = (confusion.result as Extract<QueryResult, { kind: 'confusion-matrix' }>).matrix;
+    expect(matrix.map((row) => row.reduce((a, b) => a + b))).toEqual(truth);
     await api('POST', `/api/federations/${id}/start`, {});
     await until(
       async () => ((await api<{ status: string }>('GET', `/api/federations/${id}`)).status === 'finished' ? true : undefined),
