@@ -29,6 +29,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from './coordinator.ts';
 import { connectDevice, sayHello } from './testing/deviceSockets.ts';
 import { until } from './testing/testCoordinator.ts';
+import { seedDatabase } from './testing/seededDatabase.ts';
 
 const TOKEN = 'integration-test-admin-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -81,6 +82,7 @@ function update(round: number, payload: Uint8Array, numExamples = 600) {
 beforeAll(async () => {
   await tf.setBackend('cpu');
   dataDir = await mkdtemp(join(tmpdir(), 'flock-coordinator-'));
+  await seedDatabase(dataDir);
   coordinator = await start();
 });
 
@@ -457,6 +459,7 @@ describe('coordinator heartbeat', () => {
 
   beforeAll(async () => {
     quickDir = await mkdtemp(join(tmpdir(), 'flock-heartbeat-'));
+    await seedDatabase(quickDir);
     quick = await startCoordinator({
       port: 0,
       host: '127.0.0.1',

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
 import { sayHello } from '../testing/deviceSockets.ts';
 import type { RouteEntry } from './routeTable.ts';
+import { seedDatabase } from '../testing/seededDatabase.ts';
 
 /**
  * Every REST route and socket event, tried with every credential that must not pass: no token, a
@@ -93,6 +94,7 @@ let creds: Credentials;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'flock-security-'));
+  await seedDatabase(dataDir);
   coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir, adminToken: ADMIN, logLevel: 'silent' });
   expect((await call('POST', '/api/federations', admin, federation('open-fed', 'open'))).status).toBe(201);
   expect((await call('POST', '/api/federations', admin, federation('closed-fed', 'enrollment'))).status).toBe(201);

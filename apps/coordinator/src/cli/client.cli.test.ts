@@ -10,6 +10,7 @@ import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
 import { restOk } from '../testing/restCalls.ts';
 import { writeSiloData } from '../testing/siloDataFiles.ts';
 import { until } from '../testing/testCoordinator.ts';
+import { seedDatabase } from '../testing/seededDatabase.ts';
 
 const BIN = new URL('../../bin/flockctl.mjs', import.meta.url).pathname;
 const TOKEN = 'client-cli-test-token';
@@ -114,6 +115,7 @@ describe('flockctl client', () => {
       silo.stderr!.on('data', (c: Buffer) => (log += c.toString()));
       try {
         dataDir = await mkdtemp(join(tmpdir(), 'flock-client-test-'));
+        await seedDatabase(dataDir);
         coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir, adminToken: TOKEN, logLevel: 'silent' });
         await api(
           '/api/federations',

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
 import { restOk } from '../testing/restCalls.ts';
 import { until } from '../testing/testCoordinator.ts';
+import { seedDatabase } from '../testing/seededDatabase.ts';
 
 const BIN = new URL('../../bin/flockctl.mjs', import.meta.url).pathname;
 const TOKEN = 'silo-training-test-token';
@@ -37,6 +38,7 @@ describe('a flockctl client silo with all 60,000 MNIST training examples', () =>
     { timeout: 240_000 },
     async () => {
       dataDir = await mkdtemp(join(tmpdir(), 'flock-silo-60k-'));
+      await seedDatabase(dataDir);
       coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir, adminToken: TOKEN, logLevel: 'silent', heartbeat: HEARTBEAT });
       await api(
         '/api/federations',

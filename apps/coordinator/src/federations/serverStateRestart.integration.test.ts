@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
 import { connectDevice, sayHello } from '../testing/deviceSockets.ts';
 import { restCall } from '../testing/restCalls.ts';
+import { seedDatabase } from '../testing/seededDatabase.ts';
 
 const TOKEN = 'server-state-restart-test-admin-token';
 const strategy = StrategyConfig.parse({ name: 'fedadam', options: { eta: 0.1, beta1: 0.5, beta2: 0.75, tau: 0.5 } });
@@ -31,6 +32,7 @@ const start = async () => {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'flock-server-state-'));
+  await seedDatabase(join(dir, 'data'));
   await start();
 });
 

@@ -13,6 +13,7 @@ import { junk, mutated } from './junkArbitraries.ts';
 import { restRequests, VALID_CONFIG, type RestRequest } from './restArbitraries.ts';
 import { atLiveRound, mayAccept, socketCommands, type Sender, type SocketFuzzContext } from './socketArbitraries.ts';
 import { CoordinatorProcess } from '../testing/coordinatorProcess.ts';
+import { seedDatabase } from '../testing/seededDatabase.ts';
 
 /**
  * Property-based fuzzing of every door of a real coordinator process: each Socket.IO event (device
@@ -106,6 +107,7 @@ async function survives(input: unknown, send: () => Promise<void>): Promise<void
 /** The REST route table as the coordinator declares it, read from an in-process coordinator on a scratch data dir. */
 async function routeTable(): Promise<RouteEntry[]> {
   const dataDir = await mkdtemp(join(tmpdir(), 'flock-fuzz-routes-'));
+  await seedDatabase(dataDir);
   const running = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir, adminToken: 'fuzz-route-table-admin', logLevel: 'silent' });
   await running.close();
   await rm(dataDir, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { testFederationConfig } from '@flock/fl-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
 import { restCall } from '../testing/restCalls.ts';
+import { seedDatabase } from '../testing/seededDatabase.ts';
 
 const TOKEN = 'chunked-download-test-admin-token';
 const CHUNK = 16 * 1024;
@@ -19,6 +20,7 @@ let coordinator: RunningCoordinator;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'flock-downloads-'));
+  await seedDatabase(dataDir);
   coordinator = await startCoordinator({
     port: 0,
     host: '127.0.0.1',

@@ -7,6 +7,7 @@ import { testFederationConfig } from '@flock/fl-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
 import { connectDevice, sayHello } from '../testing/deviceSockets.ts';
+import { seedDatabase } from '../testing/seededDatabase.ts';
 
 const TOKEN = 'chunked-upload-test-admin-token';
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
@@ -18,6 +19,7 @@ const sockets: DeviceSocket[] = [];
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'flock-chunks-'));
+  await seedDatabase(dataDir);
   coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir, adminToken: TOKEN, logLevel: 'silent' });
 }, 180_000);
 

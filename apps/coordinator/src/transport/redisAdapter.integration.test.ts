@@ -9,6 +9,7 @@ import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
 import { freePort } from '../testing/coordinatorProcess.ts';
 import { connectDevice, sayHello } from '../testing/deviceSockets.ts';
 import { RedisServer } from '../testing/redisServer.ts';
+import { seedDatabase } from '../testing/seededDatabase.ts';
 
 const TOKEN = 'redis-adapter-test-admin-token';
 const ARRIVAL_MS = 15_000;
@@ -18,7 +19,8 @@ let dir: string;
 const coordinators: RunningCoordinator[] = [];
 const sockets: Socket[] = [];
 
-function start(name: string, redisUrl: string): Promise<RunningCoordinator> {
+async function start(name: string, redisUrl: string): Promise<RunningCoordinator> {
+  await seedDatabase(join(dir, name));
   return startCoordinator({ port: 0, host: '127.0.0.1', dataDir: join(dir, name), adminToken: TOKEN, logLevel: 'silent', redisUrl });
 }
 
