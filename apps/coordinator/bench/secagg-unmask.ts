@@ -1,9 +1,9 @@
 // `npm run bench -- secagg-unmask [--devices 10,100] [--params 1663370] [--dropout 0.1] [--threads 2]`
 // The coordinator's unmasking of one SecAgg+ round of n devices (`--dropout` of them drop after sharing keys), side by
 // side on the same machine: on the calling thread mask by mask (how it ran before 2026-12-06), on the calling thread
-// chunk by chunk (fl-core's default now), and spread over the coordinator's mask threads (MaskWorkers; default one
-// per core, at most 4). JSON lines: unmaskMs for each, the load beside it. The devices' own work runs here too,
-// untimed; the threads start before the timed round.
+// chunk by chunk (fl-core's default now), and spread over `--threads` of the coordinator's mask threads (MaskWorkers).
+// JSON lines: unmaskMs for each, the load beside it. The devices' own work runs here too, untimed; the threads start
+// before the timed round.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { applyMasks, simulateSecAggRound, type MaskSummer } from '@flock/fl-core/secagg';
@@ -14,12 +14,12 @@ const { values: args } = parseArgs({
     devices: { type: 'string', default: '10,100' },
     params: { type: 'string', default: '1663370' },
     dropout: { type: 'string', default: '0.1' },
-    threads: { type: 'string' },
+    threads: { type: 'string', default: '2' },
   },
 });
 const list = (text: string) => text.split(',').map(Number);
 const dropout = Number(args.dropout);
-const workers = new MaskWorkers(args.threads ? { threads: Number(args.threads), minWords: 0 } : { minWords: 0 });
+const workers = new MaskWorkers({ threads: Number(args.threads), minWords: 0 });
 const summer = workers.summer((reason) => {
   throw new Error(reason);
 });

@@ -28,10 +28,13 @@ describe('MaskWorkers', () => {
     expect(reasons[0]).toMatch(/main thread because its mask threads failed .*the round goes on/);
   });
 
-  it('keeps small sums on the calling thread', async () => {
-    pool = new MaskWorkers({ threads: 2, script: new URL('./noSuchMaskWorker.mjs', import.meta.url) });
+  it('keeps small sums, and every sum of a one-thread pool, on the calling thread', async () => {
+    const missing = new URL('./noSuchMaskWorker.mjs', import.meta.url);
     const reasons: string[] = [];
+    pool = new MaskWorkers({ threads: 2, script: missing });
     expect(await pool.summer((reason) => reasons.push(reason))(masks, 10)).toEqual(await sumMasks(masks, 10));
+    const single = new MaskWorkers({ threads: 1, minWords: 0, script: missing });
+    expect(await single.summer((reason) => reasons.push(reason))(masks, LENGTH)).toEqual(await sumMasks(masks, LENGTH));
     expect(reasons).toEqual([]);
   });
 });

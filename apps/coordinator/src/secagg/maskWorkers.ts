@@ -14,7 +14,10 @@ export const MAX_MASK_THREADS = 4;
 export const MIN_THREADED_WORDS = 2 ** 22;
 
 export interface MaskWorkersOptions {
-  /** Default: one per core, at most MAX_MASK_THREADS. */
+  /**
+   * Default: one per core but one, at most MAX_MASK_THREADS. Below 2 the sums stay on the calling thread: on 2 cores
+   * shared with other work, 2 mask threads were slower than the main thread alone (README, Secure aggregation).
+   */
   threads?: number;
   minWords?: number;
   /** The thread's script; default the compiled dist/maskWorker.mjs, else the TypeScript source through tsx. */
@@ -45,7 +48,7 @@ export class MaskWorkers {
   private nextId = 0;
 
   constructor(options: MaskWorkersOptions = {}) {
-    this.threadCount = Math.max(1, Math.min(options.threads ?? availableParallelism(), MAX_MASK_THREADS));
+    this.threadCount = Math.max(1, Math.min(options.threads ?? availableParallelism() - 1, MAX_MASK_THREADS));
     this.minWords = options.minWords ?? MIN_THREADED_WORDS;
     const compiled = new URL('./maskWorker.mjs', import.meta.url);
     this.script = options.script ?? (existsSync(compiled) ? compiled : new URL('./maskWorkerSource.mjs', import.meta.url));
@@ -54,7 +57,7 @@ export class MaskWorkers {
   /** A MaskSummer for one round; `onFallback` hears why a sum ran on the calling thread instead. */
   summer(onFallback: (reason: string) => void): MaskSummer {
     return async (masks, length) => {
-      if (masks.length < 2 || masks.length * length < this.minWords) return sumMasks(masks, length);
+      if (this.threadCount < 2 || masks.length < 2 || masks.length * length < this.minWords) return sumMasks(masks, length);
       try {
         return await this.spread(masks, length);
       } catch (err) {
