@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { seedDatabase } from './seededDatabase.ts';
 
 const READY_TIMEOUT_MS = 120_000;
 const REPO_ROOT = new URL('../../../../', import.meta.url).pathname;
@@ -18,6 +19,8 @@ export interface CoordinatorProcessOptions {
    * what `npm start` runs (it builds what is missing, then imports the compiled coordinator in the same process).
    */
   run?: 'sources' | 'compiled';
+  /** true: the data directory starts with a copied empty database (seedDatabase), for callers that are not about the first start. */
+  seedDatabase?: boolean;
 }
 
 const COMMANDS = {
@@ -45,9 +48,10 @@ export class CoordinatorProcess {
   ) {}
 
   /** A fresh data directory and a free port; call start() to run it. */
-  static async create({ adminToken, env = {}, run = 'sources' }: CoordinatorProcessOptions = {}): Promise<CoordinatorProcess> {
+  static async create({ adminToken, env = {}, run = 'sources', seedDatabase: seed = false }: CoordinatorProcessOptions = {}): Promise<CoordinatorProcess> {
     const port = await freePort();
     const dataDir = await mkdtemp(join(tmpdir(), 'flock-spawned-'));
+    if (seed) await seedDatabase(dataDir);
     return new CoordinatorProcess(port, dataDir, adminToken ?? `spawned-admin-${process.pid}-${port}`, env, run);
   }
 

@@ -10,7 +10,7 @@ let coordinator: CoordinatorProcess;
 const sockets: DeviceSocket[] = [];
 
 beforeAll(async () => {
-  coordinator = await CoordinatorProcess.launch();
+  coordinator = await CoordinatorProcess.launch({ seedDatabase: true });
 }, 120_000);
 
 afterAll(async () => {
