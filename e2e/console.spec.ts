@@ -17,7 +17,7 @@ let federationId: string;
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
-  coordinator = await CoordinatorProcess.create({ adminToken: E2E_ADMIN_TOKEN });
+  coordinator = await CoordinatorProcess.create({ adminToken: E2E_ADMIN_TOKEN, seedDatabase: true });
   ({ federationId } = await seedDataDir(coordinator.dataDir, { devices: DEVICES, rounds: ROUNDS }));
   await coordinator.start();
 });
