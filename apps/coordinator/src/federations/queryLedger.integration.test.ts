@@ -10,6 +10,7 @@ import { RESTART_REFUSAL, type QueryRecord } from '../analytics/queryBook.ts';
 import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
 import { connectDevice, sayHello } from '../testing/deviceSockets.ts';
 import { restCall } from '../testing/restCalls.ts';
+import { seedDatabase } from '../testing/seededDatabase.ts';
 
 const TOKEN = 'query-ledger-test-admin-token';
 const FED = 'ledger';
@@ -29,6 +30,7 @@ const histogram = (epsilon: number) => ({ kind: 'label-histogram', privacy: { mi
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'flock-query-ledger-'));
+  await seedDatabase(join(dir, 'data'));
   await start();
 });
 
