@@ -36,4 +36,18 @@ describe('simulated device behaviour', () => {
     progress.observe({ status: 'paused', round: 4 });
     expect(progress.isClosed(4)).toBe(false);
   });
+
+  it('ends an attempt that was running when a device left once its round closes or is abandoned to be redone, so the device comes back for the redo', () => {
+    const progress = new RoundProgress();
+    progress.observe({ status: 'training', round: 2 });
+    expect(progress.attemptEnded(2, 1_000)).toBe(false);
+    progress.abandoned(2, 900); // an earlier attempt's abandonment, heard before the device left
+    expect(progress.attemptEnded(2, 1_000)).toBe(false);
+    progress.abandoned(2, 1_500);
+    progress.abandoned(2, 1_200); // another device's copy, heard later
+    expect(progress.attemptEnded(2, 1_000)).toBe(true);
+    expect(progress.attemptEnded(2, 2_000)).toBe(false);
+    progress.observe({ status: 'training', round: 3 });
+    expect(progress.attemptEnded(2, 2_000)).toBe(true);
+  });
 });

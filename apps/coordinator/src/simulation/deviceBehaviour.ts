@@ -64,11 +64,13 @@ export function drawDropout(seed: number, deviceId: string, round: number, attem
 
 /**
  * What one device thread knows of the federation's progress, from the `federation:status` its
- * connected devices receive: the last round number it has seen closed. Monotonic, so devices that
- * receive the same broadcast at different times cannot move it back.
+ * connected devices receive: the last round number it has seen closed (monotonic, so devices that
+ * receive the same broadcast at different times cannot move it back), and from `round:abandoned`
+ * when each round was last abandoned to be redone.
  */
 export class RoundProgress {
   private closedThrough = 0;
+  private readonly lastAbandoned = new Map<number, number>();
 
   observe(federation: { status: string; round: number } | null): void {
     if (!federation) return;
@@ -81,5 +83,15 @@ export class RoundProgress {
 
   isClosed(round: number): boolean {
     return this.closedThrough >= round;
+  }
+
+  /** Every connected device hears the same `round:abandoned`: each one only moves the time forward. */
+  abandoned(round: number, at: number): void {
+    this.lastAbandoned.set(round, Math.max(at, this.lastAbandoned.get(round) ?? 0));
+  }
+
+  /** Whether an attempt at `round` that was running at `since` has ended: the round closed, or was abandoned after `since`. */
+  attemptEnded(round: number, since: number): boolean {
+    return this.isClosed(round) || (this.lastAbandoned.get(round) ?? 0) >= since;
   }
 }

@@ -13,6 +13,8 @@ import { DROPPED_OUT, SimulatedDeviceTrainer, sleep, ThreadTrainer } from './sim
 const port = parentPort!;
 const sessions: DeviceSession[] = [];
 const progress = new RoundProgress();
+/** How many times the masked-input stage asked each device, by `deviceId/round`: a redone round asks again. */
+const maskedInputAsks = new Map<string, number>();
 let threadTrainer: ThreadTrainer | null = null;
 let backend: NodeBackendChoice | null = null;
 let stopped = false;
@@ -82,6 +84,7 @@ function startDevices(msg: PoolDevices): void {
       const s = (socket = adapters.connect());
       // Registered before the session's own listener, so the device is gone before it answers.
       s.on('secagg:request', (raw) => dropBeforeMasking(s, deviceId, raw, msg.behaviour));
+      s.on('round:abandoned', (raw) => abandonedRound(raw));
       return s;
     };
     const identity = { deviceId, federationId: msg.federationId, backend: name, adapter, platform: 'node' as const };
@@ -94,22 +97,32 @@ function startDevices(msg: PoolDevices): void {
   }
 }
 
-/** --secagg-dropout: when the masked-input stage asks, a device whose draw says so leaves (its keys were shared) and comes back after the round. */
+/** --secagg-dropout: when the masked-input stage asks, a device whose draw says so leaves (its keys were shared) and comes back once that attempt at the round ended. */
 function dropBeforeMasking(socket: DeviceSocket, deviceId: string, raw: unknown, behaviour: PoolDevices['behaviour']): void {
   const request = raw as { stage?: unknown; request?: { round?: unknown } } | null;
   const round = request?.request?.round;
   if (request?.stage !== 'masked-input' || typeof round !== 'number') return;
-  const draw = drawDropout(behaviour.seed, deviceId, round, 0, behaviour.secaggDropout ?? 0, 'secagg-dropout');
+  // A round abandoned below the threshold is redone under the same number: each attempt draws afresh, or the same devices would leave it every time.
+  const key = `${deviceId}/${round}`;
+  const attempt = maskedInputAsks.get(key) ?? 0;
+  maskedInputAsks.set(key, attempt + 1);
+  const draw = drawDropout(behaviour.seed, deviceId, round, attempt, behaviour.secaggDropout ?? 0, 'secagg-dropout');
   if (!draw.drop) return;
   socket.disconnect();
   post({ type: 'dropped', deviceId, round });
   void comeBack(socket, round, draw.pauseMs, behaviour.comeBack);
 }
 
+function abandonedRound(raw: unknown): void {
+  const round = (raw as { round?: unknown } | null)?.round;
+  if (typeof round === 'number') progress.abandoned(round, Date.now());
+}
+
 async function comeBack(socket: DeviceSocket, round: number, pauseMs: number, when: PoolDevices['behaviour']['comeBack']): Promise<void> {
   if (when === 'after-round') {
-    const giveUp = Date.now() + MAX_WAIT_FOR_ROUND_MS;
-    while (!progress.isClosed(round) && Date.now() < giveUp && !stopped) await sleep(100);
+    const left = Date.now();
+    const giveUp = left + MAX_WAIT_FOR_ROUND_MS;
+    while (!progress.attemptEnded(round, left) && Date.now() < giveUp && !stopped) await sleep(100);
   }
   await sleep(pauseMs);
   if (!stopped) socket.connect();
