@@ -10,7 +10,11 @@ import { writeSiloData } from '../apps/coordinator/src/testing/siloDataFiles.ts'
 import { adminHeaders, fetchDevices, fetchRounds } from './support/coordinator.ts';
 
 const FEDERATION = 'python-silo-e2e';
-const TAB_EXAMPLES = 200;
+/**
+ * Enough that the tabs are still training when the silo's link is cut: a round whose other devices have all answered
+ * closes as soon as the silo's connection drops, before it can reconnect and send the rest.
+ */
+const TAB_EXAMPLES = 1_000;
 const SILO_EXAMPLES = 300;
 const ROUNDS = 3;
 /**
