@@ -331,7 +331,7 @@ export function storeContract(name: string, open: OpenStore): void {
           ]);
         });
 
-        it('gives devices with their own data the next free negative index and the examples they declare, again on each return', async () => {
+        it('gives devices with their own data the index below the lowest held and the examples they declare, again on each return', async () => {
           const id = await federation();
           expect(await register(id, newDevice('own-1', { ownExamples: 7 }))).toEqual({ device: device('own-1', -1, { examples: 7 }), isNew: true });
           expect(await register(id, newDevice('own-2', { ownExamples: 8 }))).toMatchObject({ device: { shardIndex: -2, examples: 8 }, isNew: true });
@@ -344,6 +344,9 @@ export function storeContract(name: string, open: OpenStore): void {
             ['own-1', -1],
             ['shard', 0],
           ]);
+          // Not the first free index: a device stored below a gap keeps the gap free.
+          await store.devices.upsert(id, device('restored', -5));
+          expect(await register(id, newDevice('own-3', { ownExamples: 3 }))).toMatchObject({ device: { shardIndex: -6 }, isNew: true });
         });
 
         it('answers null when every shard is taken, while known devices and devices with their own data still register', async () => {
@@ -362,6 +365,7 @@ export function storeContract(name: string, open: OpenStore): void {
 
         it('refuses a device of a federation it does not hold', async () => {
           await expect(register(freshId('absent'), newDevice('a'))).rejects.toThrow(/^there is no stored federation "absent-\d+"$/);
+          await expect(register(freshId('absent'), newDevice('own', { ownExamples: 3 }))).rejects.toThrow(/^there is no stored federation "absent-\d+"$/);
         });
 
         it('gives devices registering at the same time distinct indices, and a device arriving twice at once one', async () => {
@@ -372,6 +376,19 @@ export function storeContract(name: string, open: OpenStore): void {
           expect(results.at(-1)!.device.shardIndex).toBe(results[1]!.device.shardIndex);
           expect(results.filter((r) => r!.isNew)).toHaveLength(12);
           expect(await store.devices.list(id)).toHaveLength(12);
+        });
+
+        it('gives 50 devices with their own data arriving at once 50 indices, and a known device arriving 20 times at once its own', async () => {
+          const id = await federation();
+          await register(id, newDevice('shard'));
+          await register(id, newDevice('known', { ownExamples: 1 }));
+          const joins = Array.from({ length: 50 }, (_, i) => register(id, newDevice(`own-${i}`, { ownExamples: i + 2 })));
+          const returns = Array.from({ length: 20 }, (_, i) => register(id, newDevice('known', { ownExamples: 100 + i })));
+          const [joined, returned] = await Promise.all([Promise.all(joins), Promise.all(returns)]);
+          expect(joined.map((r) => r!.device.shardIndex).sort((a, b) => b - a)).toEqual(Array.from({ length: 50 }, (_, i) => -2 - i));
+          expect(joined.every((r, i) => r!.isNew && r!.device.examples === i + 2)).toBe(true);
+          expect(returned.every((r) => !r!.isNew && r!.device.shardIndex === -1)).toBe(true);
+          expect(await store.devices.list(id)).toHaveLength(52);
         });
       });
     });

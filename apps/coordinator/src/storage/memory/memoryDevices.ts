@@ -1,4 +1,4 @@
-import { freeShardIndex } from '../freeShardIndex.ts';
+import { freeShardIndex, ownDataIndex } from '../freeShardIndex.ts';
 import type { DeviceRepository, NewDevice, Registration, StoredDevice } from '../store.ts';
 
 /** Where a federation's devices are kept; undefined for a federation the store does not hold. */
@@ -34,7 +34,9 @@ export class MemoryDevices implements DeviceRepository {
       if (known.shardIndex < 0 && device.ownExamples !== null) known.examples = device.ownExamples;
       return { device: copyDevice(known), isNew: false };
     }
-    const shardIndex = freeShardIndex(new Set([...devices.values()].map((d) => d.shardIndex)), device.ownExamples !== null, shardCount);
+    const held = [...devices.values()].map((d) => d.shardIndex);
+    const shardIndex =
+      device.ownExamples === null ? freeShardIndex(new Set(held), shardCount) : ownDataIndex(held.reduce((lowest, i) => Math.min(lowest, i), 0));
     if (shardIndex === null) return null;
     const stored: StoredDevice = {
       deviceId: device.deviceId,
