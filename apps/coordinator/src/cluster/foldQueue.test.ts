@@ -3,7 +3,7 @@ import type { FoldOutcome } from '../storage/store.ts';
 import { FoldQueue, MAX_GROUP_BYTES, type FoldItem } from './foldQueue.ts';
 
 const item = (deviceId: string, values = 4): FoldItem => ({
-  update: { deviceId, coordinatorId: 'c', examples: 1, loss: 0, accuracy: 0, bytesUp: 1 },
+  update: { deviceId, coordinatorId: 'c', examples: 1, loss: 0, accuracy: 0, bytesUp: 1, bytesDown: 1, abandonedBytesUp: 0, abandonedBytesDown: 0 },
   partial: { weightedSum: new Float64Array(values), totalWeight: 1, updates: 1 },
 });
 

@@ -48,3 +48,33 @@ describe('DeviceTraffic, called-off attempts', () => {
     ]);
   });
 });
+
+describe('DeviceTraffic, several coordinators', () => {
+  it("counts what the other coordinators moved once, with this one's: the round's totals and each contribution", () => {
+    const t = new DeviceTraffic();
+    t.sent(1, ['a', 'b'], 1_000);
+    t.received(1, 'a', 300);
+    expect(t.device(1, 'a')).toEqual({ bytesDown: 1_000, abandonedBytesUp: 0, abandonedBytesDown: 0 });
+    // b moved to the other coordinator, was sent the model again there and answered there; c, there too, never answered.
+    const there = { bytesDown: 1_000, abandonedBytesUp: 50, abandonedBytesDown: 500 };
+    t.addElsewhere(
+      1,
+      [{ coordinatorId: 'other', ...there, bytesDown: 2_000 }],
+      [{ deviceId: 'b', coordinatorId: 'other', examples: 1, loss: 0, accuracy: 0, bytesUp: 310, ...there }],
+    );
+    expect(t.roundTotals(1)).toEqual({ bytesDown: 4_000, abandonedBytesUp: 50, abandonedBytesDown: 500 });
+    expect(
+      t.settle(
+        [
+          { deviceId: 'a', round: 1 },
+          { deviceId: 'b', round: 1 },
+        ],
+        1,
+      ),
+    ).toEqual([
+      { deviceId: 'a', round: 1, bytesUp: 300, bytesDown: 1_000, abandonedBytesUp: 0, abandonedBytesDown: 0 },
+      { deviceId: 'b', round: 1, bytesUp: 310, bytesDown: 2_000, abandonedBytesUp: 50, abandonedBytesDown: 500 },
+    ]);
+    expect(t.roundTotals(1)).toEqual({ bytesDown: 0, abandonedBytesUp: 0, abandonedBytesDown: 0 });
+  });
+});

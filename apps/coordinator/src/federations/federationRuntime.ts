@@ -49,6 +49,7 @@ import {
   type CountedUpdate,
   type FederationLease,
   type LeaseFence,
+  type SealedRound,
   type SharedRound,
   type StoredDevice,
   type StoredFederation,
@@ -336,10 +337,27 @@ export class FederationRuntime {
   /** Several coordinators, not the owner: a round the owner opened, learnt from its message or from the database; the devices here selected for it get the model, once. */
   private followRound(round: SharedRound): void {
     if (this.shared?.round.attempt === round.attempt) return;
+    // What this coordinator moved for an earlier attempt at the round (followed, or run before a failover) was called off.
+    this.traffic.abandoned(round.round);
     this.shared = { round, selected: new Set(round.selected) };
-    const here = this.devices.onlineHere(round.selected);
-    if (here.length > 0) this.sendRound(round.round, here, round.deadline, this.engine.globalWeights);
+    this.deps.work.track(this.sendFollowedRound(round, this.devices.onlineHere(round.selected)));
     this.deps.outputs.changed(this.config.id);
+  }
+
+  /**
+   * Several coordinators, not the owner: the model goes out once the database holds its bytes (and what
+   * this coordinator moved in attempts called off before), so the owner's round record counts them once;
+   * it does not go out for an attempt already closed or redone.
+   */
+  private async sendFollowedRound(round: SharedRound, deviceIds: string[]): Promise<void> {
+    const global = this.engine.globalWeights;
+    const payloads = this.downlink.payloadsFor(round.round, global, deviceIds);
+    const bytesDown = payloads.reduce((n, { payload, deviceIds: ids }) => n + payload.weights.byteLength * ids.length, 0);
+    const { abandonedBytesUp, abandonedBytesDown } = this.traffic.roundTotals(round.round);
+    if (bytesDown + abandonedBytesUp + abandonedBytesDown === 0) return;
+    const traffic = { bytesDown, abandonedBytesUp, abandonedBytesDown };
+    if (!(await this.deps.store.sharedRounds.sent(this.config.id, round.attempt, this.clusterDeps().bus.coordinatorId, traffic))) return;
+    if (deviceIds.length > 0) this.sendRound(round.round, deviceIds, round.deadline, global, payloads);
   }
 
   /** Several coordinators: what another coordinator said about this federation. */
@@ -577,10 +595,7 @@ export class FederationRuntime {
   /** A device that says hello again on the same connection lost its state: give it the running round again. */
   resendRound(deviceId: string): void {
     if (this.runsRounds) this.apply(this.engine.deviceOnline(deviceId, Date.now()));
-    else if (this.shared?.selected.has(deviceId)) {
-      const { round } = this.shared;
-      this.sendRound(round.round, [deviceId], round.deadline, this.engine.globalWeights);
-    }
+    else if (this.shared?.selected.has(deviceId)) this.deps.work.track(this.sendFollowedRound(this.shared.round, [deviceId]));
   }
 
   deviceDisconnected(deviceId: string): void {
@@ -650,7 +665,7 @@ export class FederationRuntime {
     if (!folded.ok) return refuse(folded.reason);
     const { loss, accuracy } = msg.metrics;
     const counted = { deviceId, round: msg.round, examples: msg.numExamples, loss, accuracy, bytesUp: msg.payload.byteLength };
-    const update: CountedUpdate = { ...counted, coordinatorId: bus.coordinatorId };
+    const update: CountedUpdate = { ...counted, ...this.traffic.device(msg.round, deviceId), coordinatorId: bus.coordinatorId };
     this.folds ??= new FoldQueue((attempt, items) => this.deps.store.sharedRounds.fold(this.config.id, attempt, bus.coordinatorId, items));
     const outcome = await this.folds.add(shared.round.attempt, { update, partial: folded.partial });
     if (outcome === 'stale') {
@@ -815,10 +830,16 @@ export class FederationRuntime {
     return status === 'stopped' || status === 'finished' ? 'never' : 'redone-now';
   }
 
-  private sendRound(round: number, deviceIds: string[], deadline: number, global: Float32Array): void {
-    const secure = secureAggregationOf(this.config) !== null;
+  private sendRound(
+    round: number,
+    deviceIds: string[],
+    deadline: number,
+    global: Float32Array,
     // Devices holding the previous round's model may get a delta: one message per distinct payload.
-    for (const { payload, deviceIds: ids } of this.downlink.payloadsFor(round, global, deviceIds)) {
+    payloads = this.downlink.payloadsFor(round, global, deviceIds),
+  ): void {
+    const secure = secureAggregationOf(this.config) !== null;
+    for (const { payload, deviceIds: ids } of payloads) {
       const msg: RoundStartMessage = {
         federationId: this.config.id,
         round,
@@ -906,6 +927,8 @@ export class FederationRuntime {
   private async openSharedRound(e: Extract<EngineEffect, { type: 'roundOpened' }>): Promise<void> {
     const fence = this.fence;
     if (!fence) return;
+    // What this coordinator moved for an earlier attempt at the round (before a failover, as a follower) was called off.
+    this.traffic.abandoned(e.round);
     const round: SharedRound = {
       federationId: this.config.id,
       round: e.round,
@@ -929,7 +952,7 @@ export class FederationRuntime {
     const fence = this.fence;
     const shared = this.shared;
     if (!fence) return;
-    let sealed: Awaited<ReturnType<CoordinatorStore['sharedRounds']['seal']>> = { partials: [], receipts: [] };
+    let sealed: SealedRound | null = { partials: [], receipts: [], traffic: [] };
     try {
       if (shared?.round.round === round) sealed = await this.deps.store.sharedRounds.seal(this.config.id, shared.round.attempt, fence);
       if (!sealed) throw new LeaseLostError(this.config.id);
@@ -937,6 +960,10 @@ export class FederationRuntime {
       return this.sharedRoundFailed(err, `round ${round} could not be closed`);
     }
     this.shared = null;
+    // This coordinator's own traffic it counted itself; the others' it counts from what they stored.
+    const me = this.clusterDeps().bus.coordinatorId;
+    const elsewhere = <T extends { coordinatorId: string }>(all: T[]) => all.filter((t) => t.coordinatorId !== me);
+    this.traffic.addElsewhere(round, elsewhere(sealed.traffic), elsewhere(sealed.receipts));
     const counted = sealed.receipts.map((r) => ({ ...r, round }));
     this.apply(this.sharedEngine().sealed(round, { partials: sealed.partials, counted }, Date.now()));
   }

@@ -1,5 +1,6 @@
 import type { FederationConfig, RoundRecord } from '@flock/fl-core';
 import type { EngineEffect } from '../rounds/engineEffects.ts';
+import type { RoundTraffic } from '../storage/store.ts';
 
 export type RoundClosed = Extract<EngineEffect, { type: 'roundClosed' }>;
 
@@ -7,7 +8,8 @@ export type RoundClosed = Extract<EngineEffect, { type: 'roundClosed' }>;
 export function roundRecordOf(
   e: RoundClosed,
   evaluation: { accuracy: number; loss: number } | null,
-  traffic: { bytesDown: number; abandonedBytesUp: number; abandonedBytesDown: number },
+  /** Every coordinator's, with several. */
+  traffic: RoundTraffic,
   mode: FederationConfig['mode'],
 ): RoundRecord {
   return {

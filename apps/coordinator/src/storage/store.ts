@@ -256,8 +256,23 @@ export interface SharedRound {
   startedAt: number;
 }
 
-/** One device's update as counted: who took it and what the round record needs; its bytes are in a partial. */
-export interface CountedUpdate {
+/** What a coordinator moved for a round, as the round record counts it: the model it sent in the attempt under way, and what attempts called off before moved. */
+export interface RoundTraffic {
+  bytesDown: number;
+  abandonedBytesUp: number;
+  abandonedBytesDown: number;
+}
+
+/** One coordinator's traffic of a shared round's attempt (SharedRoundRepository.sent). */
+export interface CoordinatorTraffic extends RoundTraffic {
+  coordinatorId: string;
+}
+
+/**
+ * One device's update as counted: who took it and what the round record needs; its bytes are in a partial.
+ * Its traffic is what the coordinator that took it sent and received for the device (its contribution's bytes).
+ */
+export interface CountedUpdate extends RoundTraffic {
   deviceId: string;
   coordinatorId: string;
   examples: number;
@@ -294,13 +309,26 @@ export interface SharedRoundRepository {
   /** Every receipt of the attempt, by device id. */
   receipts(federationId: string, attempt: string): Promise<CountedUpdate[]>;
   /**
-   * The owner closes the round: from this transaction on, a fold for `attempt` is 'stale', and every
-   * partial and receipt folded before it are given (an update acknowledged as counted is in them).
+   * A coordinator is about to send the attempt's model: `traffic.bytesDown` is added to its traffic of the attempt, and the
+   * abandoned figures (its own for the round so far, which do not change within an attempt) replace smaller ones. False
+   * (nothing written) when `attempt` is not the federation's open round any more: that model must not go out.
+   */
+  sent(federationId: string, attempt: string, coordinatorId: string, traffic: RoundTraffic): Promise<boolean>;
+  /**
+   * The owner closes the round: from this transaction on, a fold or send for `attempt` is refused, and every partial,
+   * receipt and coordinator's traffic recorded before it are given (an update acknowledged as counted is in them).
    * Null when the fence no longer holds.
    */
-  seal(federationId: string, attempt: string, fence: LeaseFence): Promise<{ partials: PartialAggregate[]; receipts: CountedUpdate[] } | null>;
+  seal(federationId: string, attempt: string, fence: LeaseFence): Promise<SealedRound | null>;
   /** Nothing is open any more (abandoned, paused, stopped): the shared round, its receipts and partials go. False when the fence no longer holds. */
   discard(federationId: string, fence: LeaseFence): Promise<boolean>;
+}
+
+/** A shared round's attempt as its owner closes it; traffic by coordinator id. */
+export interface SealedRound {
+  partials: PartialAggregate[];
+  receipts: CountedUpdate[];
+  traffic: CoordinatorTraffic[];
 }
 
 /** What a coordinator says of itself every few seconds (cluster/coordinatorHeartbeat.ts). */

@@ -8,6 +8,7 @@ import {
   type CountedUpdate,
   type LeaseFence,
   type NewDevice,
+  type RoundTraffic,
   type SharedRound,
   type StoreOptions,
   type StoredDevice,
@@ -766,7 +767,17 @@ export function storeContract(name: string, open: OpenStore): void {
       const itemOf = (n: number, coordinatorId: string) => {
         const one = new FedAvgAccumulator(SIZE);
         one.add(deltaOf(n), examplesOf(n));
-        const update: CountedUpdate = { deviceId: `d${n}`, coordinatorId, examples: examplesOf(n), loss: 0.5 + n, accuracy: 0.1 * n, bytesUp: 100 + n };
+        const update: CountedUpdate = {
+          deviceId: `d${n}`,
+          coordinatorId,
+          examples: examplesOf(n),
+          loss: 0.5 + n,
+          accuracy: 0.1 * n,
+          bytesUp: 100 + n,
+          bytesDown: 400 + n,
+          abandonedBytesUp: n,
+          abandonedBytesDown: 2 * n,
+        };
         return { update, partial: one.partial() };
       };
       const fold = (id: string, attempt: string, coordinatorId: string, devices: number[]) =>
@@ -834,6 +845,27 @@ export function storeContract(name: string, open: OpenStore): void {
         expect(await store.sharedRounds.partials(id, 'attempt-1')).toEqual([]);
         expect(await store.sharedRounds.partials(id, 'attempt-2')).toEqual([]);
         expect(await fold(id, 'attempt-2', 'coordinator-a', [0])).toEqual(['counted']);
+      });
+
+      it("keeps each coordinator's traffic of the attempt for the seal: models sent add up, called-off figures count once, and none is taken after the seal or for another attempt", async () => {
+        const { id, fence } = await openedRound();
+        const traffic = (bytesDown: number, abandonedBytesUp = 0, abandonedBytesDown = 0) => ({ bytesDown, abandonedBytesUp, abandonedBytesDown });
+        const sent = (coordinatorId: string, t: RoundTraffic, attempt = 'attempt-1') => store.sharedRounds.sent(id, attempt, coordinatorId, t);
+        expect(await sent('coordinator-a', traffic(400), 'attempt-0')).toBe(false);
+        expect(await sent('coordinator-b', traffic(400, 30, 800))).toBe(true);
+        expect(await sent('coordinator-b', traffic(400, 30, 800))).toBe(true);
+        expect(await Promise.all(Array.from({ length: 10 }, () => sent('coordinator-a', traffic(100))))).toEqual(Array(10).fill(true));
+        expect(await fold(id, 'attempt-1', 'coordinator-b', [3])).toEqual(['counted']);
+        const sealed = await store.sharedRounds.seal(id, 'attempt-1', fence);
+        expect(sealed?.traffic).toEqual([
+          { coordinatorId: 'coordinator-a', ...traffic(1_000) },
+          { coordinatorId: 'coordinator-b', ...traffic(800, 30, 800) },
+        ]);
+        expect(sealed?.receipts).toEqual([itemOf(3, 'coordinator-b').update]);
+        expect(await sent('coordinator-a', traffic(100))).toBe(false);
+        expect(await store.sharedRounds.open(sharedRound(id, 'attempt-2'), fence)).toBe(true);
+        expect(await sent('coordinator-a', traffic(100))).toBe(false);
+        expect((await store.sharedRounds.seal(id, 'attempt-2', fence))?.traffic).toEqual([]);
       });
 
       it('gives partials that merge to the mean one accumulator computes from all the updates', async () => {

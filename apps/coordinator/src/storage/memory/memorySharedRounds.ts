@@ -1,5 +1,5 @@
 import type { PartialAggregate } from '@flock/fl-core';
-import type { CountedUpdate, FoldOutcome, LeaseFence, SharedRound, SharedRoundRepository } from '../store.ts';
+import type { CoordinatorTraffic, CountedUpdate, FoldOutcome, LeaseFence, RoundTraffic, SealedRound, SharedRound, SharedRoundRepository } from '../store.ts';
 import { sumOfPartials } from '../sumOfPartials.ts';
 import type { MemoryLeases } from './memoryLeases.ts';
 
@@ -9,6 +9,8 @@ interface OpenRound {
   receipts: Map<string, CountedUpdate>;
   /** By coordinator id. */
   partials: Map<string, PartialAggregate>;
+  /** By coordinator id. */
+  traffic: Map<string, RoundTraffic>;
   sealed: boolean;
 }
 
@@ -20,7 +22,7 @@ export class MemorySharedRounds implements SharedRoundRepository {
 
   async open(round: SharedRound, fence: LeaseFence): Promise<boolean> {
     if (!this.leases.holds(round.federationId, fence)) return false;
-    this.rounds.set(round.federationId, { round: copyRound(round), receipts: new Map(), partials: new Map(), sealed: false });
+    this.rounds.set(round.federationId, { round: copyRound(round), receipts: new Map(), partials: new Map(), traffic: new Map(), sealed: false });
     return true;
   }
 
@@ -62,11 +64,24 @@ export class MemorySharedRounds implements SharedRoundRepository {
     return [...(open?.receipts.values() ?? [])].sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1)).map((r) => ({ ...r }));
   }
 
-  async seal(federationId: string, attempt: string, fence: LeaseFence): Promise<{ partials: PartialAggregate[]; receipts: CountedUpdate[] } | null> {
+  async sent(federationId: string, attempt: string, coordinatorId: string, traffic: RoundTraffic): Promise<boolean> {
+    const open = this.opened(federationId, attempt);
+    if (!open || open.sealed) return false;
+    const stored = open.traffic.get(coordinatorId);
+    open.traffic.set(coordinatorId, {
+      bytesDown: (stored?.bytesDown ?? 0) + traffic.bytesDown,
+      abandonedBytesUp: Math.max(stored?.abandonedBytesUp ?? 0, traffic.abandonedBytesUp),
+      abandonedBytesDown: Math.max(stored?.abandonedBytesDown ?? 0, traffic.abandonedBytesDown),
+    });
+    return true;
+  }
+
+  async seal(federationId: string, attempt: string, fence: LeaseFence): Promise<SealedRound | null> {
     if (!this.leases.holds(federationId, fence)) return null;
     const open = this.opened(federationId, attempt);
     if (open) open.sealed = true;
-    return { partials: await this.partials(federationId, attempt), receipts: await this.receipts(federationId, attempt) };
+    const traffic = [...(open?.traffic ?? [])].sort(([a], [b]) => (a < b ? -1 : 1)).map(([coordinatorId, t]): CoordinatorTraffic => ({ coordinatorId, ...t }));
+    return { partials: await this.partials(federationId, attempt), receipts: await this.receipts(federationId, attempt), traffic };
   }
 
   async discard(federationId: string, fence: LeaseFence): Promise<boolean> {

@@ -195,6 +195,20 @@ create table if not exists analytics_queries (
 );
 -- A query is stored from its submission on, so its number is never reused after a restart: unfinished, it has no finished_at.
 alter table analytics_queries alter column finished_at drop not null;
+-- Several coordinators: each one's traffic of a shared round's attempt (the models it sent, and what attempts called off
+-- before moved), and each receipt's device traffic, so the owner's round record counts the models every coordinator sent.
+alter table update_receipts add column if not exists bytes_down bigint not null default 0;
+alter table update_receipts add column if not exists abandoned_bytes_up bigint not null default 0;
+alter table update_receipts add column if not exists abandoned_bytes_down bigint not null default 0;
+create table if not exists round_traffic (
+  federation_id text not null,
+  attempt text not null,
+  coordinator_id text not null,
+  bytes_down bigint not null,
+  abandoned_bytes_up bigint not null,
+  abandoned_bytes_down bigint not null,
+  primary key (federation_id, attempt, coordinator_id)
+);
 `;
 
 /**

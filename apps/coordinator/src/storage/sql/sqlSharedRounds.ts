@@ -1,6 +1,6 @@
 import type { PartialAggregate } from '@flock/fl-core';
 import { z } from 'zod';
-import type { CountedUpdate, FoldOutcome, LeaseFence, SharedRound, SharedRoundRepository } from '../store.ts';
+import type { CoordinatorTraffic, CountedUpdate, FoldOutcome, LeaseFence, RoundTraffic, SealedRound, SharedRound, SharedRoundRepository } from '../store.ts';
 import { sumOfPartials } from '../sumOfPartials.ts';
 import { bytesOf, bytesOfFloat64, float64Of, type Row } from './rows.ts';
 import type { SqlClient, SqlQueries } from './sqlClient.ts';
@@ -9,9 +9,9 @@ import { leaseHolds } from './sqlLeases.ts';
 const Selected = z.array(z.string());
 
 /**
- * Tables shared_rounds, update_receipts and round_partials. A fold share-locks its round's row, so an
- * owner opening the next attempt or ending the round waits for folds under way, and a fold after that
- * finds its attempt gone. Receipts go in by device id and before the partial, so concurrent folds
+ * Tables shared_rounds, update_receipts, round_partials and round_traffic. A fold or send share-locks its
+ * round's row, so an owner opening the next attempt or ending the round waits for those under way, and
+ * one after that finds its attempt gone. Receipts go in by device id and before the partial, so concurrent folds
  * always lock in the same order.
  */
 export class SqlSharedRounds implements SharedRoundRepository {
@@ -62,8 +62,10 @@ export class SqlSharedRounds implements SharedRoundRepository {
       const firsts = firstItemOfEachDevice(items);
       const fresh = [...firsts.values()].map((i) => items[i]!.update).sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0));
       const inserted = await tx.query<Row>(
-        `insert into update_receipts (federation_id, round, device_id, attempt, coordinator_id, examples, loss, accuracy, bytes_up)
-         select $1, $2, d, $3, $4, e, l, a, b from unnest($5::text[], $6::int[], $7::float8[], $8::float8[], $9::bigint[]) as u(d, e, l, a, b)
+        `insert into update_receipts
+           (federation_id, round, device_id, attempt, coordinator_id, examples, loss, accuracy, bytes_up, bytes_down, abandoned_bytes_up, abandoned_bytes_down)
+         select $1, $2, d, $3, $4, e, l, a, b, bd, au, ad
+         from unnest($5::text[], $6::int[], $7::float8[], $8::float8[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[]) as u(d, e, l, a, b, bd, au, ad)
          on conflict do nothing
          returning device_id`,
         [
@@ -76,6 +78,9 @@ export class SqlSharedRounds implements SharedRoundRepository {
           fresh.map((u) => u.loss),
           fresh.map((u) => u.accuracy),
           fresh.map((u) => u.bytesUp),
+          fresh.map((u) => u.bytesDown),
+          fresh.map((u) => u.abandonedBytesUp),
+          fresh.map((u) => u.abandonedBytesDown),
         ],
       );
       const counted = new Set(inserted.rows.map((r) => String(r.device_id)));
@@ -94,12 +99,35 @@ export class SqlSharedRounds implements SharedRoundRepository {
     return receiptsOf(this.db, federationId, attempt);
   }
 
-  seal(federationId: string, attempt: string, fence: LeaseFence): Promise<{ partials: PartialAggregate[]; receipts: CountedUpdate[] } | null> {
+  sent(federationId: string, attempt: string, coordinatorId: string, traffic: RoundTraffic): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<Row>('select 1 from shared_rounds where federation_id = $1 and attempt = $2 and not sealed for share', [
+        federationId,
+        attempt,
+      ]);
+      if (!rows[0]) return false;
+      await tx.query(
+        `insert into round_traffic (federation_id, attempt, coordinator_id, bytes_down, abandoned_bytes_up, abandoned_bytes_down) values ($1, $2, $3, $4, $5, $6)
+         on conflict (federation_id, attempt, coordinator_id) do update
+           set bytes_down = round_traffic.bytes_down + excluded.bytes_down,
+               abandoned_bytes_up = greatest(round_traffic.abandoned_bytes_up, excluded.abandoned_bytes_up),
+               abandoned_bytes_down = greatest(round_traffic.abandoned_bytes_down, excluded.abandoned_bytes_down)`,
+        [federationId, attempt, coordinatorId, traffic.bytesDown, traffic.abandonedBytesUp, traffic.abandonedBytesDown],
+      );
+      return true;
+    });
+  }
+
+  seal(federationId: string, attempt: string, fence: LeaseFence): Promise<SealedRound | null> {
     return this.db.transaction(async (tx) => {
       if (!(await leaseHolds(tx, federationId, fence))) return null;
-      // Waits for the folds that share-locked the row, and turns away those after.
+      // Waits for the folds and sends that share-locked the row, and turns away those after.
       await tx.query('update shared_rounds set sealed = true where federation_id = $1 and attempt = $2', [federationId, attempt]);
-      return { partials: await partialsOf(tx, federationId, attempt), receipts: await receiptsOf(tx, federationId, attempt) };
+      return {
+        partials: await partialsOf(tx, federationId, attempt),
+        receipts: await receiptsOf(tx, federationId, attempt),
+        traffic: await trafficOf(tx, federationId, attempt),
+      };
     });
   }
 
@@ -122,7 +150,7 @@ async function partialsOf(db: SqlQueries, federationId: string, attempt: string)
 
 async function receiptsOf(db: SqlQueries, federationId: string, attempt: string): Promise<CountedUpdate[]> {
   const { rows } = await db.query<Row>(
-    `select device_id, coordinator_id, examples, loss, accuracy, bytes_up from update_receipts
+    `select device_id, coordinator_id, examples, loss, accuracy, bytes_up, bytes_down, abandoned_bytes_up, abandoned_bytes_down from update_receipts
      where federation_id = $1 and attempt = $2 order by device_id`,
     [federationId, attempt],
   );
@@ -133,10 +161,27 @@ async function receiptsOf(db: SqlQueries, federationId: string, attempt: string)
     loss: Number(r.loss),
     accuracy: Number(r.accuracy),
     bytesUp: Number(r.bytes_up),
+    bytesDown: Number(r.bytes_down),
+    abandonedBytesUp: Number(r.abandoned_bytes_up),
+    abandonedBytesDown: Number(r.abandoned_bytes_down),
   }));
 }
 
-/** Within the owner's transaction: the federation's shared round, its receipts and partials go (the round row first, as folds lock it first). */
+async function trafficOf(db: SqlQueries, federationId: string, attempt: string): Promise<CoordinatorTraffic[]> {
+  const { rows } = await db.query<Row>(
+    `select coordinator_id, bytes_down, abandoned_bytes_up, abandoned_bytes_down from round_traffic
+     where federation_id = $1 and attempt = $2 order by coordinator_id`,
+    [federationId, attempt],
+  );
+  return rows.map((r) => ({
+    coordinatorId: String(r.coordinator_id),
+    bytesDown: Number(r.bytes_down),
+    abandonedBytesUp: Number(r.abandoned_bytes_up),
+    abandonedBytesDown: Number(r.abandoned_bytes_down),
+  }));
+}
+
+/** Within the owner's transaction: the federation's shared round, its receipts, partials and traffic go (the round row first, as folds lock it first). */
 export async function endSharedRound(tx: SqlQueries, federationId: string): Promise<void> {
   await tx.query('delete from shared_rounds where federation_id = $1', [federationId]);
   await dropFolds(tx, federationId);
@@ -145,6 +190,7 @@ export async function endSharedRound(tx: SqlQueries, federationId: string): Prom
 async function dropFolds(tx: SqlQueries, federationId: string): Promise<void> {
   await tx.query('delete from update_receipts where federation_id = $1', [federationId]);
   await tx.query('delete from round_partials where federation_id = $1', [federationId]);
+  await tx.query('delete from round_traffic where federation_id = $1', [federationId]);
 }
 
 /** The coordinator's partial (created empty when it has none yet, then row-locked) plus `added`. */
