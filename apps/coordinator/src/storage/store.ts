@@ -152,7 +152,7 @@ export interface DeviceRepository {
   /**
    * Registers a device atomically, whichever coordinator asks: a known device keeps its shard (its backend, adapter, platform, last seen and,
    * for an own-data device, its examples are refreshed); a new one gets the lowest free shard index >= 0 below `shardCount`
-   * (examples: shardSize(index)), or for own data the next free negative index. Null when every shard is taken.
+   * (examples: shardSize(index)), or for own data one below the lowest negative index held (-1 when none). Null when every shard is taken.
    * Concurrent calls from several coordinators never give one index twice. An unknown federation is refused.
    */
   register(federationId: string, device: NewDevice, shardCount: number, shardSize: (shardIndex: number) => number): Promise<Registration | null>;
