@@ -1,11 +1,15 @@
 // Several coordinators (issue 18): N light devices (sockets answering each round:start at once with a precomputed
 // delta, no training) connected directly to K compiled coordinators, round robin, sharing a throwaway PostgreSQL
 // and Redis per configuration. One JSON line per configuration: the stored rounds' durationMs (round open to close),
-// each coordinator's CPU seconds per round, peak RSS, and RSS and live heap per device (read after a full garbage collection), and with K >= 2 a failover: the lease holder
+// each coordinator's CPU seconds per round, peak RSS, and RSS and live heap per device (read after full garbage
+// collections), both over all devices and over the second half to join (marginal*: the cost of one more device, without
+// each process's one-off growth), and with K >= 2 a failover: the lease holder
 // is SIGKILLed as the round after the measured ones opens; its devices reconnect to the others (as behind a balancer).
 // A round closes when every device answered or at its deadline (--deadline-ms) with what came: an update the
 // coordinators refused (updatesRefused) shows as fewer participants and a round as long as the deadline.
 // `npm run bench -- scaleout [--devices 1000,5000,10000] [--coordinators 1,2,3] [--rounds 3] [--device-processes 2] [--deadline-ms 30000]`
+// With SCALEOUT_HEAPSNAPSHOT_DIR=<folder> set, each coordinator also writes a heap snapshot at each of its three memory
+// readings (idle, halfway, connected) there, named <coordinator>-<1|2|3>.heapsnapshot; the memory figures are then skewed.
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -57,15 +61,20 @@ interface CoordinatorFigures {
   devices: number;
   cpuSecondsPerRound: number;
   rssIdleMB: number;
+  /** After the first half of the devices joined. */
+  rssHalfwayMB: number;
   rssConnectedMB: number;
   peakRssMB: number;
   rssPerDeviceKB: number;
   heapPerDeviceKB: number;
+  /** Over the second half of the devices only: what one more device costs. */
+  marginalRssPerDeviceKB: number;
+  marginalHeapPerDeviceKB: number;
 }
 
 // The coordinators run the compiled build: build it once here, not in three starting processes at once.
 execFileSync(process.execPath, ['scripts/ensure-built.mjs'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-const oneCoordinatorKB = new Map<number, { rss: number; heap: number }>();
+const oneCoordinatorKB = new Map<number, { rss: number; heap: number; marginalRss: number; marginalHeap: number }>();
 /** Stops the configuration running now: Ctrl-C leaves no coordinator, PostgreSQL or Redis behind. */
 let interrupted: (() => Promise<void>) | null = null;
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
@@ -136,30 +145,22 @@ async function measure(devices: number, k: number) {
     const idle = await liveMemory(coordinators);
 
     const rounds = new Map<number, number>();
-    const joinStarted = Date.now();
-    const joins = await within(
-      `${devices} devices joined`,
-      Promise.all(
-        Array.from({ length: DEVICE_PROCESSES }, (_, p) => {
-          const from = Math.floor((devices * p) / DEVICE_PROCESSES);
-          const to = Math.floor((devices * (p + 1)) / DEVICE_PROCESSES);
-          const fleet = fork(fileURLToPath(new URL('./scaleout/deviceFleet.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
-          fleets.push(fleet);
-          fleet.on('message', (report: FleetReport) => {
-            if (report.kind === 'round' && !rounds.has(report.round)) rounds.set(report.round, report.at);
-          });
-          const joined = new Promise<Extract<FleetReport, { kind: 'joined' }>>((resolve, reject) => {
-            fleet.on('message', (report: FleetReport) => {
-              if (report.kind === 'joined') resolve(report);
-              if (report.kind === 'failed') reject(new Error(`devices ${from}..${to - 1} could not join: ${report.reason}`));
-            });
-            fleet.once('exit', (code) => reject(new Error(`the device process exited with ${code}`)));
-          });
-          fleet.send({ kind: 'join', urls: coordinators.map((c) => c.url), federationId: FEDERATION_ID, from, to } satisfies FleetCommand);
-          return joined;
-        }),
-      ),
+    fleets.push(
+      ...Array.from({ length: DEVICE_PROCESSES }, () => {
+        const fleet = fork(fileURLToPath(new URL('./scaleout/deviceFleet.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
+        fleet.on('message', (report: FleetReport) => {
+          if (report.kind === 'round' && !rounds.has(report.round)) rounds.set(report.round, report.at);
+        });
+        return fleet;
+      }),
     );
+    // Half the devices, then the rest: what the second half adds is the memory a device costs, without what a process
+    // grows once for its first devices (a full-size young generation, compiled code, Redis and Socket.IO buffers).
+    const half = Math.floor(devices / 2);
+    const joinStarted = Date.now();
+    await joinDevices(coordinators, fleets, 0, half);
+    const halfway = await liveMemory(coordinators);
+    const joins = await joinDevices(coordinators, fleets, half, devices);
     const joinSeconds = (Date.now() - joinStarted) / 1000;
     const connected = await liveMemory(coordinators);
     const cpuBefore = coordinators.map((c) => cpuSeconds(c.pid));
@@ -171,21 +172,37 @@ async function measure(devices: number, k: number) {
     const records = (await storedRounds(db)).slice(0, ROUNDS);
 
     const figures: CoordinatorFigures[] = coordinators.map((_, i) => {
-      const mine = Math.floor(devices / k) + (i < devices % k ? 1 : 0);
+      const mine = devicesOf(i, k, 0, devices);
+      const secondHalf = devicesOf(i, k, half, devices);
       return {
         id: `coordinator-${i}`,
         devices: mine,
         cpuSecondsPerRound: round2((cpuAfter[i]! - cpuBefore[i]!) / ROUNDS),
         rssIdleMB: mb(idle[i]!.rss),
+        rssHalfwayMB: mb(halfway[i]!.rss),
         rssConnectedMB: mb(connected[i]!.rss),
         peakRssMB: mb(peaks[i]!),
         rssPerDeviceKB: round1((connected[i]!.rss - idle[i]!.rss) / mine / 1024),
         heapPerDeviceKB: round1((connected[i]!.heapUsed - idle[i]!.heapUsed) / mine / 1024),
+        marginalRssPerDeviceKB: round1((connected[i]!.rss - halfway[i]!.rss) / secondHalf / 1024),
+        marginalHeapPerDeviceKB: round1((connected[i]!.heapUsed - halfway[i]!.heapUsed) / secondHalf / 1024),
       };
     });
-    const rssPerDeviceKB = round1(figures.reduce((s, f) => s + f.rssPerDeviceKB * f.devices, 0) / devices);
-    const heapPerDeviceKB = round1(figures.reduce((s, f) => s + f.heapPerDeviceKB * f.devices, 0) / devices);
-    if (k === 1) oneCoordinatorKB.set(devices, { rss: rssPerDeviceKB, heap: heapPerDeviceKB });
+    const weighted = (kb: (f: CoordinatorFigures) => number, of: (f: CoordinatorFigures) => number) =>
+      round1(figures.reduce((s, f) => s + kb(f) * of(f), 0) / figures.reduce((s, f) => s + of(f), 0));
+    const secondHalfOf = (f: CoordinatorFigures) => devicesOf(figures.indexOf(f), k, half, devices);
+    const rssPerDeviceKB = weighted(
+      (f) => f.rssPerDeviceKB,
+      (f) => f.devices,
+    );
+    const heapPerDeviceKB = weighted(
+      (f) => f.heapPerDeviceKB,
+      (f) => f.devices,
+    );
+    const marginalRssPerDeviceKB = weighted((f) => f.marginalRssPerDeviceKB, secondHalfOf);
+    const marginalHeapPerDeviceKB = weighted((f) => f.marginalHeapPerDeviceKB, secondHalfOf);
+    if (k === 1)
+      oneCoordinatorKB.set(devices, { rss: rssPerDeviceKB, heap: heapPerDeviceKB, marginalRss: marginalRssPerDeviceKB, marginalHeap: marginalHeapPerDeviceKB });
     const durations = records.map((r) => r.durationMs).sort((a, b) => a - b);
     const one = oneCoordinatorKB.get(devices);
     const failedOver = k >= 2 ? await failover(db, coordinators, fleets, rounds) : null;
@@ -203,6 +220,10 @@ async function measure(devices: number, k: number) {
       rssPerDeviceVsOneCoordinator: one === undefined || k === 1 ? null : round2(rssPerDeviceKB / one.rss),
       heapPerDeviceKB,
       heapPerDeviceVsOneCoordinator: one === undefined || k === 1 ? null : round2(heapPerDeviceKB / one.heap),
+      marginalRssPerDeviceKB,
+      marginalRssPerDeviceVsOneCoordinator: one === undefined || k === 1 ? null : round2(marginalRssPerDeviceKB / one.marginalRss),
+      marginalHeapPerDeviceKB,
+      marginalHeapPerDeviceVsOneCoordinator: one === undefined || k === 1 ? null : round2(marginalHeapPerDeviceKB / one.marginalHeap),
       failover: failedOver,
       ...(await tally(fleets)),
       perCoordinator: figures,
@@ -221,6 +242,39 @@ async function measure(devices: number, k: number) {
     interrupted = null;
     await cleanUp();
   }
+}
+
+/** Devices `from`..`to - 1` join, split evenly over the device processes; resolves with each process's report. */
+function joinDevices(coordinators: CoordinatorProcess[], fleets: ChildProcess[], from: number, to: number) {
+  const count = to - from;
+  return within(
+    `devices ${from}..${to - 1} joined`,
+    Promise.all(
+      fleets.map((fleet, p) => {
+        const first = from + Math.floor((count * p) / fleets.length);
+        const last = from + Math.floor((count * (p + 1)) / fleets.length);
+        return new Promise<Extract<FleetReport, { kind: 'joined' }>>((resolve, reject) => {
+          const onExit = (code: number | null) => reject(new Error(`the device process exited with ${code}`));
+          const listener = (report: FleetReport) => {
+            if (report.kind !== 'joined' && report.kind !== 'failed') return;
+            fleet.off('message', listener);
+            fleet.off('exit', onExit);
+            if (report.kind === 'joined') resolve(report);
+            else reject(new Error(`devices ${first}..${last - 1} could not join: ${report.reason}`));
+          };
+          fleet.on('message', listener);
+          fleet.once('exit', onExit);
+          fleet.send({ kind: 'join', urls: coordinators.map((c) => c.url), federationId: FEDERATION_ID, from: first, to: last } satisfies FleetCommand);
+        });
+      }),
+    ),
+  );
+}
+
+/** How many of devices `from`..`to - 1` coordinator `i` of `k` holds: device d is connected to coordinator d % k. */
+function devicesOf(i: number, k: number, from: number, to: number): number {
+  const upTo = (n: number) => Math.floor(n / k) + (i < n % k ? 1 : 0);
+  return upTo(to) - upTo(from);
 }
 
 /** What every device process heard back: updates acknowledged, and refusals with the first one's reason. */
@@ -314,7 +368,6 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
-/** The most resident memory process `pid` has held (VmHWM). */
 /** Each coordinator's resident memory and live heap after a full garbage collection (collectGarbageOnSignal.mjs writes its usage). */
 async function liveMemory(coordinators: CoordinatorProcess[]): Promise<Array<{ rss: number; heapUsed: number }>> {
   await sleep(1_000);
@@ -326,11 +379,12 @@ async function liveMemory(coordinators: CoordinatorProcess[]): Promise<Array<{ r
   return Promise.all(
     coordinators.map(async (c) => {
       const usage = await until('a coordinator to write its memory usage', async () => JSON.parse(readFileSync(file(c), 'utf8')) as NodeJS.MemoryUsage);
-      return { rss: c.rssBytes(), heapUsed: usage.heapUsed };
+      return { rss: usage.rss, heapUsed: usage.heapUsed };
     }),
   );
 }
 
+/** The most resident memory process `pid` has held (VmHWM). */
 function peakRssBytes(pid: number): number {
   return Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 }

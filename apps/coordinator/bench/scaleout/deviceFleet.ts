@@ -1,4 +1,4 @@
-// Child process of the scaleout bench: drives light devices `from`..`to - 1` of one federation, device i
+// Child process of the scaleout bench: drives light devices of one federation (each join command adds `from`..`to - 1`), device i
 // connected directly to coordinator i % urls.length, so the parent's measurements are not skewed by this
 // process's event loop. Speaks over IPC (FleetCommand in, FleetReport out) and exits when the parent disconnects.
 import { LightDevice, type DeltaOf } from '../../src/testing/lightDevices.ts';
@@ -10,6 +10,7 @@ export type FleetCommand =
   | { kind: 'tally' };
 
 export type FleetReport =
+  /** A join command's devices are connected; `joined` counts all this process's devices so far. */
   | { kind: 'joined'; joined: number; seconds: number; rssBytes: number }
   | { kind: 'failed'; reason: string }
   /** The first round:start of `round` this process heard, at `at` (ms since the epoch). */
