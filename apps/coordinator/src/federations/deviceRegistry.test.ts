@@ -22,6 +22,18 @@ describe('DeviceRegistry, with several coordinators', () => {
     expect(registry.onlineHere()).toEqual([]);
   });
 
+  it('counts a coordinator once however often it says the device is online there', () => {
+    const registry = new DeviceRegistry(testFederationConfig({ id: 'fed' }), [device]);
+    registry.connectedElsewhere('device-1', 'coordinator-a', true);
+    registry.connectedElsewhere('device-1', 'coordinator-a', true);
+    registry.connectedElsewhere('device-1', 'coordinator-b', true);
+    registry.connectedElsewhere('device-1', 'coordinator-a', false);
+    expect(registry.isOnline('device-1')).toBe(true);
+    registry.connectedElsewhere('device-1', 'coordinator-b', false);
+    expect(registry.isOnline('device-1')).toBe(false);
+    expect(registry.counts().online).toBe(0);
+  });
+
   it('counts what the list shows: devices, those online here or elsewhere, those training here', () => {
     const registry = new DeviceRegistry(testFederationConfig({ id: 'fed' }), [
       device,

@@ -1,11 +1,18 @@
 import { demoDataset, deviceCount, type DeviceInfo, type DeviceState, type FederationConfig } from '@flock/fl-core';
 import type { StoredDevice } from '../storage/store.ts';
 
+/** Shared by the entries of devices connected to no other coordinator, which are most of them. */
+const NOWHERE: readonly string[] = [];
+
 interface DeviceEntry extends StoredDevice {
   /** Sockets open to this coordinator. */
   connections: number;
-  /** Several coordinators: the other coordinators it is connected to (the owner of the federation counts every device online). */
-  elsewhere: Set<string>;
+  /**
+   * Several coordinators: the other coordinators it is connected to (the owner of the federation counts every device
+   * online). A list replaced on change, not a Set: it holds one or two ids, and an empty Set cost some 150 bytes per
+   * device (the owner keeps an entry for every device of the federation, the others one for each device they serve).
+   */
+  elsewhere: readonly string[];
   state: DeviceState;
 }
 
@@ -15,6 +22,8 @@ interface DeviceEntry extends StoredDevice {
  */
 export class DeviceRegistry {
   private readonly devices = new Map<string, DeviceEntry>();
+  /** One copy of each coordinator's id for every entry to share: each message from another coordinator brings its own. */
+  private readonly coordinatorIds = new Map<string, string>();
 
   constructor(
     private readonly config: FederationConfig,
@@ -45,7 +54,7 @@ export class DeviceRegistry {
         platform: d.platform,
         lastSeen: d.lastSeen,
       });
-    else this.devices.set(d.deviceId, { ...d, connections: 0, elsewhere: new Set(), state: 'joining' });
+    else this.devices.set(d.deviceId, { ...d, connections: 0, elsewhere: NOWHERE, state: 'joining' });
   }
 
   /**
@@ -55,14 +64,22 @@ export class DeviceRegistry {
   connectedElsewhere(deviceId: string, coordinatorId: string, online: boolean): void {
     const d = this.devices.get(deviceId);
     if (!d) return;
-    if (online) d.elsewhere.add(coordinatorId);
-    else d.elsewhere.delete(coordinatorId);
+    const others = d.elsewhere.filter((id) => id !== coordinatorId);
+    if (!online) d.elsewhere = others.length > 0 ? others : NOWHERE;
+    else if (others.length === d.elsewhere.length) d.elsewhere = others.concat(this.coordinatorId(coordinatorId));
+  }
+
+  private coordinatorId(id: string): string {
+    const known = this.coordinatorIds.get(id);
+    if (known !== undefined) return known;
+    this.coordinatorIds.set(id, id);
+    return id;
   }
 
   /** Connected here or, with several coordinators, to another one. */
   isOnline(deviceId: string): boolean {
     const d = this.devices.get(deviceId);
-    return d !== undefined && (d.connections > 0 || d.elsewhere.size > 0);
+    return d !== undefined && (d.connections > 0 || d.elsewhere.length > 0);
   }
 
   /** Devices with a socket open to this coordinator, of `among` when given. */
@@ -111,7 +128,7 @@ export class DeviceRegistry {
     let online = 0;
     let training = 0;
     for (const d of this.devices.values()) {
-      if (d.connections > 0 || d.elsewhere.size > 0) online++;
+      if (d.connections > 0 || d.elsewhere.length > 0) online++;
       if (d.connections > 0 && d.state === 'training') training++;
     }
     return { total: this.devices.size, online, training };
@@ -123,7 +140,7 @@ export class DeviceRegistry {
       .map((d) => ({
         deviceId: d.deviceId,
         federationId: this.config.id,
-        connected: d.connections > 0 || d.elsewhere.size > 0,
+        connected: d.connections > 0 || d.elsewhere.length > 0,
         // What a device does is heard only by the coordinator it is connected to.
         state: d.connections > 0 ? d.state : 'idle',
         backend: d.backend,
