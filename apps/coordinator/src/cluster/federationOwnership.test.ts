@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../storage/memory/memoryStore.ts';
+import type { LeaseRepository } from '../storage/store.ts';
 import { FederationOwnership } from './federationOwnership.ts';
 
 /** A coordinator's ownership over the federations `ids`, on a store shared with others, recording what it was told. */
@@ -50,5 +51,44 @@ describe('federation ownership under leases', () => {
     expect(a.said.slice(-2)).toEqual(['hands over f2', 'runs f1 (epoch 2, after a)']);
     expect(a.ownership.fence('f2')).toBeNull();
     await a.ownership.stop();
+  });
+
+  it('renews the leases it holds while a takeover is still running, and hands that federation over only once it finished', async () => {
+    const store = new MemoryStore();
+    const renewed: string[] = [];
+    const leases: LeaseRepository = {
+      acquire: (...args) => store.leases.acquire(...args),
+      renew: (id, ...rest) => (renewed.push(id), store.leases.renew(id, ...rest)),
+      release: (...args) => store.leases.release(...args),
+      list: () => store.leases.list(),
+    };
+    const ids = ['f1'];
+    const said: string[] = [];
+    let finishTakingF2 = () => undefined as void;
+    const ownership = new FederationOwnership({
+      leases,
+      coordinatorId: 'a',
+      federations: () => ids,
+      promote: (id) =>
+        id === 'f2'
+          ? new Promise<void>((resolve) => (finishTakingF2 = () => resolve(void said.push('runs f2'))))
+          : Promise.resolve(void said.push(`runs ${id}`)),
+      demote: async (id) => void said.push(`hands over ${id}`),
+      logger: pino({ level: 'silent' }),
+    });
+    await ownership.tick();
+    ids.push('f2');
+    // Taking f2 over hangs (a slow load): the ticks go on, and f1's lease stays renewed.
+    await ownership.tick();
+    await ownership.tick();
+    expect(renewed).toEqual(['f1', 'f1', 'f2']);
+    expect(ownership.fence('f2')).toEqual({ holder: 'a', epoch: 1 });
+    const handedOver = ownership.lost('f2');
+    await Promise.resolve();
+    expect(said).toEqual(['runs f1']);
+    finishTakingF2();
+    await handedOver;
+    expect(said).toEqual(['runs f1', 'runs f2', 'hands over f2']);
+    await ownership.stop();
   });
 });

@@ -25,6 +25,12 @@ export interface OwnershipDeps {
  */
 export class FederationOwnership {
   private readonly held = new Map<string, number>();
+  /**
+   * Takeovers under way. A tick does not wait for them: one took 10 s (loading the federation, asking
+   * every coordinator for its devices), and meanwhile the other leases went unrenewed and expired, and
+   * the next federation's takeover waited behind it.
+   */
+  private readonly promoting = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
 
@@ -41,7 +47,7 @@ export class FederationOwnership {
     void this.tick();
   }
 
-  /** One round of renewals and takeovers; never overlaps the previous one. */
+  /** One round of renewals and takeovers; never overlaps the previous one. It returns once the leases are renewed and taken; the takeovers run on. */
   tick(): Promise<void> {
     this.ticking ??= this.renewAndTake()
       .catch((err: unknown) => this.deps.logger.error({ err }, 'could not renew or take federation leases; retrying'))
@@ -54,6 +60,7 @@ export class FederationOwnership {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.ticking;
+    await Promise.all(this.promoting.values());
     const { leases, coordinatorId } = this.deps;
     await Promise.all([...this.held].map(([federationId, epoch]) => leases.release(federationId, coordinatorId, epoch).catch(() => undefined)));
     this.held.clear();
@@ -62,6 +69,8 @@ export class FederationOwnership {
   /** Called when a fenced write found the lease gone: stop acting as the owner at once. */
   async lost(federationId: string): Promise<void> {
     if (!this.held.delete(federationId)) return;
+    // Demoted only once promoted: a takeover still running would otherwise finish after the demotion and run the rounds unfenced.
+    await this.promoting.get(federationId);
     await this.deps.demote(federationId);
   }
 
@@ -82,14 +91,23 @@ export class FederationOwnership {
       const lease = await leases.acquire(federationId, coordinatorId, LEASE_TTL_MS);
       if (!lease) continue;
       this.held.set(federationId, lease.epoch);
-      const fence = { holder: coordinatorId, epoch: lease.epoch };
-      try {
-        await this.deps.promote(federationId, fence, previous);
-      } catch (err) {
-        logger.error({ err, federationId }, 'could not take over a federation; leaving it to another coordinator');
-        this.held.delete(federationId);
-        await leases.release(federationId, coordinatorId, lease.epoch);
-      }
+      this.promote(federationId, lease.epoch, previous);
     }
+  }
+
+  private promote(federationId: string, epoch: number, previous: FederationLease | null): void {
+    const { leases, coordinatorId, logger } = this.deps;
+    const promoted = this.deps
+      .promote(federationId, { holder: coordinatorId, epoch }, previous)
+      .catch(async (err: unknown) => {
+        logger.error({ err, federationId }, 'could not take over a federation; leaving it to another coordinator');
+        if (this.held.get(federationId) !== epoch) return;
+        this.held.delete(federationId);
+        await leases.release(federationId, coordinatorId, epoch).catch(() => undefined);
+      })
+      .finally(() => {
+        if (this.promoting.get(federationId) === promoted) this.promoting.delete(federationId);
+      });
+    this.promoting.set(federationId, promoted);
   }
 }
