@@ -26,12 +26,14 @@ describe('federation ownership under leases', () => {
     await a.ownership.tick();
     await b.ownership.tick();
     await a.ownership.tick();
+    await a.ownership.settled();
     expect(a.said).toEqual(['runs f1 (epoch 1, after nobody)', 'runs f2 (epoch 1, after nobody)']);
     expect(b.said).toEqual([]);
     expect(a.ownership.fence('f1')).toEqual({ holder: 'a', epoch: 1 });
     expect(b.ownership.fence('f1')).toBeNull();
     await a.ownership.stop();
     await b.ownership.tick();
+    await b.ownership.settled();
     expect(b.said).toEqual(['runs f1 (epoch 2, after a)', 'runs f2 (epoch 2, after a)']);
     await b.ownership.stop();
   });
@@ -40,6 +42,7 @@ describe('federation ownership under leases', () => {
     const store = new MemoryStore();
     const a = coordinator(store, 'a', ['f1', 'f2']);
     await a.ownership.tick();
+    await a.ownership.settled();
     await a.ownership.lost('f1');
     expect(a.said.at(-1)).toBe('hands over f1');
     expect(a.ownership.fence('f1')).toBeNull();
@@ -47,6 +50,7 @@ describe('federation ownership under leases', () => {
     await store.leases.release('f2', 'a', 1);
     await store.leases.acquire('f2', 'b', 60_000);
     await a.ownership.tick();
+    await a.ownership.settled();
     // f1's lease was still free to take: it runs it again, under a new epoch; f2 it hands over.
     expect(a.said.slice(-2)).toEqual(['hands over f2', 'runs f1 (epoch 2, after a)']);
     expect(a.ownership.fence('f2')).toBeNull();
@@ -64,31 +68,36 @@ describe('federation ownership under leases', () => {
     };
     const ids = ['f1'];
     const said: string[] = [];
-    let finishTakingF2 = () => undefined as void;
+    let finishTakingF2: (() => void) | null = null;
     const ownership = new FederationOwnership({
       leases,
       coordinatorId: 'a',
       federations: () => ids,
-      promote: (id) =>
-        id === 'f2'
-          ? new Promise<void>((resolve) => (finishTakingF2 = () => resolve(void said.push('runs f2'))))
-          : Promise.resolve(void said.push(`runs ${id}`)),
+      promote: async (id, fence) => {
+        // The first takeover of f2 hangs (a slow load) until the test lets it finish.
+        if (id === 'f2' && fence.epoch === 1) await new Promise<void>((resolve) => (finishTakingF2 = resolve));
+        said.push(`runs ${id} (epoch ${fence.epoch})`);
+      },
       demote: async (id) => void said.push(`hands over ${id}`),
       logger: pino({ level: 'silent' }),
     });
     await ownership.tick();
     ids.push('f2');
-    // Taking f2 over hangs (a slow load): the ticks go on, and f1's lease stays renewed.
     await ownership.tick();
     await ownership.tick();
     expect(renewed).toEqual(['f1', 'f1', 'f2']);
     expect(ownership.fence('f2')).toEqual({ holder: 'a', epoch: 1 });
-    const handedOver = ownership.lost('f2');
-    await Promise.resolve();
-    expect(said).toEqual(['runs f1']);
-    finishTakingF2();
-    await handedOver;
-    expect(said).toEqual(['runs f1', 'runs f2', 'hands over f2']);
+    // Meanwhile another coordinator took f2 and let it go again: renewing finds the lease lost, and f2 free to take again.
+    await store.leases.release('f2', 'a', 1);
+    await store.leases.acquire('f2', 'b', 60_000);
+    await store.leases.release('f2', 'b', 2);
+    await ownership.tick();
+    expect(ownership.fence('f2')).toEqual({ holder: 'a', epoch: 3 });
+    expect(said).toEqual(['runs f1 (epoch 1)']);
+    finishTakingF2!();
+    await ownership.settled();
+    // In the order the leases changed: the second takeover is not undone by the handover of the first.
+    expect(said).toEqual(['runs f1 (epoch 1)', 'runs f2 (epoch 1)', 'hands over f2', 'runs f2 (epoch 3)']);
     await ownership.stop();
   });
 });

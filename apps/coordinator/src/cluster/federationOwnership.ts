@@ -26,11 +26,12 @@ export interface OwnershipDeps {
 export class FederationOwnership {
   private readonly held = new Map<string, number>();
   /**
-   * Takeovers under way. A tick does not wait for them: one took 10 s (loading the federation, asking
-   * every coordinator for its devices), and meanwhile the other leases went unrenewed and expired, and
-   * the next federation's takeover waited behind it.
+   * Each federation's takeovers and handovers, chained so they run in order. The tick does not wait for
+   * them: a takeover took up to 10 s (loading the federation, asking every coordinator for its devices),
+   * and while the tick waited the other leases went unrenewed and expired, and the next federation's
+   * takeover waited behind it.
    */
-  private readonly promoting = new Map<string, Promise<void>>();
+  private readonly changes = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
 
@@ -47,7 +48,7 @@ export class FederationOwnership {
     void this.tick();
   }
 
-  /** One round of renewals and takeovers; never overlaps the previous one. It returns once the leases are renewed and taken; the takeovers run on. */
+  /** One round of renewals and takeovers; never overlaps the previous one. It returns once the leases are renewed and taken: the takeovers and handovers run on (`settled`). */
   tick(): Promise<void> {
     this.ticking ??= this.renewAndTake()
       .catch((err: unknown) => this.deps.logger.error({ err }, 'could not renew or take federation leases; retrying'))
@@ -55,23 +56,28 @@ export class FederationOwnership {
     return this.ticking;
   }
 
+  /** Settles once the takeovers and handovers under way have finished. */
+  async settled(): Promise<void> {
+    await Promise.all(this.changes.values());
+  }
+
   /** Stops, and ends this coordinator's leases now so another takes its federations without waiting for them to expire. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.ticking;
-    await Promise.all(this.promoting.values());
+    await this.settled();
     const { leases, coordinatorId } = this.deps;
     await Promise.all([...this.held].map(([federationId, epoch]) => leases.release(federationId, coordinatorId, epoch).catch(() => undefined)));
     this.held.clear();
   }
 
-  /** Called when a fenced write found the lease gone: stop acting as the owner at once. */
-  async lost(federationId: string): Promise<void> {
-    if (!this.held.delete(federationId)) return;
-    // Demoted only once promoted: a takeover still running would otherwise finish after the demotion and run the rounds unfenced.
-    await this.promoting.get(federationId);
-    await this.deps.demote(federationId);
+  /** Called when a fenced write found the lease gone: stop acting as the owner at once (once a takeover under way finished). */
+  lost(federationId: string): Promise<void> {
+    if (!this.held.delete(federationId)) return Promise.resolve();
+    return this.change(federationId, async () => {
+      await this.deps.demote(federationId).catch((err: unknown) => this.deps.logger.error({ err, federationId }, 'could not hand a federation over cleanly'));
+    });
   }
 
   private async renewAndTake(): Promise<void> {
@@ -79,7 +85,7 @@ export class FederationOwnership {
     for (const [federationId, epoch] of [...this.held]) {
       if (await leases.renew(federationId, coordinatorId, epoch, LEASE_TTL_MS)) continue;
       logger.warn({ federationId, epoch }, 'lost the lease of a federation: another coordinator runs it now');
-      await this.lost(federationId);
+      void this.lost(federationId);
     }
     const current = new Map((await leases.list()).map((l) => [l.federationId, l]));
     const now = Date.now();
@@ -91,23 +97,28 @@ export class FederationOwnership {
       const lease = await leases.acquire(federationId, coordinatorId, LEASE_TTL_MS);
       if (!lease) continue;
       this.held.set(federationId, lease.epoch);
-      this.promote(federationId, lease.epoch, previous);
+      void this.change(federationId, () => this.promote(federationId, lease.epoch, previous));
     }
   }
 
-  private promote(federationId: string, epoch: number, previous: FederationLease | null): void {
+  private async promote(federationId: string, epoch: number, previous: FederationLease | null): Promise<void> {
     const { leases, coordinatorId, logger } = this.deps;
-    const promoted = this.deps
-      .promote(federationId, { holder: coordinatorId, epoch }, previous)
-      .catch(async (err: unknown) => {
-        logger.error({ err, federationId }, 'could not take over a federation; leaving it to another coordinator');
-        if (this.held.get(federationId) !== epoch) return;
-        this.held.delete(federationId);
-        await leases.release(federationId, coordinatorId, epoch).catch(() => undefined);
-      })
-      .finally(() => {
-        if (this.promoting.get(federationId) === promoted) this.promoting.delete(federationId);
-      });
-    this.promoting.set(federationId, promoted);
+    try {
+      await this.deps.promote(federationId, { holder: coordinatorId, epoch }, previous);
+    } catch (err) {
+      logger.error({ err, federationId }, 'could not take over a federation; leaving it to another coordinator');
+      if (this.held.get(federationId) !== epoch) return;
+      this.held.delete(federationId);
+      await leases.release(federationId, coordinatorId, epoch).catch(() => undefined);
+    }
+  }
+
+  /** Runs `step` (which never rejects) after the federation's earlier takeovers and handovers. */
+  private change(federationId: string, step: () => Promise<void>): Promise<void> {
+    const next = (this.changes.get(federationId) ?? Promise.resolve()).then(step).finally(() => {
+      if (this.changes.get(federationId) === next) this.changes.delete(federationId);
+    });
+    this.changes.set(federationId, next);
+    return next;
   }
 }
