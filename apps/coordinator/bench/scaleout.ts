@@ -7,7 +7,9 @@
 // is SIGKILLed as the round after the measured ones opens; its devices reconnect to the others (as behind a balancer).
 // A round closes when every device answered or at its deadline (--deadline-ms) with what came: an update the
 // coordinators refused (updatesRefused) shows as fewer participants and a round as long as the deadline.
-// `npm run bench -- scaleout [--devices 1000,5000,10000] [--coordinators 1,2,3] [--rounds 3] [--device-processes 2] [--deadline-ms 30000]`
+// Each configuration starts once the machine settled (1-minute load average under --settle-load, waiting at most
+// --settle-s): right after 10,000 devices the next configuration's CPU per round read up to 30% higher.
+// `npm run bench -- scaleout [--devices 1000,5000,10000] [--coordinators 1,2,3] [--rounds 3] [--device-processes 2] [--deadline-ms 30000] [--settle-load 1.5] [--settle-s 180]`
 // With SCALEOUT_HEAPSNAPSHOT_DIR=<folder> set, each coordinator also writes a heap snapshot at each of its three memory
 // readings (idle, halfway, connected) there, named <coordinator>-<1|2|3>.heapsnapshot; the memory figures are then skewed.
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
@@ -31,6 +33,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     'device-processes': { type: 'string', default: '2' },
     'deadline-ms': { type: 'string', default: '30000' },
+    'settle-load': { type: 'string', default: '1.5' },
+    'settle-s': { type: 'string', default: '180' },
   },
 });
 const list = (s: string) => s.split(',').map(Number);
@@ -82,6 +86,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
 const benchStarted = Date.now();
 for (const devices of list(values.devices)) {
   for (const coordinators of list(values.coordinators)) {
+    await settled();
     const line = await measure(devices, coordinators).catch((err: unknown) => ({
       bench: 'scaleout',
       devices,
@@ -403,6 +408,12 @@ function within<T>(what: string, work: Promise<T>, ms = TIMEOUT_MS): Promise<T> 
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms / 1000} s`)), ms)));
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/** Waits until the 1-minute load average falls under --settle-load, or --settle-s passed. */
+async function settled(): Promise<void> {
+  const end = Date.now() + Number(values['settle-s']) * 1000;
+  while (loadavg()[0]! >= Number(values['settle-load']) && Date.now() < end) await sleep(5_000);
 }
 
 function sleep(ms: number): Promise<void> {
