@@ -15,7 +15,8 @@ import { createMnistFederation, operateFederation } from './support/mnistFederat
 // tabs' resent updates (a coordinator once answered them from its memory of the first attempt, and never folded them).
 const FEDERATION = 'shared-mnist';
 const ROUNDS = 3;
-const LIGHT_DEVICES = 6;
+/** Headless devices beside the tabs, as the issue's scale-out test names them: 30. */
+const LIGHT_DEVICES = 30;
 const TABS = 2;
 const EXAMPLES_PER_TAB = 40;
 const LIGHT_EXAMPLES = 30;
@@ -105,17 +106,20 @@ test('two tabs and light devices on three coordinators behind the balancer train
       await page.goto(`/?federation=${FEDERATION}&autojoin=1&backend=cpu`);
       tabs.push(page);
     }
-    for (let i = 0; i < LIGHT_DEVICES; i++) {
-      lightDevices.push(
-        await LightDevice.join(balancer.url, {
-          federationId: FEDERATION,
-          deviceId: `light-device-${i}`,
-          examples: LIGHT_EXAMPLES,
-          delta: (round, size) => Float32Array.from({ length: size }, (_, j) => Math.sin(i * 13 + j + round * 7) * 1e-3),
-          answerAfterMs: LIGHT_ANSWER_MS,
-        }),
-      );
-    }
+    // Each is kept as it joins, so afterAll closes those that did when another fails.
+    await Promise.all(
+      Array.from({ length: LIGHT_DEVICES }, async (_, i) => {
+        lightDevices.push(
+          await LightDevice.join(balancer.url, {
+            federationId: FEDERATION,
+            deviceId: `light-device-${i}`,
+            examples: LIGHT_EXAMPLES,
+            delta: (round, size) => Float32Array.from({ length: size }, (_, j) => Math.sin(i * 13 + j + round * 7) * 1e-3),
+            answerAfterMs: LIGHT_ANSWER_MS,
+          }),
+        );
+      }),
+    );
     for (const tab of tabs) await expect(tab.getByTestId('device-status')).toHaveAttribute('data-state', 'waiting-for-round', { timeout: 90_000 });
     const tabDevices = await Promise.all(tabs.map(async (tab) => (await tab.getByTestId('device-id').getAttribute('data-device-id')) ?? ''));
     expect(new Set(tabDevices).size).toBe(TABS);
