@@ -771,9 +771,12 @@ export class FederationRuntime {
   private apply(effects: EngineEffect[]): void {
     for (const e of effects) {
       switch (e.type) {
-        case 'broadcastRound':
-          this.sendRound(e.round, e.deviceIds, e.deadline, e.global);
+        case 'broadcastRound': {
+          // Several coordinators: a device connected to another one gets the round there; sent (and counted) here, it was counted twice.
+          const here = this.deps.cluster ? this.devices.onlineHere(e.deviceIds) : e.deviceIds;
+          if (here.length > 0 || !this.deps.cluster) this.sendRound(e.round, here, e.deadline, e.global);
           break;
+        }
         case 'roundClosed':
           this.deps.work.track(this.finishRound(e));
           break;
