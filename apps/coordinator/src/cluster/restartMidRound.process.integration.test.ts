@@ -1,28 +1,21 @@
-import { FederationConfig, type FederationSummary, type RoundRecord } from '@flock/fl-core';
+import type { FederationSummary, RoundRecord } from '@flock/fl-core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinatorProcess } from '../testing/coordinatorProcess.ts';
-import { LightDevice } from '../testing/lightDevices.ts';
+import { LightDevice, lightDeviceFederation } from '../testing/lightDevices.ts';
 import { PostgresServer } from '../testing/postgresServer.ts';
 import { RedisServer } from '../testing/redisServer.ts';
 import { restOk } from '../testing/restCalls.ts';
 import { until } from '../testing/testCoordinator.ts';
 
 const TOKEN = 'restart-mid-round-admin-token';
-const FEDERATION = FederationConfig.parse({
+const FEDERATION = lightDeviceFederation({
   id: 'restarted',
   name: 'A coordinator restarts mid-round',
-  model: 'tabular-mlp',
-  dataset: { kind: 'device', schema: { type: 'csv', features: ['a', 'b', 'c'], label: 'kind', classes: ['x', 'y'] } },
-  training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
   maxRounds: 1,
   minDevices: 2,
-  clientsPerRound: 'all',
-  deadline: { mode: 'fixed', ms: 120_000 },
-  quorum: 1,
-  evalExamples: 1,
+  deadlineMs: 120_000,
   modelSeed: 3,
-  codec: { uplink: 'float32', downlink: 'float32' },
 });
 const delta = (round: number, size: number) => new Float32Array(size).fill(round * 1e-3);
 

@@ -1,31 +1,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FederationConfig, type DeviceRoundBytes, type RoundRecord } from '@flock/fl-core';
+import type { DeviceRoundBytes, RoundRecord } from '@flock/fl-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
-import { LightDevice } from '../testing/lightDevices.ts';
+import { LightDevice, lightDeviceFederation } from '../testing/lightDevices.ts';
 import { PostgresServer } from '../testing/postgresServer.ts';
 import { RedisServer } from '../testing/redisServer.ts';
 import { restCall, restOk } from '../testing/restCalls.ts';
 import { until } from '../testing/testCoordinator.ts';
 
 const TOKEN = 'round-traffic-admin-token';
-const FEDERATION = FederationConfig.parse({
-  id: 'traffic',
-  name: 'Devices on two coordinators',
-  model: 'tabular-mlp',
-  dataset: { kind: 'device', schema: { type: 'csv', features: ['a', 'b', 'c'], label: 'kind', classes: ['x', 'y'] } },
-  training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
-  maxRounds: 1,
-  minDevices: 2,
-  clientsPerRound: 'all',
-  deadline: { mode: 'fixed', ms: 60_000 },
-  quorum: 1,
-  evalExamples: 1,
-  modelSeed: 7,
-  codec: { uplink: 'float32', downlink: 'float32' },
-});
+const FEDERATION = lightDeviceFederation({ id: 'traffic', name: 'Devices on two coordinators', maxRounds: 1, minDevices: 2, deadlineMs: 60_000, modelSeed: 7 });
 
 let postgres: PostgresServer;
 let redis: RedisServer;

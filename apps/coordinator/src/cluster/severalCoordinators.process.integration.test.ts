@@ -1,17 +1,9 @@
-import {
-  createFederationStrategy,
-  decodeWeights,
-  FederationConfig,
-  secureRandom,
-  type EventLogEntry,
-  type FederationSummary,
-  type RoundRecord,
-} from '@flock/fl-core';
+import { createFederationStrategy, decodeWeights, secureRandom, type EventLogEntry, type FederationSummary, type RoundRecord } from '@flock/fl-core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinatorProcess } from '../testing/coordinatorProcess.ts';
 import { HaproxyServer } from '../testing/haproxyServer.ts';
-import { LightDevice } from '../testing/lightDevices.ts';
+import { LightDevice, lightDeviceFederation } from '../testing/lightDevices.ts';
 import { PostgresServer } from '../testing/postgresServer.ts';
 import { RedisServer } from '../testing/redisServer.ts';
 import { restCall, restOk } from '../testing/restCalls.ts';
@@ -19,20 +11,13 @@ import { restCall, restOk } from '../testing/restCalls.ts';
 const TOKEN = 'several-coordinators-admin-token';
 const DEVICES = 30;
 const ROUNDS = 8;
-const FEDERATION = FederationConfig.parse({
+const FEDERATION = lightDeviceFederation({
   id: 'shared',
   name: 'Shared by three coordinators',
-  model: 'tabular-mlp',
-  dataset: { kind: 'device', schema: { type: 'csv', features: ['a', 'b', 'c'], label: 'kind', classes: ['x', 'y'] } },
-  training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
   maxRounds: ROUNDS,
   minDevices: DEVICES,
-  clientsPerRound: 'all',
-  deadline: { mode: 'fixed', ms: 120_000 },
-  quorum: 1,
-  evalExamples: 1,
+  deadlineMs: 120_000,
   modelSeed: 7,
-  codec: { uplink: 'float32', downlink: 'float32' },
 });
 
 /** Device `i`'s update for a round: its own, whichever coordinator takes it and however often it is sent. */

@@ -1,7 +1,33 @@
-import { decodeWeights, encodeWeights, manifestSize, type Ack, type WeightsManifest } from '@flock/fl-core';
+import { decodeWeights, encodeWeights, FederationConfig, manifestSize, type Ack, type WeightsManifest } from '@flock/fl-core';
 import { DeviceCredentials } from '@flock/fl-core/device';
 import type { Socket } from 'socket.io-client';
 import { connectDevice, helloFrom } from './deviceSockets.ts';
+
+/**
+ * A federation for light devices: CSV rows of their own on tabular-mlp, every device in every round, float32 both ways
+ * (light devices do not quantize); `overrides` name the rest (id, name, rounds, devices, deadline, seed).
+ */
+export function lightDeviceFederation(overrides: {
+  id: string;
+  name: string;
+  maxRounds: number;
+  minDevices: number;
+  deadlineMs: number;
+  modelSeed: number;
+}): FederationConfig {
+  const { deadlineMs, ...named } = overrides;
+  return FederationConfig.parse({
+    ...named,
+    model: 'tabular-mlp',
+    dataset: { kind: 'device', schema: { type: 'csv', features: ['a', 'b', 'c'], label: 'kind', classes: ['x', 'y'] } },
+    training: { epochs: 1, batchSize: 10, learningRate: 0.1 },
+    clientsPerRound: 'all',
+    deadline: { mode: 'fixed', ms: deadlineMs },
+    quorum: 1,
+    evalExamples: 1,
+    codec: { uplink: 'float32', downlink: 'float32' },
+  });
+}
 
 /** What a light device sends for a round: a delta of its own, the same whichever model it is sent. */
 export type DeltaOf = (round: number, size: number) => Float32Array;
