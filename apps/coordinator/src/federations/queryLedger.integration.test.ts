@@ -1,43 +1,31 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FederationStatusMessage, FederationSummary, HelloReply } from '@flock/fl-core';
 import type { QueryAskMessage } from '@flock/fl-core/analytics';
 import { testFederationConfig } from '@flock/fl-core/testing';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESTART_REFUSAL, type QueryRecord } from '../analytics/queryBook.ts';
-import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
 import { connectDevice, sayHello } from '../testing/deviceSockets.ts';
-import { restCall } from '../testing/restCalls.ts';
-import { seedDatabase } from '../testing/seededDatabase.ts';
+import { RestartableCoordinator } from '../testing/restartableCoordinator.ts';
 
 const TOKEN = 'query-ledger-test-admin-token';
 const FED = 'ledger';
 
-let dir: string;
-let coordinator: RunningCoordinator;
+let coordinator: RestartableCoordinator;
 const sockets: Socket[] = [];
 /** The devices answer queries while this is on; off, a query stays running. */
 let answering = true;
 const statuses: FederationStatusMessage[] = [];
 
-const start = async () => {
-  coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir: join(dir, 'data'), adminToken: TOKEN, logLevel: 'silent' });
-};
-const api = <T>(method: string, path: string, body?: unknown) => restCall<T>(coordinator.url, TOKEN, method, path, body);
+const api = <T>(method: string, path: string, body?: unknown) => coordinator.api<T>(method, path, body);
 const histogram = (epsilon: number) => ({ kind: 'label-histogram', privacy: { minDevices: 2, epsilon, examplesPerDevice: 10 } });
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'flock-query-ledger-'));
-  await seedDatabase(join(dir, 'data'));
-  await start();
+  coordinator = await RestartableCoordinator.launch('flock-query-ledger-', TOKEN);
 });
 
 afterAll(async () => {
   for (const s of sockets) s.disconnect();
   await coordinator?.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** Devices that answer every query with one example of label 0 (while `answering`); their hello replies. */
@@ -99,8 +87,7 @@ describe("the federation's query privacy ledger across a coordinator restart", (
     expect(interrupted.body.status).toBe('running');
 
     for (const s of sockets.splice(0)) s.disconnect();
-    await coordinator.close();
-    await start();
+    await coordinator.restart();
 
     // The record is read back from the store, and the ε it spent still counts: 1.5 + 1 would pass the target of 2.
     expect((await api<QueryRecord>('GET', `/api/federations/${FED}/queries/${done.id}`)).body).toEqual(done);

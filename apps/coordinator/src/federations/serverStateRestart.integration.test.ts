@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   StrategyConfig,
   createStrategy,
@@ -13,36 +10,26 @@ import {
 import { testFederationConfig } from '@flock/fl-core/testing';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCoordinator, type RunningCoordinator } from '../coordinator.ts';
 import { connectDevice, sayHello } from '../testing/deviceSockets.ts';
-import { restCall } from '../testing/restCalls.ts';
-import { seedDatabase } from '../testing/seededDatabase.ts';
+import { RestartableCoordinator } from '../testing/restartableCoordinator.ts';
 
 const TOKEN = 'server-state-restart-test-admin-token';
 const strategy = StrategyConfig.parse({ name: 'fedadam', options: { eta: 0.1, beta1: 0.5, beta2: 0.75, tau: 0.5 } });
 
-let dir: string;
-let coordinator: RunningCoordinator;
+let coordinator: RestartableCoordinator;
 const sockets: Socket[] = [];
 let credential: string | undefined;
 
-const start = async () => {
-  coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', dataDir: join(dir, 'data'), adminToken: TOKEN, logLevel: 'silent' });
-};
-
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'flock-server-state-'));
-  await seedDatabase(join(dir, 'data'));
-  await start();
+  coordinator = await RestartableCoordinator.launch('flock-server-state-', TOKEN);
 });
 
 afterAll(async () => {
   for (const s of sockets) s.disconnect();
   await coordinator?.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
-const api = <T>(method: string, path: string, body?: unknown) => restCall<T>(coordinator.url, TOKEN, method, path, body);
+const api = <T>(method: string, path: string, body?: unknown) => coordinator.api<T>(method, path, body);
 
 async function roundsRecorded(count: number): Promise<void> {
   const end = Date.now() + 60_000;
@@ -104,8 +91,7 @@ describe('a FedAdam federation across a coordinator restart', () => {
     await roundsRecorded(1);
 
     socket.disconnect();
-    await coordinator.close();
-    await start();
+    await coordinator.restart();
     const again = await deviceForNextRound();
     expect(again.round.round).toBe(2);
     expect(await send(again.socket, 2, d2)).toEqual({ ok: true });
