@@ -774,7 +774,7 @@ export class FederationRuntime {
         case 'broadcastRound': {
           // Several coordinators: a device connected to another one gets the round there; sent (and counted) here, it was counted twice.
           const here = this.deps.cluster ? this.devices.onlineHere(e.deviceIds) : e.deviceIds;
-          if (here.length > 0 || !this.deps.cluster) this.sendRound(e.round, here, e.deadline, e.global);
+          if (here.length > 0) this.sendRound(e.round, here, e.deadline, e.global);
           break;
         }
         case 'roundClosed':
