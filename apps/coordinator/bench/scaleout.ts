@@ -78,7 +78,14 @@ interface CoordinatorFigures {
 
 // The coordinators run the compiled build: build it once here, not in three starting processes at once.
 execFileSync(process.execPath, ['scripts/ensure-built.mjs'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-const oneCoordinatorKB = new Map<number, { rss: number; heap: number; marginalRss: number; marginalHeap: number }>();
+/** KB per device over all coordinators (weighted by their devices), for all devices and for the second half (marginal). */
+interface PerDeviceKB {
+  rss: number;
+  heap: number;
+  marginalRss: number;
+  marginalHeap: number;
+}
+const oneCoordinatorKB = new Map<number, PerDeviceKB>();
 /** Stops the configuration running now: Ctrl-C leaves no coordinator, PostgreSQL or Redis behind. */
 let interrupted: (() => Promise<void>) | null = null;
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
@@ -178,7 +185,7 @@ async function measure(devices: number, k: number) {
 
     const figures: CoordinatorFigures[] = coordinators.map((_, i) => {
       const mine = devicesOf(i, k, 0, devices);
-      const secondHalf = devicesOf(i, k, half, devices);
+      const lastHalf = devicesOf(i, k, half, devices);
       return {
         id: `coordinator-${i}`,
         devices: mine,
@@ -189,27 +196,24 @@ async function measure(devices: number, k: number) {
         peakRssMB: mb(peaks[i]!),
         rssPerDeviceKB: round1((connected[i]!.rss - idle[i]!.rss) / mine / 1024),
         heapPerDeviceKB: round1((connected[i]!.heapUsed - idle[i]!.heapUsed) / mine / 1024),
-        marginalRssPerDeviceKB: round1((connected[i]!.rss - halfway[i]!.rss) / secondHalf / 1024),
-        marginalHeapPerDeviceKB: round1((connected[i]!.heapUsed - halfway[i]!.heapUsed) / secondHalf / 1024),
+        marginalRssPerDeviceKB: round1((connected[i]!.rss - halfway[i]!.rss) / lastHalf / 1024),
+        marginalHeapPerDeviceKB: round1((connected[i]!.heapUsed - halfway[i]!.heapUsed) / lastHalf / 1024),
       };
     });
-    const weighted = (kb: (f: CoordinatorFigures) => number, of: (f: CoordinatorFigures) => number) =>
-      round1(figures.reduce((s, f) => s + kb(f) * of(f), 0) / figures.reduce((s, f) => s + of(f), 0));
-    const secondHalfOf = (f: CoordinatorFigures) => devicesOf(figures.indexOf(f), k, half, devices);
-    const rssPerDeviceKB = weighted(
-      (f) => f.rssPerDeviceKB,
-      (f) => f.devices,
-    );
-    const heapPerDeviceKB = weighted(
-      (f) => f.heapPerDeviceKB,
-      (f) => f.devices,
-    );
-    const marginalRssPerDeviceKB = weighted((f) => f.marginalRssPerDeviceKB, secondHalfOf);
-    const marginalHeapPerDeviceKB = weighted((f) => f.marginalHeapPerDeviceKB, secondHalfOf);
-    if (k === 1)
-      oneCoordinatorKB.set(devices, { rss: rssPerDeviceKB, heap: heapPerDeviceKB, marginalRss: marginalRssPerDeviceKB, marginalHeap: marginalHeapPerDeviceKB });
-    const durations = records.map((r) => r.durationMs).sort((a, b) => a - b);
+    const weighted = (kb: (f: CoordinatorFigures) => number, of: (i: number) => number) =>
+      round1(figures.reduce((s, f, i) => s + kb(f) * of(i), 0) / figures.reduce((s, _, i) => s + of(i), 0));
+    const all = (i: number) => figures[i]!.devices;
+    const secondHalf = (i: number) => devicesOf(i, k, half, devices);
+    const perDevice: PerDeviceKB = {
+      rss: weighted((f) => f.rssPerDeviceKB, all),
+      heap: weighted((f) => f.heapPerDeviceKB, all),
+      marginalRss: weighted((f) => f.marginalRssPerDeviceKB, secondHalf),
+      marginalHeap: weighted((f) => f.marginalHeapPerDeviceKB, secondHalf),
+    };
+    if (k === 1) oneCoordinatorKB.set(devices, perDevice);
     const one = oneCoordinatorKB.get(devices);
+    const vsOne = (key: keyof PerDeviceKB) => (one === undefined || k === 1 ? null : round2(perDevice[key] / one[key]));
+    const durations = records.map((r) => r.durationMs).sort((a, b) => a - b);
     const failedOver = k >= 2 ? await failover(db, coordinators, fleets, rounds) : null;
     return {
       bench: 'scaleout',
@@ -221,14 +225,14 @@ async function measure(devices: number, k: number) {
       roundMsMax: Math.round(durations.at(-1)!),
       cpuSecondsPerRound: figures.map((f) => f.cpuSecondsPerRound),
       peakRssMB: figures.map((f) => f.peakRssMB),
-      rssPerDeviceKB,
-      rssPerDeviceVsOneCoordinator: one === undefined || k === 1 ? null : round2(rssPerDeviceKB / one.rss),
-      heapPerDeviceKB,
-      heapPerDeviceVsOneCoordinator: one === undefined || k === 1 ? null : round2(heapPerDeviceKB / one.heap),
-      marginalRssPerDeviceKB,
-      marginalRssPerDeviceVsOneCoordinator: one === undefined || k === 1 ? null : round2(marginalRssPerDeviceKB / one.marginalRss),
-      marginalHeapPerDeviceKB,
-      marginalHeapPerDeviceVsOneCoordinator: one === undefined || k === 1 ? null : round2(marginalHeapPerDeviceKB / one.marginalHeap),
+      rssPerDeviceKB: perDevice.rss,
+      rssPerDeviceVsOneCoordinator: vsOne('rss'),
+      heapPerDeviceKB: perDevice.heap,
+      heapPerDeviceVsOneCoordinator: vsOne('heap'),
+      marginalRssPerDeviceKB: perDevice.marginalRss,
+      marginalRssPerDeviceVsOneCoordinator: vsOne('marginalRss'),
+      marginalHeapPerDeviceKB: perDevice.marginalHeap,
+      marginalHeapPerDeviceVsOneCoordinator: vsOne('marginalHeap'),
       failover: failedOver,
       ...(await tally(fleets)),
       perCoordinator: figures,
